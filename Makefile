@@ -1,0 +1,46 @@
+# The front door. The README's two commands:
+#   make run    install what is missing, build, run feedwatch on examples/
+#   make test   install what is missing, build, run every test, then the
+#               same tests again in an ASan/UBSan build
+# Other targets: build, asan, deps, format, clean (and, as their issues
+# land, bench, fuzz, soak).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+# Debian 12 packages: build tools, libraries, and what the tests run.
+DEB_PACKAGES = build-essential cmake pkg-config clang clang-format \
+	libcurl4-openssl-dev libxml2-dev libevent-dev libsqlite3-dev \
+	libyaml-dev libutf8proc-dev libpcre2-dev libjansson-dev libssl-dev \
+	libcmocka-dev iso-codes python3 sqlite3 libxml2-utils
+
+.PHONY: all run test build asan deps format clean
+
+all: build
+
+deps:
+	@sh .ci/install-deps $(DEB_PACKAGES)
+
+build: deps
+	cmake -S . -B $(BUILD) -DFW_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	CC=clang cmake -S . -B $(ASAN_BUILD) -DFW_WERROR=ON -DFW_SANITIZE=ON \
+		-DFW_FUZZ=ON $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test: build asan
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+run: build
+	@sh examples/run.sh $(BUILD)/daemon/feedwatch
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

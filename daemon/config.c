@@ -1,0 +1,955 @@
+/*
+ * Configuration loader: YAML (through yamltree) into struct config.
+ * docs/configuration.md is the reference for every key read here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "xmalloc.h"
+#include "yamltree.h"
+
+#define CONFIG_MAX_ERRORS 50
+#define CONFIG_MAX_NAME 64
+#define CONFIG_MAX_URL 4096
+#define CONFIG_MAX_VALUE 65536
+#define CONFIG_DEFAULT_INTERVAL_MS (10 * 60 * 1000)
+#define CONFIG_DEFAULT_TIMEOUT_MS (30 * 1000)
+#define CONFIG_MIN_INTERVAL_MS (10 * 1000)
+
+struct config_loader {
+	struct config *cf;
+	const char *file; /* cf->path */
+	char *dir; /* directory of the file, for relative paths */
+	struct buf errors;
+	int nerrors;
+};
+
+static const char *const config_top_keys[] = {
+    "store", "defaults", "feeds", "entities", "watchlists", "notifiers", NULL};
+static const char *const config_defaults_keys[] = {"interval", "timeout", NULL};
+static const char *const config_feed_keys[] = {
+    "url", "name", "interval", "timeout", "tags", NULL};
+static const char *const config_entity_keys[] = {"name", "aliases", NULL};
+static const char *const config_watchlist_keys[] = {
+    "match", "feeds", "notify", NULL};
+
+/* Keys each notifier type accepts, "type" included. */
+struct config_notifier_schema {
+	enum config_notifier_type type;
+	const char *name;
+	const char *const keys[16];
+};
+static const struct config_notifier_schema config_notifier_schemas[] = {
+    {CONFIG_NOTIFIER_WEBHOOK, "webhook",
+	{"type", "url", "secret", "secret_file", "preset", "template",
+	    "timeout", NULL}},
+    {CONFIG_NOTIFIER_EMAIL, "email",
+	{"type", "url", "from", "to", "username", "password_file", "subject",
+	    "timeout", NULL}},
+    {CONFIG_NOTIFIER_SYSLOG, "syslog",
+	{"type", "ident", "facility", "socket", "server", NULL}},
+    {CONFIG_NOTIFIER_EXEC, "exec", {"type", "command", "timeout", NULL}},
+    {CONFIG_NOTIFIER_CONSOLE, "console", {"type", NULL}},
+};
+#define CONFIG_NSCHEMAS                                                        \
+	(sizeof config_notifier_schemas / sizeof config_notifier_schemas[0])
+
+static void config_error(struct config_loader *, const struct yamltree_node *,
+    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+config_error(struct config_loader *ld, const struct yamltree_node *node,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++ld->nerrors > CONFIG_MAX_ERRORS)
+		return;
+	buf_printf(&ld->errors, "%s:%u:%u: ", ld->file,
+	    node != NULL ? node->line : 1, node != NULL ? node->column : 1);
+	va_start(ap, fmt);
+	buf_vprintf(&ld->errors, fmt, ap);
+	va_end(ap);
+	buf_addc(&ld->errors, '\n');
+}
+
+/* An error whose text already starts with "LINE:COL: ". */
+static void
+config_error_at(struct config_loader *ld, const char *msg)
+{
+	ld->nerrors++;
+	buf_printf(&ld->errors, "%s:%s\n", ld->file, msg);
+}
+
+static struct config_mark
+config_mark_of(struct config_loader *ld, const struct yamltree_node *node)
+{
+	struct config_mark mark = {ld->file, node->line, node->column};
+
+	return mark;
+}
+
+/* Edit distance, for "did you mean" suggestions on short keys. */
+static size_t
+config_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[64], prev, tmp;
+
+	if (la >= sizeof row / sizeof row[0] ||
+	    lb >= sizeof row / sizeof row[0])
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+static const char *
+config_suggest(const char *key, const char *const *allowed)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, d, limit;
+
+	for (; *allowed != NULL; allowed++) {
+		d = config_distance(key, *allowed);
+		if (d < best_d) {
+			best_d = d;
+			best = *allowed;
+		}
+	}
+	limit = strlen(key) <= 4 ? 1 : 2;
+	return best_d <= limit ? best : NULL;
+}
+
+static void
+config_list_keys(struct buf *b, const char *const *allowed)
+{
+	for (; *allowed != NULL; allowed++)
+		buf_printf(b, "%s%s", *allowed, allowed[1] != NULL ? ", " : "");
+}
+
+static int
+config_expect(struct config_loader *ld, const struct yamltree_node *node,
+    enum yamltree_kind kind, const char *what)
+{
+	if (node->kind == kind)
+		return 0;
+	config_error(ld, node, "%s must be %s, not %s", what,
+	    yamltree_kind_name(kind), yamltree_kind_name(node->kind));
+	return -1;
+}
+
+/* Check a mapping's keys against the allowed list: unknown and repeated
+ * keys are errors. Returns 0 when every key is fine. */
+static int
+config_check_keys(struct config_loader *ld, const struct yamltree_node *map,
+    const char *const *allowed, const char *where)
+{
+	const struct yamltree_node *key;
+	const char *near;
+	const char *const *a;
+	size_t i, j;
+	int rc = 0;
+	struct buf list;
+
+	for (i = 0; i + 1 < map->nchildren; i += 2) {
+		key = map->children[i];
+		if (key->kind != YAMLTREE_SCALAR) {
+			config_error(
+			    ld, key, "keys in %s must be scalars", where);
+			rc = -1;
+			continue;
+		}
+		for (j = 0; j < i; j += 2) {
+			if (map->children[j]->kind == YAMLTREE_SCALAR &&
+			    strcmp(map->children[j]->value, key->value) == 0) {
+				config_error(ld, key,
+				    "duplicate key \"%s\" in "
+				    "%s (first at line %u)",
+				    key->value, where, map->children[j]->line);
+				rc = -1;
+			}
+		}
+		if (allowed == NULL)
+			continue;
+		for (a = allowed; *a != NULL; a++)
+			if (strcmp(*a, key->value) == 0)
+				break;
+		if (*a != NULL)
+			continue;
+		rc = -1;
+		if ((near = config_suggest(key->value, allowed)) != NULL) {
+			config_error(ld, key,
+			    "unknown key \"%.64s\" in %s; "
+			    "did you mean \"%s\"?",
+			    key->value, where, near);
+			continue;
+		}
+		buf_init(&list, 4096);
+		config_list_keys(&list, allowed);
+		config_error(ld, key,
+		    "unknown key \"%.64s\" in %s; expected "
+		    "one of: %s",
+		    key->value, where, buf_str(&list));
+		buf_free(&list);
+	}
+	return rc;
+}
+
+static const struct yamltree_node *
+config_get(const struct yamltree_node *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < map->nchildren; i += 2)
+		if (map->children[i]->kind == YAMLTREE_SCALAR &&
+		    strcmp(map->children[i]->value, key) == 0)
+			return map->children[i + 1];
+	return NULL;
+}
+
+/* A non-empty scalar with no NUL byte, copied to *out. */
+static int
+config_string(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what, char **out)
+{
+	if (config_expect(ld, node, YAMLTREE_SCALAR, what) == -1)
+		return -1;
+	if (strlen(node->value) != node->value_len) {
+		config_error(ld, node, "%s contains a NUL byte", what);
+		return -1;
+	}
+	if (node->value_len == 0) {
+		config_error(ld, node, "%s must not be empty", what);
+		return -1;
+	}
+	if (node->value_len > CONFIG_MAX_VALUE) {
+		config_error(ld, node, "%s is longer than %d bytes", what,
+		    CONFIG_MAX_VALUE);
+		return -1;
+	}
+	free(*out);
+	*out = xstrdup(node->value);
+	return 0;
+}
+
+/* A list of scalars; a single scalar is a list of one. */
+static int
+config_string_list(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what, char ***out, size_t *nout)
+{
+	const struct yamltree_node *const *items = &node;
+	size_t n = 1, i;
+	int rc = 0;
+	char *s;
+
+	if (node->kind == YAMLTREE_MAPPING) {
+		config_error(
+		    ld, node, "%s must be a list, not a mapping", what);
+		return -1;
+	}
+	if (node->kind == YAMLTREE_SEQUENCE) {
+		items = (const struct yamltree_node *const *)node->children;
+		n = node->nchildren;
+	}
+	for (i = 0; i < n; i++) {
+		s = NULL;
+		if (config_string(ld, items[i], what, &s) == -1) {
+			rc = -1;
+			continue;
+		}
+		*out = xreallocarray(*out, *nout + 1, sizeof **out);
+		(*out)[(*nout)++] = s;
+	}
+	return rc;
+}
+
+static int
+config_duration(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what, int64_t *ms)
+{
+	if (config_expect(ld, node, YAMLTREE_SCALAR, what) == -1)
+		return -1;
+	if (config_parse_duration(node->value, ms) == -1) {
+		config_error(ld, node,
+		    "%s: \"%.64s\" is not a duration "
+		    "(write it like 90s, 10m, 1h30m or 2d)",
+		    what, node->value);
+		return -1;
+	}
+	return 0;
+}
+
+/* A name usable as a key: letters, digits, '_', '-', '.'; 1-64 bytes. */
+static int
+config_name(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what)
+{
+	const char *p;
+
+	if (config_expect(ld, node, YAMLTREE_SCALAR, what) == -1)
+		return -1;
+	if (node->value_len == 0 || node->value_len > CONFIG_MAX_NAME)
+		goto bad;
+	for (p = node->value; *p != '\0'; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '_' && *p != '-' &&
+		    *p != '.')
+			goto bad;
+	if ((size_t)(p - node->value) != node->value_len)
+		goto bad;
+	return 0;
+bad:
+	config_error(ld, node,
+	    "%s \"%.64s\" must be 1 to %d letters, digits, "
+	    "'_', '-' or '.'",
+	    what, node->value, CONFIG_MAX_NAME);
+	return -1;
+}
+
+static int
+config_parse_unit(const char **p, const char *const *units,
+    const uint64_t *factors, uint64_t *factor)
+{
+	size_t i, n;
+
+	/* Longest unit first: the tables list "ms" before "m". */
+	for (i = 0; units[i] != NULL; i++) {
+		n = strlen(units[i]);
+		if (strncmp(*p, units[i], n) == 0) {
+			*p += n;
+			*factor = factors[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Digits, at most 12 of them (no sign, no space, no overflow). */
+static int
+config_parse_number(const char **p, uint64_t *n)
+{
+	const char *s = *p;
+
+	*n = 0;
+	while (**p >= '0' && **p <= '9') {
+		if (*p - s >= 12)
+			return -1;
+		*n = *n * 10 + (uint64_t)(**p - '0');
+		(*p)++;
+	}
+	return *p == s ? -1 : 0;
+}
+
+int
+config_parse_duration(const char *s, int64_t *ms)
+{
+	static const char *const units[] = {
+	    "ms", "s", "m", "h", "d", "w", NULL};
+	static const uint64_t factors[] = {
+	    1, 1000, 60000, 3600000, 86400000, 604800000};
+	uint64_t total = 0, n, factor;
+	const char *p = s;
+
+	if (*p == '\0')
+		return -1;
+	while (*p != '\0') {
+		if (config_parse_number(&p, &n) == -1 ||
+		    config_parse_unit(&p, units, factors, &factor) == -1)
+			return -1;
+		if (n > ((uint64_t)INT64_MAX / 2 - total) / factor)
+			return -1;
+		total += n * factor;
+	}
+	*ms = (int64_t)total;
+	return 0;
+}
+
+int
+config_parse_size(const char *s, uint64_t *bytes)
+{
+	static const char *const units[] = {
+	    "KiB", "MiB", "GiB", "KB", "MB", "GB", "B", NULL};
+	static const uint64_t factors[] = {1024, 1024 * 1024,
+	    1024 * 1024 * 1024, 1000, 1000000, 1000000000, 1};
+	uint64_t n, factor;
+	const char *p = s;
+
+	if (config_parse_number(&p, &n) == -1 ||
+	    config_parse_unit(&p, units, factors, &factor) == -1 || *p != '\0')
+		return -1;
+	if (n > UINT64_MAX / factor)
+		return -1;
+	*bytes = n * factor;
+	return 0;
+}
+
+/* Make PATH absolute against the configuration file's directory. */
+static char *
+config_abspath(struct config_loader *ld, const char *path)
+{
+	char *abs;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	xasprintf(&abs, "%s/%s", ld->dir, path);
+	return abs;
+}
+
+static void
+config_load_defaults(struct config_loader *ld, const struct yamltree_node *node)
+{
+	const struct yamltree_node *v;
+
+	if (config_expect(ld, node, YAMLTREE_MAPPING, "defaults") == -1)
+		return;
+	config_check_keys(ld, node, config_defaults_keys, "defaults");
+	if ((v = config_get(node, "interval")) != NULL &&
+	    config_duration(ld, v, "defaults.interval",
+		&ld->cf->default_interval_ms) == 0 &&
+	    ld->cf->default_interval_ms < CONFIG_MIN_INTERVAL_MS)
+		config_error(ld, v, "defaults.interval must be at least 10s");
+	if ((v = config_get(node, "timeout")) != NULL &&
+	    config_duration(
+		ld, v, "defaults.timeout", &ld->cf->default_timeout_ms) == 0 &&
+	    ld->cf->default_timeout_ms < 1000)
+		config_error(ld, v, "defaults.timeout must be at least 1s");
+}
+
+/* Check a feed URL's scheme; "file:relative/path" becomes absolute. */
+static int
+config_feed_url(struct config_loader *ld, const struct yamltree_node *node,
+    struct config_feed *feed)
+{
+	char *url = NULL, *path;
+
+	if (config_string(ld, node, "feed url", &url) == -1)
+		return -1;
+	if (strlen(url) > CONFIG_MAX_URL) {
+		config_error(ld, node, "feed url is longer than %d bytes",
+		    CONFIG_MAX_URL);
+		free(url);
+		return -1;
+	}
+	if (strncmp(url, "http://", 7) == 0 ||
+	    strncmp(url, "https://", 8) == 0 ||
+	    strncmp(url, "file:///", 8) == 0) {
+		feed->url = url;
+		return 0;
+	}
+	if (strncmp(url, "file:", 5) == 0 && url[5] != '/' && url[5] != '\0') {
+		path = config_abspath(ld, url + 5);
+		xasprintf(&feed->url, "file://%s", path);
+		free(path);
+		free(url);
+		return 0;
+	}
+	config_error(ld, node,
+	    "feed url \"%.128s\" must start with http://, "
+	    "https://, file:/// or file: (a path relative to the "
+	    "configuration file)",
+	    url);
+	free(url);
+	return -1;
+}
+
+static void
+config_load_feed(struct config_loader *ld, const struct yamltree_node *node)
+{
+	struct config *cf = ld->cf;
+	struct config_feed *feed;
+	const struct yamltree_node *v;
+	size_t i;
+
+	if (config_expect(ld, node, YAMLTREE_MAPPING, "a feed") == -1)
+		return;
+	config_check_keys(ld, node, config_feed_keys, "a feed");
+	cf->feeds = xreallocarray(cf->feeds, cf->nfeeds + 1, sizeof *cf->feeds);
+	feed = &cf->feeds[cf->nfeeds++];
+	memset(feed, 0, sizeof *feed);
+	feed->mark = config_mark_of(ld, node);
+	feed->interval_ms = cf->default_interval_ms;
+	feed->timeout_ms = cf->default_timeout_ms;
+
+	if ((v = config_get(node, "url")) == NULL)
+		config_error(ld, node, "a feed needs a url");
+	else
+		config_feed_url(ld, v, feed);
+	if ((v = config_get(node, "name")) != NULL)
+		config_string(ld, v, "feed name", &feed->name);
+	if (feed->name == NULL && feed->url != NULL)
+		feed->name = xstrdup(feed->url);
+	if ((v = config_get(node, "interval")) != NULL &&
+	    config_duration(ld, v, "feed interval", &feed->interval_ms) == 0 &&
+	    feed->interval_ms < CONFIG_MIN_INTERVAL_MS)
+		config_error(ld, v, "feed interval must be at least 10s");
+	if ((v = config_get(node, "timeout")) != NULL &&
+	    config_duration(ld, v, "feed timeout", &feed->timeout_ms) == 0 &&
+	    feed->timeout_ms < 1000)
+		config_error(ld, v, "feed timeout must be at least 1s");
+	if ((v = config_get(node, "tags")) != NULL)
+		config_string_list(
+		    ld, v, "feed tags", &feed->tags, &feed->ntags);
+
+	for (i = 0; i + 1 < cf->nfeeds; i++) {
+		if (feed->url != NULL && cf->feeds[i].url != NULL &&
+		    strcmp(cf->feeds[i].url, feed->url) == 0)
+			config_error(ld, node,
+			    "feed url \"%.128s\" is already "
+			    "listed at line %u",
+			    feed->url, cf->feeds[i].mark.line);
+		else if (feed->name != NULL && cf->feeds[i].name != NULL &&
+		    strcmp(cf->feeds[i].name, feed->name) == 0)
+			config_error(ld, node,
+			    "feed name \"%.128s\" is already "
+			    "used at line %u",
+			    feed->name, cf->feeds[i].mark.line);
+	}
+}
+
+static void
+config_load_entity(struct config_loader *ld, const struct yamltree_node *key,
+    const struct yamltree_node *node)
+{
+	struct config *cf = ld->cf;
+	struct config_entity *entity;
+	const struct yamltree_node *v;
+
+	if (config_name(ld, key, "entity name") == -1 ||
+	    config_expect(ld, node, YAMLTREE_MAPPING, "an entity") == -1)
+		return;
+	config_check_keys(ld, node, config_entity_keys, "an entity");
+	cf->entities = xreallocarray(
+	    cf->entities, cf->nentities + 1, sizeof *cf->entities);
+	entity = &cf->entities[cf->nentities++];
+	memset(entity, 0, sizeof *entity);
+	entity->key = xstrdup(key->value);
+	entity->mark = config_mark_of(ld, key);
+	if ((v = config_get(node, "name")) != NULL)
+		config_string(ld, v, "entity name", &entity->name);
+	if ((v = config_get(node, "aliases")) != NULL)
+		config_string_list(ld, v, "entity aliases", &entity->aliases,
+		    &entity->naliases);
+	if (entity->name == NULL && entity->naliases == 0)
+		config_error(ld, node, "entity \"%s\" needs a name or aliases",
+		    entity->key);
+}
+
+static void
+config_load_watchlist(struct config_loader *ld, const struct yamltree_node *key,
+    const struct yamltree_node *node)
+{
+	struct config *cf = ld->cf;
+	struct config_watchlist *wl;
+	const struct yamltree_node *v;
+
+	if (config_name(ld, key, "watchlist name") == -1 ||
+	    config_expect(ld, node, YAMLTREE_MAPPING, "a watchlist") == -1)
+		return;
+	config_check_keys(ld, node, config_watchlist_keys, "a watchlist");
+	cf->watchlists = xreallocarray(
+	    cf->watchlists, cf->nwatchlists + 1, sizeof *cf->watchlists);
+	wl = &cf->watchlists[cf->nwatchlists++];
+	memset(wl, 0, sizeof *wl);
+	wl->key = xstrdup(key->value);
+	wl->mark = config_mark_of(ld, key);
+	if ((v = config_get(node, "match")) == NULL)
+		config_error(
+		    ld, node, "watchlist \"%s\" needs a match query", wl->key);
+	else if (config_string(ld, v, "match", &wl->match) == 0)
+		wl->match_mark = config_mark_of(ld, v);
+	if ((v = config_get(node, "feeds")) != NULL)
+		config_string_list(
+		    ld, v, "watchlist feeds", &wl->feeds, &wl->nfeeds);
+	if ((v = config_get(node, "notify")) != NULL)
+		config_string_list(
+		    ld, v, "watchlist notify", &wl->notify, &wl->nnotify);
+}
+
+static const struct config_notifier_schema *
+config_notifier_schema(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NSCHEMAS; i++)
+		if (strcmp(config_notifier_schemas[i].name, name) == 0)
+			return &config_notifier_schemas[i];
+	return NULL;
+}
+
+const char *
+config_notifier_type_name(enum config_notifier_type type)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NSCHEMAS; i++)
+		if (config_notifier_schemas[i].type == type)
+			return config_notifier_schemas[i].name;
+	return "?";
+}
+
+static void
+config_load_notifier(struct config_loader *ld, const struct yamltree_node *key,
+    const struct yamltree_node *node)
+{
+	struct config *cf = ld->cf;
+	struct config_notifier *n;
+	struct config_option *opt;
+	const struct config_notifier_schema *schema;
+	const struct yamltree_node *v, *k;
+	size_t i;
+
+	if (config_name(ld, key, "notifier name") == -1 ||
+	    config_expect(ld, node, YAMLTREE_MAPPING, "a notifier") == -1)
+		return;
+	if ((v = config_get(node, "type")) == NULL) {
+		config_error(ld, node,
+		    "notifier \"%s\" needs a type (webhook, "
+		    "email, syslog, exec or console)",
+		    key->value);
+		return;
+	}
+	if (config_expect(ld, v, YAMLTREE_SCALAR, "notifier type") == -1)
+		return;
+	if ((schema = config_notifier_schema(v->value)) == NULL) {
+		config_error(ld, v,
+		    "unknown notifier type \"%.64s\"; expected "
+		    "webhook, email, syslog, exec or console",
+		    v->value);
+		return;
+	}
+	config_check_keys(ld, node, schema->keys, "a notifier");
+	cf->notifiers = xreallocarray(
+	    cf->notifiers, cf->nnotifiers + 1, sizeof *cf->notifiers);
+	n = &cf->notifiers[cf->nnotifiers++];
+	memset(n, 0, sizeof *n);
+	n->key = xstrdup(key->value);
+	n->type = schema->type;
+	n->mark = config_mark_of(ld, key);
+	for (i = 0; i + 1 < node->nchildren; i += 2) {
+		k = node->children[i];
+		v = node->children[i + 1];
+		if (k->kind != YAMLTREE_SCALAR || strcmp(k->value, "type") == 0)
+			continue;
+		n->options = xreallocarray(
+		    n->options, n->noptions + 1, sizeof *n->options);
+		opt = &n->options[n->noptions++];
+		memset(opt, 0, sizeof *opt);
+		opt->key = xstrdup(k->value);
+		opt->mark = config_mark_of(ld, v);
+		if (v->kind == YAMLTREE_SCALAR)
+			config_string(ld, v, k->value, &opt->value);
+		else
+			config_string_list(
+			    ld, v, k->value, &opt->list, &opt->nlist);
+	}
+}
+
+/* Load each NAME: {...} of a top-level mapping section. */
+static void
+config_load_section(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what,
+    void (*load)(struct config_loader *, const struct yamltree_node *,
+	const struct yamltree_node *))
+{
+	size_t i;
+
+	if (config_expect(ld, node, YAMLTREE_MAPPING, what) == -1)
+		return;
+	config_check_keys(ld, node, NULL, what);
+	for (i = 0; i + 1 < node->nchildren; i += 2)
+		load(ld, node->children[i], node->children[i + 1]);
+}
+
+/* Cross-references: notify names, watchlist feed selectors. */
+static void
+config_check_refs(struct config_loader *ld)
+{
+	struct config *cf = ld->cf;
+	struct config_watchlist *wl;
+	struct yamltree_node at;
+	size_t i, j, k, t;
+	int found;
+
+	memset(&at, 0, sizeof at);
+	for (i = 0; i < cf->nwatchlists; i++) {
+		wl = &cf->watchlists[i];
+		at.line = wl->mark.line;
+		at.column = wl->mark.column;
+		for (j = 0; j < wl->nnotify; j++) {
+			for (k = 0; k < cf->nnotifiers; k++)
+				if (strcmp(cf->notifiers[k].key,
+					wl->notify[j]) == 0)
+					break;
+			if (k == cf->nnotifiers)
+				config_error(ld, &at,
+				    "watchlist \"%s\" notifies "
+				    "\"%.64s\", which is not a notifier",
+				    wl->key, wl->notify[j]);
+		}
+		for (j = 0; j < wl->nfeeds; j++) {
+			found = 0;
+			for (k = 0; k < cf->nfeeds && !found; k++) {
+				if (strcmp(cf->feeds[k].name, wl->feeds[j]) ==
+				    0)
+					found = 1;
+				for (t = 0; t < cf->feeds[k].ntags; t++)
+					if (strcmp(cf->feeds[k].tags[t],
+						wl->feeds[j]) == 0)
+						found = 1;
+			}
+			if (!found && cf->nfeeds > 0)
+				config_error(ld, &at,
+				    "watchlist \"%s\" selects "
+				    "feeds \"%.64s\", which is neither a feed "
+				    "name nor a tag",
+				    wl->key, wl->feeds[j]);
+		}
+	}
+}
+
+static void
+config_load_root(struct config_loader *ld, const struct yamltree_node *root)
+{
+	const struct yamltree_node *v;
+	size_t i;
+	char *store = NULL;
+	const char *statedir;
+
+	if (config_expect(ld, root, YAMLTREE_MAPPING, "the configuration") ==
+	    -1)
+		return;
+	config_check_keys(ld, root, config_top_keys, "the configuration");
+	if ((v = config_get(root, "defaults")) != NULL)
+		config_load_defaults(ld, v);
+	if ((v = config_get(root, "store")) != NULL &&
+	    config_string(ld, v, "store", &store) == 0) {
+		ld->cf->store_path = config_abspath(ld, store);
+		free(store);
+	}
+	if (ld->cf->store_path == NULL) {
+		statedir = getenv("STATE_DIRECTORY");
+		if (statedir != NULL && statedir[0] == '/' &&
+		    strchr(statedir, ':') == NULL)
+			xasprintf(&ld->cf->store_path, "%s/state.db", statedir);
+		else
+			ld->cf->store_path = xstrdup(CONFIG_DEFAULT_STORE);
+	}
+	if ((v = config_get(root, "feeds")) != NULL &&
+	    config_expect(ld, v, YAMLTREE_SEQUENCE, "feeds") == 0)
+		for (i = 0; i < v->nchildren; i++)
+			config_load_feed(ld, v->children[i]);
+	if ((v = config_get(root, "entities")) != NULL)
+		config_load_section(ld, v, "entities", config_load_entity);
+	if ((v = config_get(root, "notifiers")) != NULL)
+		config_load_section(ld, v, "notifiers", config_load_notifier);
+	if ((v = config_get(root, "watchlists")) != NULL)
+		config_load_section(ld, v, "watchlists", config_load_watchlist);
+	config_check_refs(ld);
+}
+
+/* Read a whole file, refusing anything but a regular file of sane size. */
+static char *
+config_read_file(const char *path, size_t *len, char **cause)
+{
+	struct stat st;
+	struct buf b;
+	char chunk[8192];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		xasprintf(cause, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	buf_init(&b, YAMLTREE_MAX_INPUT);
+	for (;;) {
+		n = read(fd, chunk, sizeof chunk);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			close(fd);
+			return buf_take(&b, len);
+		}
+		if (buf_add(&b, chunk, (size_t)n) == -1) {
+			xasprintf(cause, "%s: larger than %u bytes", path,
+			    YAMLTREE_MAX_INPUT);
+			break;
+		}
+	}
+	close(fd);
+	buf_free(&b);
+	return NULL;
+}
+
+struct config *
+config_load(const char *path, char **cause)
+{
+	struct config *cf;
+	char *data;
+	size_t len;
+
+	*cause = NULL;
+	if ((data = config_read_file(path, &len, cause)) == NULL)
+		return NULL;
+	cf = config_parse(path, data, len, cause);
+	free(data);
+	return cf;
+}
+
+/* The directory of PATH, absolute, for relative paths in the file. */
+static char *
+config_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *cwd, *dir;
+
+	if (slash != NULL && path[0] == '/')
+		return xstrndup(
+		    path, slash == path ? 1 : (size_t)(slash - path));
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		cwd = xstrdup(".");
+	if (slash == NULL)
+		return cwd;
+	xasprintf(&dir, "%s/%.*s", cwd, (int)(slash - path), path);
+	free(cwd);
+	return dir;
+}
+
+struct config *
+config_parse(const char *path, const char *data, size_t len, char **cause)
+{
+	struct config_loader ld;
+	struct yamltree_node *root;
+	char *yaml_cause;
+
+	*cause = NULL;
+	memset(&ld, 0, sizeof ld);
+	ld.cf = xcalloc(1, sizeof *ld.cf);
+	ld.cf->path = xstrdup(path);
+	ld.cf->default_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
+	ld.cf->default_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
+	ld.file = ld.cf->path;
+	ld.dir = config_dirname(path);
+	buf_init(&ld.errors, 1024 * 1024);
+
+	if ((root = yamltree_parse(data, len, &yaml_cause)) == NULL) {
+		config_error_at(&ld, yaml_cause);
+		free(yaml_cause);
+	} else {
+		config_load_root(&ld, root);
+		yamltree_free(root);
+	}
+	free(ld.dir);
+	if (ld.nerrors > CONFIG_MAX_ERRORS)
+		buf_printf(&ld.errors, "%s: %d more errors not shown\n", path,
+		    ld.nerrors - CONFIG_MAX_ERRORS);
+	if (ld.nerrors > 0) {
+		/* Drop the final newline. */
+		if (ld.errors.len > 0)
+			ld.errors.data[--ld.errors.len] = '\0';
+		*cause = buf_take(&ld.errors, NULL);
+		config_free(ld.cf);
+		return NULL;
+	}
+	buf_free(&ld.errors);
+	return ld.cf;
+}
+
+static void
+config_free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+config_free(struct config *cf)
+{
+	size_t i, j;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->nfeeds; i++) {
+		free(cf->feeds[i].url);
+		free(cf->feeds[i].name);
+		config_free_strings(cf->feeds[i].tags, cf->feeds[i].ntags);
+	}
+	free(cf->feeds);
+	for (i = 0; i < cf->nentities; i++) {
+		free(cf->entities[i].key);
+		free(cf->entities[i].name);
+		config_free_strings(
+		    cf->entities[i].aliases, cf->entities[i].naliases);
+	}
+	free(cf->entities);
+	for (i = 0; i < cf->nwatchlists; i++) {
+		free(cf->watchlists[i].key);
+		free(cf->watchlists[i].match);
+		config_free_strings(
+		    cf->watchlists[i].feeds, cf->watchlists[i].nfeeds);
+		config_free_strings(
+		    cf->watchlists[i].notify, cf->watchlists[i].nnotify);
+	}
+	free(cf->watchlists);
+	for (i = 0; i < cf->nnotifiers; i++) {
+		free(cf->notifiers[i].key);
+		for (j = 0; j < cf->notifiers[i].noptions; j++) {
+			free(cf->notifiers[i].options[j].key);
+			free(cf->notifiers[i].options[j].value);
+			config_free_strings(cf->notifiers[i].options[j].list,
+			    cf->notifiers[i].options[j].nlist);
+		}
+		free(cf->notifiers[i].options);
+	}
+	free(cf->notifiers);
+	free(cf->store_path);
+	free(cf->path);
+	free(cf);
+}
+
+const struct config_option *
+config_notifier_option(const struct config_notifier *n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n->noptions; i++)
+		if (strcmp(n->options[i].key, key) == 0)
+			return &n->options[i];
+	return NULL;
+}

@@ -1,0 +1,120 @@
+/*
+ * The configuration: a YAML file read through libyaml into one immutable
+ * struct. The shape is the contract of docs/configuration.md:
+ *
+ *   store: PATH
+ *   defaults: {interval: 10m, timeout: 30s}
+ *   feeds: [{url, name, interval, timeout, tags}, ...]
+ *   entities: {NAME: {name, aliases}}
+ *   watchlists: {NAME: {match, feeds, notify}}
+ *   notifiers: {NAME: {type, ...}}
+ *
+ * Errors are reported as "file:line:column: message", every error of the
+ * file at once (up to a cap). Unknown keys are errors, with the closest
+ * valid key suggested.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/feedwatch/feedwatch.yaml"
+#define CONFIG_DEFAULT_STORE "/var/lib/feedwatch/state.db"
+
+/* Where a value was written, for messages about it after loading. */
+struct config_mark {
+	const char *file; /* points into struct config */
+	unsigned line;
+	unsigned column;
+};
+
+struct config_feed {
+	char *url;
+	char *name;
+	int64_t interval_ms; /* the default when not given */
+	int64_t timeout_ms;
+	char **tags;
+	size_t ntags;
+	struct config_mark mark;
+};
+
+struct config_entity {
+	char *key;
+	char *name;
+	char **aliases;
+	size_t naliases;
+	struct config_mark mark;
+};
+
+struct config_watchlist {
+	char *key;
+	char *match;
+	struct config_mark match_mark;
+	char **feeds; /* tags or feed names; none = all */
+	size_t nfeeds;
+	char **notify;
+	size_t nnotify;
+	struct config_mark mark;
+};
+
+enum config_notifier_type {
+	CONFIG_NOTIFIER_WEBHOOK,
+	CONFIG_NOTIFIER_EMAIL,
+	CONFIG_NOTIFIER_SYSLOG,
+	CONFIG_NOTIFIER_EXEC,
+	CONFIG_NOTIFIER_CONSOLE,
+};
+
+/* A notifier option: a scalar (value) or a list of scalars (list). */
+struct config_option {
+	char *key;
+	char *value;
+	char **list;
+	size_t nlist;
+	struct config_mark mark;
+};
+
+struct config_notifier {
+	char *key;
+	enum config_notifier_type type;
+	struct config_option *options;
+	size_t noptions;
+	struct config_mark mark;
+};
+
+struct config {
+	char *path;
+	char *store_path;
+	int64_t default_interval_ms;
+	int64_t default_timeout_ms;
+	struct config_feed *feeds;
+	size_t nfeeds;
+	struct config_entity *entities;
+	size_t nentities;
+	struct config_watchlist *watchlists;
+	size_t nwatchlists;
+	struct config_notifier *notifiers;
+	size_t nnotifiers;
+};
+
+/* Load and validate PATH. On error returns NULL and sets *cause (owned by
+ * the caller) to one "file:line:col: message" line per error. */
+struct config *config_load(const char *path, char **cause);
+/* The same for a file already in memory; PATH names it in messages and
+ * anchors relative paths. */
+struct config *config_parse(
+    const char *path, const char *data, size_t len, char **cause);
+void config_free(struct config *);
+
+const char *config_notifier_type_name(enum config_notifier_type);
+/* The option KEY of a notifier, or NULL. */
+const struct config_option *config_notifier_option(
+    const struct config_notifier *, const char *key);
+
+/* Strict parsers: "90s", "10m", "1h30m", "500ms", "2d"; "10MiB", "512KiB",
+ * "1GB", "100B". 0 on success, -1 when the text is not exactly that. */
+int config_parse_duration(const char *, int64_t *ms);
+int config_parse_size(const char *, uint64_t *bytes);
+
+#endif

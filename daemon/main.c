@@ -1,0 +1,166 @@
+/*
+ * feedwatch: RSS/Atom feed monitor and alerting daemon.
+ * Subcommand dispatch in the style of git; see feedwatch(1).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <openssl/crypto.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <sqlite3.h>
+#include <utf8proc.h>
+#include <yaml.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+
+struct cmd {
+	const char *name;
+	int (*run)(int, char **, const struct cmd_globals *);
+	const char *summary;
+};
+
+static const struct cmd cmds[] = {
+    {"check", cmd_check, "validate the configuration and summarize it"},
+};
+
+static void
+usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+	    "usage: feedwatch [-c CONFIG] [--log-level LEVEL] COMMAND [ARGS]\n"
+	    "       feedwatch --version | help\n"
+	    "\n"
+	    "commands:\n");
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		fprintf(out, "  %-12s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(out,
+	    "\n"
+	    "options (also accepted after the command):\n"
+	    "  -c, --config PATH     configuration file (default %s)\n"
+	    "  --log-level LEVEL     error, warning, notice, info or debug\n"
+	    "  -h, --help            this text\n"
+	    "  -V, --version         versions of feedwatch and its libraries\n",
+	    CONFIG_DEFAULT_PATH);
+}
+
+static void
+version(void)
+{
+	curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+	char pcre2[64];
+	int xml;
+
+	pcre2_config(PCRE2_CONFIG_VERSION, pcre2);
+	printf("feedwatch %s\n", FEEDWATCH_VERSION);
+	printf("  libcurl   %s (%s)\n", curl->version,
+	    curl->ssl_version != NULL ? curl->ssl_version : "no TLS");
+	xml = atoi(xmlParserVersion);
+	printf(
+	    "  libxml2   %d.%d.%d\n", xml / 10000, xml / 100 % 100, xml % 100);
+	printf("  libevent  %s\n", event_get_version());
+	printf("  sqlite    %s\n", sqlite3_libversion());
+	printf("  libyaml   %s\n", yaml_get_version_string());
+	printf("  utf8proc  %s\n", utf8proc_version());
+	printf("  pcre2     %s\n", pcre2);
+	printf("  jansson   %s\n", jansson_version_str());
+	printf("  openssl   %s\n", OpenSSL_version(OPENSSL_VERSION));
+}
+
+/*
+ * Take the global options (-c, --log-level) out of argv wherever they
+ * stand, so that "feedwatch check -c x" and "feedwatch -c x check" both
+ * work. Returns the new argc, or -1 on a usage error.
+ */
+static int
+take_globals(int argc, char **argv, struct cmd_globals *g)
+{
+	enum log_level level;
+	int i, out = 1;
+	const char *arg, *value;
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 ||
+		    strcmp(arg, "--log-level") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "feedwatch: %s needs a value\n",
+				    arg);
+				return -1;
+			}
+			value = argv[++i];
+		} else if (strncmp(arg, "--config=", 9) == 0) {
+			value = arg + 9;
+			arg = "--config";
+		} else if (strncmp(arg, "--log-level=", 12) == 0) {
+			value = arg + 12;
+			arg = "--log-level";
+		} else {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (strcmp(arg, "--log-level") == 0) {
+			if (log_level_parse(value, &level) == -1) {
+				fprintf(stderr,
+				    "feedwatch: unknown log level "
+				    "\"%s\"\n",
+				    value);
+				return -1;
+			}
+			log_set_level(level);
+		} else {
+			g->config_path = value;
+			g->config_given = 1;
+		}
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmd_globals g = {CONFIG_DEFAULT_PATH, 0};
+	size_t i;
+
+	log_init("feedwatch");
+	if ((argc = take_globals(argc, argv, &g)) == -1)
+		return 2;
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		version();
+		return 0;
+	}
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].run(argc - 1, argv + 1, &g);
+	fprintf(stderr,
+	    "feedwatch: unknown command \"%s\"; see "
+	    "\"feedwatch help\"\n",
+	    argv[1]);
+	return 2;
+}

@@ -1,0 +1,82 @@
+/*
+ * The record that passes between the pipeline's stages: a parsed feed
+ * document and its items. The parser fills it, the store keeps it, the
+ * filters read it, the notifiers render it.
+ *
+ * All strings are UTF-8, NUL-terminated, owned by the record, and NULL
+ * when the feed did not carry the field. Text fields come twice: *_html
+ * is the markup as the feed gave it (never to be forwarded unsanitized),
+ * *_text is plain text (entities decoded, tags dropped, whitespace
+ * collapsed, controls and bidi overrides stripped). Times are seconds
+ * since the epoch, UTC, or ITEM_TIME_NONE when absent or unparseable.
+ */
+#ifndef ITEM_H
+#define ITEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ITEM_TIME_NONE INT64_MIN
+
+struct item_enclosure {
+	char *url;
+	char *type;
+	char *length; /* the attribute as written */
+};
+
+struct item {
+	/*
+	 * Identity, which decides what counts as new: the feed's id/guid;
+	 * otherwise the link; otherwise a hash of title, date and text.
+	 */
+	char *key;
+	char *id;
+	char *title_html;
+	char *title_text;
+	char *link;
+	int64_t published;
+	int64_t updated;
+	char *author;
+	char *author_email;
+	char *summary_html;
+	char *summary_text;
+	char *content_html;
+	char *content_text;
+	char **categories;
+	size_t ncategories;
+	struct item_enclosure *enclosures;
+	size_t nenclosures;
+};
+
+enum feed_format {
+	FEED_FORMAT_UNKNOWN = 0,
+	FEED_FORMAT_RSS090,
+	FEED_FORMAT_RSS091,
+	FEED_FORMAT_RSS092,
+	FEED_FORMAT_RSS093,
+	FEED_FORMAT_RSS094,
+	FEED_FORMAT_RSS10,
+	FEED_FORMAT_RSS20,
+	FEED_FORMAT_ATOM03,
+	FEED_FORMAT_ATOM10,
+	FEED_FORMAT_JSONFEED,
+};
+
+struct feed_doc {
+	enum feed_format format;
+	char *title;
+	char *link;
+	/* Not clean: ill-formed, wrong content type or wrong encoding. */
+	int bozo;
+	char *bozo_reason;
+	/* Publisher's polling hints (RSS ttl, sy:update*), in seconds; 0 if none. */
+	int64_t ttl;
+	struct item *items;
+	size_t nitems;
+};
+
+const char *feed_format_name(enum feed_format);
+void item_clear(struct item *);
+void feed_doc_free(struct feed_doc *);
+
+#endif

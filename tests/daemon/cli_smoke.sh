@@ -1,0 +1,28 @@
+#!/bin/sh
+# The binary's front door: help, --version, check on the example and on a
+# broken file, unknown commands.
+set -u
+bin=$1
+examples=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+ok() { printf 'ok   %s\n' "$1"; }
+bad() { printf 'FAIL %s\n' "$1"; fail=1; }
+
+"$bin" help | grep -q '^  check ' && ok help || bad help
+"$bin" --version | grep -q '^  libxml2   2\.' && ok version || bad version
+"$bin" check -c "$examples/feedwatch.yaml" >"$tmp/out" 2>&1 &&
+    grep -q 'watchlists: 3' "$tmp/out" && ok check-example || bad check-example
+"$bin" -c "$examples/feedwatch.yaml" check >/dev/null 2>&1 &&
+    ok global-option-before || bad global-option-before
+printf 'feeds: [{url: "http://a/", intervall: 5m}]\n' >"$tmp/bad.yaml"
+"$bin" check -c "$tmp/bad.yaml" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "^$tmp/bad.yaml:1:28: unknown key \"intervall\"" \
+    "$tmp/out" && ok check-bad || bad "check-bad (rc=$rc: $(cat "$tmp/out"))"
+"$bin" frobnicate >/dev/null 2>&1
+[ $? -eq 2 ] && ok unknown-command || bad unknown-command
+"$bin" --log-level=shouty help >/dev/null 2>&1
+[ $? -eq 2 ] && ok bad-log-level || bad bad-log-level
+exit $fail

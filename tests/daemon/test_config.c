@@ -1,0 +1,349 @@
+/* config: the documented shape loads; every kind of mistake is reported
+ * with its file:line:column. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static const char good[] =
+    "store: /tmp/fw/state.db\n"
+    "defaults: {interval: 15m, timeout: 20s}\n"
+    "feeds:\n"
+    "  - url: https://english.ahram.org.eg/rss/world\n"
+    "    name: Ahram Online World\n"
+    "    interval: 5m\n"
+    "    tags: [middle-east, world]\n"
+    "  - url: http://example.com/feed.xml\n"
+    "  - url: file:local/feed.xml\n"
+    "    tags: local\n"
+    "entities:\n"
+    "  sudani:\n"
+    "    name: Mohammed Shia al-Sudani\n"
+    "    aliases: [Mohamed Shia al-Sudani, Sudani, Soudani]\n"
+    "  islamic-state:\n"
+    "    aliases: [Islamic State, ISIS, ISIL, Daesh, IS]\n"
+    "watchlists:\n"
+    "  iraq-coalition:\n"
+    "    match: 'coalition AND (@iraq OR @sudani) NOT title:sport'\n"
+    "    feeds: [middle-east, Ahram Online World]\n"
+    "    notify: [ops-webhook, log]\n"
+    "notifiers:\n"
+    "  ops-webhook:\n"
+    "    type: webhook\n"
+    "    url: https://hooks.example.com/x\n"
+    "  log: {type: syslog, ident: feedwatch}\n";
+
+static void
+test_good(void **state)
+{
+	struct config *cf;
+	const struct config_option *opt;
+	char *cause;
+
+	cf = config_parse("/etc/fw/good.yaml", good, sizeof good - 1, &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	assert_string_equal(cf->store_path, "/tmp/fw/state.db");
+	assert_int_equal(cf->default_interval_ms, 15 * 60 * 1000);
+	assert_int_equal(cf->default_timeout_ms, 20 * 1000);
+	assert_int_equal(cf->nfeeds, 3);
+	assert_string_equal(cf->feeds[0].name, "Ahram Online World");
+	assert_int_equal(cf->feeds[0].interval_ms, 5 * 60 * 1000);
+	assert_int_equal(cf->feeds[0].timeout_ms, 20 * 1000);
+	assert_int_equal(cf->feeds[0].ntags, 2);
+	assert_string_equal(cf->feeds[0].tags[1], "world");
+	assert_int_equal(cf->feeds[0].mark.line, 4);
+	/* Without a name, the URL names the feed; defaults apply. */
+	assert_string_equal(cf->feeds[1].name, "http://example.com/feed.xml");
+	assert_int_equal(cf->feeds[1].interval_ms, 15 * 60 * 1000);
+	/* "file:relative" is anchored at the configuration's folder. */
+	assert_string_equal(cf->feeds[2].url, "file:///etc/fw/local/feed.xml");
+	assert_int_equal(cf->feeds[2].ntags, 1);
+	assert_int_equal(cf->nentities, 2);
+	assert_string_equal(cf->entities[0].key, "sudani");
+	assert_int_equal(cf->entities[0].naliases, 3);
+	assert_string_equal(cf->entities[0].aliases[2], "Soudani");
+	assert_null(cf->entities[1].name);
+	assert_string_equal(cf->entities[1].aliases[4], "IS");
+	assert_int_equal(cf->nwatchlists, 1);
+	assert_string_equal(cf->watchlists[0].match,
+	    "coalition AND (@iraq OR @sudani) NOT title:sport");
+	assert_int_equal(cf->watchlists[0].match_mark.line, 19);
+	assert_int_equal(cf->watchlists[0].match_mark.column, 12);
+	assert_int_equal(cf->watchlists[0].nnotify, 2);
+	assert_int_equal(cf->nnotifiers, 2);
+	assert_int_equal(cf->notifiers[0].type, CONFIG_NOTIFIER_WEBHOOK);
+	opt = config_notifier_option(&cf->notifiers[0], "url");
+	assert_non_null(opt);
+	assert_string_equal(opt->value, "https://hooks.example.com/x");
+	assert_null(config_notifier_option(&cf->notifiers[0], "secret"));
+	assert_int_equal(cf->notifiers[1].type, CONFIG_NOTIFIER_SYSLOG);
+	config_free(cf);
+}
+
+static void
+test_empty_is_valid(void **state)
+{
+	struct config *cf;
+	char *cause;
+
+	cf = config_parse("/x/empty.yaml", "", 0, &cause);
+	assert_non_null(cf);
+	assert_int_equal(cf->nfeeds, 0);
+	assert_string_equal(cf->store_path, CONFIG_DEFAULT_STORE);
+	config_free(cf);
+	cf = config_parse("/x/empty.yaml", "# nothing\n", 10, &cause);
+	assert_non_null(cf);
+	config_free(cf);
+}
+
+/* Each bad document and the exact first line of its error report. */
+static const struct {
+	const char *yaml;
+	const char *error;
+} bad[] = {
+    {"feeds: [{url: http://a/, intervall: 5m}]\n",
+	"t.yaml:1:26: unknown key \"intervall\" in a feed; did you mean "
+	"\"interval\"?"},
+    {"notifier:\n  x: {type: console}\n",
+	"t.yaml:1:1: unknown key \"notifier\" in the configuration; did you "
+	"mean \"notifiers\"?"},
+    {"colour: red\n",
+	"t.yaml:1:1: unknown key \"colour\" in the configuration; expected "
+	"one of: store, defaults, feeds, entities, watchlists, notifiers"},
+    {"feeds:\n  - name: x\n", "t.yaml:2:5: a feed needs a url"},
+    {"feeds: [{url: gopher://x/}]\n",
+	"t.yaml:1:15: feed url \"gopher://x/\" must start with http://, "
+	"https://, file:/// or file: (a path relative to the configuration "
+	"file)"},
+    {"feeds: [{url: 'http://a/', interval: 10}]\n",
+	"t.yaml:1:38: feed interval: \"10\" is not a duration (write it like "
+	"90s, 10m, 1h30m or 2d)"},
+    {"feeds: [{url: 'http://a/', interval: 5s}]\n",
+	"t.yaml:1:38: feed interval must be at least 10s"},
+    {"feeds: [{url: 'http://a/'}, {url: 'http://a/'}]\n",
+	"t.yaml:1:29: feed url \"http://a/\" is already listed at line 1"},
+    {"feeds: {url: x}\n", "t.yaml:1:8: feeds must be a list, not a mapping"},
+    {"watchlists:\n  w: {feeds: [x]}\n",
+	"t.yaml:2:6: watchlist \"w\" needs a match query"},
+    {"watchlists:\n  w: {match: a, notify: [nobody]}\n",
+	"t.yaml:2:3: watchlist \"w\" notifies \"nobody\", which is not a "
+	"notifier"},
+    {"feeds: [{url: 'http://a/', tags: [x]}]\n"
+     "watchlists:\n  w: {match: a, feeds: [y]}\n",
+	"t.yaml:3:3: watchlist \"w\" selects feeds \"y\", which is neither a "
+	"feed name nor a tag"},
+    {"watchlists:\n  'bad name': {match: a}\n",
+	"t.yaml:2:3: watchlist name \"bad name\" must be 1 to 64 letters, "
+	"digits, '_', '-' or '.'"},
+    {"notifiers:\n  n: {type: pager}\n",
+	"t.yaml:2:13: unknown notifier type \"pager\"; expected webhook, "
+	"email, syslog, exec or console"},
+    {"notifiers:\n  n: {url: http://x/}\n",
+	"t.yaml:2:6: notifier \"n\" needs a type (webhook, email, syslog, "
+	"exec or console)"},
+    {"notifiers:\n  n: {type: console, url: x}\n",
+	"t.yaml:2:22: unknown key \"url\" in a notifier; expected one of: "
+	"type"},
+    {"entities:\n  e: {}\n",
+	"t.yaml:2:6: entity \"e\" needs a name or aliases"},
+    {"entities:\n  e: {aliases: [a, {x: 1}]}\n",
+	"t.yaml:2:20: entity aliases must be a scalar, not a mapping"},
+    {"store: a\nstore: b\n",
+	"t.yaml:2:1: duplicate key \"store\" in the configuration (first at "
+	"line 1)"},
+    {"a: &x [1]\nb: *x\n", "t.yaml:2:4: aliases (*name) are not supported"},
+    {"feeds: [\n",
+	"t.yaml:2:1: did not find expected node content while parsing a "
+	"flow node"},
+    {"- just\n- a list\n",
+	"t.yaml:1:1: the configuration must be a mapping, not a list"},
+    {"--- {}\n--- {}\n", "t.yaml:2:1: only one YAML document is allowed"},
+    {"entities:\n  e: {name: \"a\\0b\"}\n",
+	"t.yaml:2:13: entity name contains a NUL byte"},
+};
+
+static void
+test_bad(void **state)
+{
+	struct config *cf;
+	char *cause, *nl;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cause = NULL;
+		cf = config_parse(
+		    "t.yaml", bad[i].yaml, strlen(bad[i].yaml), &cause);
+		if (cf != NULL)
+			fail_msg("case %zu loaded: %s", i, bad[i].yaml);
+		assert_non_null(cause);
+		if ((nl = strchr(cause, '\n')) != NULL)
+			*nl = '\0';
+		/* Messages name the file as given, relative or not. */
+		if (strcmp(cause, bad[i].error) != 0)
+			fail_msg("case %zu:\n got: %s\nwant: %s", i, cause,
+			    bad[i].error);
+		free(cause);
+	}
+}
+
+static void
+test_all_errors_reported(void **state)
+{
+	static const char yaml[] = "feeds:\n"
+				   "  - {url: 'ftp://a/'}\n"
+				   "  - {url: 'http://b/', timeout: soon}\n"
+				   "watchlists:\n"
+				   "  w: {mtach: x}\n";
+	char *cause;
+	int lines = 1;
+	const char *p;
+
+	assert_null(config_parse("t.yaml", yaml, sizeof yaml - 1, &cause));
+	for (p = cause; *p != '\0'; p++)
+		lines += *p == '\n';
+	/* url, timeout, unknown key, missing match */
+	assert_int_equal(lines, 4);
+	assert_non_null(strstr(cause,
+	    "t.yaml:5:7: unknown key \"mtach\" in a "
+	    "watchlist; did you mean \"match\"?"));
+	free(cause);
+}
+
+static void
+test_durations_and_sizes(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t ms;
+	} durations[] = {
+	    {"90s", 90000},
+	    {"10m", 600000},
+	    {"1h", 3600000},
+	    {"1h30m", 5400000},
+	    {"500ms", 500},
+	    {"2d", 172800000},
+	    {"1w", 604800000},
+	    {"0s", 0},
+	};
+	static const char *const bad_durations[] = {
+	    "",
+	    "10",
+	    "m",
+	    "10 m",
+	    " 10m",
+	    "10m ",
+	    "-5s",
+	    "1.5h",
+	    "10M",
+	    "10min",
+	    "999999999999w",
+	    "10m10",
+	    "s10",
+	};
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} sizes[] = {
+	    {"10MiB", 10485760},
+	    {"512KiB", 524288},
+	    {"1GB", 1000000000},
+	    {"100B", 100},
+	    {"2GiB", 2147483648ULL},
+	};
+	static const char *const bad_sizes[] = {
+	    "",
+	    "10",
+	    "10mb",
+	    "10 MiB",
+	    "MiB",
+	    "1.5MiB",
+	    "10MiBs",
+	};
+	int64_t ms;
+	uint64_t bytes;
+	size_t i;
+
+	for (i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+		assert_int_equal(
+		    config_parse_duration(durations[i].text, &ms), 0);
+		assert_int_equal(ms, durations[i].ms);
+	}
+	for (i = 0; i < sizeof bad_durations / sizeof bad_durations[0]; i++)
+		if (config_parse_duration(bad_durations[i], &ms) != -1)
+			fail_msg("accepted duration \"%s\"", bad_durations[i]);
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		assert_int_equal(config_parse_size(sizes[i].text, &bytes), 0);
+		assert_int_equal(bytes, sizes[i].bytes);
+	}
+	for (i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++)
+		if (config_parse_size(bad_sizes[i], &bytes) != -1)
+			fail_msg("accepted size \"%s\"", bad_sizes[i]);
+}
+
+static void
+test_hostile_yaml(void **state)
+{
+	char *doc, *cause;
+	size_t i, n = 100;
+
+	/* Deep nesting is refused, not recursed into. */
+	doc = malloc(2 * n + 1);
+	assert_non_null(doc);
+	for (i = 0; i < n; i++) {
+		doc[i] = '[';
+		doc[n + i] = ']';
+	}
+	doc[2 * n] = '\0';
+	assert_null(config_parse("t.yaml", doc, 2 * n, &cause));
+	assert_non_null(strstr(cause, "t.yaml:1:33: nesting is too deep"));
+	free(cause);
+	free(doc);
+	/* Binary garbage is an error with a position, not a crash. */
+	assert_null(config_parse("t.yaml", "\xff\xfe\x00\x01", 4, &cause));
+	assert_non_null(strstr(cause, "t.yaml:"));
+	free(cause);
+}
+
+static void
+test_load_file(void **state)
+{
+	struct config *cf;
+	char *cause;
+
+	assert_null(config_load("/nonexistent/feedwatch.yaml", &cause));
+	assert_string_equal(
+	    cause, "/nonexistent/feedwatch.yaml: No such file or directory");
+	free(cause);
+	assert_null(config_load("/", &cause));
+	assert_string_equal(cause, "/: not a regular file");
+	free(cause);
+	cf = config_load(FW_FIXTURES "/../../examples/feedwatch.yaml", &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	assert_true(cf->nfeeds > 0);
+	config_free(cf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_empty_is_valid),
+	    cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_all_errors_reported),
+	    cmocka_unit_test(test_durations_and_sizes),
+	    cmocka_unit_test(test_hostile_yaml),
+	    cmocka_unit_test(test_load_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
