@@ -2,6 +2,7 @@
  * Configuration loader: YAML (through yamltree) into struct config.
  * docs/configuration.md is the reference for every key read here.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +23,11 @@
 #define CONFIG_MAX_NAME 64
 #define CONFIG_MAX_URL 4096
 #define CONFIG_MAX_VALUE 65536
+#define CONFIG_MAX_ENVNAME 128
+#define CONFIG_ENVNAME_CHARS                                                   \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+#define CONFIG_MAX_SECRET 65536
+#define CONFIG_MAX_DROPINS 256
 #define CONFIG_DEFAULT_INTERVAL_MS (10 * 60 * 1000)
 #define CONFIG_DEFAULT_TIMEOUT_MS (30 * 1000)
 #define CONFIG_MIN_INTERVAL_MS (10 * 1000)
@@ -33,6 +39,8 @@ struct config_loader {
 	struct buf errors;
 	int nerrors;
 };
+
+static char *config_dirname(const char *);
 
 static const char *const config_top_keys[] = {
     "store", "defaults", "feeds", "entities", "watchlists", "notifiers", NULL};
@@ -231,6 +239,71 @@ config_get(const struct yamltree_node *map, const char *key)
 	return NULL;
 }
 
+/*
+ * Copy a scalar's text to *out with ${NAME} replaced by the environment
+ * variable NAME ("$${" stands for a literal "${"). An unset variable is
+ * an error: a secret that silently became "" would be worse.
+ */
+static int
+config_expand(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what, char **out)
+{
+	const char *p = node->value, *end, *value;
+	struct buf b;
+	char name[CONFIG_MAX_ENVNAME + 1];
+	size_t n;
+	int rc = 0;
+
+	if (strstr(p, "${") == NULL) {
+		*out = xstrdup(p);
+		return 0;
+	}
+	buf_init(&b, CONFIG_MAX_VALUE);
+	while (*p != '\0' && rc == 0) {
+		if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+			rc = buf_add(&b, "${", 2);
+			p += 3;
+			continue;
+		}
+		if (p[0] != '$' || p[1] != '{') {
+			rc = buf_addc(&b, *p++);
+			continue;
+		}
+		end = strchr(p + 2, '}');
+		n = end != NULL ? (size_t)(end - p - 2) : 0;
+		if (n == 0 || n > CONFIG_MAX_ENVNAME ||
+		    strspn(p + 2, CONFIG_ENVNAME_CHARS) != n) {
+			config_error(ld, node,
+			    "%s: \"${\" must be followed by "
+			    "an environment variable name and \"}\"",
+			    what);
+			buf_free(&b);
+			return -1;
+		}
+		memcpy(name, p + 2, n);
+		name[n] = '\0';
+		if ((value = getenv(name)) == NULL) {
+			config_error(ld, node,
+			    "%s: environment variable %s is "
+			    "not set",
+			    what, name);
+			buf_free(&b);
+			return -1;
+		}
+		rc = buf_addstr(&b, value);
+		p = end + 1;
+	}
+	if (rc == -1) {
+		config_error(ld, node,
+		    "%s is longer than %d bytes once "
+		    "expanded",
+		    what, CONFIG_MAX_VALUE);
+		return -1;
+	}
+	*out = buf_take(&b, NULL);
+	return 0;
+}
+
 /* A non-empty scalar with no NUL byte, copied to *out. */
 static int
 config_string(struct config_loader *ld, const struct yamltree_node *node,
@@ -252,7 +325,15 @@ config_string(struct config_loader *ld, const struct yamltree_node *node,
 		return -1;
 	}
 	free(*out);
-	*out = xstrdup(node->value);
+	*out = NULL;
+	if (config_expand(ld, node, what, out) == -1)
+		return -1;
+	if (**out == '\0') {
+		config_error(ld, node, "%s is empty once expanded", what);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -407,6 +488,57 @@ config_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
+/* Read all of fd (at most max bytes); NULL with *cause otherwise. */
+static char *
+config_read_fd(int fd, const char *path, size_t max, size_t *len, char **cause)
+{
+	struct buf b;
+	char chunk[8192];
+	ssize_t n;
+
+	buf_init(&b, max);
+	for (;;) {
+		n = read(fd, chunk, sizeof chunk);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			return buf_take(&b, len);
+		if (buf_add(&b, chunk, (size_t)n) == -1) {
+			xasprintf(
+			    cause, "%s: larger than %zu bytes", path, max);
+			break;
+		}
+	}
+	buf_free(&b);
+	return NULL;
+}
+
+/* Read a whole file, refusing anything but a regular file of sane size. */
+static char *
+config_read_file(const char *path, size_t *len, char **cause)
+{
+	struct stat st;
+	char *data;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		xasprintf(cause, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	data = config_read_fd(fd, path, YAMLTREE_MAX_INPUT, len, cause);
+	close(fd);
+	return data;
+}
+
 /* Make PATH absolute against the configuration file's directory. */
 static char *
 config_abspath(struct config_loader *ld, const char *path)
@@ -530,6 +662,40 @@ config_load_feed(struct config_loader *ld, const struct yamltree_node *node)
 	}
 }
 
+/*
+ * Whether NAME is already defined in a section; a definition in another
+ * file (a drop-in) is an error here, the same file's duplicates are
+ * reported as duplicate keys already.
+ */
+static int
+config_redefined(
+    struct config_loader *ld, const struct yamltree_node *key, const char *what)
+{
+	const struct config *cf = ld->cf;
+	const struct config_mark *mark = NULL;
+	size_t i;
+
+	if (strcmp(what, "entity") == 0) {
+		for (i = 0; i < cf->nentities && mark == NULL; i++)
+			if (strcmp(cf->entities[i].key, key->value) == 0)
+				mark = &cf->entities[i].mark;
+	} else if (strcmp(what, "watchlist") == 0) {
+		for (i = 0; i < cf->nwatchlists && mark == NULL; i++)
+			if (strcmp(cf->watchlists[i].key, key->value) == 0)
+				mark = &cf->watchlists[i].mark;
+	} else {
+		for (i = 0; i < cf->nnotifiers && mark == NULL; i++)
+			if (strcmp(cf->notifiers[i].key, key->value) == 0)
+				mark = &cf->notifiers[i].mark;
+	}
+	if (mark == NULL)
+		return 0;
+	if (mark->file != ld->file)
+		config_error(ld, key, "%s \"%s\" is already defined at %s:%u",
+		    what, key->value, mark->file, mark->line);
+	return 1;
+}
+
 static void
 config_load_entity(struct config_loader *ld, const struct yamltree_node *key,
     const struct yamltree_node *node)
@@ -539,6 +705,7 @@ config_load_entity(struct config_loader *ld, const struct yamltree_node *key,
 	const struct yamltree_node *v;
 
 	if (config_name(ld, key, "entity name") == -1 ||
+	    config_redefined(ld, key, "entity") ||
 	    config_expect(ld, node, YAMLTREE_MAPPING, "an entity") == -1)
 		return;
 	config_check_keys(ld, node, config_entity_keys, "an entity");
@@ -567,6 +734,7 @@ config_load_watchlist(struct config_loader *ld, const struct yamltree_node *key,
 	const struct yamltree_node *v;
 
 	if (config_name(ld, key, "watchlist name") == -1 ||
+	    config_redefined(ld, key, "watchlist") ||
 	    config_expect(ld, node, YAMLTREE_MAPPING, "a watchlist") == -1)
 		return;
 	config_check_keys(ld, node, config_watchlist_keys, "a watchlist");
@@ -587,6 +755,96 @@ config_load_watchlist(struct config_loader *ld, const struct yamltree_node *key,
 	if ((v = config_get(node, "notify")) != NULL)
 		config_string_list(
 		    ld, v, "watchlist notify", &wl->notify, &wl->nnotify);
+}
+
+/* Keys naming a file whose content is a secret ("secret_file"). */
+static int
+config_is_secret_file(const char *key)
+{
+	return strcmp(key, "secret_file") == 0 ||
+	    strcmp(key, "password_file") == 0;
+}
+
+/*
+ * Read the secret file of opt ("secret_file: PATH") into a new option
+ * named without "_file" ("secret"). A relative PATH is looked up in
+ * $CREDENTIALS_DIRECTORY (systemd's LoadCredential) first, then next to
+ * the configuration file. A file that group or others may read is
+ * refused: the secret is already out.
+ */
+static void
+config_load_secret(struct config_loader *ld, const struct yamltree_node *node,
+    struct config_notifier *n, struct config_option *opt)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	struct config_option *secret;
+	struct stat st;
+	char *path = NULL, *data, *cause = NULL, *key;
+	size_t len;
+	int fd = -1;
+
+	key = xstrndup(opt->key, strlen(opt->key) - strlen("_file"));
+	if (config_notifier_option(n, key) != NULL) {
+		config_error(
+		    ld, node, "give either %s or %s, not both", key, opt->key);
+		free(key);
+		return;
+	}
+	if (opt->value[0] != '/' && creds != NULL && creds[0] == '/') {
+		xasprintf(&path, "%s/%s", creds, opt->value);
+		if (access(path, F_OK) == -1) {
+			free(path);
+			path = NULL;
+		}
+	}
+	if (path == NULL)
+		path = config_abspath(ld, opt->value);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		config_error(
+		    ld, node, "%s %s: %s", opt->key, path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		config_error(
+		    ld, node, "%s %s: not a regular file", opt->key, path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		config_error(ld, node,
+		    "%s %s: readable or writable by group "
+		    "or others (mode %03o); chmod 600 it",
+		    opt->key, path, (unsigned)(st.st_mode & 0777));
+		goto out;
+	}
+	if ((data = config_read_fd(
+		 fd, path, CONFIG_MAX_SECRET, &len, &cause)) == NULL) {
+		config_error(ld, node, "%s", cause);
+		free(cause);
+		goto out;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	if (len == 0 || strlen(data) != len) {
+		config_error(ld, node, "%s %s: %s", opt->key, path,
+		    len == 0 ? "empty" : "contains a NUL byte");
+		free(data);
+		goto out;
+	}
+	n->options =
+	    xreallocarray(n->options, n->noptions + 1, sizeof *n->options);
+	secret = &n->options[n->noptions++];
+	memset(secret, 0, sizeof *secret);
+	secret->key = key;
+	key = NULL;
+	secret->value = data;
+	secret->secret = 1;
+	secret->mark = config_mark_of(ld, node);
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	free(key);
 }
 
 static const struct config_notifier_schema *
@@ -623,6 +881,7 @@ config_load_notifier(struct config_loader *ld, const struct yamltree_node *key,
 	size_t i;
 
 	if (config_name(ld, key, "notifier name") == -1 ||
+	    config_redefined(ld, key, "notifier") ||
 	    config_expect(ld, node, YAMLTREE_MAPPING, "a notifier") == -1)
 		return;
 	if ((v = config_get(node, "type")) == NULL) {
@@ -665,6 +924,8 @@ config_load_notifier(struct config_loader *ld, const struct yamltree_node *key,
 		else
 			config_string_list(
 			    ld, v, k->value, &opt->list, &opt->nlist);
+		if (config_is_secret_file(k->value) && opt->value != NULL)
+			config_load_secret(ld, v, n, opt);
 	}
 }
 
@@ -731,24 +992,73 @@ config_check_refs(struct config_loader *ld)
 	}
 }
 
+/* One file of the configuration: the main file or a drop-in. */
+struct config_source {
+	const char *path; /* owned by struct config (cf->files) */
+	struct yamltree_node *root;
+	const struct yamltree_node *store, *defaults; /* where set */
+};
+
 static void
-config_load_root(struct config_loader *ld, const struct yamltree_node *root)
+config_use_source(struct config_loader *ld, const struct config_source *src)
 {
-	const struct yamltree_node *v;
-	size_t i;
-	char *store = NULL;
+	free(ld->dir);
+	ld->file = src->path;
+	ld->dir = config_dirname(src->path);
+}
+
+/*
+ * Load every file in two passes, so that defaults apply to the feeds of
+ * every file whatever the order: first store and defaults (each may be
+ * set in one file only), then the sections. Cross-references are checked
+ * once everything is in.
+ */
+static void
+config_load_sources(
+    struct config_loader *ld, struct config_source *srcs, size_t nsrcs)
+{
+	const struct config_source *store = NULL, *defaults = NULL;
+	const struct yamltree_node *v, *root;
+	size_t i, j;
+	char *path = NULL;
 	const char *statedir;
 
-	if (config_expect(ld, root, YAMLTREE_MAPPING, "the configuration") ==
-	    -1)
-		return;
-	config_check_keys(ld, root, config_top_keys, "the configuration");
-	if ((v = config_get(root, "defaults")) != NULL)
-		config_load_defaults(ld, v);
-	if ((v = config_get(root, "store")) != NULL &&
-	    config_string(ld, v, "store", &store) == 0) {
-		ld->cf->store_path = config_abspath(ld, store);
-		free(store);
+	for (i = 0; i < nsrcs; i++) {
+		if ((root = srcs[i].root) == NULL)
+			continue;
+		config_use_source(ld, &srcs[i]);
+		if (config_expect(ld, root, YAMLTREE_MAPPING,
+			"the configuration") == -1) {
+			srcs[i].root = NULL;
+			yamltree_free((struct yamltree_node *)root);
+			continue;
+		}
+		config_check_keys(
+		    ld, root, config_top_keys, "the configuration");
+		if ((v = config_get(root, "defaults")) != NULL) {
+			if (defaults != NULL)
+				config_error(ld, v,
+				    "defaults are already set "
+				    "in %s:%u",
+				    defaults->path, defaults->defaults->line);
+			else
+				config_load_defaults(ld, v);
+			srcs[i].defaults = v;
+			defaults = defaults != NULL ? defaults : &srcs[i];
+		}
+		if ((v = config_get(root, "store")) != NULL) {
+			srcs[i].store = v;
+			if (store != NULL)
+				config_error(ld, v,
+				    "store is already set in "
+				    "%s:%u",
+				    store->path, store->store->line);
+			else if (config_string(ld, v, "store", &path) == 0) {
+				ld->cf->store_path = config_abspath(ld, path);
+				free(path);
+			}
+			store = store != NULL ? store : &srcs[i];
+		}
 	}
 	if (ld->cf->store_path == NULL) {
 		statedir = getenv("STATE_DIRECTORY");
@@ -758,75 +1068,25 @@ config_load_root(struct config_loader *ld, const struct yamltree_node *root)
 		else
 			ld->cf->store_path = xstrdup(CONFIG_DEFAULT_STORE);
 	}
-	if ((v = config_get(root, "feeds")) != NULL &&
-	    config_expect(ld, v, YAMLTREE_SEQUENCE, "feeds") == 0)
-		for (i = 0; i < v->nchildren; i++)
-			config_load_feed(ld, v->children[i]);
-	if ((v = config_get(root, "entities")) != NULL)
-		config_load_section(ld, v, "entities", config_load_entity);
-	if ((v = config_get(root, "notifiers")) != NULL)
-		config_load_section(ld, v, "notifiers", config_load_notifier);
-	if ((v = config_get(root, "watchlists")) != NULL)
-		config_load_section(ld, v, "watchlists", config_load_watchlist);
-	config_check_refs(ld);
-}
-
-/* Read a whole file, refusing anything but a regular file of sane size. */
-static char *
-config_read_file(const char *path, size_t *len, char **cause)
-{
-	struct stat st;
-	struct buf b;
-	char chunk[8192];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		xasprintf(cause, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	buf_init(&b, YAMLTREE_MAX_INPUT);
-	for (;;) {
-		n = read(fd, chunk, sizeof chunk);
-		if (n == -1 && errno == EINTR)
+	for (i = 0; i < nsrcs; i++) {
+		if ((root = srcs[i].root) == NULL)
 			continue;
-		if (n == -1) {
-			xasprintf(cause, "%s: %s", path, strerror(errno));
-			break;
-		}
-		if (n == 0) {
-			close(fd);
-			return buf_take(&b, len);
-		}
-		if (buf_add(&b, chunk, (size_t)n) == -1) {
-			xasprintf(cause, "%s: larger than %u bytes", path,
-			    YAMLTREE_MAX_INPUT);
-			break;
-		}
+		config_use_source(ld, &srcs[i]);
+		if ((v = config_get(root, "feeds")) != NULL &&
+		    config_expect(ld, v, YAMLTREE_SEQUENCE, "feeds") == 0)
+			for (j = 0; j < v->nchildren; j++)
+				config_load_feed(ld, v->children[j]);
+		if ((v = config_get(root, "entities")) != NULL)
+			config_load_section(
+			    ld, v, "entities", config_load_entity);
+		if ((v = config_get(root, "notifiers")) != NULL)
+			config_load_section(
+			    ld, v, "notifiers", config_load_notifier);
+		if ((v = config_get(root, "watchlists")) != NULL)
+			config_load_section(
+			    ld, v, "watchlists", config_load_watchlist);
 	}
-	close(fd);
-	buf_free(&b);
-	return NULL;
-}
-
-struct config *
-config_load(const char *path, char **cause)
-{
-	struct config *cf;
-	char *data;
-	size_t len;
-
-	*cause = NULL;
-	if ((data = config_read_file(path, &len, cause)) == NULL)
-		return NULL;
-	cf = config_parse(path, data, len, cause);
-	free(data);
-	return cf;
+	config_check_refs(ld);
 }
 
 /* The directory of PATH, absolute, for relative paths in the file. */
@@ -848,44 +1108,146 @@ config_dirname(const char *path)
 	return dir;
 }
 
+/* Keep a file name for the life of the configuration (marks point to it). */
+static const char *
+config_add_file(struct config *cf, const char *path)
+{
+	cf->files = xreallocarray(cf->files, cf->nfiles + 1, sizeof *cf->files);
+	cf->files[cf->nfiles] = xstrdup(path);
+	return cf->files[cf->nfiles++];
+}
+
+static struct config_loader *
+config_loader_new(const char *path)
+{
+	struct config_loader *ld = xcalloc(1, sizeof *ld);
+
+	ld->cf = xcalloc(1, sizeof *ld->cf);
+	ld->cf->path = xstrdup(path);
+	ld->cf->default_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
+	ld->cf->default_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
+	buf_init(&ld->errors, 1024 * 1024);
+	return ld;
+}
+
+/* Parse one file's text into srcs[n]; a YAML error is recorded. */
+static void
+config_add_source(struct config_loader *ld, struct config_source *src,
+    const char *path, const char *data, size_t len)
+{
+	char *yaml_cause;
+
+	memset(src, 0, sizeof *src);
+	src->path = config_add_file(ld->cf, path);
+	ld->file = src->path;
+	if ((src->root = yamltree_parse(data, len, &yaml_cause)) == NULL) {
+		config_error_at(ld, yaml_cause);
+		free(yaml_cause);
+	}
+}
+
+/* Load the sources, free them and the loader; the config or NULL. */
+static struct config *
+config_finish(struct config_loader *ld, struct config_source *srcs,
+    size_t nsrcs, char **cause)
+{
+	struct config *cf = ld->cf;
+	size_t i;
+
+	config_load_sources(ld, srcs, nsrcs);
+	for (i = 0; i < nsrcs; i++)
+		yamltree_free(srcs[i].root);
+	free(ld->dir);
+	if (ld->nerrors > CONFIG_MAX_ERRORS)
+		buf_printf(&ld->errors, "%s: %d more errors not shown\n",
+		    cf->path, ld->nerrors - CONFIG_MAX_ERRORS);
+	if (ld->nerrors > 0) {
+		/* Drop the final newline. */
+		if (ld->errors.len > 0)
+			ld->errors.data[--ld->errors.len] = '\0';
+		*cause = buf_take(&ld->errors, NULL);
+		config_free(cf);
+		cf = NULL;
+	}
+	buf_free(&ld->errors);
+	free(ld);
+	return cf;
+}
+
 struct config *
 config_parse(const char *path, const char *data, size_t len, char **cause)
 {
-	struct config_loader ld;
-	struct yamltree_node *root;
-	char *yaml_cause;
+	struct config_loader *ld = config_loader_new(path);
+	struct config_source src;
 
 	*cause = NULL;
-	memset(&ld, 0, sizeof ld);
-	ld.cf = xcalloc(1, sizeof *ld.cf);
-	ld.cf->path = xstrdup(path);
-	ld.cf->default_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
-	ld.cf->default_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
-	ld.file = ld.cf->path;
-	ld.dir = config_dirname(path);
-	buf_init(&ld.errors, 1024 * 1024);
+	config_add_source(ld, &src, path, data, len);
+	return config_finish(ld, &src, 1, cause);
+}
 
-	if ((root = yamltree_parse(data, len, &yaml_cause)) == NULL) {
-		config_error_at(&ld, yaml_cause);
-		free(yaml_cause);
-	} else {
-		config_load_root(&ld, root);
-		yamltree_free(root);
-	}
-	free(ld.dir);
-	if (ld.nerrors > CONFIG_MAX_ERRORS)
-		buf_printf(&ld.errors, "%s: %d more errors not shown\n", path,
-		    ld.nerrors - CONFIG_MAX_ERRORS);
-	if (ld.nerrors > 0) {
-		/* Drop the final newline. */
-		if (ld.errors.len > 0)
-			ld.errors.data[--ld.errors.len] = '\0';
-		*cause = buf_take(&ld.errors, NULL);
-		config_free(ld.cf);
+static int
+config_dropin_filter(const struct dirent *de)
+{
+	size_t len = strlen(de->d_name);
+
+	return de->d_name[0] != '.' && len > 5 &&
+	    strcmp(de->d_name + len - 5, ".yaml") == 0;
+}
+
+struct config *
+config_load(const char *path, char **cause)
+{
+	struct config_loader *ld;
+	struct config_source *srcs;
+	struct config *cf;
+	struct dirent **names = NULL;
+	char *data, *dir, *confd, *file, *err;
+	size_t len, nsrcs = 0;
+	int i, n;
+
+	*cause = NULL;
+	if ((data = config_read_file(path, &len, cause)) == NULL)
 		return NULL;
+	ld = config_loader_new(path);
+	dir = config_dirname(path);
+	xasprintf(&confd, "%s/conf.d", dir);
+	free(dir);
+	n = scandir(confd, &names, config_dropin_filter, alphasort);
+	if (n == -1 && errno != ENOENT && errno != ENOTDIR) {
+		ld->file = ld->cf->path;
+		config_error(ld, NULL, "%s: %s", confd, strerror(errno));
 	}
-	buf_free(&ld.errors);
-	return ld.cf;
+	if (n > CONFIG_MAX_DROPINS) {
+		ld->file = ld->cf->path;
+		config_error(ld, NULL, "%s: more than %d drop-in files", confd,
+		    CONFIG_MAX_DROPINS);
+	}
+	srcs = xcalloc((size_t)(n > 0 ? n : 0) + 1, sizeof *srcs);
+	config_add_source(ld, &srcs[nsrcs++], path, data, len);
+	free(data);
+	for (i = 0; i < n; i++) {
+		xasprintf(&file, "%s/%s", confd, names[i]->d_name);
+		if (i < CONFIG_MAX_DROPINS) {
+			err = NULL;
+			if ((data = config_read_file(file, &len, &err)) ==
+			    NULL) {
+				ld->nerrors++;
+				buf_printf(&ld->errors, "%s\n", err);
+				free(err);
+			} else {
+				config_add_source(
+				    ld, &srcs[nsrcs++], file, data, len);
+				free(data);
+			}
+		}
+		free(file);
+		free(names[i]);
+	}
+	free(names);
+	free(confd);
+	cf = config_finish(ld, srcs, nsrcs, cause);
+	free(srcs);
+	return cf;
 }
 
 static void
@@ -938,6 +1300,7 @@ config_free(struct config *cf)
 		free(cf->notifiers[i].options);
 	}
 	free(cf->notifiers);
+	config_free_strings(cf->files, cf->nfiles);
 	free(cf->store_path);
 	free(cf->path);
 	free(cf);

@@ -66,10 +66,13 @@ enum config_notifier_type {
 	CONFIG_NOTIFIER_CONSOLE,
 };
 
-/* A notifier option: a scalar (value) or a list of scalars (list). */
+/* A notifier option: a scalar (value) or a list of scalars (list). An
+ * option read from a "*_file" key is named without the suffix and has
+ * secret set: never print its value. */
 struct config_option {
 	char *key;
 	char *value;
+	int secret;
 	char **list;
 	size_t nlist;
 	struct config_mark mark;
@@ -85,6 +88,8 @@ struct config_notifier {
 
 struct config {
 	char *path;
+	char **files; /* the main file, then conf.d drop-ins in name order */
+	size_t nfiles;
 	char *store_path;
 	int64_t default_interval_ms;
 	int64_t default_timeout_ms;

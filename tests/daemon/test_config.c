@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -332,6 +334,186 @@ test_load_file(void **state)
 	config_free(cf);
 }
 
+/* Write a file under dir (mode given), creating dir/conf.d as needed. */
+static void
+write_file(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/conf.d", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static char *
+make_dir(void)
+{
+	char tmpl[] = "/tmp/fwconfig.XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	return strdup(tmpl);
+}
+
+static void
+remove_dir(char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(dir);
+}
+
+static struct config *
+load_in(const char *dir, char **cause)
+{
+	char path[512];
+
+	snprintf(path, sizeof path, "%s/feedwatch.yaml", dir);
+	return config_load(path, cause);
+}
+
+static void
+test_dropins(void **state)
+{
+	char *dir = make_dir(), *cause = NULL;
+	struct config *cf;
+
+	write_file(dir, "feedwatch.yaml",
+	    "defaults: {interval: 20m}\n"
+	    "feeds: [{url: 'http://a/', name: a}]\n"
+	    "notifiers: {out: {type: console}}\n",
+	    0600);
+	/* Taken in name order; other extensions and dot files ignored. */
+	write_file(dir, "conf.d/20-watch.yaml",
+	    "watchlists: {w: {match: x, feeds: [b], notify: [out]}}\n", 0600);
+	write_file(dir, "conf.d/10-feeds.yaml",
+	    "feeds: [{url: 'http://b/', name: b, tags: [t]}]\n", 0600);
+	write_file(dir, "conf.d/30-broken.yaml.orig", "{{{", 0600);
+	write_file(dir, "conf.d/.hidden.yaml", "{{{", 0600);
+	cf = load_in(dir, &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	assert_int_equal(cf->nfiles, 3);
+	assert_int_equal(cf->nfeeds, 2);
+	assert_string_equal(cf->feeds[1].name, "b");
+	/* The main file's defaults apply to the drop-in's feeds. */
+	assert_int_equal(cf->feeds[1].interval_ms, 20 * 60 * 1000);
+	assert_non_null(strstr(cf->feeds[1].mark.file, "conf.d/10-feeds.yaml"));
+	assert_int_equal(cf->nwatchlists, 1);
+	config_free(cf);
+
+	/* A name defined twice across files, and defaults set twice. */
+	write_file(dir, "conf.d/40-again.yaml",
+	    "defaults: {timeout: 5s}\n"
+	    "notifiers: {out: {type: console}}\n",
+	    0600);
+	assert_null(load_in(dir, &cause));
+	assert_non_null(strstr(cause,
+	    "conf.d/40-again.yaml:1:11: defaults are "
+	    "already set in "));
+	assert_non_null(strstr(cause,
+	    "conf.d/40-again.yaml:2:13: notifier "
+	    "\"out\" is already defined at "));
+	free(cause);
+	remove_dir(dir);
+}
+
+static void
+test_environment(void **state)
+{
+	static const char yaml[] =
+	    "feeds: [{url: '${FW_TEST_HOST}/feed', name: 'cost $${x}'}]\n";
+	static const char unset[] = "feeds: [{url: '${FW_TEST_UNSET}'}]\n";
+	static const char badname[] = "feeds: [{url: 'http://${x-y}/'}]\n";
+	struct config *cf;
+	char *cause;
+
+	setenv("FW_TEST_HOST", "https://news.example.org", 1);
+	cf = config_parse("t.yaml", yaml, sizeof yaml - 1, &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	assert_string_equal(cf->feeds[0].url, "https://news.example.org/feed");
+	assert_string_equal(cf->feeds[0].name, "cost ${x}");
+	config_free(cf);
+	unsetenv("FW_TEST_UNSET");
+	assert_null(config_parse("t.yaml", unset, sizeof unset - 1, &cause));
+	assert_string_equal(cause,
+	    "t.yaml:1:15: feed url: environment "
+	    "variable FW_TEST_UNSET is not set");
+	free(cause);
+	assert_null(
+	    config_parse("t.yaml", badname, sizeof badname - 1, &cause));
+	assert_non_null(strstr(cause,
+	    "must be followed by an environment "
+	    "variable name"));
+	free(cause);
+}
+
+static void
+test_secrets(void **state)
+{
+	char *dir = make_dir(), *cause = NULL, creds[600];
+	const struct config_option *opt;
+	struct config *cf;
+
+	write_file(dir, "feedwatch.yaml",
+	    "notifiers:\n"
+	    "  hook: {type: webhook, url: 'https://h/', secret_file: s.key}\n",
+	    0600);
+	write_file(dir, "s.key", "whsec_c2VjcmV0\n", 0600);
+	cf = load_in(dir, &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	opt = config_notifier_option(&cf->notifiers[0], "secret");
+	assert_non_null(opt);
+	assert_string_equal(opt->value, "whsec_c2VjcmV0"); /* newline gone */
+	assert_true(opt->secret);
+	config_free(cf);
+
+	/* Readable by others: refused, and the message says how to fix it. */
+	write_file(dir, "s.key", "whsec_c2VjcmV0\n", 0644);
+	assert_null(load_in(dir, &cause));
+	assert_non_null(strstr(cause,
+	    "/s.key: readable or writable by group "
+	    "or others (mode 644); chmod 600 it"));
+	free(cause);
+
+	/* systemd credentials are looked up first. */
+	snprintf(creds, sizeof creds, "%s/creds", dir);
+	mkdir(creds, 0700);
+	write_file(dir, "creds/s.key", "whsec_Y3JlZHM=", 0400);
+	setenv("CREDENTIALS_DIRECTORY", creds, 1);
+	cf = load_in(dir, &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	opt = config_notifier_option(&cf->notifiers[0], "secret");
+	assert_string_equal(opt->value, "whsec_Y3JlZHM=");
+	config_free(cf);
+	unsetenv("CREDENTIALS_DIRECTORY");
+
+	write_file(dir, "feedwatch.yaml",
+	    "notifiers:\n"
+	    "  hook: {type: webhook, secret: x, secret_file: s.key}\n",
+	    0600);
+	assert_null(load_in(dir, &cause));
+	assert_non_null(strstr(cause, "give either secret or secret_file"));
+	free(cause);
+	write_file(dir, "feedwatch.yaml",
+	    "notifiers:\n  hook: {type: webhook, secret_file: missing}\n",
+	    0600);
+	assert_null(load_in(dir, &cause));
+	assert_non_null(strstr(cause, "/missing: No such file or directory"));
+	free(cause);
+	remove_dir(dir);
+}
+
 int
 main(void)
 {
@@ -343,6 +525,9 @@ main(void)
 	    cmocka_unit_test(test_durations_and_sizes),
 	    cmocka_unit_test(test_hostile_yaml),
 	    cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_dropins),
+	    cmocka_unit_test(test_environment),
+	    cmocka_unit_test(test_secrets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
