@@ -1,8 +1,11 @@
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -16,12 +19,32 @@ static const int log_priorities[] = {3, 4, 5, 6, 7};
 static const char *const log_names[] = {
     "error", "warning", "notice", "info", "debug"};
 
+/*
+ * systemd sets JOURNAL_STREAM to "DEVICE:INODE" of the journal stream it
+ * connected to stderr; only when stderr is still that stream do the
+ * priority prefixes make sense (systemd.exec(5)).
+ */
+static int
+log_stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (env == NULL || sscanf(env, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(const char *progname)
 {
 	if (progname != NULL)
 		log_progname = progname;
-	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_journal = log_stderr_is_journal();
 }
 
 void
