@@ -28,33 +28,76 @@ static const struct {
 	const char *name;
 	int minutes;
 } date_zones[] = {
-    {"ut", 0},       {"utc", 0},      {"gmt", 0},     {"z", 0},
-    {"wet", 0},      {"west", 60},    {"bst", 60},    {"cet", 60},
-    {"met", 60},     {"cest", 120},   {"mest", 120},  {"eet", 120},
-    {"eest", 180},   {"msk", 180},    {"ast", -240},  {"adt", -180},
-    {"at", -240},    {"est", -300},   {"edt", -240},  {"et", -300},
-    {"cst", -360},   {"cdt", -300},   {"ct", -360},   {"mst", -420},
-    {"mdt", -360},   {"mt", -420},    {"pst", -480},  {"pdt", -420},
-    {"pt", -480},    {"akst", -540},  {"akdt", -480}, {"hst", -600},
-    {"jst", 540},    {"kst", 540},    {"aest", 600},  {"aedt", 660},
-    {"nzst", 720},   {"nzdt", 780},
+    {"ut", 0},
+    {"utc", 0},
+    {"gmt", 0},
+    {"z", 0},
+    {"wet", 0},
+    {"west", 60},
+    {"bst", 60},
+    {"cet", 60},
+    {"met", 60},
+    {"cest", 120},
+    {"mest", 120},
+    {"eet", 120},
+    {"eest", 180},
+    {"msk", 180},
+    {"ast", -240},
+    {"adt", -180},
+    {"at", -240},
+    {"est", -300},
+    {"edt", -240},
+    {"et", -300},
+    {"cst", -360},
+    {"cdt", -300},
+    {"ct", -360},
+    {"mst", -420},
+    {"mdt", -360},
+    {"mt", -420},
+    {"pst", -480},
+    {"pdt", -420},
+    {"pt", -480},
+    {"akst", -540},
+    {"akdt", -480},
+    {"hst", -600},
+    {"jst", 540},
+    {"kst", 540},
+    {"aest", 600},
+    {"aedt", 660},
+    {"nzst", 720},
+    {"nzdt", 780},
 };
 
 static const char *const date_months[] = {
-    "january", "february", "march",     "april",   "may",      "june",
-    "july",    "august",   "september", "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 };
 
 static const char *const date_weekdays[] = {
-    "monday", "tuesday", "wednesday", "thursday",
-    "friday", "saturday", "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 };
 
 static int
 date_is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
+	    c == '\v';
 }
 
 static int
@@ -135,8 +178,8 @@ date_is_leap(int y)
 static int
 date_month_days(int y, int m)
 {
-	static const int days[] = {31, 28, 31, 30, 31, 30,
-	                           31, 31, 30, 31, 30, 31};
+	static const int days[] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	return m == 2 && date_is_leap(y) ? 29 : days[m - 1];
 }
@@ -153,14 +196,14 @@ date_finish(struct date_fields *f, int64_t *t)
 	if (f->hour == 24 && f->minute == 0 && f->second == 0)
 		; /* ISO 8601 end of day: the next midnight */
 	else if (f->hour < 0 || f->hour > 23 || f->minute < 0 ||
-	         f->minute > 59 || f->second < 0 || f->second > 60)
+	    f->minute > 59 || f->second < 0 || f->second > 60)
 		return -1;
 	if (f->second == 60) /* a leap second: no room for it in time_t */
 		f->second = 59;
-	days = date_days_from_civil(f->year, (unsigned)f->month,
-	                            (unsigned)f->day);
+	days =
+	    date_days_from_civil(f->year, (unsigned)f->month, (unsigned)f->day);
 	*t = days * 86400 + f->hour * 3600 + f->minute * 60 + f->second -
-	     (int64_t)f->zone_minutes * 60;
+	    (int64_t)f->zone_minutes * 60;
 	return 0;
 }
 
@@ -230,8 +273,7 @@ date_zone_name(const char *w, size_t n, int *minutes)
 
 /* Index of the name that w (lower case, at least 3 letters) begins. */
 static int
-date_prefix_of(const char *w, size_t n, const char *const *names,
-               size_t count)
+date_prefix_of(const char *w, size_t n, const char *const *names, size_t count)
 {
 	size_t i;
 
@@ -294,8 +336,7 @@ date_zone(const char **pp, const char *end, int *minutes)
  * set). Advances *pp.
  */
 static int
-date_time(const char **pp, const char *end, struct date_fields *f,
-          int basic)
+date_time(const char **pp, const char *end, struct date_fields *f, int basic)
 {
 	const char *p = *pp;
 	size_t n = date_digits(p, end);
@@ -400,12 +441,14 @@ date_parse_iso(const char *p, const char *end, int64_t *t)
 					f.day = date_number(p + 1, n);
 					p += 1 + n;
 				}
-			} else if (n == 0 && p < end && (*p == 'W' || *p == 'w')) {
+			} else if (n == 0 && p < end &&
+			    (*p == 'W' || *p == 'w')) {
 				if (date_digits(p + 1, end) != 2)
 					return -1;
 				week = date_number(p + 1, 2);
 				p += 3;
-				if (p + 1 < end && *p == '-' && date_is_digit(p[1])) {
+				if (p + 1 < end && *p == '-' &&
+				    date_is_digit(p[1])) {
 					weekday = p[1] - '0';
 					p += 2;
 				}
@@ -427,15 +470,18 @@ date_parse_iso(const char *p, const char *end, int64_t *t)
 	if (ordinal != -1) {
 		if (ordinal < 1 || ordinal > (date_is_leap(f.year) ? 366 : 365))
 			return -1;
-		date_set_days(&f, date_days_from_civil(f.year, 1, 1) + ordinal - 1);
+		date_set_days(
+		    &f, date_days_from_civil(f.year, 1, 1) + ordinal - 1);
 	} else if (week != -1) {
 		if (week < 1 || weekday < 1 || weekday > 7)
 			return -1;
-		if (week == 53 && date_week_one(f.year + 1) - date_week_one(f.year) != 53 * 7)
+		if (week == 53 &&
+		    date_week_one(f.year + 1) - date_week_one(f.year) != 53 * 7)
 			return -1;
 		if (week > 53)
 			return -1;
-		date_set_days(&f, date_week_one(f.year) + (week - 1) * 7 + weekday - 1);
+		date_set_days(
+		    &f, date_week_one(f.year) + (week - 1) * 7 + weekday - 1);
 	}
 
 	if (p < end && (*p == 'T' || *p == 't' || date_is_space(*p))) {
@@ -444,7 +490,8 @@ date_parse_iso(const char *p, const char *end, int64_t *t)
 		while (q < end && date_is_space(*q))
 			q++;
 		if (q < end && date_is_digit(*q)) {
-			if (date_time(&q, end, &f, basic || *p == 'T' || *p == 't') == -1)
+			if (date_time(&q, end, &f,
+				basic || *p == 'T' || *p == 't') == -1)
 				return -1;
 			p = q;
 		} else if (*p == 'T' || *p == 't')
@@ -491,7 +538,8 @@ date_parse_loose(const char *p, const char *end, int64_t *t)
 		if ((*p == '+' || *p == '-') && p + 1 < end &&
 		    date_is_digit(p[1]) &&
 		    (f.hour != -1 || (f.year != -1 && f.day != -1))) {
-			if (have_zone || date_zone(&p, end, &f.zone_minutes) == -1)
+			if (have_zone ||
+			    date_zone(&p, end, &f.zone_minutes) == -1)
 				return -1;
 			have_zone = 1;
 			continue;
@@ -506,27 +554,32 @@ date_parse_loose(const char *p, const char *end, int64_t *t)
 					return -1;
 				word[n] = date_lower(p[n]);
 			}
-			if ((v = date_prefix_of(word, n, date_months, 12)) != -1) {
+			if ((v = date_prefix_of(word, n, date_months, 12)) !=
+			    -1) {
 				if (f.month != -1)
 					return -1;
 				f.month = v + 1;
 				p += n;
-			} else if (date_prefix_of(word, n, date_weekdays, 7) != -1) {
+			} else if (date_prefix_of(word, n, date_weekdays, 7) !=
+			    -1) {
 				p += n; /* often wrong: ignored */
-			} else if (n == 2 && (memcmp(word, "am", 2) == 0 ||
-			                      memcmp(word, "pm", 2) == 0)) {
+			} else if (n == 2 &&
+			    (memcmp(word, "am", 2) == 0 ||
+				memcmp(word, "pm", 2) == 0)) {
 				if (f.hour == -1 || meridiem)
 					return -1;
 				meridiem = word[0] == 'a' ? 1 : 2;
 				p += n;
-			} else if (n == 1 && (word[0] == 'a' || word[0] == 'p') &&
-			           p + 3 < end + 1 && p[1] == '.' &&
-			           date_lower(p[2]) == 'm' && f.hour != -1 &&
-			           !meridiem) {
+			} else if (n == 1 &&
+			    (word[0] == 'a' || word[0] == 'p') &&
+			    p + 3 < end + 1 && p[1] == '.' &&
+			    date_lower(p[2]) == 'm' && f.hour != -1 &&
+			    !meridiem) {
 				meridiem = word[0] == 'a' ? 1 : 2; /* "a.m." */
 				p += 3;
 			} else {
-				if (have_zone || date_zone(&p, end, &f.zone_minutes) == -1)
+				if (have_zone ||
+				    date_zone(&p, end, &f.zone_minutes) == -1)
 					return -1;
 				have_zone = 1;
 			}
@@ -572,7 +625,9 @@ date_parse_loose(const char *p, const char *end, int64_t *t)
 					word[0] = date_lower(p[0]);
 					word[1] = date_lower(p[1]);
 					for (i = 0; i < 4; i++)
-						if (memcmp(word, &"stndrdth"[i * 2], 2) == 0)
+						if (memcmp(word,
+							&"stndrdth"[i * 2],
+							2) == 0)
 							break;
 					if (i < 4)
 						p += 2;

@@ -21,18 +21,47 @@
 #include "html.h"
 #include "xmalloc.h"
 
-#define HTML_PARSE_OPTIONS                                                   \
-	(HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |          \
-	 HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC)
+#define HTML_PARSE_OPTIONS                                                     \
+	(HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |        \
+	    HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC)
 
 /* Elements that separate words (sorted, for bsearch). */
 static const char *const html_block_tags[] = {
-    "address", "article", "aside",      "blockquote", "br",     "caption",
-    "dd",      "div",     "dl",         "dt",         "figcaption",
-    "figure",  "footer",  "h1",         "h2",         "h3",     "h4",
-    "h5",      "h6",      "header",     "hr",         "li",     "main",
-    "nav",     "ol",      "p",          "pre",        "section", "table",
-    "tbody",   "td",      "tfoot",      "th",         "thead",  "tr",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "caption",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
     "ul",
 };
 
@@ -52,7 +81,7 @@ struct html_out {
 	size_t size;
 	size_t cap;
 	int space; /* whitespace seen since the last character written */
-	int full;  /* the cap was reached: ignore everything else */
+	int full; /* the cap was reached: ignore everything else */
 };
 
 static int
@@ -69,12 +98,12 @@ html_tag_kind(const char *name)
 	if (colon != NULL) /* xhtml:p */
 		name = colon + 1;
 	if (bsearch(name, html_block_tags,
-	            sizeof html_block_tags / sizeof html_block_tags[0],
-	            sizeof html_block_tags[0], html_name_cmp) != NULL)
+		sizeof html_block_tags / sizeof html_block_tags[0],
+		sizeof html_block_tags[0], html_name_cmp) != NULL)
 		return HTML_BLOCK;
 	if (bsearch(name, html_drop_tags,
-	            sizeof html_drop_tags / sizeof html_drop_tags[0],
-	            sizeof html_drop_tags[0], html_name_cmp) != NULL)
+		sizeof html_drop_tags / sizeof html_drop_tags[0],
+		sizeof html_drop_tags[0], html_name_cmp) != NULL)
 		return HTML_DROP;
 	return HTML_INLINE;
 }
@@ -124,15 +153,15 @@ static int
 html_is_stripped(uint32_t cp)
 {
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x200e ||
-	       cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
+	    cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
 }
 
 static int
 html_is_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
+	    c == '\v';
 }
 
 static void
@@ -190,7 +219,8 @@ html_out_add(struct html_out *out, const unsigned char *s, size_t n)
 		unsigned char c = s[i];
 
 		if (c > 0x20 && c < 0x7f) {
-			for (j = i + 1; j < n && s[j] > 0x20 && s[j] < 0x7f; j++)
+			for (j = i + 1; j < n && s[j] > 0x20 && s[j] < 0x7f;
+			     j++)
 				;
 			html_out_emit(out, (const char *)s + i, j - i, 1);
 			i = j;
@@ -218,48 +248,54 @@ html_out_take(struct html_out *out)
 }
 
 /*
- * A copy of s fit for the parser when it needs one (else NULL): invalid
- * UTF-8 replaced by U+FFFD and NUL bytes dropped, so that libxml2 neither
- * stops at a NUL nor falls back to Latin-1 for the rest of the input.
+ * What the parser reads: "<body>" and then s, with invalid UTF-8 replaced
+ * by U+FFFD and NUL bytes dropped, so that libxml2 neither stops at a NUL
+ * nor falls back to Latin-1 for the rest of the input. The explicit body
+ * matters: with HTML_PARSE_NOIMPLIED and no body, libxml2 2.9 nests all
+ * that follows a leading <style>, <script> or <title> inside it.
  */
 static char *
-html_fix_input(const char *s, size_t n, size_t *outlen)
+html_parser_input(const char *s, size_t n, size_t *outlen)
 {
+	static const char prefix[] = "<body>";
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, k, o = 0;
+	size_t i = 0, k, o;
 	uint32_t cp;
-	char *fixed;
+	char *in;
 
 	while (i < n) {
 		if (u[i] != 0 && u[i] < 0x80)
 			i++;
-		else if (u[i] == 0 || (k = html_utf8_decode(u + i, n - i, &cp)) == 0)
+		else if (u[i] == 0 ||
+		    (k = html_utf8_decode(u + i, n - i, &cp)) == 0)
 			break;
 		else
 			i += k;
 	}
-	if (i == n)
-		return NULL;
-	fixed = xreallocarray(NULL, n, 3);
-	memcpy(fixed, s, i);
-	o = i;
+	/* a bad byte becomes at most 3 */
+	in = xmalloc(sizeof prefix + (i == n ? n : i + (n - i) * 3));
+	memcpy(in, prefix, sizeof prefix - 1);
+	o = sizeof prefix - 1;
+	memcpy(in + o, s, i);
+	o += i;
 	while (i < n) {
 		if (u[i] == 0) {
 			i++;
 		} else if (u[i] < 0x80) {
-			fixed[o++] = s[i++];
+			in[o++] = s[i++];
 		} else if ((k = html_utf8_decode(u + i, n - i, &cp)) == 0) {
-			memcpy(fixed + o, "\xef\xbf\xbd", 3);
+			memcpy(in + o, "\xef\xbf\xbd", 3);
 			o += 3;
 			i++;
 		} else {
-			memcpy(fixed + o, s + i, k);
+			memcpy(in + o, s + i, k);
 			o += k;
 			i += k;
 		}
 	}
+	in[o] = '\0';
 	*outlen = o;
-	return fixed;
+	return in;
 }
 
 /* Walk the tree in document order, without recursion. */
@@ -274,7 +310,7 @@ html_walk(struct html_out *out, xmlNodePtr node)
 		case XML_CDATA_SECTION_NODE:
 			if (node->content != NULL)
 				html_out_add(out, node->content,
-				             strlen((const char *)node->content));
+				    strlen((const char *)node->content));
 			break;
 		case XML_ELEMENT_NODE:
 			switch (html_tag_kind((const char *)node->name)) {
@@ -299,7 +335,8 @@ html_walk(struct html_out *out, xmlNodePtr node)
 		/* leave node, then every ancestor it was the last child of */
 		for (;;) {
 			if (node->type == XML_ELEMENT_NODE &&
-			    html_tag_kind((const char *)node->name) == HTML_BLOCK)
+			    html_tag_kind((const char *)node->name) ==
+				HTML_BLOCK)
 				out->space = 1;
 			if (node->next != NULL) {
 				node = node->next;
@@ -318,7 +355,7 @@ char *
 html_to_text(const char *html, size_t len, size_t cap)
 {
 	struct html_out out;
-	char *fixed = NULL;
+	char *in;
 	htmlDocPtr doc;
 
 	if (html == NULL)
@@ -332,13 +369,11 @@ html_to_text(const char *html, size_t len, size_t cap)
 	html_out_init(&out, cap, len);
 	if (len == 0 || cap == 0)
 		return html_out_take(&out);
-	if ((fixed = html_fix_input(html, len, &len)) != NULL)
-		html = fixed;
-	if (len > INT32_MAX)
-		len = INT32_MAX; /* htmlReadMemory takes an int */
+	in = html_parser_input(html, len, &len);
 	xmlInitParser();
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8", HTML_PARSE_OPTIONS);
-	free(fixed);
+	/* HTML_INPUT_MAX keeps len well within an int */
+	doc = htmlReadMemory(in, (int)len, NULL, "UTF-8", HTML_PARSE_OPTIONS);
+	free(in);
 	if (doc != NULL) {
 		html_walk(&out, doc->children);
 		xmlFreeDoc(doc);

@@ -33,7 +33,7 @@ static const struct {
     {"Thu, 01 Jan 2004 11:48:21 PST", T0},
     {"Thu, 01 Jan 2004 12:48:21 PDT", T0},
     {"Thu, 01 Jan 2004 20:48:21 CET", T0},
-    {"Thu, 01 Jan 2004 18:48:21 A", T0},  /* military, RFC 822 signs */
+    {"Thu, 01 Jan 2004 18:48:21 A", T0}, /* military, RFC 822 signs */
     {"Thu, 01 Jan 2004 07:48:21 M", T0},
     {"Thu, 01 Jan 2004 20:48:21 N", T0},
     {"Fri, 02 Jan 2004 07:48:21 Y", T0},
@@ -51,12 +51,12 @@ static const struct {
     {"Thu, 01 Jan 2004 19:48 GMT", T0 - 21},
     {"Thu, 01 Jan 2004", T0 - 71301},
     /* broken forms seen in feeds */
-    {"01 Jan 2004 19:48:21 GMT", T0},        /* no weekday */
-    {"Mon, 01 Jan 2004 19:48:21 GMT", T0},   /* wrong weekday */
+    {"01 Jan 2004 19:48:21 GMT", T0}, /* no weekday */
+    {"Mon, 01 Jan 2004 19:48:21 GMT", T0}, /* wrong weekday */
     {"Thursday, 01 January 2004 19:48:21 GMT", T0},
-    {"Thu, 1 Jan 2004 19:48:21 GMT", T0},    /* one-digit day */
+    {"Thu, 1 Jan 2004 19:48:21 GMT", T0}, /* one-digit day */
     {"Thu, 01 Jan 2004 9:48:21 GMT", T0 - 36000},
-    {"Thu, 01 Jan 04 19:48:21 GMT", T0},     /* two-digit years */
+    {"Thu, 01 Jan 04 19:48:21 GMT", T0}, /* two-digit years */
     {"Wed, 01 Jan 99 00:00:00 GMT", INT64_C(915148800)},
     {"Sun, 01 Jan 89 00:00:00 GMT", INT64_C(3755376000)},
     {"Thu,01 Jan 2004 19:48:21 GMT", T0},
@@ -99,8 +99,8 @@ static const struct {
     {"2004-1-1", T0 - 71301},
     {"2004-001", T0 - 71301},
     {"2004001", T0 - 71301},
-    {"2004-366", INT64_C(1104451200)},  /* 2004-12-31 */
-    {"2004-W01-4", T0 - 71301},        /* week 1 of 2004 starts Dec 29 */
+    {"2004-366", INT64_C(1104451200)}, /* 2004-12-31 */
+    {"2004-W01-4", T0 - 71301}, /* week 1 of 2004 starts Dec 29 */
     {"2004W014", T0 - 71301},
     {"2004-W01", T0 - 71301 - 3 * 86400},
     {"2004-W53-7", INT64_C(1104624000)}, /* 2005-01-02 */
@@ -178,7 +178,7 @@ test_good(void **state)
 		t = -42;
 		if (date_parse(good[i].in, &t) != 0 || t != good[i].want) {
 			print_error("\"%s\": got %lld, want %lld\n", good[i].in,
-			            (long long)t, (long long)good[i].want);
+			    (long long)t, (long long)good[i].want);
 			failed++;
 		}
 	}
@@ -194,8 +194,8 @@ test_bad(void **state)
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		t = -42;
 		if (date_parse(bad[i], &t) != -1 || t != -42) {
-			print_error("\"%s\": parsed as %lld\n", bad[i],
-			            (long long)t);
+			print_error(
+			    "\"%s\": parsed as %lld\n", bad[i], (long long)t);
 			failed++;
 		}
 	}
@@ -237,8 +237,8 @@ test_format(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		assert_string_equal(date_format(cases[i].t, buf, sizeof buf),
-		                    cases[i].want);
+		assert_string_equal(
+		    date_format(cases[i].t, buf, sizeof buf), cases[i].want);
 	assert_null(date_format(T0, buf, sizeof buf - 1));
 	assert_null(date_format(INT64_C(253402300800), buf, sizeof buf));
 	assert_null(date_format(INT64_C(-62167219201), buf, sizeof buf));
@@ -262,7 +262,7 @@ test_round_trip(void **state)
 		assert_int_equal(date_parse(buf, &t), 0);
 		if (t != want)
 			fail_msg("%s: %lld != %lld", buf, (long long)t,
-			         (long long)want);
+			    (long long)want);
 	}
 }
 
@@ -270,8 +270,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good),       cmocka_unit_test(test_bad),
-	    cmocka_unit_test(test_long_input), cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_long_input),
+	    cmocka_unit_test(test_format),
 	    cmocka_unit_test(test_round_trip),
 	};
 
