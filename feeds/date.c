@@ -188,7 +188,7 @@ date_month_days(int y, int m)
 static int
 date_finish(struct date_fields *f, int64_t *t)
 {
-	int64_t days;
+	int64_t days, v;
 
 	if (f->year < 0 || f->year > 9999 || f->month < 1 || f->month > 12 ||
 	    f->day < 1 || f->day > date_month_days(f->year, f->month))
@@ -202,8 +202,13 @@ date_finish(struct date_fields *f, int64_t *t)
 		f->second = 59;
 	days =
 	    date_days_from_civil(f->year, (unsigned)f->month, (unsigned)f->day);
-	*t = days * 86400 + f->hour * 3600 + f->minute * 60 + f->second -
+	v = days * 86400 + f->hour * 3600 + f->minute * 60 + f->second -
 	    (int64_t)f->zone_minutes * 60;
+	/* a zone can move the instant past either end of years 0-9999 */
+	if (v < date_days_from_civil(0, 1, 1) * 86400 ||
+	    v >= date_days_from_civil(10000, 1, 1) * 86400)
+		return -1;
+	*t = v;
 	return 0;
 }
 
