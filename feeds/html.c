@@ -76,9 +76,8 @@ enum html_kind { HTML_INLINE, HTML_BLOCK, HTML_DROP };
 
 /* Plain text being produced: collapsed, filtered and capped on the fly. */
 struct html_out {
-	char *data;
+	char *data; /* holds cap bytes and the NUL: no growth, no checks */
 	size_t len;
-	size_t size;
 	size_t cap;
 	int space; /* whitespace seen since the last character written */
 	int full; /* the cap was reached: ignore everything else */
@@ -90,6 +89,7 @@ html_name_cmp(const void *key, const void *member)
 	return strcmp(key, *(const char *const *)member);
 }
 
+/* Block, dropped or inline. */
 static enum html_kind
 html_tag_kind(const char *name)
 {
@@ -97,6 +97,10 @@ html_tag_kind(const char *name)
 
 	if (colon != NULL) /* xhtml:p */
 		name = colon + 1;
+	if (name[0] == 'p' && name[1] == '\0')
+		return HTML_BLOCK;
+	if (name[0] == '\0' || name[1] == '\0')
+		return HTML_INLINE;
 	if (bsearch(name, html_block_tags,
 		sizeof html_block_tags / sizeof html_block_tags[0],
 		sizeof html_block_tags[0], html_name_cmp) != NULL)
@@ -164,80 +168,83 @@ html_is_space(unsigned char c)
 	    c == '\v';
 }
 
+/*
+ * Start the text. bound is the most it can need (the callers know: the
+ * text of n parser bytes is never longer than n), so it is allocated once.
+ */
 static void
-html_out_init(struct html_out *out, size_t cap, size_t hint)
+html_out_init(struct html_out *out, size_t cap, size_t bound)
 {
 	memset(out, 0, sizeof *out);
-	out->cap = cap;
-	out->size = (hint < cap ? hint : cap) + 1;
-	if (out->size > 4096)
-		out->size = 4096;
-	out->data = xmalloc(out->size);
-}
-
-/* Append n bytes of one run (no whitespace inside), after any pending space. */
-static void
-html_out_emit(struct html_out *out, const char *s, size_t n, int divisible)
-{
-	size_t room, need, sep = out->space && out->len > 0;
-
-	out->space = 0;
-	room = out->cap - out->len;
-	if (sep + n > room) {
-		/* only a run of ASCII may be cut; a character is whole or absent */
-		out->full = 1;
-		if (!divisible || room <= sep)
-			return;
-		n = room - sep;
-	}
-	need = out->len + sep + n + 1;
-	if (need > out->size) {
-		size_t size = out->size * 2;
-
-		if (size < need)
-			size = need;
-		if (size > out->cap + 1)
-			size = out->cap + 1;
-		out->data = xreallocarray(out->data, 1, size);
-		out->size = size;
-	}
-	if (sep)
-		out->data[out->len++] = ' ';
-	memcpy(out->data + out->len, s, n);
-	out->len += n;
+	out->cap = bound < cap ? bound : cap;
+	out->data = xmalloc(out->cap + 1);
 }
 
 /* Add raw text: whitespace collapsed, controls dropped, bad UTF-8 replaced. */
 static void
 html_out_add(struct html_out *out, const unsigned char *s, size_t n)
 {
-	static const char replacement[] = "\xef\xbf\xbd";
-	size_t i = 0, j, k;
+	static const unsigned char replacement[] = "\xef\xbf\xbd";
+	char *start = out->data, *d = start + out->len, *lim = start + out->cap;
+	const unsigned char *end = s + n, *seq;
+	int space = out->space;
+	size_t k, need;
 	uint32_t cp;
 
-	while (i < n && !out->full) {
-		unsigned char c = s[i];
+	if (out->full)
+		return;
+	while (s < end) {
+		unsigned char c = *s;
 
 		if (c > 0x20 && c < 0x7f) {
-			for (j = i + 1; j < n && s[j] > 0x20 && s[j] < 0x7f;
-			     j++)
-				;
-			html_out_emit(out, (const char *)s + i, j - i, 1);
-			i = j;
-		} else if (html_is_space(c)) {
-			out->space = 1;
-			i++;
-		} else if (c < 0x80) {
-			i++; /* C0 control or DEL */
-		} else if ((k = html_utf8_decode(s + i, n - i, &cp)) == 0) {
-			html_out_emit(out, replacement, 3, 0);
-			i++;
-		} else {
-			if (!html_is_stripped(cp))
-				html_out_emit(out, (const char *)s + i, k, 0);
-			i += k;
+			if (space && d != start) {
+				if (lim - d < 2)
+					goto full;
+				*d++ = ' ';
+			} else if (d == lim)
+				goto full;
+			space = 0;
+			*d++ = (char)c;
+			s++;
+			/* the rest of the word */
+			while (s < end && d<lim && * s> 0x20 && *s < 0x7f)
+				*d++ = (char)*s++;
+			continue;
 		}
+		if (html_is_space(c)) {
+			space = 1;
+			s++;
+			continue;
+		}
+		if (c < 0x80) { /* C0 control or DEL */
+			s++;
+			continue;
+		}
+		if ((k = html_utf8_decode(s, (size_t)(end - s), &cp)) == 0) {
+			seq = replacement;
+			k = 3;
+			s++;
+		} else {
+			seq = s;
+			s += k;
+			if (html_is_stripped(cp))
+				continue;
+		}
+		need = k + (space && d != start);
+		if ((size_t)(lim - d) < need)
+			goto full;
+		if (space && d != start)
+			*d++ = ' ';
+		space = 0;
+		memcpy(d, seq, k);
+		d += k;
 	}
+	out->len = (size_t)(d - start);
+	out->space = space;
+	return;
+full:
+	out->len = (size_t)(d - start);
+	out->full = 1;
 }
 
 static char *
@@ -263,6 +270,17 @@ html_parser_input(const char *s, size_t n, size_t *outlen)
 	uint32_t cp;
 	char *in;
 
+	/* the common case: valid, no NUL; eight ASCII bytes at a time */
+	while (i + 8 <= n) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if ((w & UINT64_C(0x8080808080808080)) != 0 ||
+		    ((w - UINT64_C(0x0101010101010101)) & ~w &
+			UINT64_C(0x8080808080808080)) != 0)
+			break;
+		i += 8;
+	}
 	while (i < n) {
 		if (u[i] != 0 && u[i] < 0x80)
 			i++;
@@ -313,7 +331,9 @@ html_walk(struct html_out *out, xmlNodePtr node)
 				    strlen((const char *)node->content));
 			break;
 		case XML_ELEMENT_NODE:
-			switch (html_tag_kind((const char *)node->name)) {
+			/* remembered in the node (a field for applications) */
+			node->extra = html_tag_kind((const char *)node->name);
+			switch (node->extra) {
 			case HTML_DROP:
 				break;
 			case HTML_BLOCK:
@@ -335,8 +355,7 @@ html_walk(struct html_out *out, xmlNodePtr node)
 		/* leave node, then every ancestor it was the last child of */
 		for (;;) {
 			if (node->type == XML_ELEMENT_NODE &&
-			    html_tag_kind((const char *)node->name) ==
-				HTML_BLOCK)
+			    node->extra == HTML_BLOCK)
 				out->space = 1;
 			if (node->next != NULL) {
 				node = node->next;
@@ -366,10 +385,12 @@ html_to_text(const char *html, size_t len, size_t cap)
 		while (len > 0 && ((unsigned char)html[len] & 0xc0) == 0x80)
 			len--;
 	}
-	html_out_init(&out, cap, len);
-	if (len == 0 || cap == 0)
+	if (len == 0 || cap == 0) {
+		html_out_init(&out, 0, 0);
 		return html_out_take(&out);
+	}
 	in = html_parser_input(html, len, &len);
+	html_out_init(&out, cap, len);
 	xmlInitParser();
 	/* HTML_INPUT_MAX keeps len well within an int */
 	doc = htmlReadMemory(in, (int)len, NULL, "UTF-8", HTML_PARSE_OPTIONS);
@@ -388,7 +409,8 @@ html_clean_text(const char *text, size_t len, size_t cap)
 
 	if (text == NULL)
 		len = 0;
-	html_out_init(&out, cap, len);
+	/* a bad byte becomes U+FFFD, 3 bytes */
+	html_out_init(&out, cap, len < SIZE_MAX / 3 ? len * 3 : SIZE_MAX - 1);
 	if (len > 0 && cap > 0)
 		html_out_add(&out, (const unsigned char *)text, len);
 	return html_out_take(&out);
