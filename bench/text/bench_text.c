@@ -44,7 +44,7 @@ main(int argc, char **argv)
 		n++;
 	} while ((elapsed = now() - start) < budget);
 	printf("%zu %zu %.3f %.1f %zu\n", len, n, elapsed,
-	       len * (double)n / elapsed / 1e6, textlen);
+	    len * (double)n / elapsed / 1e6, textlen);
 	free(in);
 	return 0;
 }
