@@ -416,7 +416,7 @@ date_parse_iso(const char *p, const char *end, int64_t *t)
 {
 	struct date_fields f = {0, 1, 1, 0, 0, 0, 0};
 	size_t n = date_digits(p, end);
-	int basic = 0, week = -1, weekday = 1, ordinal = -1;
+	int basic = 0, week = -1, weekday = 1, ordinal = -1, have_time = 0;
 
 	if (n == 8 || n == 7) {
 		basic = 1;
@@ -433,6 +433,11 @@ date_parse_iso(const char *p, const char *end, int64_t *t)
 		if (p < end && *p == '-') {
 			p++;
 			n = date_digits(p, end);
+			if (n == 3 && *p == '0' && p + 3 < end && p[3] == '-') {
+				/* "2003-012-31": a month with an extra zero */
+				p++;
+				n = 2;
+			}
 			if (n == 3) {
 				ordinal = date_number(p, 3);
 				p += 3;
@@ -499,11 +504,18 @@ date_parse_iso(const char *p, const char *end, int64_t *t)
 				basic || *p == 'T' || *p == 't') == -1)
 				return -1;
 			p = q;
+			have_time = 1;
 		} else if (*p == 'T' || *p == 't')
 			return -1;
 	}
+	/* a date alone takes only a zone name after a space ("2004-01-01
+	 * GMT"): "2013-01-27-01" is not a date with zone -01 */
+	if (!have_time && p < end && !date_is_space(*p))
+		return -1;
 	while (p < end && date_is_space(*p))
 		p++;
+	if (p < end && !have_time && !date_is_alpha(*p))
+		return -1;
 	if (p < end && date_zone(&p, end, &f.zone_minutes) == -1)
 		return -1;
 	while (p < end && date_is_space(*p))
