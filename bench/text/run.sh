@@ -26,7 +26,7 @@ t() {
 	s=$(date +%s.%N)
 	"$@" > /dev/null 2>&1
 	e=$(date +%s.%N)
-	echo "$e - $s" | bc -l
+	awk "BEGIN { print $e - $s }"
 }
 # Three interleaved rounds, best of each side, so that a busy machine
 # hurts both sides alike.
@@ -34,15 +34,15 @@ best_ours= best_once= best_rep=
 for i in 1 2 3; do
 	set -- $("$work/bench_text" "$work/article.html" "$seconds")
 	text=$5
-	if [ -z "$best_ours" ] || [ "$(echo "$4 > $best_ours" | bc)" = 1 ]; then best_ours=$4; fi
+	if [ -z "$best_ours" ] || awk "BEGIN { exit !($4 > $best_ours) }"; then best_ours=$4; fi
 	o=$(t xmllint --html --xpath 'string(/)' "$work/article.html")
 	r=$(t xmllint --repeat --html --xpath 'string(/)' "$work/article.html")
-	if [ -z "$best_once" ] || [ "$(echo "$o < $best_once" | bc)" = 1 ]; then best_once=$o; fi
-	if [ -z "$best_rep" ] || [ "$(echo "$r < $best_rep" | bc)" = 1 ]; then best_rep=$r; fi
+	if [ -z "$best_once" ] || awk "BEGIN { exit !($o < $best_once) }"; then best_once=$o; fi
+	if [ -z "$best_rep" ] || awk "BEGIN { exit !($r < $best_rep) }"; then best_rep=$r; fi
 done
-theirs=$(echo "$bytes * 99 / ($best_rep - $best_once) / 1000000" | bc -l)
+theirs=$(awk "BEGIN { print $bytes * 99 / ($best_rep - $best_once) / 1000000 }")
 echo "article: $bytes bytes of HTML, $text bytes of text"
 printf 'html_to_text:                     %.1f MB/s\n' "$best_ours"
 printf 'xmllint --html --xpath string(/): %.1f MB/s\n' "$theirs"
 printf 'ratio html_to_text / xmllint:     %.2fx\n' \
-	"$(echo "$best_ours / $theirs" | bc -l)"
+	"$(awk "BEGIN { print $best_ours / $theirs }")"
