@@ -325,7 +325,7 @@ test_load_file(void **state)
 	assert_null(config_load("/", &cause));
 	assert_string_equal(cause, "/: not a regular file");
 	free(cause);
-	cf = config_load(FW_FIXTURES "/../../examples/feedwatch.yaml", &cause);
+	cf = config_load(FW_SOURCE_DIR "/examples/feedwatch.yaml", &cause);
 	if (cf == NULL)
 		fail_msg("%s", cause);
 	assert_true(cf->nfeeds > 0);
