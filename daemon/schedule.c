@@ -1,5 +1,5 @@
 /*
- * sched: a binary min-heap on next_poll_at and one timer. See sched.h.
+ * schedule: a binary min-heap on next_poll_at and one timer. See schedule.h.
  */
 #include <sys/time.h>
 
@@ -11,29 +11,29 @@
 #include <event2/event.h>
 
 #include "log.h"
-#include "sched.h"
+#include "schedule.h"
 #include "xmalloc.h"
 
 /* Doublings of the backoff: enough to pass any sane max_backoff. */
-#define SCHED_MAX_DOUBLINGS 30
+#define SCHEDULE_MAX_DOUBLINGS 30
 /* sy:updateFrequency above this is not believed. */
-#define SCHED_MAX_FREQUENCY 10000
+#define SCHEDULE_MAX_FREQUENCY 10000
 
-struct sched {
+struct schedule {
 	struct event_base *base;
 	struct event *timer;
-	struct sched_limits limits;
+	struct schedule_limits limits;
 	uint64_t rng;
-	sched_due_cb due_cb;
+	schedule_due_cb due_cb;
 	void *arg;
-	struct sched_feed **heap;
+	struct schedule_feed **heap;
 	size_t len;
 	size_t size;
 };
 
 /* xorshift64*: deterministic under a seed, good enough for jitter. */
 static uint64_t
-sched_random(struct sched *s)
+schedule_random(struct schedule *s)
 {
 	s->rng ^= s->rng >> 12;
 	s->rng ^= s->rng << 25;
@@ -43,17 +43,17 @@ sched_random(struct sched *s)
 
 /* Uniform in [0, n). */
 static int64_t
-sched_uniform(struct sched *s, int64_t n)
+schedule_uniform(struct schedule *s, int64_t n)
 {
 	if (n <= 0)
 		return 0;
-	return (int64_t)(sched_random(s) % (uint64_t)n);
+	return (int64_t)(schedule_random(s) % (uint64_t)n);
 }
 
 static void
-sched_swap(struct sched *s, size_t a, size_t b)
+schedule_swap(struct schedule *s, size_t a, size_t b)
 {
-	struct sched_feed *t = s->heap[a];
+	struct schedule_feed *t = s->heap[a];
 
 	s->heap[a] = s->heap[b];
 	s->heap[b] = t;
@@ -62,22 +62,22 @@ sched_swap(struct sched *s, size_t a, size_t b)
 }
 
 static int
-sched_before(struct sched *s, size_t a, size_t b)
+schedule_before(struct schedule *s, size_t a, size_t b)
 {
 	return s->heap[a]->state.next_poll_at < s->heap[b]->state.next_poll_at;
 }
 
 static void
-sched_up(struct sched *s, size_t i)
+schedule_up(struct schedule *s, size_t i)
 {
-	while (i > 0 && sched_before(s, i, (i - 1) / 2)) {
-		sched_swap(s, i, (i - 1) / 2);
+	while (i > 0 && schedule_before(s, i, (i - 1) / 2)) {
+		schedule_swap(s, i, (i - 1) / 2);
 		i = (i - 1) / 2;
 	}
 }
 
 static void
-sched_down(struct sched *s, size_t i)
+schedule_down(struct schedule *s, size_t i)
 {
 	size_t l, r, m;
 
@@ -85,20 +85,20 @@ sched_down(struct sched *s, size_t i)
 		l = 2 * i + 1;
 		r = l + 1;
 		m = i;
-		if (l < s->len && sched_before(s, l, m))
+		if (l < s->len && schedule_before(s, l, m))
 			m = l;
-		if (r < s->len && sched_before(s, r, m))
+		if (r < s->len && schedule_before(s, r, m))
 			m = r;
 		if (m == i)
 			return;
-		sched_swap(s, i, m);
+		schedule_swap(s, i, m);
 		i = m;
 	}
 }
 
 /* Arm the timer for the earliest feed (or disarm it). */
 static void
-sched_arm(struct sched *s)
+schedule_arm(struct schedule *s)
 {
 	struct timeval now_tv, tv;
 	int64_t now, delay;
@@ -121,30 +121,30 @@ sched_arm(struct sched *s)
 
 /* libevent: the earliest feed is due. */
 static void
-sched_timer_cb(evutil_socket_t fd, short kind, void *arg)
+schedule_timer_cb(evutil_socket_t fd, short kind, void *arg)
 {
-	struct sched *s = arg;
+	struct schedule *s = arg;
 	struct timeval tv;
 
 	event_base_gettimeofday_cached(s->base, &tv);
-	sched_run_due(s, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	schedule_run_due(s, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
 
-struct sched *
-sched_new(struct event_base *base, const struct sched_limits *limits,
-    uint64_t seed, sched_due_cb due_cb, void *arg)
+struct schedule *
+schedule_new(struct event_base *base, const struct schedule_limits *limits,
+    uint64_t seed, schedule_due_cb due_cb, void *arg)
 {
-	struct sched *s;
+	struct schedule *s;
 
 	s = xcalloc(1, sizeof *s);
 	s->base = base;
 	if (base != NULL &&
-	    (s->timer = evtimer_new(base, sched_timer_cb, s)) == NULL)
+	    (s->timer = evtimer_new(base, schedule_timer_cb, s)) == NULL)
 		fatalx("evtimer_new failed");
-	s->limits.min_interval_ms = SCHED_DEFAULT_MIN_INTERVAL_MS;
-	s->limits.max_hint_ms = SCHED_DEFAULT_MAX_HINT_MS;
-	s->limits.max_backoff_ms = SCHED_DEFAULT_MAX_BACKOFF_MS;
-	s->limits.jitter_percent = SCHED_DEFAULT_JITTER_PERCENT;
+	s->limits.min_interval_ms = SCHEDULE_DEFAULT_MIN_INTERVAL_MS;
+	s->limits.max_hint_ms = SCHEDULE_DEFAULT_MAX_HINT_MS;
+	s->limits.max_backoff_ms = SCHEDULE_DEFAULT_MAX_BACKOFF_MS;
+	s->limits.jitter_percent = SCHEDULE_DEFAULT_JITTER_PERCENT;
 	if (limits != NULL) {
 		if (limits->min_interval_ms > 0)
 			s->limits.min_interval_ms = limits->min_interval_ms;
@@ -162,7 +162,7 @@ sched_new(struct event_base *base, const struct sched_limits *limits,
 }
 
 void
-sched_free(struct sched *s)
+schedule_free(struct schedule *s)
 {
 	size_t i;
 
@@ -177,7 +177,7 @@ sched_free(struct sched *s)
 }
 
 static int64_t
-sched_interval(const struct sched *s, const struct sched_feed *f)
+schedule_interval(const struct schedule *s, const struct schedule_feed *f)
 {
 	return f->interval_ms > s->limits.min_interval_ms
 	    ? f->interval_ms
@@ -185,15 +185,16 @@ sched_interval(const struct sched *s, const struct sched_feed *f)
 }
 
 void
-sched_add(struct sched *s, struct sched_feed *f, int64_t now)
+schedule_add(struct schedule *s, struct schedule_feed *f, int64_t now)
 {
 	if (f->queued || f->state.gone)
 		return;
 	if (f->state.next_poll_at == 0)
 		f->state.next_poll_at = now +
-		    sched_uniform(s,
-			sched_interval(s, f) < 60000 ? sched_interval(s, f)
-						     : 60000);
+		    schedule_uniform(s,
+			schedule_interval(s, f) < 60000
+			    ? schedule_interval(s, f)
+			    : 60000);
 	if (s->len == s->size) {
 		s->size = s->size == 0 ? 64 : s->size * 2;
 		s->heap = xreallocarray(s->heap, s->size, sizeof *s->heap);
@@ -201,13 +202,13 @@ sched_add(struct sched *s, struct sched_feed *f, int64_t now)
 	f->heap_index = s->len;
 	f->queued = 1;
 	s->heap[s->len++] = f;
-	sched_up(s, f->heap_index);
+	schedule_up(s, f->heap_index);
 	if (f->heap_index == 0)
-		sched_arm(s);
+		schedule_arm(s);
 }
 
 void
-sched_remove(struct sched *s, struct sched_feed *f)
+schedule_remove(struct schedule *s, struct schedule_feed *f)
 {
 	size_t i = f->heap_index;
 
@@ -218,32 +219,32 @@ sched_remove(struct sched *s, struct sched_feed *f)
 	if (i != s->len) {
 		s->heap[i] = s->heap[s->len];
 		s->heap[i]->heap_index = i;
-		sched_down(s, i);
-		sched_up(s, i);
+		schedule_down(s, i);
+		schedule_up(s, i);
 	}
 	if (i == 0)
-		sched_arm(s);
+		schedule_arm(s);
 }
 
 size_t
-sched_run_due(struct sched *s, int64_t now)
+schedule_run_due(struct schedule *s, int64_t now)
 {
-	struct sched_feed *f;
+	struct schedule_feed *f;
 	size_t n = 0;
 
 	while (s->len > 0 && s->heap[0]->state.next_poll_at <= now) {
 		f = s->heap[0];
-		sched_remove(s, f);
+		schedule_remove(s, f);
 		n++;
 		s->due_cb(f, s->arg);
 	}
-	sched_arm(s);
+	schedule_arm(s);
 	return n;
 }
 
 /* The longest hint a feed or its server gave, or -1. */
 static int64_t
-sched_hint(const struct sched_outcome *o)
+schedule_hint(const struct schedule_outcome *o)
 {
 	int64_t h = -1;
 
@@ -260,19 +261,19 @@ sched_hint(const struct sched_outcome *o)
 
 /* delay +- jitter_percent. */
 static int64_t
-sched_jitter(struct sched *s, int64_t delay)
+schedule_jitter(struct schedule *s, int64_t delay)
 {
 	int64_t span = delay / 100 * s->limits.jitter_percent;
 
-	return delay - span + sched_uniform(s, 2 * span + 1);
+	return delay - span + schedule_uniform(s, 2 * span + 1);
 }
 
 int64_t
-sched_done(struct sched *s, struct sched_feed *f, const struct sched_outcome *o,
-    int64_t now)
+schedule_done(struct schedule *s, struct schedule_feed *f,
+    const struct schedule_outcome *o, int64_t now)
 {
-	struct sched_state *st = &f->state;
-	int64_t interval = sched_interval(s, f), delay, hint, retry;
+	struct schedule_state *st = &f->state;
+	int64_t interval = schedule_interval(s, f), delay, hint, retry;
 	int i;
 
 	st->last_poll_at = now;
@@ -282,7 +283,7 @@ sched_done(struct sched *s, struct sched_feed *f, const struct sched_outcome *o,
 		st->consecutive_failures = 0;
 		st->last_error[0] = '\0';
 		delay = interval;
-		if ((hint = sched_hint(o)) >= 0) {
+		if ((hint = schedule_hint(o)) >= 0) {
 			if (hint < s->limits.min_interval_ms)
 				hint = s->limits.min_interval_ms;
 			if (hint > s->limits.max_hint_ms)
@@ -290,7 +291,7 @@ sched_done(struct sched *s, struct sched_feed *f, const struct sched_outcome *o,
 			if (hint > delay)
 				delay = hint;
 		}
-		delay = sched_jitter(s, delay);
+		delay = schedule_jitter(s, delay);
 		if (delay < s->limits.min_interval_ms)
 			delay = s->limits.min_interval_ms;
 	} else if (o->status == 410) {
@@ -299,7 +300,7 @@ sched_done(struct sched *s, struct sched_feed *f, const struct sched_outcome *o,
 		snprintf(st->last_error, sizeof st->last_error,
 		    "410 Gone: the server says the feed was removed for good; "
 		    "polling stopped");
-		sched_remove(s, f);
+		schedule_remove(s, f);
 		return -1;
 	} else {
 		if (st->consecutive_failures < INT32_MAX)
@@ -307,45 +308,45 @@ sched_done(struct sched *s, struct sched_feed *f, const struct sched_outcome *o,
 		snprintf(st->last_error, sizeof st->last_error, "%s",
 		    o->error != NULL ? o->error : "failed");
 		delay = interval;
-		for (i = 1;
-		     i < st->consecutive_failures && i < SCHED_MAX_DOUBLINGS &&
+		for (i = 1; i < st->consecutive_failures &&
+		     i < SCHEDULE_MAX_DOUBLINGS &&
 		     delay < s->limits.max_backoff_ms;
 		     i++)
 			delay *= 2;
 		if (delay > s->limits.max_backoff_ms)
 			delay = s->limits.max_backoff_ms;
 		/* Jitter only downwards: the cap stays a cap. */
-		delay -= sched_uniform(
+		delay -= schedule_uniform(
 		    s, delay / 100 * s->limits.jitter_percent + 1);
 		retry = o->retry_after_ms;
 		if ((o->status == 429 || o->status == 503) && retry > delay) {
-			if (retry > SCHED_MAX_RETRY_AFTER_MS)
-				retry = SCHED_MAX_RETRY_AFTER_MS;
+			if (retry > SCHEDULE_MAX_RETRY_AFTER_MS)
+				retry = SCHEDULE_MAX_RETRY_AFTER_MS;
 			delay = retry;
 		}
 	}
 	if (delay < 1)
 		delay = 1;
-	sched_remove(s, f);
+	schedule_remove(s, f);
 	st->next_poll_at = now + delay;
-	sched_add(s, f, now);
+	schedule_add(s, f, now);
 	return delay;
 }
 
 size_t
-sched_size(const struct sched *s)
+schedule_size(const struct schedule *s)
 {
 	return s->len;
 }
 
 int64_t
-sched_next_at(const struct sched *s)
+schedule_next_at(const struct schedule *s)
 {
 	return s->len > 0 ? s->heap[0]->state.next_poll_at : -1;
 }
 
 int64_t
-sched_update_period_ms(const char *period, const char *frequency)
+schedule_update_period_ms(const char *period, const char *frequency)
 {
 	static const struct {
 		const char *name;
@@ -370,7 +371,7 @@ sched_update_period_ms(const char *period, const char *frequency)
 		while (*end == ' ' || *end == '\t' || *end == '\n')
 			end++;
 		if (end == frequency || *end != '\0' || freq < 1 ||
-		    freq > SCHED_MAX_FREQUENCY)
+		    freq > SCHEDULE_MAX_FREQUENCY)
 			return -1;
 	}
 	for (i = 0; i < sizeof periods / sizeof periods[0]; i++) {
@@ -384,7 +385,7 @@ sched_update_period_ms(const char *period, const char *frequency)
 }
 
 void
-sched_outcome_init(struct sched_outcome *o)
+schedule_outcome_init(struct schedule_outcome *o)
 {
 	memset(o, 0, sizeof *o);
 	o->retry_after_ms = -1;

@@ -1,4 +1,4 @@
-/* sched: the rules of the next poll (table-driven, own clock and seed),
+/* schedule: the rules of the next poll (table-driven, own clock and seed),
  * the heap under many feeds, and the timer on a real event_base. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "sched.h"
+#include "schedule.h"
 
 #define SEC 1000LL
 #define MIN (60 * SEC)
@@ -21,7 +21,7 @@
 #define NOW (1700000000LL * SEC)
 
 static void
-no_due(struct sched_feed *f, void *arg)
+no_due(struct schedule_feed *f, void *arg)
 {
 	fail_msg("unexpected due callback");
 }
@@ -84,9 +84,9 @@ static void
 test_rules(void **state)
 {
 	const struct rule_case *c;
-	struct sched_outcome o;
-	struct sched_feed f;
-	struct sched *s;
+	struct schedule_outcome o;
+	struct schedule_feed f;
+	struct schedule *s;
 	int64_t delay;
 	size_t i;
 	int round;
@@ -95,12 +95,12 @@ test_rules(void **state)
 		c = &rules[i];
 		/* Several seeds, so the jitter's whole range is tried. */
 		for (round = 0; round < 50; round++) {
-			s = sched_new(
+			s = schedule_new(
 			    NULL, NULL, 1 + i * 100 + round, no_due, NULL);
 			memset(&f, 0, sizeof f);
 			f.interval_ms = c->interval;
 			f.state.consecutive_failures = c->failures_before;
-			sched_outcome_init(&o);
+			schedule_outcome_init(&o);
 			o.ok = c->ok;
 			o.status = c->status;
 			o.error = c->ok ? NULL : "it broke";
@@ -109,7 +109,7 @@ test_rules(void **state)
 			o.expires_in_ms = c->expires_in;
 			o.ttl_ms = c->ttl;
 			o.update_period_ms = c->update_period;
-			delay = sched_done(s, &f, &o, NOW);
+			delay = schedule_done(s, &f, &o, NOW);
 			if (delay < c->min || delay > c->max)
 				fail_msg("%s: delay %lld not in [%lld, %lld]",
 				    c->what, (long long)delay,
@@ -129,9 +129,9 @@ test_rules(void **state)
 				assert_string_equal(
 				    f.state.last_error, "it broke");
 			}
-			assert_int_equal(sched_size(s), 1);
-			assert_int_equal(sched_next_at(s), NOW + delay);
-			sched_free(s);
+			assert_int_equal(schedule_size(s), 1);
+			assert_int_equal(schedule_next_at(s), NOW + delay);
+			schedule_free(s);
 		}
 	}
 }
@@ -140,20 +140,20 @@ test_rules(void **state)
 static void
 test_backoff_sequence(void **state)
 {
-	struct sched *s = sched_new(NULL, NULL, 42, no_due, NULL);
-	struct sched_outcome o;
-	struct sched_feed f[2];
+	struct schedule *s = schedule_new(NULL, NULL, 42, no_due, NULL);
+	struct schedule_outcome o;
+	struct schedule_feed f[2];
 	int64_t prev = 0, d0, d1, now = NOW;
 	int i, differ = 0;
 
 	memset(f, 0, sizeof f);
 	f[0].interval_ms = f[1].interval_ms = 5 * MIN;
-	sched_outcome_init(&o);
+	schedule_outcome_init(&o);
 	o.status = 0;
 	o.error = "connect: refused";
 	for (i = 0; i < 60; i++) {
-		d0 = sched_done(s, &f[0], &o, now);
-		d1 = sched_done(s, &f[1], &o, now);
+		d0 = schedule_done(s, &f[0], &o, now);
+		d1 = schedule_done(s, &f[1], &o, now);
 		assert_true(d0 > 0 && d0 <= DAY);
 		/* Non-decreasing, give or take the jitter. */
 		assert_true(d0 >= prev * 0.8);
@@ -163,40 +163,40 @@ test_backoff_sequence(void **state)
 	}
 	assert_true(differ > 50);
 	assert_int_equal(f[0].state.consecutive_failures, 60);
-	assert_int_equal(sched_size(s), 2);
-	sched_free(s);
+	assert_int_equal(schedule_size(s), 2);
+	schedule_free(s);
 }
 
 static void
 test_gone(void **state)
 {
-	struct sched *s = sched_new(NULL, NULL, 7, no_due, NULL);
-	struct sched_outcome o;
-	struct sched_feed f;
+	struct schedule *s = schedule_new(NULL, NULL, 7, no_due, NULL);
+	struct schedule_outcome o;
+	struct schedule_feed f;
 
 	memset(&f, 0, sizeof f);
 	f.interval_ms = 10 * MIN;
 	f.state.next_poll_at = NOW;
-	sched_add(s, &f, NOW);
-	assert_int_equal(sched_size(s), 1);
-	sched_outcome_init(&o);
+	schedule_add(s, &f, NOW);
+	assert_int_equal(schedule_size(s), 1);
+	schedule_outcome_init(&o);
 	o.status = 410;
 	o.error = "HTTP status 410";
-	assert_int_equal(sched_done(s, &f, &o, NOW), -1);
+	assert_int_equal(schedule_done(s, &f, &o, NOW), -1);
 	assert_true(f.state.gone);
 	assert_non_null(strstr(f.state.last_error, "410"));
-	assert_int_equal(sched_size(s), 0);
+	assert_int_equal(schedule_size(s), 0);
 	/* Restored from the store, a gone feed stays off the schedule. */
-	sched_add(s, &f, NOW);
-	assert_int_equal(sched_size(s), 0);
-	sched_free(s);
+	schedule_add(s, &f, NOW);
+	assert_int_equal(schedule_size(s), 0);
+	schedule_free(s);
 }
 
 static int64_t last_due;
 static size_t ndue;
 
 static void
-count_due(struct sched_feed *f, void *arg)
+count_due(struct schedule_feed *f, void *arg)
 {
 	/* Due in order of next_poll_at. */
 	assert_true(f->state.next_poll_at >= last_due);
@@ -210,8 +210,8 @@ static void
 test_heap(void **state)
 {
 	enum { N = 10000 };
-	struct sched *s = sched_new(NULL, NULL, 3, count_due, NULL);
-	struct sched_feed *f = calloc(N, sizeof *f);
+	struct schedule *s = schedule_new(NULL, NULL, 3, count_due, NULL);
+	struct schedule_feed *f = calloc(N, sizeof *f);
 	uint64_t x = 12345;
 	size_t i, removed = 0;
 	int64_t t;
@@ -220,33 +220,33 @@ test_heap(void **state)
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		f[i].interval_ms = 10 * MIN;
 		f[i].state.next_poll_at = NOW + (int64_t)((x >> 33) % DAY);
-		sched_add(s, &f[i], NOW);
+		schedule_add(s, &f[i], NOW);
 	}
-	assert_int_equal(sched_size(s), N);
+	assert_int_equal(schedule_size(s), N);
 	for (i = 0; i < N; i += 7) {
-		sched_remove(s, &f[i]);
+		schedule_remove(s, &f[i]);
 		removed++;
 	}
-	sched_remove(s, &f[0]); /* twice is harmless */
-	assert_int_equal(sched_size(s), N - removed);
+	schedule_remove(s, &f[0]); /* twice is harmless */
+	assert_int_equal(schedule_size(s), N - removed);
 	last_due = 0;
 	ndue = 0;
 	for (t = NOW; t <= NOW + DAY; t += 10 * MIN)
-		sched_run_due(s, t);
+		schedule_run_due(s, t);
 	assert_int_equal(ndue, N - removed);
-	assert_int_equal(sched_size(s), 0);
+	assert_int_equal(schedule_size(s), 0);
 	for (i = 0; i < N; i++)
 		assert_true((f[i].owner != NULL) == (i % 7 != 0));
 	/* A cold start spreads feeds over the first minute. */
 	for (i = 0; i < 100; i++) {
 		memset(&f[i], 0, sizeof f[i]);
 		f[i].interval_ms = 10 * MIN;
-		sched_add(s, &f[i], NOW);
+		schedule_add(s, &f[i], NOW);
 		assert_true(f[i].state.next_poll_at >= NOW &&
 		    f[i].state.next_poll_at < NOW + MIN);
 	}
-	assert_true(sched_next_at(s) < NOW + 10 * SEC);
-	sched_free(s);
+	assert_true(schedule_next_at(s) < NOW + 10 * SEC);
+	schedule_free(s);
 	free(f);
 }
 
@@ -268,7 +268,7 @@ wall_ms(void)
 }
 
 static void
-timer_due(struct sched_feed *f, void *arg)
+timer_due(struct schedule_feed *f, void *arg)
 {
 	struct timer_run *r = arg;
 
@@ -283,15 +283,15 @@ static void
 test_timer(void **state)
 {
 	struct timer_run r;
-	struct sched *s;
-	struct sched_feed f[4];
+	struct schedule *s;
+	struct schedule_feed f[4];
 	struct timeval limit = {3, 0};
 	int64_t now;
 
 	memset(&r, 0, sizeof r);
 	memset(f, 0, sizeof f);
 	r.base = event_base_new();
-	s = sched_new(r.base, NULL, 9, timer_due, &r);
+	s = schedule_new(r.base, NULL, 9, timer_due, &r);
 	r.start_ms = now = wall_ms();
 	f[0].owner = (void *)0;
 	f[0].state.next_poll_at = now + 300;
@@ -301,11 +301,11 @@ test_timer(void **state)
 	f[2].state.next_poll_at = now + 200;
 	f[3].owner = (void *)3;
 	f[3].state.next_poll_at = now + 50; /* removed before it is due */
-	sched_add(s, &f[0], now);
-	sched_add(s, &f[1], now);
-	sched_add(s, &f[2], now);
-	sched_add(s, &f[3], now);
-	sched_remove(s, &f[3]);
+	schedule_add(s, &f[0], now);
+	schedule_add(s, &f[1], now);
+	schedule_add(s, &f[2], now);
+	schedule_add(s, &f[3], now);
+	schedule_remove(s, &f[3]);
 	event_base_loopexit(r.base, &limit);
 	event_base_dispatch(r.base);
 	assert_int_equal(r.n, 3);
@@ -314,8 +314,8 @@ test_timer(void **state)
 	assert_int_equal(r.order[2], 0);
 	assert_true(r.at[0] >= 90 && r.at[0] < 250);
 	assert_true(r.at[2] >= 290 && r.at[2] < 500);
-	assert_int_equal(sched_size(s), 0);
-	sched_free(s);
+	assert_int_equal(schedule_size(s), 0);
+	schedule_free(s);
 	event_base_free(r.base);
 }
 
@@ -345,8 +345,8 @@ test_update_period(void **state)
 	int64_t got;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		got =
-		    sched_update_period_ms(cases[i].period, cases[i].frequency);
+		got = schedule_update_period_ms(
+		    cases[i].period, cases[i].frequency);
 		if (got != cases[i].ms)
 			fail_msg("%s/%s: %lld", cases[i].period,
 			    cases[i].frequency, (long long)got);
