@@ -32,8 +32,7 @@ struct fetch_queue;
 #define FETCH_DEFAULT_TIMEOUT_MS 60000
 #define FETCH_DEFAULT_LOW_SPEED_LIMIT 100 /* bytes/s ... */
 #define FETCH_DEFAULT_LOW_SPEED_TIME 30 /* ... for this many seconds */
-#define FETCH_DEFAULT_USER_AGENT                                               \
-	"feedwatch/" FEEDWATCH_VERSION " (+https://github.com/feedwatch)"
+#define FETCH_DEFAULT_USER_AGENT "feedwatch/" FEEDWATCH_VERSION
 
 /* What to fetch and how. Strings are copied by fetch_start; 0 or NULL
  * means the default. */
