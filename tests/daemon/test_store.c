@@ -188,9 +188,14 @@ test_baseline(void **state)
 	struct env *env = *state;
 	struct fixture_matcher fm = {0};
 	struct store_ingest_result r;
+	struct feed_doc *doc;
+	size_t i;
 
-	r = ingest(
-	    env, fixture_doc("k", "T", "http://example.com/p", 0, 200), &fm);
+	/* Dated a minute ago: recent, and still no alert. */
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 200);
+	for (i = 0; i < doc->nitems; i++)
+		doc->items[i].published = NOW - 60;
+	r = ingest(env, doc, &fm);
 	assert_int_equal(r.nbaseline, 200);
 	assert_int_equal(r.nnew, 0);
 	assert_int_equal(r.nalerts, 0);
