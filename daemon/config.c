@@ -25,6 +25,8 @@
 #define CONFIG_DEFAULT_INTERVAL_MS (10 * 60 * 1000)
 #define CONFIG_DEFAULT_TIMEOUT_MS (30 * 1000)
 #define CONFIG_MIN_INTERVAL_MS (10 * 1000)
+#define CONFIG_DEFAULT_RETENTION_MS (90LL * 24 * 3600 * 1000)
+#define CONFIG_MIN_RETENTION_MS (24LL * 3600 * 1000)
 
 struct config_loader {
 	struct config *cf;
@@ -34,11 +36,11 @@ struct config_loader {
 	int nerrors;
 };
 
-static const char *const config_top_keys[] = {
-    "store", "defaults", "feeds", "entities", "watchlists", "notifiers", NULL};
+static const char *const config_top_keys[] = {"store", "retention", "defaults",
+    "feeds", "entities", "watchlists", "notifiers", NULL};
 static const char *const config_defaults_keys[] = {"interval", "timeout", NULL};
 static const char *const config_feed_keys[] = {
-    "url", "name", "interval", "timeout", "tags", NULL};
+    "url", "name", "interval", "timeout", "tags", "first_poll_alert_age", NULL};
 static const char *const config_entity_keys[] = {"name", "aliases", NULL};
 static const char *const config_watchlist_keys[] = {
     "match", "feeds", "notify", NULL};
@@ -513,6 +515,9 @@ config_load_feed(struct config_loader *ld, const struct yamltree_node *node)
 	if ((v = config_get(node, "tags")) != NULL)
 		config_string_list(
 		    ld, v, "feed tags", &feed->tags, &feed->ntags);
+	if ((v = config_get(node, "first_poll_alert_age")) != NULL)
+		config_duration(ld, v, "feed first_poll_alert_age",
+		    &feed->first_poll_alert_age_ms);
 
 	for (i = 0; i + 1 < cf->nfeeds; i++) {
 		if (feed->url != NULL && cf->feeds[i].url != NULL &&
@@ -750,6 +755,10 @@ config_load_root(struct config_loader *ld, const struct yamltree_node *root)
 		ld->cf->store_path = config_abspath(ld, store);
 		free(store);
 	}
+	if ((v = config_get(root, "retention")) != NULL &&
+	    config_duration(ld, v, "retention", &ld->cf->retention_ms) == 0 &&
+	    ld->cf->retention_ms < CONFIG_MIN_RETENTION_MS)
+		config_error(ld, v, "retention must be at least 1d");
 	if (ld->cf->store_path == NULL) {
 		statedir = getenv("STATE_DIRECTORY");
 		if (statedir != NULL && statedir[0] == '/' &&
@@ -861,6 +870,7 @@ config_parse(const char *path, const char *data, size_t len, char **cause)
 	ld.cf->path = xstrdup(path);
 	ld.cf->default_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
 	ld.cf->default_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
+	ld.cf->retention_ms = CONFIG_DEFAULT_RETENTION_MS;
 	ld.file = ld.cf->path;
 	ld.dir = config_dirname(path);
 	buf_init(&ld.errors, 1024 * 1024);
