@@ -17,6 +17,7 @@ trap 'rm -rf "$dir"' EXIT INT TERM
 
 landed=0
 attempts=0
+finished=0
 while [ "$landed" -lt "$kills" ] && [ "$attempts" -lt $((kills * 10)) ]; do
 	attempts=$((attempts + 1))
 	"$worker" "$dir" run "$feeds" "$rounds" &
@@ -26,9 +27,11 @@ while [ "$landed" -lt "$kills" ] && [ "$attempts" -lt $((kills * 10)) ]; do
 	if kill -KILL "$pid" 2>/dev/null; then
 		landed=$((landed + 1))
 	fi
-	wait "$pid" 2>/dev/null || true
+	if wait "$pid" 2>/dev/null; then
+		finished=$((finished + 1)) # the work was done before the kill
+	fi
 done
-echo "kills landed: $landed of $attempts starts; $(wc -l < "$dir/delivered" 2>/dev/null || echo 0) deliveries logged so far"
+echo "kills landed: $landed of $attempts starts ($finished ran to the end); $(wc -l < "$dir/delivered" 2>/dev/null || echo 0) deliveries logged so far"
 "$worker" "$dir" run "$feeds" "$rounds"
 "$worker" "$dir" check "$feeds" "$rounds" "$landed"
 if [ "$landed" -lt "$kills" ]; then
