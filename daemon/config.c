@@ -31,6 +31,8 @@
 #define CONFIG_DEFAULT_INTERVAL_MS (10 * 60 * 1000)
 #define CONFIG_DEFAULT_TIMEOUT_MS (30 * 1000)
 #define CONFIG_MIN_INTERVAL_MS (10 * 1000)
+#define CONFIG_DEFAULT_RETENTION_MS (90LL * 24 * 3600 * 1000)
+#define CONFIG_MIN_RETENTION_MS (24LL * 3600 * 1000)
 
 struct config_loader {
 	struct config *cf;
@@ -42,11 +44,11 @@ struct config_loader {
 
 static char *config_dirname(const char *);
 
-static const char *const config_top_keys[] = {
-    "store", "defaults", "feeds", "entities", "watchlists", "notifiers", NULL};
+static const char *const config_top_keys[] = {"store", "retention", "defaults",
+    "feeds", "entities", "watchlists", "notifiers", NULL};
 static const char *const config_defaults_keys[] = {"interval", "timeout", NULL};
 static const char *const config_feed_keys[] = {
-    "url", "name", "interval", "timeout", "tags", NULL};
+    "url", "name", "interval", "timeout", "tags", "first_poll_alert_age", NULL};
 static const char *const config_entity_keys[] = {"name", "aliases", NULL};
 static const char *const config_watchlist_keys[] = {
     "match", "feeds", "notify", NULL};
@@ -645,6 +647,9 @@ config_load_feed(struct config_loader *ld, const struct yamltree_node *node)
 	if ((v = config_get(node, "tags")) != NULL)
 		config_string_list(
 		    ld, v, "feed tags", &feed->tags, &feed->ntags);
+	if ((v = config_get(node, "first_poll_alert_age")) != NULL)
+		config_duration(ld, v, "feed first_poll_alert_age",
+		    &feed->first_poll_alert_age_ms);
 
 	for (i = 0; i + 1 < cf->nfeeds; i++) {
 		if (feed->url != NULL && cf->feeds[i].url != NULL &&
@@ -996,7 +1001,8 @@ config_check_refs(struct config_loader *ld)
 struct config_source {
 	const char *path; /* owned by struct config (cf->files) */
 	struct yamltree_node *root;
-	const struct yamltree_node *store, *defaults; /* where set */
+	const struct yamltree_node *store, *defaults,
+	    *retention; /* where set */
 };
 
 static void
@@ -1018,6 +1024,7 @@ config_load_sources(
     struct config_loader *ld, struct config_source *srcs, size_t nsrcs)
 {
 	const struct config_source *store = NULL, *defaults = NULL;
+	const struct config_source *retention = NULL;
 	const struct yamltree_node *v, *root;
 	size_t i, j;
 	char *path = NULL;
@@ -1045,6 +1052,20 @@ config_load_sources(
 				config_load_defaults(ld, v);
 			srcs[i].defaults = v;
 			defaults = defaults != NULL ? defaults : &srcs[i];
+		}
+		if ((v = config_get(root, "retention")) != NULL) {
+			if (retention != NULL)
+				config_error(ld, v,
+				    "retention is already set in %s:%u",
+				    retention->path,
+				    retention->retention->line);
+			else if (config_duration(ld, v, "retention",
+				     &ld->cf->retention_ms) == 0 &&
+			    ld->cf->retention_ms < CONFIG_MIN_RETENTION_MS)
+				config_error(
+				    ld, v, "retention must be at least 1d");
+			srcs[i].retention = v;
+			retention = retention != NULL ? retention : &srcs[i];
 		}
 		if ((v = config_get(root, "store")) != NULL) {
 			srcs[i].store = v;
@@ -1126,6 +1147,7 @@ config_loader_new(const char *path)
 	ld->cf->path = xstrdup(path);
 	ld->cf->default_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
 	ld->cf->default_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
+	ld->cf->retention_ms = CONFIG_DEFAULT_RETENTION_MS;
 	buf_init(&ld->errors, 1024 * 1024);
 	return ld;
 }

@@ -3,8 +3,9 @@
  * struct. The shape is the contract of docs/configuration.md:
  *
  *   store: PATH
+ *   retention: 90d
  *   defaults: {interval: 10m, timeout: 30s}
- *   feeds: [{url, name, interval, timeout, tags}, ...]
+ *   feeds: [{url, name, interval, timeout, tags, first_poll_alert_age}]
  *   entities: {NAME: {name, aliases}}
  *   watchlists: {NAME: {match, feeds, notify}}
  *   notifiers: {NAME: {type, ...}}
@@ -36,6 +37,9 @@ struct config_feed {
 	int64_t timeout_ms;
 	char **tags;
 	size_t ntags;
+	/* On the first poll, alert items dated within this age; 0: none
+	 * (the first poll is a silent baseline). */
+	int64_t first_poll_alert_age_ms;
 	struct config_mark mark;
 };
 
@@ -91,6 +95,7 @@ struct config {
 	char **files; /* the main file, then conf.d drop-ins in name order */
 	size_t nfiles;
 	char *store_path;
+	int64_t retention_ms; /* seen items kept this long (default 90d) */
 	int64_t default_interval_ms;
 	int64_t default_timeout_ms;
 	struct config_feed *feeds;

@@ -30,6 +30,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
     {"check", cmd_check, "validate the configuration and summarize it"},
+    {"outbox", cmd_outbox, "list, retry or drop undelivered alerts"},
 };
 
 static void

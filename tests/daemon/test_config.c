@@ -119,7 +119,8 @@ static const struct {
 	"mean \"notifiers\"?"},
     {"colour: red\n",
 	"t.yaml:1:1: unknown key \"colour\" in the configuration; expected "
-	"one of: store, defaults, feeds, entities, watchlists, notifiers"},
+	"one of: store, retention, defaults, feeds, entities, watchlists, "
+	"notifiers"},
     {"feeds:\n  - name: x\n", "t.yaml:2:5: a feed needs a url"},
     {"feeds: [{url: gopher://x/}]\n",
 	"t.yaml:1:15: feed url \"gopher://x/\" must start with http://, "
@@ -514,6 +515,37 @@ test_secrets(void **state)
 	remove_dir(dir);
 }
 
+/* retention and the first-poll alert age: defaults, values, limits. */
+static void
+test_store_keys(void **state)
+{
+	static const char with[] = "retention: 30d\n"
+				   "feeds:\n"
+				   "  - url: http://example.com/a.xml\n"
+				   "    first_poll_alert_age: 6h\n"
+				   "  - url: http://example.com/b.xml\n";
+	static const char short_retention[] = "retention: 1h\n";
+	struct config *cf;
+	char *cause = NULL;
+
+	cf = config_parse("/etc/fw/x.yaml", "{}", 2, &cause);
+	assert_non_null(cf);
+	assert_int_equal(cf->retention_ms, 90LL * 24 * 3600 * 1000);
+	config_free(cf);
+	cf = config_parse("/etc/fw/x.yaml", with, sizeof with - 1, &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	assert_int_equal(cf->retention_ms, 30LL * 24 * 3600 * 1000);
+	assert_int_equal(cf->feeds[0].first_poll_alert_age_ms, 6 * 3600 * 1000);
+	assert_int_equal(cf->feeds[1].first_poll_alert_age_ms, 0);
+	config_free(cf);
+	cf = config_parse("/etc/fw/x.yaml", short_retention,
+	    sizeof short_retention - 1, &cause);
+	assert_null(cf);
+	assert_non_null(strstr(cause, "1:12: retention must be at least 1d"));
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -528,6 +560,7 @@ main(void)
 	    cmocka_unit_test(test_dropins),
 	    cmocka_unit_test(test_environment),
 	    cmocka_unit_test(test_secrets),
+	    cmocka_unit_test(test_store_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,263 @@
+/*
+ * The store's ingest cost on the 1,000-feed first cycle (35 items each,
+ * 35,000 items), against baselines measured in the same run:
+ *
+ *   generate   building the 35,000 items in memory
+ *   raw        plain sqlite3 INSERTs of the same text into one table,
+ *              one transaction per feed, same pragmas (WAL, FULL)
+ *   baseline   store_ingest, first poll of every feed (store, alert none)
+ *   new        store_ingest, 35 new items per feed, every one matched by
+ *              a watchlist with two notifiers (cap 20 + one summary)
+ *   steady     store_ingest, nothing new (the same documents again)
+ *
+ *   bench_store DIR [FEEDS] [ITEMS]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define SUMMARY_BYTES 500
+#define CONTENT_BYTES 1500
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *
+filler(const char *word, int i, size_t len)
+{
+	char *s = xmalloc(len + 1);
+	size_t off = 0;
+	int n;
+
+	while (off < len) {
+		n = snprintf(s + off, len + 1 - off, "%s %d ", word, i++);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	s[len] = '\0';
+	return s;
+}
+
+/* Feed F's document at cycle C: ITEMS items, keys unique per cycle. */
+static struct feed_doc *
+make_doc(int f, int c, int items)
+{
+	struct feed_doc *doc = xcalloc(1, sizeof *doc);
+	struct item *it;
+	int i;
+
+	doc->format = FEED_FORMAT_RSS20;
+	doc->items = xcalloc((size_t)items, sizeof *doc->items);
+	doc->nitems = (size_t)items;
+	for (i = 0; i < items; i++) {
+		it = &doc->items[i];
+		xasprintf(&it->key, "https://news%d.example/%d/%d", f, c, i);
+		it->link = xstrdup(it->key);
+		xasprintf(&it->title_text,
+		    "Story %d of cycle %d in feed %d: officials meet over the "
+		    "coalition",
+		    i, c, f);
+		it->summary_text = filler("summary", i, SUMMARY_BYTES);
+		it->content_text = filler("content", i, CONTENT_BYTES);
+		it->published = 1700000000 + i;
+		it->updated = ITEM_TIME_NONE;
+	}
+	return doc;
+}
+
+static int
+match_all(void *arg, const char *feed_url, const struct item *item,
+    int is_update, struct store_match *m)
+{
+	static const char *const notifiers[] = {"ops-webhook", "analysts"};
+	struct store_alert alert;
+	char payload[1024];
+
+	snprintf(payload, sizeof payload,
+	    "{\"watchlist\":\"coalition\",\"feed\":\"%s\",\"title\":\"%s\"}",
+	    feed_url, item->title_text);
+	memset(&alert, 0, sizeof alert);
+	alert.watchlist = "coalition";
+	alert.notifiers = notifiers;
+	alert.nnotifiers = 2;
+	alert.payload = payload;
+	return store_match_add(m, &alert);
+}
+
+static double
+raw_inserts(const char *path, struct feed_doc **docs, int feeds)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	const struct item *it;
+	double t0;
+	size_t i;
+	int f;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db,
+		"PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+		"CREATE TABLE items (feed INTEGER, key TEXT, title TEXT, "
+		"link TEXT, summary TEXT, content TEXT, UNIQUE (feed, key))",
+		NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+		"INSERT INTO items VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &stmt,
+		NULL) != SQLITE_OK)
+		fatalx("raw: %s", sqlite3_errmsg(db));
+	t0 = now_s();
+	for (f = 0; f < feeds; f++) {
+		sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		for (i = 0; i < docs[f]->nitems; i++) {
+			it = &docs[f]->items[i];
+			sqlite3_bind_int(stmt, 1, f);
+			sqlite3_bind_text(stmt, 2, it->key, -1, SQLITE_STATIC);
+			sqlite3_bind_text(
+			    stmt, 3, it->title_text, -1, SQLITE_STATIC);
+			sqlite3_bind_text(stmt, 4, it->link, -1, SQLITE_STATIC);
+			sqlite3_bind_text(
+			    stmt, 5, it->summary_text, -1, SQLITE_STATIC);
+			sqlite3_bind_text(
+			    stmt, 6, it->content_text, -1, SQLITE_STATIC);
+			if (sqlite3_step(stmt) != SQLITE_DONE)
+				fatalx("raw insert: %s", sqlite3_errmsg(db));
+			sqlite3_reset(stmt);
+		}
+		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			fatalx("raw commit: %s", sqlite3_errmsg(db));
+	}
+	t0 = now_s() - t0;
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return t0;
+}
+
+/* One cycle: every feed ingested once. */
+static double
+cycle(struct store *st, struct feed_doc **docs, int feeds, int64_t max_age,
+    struct store_ingest_result *sum)
+{
+	struct store_feed feed;
+	struct store_ingest_options opts;
+	struct store_ingest_result r;
+	char url[64], *cause;
+	double t0 = now_s();
+	int f;
+
+	memset(sum, 0, sizeof *sum);
+	for (f = 0; f < feeds; f++) {
+		snprintf(url, sizeof url, "https://news%d.example/rss", f);
+		memset(&feed, 0, sizeof feed);
+		feed.url = url;
+		feed.etag = (char *)"\"v1\"";
+		feed.last_status = 200;
+		feed.last_success_at = 1700000000;
+		memset(&opts, 0, sizeof opts);
+		opts.now = 1700000100;
+		opts.first_poll_max_age = max_age;
+		if (store_ingest(st, &feed, docs[f], &opts, match_all, NULL, &r,
+			&cause) == -1)
+			fatalx("ingest: %s", cause);
+		sum->nnew += r.nnew;
+		sum->nbaseline += r.nbaseline;
+		sum->nunchanged += r.nunchanged;
+		sum->nalerts += r.nalerts;
+		sum->nrows += r.nrows;
+	}
+	return now_s() - t0;
+}
+
+static void
+free_docs(struct feed_doc **docs, int feeds)
+{
+	int f;
+
+	for (f = 0; f < feeds; f++)
+		feed_doc_free(docs[f]);
+	free(docs);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct feed_doc **docs, **docs2;
+	struct store_ingest_result r;
+	struct store *st;
+	char path[512], *cause;
+	double t_gen, t_raw, t_base, t_new, t_steady;
+	uint64_t commits;
+	int feeds, items, f, nitems;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench_store DIR [FEEDS] [ITEMS]\n");
+		return 2;
+	}
+	log_init("bench_store");
+	feeds = argc > 2 ? atoi(argv[2]) : 1000;
+	items = argc > 3 ? atoi(argv[3]) : 35;
+	nitems = feeds * items;
+
+	t_gen = now_s();
+	docs = xcalloc((size_t)feeds, sizeof *docs);
+	for (f = 0; f < feeds; f++)
+		docs[f] = make_doc(f, 0, items);
+	t_gen = now_s() - t_gen;
+
+	snprintf(path, sizeof path, "%s/raw.db", argv[1]);
+	unlink(path);
+	t_raw = raw_inserts(path, docs, feeds);
+
+	snprintf(path, sizeof path, "%s/state.db", argv[1]);
+	unlink(path);
+	if ((st = store_open(path, &cause)) == NULL)
+		fatalx("%s", cause);
+	t_base = cycle(st, docs, feeds, 0, &r);
+	if (r.nbaseline != (size_t)nitems)
+		fatalx("baseline: %zu items", r.nbaseline);
+
+	docs2 = xcalloc((size_t)feeds, sizeof *docs2);
+	for (f = 0; f < feeds; f++)
+		docs2[f] = make_doc(f, 1, items);
+	t_new = cycle(st, docs2, feeds, 0, &r);
+	if (r.nnew != (size_t)nitems)
+		fatalx("new: %zu items", r.nnew);
+	printf("new cycle: %zu alerts, %zu outbox rows\n", r.nalerts, r.nrows);
+
+	commits = store_commits(st);
+	t_steady = cycle(st, docs2, feeds, 0, &r);
+	commits = store_commits(st) - commits;
+	if (r.nunchanged != (size_t)nitems || r.nrows != 0)
+		fatalx("steady: %zu unchanged", r.nunchanged);
+
+	printf("%d feeds x %d items = %d items\n", feeds, items, nitems);
+	printf("generate items         %8.3f s\n", t_gen);
+	printf("raw sqlite3 inserts    %8.3f s  (1 txn per feed)\n", t_raw);
+	printf("ingest, first poll     %8.3f s  %5.2fx raw  %6.3f ms/feed\n",
+	    t_base, t_base / t_raw, 1000 * t_base / feeds);
+	printf("ingest, all new        %8.3f s  %5.2fx raw  %6.3f ms/feed\n",
+	    t_new, t_new / t_raw, 1000 * t_new / feeds);
+	printf("ingest, nothing new    %8.3f s  %5.2fx raw  %6.3f ms/feed\n",
+	    t_steady, t_steady / t_raw, 1000 * t_steady / feeds);
+	printf("steady state: %.2f transactions per poll\n",
+	    (double)commits / feeds);
+	printf("first cycle ingest as a share of a 10-minute cycle: %.2f%%\n",
+	    100 * t_base / 600);
+	free_docs(docs, feeds);
+	free_docs(docs2, feeds);
+	store_close(st);
+	return 0;
+}

@@ -1,0 +1,365 @@
+/*
+ * The outbox dispatcher: one timer over the store's time-sorted queue.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "outbox.h"
+#include "xmalloc.h"
+
+/* The longest retry_after a notifier may ask for, in seconds. */
+#define OUTBOX_MAX_RETRY_AFTER (24 * 3600)
+/* Jitter, in percent either side of the nominal delay. */
+#define OUTBOX_JITTER_PERCENT 20
+/* Seconds before trying again when the store fails. */
+#define OUTBOX_STORE_RETRY 5
+
+/* Delays after the first, second, ... failed attempt, in seconds; the
+ * last repeats. After the Standard Webhooks schedule. */
+static const int64_t outbox_schedule[] = {5, 5 * 60, 30 * 60, 2 * 3600,
+    5 * 3600, 10 * 3600, 14 * 3600, 20 * 3600, 24 * 3600};
+#define OUTBOX_NSCHEDULE (sizeof outbox_schedule / sizeof outbox_schedule[0])
+
+struct outbox_target {
+	char *name;
+	void (*deliver)(void *, struct outbox_delivery *);
+	void *arg;
+	size_t max_inflight;
+	size_t inflight;
+};
+
+struct outbox_delivery {
+	struct outbox *ob; /* NULL once the outbox is freed */
+	struct outbox_target *target;
+	struct store_outbox_row row;
+	struct outbox_delivery *next;
+	struct outbox_delivery *prev;
+};
+
+struct outbox {
+	struct event_base *base;
+	struct store *store;
+	struct event *timer;
+	int64_t (*now)(void *);
+	void *now_arg;
+	int64_t give_up_after;
+	uint64_t rng;
+	struct outbox_target *targets;
+	size_t ntargets;
+	struct outbox_delivery *deliveries; /* in flight */
+	size_t ninflight;
+	int running;
+};
+
+static void outbox_schedule_next(struct outbox *);
+
+static int64_t
+outbox_base_now(void *arg)
+{
+	struct event_base *base = arg;
+	struct timeval tv;
+
+	if (event_base_gettimeofday_cached(base, &tv) == -1)
+		gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec;
+}
+
+static int64_t
+outbox_now(struct outbox *ob)
+{
+	return ob->now(ob->now_arg);
+}
+
+/* splitmix64: enough for jitter, and repeatable from a seed in tests. */
+static uint64_t
+outbox_random(struct outbox *ob)
+{
+	uint64_t z = (ob->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+int64_t
+outbox_backoff(int attempts)
+{
+	if (attempts < 1)
+		attempts = 1;
+	if ((size_t)attempts > OUTBOX_NSCHEDULE)
+		attempts = (int)OUTBOX_NSCHEDULE;
+	return outbox_schedule[attempts - 1];
+}
+
+/* The nominal delay +- OUTBOX_JITTER_PERCENT, at least one second. */
+static int64_t
+outbox_jitter(struct outbox *ob, int64_t delay)
+{
+	int64_t span = delay * OUTBOX_JITTER_PERCENT / 100, out;
+
+	out = delay - span +
+	    (int64_t)(outbox_random(ob) % (uint64_t)(2 * span + 1));
+	return out < 1 ? 1 : out;
+}
+
+static void
+outbox_timer_cb(int fd, short events, void *arg)
+{
+	struct outbox *ob = arg;
+	struct outbox_target *t;
+	struct outbox_delivery *d, **batch;
+	struct store_outbox_row *rows;
+	size_t i, j, nrows;
+	int64_t now;
+	char *cause;
+
+	ob->running = 1;
+	for (i = 0; i < ob->ntargets; i++) {
+		t = &ob->targets[i];
+		if (t->inflight >= t->max_inflight)
+			continue;
+		now = outbox_now(ob);
+		if (store_outbox_claim(ob->store, t->name, now,
+			t->max_inflight - t->inflight, &rows, &nrows,
+			&cause) == -1) {
+			log_warnx("outbox: %s: %s", t->name, cause);
+			free(cause);
+			continue;
+		}
+		batch = xreallocarray(NULL, nrows + 1, sizeof *batch);
+		for (j = 0; j < nrows; j++) {
+			d = xcalloc(1, sizeof *d);
+			d->ob = ob;
+			d->target = t;
+			d->row = rows[j]; /* the strings move */
+			d->next = ob->deliveries;
+			if (d->next != NULL)
+				d->next->prev = d;
+			ob->deliveries = d;
+			t->inflight++;
+			ob->ninflight++;
+			batch[j] = d;
+		}
+		free(rows);
+		/* A delivery may finish inside deliver(): only itself goes. */
+		for (j = 0; j < nrows; j++)
+			t->deliver(t->arg, batch[j]);
+		free(batch);
+	}
+	ob->running = 0;
+	outbox_schedule_next(ob);
+}
+
+/* Arm the timer for the earliest due row of a notifier with room. */
+static void
+outbox_schedule_next(struct outbox *ob)
+{
+	struct outbox_target *t;
+	struct timeval tv = {0, 0};
+	int64_t at, best = INT64_MAX, now;
+	size_t i;
+	int rc;
+	char *cause;
+
+	if (ob->running)
+		return;
+	for (i = 0; i < ob->ntargets; i++) {
+		t = &ob->targets[i];
+		if (t->inflight >= t->max_inflight)
+			continue;
+		rc = store_outbox_next_due(ob->store, t->name, &at, &cause);
+		if (rc == -1) {
+			log_warnx("outbox: %s: %s", t->name, cause);
+			free(cause);
+			at = outbox_now(ob) + OUTBOX_STORE_RETRY;
+		} else if (rc == 1)
+			continue;
+		if (at < best)
+			best = at;
+	}
+	evtimer_del(ob->timer);
+	if (best == INT64_MAX)
+		return;
+	now = outbox_now(ob);
+	if (best > now)
+		tv.tv_sec = (time_t)(best - now);
+	evtimer_add(ob->timer, &tv);
+}
+
+struct outbox *
+outbox_new(struct event_base *base, struct store *store,
+    const struct outbox_options *opts, char **cause)
+{
+	struct outbox *ob;
+	size_t nrecovered;
+
+	ob = xcalloc(1, sizeof *ob);
+	ob->base = base;
+	ob->store = store;
+	ob->now = outbox_base_now;
+	ob->now_arg = base;
+	ob->give_up_after = OUTBOX_DEFAULT_GIVE_UP_AFTER;
+	if (opts != NULL) {
+		if (opts->now != NULL) {
+			ob->now = opts->now;
+			ob->now_arg = opts->now_arg;
+		}
+		if (opts->give_up_after > 0)
+			ob->give_up_after = opts->give_up_after;
+		ob->rng = opts->seed;
+	}
+	if (ob->rng == 0 &&
+	    RAND_bytes((unsigned char *)&ob->rng, sizeof ob->rng) != 1)
+		fatalx("RAND_bytes failed");
+	if ((ob->timer = evtimer_new(base, outbox_timer_cb, ob)) == NULL)
+		fatalx("evtimer_new failed");
+	if (store_outbox_recover(store, outbox_now(ob), &nrecovered, cause) ==
+	    -1) {
+		outbox_free(ob);
+		return NULL;
+	}
+	if (nrecovered > 0)
+		log_notice("outbox: %zu alerts left in flight will be sent "
+			   "again",
+		    nrecovered);
+	return ob;
+}
+
+void
+outbox_free(struct outbox *ob)
+{
+	struct outbox_delivery *d;
+	size_t i;
+
+	if (ob == NULL)
+		return;
+	for (d = ob->deliveries; d != NULL; d = d->next)
+		d->ob = NULL;
+	if (ob->timer != NULL)
+		event_free(ob->timer);
+	for (i = 0; i < ob->ntargets; i++)
+		free(ob->targets[i].name);
+	free(ob->targets);
+	free(ob);
+}
+
+int
+outbox_add_notifier(struct outbox *ob, const struct outbox_notifier *n)
+{
+	struct outbox_target *t;
+	size_t i;
+
+	for (i = 0; i < ob->ntargets; i++)
+		if (strcmp(ob->targets[i].name, n->name) == 0)
+			return -1;
+	/* Deliveries point at targets: no growing once one is running. */
+	if (ob->ninflight > 0)
+		return -1;
+	ob->targets =
+	    xreallocarray(ob->targets, ob->ntargets + 1, sizeof *ob->targets);
+	t = &ob->targets[ob->ntargets++];
+	memset(t, 0, sizeof *t);
+	t->name = xstrdup(n->name);
+	t->deliver = n->deliver;
+	t->arg = n->arg;
+	t->max_inflight =
+	    n->max_inflight > 0 ? n->max_inflight : OUTBOX_DEFAULT_MAX_INFLIGHT;
+	return 0;
+}
+
+void
+outbox_kick(struct outbox *ob)
+{
+	struct timeval tv = {0, 0};
+
+	evtimer_add(ob->timer, &tv);
+}
+
+size_t
+outbox_inflight(const struct outbox *ob)
+{
+	return ob->ninflight;
+}
+
+const struct store_outbox_row *
+outbox_delivery_row(const struct outbox_delivery *d)
+{
+	return &d->row;
+}
+
+/* Record the outcome of one attempt in the store. */
+static void
+outbox_record(struct outbox *ob, struct store_outbox_row *row,
+    enum outbox_result result, int64_t retry_after, const char *error)
+{
+	enum store_outbox_state state;
+	int64_t now = outbox_now(ob), deadline, next = now, delay;
+	int attempts = row->attempts + 1;
+	char *cause, *msg = NULL;
+
+	switch (result) {
+	case OUTBOX_OK:
+		state = STORE_OUTBOX_DELIVERED;
+		error = NULL;
+		break;
+	case OUTBOX_PERMFAIL:
+		state = STORE_OUTBOX_DEAD;
+		break;
+	case OUTBOX_TEMPFAIL:
+	default:
+		state = STORE_OUTBOX_PENDING;
+		deadline = row->created_at + ob->give_up_after;
+		if (now >= deadline) {
+			state = STORE_OUTBOX_DEAD;
+			xasprintf(&msg, "gave up after %d attempts: %s",
+			    attempts, error != NULL ? error : "failed");
+			error = msg;
+			break;
+		}
+		if (retry_after > 0)
+			delay = retry_after < OUTBOX_MAX_RETRY_AFTER
+			    ? retry_after
+			    : OUTBOX_MAX_RETRY_AFTER;
+		else
+			delay = outbox_jitter(ob, outbox_backoff(attempts));
+		next = now + delay;
+		/* One last attempt at the deadline. */
+		if (next > deadline)
+			next = deadline;
+		break;
+	}
+	if (store_outbox_finish(
+		ob->store, row->id, state, next, error, &cause) == -1) {
+		/* The row stays in flight until the next start. */
+		log_warnx("outbox: %s: %s", row->id, cause);
+		free(cause);
+	}
+	free(msg);
+}
+
+void
+outbox_delivery_done(struct outbox_delivery *d, enum outbox_result result,
+    int64_t retry_after, const char *error)
+{
+	struct outbox *ob = d->ob;
+
+	if (ob != NULL) {
+		outbox_record(ob, &d->row, result, retry_after, error);
+		if (d->prev != NULL)
+			d->prev->next = d->next;
+		else
+			ob->deliveries = d->next;
+		if (d->next != NULL)
+			d->next->prev = d->prev;
+		d->target->inflight--;
+		ob->ninflight--;
+		outbox_schedule_next(ob);
+	}
+	store_outbox_row_clear(&d->row);
+	free(d);
+}

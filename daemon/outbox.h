@@ -1,0 +1,77 @@
+/*
+ * The outbox dispatcher: on the process's event_base, one timer takes
+ * due outbox rows from the store, hands each to its notifier, and
+ * records the answer. OK: delivered. PERMFAIL: dead at once. TEMPFAIL:
+ * pending again after an exponential backoff with jitter (5s, 5m, 30m,
+ * 2h, 5h, 10h, 14h, 20h, then every 24h, each +-20%), or after the
+ * notifier's retry_after when it gives one, until the row is older than
+ * give_up_after (default 72h): then dead.
+ *
+ * Delivery is at least once: a row is marked delivered after the
+ * notifier's OK, so a crash in between sends it again, with the same id.
+ */
+#ifndef OUTBOX_H
+#define OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct event_base;
+
+#define OUTBOX_DEFAULT_MAX_INFLIGHT 4
+#define OUTBOX_DEFAULT_GIVE_UP_AFTER (72 * 3600)
+
+enum outbox_result {
+	OUTBOX_OK,
+	OUTBOX_TEMPFAIL,
+	OUTBOX_PERMFAIL,
+};
+
+struct outbox;
+/* One attempt at one row, from deliver() until outbox_delivery_done(). */
+struct outbox_delivery;
+
+struct outbox_notifier {
+	const char *name; /* copied */
+	/* Start delivering; call outbox_delivery_done() exactly once, from
+	 * inside this call or later from the event loop. */
+	void (*deliver)(void *arg, struct outbox_delivery *);
+	void *arg;
+	size_t max_inflight; /* 0: OUTBOX_DEFAULT_MAX_INFLIGHT */
+};
+
+struct outbox_options {
+	/* The clock, in seconds since the epoch; NULL: the event_base's
+	 * cached time. */
+	int64_t (*now)(void *);
+	void *now_arg;
+	int64_t give_up_after; /* seconds; 0: the default */
+	uint64_t seed; /* of the jitter; 0: random */
+};
+
+/* Create the dispatcher and put rows a crash left in flight back to
+ * pending. BASE and STORE are borrowed and must outlive it. */
+struct outbox *outbox_new(struct event_base *, struct store *,
+    const struct outbox_options *, char **cause);
+/* Deliveries still running are abandoned: their rows stay in flight
+ * and are retried by the next start. */
+void outbox_free(struct outbox *);
+int outbox_add_notifier(struct outbox *, const struct outbox_notifier *);
+/* Look for due rows at the next loop turn (after an ingest). */
+void outbox_kick(struct outbox *);
+/* Deliveries running now. */
+size_t outbox_inflight(const struct outbox *);
+
+const struct store_outbox_row *outbox_delivery_row(
+    const struct outbox_delivery *);
+/* The notifier's answer; RETRY_AFTER (seconds, 0 for none) only for
+ * TEMPFAIL; ERROR may be NULL. Frees the delivery. */
+void outbox_delivery_done(struct outbox_delivery *, enum outbox_result,
+    int64_t retry_after, const char *error);
+
+/* The nominal delay before attempt ATTEMPTS + 1, without jitter. */
+int64_t outbox_backoff(int attempts);
+
+#endif

@@ -1,0 +1,1720 @@
+/*
+ * The store on SQLite: schema, migrations, and the verbs of store.h.
+ *
+ * Items live in two tables: `items` is narrow (key, fingerprint, the
+ * hashes the churn guard looks up, and seen_seq, which equals the feed's
+ * fetch_seq while the item is in the feed's latest fetch), so the
+ * per-poll bookkeeping rewrites small rows; `item_texts` holds the
+ * bounded text kept to run watchlists again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* Text kept per field of a stored item, in bytes (cut on a UTF-8
+ * boundary); the fingerprint covers the full text. */
+#define STORE_MAX_TEXT (16 * 1024)
+/* Longest item key stored; longer keys are stored as their hash. */
+#define STORE_MAX_KEY 2048
+/* Milliseconds a writer waits for another connection's lock. */
+#define STORE_BUSY_TIMEOUT_MS 10000
+/* The churn guard looks at new keys only when at least this many, and
+ * at least half of the document's items, are new. */
+#define STORE_CHURN_MIN_NEW 4
+/* Items listed in a summary alert's payload. */
+#define STORE_SUMMARY_MAX_ITEMS 20
+/* Watchlist column of summary alerts. */
+#define STORE_SUMMARY_WATCHLIST "*"
+
+/* Schema migrations, applied in order; PRAGMA user_version counts them. */
+static const char *const store_migrations[] = {
+    /* 1: feeds, items, outbox */
+    "CREATE TABLE feeds ("
+    " id INTEGER PRIMARY KEY,"
+    " url TEXT NOT NULL UNIQUE,"
+    " name TEXT,"
+    " etag TEXT,"
+    " last_modified TEXT,"
+    " next_poll_at INTEGER NOT NULL DEFAULT 0,"
+    " last_poll_at INTEGER NOT NULL DEFAULT 0,"
+    " last_status INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT,"
+    " consecutive_failures INTEGER NOT NULL DEFAULT 0,"
+    " last_success_at INTEGER NOT NULL DEFAULT 0,"
+    " gone_reason TEXT,"
+    " first_poll_done INTEGER NOT NULL DEFAULT 0,"
+    " fetch_seq INTEGER NOT NULL DEFAULT 0,"
+    " present_count INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE items ("
+    " id INTEGER PRIMARY KEY,"
+    " feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " first_seen INTEGER NOT NULL,"
+    " fingerprint BLOB NOT NULL,"
+    " revision INTEGER NOT NULL DEFAULT 0,"
+    " link_hash INTEGER,"
+    " title_hash INTEGER,"
+    " seen_seq INTEGER NOT NULL,"
+    " UNIQUE (feed_id, key));"
+    "CREATE INDEX items_link ON items(feed_id, link_hash);"
+    "CREATE INDEX items_title ON items(feed_id, title_hash);"
+    "CREATE INDEX items_first_seen ON items(first_seen);"
+    "CREATE TABLE item_texts ("
+    " item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,"
+    " title TEXT,"
+    " link TEXT,"
+    " published INTEGER,"
+    " updated INTEGER,"
+    " summary_text TEXT,"
+    " content_text TEXT);"
+    "CREATE TABLE outbox ("
+    " id TEXT PRIMARY KEY,"
+    " alert_id TEXT NOT NULL,"
+    " watchlist TEXT NOT NULL,"
+    " notifier TEXT NOT NULL,"
+    " feed_url TEXT NOT NULL,"
+    " item_key TEXT NOT NULL,"
+    " revision INTEGER NOT NULL,"
+    " payload TEXT NOT NULL,"
+    " state TEXT NOT NULL"
+    "  CHECK (state IN ('pending', 'inflight', 'delivered', 'dead')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " last_error TEXT,"
+    " UNIQUE (watchlist, feed_url, item_key, notifier, revision));"
+    "CREATE INDEX outbox_due ON outbox(state, notifier, next_attempt_at);",
+};
+#define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
+
+#define OUTBOX_COLUMNS                                                         \
+	"id, alert_id, watchlist, notifier, feed_url, item_key, revision, "    \
+	"payload, state, attempts, next_attempt_at, created_at, last_error"
+
+/* Prepared once, on first use. */
+enum store_stmt {
+	S_FEED_GET,
+	S_FEED_UPSERT,
+	S_FEED_IDS,
+	S_FEED_DONE,
+	S_ITEM_GET,
+	S_ITEM_LINK,
+	S_ITEM_TITLE,
+	S_ITEM_INSERT,
+	S_TEXT_INSERT,
+	S_ITEM_SEEN,
+	S_ITEM_UPDATE,
+	S_TEXT_UPDATE,
+	S_OUTBOX_INSERT,
+	S_OUTBOX_DUE,
+	S_OUTBOX_INFLIGHT,
+	S_OUTBOX_NEXT,
+	S_OUTBOX_FINISH,
+	S_NSTMTS
+};
+
+static const char *const store_sql[S_NSTMTS] = {
+    [S_FEED_GET] = "SELECT url, name, etag, last_modified, next_poll_at, "
+		   "last_poll_at, last_status, last_error, "
+		   "consecutive_failures, last_success_at, gone_reason, "
+		   "first_poll_done FROM feeds WHERE url = ?1",
+    [S_FEED_UPSERT] =
+	"INSERT INTO feeds (url, name, etag, last_modified, next_poll_at, "
+	"last_poll_at, last_status, last_error, consecutive_failures, "
+	"last_success_at, gone_reason) VALUES "
+	"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+	"ON CONFLICT (url) DO UPDATE SET name = ?2, etag = ?3, "
+	"last_modified = ?4, next_poll_at = ?5, last_poll_at = ?6, "
+	"last_status = ?7, last_error = ?8, consecutive_failures = ?9, "
+	"last_success_at = ?10, gone_reason = ?11",
+    [S_FEED_IDS] = "SELECT id, first_poll_done, fetch_seq, present_count "
+		   "FROM feeds WHERE url = ?1",
+    [S_FEED_DONE] = "UPDATE feeds SET first_poll_done = 1, fetch_seq = ?2, "
+		    "present_count = ?3 WHERE id = ?1",
+    [S_ITEM_GET] = "SELECT id, fingerprint, revision, seen_seq FROM items "
+		   "WHERE feed_id = ?1 AND key = ?2",
+    [S_ITEM_LINK] =
+	"SELECT 1 FROM items WHERE feed_id = ?1 AND link_hash = ?2 LIMIT 1",
+    [S_ITEM_TITLE] =
+	"SELECT 1 FROM items WHERE feed_id = ?1 AND title_hash = ?2 LIMIT 1",
+    [S_ITEM_INSERT] = "INSERT INTO items (feed_id, key, first_seen, "
+		      "fingerprint, revision, link_hash, title_hash, seen_seq) "
+		      "VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)",
+    [S_TEXT_INSERT] = "INSERT INTO item_texts (item_id, title, link, "
+		      "published, updated, summary_text, content_text) VALUES "
+		      "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_ITEM_SEEN] = "UPDATE items SET seen_seq = ?2 WHERE id = ?1",
+    [S_ITEM_UPDATE] = "UPDATE items SET fingerprint = ?2, revision = ?3, "
+		      "link_hash = ?4, title_hash = ?5, seen_seq = ?6 "
+		      "WHERE id = ?1",
+    [S_TEXT_UPDATE] = "UPDATE item_texts SET title = ?2, link = ?3, "
+		      "published = ?4, updated = ?5, summary_text = ?6, "
+		      "content_text = ?7 WHERE item_id = ?1",
+    [S_OUTBOX_INSERT] =
+	"INSERT OR IGNORE INTO outbox (id, alert_id, watchlist, notifier, "
+	"feed_url, item_key, revision, payload, state, attempts, "
+	"next_attempt_at, created_at) VALUES "
+	"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', 0, ?9, ?9)",
+    [S_OUTBOX_DUE] = "SELECT " OUTBOX_COLUMNS " FROM outbox "
+		     "WHERE state = 'pending' AND notifier = ?1 AND "
+		     "next_attempt_at <= ?2 ORDER BY next_attempt_at, "
+		     "created_at LIMIT ?3",
+    [S_OUTBOX_INFLIGHT] = "UPDATE outbox SET state = 'inflight' WHERE id = ?1",
+    [S_OUTBOX_NEXT] = "SELECT min(next_attempt_at) FROM outbox "
+		      "WHERE state = 'pending' AND notifier = ?1",
+    [S_OUTBOX_FINISH] = "UPDATE outbox SET state = ?2, attempts = attempts "
+			"+ 1, next_attempt_at = ?3, last_error = ?4 "
+			"WHERE id = ?1 AND state = 'inflight'",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmts[S_NSTMTS];
+	uint64_t commits;
+};
+
+static const char *const store_state_names[] = {
+    [STORE_OUTBOX_PENDING] = "pending",
+    [STORE_OUTBOX_INFLIGHT] = "inflight",
+    [STORE_OUTBOX_DELIVERED] = "delivered",
+    [STORE_OUTBOX_DEAD] = "dead",
+};
+
+static void store_error(struct store *, char **, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Set *cause to the message and, when the store has one, SQLite's. */
+static void
+store_error(struct store *st, char **cause, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	if (st != NULL && st->db != NULL &&
+	    sqlite3_errcode(st->db) != SQLITE_OK)
+		xasprintf(cause, "%s: %s", msg, sqlite3_errmsg(st->db));
+	else
+		*cause = xstrdup(msg);
+	free(msg);
+}
+
+static int
+store_commit_hook(void *arg)
+{
+	struct store *st = arg;
+
+	st->commits++;
+	return 0;
+}
+
+static sqlite3_stmt *
+store_stmt(struct store *st, enum store_stmt which, char **cause)
+{
+	sqlite3_stmt *stmt = st->stmts[which];
+
+	if (stmt == NULL) {
+		if (sqlite3_prepare_v3(st->db, store_sql[which], -1,
+			SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
+			store_error(st, cause, "prepare");
+			return NULL;
+		}
+		st->stmts[which] = stmt;
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return stmt;
+}
+
+static int
+store_exec(struct store *st, const char *sql, char **cause)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		store_error(st, cause, "%.40s", sql);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_begin(struct store *st, char **cause)
+{
+	return store_exec(st, "BEGIN IMMEDIATE", cause);
+}
+
+static int
+store_commit(struct store *st, char **cause)
+{
+	return store_exec(st, "COMMIT", cause);
+}
+
+static void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Step a statement that returns no row. */
+static int
+store_done(struct store *st, sqlite3_stmt *stmt, char **cause)
+{
+	int rc = sqlite3_step(stmt);
+
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "step");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+store_bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+	if (s != NULL)
+		sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, i);
+}
+
+static char *
+store_column_strdup(sqlite3_stmt *stmt, int i)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, i);
+
+	return s != NULL ? xstrdup((const char *)s) : NULL;
+}
+
+static int
+store_migrate(struct store *st, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int version;
+	size_t i;
+	char sql[64];
+
+	if (sqlite3_prepare_v2(
+		st->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "user_version");
+		return -1;
+	}
+	version =
+	    sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+	sqlite3_finalize(stmt);
+	if (version < 0) {
+		store_error(st, cause, "user_version");
+		return -1;
+	}
+	if ((size_t)version > STORE_NMIGRATIONS) {
+		store_error(NULL, cause,
+		    "%s: schema version %d is newer than this feedwatch "
+		    "(%zu)",
+		    st->path, version, STORE_NMIGRATIONS);
+		return -1;
+	}
+	for (i = (size_t)version; i < STORE_NMIGRATIONS; i++) {
+		if (store_begin(st, cause) == -1)
+			return -1;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %zu", i + 1);
+		if (store_exec(st, store_migrations[i], cause) == -1 ||
+		    store_exec(st, sql, cause) == -1 ||
+		    store_commit(st, cause) == -1) {
+			store_rollback(st);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *path, char **cause)
+{
+	struct store *st;
+	sqlite3_stmt *stmt;
+	const char *mode;
+	int fd, ok;
+
+	/* SQLite would create the file 0644; the state is private. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	close(fd);
+	st = xcalloc(1, sizeof *st);
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK) {
+		store_error(st, cause, "%s", path);
+		store_close(st);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt,
+		NULL) != SQLITE_OK) {
+		store_error(st, cause, "%s: journal_mode", path);
+		store_close(st);
+		return NULL;
+	}
+	ok = sqlite3_step(stmt) == SQLITE_ROW &&
+	    (mode = (const char *)sqlite3_column_text(stmt, 0)) != NULL &&
+	    strcmp(mode, "wal") == 0;
+	sqlite3_finalize(stmt);
+	if (!ok) {
+		store_error(st, cause, "%s: cannot use WAL", path);
+		store_close(st);
+		return NULL;
+	}
+	/* FULL: a committed alert survives power loss, not only a crash. */
+	if (store_exec(st, "PRAGMA synchronous = FULL", cause) == -1 ||
+	    store_exec(st, "PRAGMA foreign_keys = ON", cause) == -1 ||
+	    store_migrate(st, cause) == -1) {
+		store_close(st);
+		return NULL;
+	}
+	sqlite3_commit_hook(st->db, store_commit_hook, st);
+	return st;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < S_NSTMTS; i++)
+		sqlite3_finalize(st->stmts[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int
+store_check(struct store *st, char **cause)
+{
+	sqlite3_stmt *stmt;
+	struct buf report;
+	const char *line;
+	int rc, ok = 1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &stmt,
+		NULL) != SQLITE_OK) {
+		store_error(st, cause, "integrity_check");
+		return -1;
+	}
+	buf_init(&report, 64 * 1024);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		line = (const char *)sqlite3_column_text(stmt, 0);
+		if (line == NULL || strcmp(line, "ok") != 0) {
+			ok = 0;
+			buf_printf(&report, "%s%s", report.len > 0 ? "; " : "",
+			    line != NULL ? line : "(null)");
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		buf_free(&report);
+		store_error(st, cause, "integrity_check");
+		return -1;
+	}
+	if (!ok) {
+		if (cause != NULL)
+			*cause = buf_take(&report, NULL);
+		buf_free(&report);
+		return -1;
+	}
+	buf_free(&report);
+	return 0;
+}
+
+uint64_t
+store_commits(const struct store *st)
+{
+	return st->commits;
+}
+
+/* Feeds */
+
+void
+store_feed_clear(struct store_feed *feed)
+{
+	if (feed == NULL)
+		return;
+	free(feed->url);
+	free(feed->name);
+	free(feed->etag);
+	free(feed->last_modified);
+	free(feed->last_error);
+	free(feed->gone_reason);
+	memset(feed, 0, sizeof *feed);
+}
+
+int
+store_feed_get(
+    struct store *st, const char *url, struct store_feed *feed, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(feed, 0, sizeof *feed);
+	if ((stmt = store_stmt(st, S_FEED_GET, cause)) == NULL)
+		return -1;
+	store_bind_text(stmt, 1, url);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(stmt);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		store_error(st, cause, "feed get");
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	feed->url = store_column_strdup(stmt, 0);
+	feed->name = store_column_strdup(stmt, 1);
+	feed->etag = store_column_strdup(stmt, 2);
+	feed->last_modified = store_column_strdup(stmt, 3);
+	feed->next_poll_at = sqlite3_column_int64(stmt, 4);
+	feed->last_poll_at = sqlite3_column_int64(stmt, 5);
+	feed->last_status = sqlite3_column_int(stmt, 6);
+	feed->last_error = store_column_strdup(stmt, 7);
+	feed->consecutive_failures = sqlite3_column_int(stmt, 8);
+	feed->last_success_at = sqlite3_column_int64(stmt, 9);
+	feed->gone_reason = store_column_strdup(stmt, 10);
+	feed->first_poll_done = sqlite3_column_int(stmt, 11);
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+/* The upsert, inside the caller's transaction or as its own. */
+static int
+store_feed_write(struct store *st, const struct store_feed *feed, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if (feed->url == NULL) {
+		store_error(NULL, cause, "feed without a URL");
+		return -1;
+	}
+	if ((stmt = store_stmt(st, S_FEED_UPSERT, cause)) == NULL)
+		return -1;
+	store_bind_text(stmt, 1, feed->url);
+	store_bind_text(stmt, 2, feed->name);
+	store_bind_text(stmt, 3, feed->etag);
+	store_bind_text(stmt, 4, feed->last_modified);
+	sqlite3_bind_int64(stmt, 5, feed->next_poll_at);
+	sqlite3_bind_int64(stmt, 6, feed->last_poll_at);
+	sqlite3_bind_int(stmt, 7, feed->last_status);
+	store_bind_text(stmt, 8, feed->last_error);
+	sqlite3_bind_int(stmt, 9, feed->consecutive_failures);
+	sqlite3_bind_int64(stmt, 10, feed->last_success_at);
+	store_bind_text(stmt, 11, feed->gone_reason);
+	return store_done(st, stmt, cause);
+}
+
+int
+store_feed_put(struct store *st, const struct store_feed *feed, char **cause)
+{
+	return store_feed_write(st, feed, cause);
+}
+
+int
+store_feed_delete(struct store *st, const char *url, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM feeds WHERE url = ?1", -1,
+		&stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "feed delete");
+		return -1;
+	}
+	store_bind_text(stmt, 1, url);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "feed delete");
+		return -1;
+	}
+	return 0;
+}
+
+/* Ingest */
+
+/* What pass one decided about an item of the document. */
+enum store_class {
+	STORE_CLASS_NEW,
+	STORE_CLASS_UPDATED,
+	STORE_CLASS_UNCHANGED,
+	STORE_CLASS_BASELINE,
+	STORE_CLASS_REKEYED,
+	STORE_CLASS_DUPLICATE,
+};
+
+struct store_entry {
+	const struct item *item;
+	const char *key; /* item->key, or its hash when too long */
+	char keyhash[2 * 32 + 6];
+	enum store_class class;
+	int64_t item_id; /* 0 when not stored yet */
+	int revision;
+	int64_t seen_seq;
+	unsigned char fingerprint[32];
+	int64_t link_hash;
+	int64_t title_hash;
+	int has_link;
+	int has_title;
+};
+
+struct store_match {
+	struct store *st;
+	const struct store_ingest_options *opts;
+	const char *feed_url;
+	struct store_entry *entry;
+	int is_update;
+	int summarize; /* past the cap: fold into the summary */
+	int matched; /* this item produced an alert */
+	struct store_ingest_result *result;
+	char **cause;
+	/* The summary alert, when the cap is passed. */
+	char **sum_notifiers;
+	size_t sum_nnotifiers;
+	json_t *sum_watchlists;
+	json_t *sum_items;
+};
+
+static void
+store_sha256(const void *data, size_t len, unsigned char out[32])
+{
+	unsigned int outlen = 32;
+
+	if (EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) != 1)
+		fatalx("EVP_Digest failed");
+}
+
+static void
+store_hex(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+/* sha256 over title, link, summary and content text, each prefixed by
+ * its length (absent fields differ from empty ones). */
+static void
+store_fingerprint(const struct item *item, unsigned char out[32])
+{
+	const char *fields[4] = {item->title_text, item->link,
+	    item->summary_text, item->content_text};
+	EVP_MD_CTX *ctx;
+	uint64_t len;
+	unsigned int outlen = 32;
+	size_t i;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		fatalx("EVP_MD_CTX_new failed");
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		fatalx("EVP_DigestInit_ex failed");
+	for (i = 0; i < 4; i++) {
+		len = fields[i] != NULL ? strlen(fields[i]) : UINT64_MAX;
+		EVP_DigestUpdate(ctx, &len, sizeof len);
+		if (fields[i] != NULL)
+			EVP_DigestUpdate(ctx, fields[i], len);
+	}
+	if (EVP_DigestFinal_ex(ctx, out, &outlen) != 1)
+		fatalx("EVP_DigestFinal_ex failed");
+	EVP_MD_CTX_free(ctx);
+}
+
+/* FNV-1a, for the churn guard's lookups (a collision only hides a new
+ * item during a key churn). */
+static uint64_t
+store_fnv(uint64_t h, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The link without scheme and host: http -> https and a host rename
+ * keep the same value. */
+static int
+store_link_hash(const char *link, int64_t *out)
+{
+	const char *p;
+
+	if (link == NULL || *link == '\0')
+		return 0;
+	if ((p = strstr(link, "://")) != NULL) {
+		p += 3;
+		p += strcspn(p, "/?#");
+	} else
+		p = link;
+	if (*p == '\0')
+		p = "/";
+	*out = (int64_t)store_fnv(0xcbf29ce484222325ULL, p, strlen(p));
+	return 1;
+}
+
+/* The title, ASCII case folded and whitespace collapsed. */
+static int
+store_title_hash(const char *title, int64_t *out)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int space = 0, any = 0;
+	char c;
+
+	if (title == NULL)
+		return 0;
+	for (; *title != '\0'; title++) {
+		c = *title;
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			space = any;
+			continue;
+		}
+		if (space)
+			h = store_fnv(h, " ", 1);
+		space = 0;
+		any = 1;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		h = store_fnv(h, &c, 1);
+	}
+	if (!any)
+		return 0;
+	*out = (int64_t)h;
+	return 1;
+}
+
+/* Bind at most STORE_MAX_TEXT bytes of S, cut on a UTF-8 boundary. */
+static void
+store_bind_capped(sqlite3_stmt *stmt, int i, const char *s)
+{
+	size_t len;
+
+	if (s == NULL) {
+		sqlite3_bind_null(stmt, i);
+		return;
+	}
+	len = strlen(s);
+	if (len > STORE_MAX_TEXT) {
+		len = STORE_MAX_TEXT;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	sqlite3_bind_text(stmt, i, s, (int)len, SQLITE_STATIC);
+}
+
+static void
+store_bind_time(sqlite3_stmt *stmt, int i, int64_t t)
+{
+	if (t == ITEM_TIME_NONE)
+		sqlite3_bind_null(stmt, i);
+	else
+		sqlite3_bind_int64(stmt, i, t);
+}
+
+/* A version 4 UUID from the OpenSSL generator. */
+static void
+store_uuid(char out[37])
+{
+	unsigned char b[16];
+	char hex[33];
+
+	if (RAND_bytes(b, sizeof b) != 1)
+		fatalx("RAND_bytes failed");
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	store_hex(b, sizeof b, hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+	    hex + 16, hex + 20);
+}
+
+/* Open addressing over the document's keys, to find repeats. */
+static int
+store_key_seen(const char **table, size_t mask, const char *key)
+{
+	size_t i = (size_t)store_fnv(0xcbf29ce484222325ULL, key, strlen(key));
+
+	for (i &= mask; table[i] != NULL; i = (i + 1) & mask)
+		if (strcmp(table[i], key) == 0)
+			return 1;
+	table[i] = key;
+	return 0;
+}
+
+static int
+store_outbox_insert(struct store_match *m, const char *alert_id,
+    const char *watchlist, const char *notifier, const char *item_key,
+    int revision, const char *payload)
+{
+	sqlite3_stmt *stmt;
+	char id[37];
+
+	if ((stmt = store_stmt(m->st, S_OUTBOX_INSERT, m->cause)) == NULL)
+		return -1;
+	store_uuid(id);
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, alert_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, watchlist, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, m->feed_url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, item_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 7, revision);
+	sqlite3_bind_text(stmt, 8, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 9, m->opts->now);
+	if (store_done(m->st, stmt, m->cause) == -1)
+		return -1;
+	return sqlite3_changes(m->st->db);
+}
+
+static void
+store_summary_add(struct store_match *m, const struct store_alert *alert)
+{
+	const struct item *item = m->entry->item;
+	size_t i, j;
+	json_t *o;
+
+	for (i = 0; i < alert->nnotifiers; i++) {
+		for (j = 0; j < m->sum_nnotifiers; j++)
+			if (strcmp(m->sum_notifiers[j], alert->notifiers[i]) ==
+			    0)
+				break;
+		if (j < m->sum_nnotifiers)
+			continue;
+		m->sum_notifiers = xreallocarray(m->sum_notifiers,
+		    m->sum_nnotifiers + 1, sizeof *m->sum_notifiers);
+		m->sum_notifiers[m->sum_nnotifiers++] =
+		    xstrdup(alert->notifiers[i]);
+	}
+	for (i = 0; i < json_array_size(m->sum_watchlists); i++)
+		if (strcmp(
+			json_string_value(json_array_get(m->sum_watchlists, i)),
+			alert->watchlist) == 0)
+			break;
+	if (i == json_array_size(m->sum_watchlists))
+		json_array_append_new(
+		    m->sum_watchlists, json_string(alert->watchlist));
+	if (!m->matched &&
+	    json_array_size(m->sum_items) < STORE_SUMMARY_MAX_ITEMS) {
+		o = json_object();
+		json_object_set_new(o, "key", json_string(m->entry->key));
+		json_object_set_new(
+		    o, "watchlist", json_string(alert->watchlist));
+		if (item->title_text != NULL)
+			json_object_set_new(
+			    o, "title", json_string(item->title_text));
+		if (item->link != NULL)
+			json_object_set_new(o, "link", json_string(item->link));
+		json_array_append_new(m->sum_items, o);
+	}
+}
+
+int
+store_match_add(struct store_match *m, const struct store_alert *alert)
+{
+	char alert_id[37];
+	size_t i;
+	int n, inserted = 0;
+
+	if (alert->watchlist == NULL || alert->payload == NULL) {
+		store_error(
+		    NULL, m->cause, "alert without watchlist or payload");
+		return -1;
+	}
+	if (m->is_update && !alert->wants_updates)
+		return 0;
+	if (m->summarize) {
+		store_summary_add(m, alert);
+		m->matched = 1;
+		return 0;
+	}
+	store_uuid(alert_id);
+	for (i = 0; i < alert->nnotifiers; i++) {
+		n = store_outbox_insert(m, alert_id, alert->watchlist,
+		    alert->notifiers[i], m->entry->key, m->entry->revision,
+		    alert->payload);
+		if (n == -1)
+			return -1;
+		m->result->nrows += (size_t)n;
+		inserted += n;
+	}
+	if (inserted > 0)
+		m->result->nalerts++;
+	m->matched = 1;
+	return 0;
+}
+
+/* The one summary alert of a poll past the cap. */
+static int
+store_summary_flush(struct store_match *m, int64_t fetch_seq)
+{
+	json_t *o;
+	char *payload, alert_id[37], key[64];
+	size_t i;
+	int n, inserted = 0;
+
+	if (m->sum_nnotifiers == 0)
+		return 0;
+	o = json_object();
+	json_object_set_new(o, "type", json_string("summary"));
+	json_object_set_new(o, "feed", json_string(m->feed_url));
+	json_object_set_new(
+	    o, "count", json_integer((json_int_t)m->result->nsummarized));
+	json_object_set(o, "watchlists", m->sum_watchlists);
+	json_object_set(o, "items", m->sum_items);
+	if ((payload = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("json_dumps failed");
+	json_decref(o);
+	store_uuid(alert_id);
+	snprintf(key, sizeof key, "summary:%lld", (long long)fetch_seq);
+	for (i = 0; i < m->sum_nnotifiers; i++) {
+		n = store_outbox_insert(m, alert_id, STORE_SUMMARY_WATCHLIST,
+		    m->sum_notifiers[i], key, 0, payload);
+		if (n == -1) {
+			free(payload);
+			return -1;
+		}
+		m->result->nrows += (size_t)n;
+		inserted += n;
+	}
+	free(payload);
+	if (inserted > 0)
+		m->result->nalerts++;
+	return 0;
+}
+
+/* Pass one: look every item up, read only. */
+static int
+store_classify(struct store *st, int64_t feed_id, int first_poll,
+    const struct feed_doc *doc, const struct store_ingest_options *opts,
+    struct store_entry *entries, char **cause)
+{
+	struct store_entry *e;
+	sqlite3_stmt *stmt;
+	const char **table;
+	const void *blob;
+	size_t i, mask, nunique = 0, nunknown = 0;
+	int64_t when;
+	int rc;
+	unsigned char h[32];
+
+	for (mask = 1; mask < 2 * doc->nitems + 2; mask <<= 1)
+		;
+	table = xcalloc(mask, sizeof *table);
+	mask--;
+	for (i = 0; i < doc->nitems; i++) {
+		e = &entries[i];
+		e->item = &doc->items[i];
+		e->key = e->item->key;
+		if (e->key == NULL || *e->key == '\0') {
+			e->class = STORE_CLASS_DUPLICATE;
+			continue;
+		}
+		if (strlen(e->key) > STORE_MAX_KEY) {
+			store_sha256(e->key, strlen(e->key), h);
+			memcpy(e->keyhash, "sha256:", 7);
+			store_hex(h, 29, e->keyhash + 7);
+			e->key = e->keyhash;
+		}
+		if (store_key_seen(table, mask, e->key)) {
+			e->class = STORE_CLASS_DUPLICATE;
+			continue;
+		}
+		nunique++;
+		store_fingerprint(e->item, e->fingerprint);
+		e->has_link = store_link_hash(e->item->link, &e->link_hash);
+		e->has_title =
+		    store_title_hash(e->item->title_text, &e->title_hash);
+		if ((stmt = store_stmt(st, S_ITEM_GET, cause)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(stmt, 1, feed_id);
+		sqlite3_bind_text(stmt, 2, e->key, -1, SQLITE_STATIC);
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW) {
+			e->item_id = sqlite3_column_int64(stmt, 0);
+			blob = sqlite3_column_blob(stmt, 1);
+			e->revision = sqlite3_column_int(stmt, 2);
+			e->seen_seq = sqlite3_column_int64(stmt, 3);
+			if (blob != NULL &&
+			    sqlite3_column_bytes(stmt, 1) == 32 &&
+			    memcmp(blob, e->fingerprint, 32) == 0)
+				e->class = STORE_CLASS_UNCHANGED;
+			else
+				e->class = STORE_CLASS_UPDATED;
+		} else if (rc == SQLITE_DONE) {
+			nunknown++;
+			e->class = STORE_CLASS_NEW;
+			if (first_poll) {
+				when = e->item->published != ITEM_TIME_NONE
+				    ? e->item->published
+				    : e->item->updated;
+				if (opts->first_poll_max_age <= 0 ||
+				    when == ITEM_TIME_NONE ||
+				    when < opts->now - opts->first_poll_max_age)
+					e->class = STORE_CLASS_BASELINE;
+			}
+		} else {
+			store_error(st, cause, "item lookup");
+			sqlite3_reset(stmt);
+			goto fail;
+		}
+		sqlite3_reset(stmt);
+	}
+	free(table);
+
+	/* The churn guard: mostly new keys, for links or titles we know. */
+	if (first_poll || nunknown < STORE_CHURN_MIN_NEW ||
+	    2 * nunknown < nunique)
+		return 0;
+	for (i = 0; i < doc->nitems; i++) {
+		e = &entries[i];
+		if (e->class != STORE_CLASS_NEW)
+			continue;
+		if (e->has_link) {
+			if ((stmt = store_stmt(st, S_ITEM_LINK, cause)) == NULL)
+				return -1;
+			sqlite3_bind_int64(stmt, 1, feed_id);
+			sqlite3_bind_int64(stmt, 2, e->link_hash);
+			rc = sqlite3_step(stmt);
+			sqlite3_reset(stmt);
+			if (rc == SQLITE_ROW) {
+				e->class = STORE_CLASS_REKEYED;
+				continue;
+			}
+			if (rc != SQLITE_DONE) {
+				store_error(st, cause, "link lookup");
+				return -1;
+			}
+		}
+		if (e->has_title) {
+			if ((stmt = store_stmt(st, S_ITEM_TITLE, cause)) ==
+			    NULL)
+				return -1;
+			sqlite3_bind_int64(stmt, 1, feed_id);
+			sqlite3_bind_int64(stmt, 2, e->title_hash);
+			rc = sqlite3_step(stmt);
+			sqlite3_reset(stmt);
+			if (rc == SQLITE_ROW)
+				e->class = STORE_CLASS_REKEYED;
+			else if (rc != SQLITE_DONE) {
+				store_error(st, cause, "title lookup");
+				return -1;
+			}
+		}
+	}
+	return 0;
+fail:
+	free(table);
+	return -1;
+}
+
+static void
+store_bind_texts(sqlite3_stmt *stmt, const struct item *item)
+{
+	store_bind_capped(stmt, 2, item->title_text);
+	store_bind_capped(stmt, 3, item->link);
+	store_bind_time(stmt, 4, item->published);
+	store_bind_time(stmt, 5, item->updated);
+	store_bind_capped(stmt, 6, item->summary_text);
+	store_bind_capped(stmt, 7, item->content_text);
+}
+
+static void
+store_bind_hash(sqlite3_stmt *stmt, int i, int has, int64_t hash)
+{
+	if (has)
+		sqlite3_bind_int64(stmt, i, hash);
+	else
+		sqlite3_bind_null(stmt, i);
+}
+
+static int
+store_item_insert(struct store *st, int64_t feed_id, struct store_entry *e,
+    int64_t now, int64_t seq, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = store_stmt(st, S_ITEM_INSERT, cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, feed_id);
+	sqlite3_bind_text(stmt, 2, e->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, now);
+	sqlite3_bind_blob(stmt, 4, e->fingerprint, 32, SQLITE_STATIC);
+	store_bind_hash(stmt, 5, e->has_link, e->link_hash);
+	store_bind_hash(stmt, 6, e->has_title, e->title_hash);
+	sqlite3_bind_int64(stmt, 7, seq);
+	if (store_done(st, stmt, cause) == -1)
+		return -1;
+	e->item_id = sqlite3_last_insert_rowid(st->db);
+	e->revision = 0;
+	if ((stmt = store_stmt(st, S_TEXT_INSERT, cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, e->item_id);
+	store_bind_texts(stmt, e->item);
+	return store_done(st, stmt, cause);
+}
+
+static int
+store_item_update(
+    struct store *st, struct store_entry *e, int64_t seq, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	e->revision++;
+	if ((stmt = store_stmt(st, S_ITEM_UPDATE, cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, e->item_id);
+	sqlite3_bind_blob(stmt, 2, e->fingerprint, 32, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 3, e->revision);
+	store_bind_hash(stmt, 4, e->has_link, e->link_hash);
+	store_bind_hash(stmt, 5, e->has_title, e->title_hash);
+	sqlite3_bind_int64(stmt, 6, seq);
+	if (store_done(st, stmt, cause) == -1)
+		return -1;
+	if ((stmt = store_stmt(st, S_TEXT_UPDATE, cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, e->item_id);
+	store_bind_texts(stmt, e->item);
+	return store_done(st, stmt, cause);
+}
+
+static int
+store_item_seen(
+    struct store *st, struct store_entry *e, int64_t seq, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = store_stmt(st, S_ITEM_SEEN, cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, e->item_id);
+	sqlite3_bind_int64(stmt, 2, seq);
+	return store_done(st, stmt, cause);
+}
+
+/* Pass two: write the items and enqueue their alerts. */
+static int
+store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
+    struct store_entry *entries, size_t n, struct store_match *m,
+    store_match_fn *match, void *arg)
+{
+	struct store_ingest_result *r = m->result;
+	struct store_entry *e;
+	size_t i, cap, nalertable = 0;
+	int alertable;
+
+	cap = m->opts->max_alerts > 0 ? m->opts->max_alerts
+				      : STORE_DEFAULT_MAX_ALERTS;
+	for (i = 0; i < n; i++) {
+		e = &entries[i];
+		alertable = 0;
+		switch (e->class) {
+		case STORE_CLASS_DUPLICATE:
+			r->nduplicate++;
+			continue;
+		case STORE_CLASS_UNCHANGED:
+			r->nunchanged++;
+			if (bump && store_item_seen(st, e, seq, m->cause) == -1)
+				return -1;
+			continue;
+		case STORE_CLASS_UPDATED:
+			if (store_item_update(st, e, seq, m->cause) == -1)
+				return -1;
+			alertable = 1;
+			break;
+		case STORE_CLASS_BASELINE:
+		case STORE_CLASS_REKEYED:
+		case STORE_CLASS_NEW:
+			if (store_item_insert(st, feed_id, e, m->opts->now, seq,
+				m->cause) == -1)
+				return -1;
+			if (e->class == STORE_CLASS_BASELINE)
+				r->nbaseline++;
+			else if (e->class == STORE_CLASS_REKEYED)
+				r->nrekeyed++;
+			else
+				alertable = 1;
+			break;
+		}
+		if (!alertable || match == NULL)
+			continue;
+		m->entry = e;
+		m->is_update = e->class == STORE_CLASS_UPDATED;
+		m->summarize = nalertable++ >= cap;
+		m->matched = 0;
+		if (m->is_update)
+			r->nupdated++;
+		else
+			r->nnew++;
+		if (match(arg, m->feed_url, e->item, m->is_update, m) == -1) {
+			if (m->cause != NULL && *m->cause == NULL)
+				store_error(NULL, m->cause, "matcher failed");
+			return -1;
+		}
+		if (m->summarize && m->matched)
+			r->nsummarized++;
+	}
+	return store_summary_flush(m, seq);
+}
+
+int
+store_ingest(struct store *st, const struct store_feed *feed,
+    const struct feed_doc *doc, const struct store_ingest_options *opts,
+    store_match_fn *match, void *arg, struct store_ingest_result *result,
+    char **cause)
+{
+	struct store_ingest_result dummy;
+	struct store_entry *entries = NULL;
+	struct store_match m;
+	sqlite3_stmt *stmt;
+	int64_t feed_id, seq, present;
+	size_t i, nunique = 0;
+	int first_poll, bump, rc;
+
+	if (result == NULL)
+		result = &dummy;
+	memset(result, 0, sizeof *result);
+	if (cause != NULL)
+		*cause = NULL;
+	if (store_begin(st, cause) == -1)
+		return -1;
+	if (store_feed_write(st, feed, cause) == -1)
+		goto fail;
+	if ((stmt = store_stmt(st, S_FEED_IDS, cause)) == NULL)
+		goto fail;
+	store_bind_text(stmt, 1, feed->url);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		store_error(st, cause, "feed lookup");
+		sqlite3_reset(stmt);
+		goto fail;
+	}
+	feed_id = sqlite3_column_int64(stmt, 0);
+	first_poll = !sqlite3_column_int(stmt, 1);
+	seq = sqlite3_column_int64(stmt, 2);
+	present = sqlite3_column_int64(stmt, 3);
+	sqlite3_reset(stmt);
+
+	entries = xcalloc(doc->nitems + 1, sizeof *entries);
+	if (store_classify(
+		st, feed_id, first_poll, doc, opts, entries, cause) == -1)
+		goto fail;
+
+	/* The same keys as the latest fetch: no item row to rewrite. */
+	bump = first_poll;
+	for (i = 0; i < doc->nitems; i++) {
+		if (entries[i].class == STORE_CLASS_DUPLICATE)
+			continue;
+		nunique++;
+		if (entries[i].item_id == 0 || entries[i].seen_seq != seq)
+			bump = 1;
+	}
+	if ((int64_t)nunique != present)
+		bump = 1;
+	if (bump)
+		seq++;
+
+	memset(&m, 0, sizeof m);
+	m.st = st;
+	m.opts = opts;
+	m.feed_url = feed->url;
+	m.result = result;
+	m.cause = cause;
+	m.sum_watchlists = json_array();
+	m.sum_items = json_array();
+	rc = store_apply(
+	    st, feed_id, seq, bump, entries, doc->nitems, &m, match, arg);
+	for (i = 0; i < m.sum_nnotifiers; i++)
+		free(m.sum_notifiers[i]);
+	free(m.sum_notifiers);
+	json_decref(m.sum_watchlists);
+	json_decref(m.sum_items);
+	if (rc == -1)
+		goto fail;
+
+	if ((stmt = store_stmt(st, S_FEED_DONE, cause)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, feed_id);
+	sqlite3_bind_int64(stmt, 2, seq);
+	sqlite3_bind_int64(stmt, 3, (int64_t)nunique);
+	if (store_done(st, stmt, cause) == -1 || store_commit(st, cause) == -1)
+		goto fail;
+	free(entries);
+	return 0;
+fail:
+	store_rollback(st);
+	free(entries);
+	memset(result, 0, sizeof *result);
+	return -1;
+}
+
+void
+store_item_clear(struct store_item *item)
+{
+	if (item == NULL)
+		return;
+	free(item->key);
+	free(item->title);
+	free(item->link);
+	free(item->summary_text);
+	free(item->content_text);
+	memset(item, 0, sizeof *item);
+}
+
+static int64_t
+store_column_time(sqlite3_stmt *stmt, int i)
+{
+	if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
+		return ITEM_TIME_NONE;
+	return sqlite3_column_int64(stmt, i);
+}
+
+int
+store_items_foreach(struct store *st, const char *feed_url,
+    int (*fn)(void *, const struct store_item *), void *arg, char **cause)
+{
+	sqlite3_stmt *stmt;
+	struct store_item item;
+	int rc, stop = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT i.key, i.first_seen, i.revision, "
+		"i.seen_seq = f.fetch_seq, t.title, t.link, t.published, "
+		"t.updated, t.summary_text, t.content_text FROM feeds f "
+		"JOIN items i ON i.feed_id = f.id "
+		"JOIN item_texts t ON t.item_id = i.id "
+		"WHERE f.url = ?1 ORDER BY i.first_seen, i.id",
+		-1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "items");
+		return -1;
+	}
+	store_bind_text(stmt, 1, feed_url);
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&item, 0, sizeof item);
+		item.key = store_column_strdup(stmt, 0);
+		item.first_seen = sqlite3_column_int64(stmt, 1);
+		item.revision = sqlite3_column_int(stmt, 2);
+		item.present = sqlite3_column_int(stmt, 3);
+		item.title = store_column_strdup(stmt, 4);
+		item.link = store_column_strdup(stmt, 5);
+		item.published = store_column_time(stmt, 6);
+		item.updated = store_column_time(stmt, 7);
+		item.summary_text = store_column_strdup(stmt, 8);
+		item.content_text = store_column_strdup(stmt, 9);
+		stop = fn(arg, &item);
+		store_item_clear(&item);
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		store_error(st, cause, "items");
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+store_prune(struct store *st, int64_t now, int64_t max_age, size_t *npruned,
+    char **cause)
+{
+	sqlite3_stmt *stmt = NULL;
+	int n;
+
+	if (store_begin(st, cause) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(st->db,
+		"DELETE FROM items WHERE first_seen < ?1 AND seen_seq < "
+		"(SELECT fetch_seq FROM feeds WHERE feeds.id = items.feed_id)",
+		-1, &stmt, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, now - max_age);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		goto fail;
+	n = sqlite3_changes(st->db);
+	sqlite3_finalize(stmt);
+	if (sqlite3_prepare_v2(st->db,
+		"DELETE FROM outbox WHERE created_at < ?1 AND "
+		"state IN ('delivered', 'dead')",
+		-1, &stmt, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, now - max_age);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	if (store_commit(st, cause) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	if (npruned != NULL)
+		*npruned = (size_t)n;
+	return 0;
+fail:
+	store_error(st, cause, "prune");
+	sqlite3_finalize(stmt);
+	store_rollback(st);
+	return -1;
+}
+
+/* Outbox */
+
+const char *
+store_outbox_state_name(enum store_outbox_state state)
+{
+	if ((unsigned)state <
+	    sizeof store_state_names / sizeof *store_state_names)
+		return store_state_names[state];
+	return "unknown";
+}
+
+int
+store_outbox_state_parse(const char *s, enum store_outbox_state *state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof store_state_names / sizeof *store_state_names;
+	     i++)
+		if (strcmp(s, store_state_names[i]) == 0) {
+			*state = (enum store_outbox_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+void
+store_outbox_row_clear(struct store_outbox_row *row)
+{
+	if (row == NULL)
+		return;
+	free(row->id);
+	free(row->alert_id);
+	free(row->watchlist);
+	free(row->notifier);
+	free(row->feed_url);
+	free(row->item_key);
+	free(row->payload);
+	free(row->last_error);
+	memset(row, 0, sizeof *row);
+}
+
+void
+store_outbox_rows_free(struct store_outbox_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		store_outbox_row_clear(&rows[i]);
+	free(rows);
+}
+
+/* A row from the OUTBOX_COLUMNS of STMT. */
+static void
+store_outbox_row_read(sqlite3_stmt *stmt, struct store_outbox_row *row)
+{
+	const char *state = (const char *)sqlite3_column_text(stmt, 8);
+
+	row->id = store_column_strdup(stmt, 0);
+	row->alert_id = store_column_strdup(stmt, 1);
+	row->watchlist = store_column_strdup(stmt, 2);
+	row->notifier = store_column_strdup(stmt, 3);
+	row->feed_url = store_column_strdup(stmt, 4);
+	row->item_key = store_column_strdup(stmt, 5);
+	row->revision = sqlite3_column_int(stmt, 6);
+	row->payload = store_column_strdup(stmt, 7);
+	if (state == NULL || store_outbox_state_parse(state, &row->state) == -1)
+		row->state = STORE_OUTBOX_DEAD;
+	row->attempts = sqlite3_column_int(stmt, 9);
+	row->next_attempt_at = sqlite3_column_int64(stmt, 10);
+	row->created_at = sqlite3_column_int64(stmt, 11);
+	row->last_error = store_column_strdup(stmt, 12);
+}
+
+/* Read every row of STMT (stepped to the end, not finalized). */
+static int
+store_outbox_rows_read(struct store *st, sqlite3_stmt *stmt,
+    struct store_outbox_row **rows, size_t *nrows, char **cause)
+{
+	struct store_outbox_row *v = NULL;
+	size_t n = 0, size = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == size) {
+			size = size == 0 ? 8 : 2 * size;
+			v = xreallocarray(v, size, sizeof *v);
+		}
+		memset(&v[n], 0, sizeof v[n]);
+		store_outbox_row_read(stmt, &v[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "outbox");
+		store_outbox_rows_free(v, n);
+		return -1;
+	}
+	*rows = v;
+	*nrows = n;
+	return 0;
+}
+
+int
+store_outbox_recover(
+    struct store *st, int64_t now, size_t *nrecovered, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+		"UPDATE outbox SET state = 'pending', next_attempt_at = "
+		"min(next_attempt_at, ?1) WHERE state = 'inflight'",
+		-1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "outbox recover");
+		return -1;
+	}
+	sqlite3_bind_int64(stmt, 1, now);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "outbox recover");
+		return -1;
+	}
+	if (nrecovered != NULL)
+		*nrecovered = (size_t)sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_outbox_claim(struct store *st, const char *notifier, int64_t now,
+    size_t limit, struct store_outbox_row **rows, size_t *nrows, char **cause)
+{
+	struct store_outbox_row *v;
+	sqlite3_stmt *stmt;
+	size_t i, n;
+
+	*rows = NULL;
+	*nrows = 0;
+	if (limit == 0)
+		return 0;
+	if (store_begin(st, cause) == -1)
+		return -1;
+	if ((stmt = store_stmt(st, S_OUTBOX_DUE, cause)) == NULL)
+		goto fail;
+	store_bind_text(stmt, 1, notifier);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, (int64_t)limit);
+	if (store_outbox_rows_read(st, stmt, &v, &n, cause) == -1) {
+		sqlite3_reset(stmt);
+		goto fail;
+	}
+	sqlite3_reset(stmt);
+	for (i = 0; i < n; i++) {
+		if ((stmt = store_stmt(st, S_OUTBOX_INFLIGHT, cause)) == NULL ||
+		    (sqlite3_bind_text(stmt, 1, v[i].id, -1, SQLITE_STATIC),
+			store_done(st, stmt, cause)) == -1) {
+			store_outbox_rows_free(v, n);
+			goto fail;
+		}
+		v[i].state = STORE_OUTBOX_INFLIGHT;
+	}
+	if (n > 0 && store_commit(st, cause) == -1) {
+		store_outbox_rows_free(v, n);
+		goto fail;
+	}
+	if (n == 0)
+		store_rollback(st);
+	*rows = v;
+	*nrows = n;
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+int
+store_outbox_next_due(
+    struct store *st, const char *notifier, int64_t *at, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = store_stmt(st, S_OUTBOX_NEXT, cause)) == NULL)
+		return -1;
+	store_bind_text(stmt, 1, notifier);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		store_error(st, cause, "outbox next");
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
+		sqlite3_reset(stmt);
+		return 1;
+	}
+	*at = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+int
+store_outbox_finish(struct store *st, const char *id,
+    enum store_outbox_state state, int64_t next_attempt_at, const char *error,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = store_stmt(st, S_OUTBOX_FINISH, cause)) == NULL)
+		return -1;
+	store_bind_text(stmt, 1, id);
+	sqlite3_bind_text(
+	    stmt, 2, store_outbox_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, next_attempt_at);
+	store_bind_text(stmt, 4, error);
+	return store_done(st, stmt, cause);
+}
+
+int
+store_outbox_list(struct store *st, int state, struct store_outbox_row **rows,
+    size_t *nrows, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT " OUTBOX_COLUMNS " FROM outbox "
+		"WHERE ?1 IS NULL OR state = ?1 ORDER BY created_at, rowid",
+		-1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "outbox list");
+		return -1;
+	}
+	if (state >= 0)
+		sqlite3_bind_text(stmt, 1,
+		    store_outbox_state_name((enum store_outbox_state)state), -1,
+		    SQLITE_STATIC);
+	rc = store_outbox_rows_read(st, stmt, rows, nrows, cause);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* Run one UPDATE/DELETE on an outbox id: 0 done, 1 no such row. */
+static int
+store_outbox_edit(struct store *st, const char *sql, const char *id,
+    int64_t now, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "outbox");
+		return -1;
+	}
+	store_bind_text(stmt, 1, id);
+	if (sqlite3_bind_parameter_count(stmt) > 1)
+		sqlite3_bind_int64(stmt, 2, now);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "outbox");
+		return -1;
+	}
+	return sqlite3_changes(st->db) > 0 ? 0 : 1;
+}
+
+int
+store_outbox_retry(struct store *st, const char *id, int64_t now, char **cause)
+{
+	return store_outbox_edit(st,
+	    "UPDATE outbox SET state = 'pending', attempts = 0, "
+	    "next_attempt_at = ?2, created_at = ?2 "
+	    "WHERE id = ?1 AND state IN ('pending', 'dead')",
+	    id, now, cause);
+}
+
+int
+store_outbox_drop(struct store *st, const char *id, char **cause)
+{
+	return store_outbox_edit(st,
+	    "DELETE FROM outbox WHERE id = ?1 AND state != 'inflight'", id, 0,
+	    cause);
+}
+
+int
+store_outbox_stats(struct store *st, int64_t now,
+    struct store_outbox_stats *stats, char **cause)
+{
+	sqlite3_stmt *stmt;
+	enum store_outbox_state state;
+	const char *name;
+	size_t count;
+	int rc;
+
+	memset(stats, 0, sizeof *stats);
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT state, count(*), min(created_at) FROM outbox "
+		"GROUP BY state",
+		-1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "outbox stats");
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(stmt, 0);
+		count = (size_t)sqlite3_column_int64(stmt, 1);
+		if (name == NULL ||
+		    store_outbox_state_parse(name, &state) == -1)
+			continue;
+		switch (state) {
+		case STORE_OUTBOX_PENDING:
+			stats->pending = count;
+			stats->oldest_pending_age =
+			    now - sqlite3_column_int64(stmt, 2);
+			if (stats->oldest_pending_age < 0)
+				stats->oldest_pending_age = 0;
+			break;
+		case STORE_OUTBOX_INFLIGHT:
+			stats->inflight = count;
+			break;
+		case STORE_OUTBOX_DELIVERED:
+			stats->delivered = count;
+			break;
+		case STORE_OUTBOX_DEAD:
+			stats->dead = count;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "outbox stats");
+		return -1;
+	}
+	return 0;
+}

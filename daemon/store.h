@@ -1,0 +1,210 @@
+/*
+ * The store: the one interface to persistent state. Feeds (validators,
+ * schedule, error state), seen items (for exact dedupe and for running
+ * watchlists again later) and the outbox (alerts waiting for delivery).
+ *
+ * The embedded implementation is SQLite (WAL, synchronous=FULL, busy
+ * timeout, foreign keys, versioned migrations). Nothing SQLite shows
+ * through this header, so another implementation (PostgreSQL) can replace
+ * it without touching the pipeline.
+ *
+ * All times are seconds since the epoch, UTC, as in feeds/item.h. Every
+ * string returned is owned by the struct it is in; *_clear() frees them.
+ * Errors are -1 with *cause (owned by the caller) when cause is not NULL.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "item.h"
+
+/* Default cap of alertable (new or updated) items per feed per poll;
+ * beyond it the rest are folded into one summary alert. */
+#define STORE_DEFAULT_MAX_ALERTS 20
+
+struct store;
+
+/* Open (creating if needed, mode 0600) and migrate the store at PATH. */
+struct store *store_open(const char *path, char **cause);
+void store_close(struct store *);
+/* PRAGMA integrity_check: 0 when "ok", else -1 with the report. */
+int store_check(struct store *, char **cause);
+/* Write transactions committed since open (one per ingest, whatever the
+ * number of items). */
+uint64_t store_commits(const struct store *);
+
+/* The state of a feed, keyed by the URL of its configuration entry. */
+struct store_feed {
+	char *url;
+	char *name;
+	char *etag;
+	char *last_modified;
+	int64_t next_poll_at;
+	int64_t last_poll_at;
+	int last_status; /* HTTP status of the last fetch, 0 if none */
+	char *last_error;
+	int consecutive_failures;
+	int64_t last_success_at; /* 0 if never */
+	char *gone_reason; /* set when the feed answered 410 Gone */
+	int first_poll_done; /* set by store_ingest() */
+};
+
+/* 0 and *feed filled when known, 1 when the store has no such feed. */
+int store_feed_get(
+    struct store *, const char *url, struct store_feed *, char **cause);
+/* Insert or update every field but first_poll_done (left to ingest). */
+int store_feed_put(struct store *, const struct store_feed *, char **cause);
+/* Forget a feed and its items (its outbox rows stay). */
+int store_feed_delete(struct store *, const char *url, char **cause);
+void store_feed_clear(struct store_feed *);
+
+/* An alert the matcher wants enqueued; the store copies what it keeps. */
+struct store_alert {
+	const char *watchlist;
+	const char *const *notifiers;
+	size_t nnotifiers;
+	const char *payload; /* JSON text */
+	int wants_updates; /* the watchlist alerts on updated items too */
+};
+
+/* Handed to the matcher; valid only during the call. */
+struct store_match;
+
+/*
+ * The caller's matcher: called inside the ingest transaction for each
+ * new item (is_update 0) and each updated item (is_update 1) that may
+ * alert. It calls store_match_add() once per alert and returns 0, or -1
+ * to abort the whole ingest (nothing is stored).
+ */
+typedef int store_match_fn(void *arg, const char *feed_url, const struct item *,
+    int is_update, struct store_match *);
+int store_match_add(struct store_match *, const struct store_alert *);
+
+struct store_ingest_options {
+	int64_t now;
+	/* On the first poll of a feed, items are stored as a baseline and
+	 * alert nothing; when > 0, items dated within this many seconds of
+	 * now are alerted as new instead. */
+	int64_t first_poll_max_age;
+	/* Alertable items per poll before the summary (0: the default). */
+	size_t max_alerts;
+};
+
+struct store_ingest_result {
+	size_t nnew; /* new items passed to the matcher */
+	size_t nupdated; /* updated items passed to the matcher */
+	size_t nunchanged;
+	size_t nbaseline; /* stored without alerting: first poll */
+	size_t nrekeyed; /* new keys for stored links or titles (churn) */
+	size_t nduplicate; /* keys repeated within the document */
+	size_t nsummarized; /* alertable items beyond the cap */
+	size_t nalerts; /* alerts enqueued, the summary included */
+	size_t nrows; /* outbox rows inserted */
+};
+
+/*
+ * Ingest one successful fetch in ONE transaction: write FEED's state,
+ * classify every item of DOC against the stored ones, store new and
+ * changed items, call MATCH for those that may alert and insert their
+ * outbox rows, then commit. On error nothing is changed.
+ */
+int store_ingest(struct store *, const struct store_feed *feed,
+    const struct feed_doc *doc, const struct store_ingest_options *,
+    store_match_fn *match, void *arg, struct store_ingest_result *,
+    char **cause);
+
+/* A stored item, for running watchlists again; store_item_clear() frees. */
+struct store_item {
+	char *key;
+	int64_t first_seen;
+	int revision;
+	int present; /* in the feed's latest fetch */
+	char *title;
+	char *link;
+	int64_t published;
+	int64_t updated;
+	char *summary_text;
+	char *content_text;
+};
+
+void store_item_clear(struct store_item *);
+
+/* Call FN for each stored item of a feed, oldest first; FN returns 0 to
+ * go on, anything else to stop. */
+int store_items_foreach(struct store *, const char *feed_url,
+    int (*fn)(void *, const struct store_item *), void *arg, char **cause);
+
+/* Delete items first seen before now - max_age that are not in their
+ * feed's latest fetch, and delivered or dead outbox rows older than
+ * that. *npruned (may be NULL) counts the items. */
+int store_prune(struct store *, int64_t now, int64_t max_age, size_t *npruned,
+    char **cause);
+
+enum store_outbox_state {
+	STORE_OUTBOX_PENDING,
+	STORE_OUTBOX_INFLIGHT,
+	STORE_OUTBOX_DELIVERED,
+	STORE_OUTBOX_DEAD,
+};
+
+/* One alert for one notifier. The id (UUIDv4 text) is stable across
+ * retries: receivers de-duplicate by it (webhook-id, Message-ID). */
+struct store_outbox_row {
+	char *id;
+	char *alert_id;
+	char *watchlist;
+	char *notifier;
+	char *feed_url;
+	char *item_key;
+	int revision;
+	char *payload;
+	enum store_outbox_state state;
+	int attempts;
+	int64_t next_attempt_at;
+	int64_t created_at;
+	char *last_error;
+};
+
+const char *store_outbox_state_name(enum store_outbox_state);
+int store_outbox_state_parse(const char *, enum store_outbox_state *);
+void store_outbox_row_clear(struct store_outbox_row *);
+void store_outbox_rows_free(struct store_outbox_row *, size_t);
+
+/* Rows left in flight by a crash go back to pending, due now. */
+int store_outbox_recover(
+    struct store *, int64_t now, size_t *nrecovered, char **cause);
+/* Mark up to LIMIT pending rows of NOTIFIER due at NOW in flight and
+ * return them (*rows owned by the caller, store_outbox_rows_free()). */
+int store_outbox_claim(struct store *, const char *notifier, int64_t now,
+    size_t limit, struct store_outbox_row **rows, size_t *nrows, char **cause);
+/* The earliest next_attempt_at of NOTIFIER's pending rows: 0 and *at, or
+ * 1 when none. */
+int store_outbox_next_due(
+    struct store *, const char *notifier, int64_t *at, char **cause);
+/* The outcome of one attempt on an in-flight row: delivered, pending
+ * again at next_attempt_at, or dead. ERROR may be NULL. */
+int store_outbox_finish(struct store *, const char *id, enum store_outbox_state,
+    int64_t next_attempt_at, const char *error, char **cause);
+/* Rows in STATE (all when state is -1), oldest first. */
+int store_outbox_list(struct store *, int state, struct store_outbox_row **,
+    size_t *, char **cause);
+/* A dead or pending row becomes pending, due at NOW, attempts reset;
+ * 1 when no such row. */
+int store_outbox_retry(
+    struct store *, const char *id, int64_t now, char **cause);
+/* Delete a row that is not in flight; 1 when no such row. */
+int store_outbox_drop(struct store *, const char *id, char **cause);
+
+struct store_outbox_stats {
+	size_t pending;
+	size_t inflight;
+	size_t delivered;
+	size_t dead;
+	int64_t oldest_pending_age; /* seconds, 0 when nothing is pending */
+};
+int store_outbox_stats(
+    struct store *, int64_t now, struct store_outbox_stats *, char **cause);
+
+#endif

@@ -1,0 +1,468 @@
+/* outbox: the dispatcher's rules (OK, PERMFAIL, the backoff schedule
+ * with jitter, retry_after, dead after the total, the in-flight cap,
+ * recovery of rows left in flight) on a real store, with a test clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "outbox.h"
+#include "store.h"
+#include "store_fixture.h"
+
+#define URL "http://example.com/feed.xml"
+#define T0 1700000000
+
+static int64_t fake_now;
+
+static int64_t
+fake_clock(void *arg)
+{
+	return fake_now;
+}
+
+/* A notifier that answers from a script, now or when told. */
+struct script {
+	enum outbox_result result;
+	int64_t retry_after;
+	const char *error;
+	int async; /* keep deliveries until answer_all() */
+	struct outbox_delivery *held[64];
+	size_t nheld;
+	int ndelivered;
+	char ids[64][37];
+};
+
+static void
+script_deliver(void *arg, struct outbox_delivery *d)
+{
+	struct script *s = arg;
+	const struct store_outbox_row *row = outbox_delivery_row(d);
+
+	if (s->ndelivered < 64)
+		snprintf(s->ids[s->ndelivered], 37, "%s", row->id);
+	s->ndelivered++;
+	if (s->async) {
+		assert_true(s->nheld < 64);
+		s->held[s->nheld++] = d;
+		return;
+	}
+	outbox_delivery_done(d, s->result, s->retry_after, s->error);
+}
+
+static size_t
+answer(struct script *s, size_t n)
+{
+	size_t i, done = 0;
+
+	for (i = 0; i < n && s->nheld > 0; i++, done++)
+		outbox_delivery_done(
+		    s->held[--s->nheld], s->result, s->retry_after, s->error);
+	return done;
+}
+
+struct env {
+	char dir[64];
+	char path[128];
+	struct store *st;
+	struct event_base *base;
+	struct outbox *ob;
+	struct script a;
+	int nitems;
+};
+
+static int
+setup(void **state)
+{
+	struct env *env = xcalloc(1, sizeof *env);
+	char *cause = NULL;
+
+	snprintf(env->dir, sizeof env->dir, "/tmp/fw-outbox-XXXXXX");
+	if (mkdtemp(env->dir) == NULL)
+		return -1;
+	snprintf(env->path, sizeof env->path, "%s/state.db", env->dir);
+	if ((env->st = store_open(env->path, &cause)) == NULL)
+		return -1;
+	env->base = event_base_new();
+	fake_now = T0;
+	*state = env;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *env = *state;
+	char cmd[160];
+
+	answer(&env->a, 64);
+	outbox_free(env->ob);
+	store_close(env->st);
+	event_base_free(env->base);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", env->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(env);
+	return 0;
+}
+
+/* N more alerts for notifiers a and b, created at fake_now: the feed's
+ * first poll is an empty baseline, then each call adds N items. */
+static void
+enqueue(struct env *env, int n)
+{
+	struct store_feed f;
+	struct store_ingest_options o = {fake_now, 0, 100};
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	struct feed_doc *doc;
+	char *cause = NULL;
+
+	memset(&f, 0, sizeof f);
+	f.url = (char *)URL;
+	if (env->nitems == 0) {
+		doc = fixture_doc("k", "T", "http://example.com/p", 0, 0);
+		assert_int_equal(
+		    store_ingest(env->st, &f, doc, &o, NULL, NULL, &r, &cause),
+		    0);
+		feed_doc_free(doc);
+	}
+	env->nitems += n;
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, env->nitems);
+	assert_int_equal(
+	    store_ingest(env->st, &f, doc, &o, fixture_match, &fm, &r, &cause),
+	    0);
+	feed_doc_free(doc);
+	assert_int_equal(r.nalerts, n);
+}
+
+static void
+start(struct env *env, int64_t give_up_after)
+{
+	struct outbox_options opts = {fake_clock, NULL, give_up_after, 42};
+	struct outbox_notifier n = {"a", script_deliver, &env->a, 0};
+	char *cause = NULL;
+
+	env->ob = outbox_new(env->base, env->st, &opts, &cause);
+	assert_non_null(env->ob);
+	assert_int_equal(outbox_add_notifier(env->ob, &n), 0);
+	assert_int_equal(outbox_add_notifier(env->ob, &n), -1);
+}
+
+static void
+pump(struct env *env)
+{
+	int i;
+
+	outbox_kick(env->ob);
+	for (i = 0; i < 4; i++)
+		event_base_loop(env->base, EVLOOP_NONBLOCK);
+}
+
+/* Notifier a's row number I (creation order). */
+static struct store_outbox_row
+row_of(struct env *env, size_t i)
+{
+	struct store_outbox_row *rows, out;
+	size_t n, j, k = 0;
+	char *cause = NULL;
+
+	memset(&out, 0, sizeof out);
+	assert_int_equal(store_outbox_list(env->st, -1, &rows, &n, &cause), 0);
+	for (j = 0; j < n; j++)
+		if (strcmp(rows[j].notifier, "a") == 0 && k++ == i) {
+			out = rows[j];
+			memset(&rows[j], 0, sizeof rows[j]);
+		}
+	store_outbox_rows_free(rows, n);
+	assert_non_null(out.id);
+	return out;
+}
+
+static void
+test_ok_and_permfail(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_row row;
+	struct store_outbox_stats stats;
+
+	enqueue(env, 3);
+	start(env, 0);
+	env->a.result = OUTBOX_OK;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 3);
+	row = row_of(env, 0);
+	assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
+	assert_int_equal(row.attempts, 1);
+	assert_string_equal(row.id, env->a.ids[0]);
+	store_outbox_row_clear(&row);
+	/* Rows of notifiers not registered (b) wait. */
+	assert_int_equal(
+	    store_outbox_stats(env->st, fake_now, &stats, NULL), 0);
+	assert_int_equal(stats.pending, 3);
+	assert_int_equal(stats.delivered, 3);
+
+	fake_now += 10;
+	enqueue(env, 1); /* item 3 */
+	env->a.result = OUTBOX_PERMFAIL;
+	env->a.error = "HTTP 400";
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 4);
+	row = row_of(env, 3);
+	assert_int_equal(row.state, STORE_OUTBOX_DEAD);
+	assert_int_equal(row.attempts, 1);
+	assert_string_equal(row.last_error, "HTTP 400");
+	store_outbox_row_clear(&row);
+}
+
+/* TEMPFAIL forever: 5s, 5m, 30m, 2h, ... each +-20%, then dead once the
+ * row is 72h old, the last attempt at the deadline. */
+static void
+test_backoff_until_dead(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_row row;
+	int64_t delay, nominal, deadline = T0 + OUTBOX_DEFAULT_GIVE_UP_AFTER;
+	int attempts = 0, jittered = 0, clamped = 0;
+
+	enqueue(env, 1);
+	start(env, 0);
+	env->a.result = OUTBOX_TEMPFAIL;
+	env->a.error = "HTTP 503";
+	for (;;) {
+		pump(env);
+		attempts++;
+		assert_int_equal(env->a.ndelivered, attempts);
+		row = row_of(env, 0);
+		assert_int_equal(row.attempts, attempts);
+		if (row.state == STORE_OUTBOX_DEAD) {
+			assert_non_null(strstr(row.last_error, "gave up"));
+			assert_non_null(strstr(row.last_error, "HTTP 503"));
+			store_outbox_row_clear(&row);
+			break;
+		}
+		assert_int_equal(row.state, STORE_OUTBOX_PENDING);
+		assert_string_equal(row.last_error, "HTTP 503");
+		delay = row.next_attempt_at - fake_now;
+		nominal = outbox_backoff(attempts);
+		if (row.next_attempt_at == deadline)
+			clamped++;
+		else {
+			assert_true(delay >= nominal - nominal / 5);
+			assert_true(delay <= nominal + nominal / 5);
+			if (delay != nominal)
+				jittered++;
+		}
+		/* Not due before its time. */
+		fake_now = row.next_attempt_at - 1;
+		pump(env);
+		assert_int_equal(env->a.ndelivered, attempts);
+		fake_now = row.next_attempt_at;
+		store_outbox_row_clear(&row);
+		assert_true(attempts < 20);
+	}
+	assert_int_equal(fake_now, deadline);
+	assert_int_equal(clamped, 1);
+	assert_true(jittered >= 5);
+	/* 5s 5m 30m 2h 5h 10h 14h 20h = 51.6h nominal, the next 24h
+	 * passes 72h: 10 attempts, or 11 when the jitter shortened them. */
+	assert_true(attempts == 10 || attempts == 11);
+	assert_int_equal(outbox_backoff(1), 5);
+	assert_int_equal(outbox_backoff(4), 2 * 3600);
+	assert_int_equal(outbox_backoff(50), 24 * 3600);
+}
+
+/* retry_after is honoured, capped at 24h, and never past the deadline;
+ * a shorter total gives up sooner. */
+static void
+test_retry_after_and_total(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_row row;
+	static const struct {
+		int64_t retry_after, expect_delay;
+	} table[] = {{120, 120}, {1, 1}, {10 * 86400, 86400}};
+	size_t i;
+
+	enqueue(env, 1);
+	start(env, 4 * 86400);
+	env->a.result = OUTBOX_TEMPFAIL;
+	for (i = 0; i < sizeof table / sizeof table[0]; i++) {
+		env->a.retry_after = table[i].retry_after;
+		pump(env);
+		row = row_of(env, 0);
+		assert_int_equal(row.state, STORE_OUTBOX_PENDING);
+		assert_int_equal(
+		    row.next_attempt_at - fake_now, table[i].expect_delay);
+		fake_now = row.next_attempt_at;
+		store_outbox_row_clear(&row);
+	}
+	/* Now T0 + 1d + 121s: 3 days to the deadline; ask for 24h twice,
+	 * then the deadline. */
+	env->a.retry_after = 86400;
+	pump(env);
+	fake_now += 86400;
+	pump(env);
+	fake_now += 86400;
+	pump(env);
+	row = row_of(env, 0);
+	assert_int_equal(row.next_attempt_at, T0 + 4 * 86400);
+	fake_now = row.next_attempt_at;
+	store_outbox_row_clear(&row);
+	pump(env);
+	row = row_of(env, 0);
+	assert_int_equal(row.state, STORE_OUTBOX_DEAD);
+	assert_int_equal(row.attempts, 7);
+	store_outbox_row_clear(&row);
+}
+
+static void
+test_short_total(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_row row;
+
+	enqueue(env, 1);
+	start(env, 10);
+	env->a.result = OUTBOX_TEMPFAIL;
+	pump(env);
+	row = row_of(env, 0);
+	assert_true(row.next_attempt_at - T0 >= 4);
+	assert_true(row.next_attempt_at - T0 <= 6);
+	fake_now = row.next_attempt_at;
+	store_outbox_row_clear(&row);
+	pump(env);
+	row = row_of(env, 0);
+	assert_int_equal(row.next_attempt_at, T0 + 10);
+	fake_now = row.next_attempt_at;
+	store_outbox_row_clear(&row);
+	pump(env);
+	row = row_of(env, 0);
+	assert_int_equal(row.state, STORE_OUTBOX_DEAD);
+	assert_int_equal(row.attempts, 3);
+	store_outbox_row_clear(&row);
+}
+
+/* At most 4 deliveries in flight per notifier. */
+static void
+test_inflight_cap(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_stats stats;
+
+	enqueue(env, 10);
+	start(env, 0);
+	env->a.async = 1;
+	env->a.result = OUTBOX_OK;
+	pump(env);
+	assert_int_equal(outbox_inflight(env->ob), 4);
+	assert_int_equal(env->a.ndelivered, 4);
+	assert_int_equal(
+	    store_outbox_stats(env->st, fake_now, &stats, NULL), 0);
+	assert_int_equal(stats.inflight, 4);
+	assert_int_equal(answer(&env->a, 1), 1);
+	pump(env);
+	assert_int_equal(outbox_inflight(env->ob), 4);
+	assert_int_equal(env->a.ndelivered, 5);
+	while (answer(&env->a, 64) > 0)
+		pump(env);
+	assert_int_equal(outbox_inflight(env->ob), 0);
+	assert_int_equal(env->a.ndelivered, 10);
+	assert_int_equal(
+	    store_outbox_stats(env->st, fake_now, &stats, NULL), 0);
+	assert_int_equal(stats.delivered, 10);
+}
+
+/* A crash with deliveries in flight: on start they are sent again, with
+ * the same ids. */
+static void
+test_inflight_recovery(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_stats stats;
+	char first[4][37];
+	int i, j, found;
+
+	enqueue(env, 4);
+	start(env, 0);
+	env->a.async = 1;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 4);
+	memcpy(first, env->a.ids, sizeof first);
+	/* The process dies: nothing more reaches the store. */
+	outbox_free(env->ob);
+	env->ob = NULL;
+	answer(&env->a, 64); /* late answers from abandoned deliveries */
+	store_close(env->st);
+	assert_non_null(env->st = store_open(env->path, NULL));
+	assert_int_equal(
+	    store_outbox_stats(env->st, fake_now, &stats, NULL), 0);
+	assert_int_equal(stats.inflight, 4);
+
+	memset(&env->a, 0, sizeof env->a);
+	env->a.result = OUTBOX_OK;
+	start(env, 0);
+	assert_int_equal(
+	    store_outbox_stats(env->st, fake_now, &stats, NULL), 0);
+	assert_int_equal(stats.inflight, 0);
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 4);
+	for (i = 0; i < 4; i++) {
+		for (found = 0, j = 0; j < 4; j++)
+			found += strcmp(first[i], env->a.ids[j]) == 0;
+		assert_int_equal(found, 1);
+	}
+	assert_int_equal(
+	    store_outbox_stats(env->st, fake_now, &stats, NULL), 0);
+	assert_int_equal(stats.delivered, 4);
+}
+
+/* The real clock and timer: the loop runs until the queue is empty. */
+static void
+test_event_loop(void **state)
+{
+	struct env *env = *state;
+	struct outbox_notifier n = {"a", script_deliver, &env->a, 2};
+	struct store_outbox_stats stats;
+	char *cause = NULL;
+
+	fake_now = (int64_t)time(NULL);
+	enqueue(env, 7);
+	env->ob = outbox_new(env->base, env->st, NULL, &cause);
+	assert_non_null(env->ob);
+	assert_int_equal(outbox_add_notifier(env->ob, &n), 0);
+	env->a.result = OUTBOX_OK;
+	outbox_kick(env->ob);
+	assert_int_equal(event_base_dispatch(env->base), 1);
+	assert_int_equal(env->a.ndelivered, 7);
+	assert_int_equal(
+	    store_outbox_stats(env->st, fake_now, &stats, NULL), 0);
+	assert_int_equal(stats.delivered, 7);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_ok_and_permfail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_backoff_until_dead, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_retry_after_and_total, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_short_total, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_inflight_recovery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_event_loop, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,669 @@
+/* store: schema and pragmas, feed state, and every rule of the ingest
+ * path (baseline, churn guard, cap and summary, updates, idempotence,
+ * rollback, retention) on real SQLite files in a temporary folder. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+#include "store_fixture.h"
+
+#define URL "http://example.com/feed.xml"
+#define NOW 1700000000
+
+struct env {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static int
+setup(void **state)
+{
+	struct env *env = xcalloc(1, sizeof *env);
+	char *cause = NULL;
+
+	snprintf(env->dir, sizeof env->dir, "/tmp/fw-store-XXXXXX");
+	if (mkdtemp(env->dir) == NULL)
+		return -1;
+	snprintf(env->path, sizeof env->path, "%s/state.db", env->dir);
+	if ((env->st = store_open(env->path, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		return -1;
+	}
+	*state = env;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *env = *state;
+	char cmd[160];
+
+	store_close(env->st);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", env->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(env);
+	return 0;
+}
+
+static struct store_feed
+feed_of(const char *url)
+{
+	struct store_feed f;
+
+	memset(&f, 0, sizeof f);
+	f.url = (char *)url;
+	f.last_status = 200;
+	f.last_success_at = NOW;
+	return f;
+}
+
+/* Ingest DOC (freed) for URL at time NOW; fails the test on error. */
+static struct store_ingest_result
+ingest_at(struct env *env, const char *url, struct feed_doc *doc,
+    struct fixture_matcher *fm, int64_t now, int64_t max_age)
+{
+	struct store_feed f = feed_of(url);
+	struct store_ingest_options o = {now, max_age, 0};
+	struct store_ingest_result r;
+	char *cause = NULL;
+
+	if (store_ingest(env->st, &f, doc, &o, fixture_match, fm, &r, &cause) ==
+	    -1)
+		fail_msg("ingest: %s", cause);
+	feed_doc_free(doc);
+	return r;
+}
+
+static struct store_ingest_result
+ingest(struct env *env, struct feed_doc *doc, struct fixture_matcher *fm)
+{
+	return ingest_at(env, URL, doc, fm, NOW, 0);
+}
+
+static void
+test_open(void **state)
+{
+	struct env *env = *state;
+	struct stat sb;
+	char *cause = NULL;
+	sqlite3 *db;
+
+	assert_int_equal(stat(env->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(fixture_count(env->path, "PRAGMA user_version"), 1);
+	assert_int_equal(store_check(env->st, &cause), 0);
+	/* WAL is persistent: a fresh connection sees it. */
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT journal_mode = 'wal' FROM "
+			     "pragma_journal_mode"),
+	    1);
+	/* Reopening migrates nothing and keeps the data. */
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 3), NULL);
+	store_close(env->st);
+	assert_non_null(env->st = store_open(env->path, &cause));
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 3);
+	/* A schema from a newer feedwatch is refused. */
+	store_close(env->st);
+	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "PRAGMA user_version = 99", 0, 0, 0), SQLITE_OK);
+	sqlite3_close(db);
+	env->st = store_open(env->path, &cause);
+	assert_null(env->st);
+	assert_non_null(strstr(cause, "newer"));
+	free(cause);
+	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "PRAGMA user_version = 1", 0, 0, 0), SQLITE_OK);
+	sqlite3_close(db);
+	assert_non_null(env->st = store_open(env->path, &cause));
+}
+
+static void
+test_feed_state(void **state)
+{
+	struct env *env = *state;
+	struct store_feed in, out;
+	char *cause = NULL;
+
+	assert_int_equal(store_feed_get(env->st, URL, &out, &cause), 1);
+	memset(&in, 0, sizeof in);
+	in.url = (char *)URL;
+	in.name = (char *)"Example";
+	in.etag = (char *)"\"abc\"";
+	in.last_modified = (char *)"Tue, 14 Nov 2023 22:13:20 GMT";
+	in.next_poll_at = NOW + 600;
+	in.last_poll_at = NOW;
+	in.last_status = 410;
+	in.last_error = (char *)"gone";
+	in.consecutive_failures = 3;
+	in.last_success_at = NOW - 100;
+	in.gone_reason = (char *)"410 Gone";
+	assert_int_equal(store_feed_put(env->st, &in, &cause), 0);
+	assert_int_equal(store_feed_get(env->st, URL, &out, &cause), 0);
+	assert_string_equal(out.name, "Example");
+	assert_string_equal(out.etag, "\"abc\"");
+	assert_string_equal(out.last_modified, in.last_modified);
+	assert_int_equal(out.next_poll_at, NOW + 600);
+	assert_int_equal(out.last_poll_at, NOW);
+	assert_int_equal(out.last_status, 410);
+	assert_string_equal(out.last_error, "gone");
+	assert_int_equal(out.consecutive_failures, 3);
+	assert_int_equal(out.last_success_at, NOW - 100);
+	assert_string_equal(out.gone_reason, "410 Gone");
+	assert_int_equal(out.first_poll_done, 0);
+	store_feed_clear(&out);
+	/* An update clears what is now NULL; ingest sets first_poll_done. */
+	in.etag = NULL;
+	in.gone_reason = NULL;
+	assert_int_equal(store_feed_put(env->st, &in, &cause), 0);
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 1), NULL);
+	assert_int_equal(store_feed_get(env->st, URL, &out, &cause), 0);
+	assert_null(out.gone_reason);
+	assert_int_equal(out.first_poll_done, 1);
+	store_feed_clear(&out);
+	assert_int_equal(store_feed_delete(env->st, URL, &cause), 0);
+	assert_int_equal(store_feed_get(env->st, URL, &out, &cause), 1);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 0);
+}
+
+/* Test plan: a new feed with 200 items, then one new item. */
+static void
+test_baseline(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	struct feed_doc *doc;
+	size_t i;
+
+	/* Dated a minute ago: recent, and still no alert. */
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 200);
+	for (i = 0; i < doc->nitems; i++)
+		doc->items[i].published = NOW - 60;
+	r = ingest(env, doc, &fm);
+	assert_int_equal(r.nbaseline, 200);
+	assert_int_equal(r.nnew, 0);
+	assert_int_equal(r.nalerts, 0);
+	assert_int_equal(fm.calls, 0);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 200);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 0);
+	r = ingest(
+	    env, fixture_doc("k", "T", "http://example.com/p", 0, 201), &fm);
+	assert_int_equal(r.nnew, 1);
+	assert_int_equal(r.nunchanged, 200);
+	assert_int_equal(r.nalerts, 1);
+	assert_int_equal(r.nrows, 2);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM outbox WHERE item_key = "
+			     "'k-200' AND state = 'pending' AND alert_id = "
+			     "(SELECT alert_id FROM outbox LIMIT 1)"),
+	    2);
+}
+
+/* The per-feed option: on the first poll, alert items newer than an age. */
+static void
+test_first_poll_max_age(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	struct feed_doc *doc;
+	static const struct {
+		int64_t age; /* seconds before NOW, or -1: no date */
+		int alerted;
+	} table[] = {
+	    {60, 1}, {3600, 1}, {86399, 1}, {86401, 0}, {864000, 0}, {-1, 0}};
+	size_t i, n = sizeof table / sizeof table[0];
+	int expect = 0;
+
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, (int)n);
+	for (i = 0; i < n; i++) {
+		if (table[i].age >= 0)
+			doc->items[i].published = NOW - table[i].age;
+		expect += table[i].alerted;
+	}
+	r = ingest_at(env, URL, doc, &fm, NOW, 86400);
+	assert_int_equal(r.nnew, expect);
+	assert_int_equal(r.nbaseline, n - (size_t)expect);
+	assert_int_equal(r.nalerts, expect);
+	for (i = 0; i < n; i++)
+		assert_int_equal(fixture_count(env->path,
+				     "SELECT count(*) > 0 FROM outbox WHERE "
+				     "item_key = 'k-%d'",
+				     (int)i),
+		    table[i].alerted);
+}
+
+/* Test plan: the publisher rewrites every GUID. */
+static void
+test_churn_guard(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	static const struct {
+		const char *key, *title, *link;
+		size_t rekeyed, nnew;
+	} table[] = {
+	    /* http -> https and a new host: the same links */
+	    {"https-guid", "T", "https://www.example.com/p", 50, 0},
+	    /* new paths, the same titles */
+	    {"new-path", "T", "https://example.org/articles", 50, 0},
+	    /* new keys, titles and links: really new, capped */
+	    {"fresh", "Other", "http://example.com/fresh", 0, 50},
+	};
+	size_t i;
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 50), &fm);
+	for (i = 0; i < sizeof table / sizeof table[0]; i++) {
+		r = ingest(env,
+		    fixture_doc(
+			table[i].key, table[i].title, table[i].link, 0, 50),
+		    &fm);
+		assert_int_equal(r.nrekeyed, table[i].rekeyed);
+		assert_int_equal(r.nnew, table[i].nnew);
+	}
+	/* Only the really new ones alerted: 20, plus one summary. */
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(DISTINCT alert_id) FROM outbox"),
+	    21);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM outbox WHERE item_key "
+			     "NOT LIKE 'fresh-%%' AND watchlist != '*'"),
+	    0);
+	/* A few new keys with known titles are not a churn: they alert. */
+	r = ingest(
+	    env, fixture_doc("few", "T", "http://example.com/few", 0, 2), &fm);
+	assert_int_equal(r.nrekeyed, 0);
+	assert_int_equal(r.nnew, 2);
+}
+
+/* More than 20 alertable items in a poll: 20 alerts and one summary. */
+static void
+test_cap_summary(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	int64_t n;
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 5), &fm);
+	r = ingest(
+	    env, fixture_doc("k", "T", "http://example.com/p", 0, 40), &fm);
+	assert_int_equal(r.nnew, 35);
+	assert_int_equal(r.nsummarized, 15);
+	assert_int_equal(r.nalerts, 21);
+	assert_int_equal(r.nrows, 42);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM outbox WHERE watchlist = "
+			     "'all' AND CAST(substr(item_key, 3) AS INTEGER) "
+			     "BETWEEN 5 AND 24"),
+	    40);
+	n = fixture_count(env->path,
+	    "SELECT count(*) FROM outbox WHERE watchlist = '*' AND "
+	    "json_extract(payload, '$.count') = 15 AND "
+	    "json_extract(payload, '$.type') = 'summary' AND "
+	    "json_array_length(payload, '$.items') = 15 AND "
+	    "json_extract(payload, '$.watchlists[0]') = 'all'");
+	assert_int_equal(n, 2);
+	/* A lower per-poll cap, and a matcher that hits half: the summary
+	 * counts only the matched items beyond the cap. */
+	{
+		struct store_feed f = feed_of(URL);
+		struct store_ingest_options o = {NOW, 0, 4};
+		struct feed_doc *doc =
+		    fixture_doc("k", "T", "http://example.com/p", 0, 50);
+		struct fixture_matcher half = {0, 0, 0, 1};
+
+		assert_int_equal(store_ingest(env->st, &f, doc, &o,
+				     fixture_match, &half, &r, NULL),
+		    0);
+		feed_doc_free(doc);
+		assert_int_equal(r.nnew, 10);
+		assert_int_equal(r.nsummarized, 3); /* 44, 46, 48 */
+		assert_int_equal(r.nalerts, 3); /* 40, 42 and the summary */
+	}
+}
+
+/* A changed fingerprint on a known key is an update; it alerts only the
+ * watchlists that ask for updates. */
+static void
+test_updates(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {1, 0, 0, 0};
+	struct store_ingest_result r;
+	struct feed_doc *doc;
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 3), &fm);
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 3);
+	free(doc->items[1].summary_text);
+	doc->items[1].summary_text = xstrdup("Corrected summary.");
+	r = ingest(env, doc, &fm);
+	assert_int_equal(r.nupdated, 1);
+	assert_int_equal(r.nunchanged, 2);
+	assert_int_equal(r.nalerts, 1);
+	assert_int_equal(r.nrows, 1);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM outbox WHERE watchlist = "
+			     "'upd' AND item_key = 'k-1' AND revision = 1"),
+	    1);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM item_texts WHERE "
+			     "summary_text = 'Corrected summary.'"),
+	    1);
+	/* The same again: unchanged, nothing more. */
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 3);
+	free(doc->items[1].summary_text);
+	doc->items[1].summary_text = xstrdup("Corrected summary.");
+	r = ingest(env, doc, &fm);
+	assert_int_equal(r.nupdated, 0);
+	assert_int_equal(r.nunchanged, 3);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 1);
+	/* A title change is an update too; absent differs from empty. */
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 3);
+	free(doc->items[1].summary_text);
+	doc->items[1].summary_text = xstrdup("Corrected summary.");
+	free(doc->items[2].summary_text);
+	doc->items[2].summary_text = NULL;
+	r = ingest(env, doc, &fm);
+	assert_int_equal(r.nupdated, 1);
+}
+
+/* Ingesting the same document again enqueues nothing; a failed matcher
+ * leaves nothing behind, so the retry alerts exactly once. */
+static void
+test_idempotent_and_rollback(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct fixture_matcher failing = {0, 3, 0, 0};
+	struct store_ingest_result r;
+	struct store_feed f = feed_of(URL);
+	struct store_ingest_options o = {NOW, 0, 0};
+	struct feed_doc *doc;
+	char *cause = NULL;
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 2), &fm);
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 6);
+	assert_int_equal(store_ingest(env->st, &f, doc, &o, fixture_match,
+			     &failing, &r, &cause),
+	    -1);
+	assert_non_null(cause);
+	free(cause);
+	feed_doc_free(doc);
+	assert_int_equal(r.nalerts, 0);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 2);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 0);
+	r = ingest(
+	    env, fixture_doc("k", "T", "http://example.com/p", 0, 6), &fm);
+	assert_int_equal(r.nalerts, 4);
+	r = ingest(
+	    env, fixture_doc("k", "T", "http://example.com/p", 0, 6), &fm);
+	assert_int_equal(r.nalerts, 0);
+	assert_int_equal(r.nunchanged, 6);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 8);
+	/* The uniqueness constraint itself refuses a second row. */
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM (SELECT 1 FROM outbox "
+			     "GROUP BY watchlist, feed_url, item_key, "
+			     "notifier, revision HAVING count(*) > 1)"),
+	    0);
+}
+
+static void
+test_duplicate_keys(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	struct feed_doc *doc;
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 1), &fm);
+	doc = fixture_doc("k", "T", "http://example.com/p", 1, 3);
+	free(doc->items[2].key);
+	doc->items[2].key = xstrdup("k-1"); /* same key, other text */
+	r = ingest(env, doc, &fm);
+	assert_int_equal(r.nduplicate, 1);
+	assert_int_equal(r.nnew, 2);
+	assert_int_equal(r.nupdated, 0);
+}
+
+/* Steady state: one commit per poll, whatever the number of items. */
+static void
+test_one_commit_per_poll(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	uint64_t before;
+	int i;
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 100), &fm);
+	before = store_commits(env->st);
+	for (i = 0; i < 5; i++)
+		ingest(env,
+		    fixture_doc("k", "T", "http://example.com/p", i, 100), &fm);
+	assert_int_equal(store_commits(env->st) - before, 5);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 8);
+}
+
+static int
+count_item(void *arg, const struct store_item *item)
+{
+	int *n = arg;
+
+	if (item->present)
+		(*n)++;
+	return 0;
+}
+
+/* Old items go, except those in the feed's latest fetch. */
+static void
+test_retention(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	size_t npruned = 0;
+	char *cause = NULL;
+	int present = 0;
+
+	/* Items 0-9 seen 100 days ago; 10-14 today; the latest fetch has
+	 * 5-14. */
+	ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm,
+	    NOW - 100 * 86400, 0);
+	ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 5, 10), &fm, NOW, 0);
+	/* Another feed, not polled since: its latest fetch keeps all. */
+	ingest_at(env, "http://other.example/feed",
+	    fixture_doc("o", "T", "http://other.example/p", 0, 4), &fm,
+	    NOW - 100 * 86400, 0);
+	assert_int_equal(
+	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(npruned, 5);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE key IN ('k-0', "
+			     "'k-1', 'k-2', 'k-3', 'k-4')"),
+	    0);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 14);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM item_texts"), 14);
+	assert_int_equal(
+	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
+	assert_int_equal(present, 10);
+	/* A pruned item that comes back is new again, and so alerts: the
+	 * reason why present items are kept. */
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 5 * 2);
+}
+
+/* Text is kept bounded, on a UTF-8 boundary; long keys are hashed. */
+static void
+test_bounds(void **state)
+{
+	struct env *env = *state;
+	struct feed_doc *doc;
+	char *big;
+	size_t i, len = 40000;
+
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 2);
+	big = xmalloc(len + 1);
+	for (i = 0; i + 2 <= len; i += 2)
+		memcpy(big + i, "\xc3\xa9", 2); /* é */
+	big[i] = '\0';
+	doc->items[0].content_text = big;
+	free(doc->items[1].key);
+	doc->items[1].key = xmalloc(5000);
+	memset(doc->items[1].key, 'x', 4999);
+	doc->items[1].key[4999] = '\0';
+	ingest(env, doc, NULL);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT length(CAST(content_text AS BLOB)) FROM "
+			     "item_texts WHERE content_text IS NOT NULL"),
+	    16 * 1024);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE key LIKE "
+			     "'sha256:%%' AND length(key) < 100"),
+	    1);
+}
+
+/* The verbs under the dispatcher: claim, finish, list, retry, drop. */
+static void
+test_outbox_verbs(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_outbox_row *rows, *all;
+	struct store_outbox_stats stats;
+	size_t n, nall, nrec;
+	int64_t at;
+	char *cause = NULL, id[64];
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 1), &fm);
+	ingest_at(env, URL, fixture_doc("k", "T", "http://example.com/p", 0, 4),
+	    &fm, NOW + 10, 0);
+	assert_int_equal(
+	    store_outbox_stats(env->st, NOW + 70, &stats, &cause), 0);
+	assert_int_equal(stats.pending, 6);
+	assert_int_equal(stats.oldest_pending_age, 60);
+	assert_int_equal(store_outbox_next_due(env->st, "a", &at, &cause), 0);
+	assert_int_equal(at, NOW + 10);
+	assert_int_equal(store_outbox_next_due(env->st, "zz", &at, &cause), 1);
+	/* Not due yet. */
+	assert_int_equal(
+	    store_outbox_claim(env->st, "a", NOW, 10, &rows, &n, &cause), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(
+	    store_outbox_claim(env->st, "a", NOW + 10, 2, &rows, &n, &cause),
+	    0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].state, STORE_OUTBOX_INFLIGHT);
+	assert_int_equal(strlen(rows[0].id), 36);
+	assert_int_equal(rows[0].id[14], '4'); /* UUID version 4 */
+	assert_non_null(strchr("89ab", rows[0].id[19]));
+	assert_string_equal(rows[0].notifier, "a");
+	assert_string_equal(rows[0].feed_url, URL);
+	snprintf(id, sizeof id, "%s", rows[0].id);
+	assert_int_equal(store_outbox_finish(env->st, rows[0].id,
+			     STORE_OUTBOX_DELIVERED, NOW + 10, NULL, &cause),
+	    0);
+	assert_int_equal(store_outbox_finish(env->st, rows[1].id,
+			     STORE_OUTBOX_DEAD, NOW + 10, "refused", &cause),
+	    0);
+	/* Finishing a row that is not in flight changes nothing. */
+	assert_int_equal(store_outbox_finish(env->st, rows[0].id,
+			     STORE_OUTBOX_DEAD, NOW + 10, "late", &cause),
+	    0);
+	assert_int_equal(
+	    store_outbox_list(env->st, STORE_OUTBOX_DEAD, &all, &nall, &cause),
+	    0);
+	assert_int_equal(nall, 1);
+	assert_string_equal(all[0].last_error, "refused");
+	assert_int_equal(all[0].attempts, 1);
+	assert_string_equal(all[0].id, rows[1].id);
+	/* Retry a dead row; a delivered one cannot be retried or dropped. */
+	assert_int_equal(
+	    store_outbox_retry(env->st, all[0].id, NOW + 20, &cause), 0);
+	assert_int_equal(store_outbox_retry(env->st, id, NOW + 20, &cause), 1);
+	assert_int_equal(store_outbox_retry(env->st, "nope", NOW, &cause), 1);
+	store_outbox_rows_free(all, nall);
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(store_outbox_list(env->st, STORE_OUTBOX_PENDING, &all,
+			     &nall, &cause),
+	    0);
+	assert_int_equal(nall, 5);
+	assert_int_equal(store_outbox_drop(env->st, all[0].id, &cause), 0);
+	assert_int_equal(store_outbox_drop(env->st, all[0].id, &cause), 1);
+	store_outbox_rows_free(all, nall);
+	/* In flight at a crash: back to pending. */
+	assert_int_equal(
+	    store_outbox_claim(env->st, "b", NOW + 99, 10, &rows, &n, &cause),
+	    0);
+	assert_true(n > 0);
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(
+	    store_outbox_recover(env->st, NOW + 100, &nrec, &cause), 0);
+	assert_int_equal(nrec, n);
+	assert_int_equal(
+	    store_outbox_stats(env->st, NOW + 100, &stats, &cause), 0);
+	assert_int_equal(stats.inflight, 0);
+	assert_int_equal(stats.pending, 4);
+	assert_int_equal(stats.delivered, 1);
+	/* Delivered rows go with retention; pending ones stay. */
+	assert_int_equal(
+	    store_prune(env->st, NOW + 200 * 86400, 90 * 86400, NULL, &cause),
+	    0);
+	assert_int_equal(
+	    store_outbox_stats(env->st, NOW + 100, &stats, &cause), 0);
+	assert_int_equal(stats.delivered, 0);
+	assert_int_equal(stats.pending, 4);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_feed_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_first_poll_max_age, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_churn_guard, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cap_summary, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_updates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_idempotent_and_rollback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_duplicate_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_one_commit_per_poll, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outbox_verbs, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
