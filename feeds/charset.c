@@ -53,6 +53,11 @@ static const struct {
     {"x-mac-roman", "MACINTOSH"},
 };
 
+/* Names that do not say the byte order. */
+static const char *const charset_generic[] = {"u16", "utf-16", "utf16",
+    "utf_16", "u32", "utf-32", "utf32", "utf_32", "iso-10646-ucs-2",
+    "iso-10646-ucs-4", "csucs4", "csunicode", "ucs-2", "ucs-4"};
+
 static void
 charset_copy(char *dst, const char *src, size_t len)
 {
@@ -156,17 +161,12 @@ charset_sniff(const char *data, size_t len, const char *content_type,
 			buf_free(&tmp);
 			charset_close(cv);
 		}
-		if (strncmp(s->xml, "utf-16", 6) == 0 ||
-		    strncmp(s->xml, "utf16", 5) == 0 ||
-		    strncmp(s->xml, "utf-32", 6) == 0 ||
-		    strncmp(s->xml, "utf32", 5) == 0 ||
-		    strcmp(s->xml, "u16") == 0 || strcmp(s->xml, "u32") == 0 ||
-		    strcmp(s->xml, "ucs-2") == 0 ||
-		    strcmp(s->xml, "ucs-4") == 0 ||
-		    strcmp(s->xml, "iso-10646-ucs-2") == 0 ||
-		    strcmp(s->xml, "iso-10646-ucs-4") == 0 ||
-		    strcmp(s->xml, "csucs4") == 0 ||
-		    strcmp(s->xml, "csunicode") == 0)
+		/* A generic Unicode name means what the BOM said. */
+		for (i = 0; i < sizeof charset_generic / sizeof charset_generic[0];
+		     i++)
+			if (strcmp(s->xml, charset_generic[i]) == 0)
+				break;
+		if (i < sizeof charset_generic / sizeof charset_generic[0])
 			strcpy(s->xml, s->bom);
 	} else
 		charset_xml_decl(data, n, s->xml);

@@ -75,6 +75,8 @@ enum elem {
 	E_CATEGORY,
 	E_ENCLOSURE,
 	E_TTL,
+	E_URL,
+	E_TAGS,
 };
 
 /* Canonical prefixes of the namespaces that carry fields. */
@@ -124,6 +126,7 @@ static const struct {
     {NS_CORE, "feed", E_FEED},
     {NS_CORE, "fullitem", E_CONTENT_ENCODED},
     {NS_CORE, "guid", E_GUID},
+    {NS_CORE, "homepage", E_URL},
     {NS_CORE, "id", E_GUID},
     {NS_CORE, "image", E_IMAGE},
     {NS_CORE, "issued", E_PUBLISHED},
@@ -140,9 +143,12 @@ static const struct {
     {NS_CORE, "source", E_SOURCE},
     {NS_CORE, "summary", E_SUMMARY},
     {NS_CORE, "textinput", E_TEXTINPUT},
+    {NS_CORE, "tags", E_TAGS},
     {NS_CORE, "title", E_TITLE},
     {NS_CORE, "ttl", E_TTL},
     {NS_CORE, "updated", E_UPDATED},
+    {NS_CORE, "uri", E_URL},
+    {NS_CORE, "url", E_URL},
     {NS_CORE, "webmaster", E_PUBLISHER},
     {NS_DC, "author", E_AUTHOR},
     {NS_DC, "contributor", E_CONTRIBUTOR},
@@ -189,6 +195,7 @@ struct frame {
 	int permalink; /* guid isPermaLink */
 	int to_content; /* a second summary, taken as content */
 	int has_src; /* Atom content with src= */
+	int skip_tag; /* inside a construct, but not serialized */
 	char type[FEEDPARSE_TYPE_MAX];
 	char *term; /* category term= */
 	struct buf text;
@@ -232,6 +239,7 @@ struct feedparse {
 	int replaying; /* replay still holds the whole body */
 	struct buf utf8; /* conversion output, handed to libxml2 */
 	int skip_bom;
+	int decl_done; /* the XML declaration was rewritten */
 
 	/* JSON Feed. */
 	int json;
@@ -254,6 +262,7 @@ struct feedparse {
 	int infeed, initem, inimage, intextinput, insource, inauthor,
 	    inpublisher, incontributor;
 	int title_depth; /* feedparser's title_depth rule */
+	int feed_image;	 /* the channel has an <image> */
 	struct item_state cur;
 	int have_item;
 
@@ -975,8 +984,17 @@ parse_get_entity_cb(void *ctx, const xmlChar *name)
 		/* Undeclared in XML: ill-formed, but the meaning is clear. */
 		e->ent._private = e;
 	}
-	if (e == NULL)
-		return NULL;
+	if (e == NULL) {
+		/* Unknown: keep the reference as written, as readers do. */
+		char *lit;
+
+		if (strlen((const char *)name) > 64)
+			return NULL;
+		xasprintf(&lit, "&%s;", (const char *)name);
+		e = parse_entity_add(p, (const char *)name, lit);
+		free(lit);
+		e->ent._private = e;
+	}
 	if (e->ent._private != NULL && !p->html_entity_used) {
 		p->html_entity_used = 1;
 		parse_bozo(p, "undefined entity");
@@ -1081,6 +1099,29 @@ parse_attr(int nattrs, const xmlChar **attrs, const char *name,
 	return NULL;
 }
 
+/*
+ * An attribute value as a new string. libxml2 keeps an escaped '&' as
+ * "&#38;" in attribute values when it does not substitute entities, and
+ * that is the only way those five bytes can reach us: undo it.
+ */
+static char *
+parse_attr_unescape(const xmlChar *v, size_t len)
+{
+	char *s = xstrndup((const char *)v, len), *r, *w;
+
+	if (strstr(s, "&#38;") == NULL)
+		return s;
+	for (r = w = s; *r != '\0';) {
+		if (strncmp(r, "&#38;", 5) == 0) {
+			*w++ = '&';
+			r += 5;
+		} else
+			*w++ = *r++;
+	}
+	*w = '\0';
+	return s;
+}
+
 /* An attribute value as a new string (NULL if absent). */
 static char *
 parse_attr_dup(
@@ -1091,7 +1132,7 @@ parse_attr_dup(
 
 	if ((v = parse_attr(nattrs, attrs, name, nsuri, &len)) == NULL)
 		return NULL;
-	return xstrndup((const char *)v, len);
+	return parse_attr_unescape(v, len);
 }
 
 #define XML_NS "http://www.w3.org/XML/1998/namespace"
@@ -1280,12 +1321,16 @@ parse_link_start(
 	char *href, *rel, *type, *url;
 	char mapped[FEEDPARSE_TYPE_MAX];
 
-	href = parse_attr_dup(nattrs, attrs, "href", NULL);
-	if (href == NULL)
-		href = parse_attr_dup(nattrs, attrs, "url", NULL);
-	if (href == NULL)
-		href = parse_attr_dup(nattrs, attrs, "uri", NULL);
+	href = parse_attr_dup(nattrs, attrs, "url", NULL);
 	if (href == NULL || *href == '\0') {
+		free(href);
+		href = parse_attr_dup(nattrs, attrs, "uri", NULL);
+	}
+	if (href == NULL || *href == '\0') {
+		free(href);
+		href = parse_attr_dup(nattrs, attrs, "href", NULL);
+	}
+	if (href == NULL) {
 		free(href);
 		/* RSS: the link is the element's text. */
 		if (p->infeed || p->initem || p->insource)
@@ -1366,7 +1411,7 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	/* xml:base */
 	f->base = parent != NULL ? parent->base : p->content_location;
 	if ((v = parse_attr(nattrs, attrs, "base", XML_NS, &n)) != NULL) {
-		base = xstrndup((const char *)v, n);
+		base = parse_attr_unescape(v, n);
 		f->base = uri_resolve(f->base, base);
 		free(base);
 		if (f->base != NULL)
@@ -1378,7 +1423,12 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 
 	if (p->serialize > 0) {
 		p->serialize++;
-		parse_serialize_start(p, localname, nattrs, attrs);
+		/* Typepad wraps escaped HTML in a div: not markup of its own. */
+		if (!p->frames[p->cap_top].xhtml &&
+		    strcmp((const char *)localname, "div") == 0)
+			f->skip_tag = 1;
+		else
+			parse_serialize_start(p, localname, nattrs, attrs);
 		return;
 	}
 	e = parse_elem(parse_ns(uri, prefix), localname);
@@ -1407,6 +1457,8 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		break;
 	case E_IMAGE:
 		p->inimage = 1;
+		if (!p->initem)
+			p->feed_image = 1;
 		p->title_depth = -1;
 		break;
 	case E_TEXTINPUT:
@@ -1438,6 +1490,8 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	case E_PUBLISHED:
 	case E_UPDATED:
 	case E_TTL:
+	case E_URL:
+	case E_TAGS:
 		if (e == E_GUID) {
 			v = parse_attr(nattrs, attrs, "ispermalink", NULL, &n);
 			f->permalink =
@@ -1597,6 +1651,7 @@ parse_fix_link(char *s)
 			while (isalnum((unsigned char)r[n]) || r[n] == '_')
 				n++;
 			if (n > 1 && r[n] == ';') {
+				/* "&b;" -> "&b" */
 				memmove(w, r, n);
 				w += n;
 				r += n + 1;
@@ -1629,7 +1684,10 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 
 	switch (f->elem) {
 	case E_TITLE:
-		if (!(entry || feed) || p->inimage || p->intextinput) {
+		/* An image's title in an item is the item's, unless the channel
+		 * has an image of its own (where readers file it). */
+		if (!(entry || feed) || p->intextinput ||
+		    (p->inimage && (!entry || p->feed_image))) {
 			buf_free(&f->text);
 			return;
 		}
@@ -1686,7 +1744,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		break;
 	case E_LINK:
 		v = parse_plain_value(p, f);
-		if (entry || feed) {
+		if ((entry || feed) && !p->inimage) {
 			char *url = uri_resolve(f->base, v);
 
 			if (url != NULL)
@@ -1730,6 +1788,19 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		v = parse_plain_value(p, f);
 		if (feed && doc->ttl == 0 && atoi(v) > 0 && atoi(v) < 100000)
 			doc->ttl = (int64_t)atoi(v) * 60;
+		break;
+	case E_TAGS:
+		/* A made-up element: comma-separated categories. */
+		v = parse_plain_value(p, f);
+		if (entry) {
+			char *tok, *save = NULL;
+
+			for (tok = strtok_r(v, ",", &save); tok != NULL;
+			     tok = strtok_r(NULL, ",", &save)) {
+				parse_strip(tok, strlen(tok));
+				parse_add_category(st, tok);
+			}
+		}
 		break;
 	case E_CATEGORY:
 		v = parse_plain_value(p, f);
@@ -1807,6 +1878,8 @@ parse_end_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		struct frame *cf = &p->frames[p->cap_top];
 
 		p->serialize--;
+		if (f->skip_tag)
+			goto out;
 		parse_capture_add(cf, "</", 2);
 		parse_capture_add(cf, (const char *)localname,
 		    strlen((const char *)localname));
@@ -1873,10 +1946,10 @@ parse_error_cb(void *ctx, xmlErrorPtr err)
 
 	if (err == NULL || err->level < XML_ERR_ERROR)
 		return;
-	if (err->code == XML_ERR_UNDECLARED_ENTITY ||
-	    err->code == XML_WAR_UNDECLARED_ENTITY) {
-		/* Readers keep the reference as it was written. */
-	}
+	/* A parameter entity of the DTD that is never loaded is no error. */
+	if (err->message != NULL &&
+	    strncmp(err->message, "PEReference", 11) == 0)
+		return;
 	snprintf(
 	    msg, sizeof msg, "%s", err->message != NULL ? err->message : "");
 	n = strlen(msg);
@@ -1958,6 +2031,8 @@ parse_reset(struct feedparse *p)
 	p->inauthor = p->inpublisher = p->incontributor = 0;
 	p->title_depth = -1;
 	p->root_seen = 0;
+	p->decl_done = 0;
+	p->feed_image = 0;
 	p->expanded = 0;
 	p->html_entity_used = 0;
 	free(p->xml_error);
@@ -1975,6 +2050,30 @@ parse_xml_feed(struct feedparse *p, const char *data, size_t len, int final)
 	return p->failed ? -1 : 0;
 }
 
+/*
+ * The bytes are UTF-8 now: say so in the XML declaration, whatever it
+ * named (libxml2 checks the name even when told to ignore it).
+ */
+static void
+parse_rewrite_decl(struct feedparse *p)
+{
+	static const char decl[] = "<?xml version='1.0' encoding='utf-8'?>";
+	struct buf b;
+	char *end;
+
+	if (p->utf8.len < 6 || memcmp(p->utf8.data, "<?xml", 5) != 0 ||
+	    !(p->utf8.data[5] == ' ' || p->utf8.data[5] == '\t' ||
+		p->utf8.data[5] == '\r' || p->utf8.data[5] == '\n'))
+		return;
+	if ((end = memchr(p->utf8.data, '>', p->utf8.len)) == NULL)
+		return;
+	buf_init(&b, p->utf8.cap);
+	buf_add(&b, decl, sizeof decl - 1);
+	buf_add(&b, end + 1, p->utf8.len - (size_t)(end + 1 - p->utf8.data));
+	buf_free(&p->utf8);
+	p->utf8 = b;
+}
+
 /* Convert and parse raw bytes with the current encoding. */
 static int
 parse_convert(struct feedparse *p, const char *data, size_t len, int final)
@@ -1989,6 +2088,10 @@ parse_convert(struct feedparse *p, const char *data, size_t len, int final)
 	}
 	if (r == CHARSET_INVALID)
 		return 1; /* try the next encoding */
+	if (!p->decl_done && p->utf8.len > 0) {
+		p->decl_done = 1;
+		parse_rewrite_decl(p);
+	}
 	return parse_xml_feed(
 	    p, p->utf8.data != NULL ? p->utf8.data : "", p->utf8.len, final);
 }
@@ -2214,7 +2317,11 @@ feedparse_finish(struct feedparse *p, char **cause)
 		buf_free(&p->jsonbody);
 		return doc;
 	}
-	if (!p->failed &&
+	if (!p->failed && !p->root_seen) {
+		/* No element at all (empty, only a comment): ill-formed. */
+		parse_bozo(p, p->xml_error != NULL ? p->xml_error
+						   : "no root element");
+	} else if (!p->failed &&
 	    (p->doc == NULL || p->doc->format == FEED_FORMAT_UNKNOWN)) {
 		p->failed = 1;
 		p->cause = xstrdup(p->xml_error != NULL
