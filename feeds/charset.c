@@ -35,6 +35,7 @@ static const struct {
 	const char *iconv;
 } charset_aliases[] = {
     {"cp-is", "CP861"},
+    {"csibm861", "IBM861"},
     {"ebcdic-cp-be", "IBM500"},
     {"ebcdic-cp-ca", "IBM037"},
     {"ebcdic-cp-ch", "IBM500"},
@@ -162,7 +163,8 @@ charset_sniff(const char *data, size_t len, const char *content_type,
 			charset_close(cv);
 		}
 		/* A generic Unicode name means what the BOM said. */
-		for (i = 0; i < sizeof charset_generic / sizeof charset_generic[0];
+		for (i = 0;
+		     i < sizeof charset_generic / sizeof charset_generic[0];
 		     i++)
 			if (strcmp(s->xml, charset_generic[i]) == 0)
 				break;

@@ -262,7 +262,7 @@ struct feedparse {
 	int infeed, initem, inimage, intextinput, insource, inauthor,
 	    inpublisher, incontributor;
 	int title_depth; /* feedparser's title_depth rule */
-	int feed_image;	 /* the channel has an <image> */
+	int feed_image; /* the channel has an <image> */
 	struct item_state cur;
 	int have_item;
 
@@ -2319,8 +2319,8 @@ feedparse_finish(struct feedparse *p, char **cause)
 	}
 	if (!p->failed && !p->root_seen) {
 		/* No element at all (empty, only a comment): ill-formed. */
-		parse_bozo(p, p->xml_error != NULL ? p->xml_error
-						   : "no root element");
+		parse_bozo(
+		    p, p->xml_error != NULL ? p->xml_error : "no root element");
 	} else if (!p->failed &&
 	    (p->doc == NULL || p->doc->format == FEED_FORMAT_UNKNOWN)) {
 		p->failed = 1;

@@ -137,6 +137,19 @@ uri_split(const char *s, struct uri_parts *u)
 	}
 }
 
+/* An authority with "[" but no "]" (or the reverse) is no URL. */
+static int
+uri_brackets_ok(const struct uri_parts *u)
+{
+	int open, close;
+
+	if (!u->has_authority)
+		return 1;
+	open = memchr(u->authority, '[', u->authority_len) != NULL;
+	close = memchr(u->authority, ']', u->authority_len) != NULL;
+	return open == close;
+}
+
 static int
 uri_in(const char *const *list, size_t n, const char *s, size_t len)
 {
@@ -256,6 +269,10 @@ uri_resolve(const char *base, const char *rel)
 	fixed = uri_fix(rel);
 	uri_split(base, &b);
 	uri_split(fixed, &r);
+	if (!uri_brackets_ok(&b) || !uri_brackets_ok(&r)) {
+		free(fixed);
+		return NULL;
+	}
 	buf_init(&out, 3 * URI_MAX);
 	if (r.scheme != NULL &&
 	    (b.scheme == NULL || r.scheme_len != b.scheme_len ||
