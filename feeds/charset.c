@@ -231,8 +231,8 @@ charset_sniff(const char *data, size_t len, const char *content_type,
 		strcpy(s->declared, OR(s->http, "us-ascii"));
 	else if (have_headers && content_type == NULL)
 		strcpy(s->declared, OR(s->xml, "iso-8859-1"));
-	else
-		strcpy(s->declared, OR(s->xml, "utf-8"));
+	else /* XML 1.0 F.1: without a declaration, the BOM decides */
+		strcpy(s->declared, OR(s->xml, OR(s->bom, "utf-8")));
 #undef OR
 	if (have_headers && !s->xml_type)
 		s->text_plain = 1;

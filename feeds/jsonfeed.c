@@ -85,7 +85,7 @@ jsonfeed_item(json_t *obj, const char *base, struct item *item)
 	if ((s = jsonfeed_str(obj, "url")) == NULL)
 		s = jsonfeed_str(obj, "external_url");
 	if (s != NULL)
-		item->link = uri_resolve(base, s);
+		item->link = uri_resolve_link(base, s);
 	if ((s = jsonfeed_str(obj, "title")) != NULL)
 		jsonfeed_text(s, &item->title_html, &item->title_text);
 	if ((s = jsonfeed_str(obj, "summary")) != NULL)
@@ -128,7 +128,7 @@ jsonfeed_item(json_t *obj, const char *base, struct item *item)
 			    (s = jsonfeed_str(v, "url")) == NULL)
 				continue;
 			e = &item->enclosures[item->nenclosures++];
-			e->url = uri_resolve(base, s);
+			e->url = uri_resolve_link(base, s);
 			e->type = jsonfeed_dup(jsonfeed_str(v, "mime_type"));
 			if (json_is_integer(
 				json_object_get(v, "size_in_bytes"))) {
@@ -174,7 +174,7 @@ jsonfeed_parse(const char *data, size_t len, const char *base, char **cause)
 		doc->title = html_clean_text(s, strlen(s), FEEDPARSE_FIELD_MAX);
 	}
 	if ((s = jsonfeed_str(root, "home_page_url")) != NULL)
-		doc->link = uri_resolve(base, s);
+		doc->link = uri_resolve_link(base, s);
 	items = json_object_get(root, "items");
 	if (json_is_array(items)) {
 		n = json_array_size(items);

@@ -1345,7 +1345,7 @@ parse_link_start(
 		: strcmp(rel, "self") == 0 ? "application/atom+xml"
 					   : "text/html",
 	    mapped);
-	url = uri_resolve(f->base, href);
+	url = uri_resolve_link(f->base, href);
 	if (p->insource || p->inimage || p->intextinput)
 		; /* not the item's or the feed's */
 	else if (parse_in_entry(p)) {
@@ -1383,6 +1383,13 @@ parse_enclosure_start(struct feedparse *p, int nattrs, const xmlChar **attrs)
 	len = parse_attr_dup(nattrs, attrs, "length", NULL);
 	if (url == NULL && type == NULL && len == NULL)
 		return;
+	if (url != NULL) {
+		/* Not resolved (readers do not), but never javascript:. */
+		char *safe = uri_resolve_link(NULL, url);
+
+		free(url);
+		url = safe;
+	}
 	parse_add_enclosure(&p->cur, url, type, len);
 }
 
@@ -1412,7 +1419,7 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	f->base = parent != NULL ? parent->base : p->content_location;
 	if ((v = parse_attr(nattrs, attrs, "base", XML_NS, &n)) != NULL) {
 		base = parse_attr_unescape(v, n);
-		f->base = uri_resolve(f->base, base);
+		f->base = uri_resolve_link(f->base, base);
 		free(base);
 		if (f->base != NULL)
 			f->base_owned = 1;
@@ -1745,7 +1752,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 	case E_LINK:
 		v = parse_plain_value(p, f);
 		if ((entry || feed) && !p->inimage) {
-			char *url = uri_resolve(f->base, v);
+			char *url = uri_resolve_link(f->base, v);
 
 			if (url != NULL)
 				parse_fix_link(url);
@@ -1772,7 +1779,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		if (f->permalink && !parse_is_atom(p) &&
 		    st->item.link == NULL && v != NULL)
-			st->item.link = xstrdup(v);
+			st->item.link = uri_resolve_link(NULL, v);
 		break;
 	case E_PUBLISHED:
 		v = parse_plain_value(p, f);

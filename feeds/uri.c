@@ -261,9 +261,7 @@ uri_resolve(const char *base, const char *rel)
 		return strlen(rel) > URI_MAX ? NULL : xstrdup(rel);
 	}
 	if (rel == NULL || *rel == '\0')
-		return uri_scheme_len(base) == 0 || uri_is_safe(base)
-		    ? xstrdup(base)
-		    : NULL;
+		return xstrdup(base);
 	if (strlen(rel) > URI_MAX || strlen(base) > URI_MAX)
 		return NULL;
 	fixed = uri_fix(rel);
@@ -348,8 +346,19 @@ uri_resolve(const char *base, const char *rel)
 check:
 	if (!ok)
 		buf_free(&out);
-	if (*res == '\0' || (uri_scheme_len(res) > 0 && !uri_is_safe(res)) ||
-	    (uri_scheme_len(res) == 0 && uri_scheme_len(base) > 0)) {
+	if (*res == '\0') {
+		free(res);
+		return NULL;
+	}
+	return res;
+}
+
+char *
+uri_resolve_link(const char *base, const char *rel)
+{
+	char *res = uri_resolve(base, rel);
+
+	if (res != NULL && uri_scheme_len(res) > 0 && !uri_is_safe(res)) {
 		free(res);
 		return NULL;
 	}

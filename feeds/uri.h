@@ -10,10 +10,14 @@
 
 /*
  * Resolve rel against base (either may be NULL). Returns a new string the
- * caller frees, or NULL when the result is empty or its scheme is not one
- * a feed may link to (javascript:, data:, vbscript:, ...).
+ * caller frees, or NULL when the result is empty or not a URL.
  */
 char *uri_resolve(const char *base, const char *rel);
+/*
+ * The same for a link someone may follow: NULL also when the scheme is
+ * not one a feed may link to (javascript:, data:, vbscript:, ...).
+ */
+char *uri_resolve_link(const char *base, const char *rel);
 /* The scheme of an absolute reference is in the allowed list. */
 int uri_is_safe(const char *uri);
 
