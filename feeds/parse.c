@@ -912,6 +912,9 @@ parse_entities_free(struct feedparse *p)
 		next = e->next;
 		free((char *)e->ent.name);
 		free(e->ent.content);
+		/* libxml2 hands the declared value's source to the entity. */
+		if (e->ent.orig != NULL)
+			xmlFree(e->ent.orig);
 		free(e);
 	}
 	p->entities = NULL;
