@@ -330,6 +330,17 @@ charset_utf8_valid(const unsigned char *s, size_t len, int *incomplete)
 
 	*incomplete = 0;
 	while (i < len) {
+		/* ASCII eight bytes at a time. */
+		while (i + 8 <= len) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
 		if (s[i] < 0x80) {
 			i++;
 			continue;

@@ -272,6 +272,7 @@ struct feedparse {
 	int feed_title_depth;
 	void (*item_cb)(struct item *, void *);
 	void *item_arg;
+	int no_plain_text; /* leave summary_text, content_text NULL */
 	size_t items_emitted;
 };
 
@@ -374,26 +375,26 @@ parse_is_pyspace(const unsigned char *s, size_t len, size_t *n)
 static size_t
 parse_strip(char *s, size_t len)
 {
-	size_t start = 0, n, i, last;
+	size_t start = 0, end = len, n, k;
 
 	while (start < len &&
 	    parse_is_pyspace((unsigned char *)s + start, len - start, &n))
 		start += n;
-	/* Scan forward, remembering where the trailing run begins. */
-	last = start;
-	for (i = start; i < len;) {
-		if (parse_is_pyspace((unsigned char *)s + i, len - i, &n))
-			i += n;
-		else {
-			i++;
-			while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
-				i++;
-			last = i;
-		}
+	/* Back over trailing white space, one character at a time. */
+	while (end > start) {
+		k = end - 1;
+		while (k > start && end - k < 4 &&
+		    ((unsigned char)s[k] & 0xc0) == 0x80)
+			k--;
+		if (!parse_is_pyspace((unsigned char *)s + k, end - k, &n) ||
+		    k + n != end)
+			break;
+		end = k;
 	}
-	memmove(s, s + start, last - start);
-	s[last - start] = '\0';
-	return last - start;
+	if (start > 0)
+		memmove(s, s + start, end - start);
+	s[end - start] = '\0';
+	return end - start;
 }
 
 static int
@@ -559,6 +560,18 @@ parse_fix_double_utf8(char *s, size_t *len)
 	char *tmp;
 
 	for (i = 0; i < *len; i++) {
+		while (i + 8 <= *len) {
+			uint64_t w;
+
+			memcpy(&w, u + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= *len)
+			break;
+		if (u[i] < 0x80)
+			continue;
 		if (u[i] >= 0xc4)
 			return; /* a character past U+00FF */
 		if (u[i] == 0xc2 || u[i] == 0xc3)
@@ -667,27 +680,32 @@ static char *
 parse_escape(const char *s, size_t len)
 {
 	struct buf b;
-	size_t i;
+	size_t i, from = 0;
+	const char *rep;
 
 	buf_init(&b, (size_t)-1 / 2);
 	for (i = 0; i < len; i++) {
 		switch (s[i]) {
 		case '&':
-			buf_addstr(&b, "&amp;");
+			rep = "&amp;";
 			break;
 		case '<':
-			buf_addstr(&b, "&lt;");
+			rep = "&lt;";
 			break;
 		case '>':
-			buf_addstr(&b, "&gt;");
+			rep = "&gt;";
 			break;
 		case '"':
-			buf_addstr(&b, "&quot;");
+			rep = "&quot;";
 			break;
 		default:
-			buf_addc(&b, s[i]);
+			continue;
 		}
+		buf_add(&b, s + from, i - from);
+		buf_addstr(&b, rep);
+		from = i + 1;
 	}
+	buf_add(&b, s + from, len - from);
 	return buf_take(&b, NULL);
 }
 
@@ -1730,7 +1748,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 			buf_free(&f->text);
 			return;
 		}
-		parse_text_value(p, f, &html, &text, 1);
+		parse_text_value(p, f, &html, &text, !p->no_plain_text);
 		if (f->elem == E_CONTENT && f->has_src) {
 			free(html);
 			free(text);
@@ -2260,6 +2278,12 @@ void
 feedparse_set_body_max(struct feedparse *p, size_t max)
 {
 	p->body_max = max;
+}
+
+void
+feedparse_set_plain_text(struct feedparse *p, int on)
+{
+	p->no_plain_text = !on;
 }
 
 int

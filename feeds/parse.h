@@ -67,5 +67,10 @@ void feedparse_set_item_cb(
     struct feedparse *, void (*cb)(struct item *, void *), void *arg);
 /* Raise or lower the body cap (FEEDPARSE_BODY_MAX). */
 void feedparse_set_body_max(struct feedparse *, size_t);
+/*
+ * Whether summary_text and content_text are made (default on); off, they
+ * stay NULL and only the markup is kept (the caller converts later).
+ */
+void feedparse_set_plain_text(struct feedparse *, int);
 
 #endif
