@@ -16,7 +16,7 @@ DEB_PACKAGES = build-essential cmake pkg-config clang clang-format \
 	libyaml-dev libutf8proc-dev libpcre2-dev libjansson-dev libssl-dev \
 	libcmocka-dev iso-codes python3 sqlite3 libxml2-utils
 
-.PHONY: all run test build asan deps format clean
+.PHONY: all run test build asan deps format clean bench-parse
 
 all: build
 
@@ -38,6 +38,11 @@ test: build asan
 
 run: build
 	@sh examples/run.sh $(BUILD)/daemon/feedwatch
+
+# The parser against sfeed and xmllint (not part of make test).
+bench-parse: build
+	@command -v sfeed >/dev/null || sh .ci/install-deps sfeed bc time
+	sh bench/parse/run.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -31,6 +31,7 @@ struct cmd {
 static const struct cmd cmds[] = {
     {"check", cmd_check, "validate the configuration and summarize it"},
     {"outbox", cmd_outbox, "list, retry or drop undelivered alerts"},
+    {"parse", cmd_parse, "print a parsed feed (--json: normalized record)"},
 };
 
 static void

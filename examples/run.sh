@@ -9,3 +9,6 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 cp -R "$here/feedwatch.yaml" "$here/feeds" "$tmp/"
 echo "feedwatch example in $tmp (configuration: examples/feedwatch.yaml)"
 "$bin" check -c "$tmp/feedwatch.yaml"
+echo
+echo "feedwatch parse --json feeds/world.xml (the normalized record of each item):"
+"$bin" parse --json "$tmp/feeds/world.xml"

@@ -1,0 +1,648 @@
+/*
+ * The feed parser: formats and field mapping (table-driven), streaming in
+ * any chunk size, encodings, and hostile documents, each of which must be
+ * refused or cut to a named cap within a time bound.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "parse.h"
+
+size_t feedparse_denied_loads(void);
+
+/* Seconds any hostile case may take (sanitizer builds included). */
+#define HOSTILE_SECONDS 3.0
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct feed_doc *
+parse_str(const char *s, char **cause)
+{
+	*cause = NULL;
+	return feedparse_buffer(
+	    s, strlen(s), "http://example.com/feed.xml", cause);
+}
+
+/* ------------------------------------------------------------------ */
+/* Field mapping */
+
+struct field_case {
+	const char *name;
+	const char *doc;
+	const char *header; /* "Name: value" or NULL */
+	enum feed_format format;
+	int bozo;
+	const char *feed_title, *feed_link;
+	size_t nitems;
+	/* first item */
+	const char *key, *id, *title, *link, *author, *email, *summary,
+	    *content, *category, *enclosure;
+	int64_t published;
+	size_t doclen; /* 0: strlen(doc) */
+};
+
+#define UTF16_DOC                                                              \
+	"\xff\xfe<\0r\0s\0s\0>\0<\0c\0h\0a\0n\0n\0e\0l\0>\0<"                  \
+	"\0t\0i\0t\0l\0e\0>"                                                   \
+	"\0\xe9\0<\0/\0t\0i\0t\0l\0e\0>\0<\0/\0c\0h\0a\0n\0n\0e\0l\0>\0<\0/"   \
+	"\0r"                                                                  \
+	"\0s\0s\0>\0"
+
+static const struct field_case field_cases[] = {
+    {"rss20",
+	"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+	"<title>Chan</title><link>http://example.com/</link>"
+	"<item><title>One &amp; two</title><link>/a</link>"
+	"<guid isPermaLink=\"false\">g1</guid>"
+	"<author>me@example.com (Me Myself)</author>"
+	"<description>&lt;p&gt;Hello &lt;b&gt;world&lt;/b&gt;&lt;/p&gt;"
+	"</description><category>News</category>"
+	"<enclosure url=\"http://example.com/a.mp3\" type=\"audio/mpeg\" "
+	"length=\"12\"/>"
+	"<pubDate>Thu, 01 Jan 2004 19:48:21 GMT</pubDate></item>"
+	"</channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 0, "Chan", "http://example.com/", 1, "g1",
+	"g1", "One & two", "http://example.com/a", "Me Myself",
+	"me@example.com", "Hello world", NULL, "News",
+	"http://example.com/a.mp3", 1072986501, 0},
+    {"rss guid is the link",
+	"<rss version=\"2.0\"><channel><item><guid>http://x.test/1</guid>"
+	"</item></channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 0, NULL, NULL, 1, "http://x.test/1",
+	"http://x.test/1", NULL, "http://x.test/1", NULL, NULL, NULL, NULL,
+	NULL, NULL, ITEM_TIME_NONE, 0},
+    {"atom10 with xml:base",
+	"<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+	"xml:base=\"http://base.test/dir/\"><title type=\"html\">"
+	"A &lt;i&gt;feed&lt;/i&gt;</title>"
+	"<link href=\"index.html\"/><entry><id>urn:x:1</id>"
+	"<title>T</title><link rel=\"alternate\" href=\"e1\"/>"
+	"<link rel=\"enclosure\" href=\"f.ogg\" type=\"audio/ogg\"/>"
+	"<author><name>Ann</name><email>ann@x.test</email></author>"
+	"<summary>S</summary><content type=\"xhtml\"><div "
+	"xmlns=\"http://www.w3.org/1999/xhtml\"><p>C <b>bold</b></p></div>"
+	"</content><category term=\"cat\"/>"
+	"<published>2004-01-01T19:48:21+01:00</published></entry></feed>",
+	NULL, FEED_FORMAT_ATOM10, 0, "A feed",
+	"http://base.test/dir/index.html", 1, "urn:x:1", "urn:x:1", "T",
+	"http://base.test/dir/e1", "Ann", "ann@x.test", "S", "C bold", "cat",
+	"http://base.test/dir/f.ogg", 1072982901, 0},
+    {"rss10 rdf",
+	"<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+	"xmlns=\"http://purl.org/rss/1.0/\" "
+	"xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "
+	"xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">"
+	"<channel rdf:about=\"http://x.test/\"><title>R</title></channel>"
+	"<item rdf:about=\"http://x.test/i1\"><title>I</title>"
+	"<link>http://x.test/i1</link><dc:creator>Bob</dc:creator>"
+	"<dc:subject>Sub</dc:subject>"
+	"<content:encoded><![CDATA[<p>Full</p>]]></content:encoded>"
+	"</item></rdf:RDF>",
+	NULL, FEED_FORMAT_RSS10, 0, "R", NULL, 1, "http://x.test/i1",
+	"http://x.test/i1", "I", "http://x.test/i1", "Bob", NULL, NULL, "Full",
+	"Sub", NULL, ITEM_TIME_NONE, 0},
+    {"atom03",
+	"<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><entry>"
+	"<title mode=\"escaped\" type=\"text/html\">&lt;b&gt;x&lt;/b&gt;"
+	"</title><issued>2004-01-01T00:00:00Z</issued></entry></feed>",
+	NULL, FEED_FORMAT_ATOM03, 0, NULL, NULL, 1, NULL, NULL, "x", NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, 1072915200, 0},
+    {"json feed",
+	"{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": "
+	"\"J\", \"home_page_url\": \"https://j.test/\", \"items\": [{\"id\": "
+	"\"1\", \"url\": \"https://j.test/1\", \"title\": \"JT\", "
+	"\"content_html\": \"<p>hi <script>x()</script>there</p>\", "
+	"\"date_published\": \"2004-01-01T00:00:00Z\", \"authors\": "
+	"[{\"name\": \"Jo\"}], \"tags\": [\"t\"], \"attachments\": [{\"url\": "
+	"\"https://j.test/a.mp3\", \"mime_type\": \"audio/mpeg\"}]}]}",
+	NULL, FEED_FORMAT_JSONFEED, 0, "J", "https://j.test/", 1, "1", "1",
+	"JT", "https://j.test/1", "Jo", NULL, NULL, "hi there", "t",
+	"https://j.test/a.mp3", 1072915200, 0},
+    {"key falls back to the link",
+	"<rss version=\"2.0\"><channel><item><link>http://x.test/only</link>"
+	"</item></channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 0, NULL, NULL, 1, "http://x.test/only", NULL,
+	NULL, "http://x.test/only", NULL, NULL, NULL, NULL, NULL, NULL,
+	ITEM_TIME_NONE, 0},
+    {"html entity undeclared: decoded, bozo",
+	"<rss version=\"2.0\"><channel><item><title>a&hellip;b</title>"
+	"</item></channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 1, NULL, NULL, 1, NULL, NULL,
+	"a\xe2\x80\xa6"
+	"b",
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, ITEM_TIME_NONE, 0},
+    {"iso-8859-1 declared",
+	"<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss version=\"2.0\">"
+	"<channel><title>caf\xe9</title></channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 0, "caf\xc3\xa9", NULL, 0, NULL, NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, ITEM_TIME_NONE, 0},
+    {"wrong declared encoding: recovered, bozo",
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\">"
+	"<channel><title>caf\xe9</title></channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 1, "caf\xc3\xa9", NULL, 0, NULL, NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, ITEM_TIME_NONE, 0},
+    {"http charset overrides the declaration",
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\">"
+	"<channel><title>caf\xe9</title></channel></rss>",
+	"Content-Type: application/rss+xml; charset=iso-8859-1",
+	FEED_FORMAT_RSS20, 0, "caf\xc3\xa9", NULL, 0, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, ITEM_TIME_NONE, 0},
+    {"windows-1252 code points in utf-8",
+	"<rss version=\"2.0\"><channel><title>\xc2\x93q\xc2\x94</title>"
+	"</channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 0, "\xe2\x80\x9cq\xe2\x80\x9d", NULL, 0, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ITEM_TIME_NONE,
+	0},
+    {"utf-16 with BOM", UTF16_DOC, NULL, FEED_FORMAT_RSS20, 0, "\xc3\xa9", NULL,
+	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	ITEM_TIME_NONE, sizeof UTF16_DOC - 1},
+    {"javascript link dropped",
+	"<rss version=\"2.0\"><channel><item><title>t</title>"
+	"<link>javascript:alert(1)</link></item></channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 0, NULL, NULL, 1, NULL, NULL, "t", NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, ITEM_TIME_NONE, 0},
+};
+
+/* Length of a test document: the UTF-16 one holds NUL bytes. */
+static size_t
+case_len(const struct field_case *c)
+{
+	return c->doclen > 0 ? c->doclen : strlen(c->doc);
+}
+
+static struct feed_doc *
+parse_case(const struct field_case *c, size_t chunk, char **cause)
+{
+	struct feedparse *p = feedparse_new("http://example.com/feed.xml");
+	size_t len = case_len(c), off, n;
+	char name[64];
+	const char *colon;
+
+	if (c->header != NULL) {
+		colon = strchr(c->header, ':');
+		snprintf(name, sizeof name, "%.*s", (int)(colon - c->header),
+		    c->header);
+		feedparse_header(p, name, colon + 2);
+	}
+	for (off = 0; off < len; off += n) {
+		n = len - off < chunk ? len - off : chunk;
+		if (feedparse_push(p, c->doc + off, n) == -1)
+			break;
+	}
+	*cause = NULL;
+	struct feed_doc *doc = feedparse_finish(p, cause);
+	feedparse_free(p);
+	return doc;
+}
+
+static void
+check_str(const char *what, const char *want, const char *got)
+{
+	if (want == NULL && got == NULL)
+		return;
+	if (want == NULL || got == NULL || strcmp(want, got) != 0)
+		fail_msg("%s: want \"%s\", got \"%s\"", what,
+		    want != NULL ? want : "(null)",
+		    got != NULL ? got : "(null)");
+}
+
+static void
+test_fields(void **state)
+{
+	static const size_t chunks[] = {1, 7, 1 << 20};
+	const struct field_case *c;
+	const struct item *it;
+	struct feed_doc *doc;
+	char *cause;
+	size_t i, k;
+
+	for (i = 0; i < sizeof field_cases / sizeof field_cases[0]; i++) {
+		for (k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+			c = &field_cases[i];
+			print_message(
+			    "case %s, chunks of %zu\n", c->name, chunks[k]);
+			doc = parse_case(c, chunks[k], &cause);
+			if (doc == NULL)
+				fail_msg("%s: refused: %s", c->name, cause);
+			assert_int_equal(doc->format, c->format);
+			assert_int_equal(doc->bozo, c->bozo);
+			check_str("feed title", c->feed_title, doc->title);
+			check_str("feed link", c->feed_link, doc->link);
+			assert_int_equal(doc->nitems, c->nitems);
+			if (c->nitems > 0) {
+				it = &doc->items[0];
+				if (c->key != NULL)
+					check_str("key", c->key, it->key);
+				else
+					assert_true(strncmp(it->key,
+							"sha256:", 7) == 0);
+				check_str("id", c->id, it->id);
+				check_str("title", c->title, it->title_text);
+				check_str("link", c->link, it->link);
+				check_str("author", c->author, it->author);
+				check_str("email", c->email, it->author_email);
+				check_str(
+				    "summary", c->summary, it->summary_text);
+				check_str(
+				    "content", c->content, it->content_text);
+				check_str("category", c->category,
+				    it->ncategories > 0 ? it->categories[0]
+							: NULL);
+				check_str("enclosure", c->enclosure,
+				    it->nenclosures > 0 ? it->enclosures[0].url
+							: NULL);
+				assert_true(it->published == c->published);
+			}
+			feed_doc_free(doc);
+		}
+	}
+}
+
+/* The hash key depends on title, date and text, and on nothing else. */
+static void
+test_key_hash(void **state)
+{
+	const char *a = "<rss><channel><item><title>x</title><description>d"
+			"</description></item><item><title>x</title>"
+			"<description>d</description></item><item><title>y"
+			"</title><description>d</description></item>"
+			"</channel></rss>";
+	struct feed_doc *doc;
+	char *cause;
+
+	doc = parse_str(a, &cause);
+	assert_non_null(doc);
+	assert_int_equal(doc->nitems, 3);
+	assert_string_equal(doc->items[0].key, doc->items[1].key);
+	assert_string_not_equal(doc->items[0].key, doc->items[2].key);
+	feed_doc_free(doc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hostile documents */
+
+static void
+make_doc(struct buf *b, const char *head, const char *piece, size_t times,
+    const char *tail)
+{
+	size_t i;
+
+	buf_init(b, (size_t)64 * 1024 * 1024);
+	buf_addstr(b, head);
+	for (i = 0; i < times; i++)
+		buf_addstr(b, piece);
+	buf_addstr(b, tail);
+}
+
+static void
+test_billion_laughs(void **state)
+{
+	const char *doc =
+	    "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY lol \"lol\">"
+	    "<!ENTITY lol1 "
+	    "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">"
+	    "<!ENTITY lol2 "
+	    "\"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">"
+	    "<!ENTITY lol3 "
+	    "\"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">"
+	    "<!ENTITY lol4 "
+	    "\"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">"
+	    "<!ENTITY lol5 "
+	    "\"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">"
+	    "<!ENTITY lol6 "
+	    "\"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">"
+	    "<!ENTITY lol7 "
+	    "\"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">"
+	    "<!ENTITY lol8 "
+	    "\"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">"
+	    "<!ENTITY lol9 "
+	    "\"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">"
+	    "]><rss><channel><title>&lol9;</title></channel></rss>";
+	struct feed_doc *d;
+	char *cause;
+	double t0 = now();
+
+	d = parse_str(doc, &cause);
+	assert_null(d);
+	assert_non_null(strstr(cause, "refers to other entities"));
+	assert_true(now() - t0 < HOSTILE_SECONDS);
+	free(cause);
+}
+
+static void
+test_quadratic_blowup(void **state)
+{
+	struct buf b, ent;
+	struct feed_doc *d;
+	char *cause;
+	double t0;
+	size_t i;
+
+	/* A 50 KB entity referenced 50,000 times: refused for its size. */
+	buf_init(&ent, 1 << 20);
+	for (i = 0; i < 50000; i++)
+		buf_addc(&ent, 'a');
+	buf_init(&b, 1 << 30);
+	buf_addstr(&b, "<!DOCTYPE rss [<!ENTITY a \"");
+	buf_addstr(&b, ent.data);
+	buf_addstr(&b, "\">]><rss><channel><title>");
+	for (i = 0; i < 50000; i++)
+		buf_addstr(&b, "&a;");
+	buf_addstr(&b, "</title></channel></rss>");
+	t0 = now();
+	d = feedparse_buffer(b.data, b.len, NULL, &cause);
+	assert_null(d);
+	assert_non_null(strstr(cause, "longer than"));
+	assert_true(now() - t0 < HOSTILE_SECONDS);
+	free(cause);
+	buf_free(&b);
+
+	/* Entities under the size cap, many references: the budget. */
+	buf_init(&b, 1 << 30);
+	buf_addstr(&b, "<!DOCTYPE rss [<!ENTITY a \"");
+	buf_add(&b, ent.data, FEEDPARSE_ENTITY_MAX);
+	buf_addstr(&b, "\">]><rss><channel><title>");
+	for (i = 0; i < 5000; i++)
+		buf_addstr(&b, "&a;");
+	buf_addstr(&b, "</title></channel></rss>");
+	t0 = now();
+	d = feedparse_buffer(b.data, b.len, NULL, &cause);
+	assert_null(d);
+	assert_non_null(strstr(cause, "entity expansion"));
+	assert_true(now() - t0 < HOSTILE_SECONDS);
+	free(cause);
+	buf_free(&b);
+	buf_free(&ent);
+}
+
+/* A listener on 127.0.0.1 that must never see a connection. */
+static int
+listener(int *port)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static void
+test_external_entities(void **state)
+{
+	char host[256] = "", doc[1024];
+	struct feed_doc *d;
+	char *cause;
+	int fd, port, hfd, i;
+	ssize_t n;
+	const char *fmt[] = {
+	    /* SYSTEM entity to a file, referenced in content */
+	    "<!DOCTYPE rss [<!ENTITY xxe SYSTEM \"file:///etc/hostname\">]>"
+	    "<rss><channel><title>a&xxe;b</title></channel></rss>%.0d",
+	    /* SYSTEM entity over http */
+	    "<!DOCTYPE rss [<!ENTITY xxe SYSTEM \"http://127.0.0.1:%d/e\">]>"
+	    "<rss><channel><title>a&xxe;b</title></channel></rss>",
+	    /* external DTD */
+	    "<!DOCTYPE rss SYSTEM \"http://127.0.0.1:%d/x.dtd\">"
+	    "<rss><channel><title>ab</title></channel></rss>",
+	    /* parameter entity */
+	    "<!DOCTYPE rss [<!ENTITY %% pe SYSTEM \"http://127.0.0.1:%d/p\">"
+	    "%%pe;]><rss><channel><title>ab</title></channel></rss>",
+	};
+
+	if ((hfd = open("/etc/hostname", O_RDONLY)) >= 0) {
+		n = read(hfd, host, sizeof host - 1);
+		host[n > 0 ? n : 0] = '\0';
+		host[strcspn(host, "\n")] = '\0';
+		close(hfd);
+	}
+	fd = listener(&port);
+	for (i = 0; i < 4; i++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		snprintf(doc, sizeof doc, fmt[i], port);
+#pragma GCC diagnostic pop
+		d = parse_str(doc, &cause);
+		if (d == NULL)
+			fail_msg("case %d refused: %s", i, cause);
+		assert_non_null(d->title);
+		if (host[0] != '\0')
+			assert_null(strstr(d->title, host));
+		/* Nothing was substituted between a and b but the reference. */
+		assert_true(strncmp(d->title, "a", 1) == 0);
+		feed_doc_free(d);
+	}
+	/* No connection ever reached the listener. */
+	assert_int_equal(accept(fd, NULL, NULL), -1);
+	close(fd);
+}
+
+static void
+test_depth(void **state)
+{
+	struct buf b;
+	struct feed_doc *d;
+	char *cause;
+	double t0;
+
+	make_doc(&b, "<rss><channel>", "<x>", 100000, "");
+	t0 = now();
+	d = feedparse_buffer(b.data, b.len, NULL, &cause);
+	assert_null(d);
+	assert_non_null(strstr(cause, "nested deeper than"));
+	assert_true(now() - t0 < HOSTILE_SECONDS);
+	free(cause);
+	buf_free(&b);
+}
+
+static void
+test_big_text(void **state)
+{
+	struct buf b;
+	struct feed_doc *d;
+	char *cause;
+	double t0;
+
+	/* 20 MB text node: past the body cap. */
+	make_doc(&b, "<rss><channel><title>", "0123456789", 2000000,
+	    "</title></channel></rss>");
+	t0 = now();
+	d = feedparse_buffer(b.data, b.len, NULL, &cause);
+	assert_null(d);
+	assert_non_null(strstr(cause, "larger than"));
+	assert_true(now() - t0 < HOSTILE_SECONDS);
+	free(cause);
+	buf_free(&b);
+
+	/* 3 MB title: kept, cut to the field cap. */
+	make_doc(&b, "<rss><channel><item><title>", "0123456789", 300000,
+	    "</title></item></channel></rss>");
+	t0 = now();
+	d = feedparse_buffer(b.data, b.len, NULL, &cause);
+	assert_non_null(d);
+	assert_int_equal(d->nitems, 1);
+	assert_true(strlen(d->items[0].title_html) <= FEEDPARSE_FIELD_MAX);
+	assert_true(strlen(d->items[0].title_html) > 1000);
+	assert_true(now() - t0 < HOSTILE_SECONDS);
+	feed_doc_free(d);
+	buf_free(&b);
+}
+
+static void
+test_many_items(void **state)
+{
+	struct buf b;
+	struct feed_doc *d;
+	char *cause;
+	double t0;
+
+	make_doc(&b, "<rss><channel>", "<item><title>t</title></item>", 10000,
+	    "</channel></rss>");
+	t0 = now();
+	d = feedparse_buffer(b.data, b.len, NULL, &cause);
+	assert_non_null(d);
+	assert_int_equal(d->nitems, FEEDPARSE_ITEMS_MAX);
+	assert_true(d->truncated);
+	assert_true(now() - t0 < HOSTILE_SECONDS);
+	feed_doc_free(d);
+	buf_free(&b);
+}
+
+static void
+test_long_name(void **state)
+{
+	struct buf b;
+	struct feed_doc *d;
+	char *cause = NULL;
+	double t0;
+
+	make_doc(&b, "<rss><channel><item><", "a", 60000,
+	    ">x</a></item></channel></rss>");
+	t0 = now();
+	d = feedparse_buffer(b.data, b.len, NULL, &cause);
+	/* Refused, or read as ill-formed with the name dropped. */
+	assert_true(d == NULL || d->bozo);
+	assert_true(now() - t0 < HOSTILE_SECONDS);
+	feed_doc_free(d);
+	free(cause);
+	buf_free(&b);
+}
+
+static void
+test_broken_bytes(void **state)
+{
+	static const char truncated[] =
+	    "<rss><channel><item><title>one</title></item><item><title>tw";
+	static const char nul[] =
+	    "<rss><channel><title>a\0b</title>"
+	    "<item><title>x</title></item></channel></rss>";
+	static const char badutf8[] = "<rss><channel><title>a\xff\xfe"
+				      "b</title></channel></rss>";
+	struct feed_doc *d;
+	char *cause = NULL;
+
+	d = feedparse_buffer(truncated, sizeof truncated - 1, NULL, &cause);
+	assert_non_null(d);
+	assert_true(d->bozo);
+	assert_true(d->nitems >= 1);
+	assert_string_equal(d->items[0].title_text, "one");
+	feed_doc_free(d);
+
+	d = feedparse_buffer(nul, sizeof nul - 1, NULL, &cause);
+	assert_true(d == NULL || d->bozo);
+	feed_doc_free(d);
+	free(cause);
+	cause = NULL;
+
+	d = feedparse_buffer(badutf8, sizeof badutf8 - 1, NULL, &cause);
+	assert_non_null(d);
+	assert_true(d->bozo);
+	assert_non_null(d->title);
+	feed_doc_free(d);
+
+	/* Not a feed at all. */
+	d = feedparse_buffer("<html><body>hi</body></html>", 28, NULL, &cause);
+	assert_null(d);
+	assert_non_null(strstr(cause, "not a feed"));
+	free(cause);
+}
+
+/* Items handed out one by one are not kept. */
+static void
+count_cb(struct item *it, void *arg)
+{
+	(*(size_t *)arg)++;
+}
+
+static void
+test_item_cb(void **state)
+{
+	struct buf b;
+	struct feedparse *p;
+	struct feed_doc *d;
+	size_t n = 0;
+	char *cause = NULL;
+
+	make_doc(&b, "<rss><channel>", "<item><title>t</title></item>", 5000,
+	    "</channel></rss>");
+	p = feedparse_new(NULL);
+	feedparse_set_item_cb(p, count_cb, &n);
+	assert_int_equal(feedparse_push(p, b.data, b.len), 0);
+	d = feedparse_finish(p, &cause);
+	feedparse_free(p);
+	assert_non_null(d);
+	assert_int_equal(n, 5000);
+	assert_int_equal(d->nitems, 0);
+	feed_doc_free(d);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fields),
+	    cmocka_unit_test(test_key_hash),
+	    cmocka_unit_test(test_billion_laughs),
+	    cmocka_unit_test(test_quadratic_blowup),
+	    cmocka_unit_test(test_external_entities),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_big_text),
+	    cmocka_unit_test(test_many_items),
+	    cmocka_unit_test(test_long_name),
+	    cmocka_unit_test(test_broken_bytes),
+	    cmocka_unit_test(test_item_cb),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
