@@ -235,8 +235,8 @@ automaton_dict_grow(struct automaton *a)
 	for (i = 0; i < oldsize; i++) {
 		if (old[i].id == 0)
 			continue;
-		e = automaton_dict_slot(a, a->dict_text + old[i].off,
-		    old[i].len, old[i].hash);
+		e = automaton_dict_slot(
+		    a, a->dict_text + old[i].off, old[i].len, old[i].hash);
 		*e = old[i];
 	}
 	free(old);
@@ -257,7 +257,8 @@ automaton_intern(struct automaton *a, const char *s, size_t len)
 		return e->id;
 	if (a->dict_text_len + len > a->dict_text_size) {
 		a->dict_text_size = (a->dict_text_len + len) * 2 + 256;
-		a->dict_text = xreallocarray(a->dict_text, a->dict_text_size, 1);
+		a->dict_text =
+		    xreallocarray(a->dict_text, a->dict_text_size, 1);
 	}
 	memcpy(a->dict_text + a->dict_text_len, s, len);
 	e->hash = h;
@@ -417,7 +418,8 @@ automaton_compile(struct automaton *a)
 				g = AUTOMATON_NONE;
 				for (;;) {
 					if (f == AUTOMATON_ROOT) {
-						g = a->root_next[a->edges[e].id];
+						g = a->root_next[a->edges[e]
+								     .id];
 						break;
 					}
 					g = automaton_map_get(&a->go,

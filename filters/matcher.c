@@ -279,8 +279,8 @@ matcher_error(char **cause, const char *fmt, ...)
 /* The pattern with this key; *created says whether it is new. Keys are
  * interned in order, so key id N is pattern N - 1. */
 static uint32_t
-matcher_pattern_for(struct matcher *m, const char *key, size_t keylen,
-    int *created)
+matcher_pattern_for(
+    struct matcher *m, const char *key, size_t keylen, int *created)
 {
 	uint32_t id = automaton_intern(m->keys, key, keylen);
 
@@ -288,8 +288,8 @@ matcher_pattern_for(struct matcher *m, const char *key, size_t keylen,
 		*created = 0;
 		return id - 1;
 	}
-	m->patterns = xreallocarray(
-	    m->patterns, m->npatterns + 1, sizeof *m->patterns);
+	m->patterns =
+	    xreallocarray(m->patterns, m->npatterns + 1, sizeof *m->patterns);
 	memset(&m->patterns[m->npatterns], 0, sizeof *m->patterns);
 	*created = 1;
 	return (uint32_t)m->npatterns++;
@@ -444,8 +444,8 @@ matcher_regex(struct matcher *m, const char *text, const char *flags,
 			    *f);
 		}
 	}
-	re = pcre2_compile((PCRE2_SPTR)text, strlen(text), options, &error,
-	    &off, NULL);
+	re = pcre2_compile(
+	    (PCRE2_SPTR)text, strlen(text), options, &error, &off, NULL);
 	if (re == NULL) {
 		pcre2_get_error_message(error, msg, sizeof msg);
 		*erroff = off;
@@ -625,8 +625,8 @@ matcher_add_alias(struct matcher *m, const char *key, const char *alias,
 	for (i = 0; i < e->naliases; i++)
 		if (e->aliases[i].pattern == p)
 			return 0; /* the same spelling again */
-	e->aliases = xreallocarray(e->aliases, e->naliases + 1,
-	    sizeof *e->aliases);
+	e->aliases =
+	    xreallocarray(e->aliases, e->naliases + 1, sizeof *e->aliases);
 	e->aliases[e->naliases].text = xstrdup(alias);
 	e->aliases[e->naliases].pattern = p;
 	e->naliases++;
@@ -641,8 +641,8 @@ matcher_collect_leaves(struct matcher_watchlist *w, struct query_node *n)
 
 	if (n->nkids == 0) {
 		n->index = w->nleaves;
-		w->leaves = xreallocarray(
-		    w->leaves, w->nleaves + 1, sizeof *w->leaves);
+		w->leaves =
+		    xreallocarray(w->leaves, w->nleaves + 1, sizeof *w->leaves);
 		memset(&w->leaves[w->nleaves], 0, sizeof *w->leaves);
 		w->leaves[w->nleaves].node = n;
 		w->leaves[w->nleaves].entity = SIZE_MAX;
@@ -725,8 +725,8 @@ matcher_add_watchlist(struct matcher *m, const char *name, const char *query,
 		leaf->term = xstrndup(query + n->pos, n->len);
 		switch (n->kind) {
 		case QUERY_WORD:
-			if (matcher_phrase(m, n->text, 0, &leaf->pattern,
-				&why) == -1) {
+			if (matcher_phrase(
+				m, n->text, 0, &leaf->pattern, &why) == -1) {
 				pos = n->text_pos;
 				goto fail_at;
 			}
@@ -823,8 +823,8 @@ matcher_compile(struct matcher *m, char **cause)
 	m->compiled = 1;
 	for (i = 0; i < m->nentities; i++) {
 		e = &m->entities[i];
-		e->patterns = xreallocarray(
-		    NULL, e->naliases + 1, sizeof *e->patterns);
+		e->patterns =
+		    xreallocarray(NULL, e->naliases + 1, sizeof *e->patterns);
 		for (j = 0; j < e->naliases; j++)
 			e->patterns[j] = e->aliases[j].pattern;
 	}
@@ -842,8 +842,8 @@ matcher_compile(struct matcher *m, char **cause)
 			}
 			e = &m->entities[leaf->entity];
 			for (k = 0; k < e->naliases; k++)
-				matcher_add_user(&m->patterns[e->patterns[k]],
-				    (uint32_t)i);
+				matcher_add_user(
+				    &m->patterns[e->patterns[k]], (uint32_t)i);
 		}
 	}
 	for (i = 0; i < m->nregexes; i++) {
@@ -883,8 +883,8 @@ matcher_nwatchlists(const struct matcher *m)
 /* ---- the scan ---- */
 
 static void
-matcher_add_segment(struct matcher *m, unsigned field, const char *text,
-    size_t category)
+matcher_add_segment(
+    struct matcher *m, unsigned field, const char *text, size_t category)
 {
 	struct matcher_segment *s;
 
@@ -968,7 +968,8 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 
 	for (i = s->tok_first; i < end; i++) {
 		t = &m->norm.tokens[i];
-		id = automaton_lookup(m->ac, norm_token_text(&m->norm, i), t->len);
+		id = automaton_lookup(
+		    m->ac, norm_token_text(&m->norm, i), t->len);
 		state = automaton_next(m->ac, state, id);
 		if (state != AUTOMATON_ROOT) {
 			outs = automaton_outputs(m->ac, state, &n);
@@ -1048,7 +1049,8 @@ matcher_scan_regex(struct matcher *m, uint32_t pattern)
 			matcher_token_range(m, s, ov[0], ov[1], &ts, &te);
 			matcher_add_hit(m, pattern, seg, ts, te, ov[0], ov[1]);
 			offset = ov[1];
-			if (ov[1] == ov[0]) { /* empty match: step a character */
+			if (ov[1] ==
+			    ov[0]) { /* empty match: step a character */
 				if (offset >= s->len)
 					break;
 				offset++;
@@ -1066,8 +1068,10 @@ matcher_scan_regex(struct matcher *m, uint32_t pattern)
 static int
 matcher_alias_cmp(const void *va, const void *vb)
 {
-	const struct matcher_hitrec *a = *(const struct matcher_hitrec *const *)va;
-	const struct matcher_hitrec *b = *(const struct matcher_hitrec *const *)vb;
+	const struct matcher_hitrec *a =
+	    *(const struct matcher_hitrec *const *)va;
+	const struct matcher_hitrec *b =
+	    *(const struct matcher_hitrec *const *)vb;
 
 	if (a->seg != b->seg)
 		return a->seg < b->seg ? -1 : 1;
@@ -1207,8 +1211,8 @@ matcher_found_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
 }
 
 static void
-matcher_spans_add(struct matcher_spans *s, uint32_t seg, uint32_t ts,
-    uint32_t te)
+matcher_spans_add(
+    struct matcher_spans *s, uint32_t seg, uint32_t ts, uint32_t te)
 {
 	if (s->n >= MATCHER_MAX_SPANS)
 		return;
@@ -1322,8 +1326,8 @@ matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 	case QUERY_PREFIX:
 	case QUERY_ENTITY:
 	case QUERY_REGEX:
-		return matcher_leaf_each(ev, &ev->w->leaves[n->index],
-		    matcher_found_cb, NULL);
+		return matcher_leaf_each(
+		    ev, &ev->w->leaves[n->index], matcher_found_cb, NULL);
 	case QUERY_AND:
 		for (i = 0; i < n->nkids; i++)
 			if (!matcher_eval(ev, n->kids[i]))
@@ -1436,8 +1440,8 @@ matcher_pick(const struct matcher_eval *ev, const struct query_node *n,
 
 /* Any hit of LEAF's patterns, whatever the field. */
 static unsigned
-matcher_leaf_fields_found(const struct matcher_eval *ev,
-    const struct matcher_leaf *leaf)
+matcher_leaf_fields_found(
+    const struct matcher_eval *ev, const struct matcher_leaf *leaf)
 {
 	struct matcher *m = ev->m;
 	const uint32_t *pats = &leaf->pattern;
@@ -1496,8 +1500,8 @@ matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
 			buf_addstr(b, " found only in");
 			for (f = 1; f <= QUERY_FIELD_FEED; f <<= 1)
 				if (found & f)
-					buf_printf(b, " %s",
-					    matcher_field_name(f));
+					buf_printf(
+					    b, " %s", matcher_field_name(f));
 			return;
 		}
 		/* found in its fields, but only inside longer aliases */
@@ -1610,7 +1614,8 @@ matcher_pick_cmp(const void *va, const void *vb, void *arg)
 {
 	const struct matcher_pick *a = va, *b = vb;
 	const struct matcher *m = arg;
-	const struct matcher_hitrec *x = &m->hits[a->hit], *y = &m->hits[b->hit];
+	const struct matcher_hitrec *x = &m->hits[a->hit],
+				    *y = &m->hits[b->hit];
 
 	if (x->seg != y->seg)
 		return x->seg < y->seg ? -1 : 1;
@@ -1622,8 +1627,8 @@ matcher_pick_cmp(const void *va, const void *vb, void *arg)
 }
 
 static void
-matcher_fill_hits(struct matcher *m, struct matcher_match *mm,
-    struct matcher_picks *picks)
+matcher_fill_hits(
+    struct matcher *m, struct matcher_match *mm, struct matcher_picks *picks)
 {
 	const struct matcher_hitrec *h, *prev = NULL;
 	const struct matcher_segment *s;
@@ -1632,10 +1637,10 @@ matcher_fill_hits(struct matcher *m, struct matcher_match *mm,
 	size_t i, k;
 
 	qsort_r(picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
-	mm->hits = xcalloc(picks->n > MATCHER_MAX_MATCH_HITS
-		? MATCHER_MAX_MATCH_HITS
-		: picks->n + 1,
-	    sizeof *mm->hits);
+	mm->hits =
+	    xcalloc(picks->n > MATCHER_MAX_MATCH_HITS ? MATCHER_MAX_MATCH_HITS
+						      : picks->n + 1,
+		sizeof *mm->hits);
 	for (i = 0; i < picks->n; i++) {
 		h = &m->hits[picks->v[i].hit];
 		if (prev != NULL && prev->seg == h->seg &&
@@ -1652,7 +1657,8 @@ matcher_fill_hits(struct matcher *m, struct matcher_match *mm,
 		out->category = s->category;
 		out->start = h->start;
 		out->end = h->end;
-		out->snippet = matcher_snippet(s->text, s->len, h->start, h->end);
+		out->snippet =
+		    matcher_snippet(s->text, s->len, h->start, h->end);
 		if (picks->v[i].leaf->entity == SIZE_MAX)
 			continue;
 		e = &m->entities[picks->v[i].leaf->entity];
@@ -1674,8 +1680,8 @@ matcher_u32_cmp(const void *va, const void *vb)
 }
 
 static void
-matcher_decide(struct matcher *m, struct matcher_result *res, uint32_t wi,
-    int flags)
+matcher_decide(
+    struct matcher *m, struct matcher_result *res, uint32_t wi, int flags)
 {
 	struct matcher_eval ev = {m, &m->watchlists[wi]};
 	struct matcher_match *mm;
@@ -1700,8 +1706,8 @@ matcher_decide(struct matcher *m, struct matcher_result *res, uint32_t wi,
 	} else {
 		/* a near miss: what was found, and what failed */
 		for (i = 0; i < ev.w->nleaves; i++)
-			matcher_leaf_each(&ev, &ev.w->leaves[i],
-			    matcher_pick_cb, &picks);
+			matcher_leaf_each(
+			    &ev, &ev.w->leaves[i], matcher_pick_cb, &picks);
 		buf_init(&b, 64 * 1024);
 		matcher_explain_false(&b, &ev, ev.w->root, ev.w->query);
 		mm->explain = buf_take(&b, NULL);
@@ -1724,8 +1730,10 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 	m->nhits = 0;
 	m->truncated = 0;
 	if (++m->gen == 0) { /* wrapped: forget every stamp */
-		memset(m->pat_stamp, 0, (m->npatterns + 1) * sizeof *m->pat_stamp);
-		memset(m->wl_stamp, 0, (m->nwatchlists + 1) * sizeof *m->wl_stamp);
+		memset(
+		    m->pat_stamp, 0, (m->npatterns + 1) * sizeof *m->pat_stamp);
+		memset(
+		    m->wl_stamp, 0, (m->nwatchlists + 1) * sizeof *m->wl_stamp);
 		m->gen = 1;
 	}
 	matcher_add_segment(m, QUERY_FIELD_TITLE, item->title_text, 0);

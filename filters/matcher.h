@@ -95,8 +95,8 @@ int matcher_add_alias(struct matcher *, const char *key, const char *alias,
  * Add a watchlist. On error returns -1 with *errpos the byte offset in
  * QUERY and *cause "column N: what was expected".
  */
-int matcher_add_watchlist(struct matcher *, const char *name,
-    const char *query, size_t *errpos, char **cause);
+int matcher_add_watchlist(struct matcher *, const char *name, const char *query,
+    size_t *errpos, char **cause);
 int matcher_compile(struct matcher *, char **cause);
 
 /* The watchlists (those that matched, and near misses with

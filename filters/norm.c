@@ -201,8 +201,7 @@ struct norm_word {
 };
 
 static void
-norm_push(struct norm *n, uint32_t start, uint32_t end, size_t text,
-    size_t len)
+norm_push(struct norm *n, uint32_t start, uint32_t end, size_t text, size_t len)
 {
 	struct norm_token *t;
 
@@ -221,8 +220,8 @@ norm_push(struct norm *n, uint32_t start, uint32_t end, size_t text,
 /* Close the open word; NEXT_CP is the character after it (-1 if none),
  * AFTER the code point after that (for the "el-" rule). */
 static void
-norm_close(struct norm *n, struct norm_word *w, int32_t next_cp,
-    int next_is_letter)
+norm_close(
+    struct norm *n, struct norm_word *w, int32_t next_cp, int next_is_letter)
 {
 	size_t len;
 	char *s;
@@ -270,8 +269,8 @@ norm_letter_at(const char *p, size_t left)
 
 	if (left == 0)
 		return 0;
-	k = utf8proc_iterate((const utf8proc_uint8_t *)p,
-	    (utf8proc_ssize_t)left, &cp);
+	k = utf8proc_iterate(
+	    (const utf8proc_uint8_t *)p, (utf8proc_ssize_t)left, &cp);
 	if (k <= 0)
 		return 0;
 	switch (utf8proc_category(cp)) {
@@ -288,8 +287,8 @@ norm_letter_at(const char *p, size_t left)
 size_t
 norm_tokenize(struct norm *n, const char *text, size_t len, int flags)
 {
-	const char *fold = flags & NORM_CASED ? norm_ascii_cased
-					      : norm_ascii_fold;
+	const char *fold =
+	    flags & NORM_CASED ? norm_ascii_cased : norm_ascii_fold;
 	struct norm_word w = {0};
 	size_t before = n->ntokens, pos = 0;
 	utf8proc_int32_t cp;
@@ -319,8 +318,8 @@ norm_tokenize(struct norm *n, const char *text, size_t len, int flags)
 			}
 			if (w.open)
 				norm_close(n, &w, c,
-				    norm_letter_at(text + pos + 1,
-					len - pos - 1));
+				    norm_letter_at(
+					text + pos + 1, len - pos - 1));
 			pos++;
 			continue;
 		}

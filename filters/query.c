@@ -335,8 +335,8 @@ query_lex(struct query_parser *p)
 		while (p->pos < p->len && query_name_char(q[p->pos]))
 			p->pos++;
 		if (p->pos == start + 1) {
-			query_fail(p, start + 1,
-			    "expected an entity name after '@'");
+			query_fail(
+			    p, start + 1, "expected an entity name after '@'");
 			p->tok = TOK_END;
 			return;
 		}
@@ -348,8 +348,8 @@ query_lex(struct query_parser *p)
 	case '-':
 		if (p->pos + 1 >= p->len || query_space(q[p->pos + 1]) ||
 		    q[p->pos + 1] == ')') {
-			query_fail(p, start + 1,
-			    "expected a term right after '-'");
+			query_fail(
+			    p, start + 1, "expected a term right after '-'");
 			p->tok = TOK_END;
 			return;
 		}
@@ -399,8 +399,8 @@ query_add_kid(struct query_node *n, struct query_node *kid)
 
 /* Join LEFT and RIGHT under KIND, flattening same-kind chains. */
 static struct query_node *
-query_join(enum query_kind kind, struct query_node *left,
-    struct query_node *right)
+query_join(
+    enum query_kind kind, struct query_node *left, struct query_node *right)
 {
 	struct query_node *n;
 	size_t end = right->pos + right->len;
@@ -515,6 +515,13 @@ query_parse_primary(struct query_parser *p)
 
 	if (p->tok == TOK_FIELD) {
 		field = p->field;
+		if (p->tok_end < p->len && query_space(p->q[p->tok_end])) {
+			query_fail(p, p->tok_end,
+			    "expected a term or '(' right after '%s:' (no "
+			    "space)",
+			    query_field_name(field));
+			return NULL;
+		}
 		query_lex(p);
 		if (p->tok != TOK_LPAREN && p->tok != TOK_WORD &&
 		    p->tok != TOK_PHRASE && p->tok != TOK_ENTITY &&
@@ -589,8 +596,8 @@ query_parse_near(struct query_parser *p)
 			query_free(right);
 			return NULL;
 		}
-		n = query_node_new(QUERY_NEAR, left->pos,
-		    right->pos + right->len - left->pos);
+		n = query_node_new(
+		    QUERY_NEAR, left->pos, right->pos + right->len - left->pos);
 		n->distance = distance;
 		query_add_kid(n, left);
 		query_add_kid(n, right);
@@ -612,8 +619,8 @@ query_parse_unary(struct query_parser *p)
 		return query_parse_near(p);
 	op = p->tok == TOK_NOT ? "NOT" : "-";
 	if (++p->depth > QUERY_MAX_DEPTH) {
-		query_fail(p, start, "more than %d nested NOTs",
-		    QUERY_MAX_DEPTH);
+		query_fail(
+		    p, start, "more than %d nested NOTs", QUERY_MAX_DEPTH);
 		return NULL;
 	}
 	query_lex(p);
@@ -722,7 +729,8 @@ query_bad_utf8(const char *s, size_t len)
 				return i;
 			cp = cp << 6 | (u[i + k] & 0x3F);
 		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		if ((n == 2 &&
+			(cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
 		    (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
 			return i;
 		i += n + 1;
@@ -742,8 +750,8 @@ query_parse(const char *query, size_t len, size_t *errpos, char **cause)
 	p.q = query;
 	p.len = len;
 	if (len > QUERY_MAX_LEN) {
-		query_fail(&p, QUERY_MAX_LEN, "the query is longer than %d bytes",
-		    QUERY_MAX_LEN);
+		query_fail(&p, QUERY_MAX_LEN,
+		    "the query is longer than %d bytes", QUERY_MAX_LEN);
 		goto fail;
 	}
 	if ((bad = query_bad_utf8(query, len)) != len) {
