@@ -12,5 +12,6 @@ struct cmd_globals {
 };
 
 int cmd_check(int, char **, const struct cmd_globals *);
+int cmd_parse(int, char **, const struct cmd_globals *);
 
 #endif

@@ -30,6 +30,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
     {"check", cmd_check, "validate the configuration and summarize it"},
+    {"parse", cmd_parse, "print a parsed feed (--json: normalized record)"},
 };
 
 static void

@@ -69,6 +69,8 @@ struct feed_doc {
 	/* Not clean: ill-formed, wrong content type or wrong encoding. */
 	int bozo;
 	char *bozo_reason;
+	/* A cap cut the document short (items or fields dropped). */
+	int truncated;
 	/* Publisher's polling hints (RSS ttl, sy:update*), in seconds; 0 if none. */
 	int64_t ttl;
 	struct item *items;
@@ -77,6 +79,14 @@ struct feed_doc {
 
 const char *feed_format_name(enum feed_format);
 void item_clear(struct item *);
+/*
+ * Set item->key, the identity that decides what counts as new: the id
+ * (guid, Atom id, rdf:about, JSON id) when present and not blank;
+ * otherwise the link; otherwise "sha256:" and the hex SHA-256 of the
+ * title text, the published (or updated) time and the summary (or content)
+ * text, each followed by a NUL byte. See docs/parse.md.
+ */
+void item_make_key(struct item *);
 void feed_doc_free(struct feed_doc *);
 
 #endif

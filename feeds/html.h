@@ -1,0 +1,35 @@
+/*
+ * Plain text of the HTML found in feeds, for matching and for alerts.
+ */
+#ifndef HTML_H
+#define HTML_H
+
+#include <stddef.h>
+
+/* Default cap on the plain text produced, in bytes. */
+#define HTML_TEXT_MAX (256 * 1024)
+/* Longest HTML looked at; bytes beyond it are not parsed. */
+#define HTML_INPUT_MAX (8 * 1024 * 1024)
+
+/*
+ * Plain text of the HTML fragment html (len bytes of UTF-8; invalid
+ * sequences become U+FFFD), parsed by libxml2's HTML parser without
+ * network access: entities decoded; tags, comments and the content of
+ * script, style and applet dropped; block elements (p, br, div, li, td,
+ * h1-h6, ...) become one space; image alt text not kept; runs of ASCII
+ * whitespace collapsed to one space and trimmed (U+00A0 is kept); C0/C1
+ * controls and bidi controls (U+200E/F, U+202A-202E, U+2066-2069)
+ * stripped. The result is valid UTF-8 of at most cap bytes (cut on a
+ * character boundary), NUL-terminated, never NULL; the caller frees it.
+ */
+char *html_to_text(const char *html, size_t len, size_t cap);
+
+/*
+ * The same cleanup for text that is already plain (no markup parsing):
+ * whitespace collapsed and trimmed, controls and bidi controls stripped,
+ * invalid UTF-8 replaced by U+FFFD, at most cap bytes. Never NULL; the
+ * caller frees the result.
+ */
+char *html_clean_text(const char *text, size_t len, size_t cap);
+
+#endif

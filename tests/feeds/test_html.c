@@ -1,0 +1,371 @@
+/* html: text extraction rules, caps, and hostile input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "html.h"
+
+struct text_case {
+	const char *in;
+	size_t len; /* 0: strlen(in) */
+	const char *want;
+};
+
+static const struct text_case to_text_cases[] = {
+    {"", 0, ""},
+    {"plain words", 0, "plain words"},
+    {"<p>a</p><p>b</p>", 0, "a b"},
+    {"a<br>b<br/>c", 0, "a b c"},
+    {"a<b>b</b><i>c</i>d", 0, "abcd"},
+    {"<div>a<span>b</span></div>c", 0, "ab c"},
+    {"<ul><li>one</li><li>two</li></ul>", 0, "one two"},
+    {"<table><tr><td>a</td><td>b</td></tr></table>c", 0, "a b c"},
+    {"<h1>T</h1>body<hr>end", 0, "T body end"},
+    {"<pre>a\n\n  b</pre>", 0, "a b"},
+    {"<xhtml:p>a</xhtml:p><xhtml:p>b</xhtml:p>", 0, "a b"},
+    /* content that is not text */
+    {"x<script>alert(1)</script>y", 0, "xy"},
+    {"x<script type=\"text/javascript\">a<b>c</b></script>y", 0, "xy"},
+    {"x<style>p { color: red }</style>y", 0, "xy"},
+    {"<applet>a</applet>b", 0, "b"},
+    {"<style>s</style>after", 0, "after"},
+    {"<script>s</script>after", 0, "after"},
+    {"<title>T</title>b", 0, "Tb"},
+    {"<noscript>n</noscript>", 0, "n"},
+    {"<!-- comment -->a<!-- -->b", 0, "ab"},
+    {"<img src=\"x.png\" alt=\"ALT\">t", 0, "t"},
+    /* entities */
+    {"a&amp;b&lt;c&gt;d&quot;e&#39;f", 0, "a&b<c>d\"e'f"},
+    {"&eacute;&#233;&#xE9;&#XE9;", 0, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"},
+    {"testing &hellip; entity", 0, "testing \xe2\x80\xa6 entity"},
+    {"a &lt; b", 0, "a < b"},
+    {"&unknown; x", 0, "&unknown; x"},
+    {"&nbsp;x&nbsp;", 0, "\xc2\xa0x\xc2\xa0"},
+    {" x &nbsp; y ", 0, "x \xc2\xa0 y"},
+    /* whitespace */
+    {"  a \t\n\r\f\v b  ", 0, "a b"},
+    {"\n<p>\n a \n</p>\n", 0, "a"},
+    /* controls and bidi */
+    {"a\xe2\x80\xae"
+     "b",
+	0, "ab"},
+    {"a&#x202E;b&#x202a;c&#8206;d&#8207;e&#x2066;f&#x2069;", 0, "abcdef"},
+    {"a&#1;b&#x85;c&#x7f;d&#0;e", 0, "abcde"},
+    {"a\x01"
+     "b\x1f"
+     "c\x7f"
+     "d\xc2\x80"
+     "e\xc2\x9f"
+     "f",
+	0, "abcdef"},
+    {"\xe2\x80\x8b"
+     "zwsp kept",
+	0,
+	"\xe2\x80\x8b"
+	"zwsp kept"},
+    /* bytes that are not UTF-8, and NULs */
+    {"a\xff"
+     "b",
+	0,
+	"a\xef\xbf\xbd"
+	"b"},
+    {"a\xc3", 0, "a\xef\xbf\xbd"},
+    {"\xc0\xaf", 0, "\xef\xbf\xbd\xef\xbf\xbd"},
+    {"\xed\xa0\x80", 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+    {"a\0b<p>\0c</p>", 12, "ab c"},
+    {"\xe9t\xe9 <b>caf\xe9</b>", 0,
+	"\xef\xbf\xbdt\xef\xbf\xbd caf\xef\xbf\xbd"},
+    /* a declared charset does not change how the bytes are read */
+    {"<meta charset=\"iso-8859-1\">\xc3\xa9", 0, "\xc3\xa9"},
+    {"<meta http-equiv=\"Content-Type\" content=\"text/html; "
+     "charset=koi8-r\">\xc3\xa9",
+	0, "\xc3\xa9"},
+    /* a whole document */
+    {"<!DOCTYPE html><html><head><title>T</title><style>s</style></head>"
+     "<body onload=\"x()\"><p>one</p>two</body></html>",
+	0, "T one two"},
+};
+
+static const struct text_case clean_cases[] = {
+    {"", 0, ""},
+    {"  a \t\n b  ", 0, "a b"},
+    {"<b>x</b> &amp;", 0, "<b>x</b> &amp;"},
+    {"a\xe2\x80\xae"
+     "b\xe2\x81\xa6"
+     "c",
+	0, "abc"},
+    {"a\x01"
+     "b\xc2\x85"
+     "c",
+	0, "abc"},
+    {"a\xff"
+     "b",
+	0,
+	"a\xef\xbf\xbd"
+	"b"},
+    {"a\0b", 3, "ab"},
+    {"\xc2\xa0x", 0, "\xc2\xa0x"},
+};
+
+static void
+run_cases(const struct text_case *cases, size_t n, int markup)
+{
+	size_t i, failed = 0;
+	char *got;
+
+	for (i = 0; i < n; i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
+
+		got = markup ? html_to_text(cases[i].in, len, HTML_TEXT_MAX)
+			     : html_clean_text(cases[i].in, len, HTML_TEXT_MAX);
+		assert_non_null(got);
+		if (strcmp(got, cases[i].want) != 0) {
+			print_error(
+			    "case %zu \"%s\": got \"%s\", want \"%s\"\n", i,
+			    cases[i].in, got, cases[i].want);
+			failed++;
+		}
+		free(got);
+	}
+	assert_int_equal(failed, 0);
+}
+
+static void
+test_to_text(void **state)
+{
+	run_cases(
+	    to_text_cases, sizeof to_text_cases / sizeof to_text_cases[0], 1);
+}
+
+static void
+test_clean_text(void **state)
+{
+	run_cases(clean_cases, sizeof clean_cases / sizeof clean_cases[0], 0);
+}
+
+static void
+test_null(void **state)
+{
+	char *s;
+
+	s = html_to_text(NULL, 10, HTML_TEXT_MAX);
+	assert_string_equal(s, "");
+	free(s);
+	s = html_clean_text(NULL, 10, HTML_TEXT_MAX);
+	assert_string_equal(s, "");
+	free(s);
+	s = html_to_text("<p>", 3, HTML_TEXT_MAX);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+/* Whether s is valid UTF-8 (what both functions promise). */
+static int
+valid_utf8(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u) {
+		size_t n = *u < 0x80           ? 1
+		    : *u >= 0xc2 && *u <= 0xdf ? 2
+		    : *u >= 0xe0 && *u <= 0xef ? 3
+		    : *u >= 0xf0 && *u <= 0xf4 ? 4
+					       : 0;
+		size_t i;
+
+		if (n == 0)
+			return 0;
+		for (i = 1; i < n; i++)
+			if ((u[i] & 0xc0) != 0x80)
+				return 0;
+		u += n;
+	}
+	return 1;
+}
+
+static void
+test_cap(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t cap;
+		const char *want;
+	} cases[] = {
+	    {"abcdef", 3, "abc"},
+	    {"ab cd", 3, "ab"}, /* no trailing space */
+	    {"ab cd", 4, "ab c"},
+	    {"<p>ab</p><p>cd</p>", 2, "ab"},
+	    {"\xc3\xa9\xc3\xa9\xc3\xa9", 5, "\xc3\xa9\xc3\xa9"},
+	    {"\xc3\xa9\xc3\xa9\xc3\xa9", 4, "\xc3\xa9\xc3\xa9"},
+	    {"&hellip;&hellip;", 5, "\xe2\x80\xa6"},
+	    {"\xf0\x9f\x98\x80x", 3, ""},
+	    {"abc", 0, ""},
+	};
+	size_t i;
+	char *s;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		s = html_to_text(
+		    cases[i].in, strlen(cases[i].in), cases[i].cap);
+		assert_string_equal(s, cases[i].want);
+		free(s);
+		if (strchr(cases[i].in, '<') || strchr(cases[i].in, '&'))
+			continue;
+		s = html_clean_text(
+		    cases[i].in, strlen(cases[i].in), cases[i].cap);
+		assert_string_equal(s, cases[i].want);
+		free(s);
+	}
+}
+
+/* 20 MB of text, of invalid UTF-8, of entities: bounded output. */
+static void
+test_huge_input(void **state)
+{
+	size_t len = 20 * 1024 * 1024, i, n;
+	char *in = malloc(len), *s;
+
+	assert_non_null(in);
+	for (i = 0; i < len; i++)
+		in[i] = "word "[i % 5];
+	s = html_to_text(in, len, HTML_TEXT_MAX);
+	n = strlen(s);
+	assert_true(n <= HTML_TEXT_MAX && n >= HTML_TEXT_MAX - 5);
+	assert_memory_equal(s, "word word", 9);
+	free(s);
+	s = html_clean_text(in, len, HTML_TEXT_MAX);
+	assert_true(strlen(s) <= HTML_TEXT_MAX);
+	free(s);
+
+	memset(in, 0xff, len);
+	s = html_clean_text(in, len, 1000);
+	assert_true(strlen(s) <= 1000 && strlen(s) >= 997);
+	assert_true(valid_utf8(s));
+	free(s);
+	s = html_to_text(in, len, 1000);
+	assert_true(strlen(s) <= 1000 && strlen(s) >= 997);
+	assert_true(valid_utf8(s));
+	free(s);
+
+	for (i = 0; i + 6 <= len; i += 6)
+		memcpy(in + i, "&nbsp;", 6);
+	s = html_to_text(in, i, 1001);
+	assert_int_equal(strlen(s), 1000); /* 500 x U+00A0 */
+	assert_true(valid_utf8(s));
+	free(s);
+	free(in);
+}
+
+/*
+ * Nesting: libxml2 2.9's HTML parser stops at depth 256 (without
+ * XML_PARSE_HUGE, which is never used), so 200,000 nested divs cost
+ * neither stack nor time, and text past that depth is not reached.
+ */
+static void
+test_deep_nesting(void **state)
+{
+	size_t n = 200000, i, o = 0;
+	char *in = malloc(n * 6 + 64), *s;
+
+	assert_non_null(in);
+	memcpy(in, "top", 3);
+	o = 3;
+	for (i = 0; i < n; i++) {
+		memcpy(in + o, "<div>", 5);
+		o += 5;
+	}
+	memcpy(in + o, "deep", 4);
+	o += 4;
+	s = html_to_text(in, o, HTML_TEXT_MAX);
+	assert_string_equal(s, "top");
+	free(s);
+
+	/* 200 levels are within the limit: the text is there */
+	o = 0;
+	for (i = 0; i < 200; i++) {
+		memcpy(in + o, "<span>", 6);
+		o += 6;
+	}
+	memcpy(in + o, "deep", 4);
+	s = html_to_text(in, o + 4, HTML_TEXT_MAX);
+	assert_string_equal(s, "deep");
+	free(s);
+
+	/* elements that close each other stay flat and keep their text */
+	o = 0;
+	for (i = 0; i < n; i++) {
+		memcpy(in + o, "<p>x", 4);
+		o += 4;
+	}
+	s = html_to_text(in, o, 100);
+	assert_int_equal(strlen(s), 99); /* "x x x ..." */
+	free(s);
+	free(in);
+}
+
+/* Nothing in the HTML makes a connection: a local listener stays idle. */
+static void
+test_no_network(void **state)
+{
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof sin;
+	struct pollfd pfd;
+	char html[2048], *s;
+	int fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	port = ntohs(sin.sin_port);
+	snprintf(html, sizeof html,
+	    "<!DOCTYPE html PUBLIC \"-//x//y\" \"http://127.0.0.1:%d/dtd\">"
+	    "<html><head><link rel=stylesheet href=\"http://127.0.0.1:%d/\">"
+	    "<script src=\"http://127.0.0.1:%d/\"></script>"
+	    "<base href=\"http://127.0.0.1:%d/\"></head><body>"
+	    "<img src=http://127.0.0.1:%d/>"
+	    "<iframe src=\"http://127.0.0.1:%d/\"></iframe>"
+	    "<object data=\"http://127.0.0.1:%d/\"></object>"
+	    "<xi:include href=\"http://127.0.0.1:%d/\"/>"
+	    "text</body></html>",
+	    port, port, port, port, port, port, port, port);
+	s = html_to_text(html, strlen(html), HTML_TEXT_MAX);
+	assert_string_equal(s, "text");
+	free(s);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, 200), 0);
+	close(fd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_to_text),
+	    cmocka_unit_test(test_clean_text),
+	    cmocka_unit_test(test_null),
+	    cmocka_unit_test(test_cap),
+	    cmocka_unit_test(test_huge_input),
+	    cmocka_unit_test(test_deep_nesting),
+	    cmocka_unit_test(test_no_network),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
