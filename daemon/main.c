@@ -31,6 +31,7 @@ struct cmd {
 static const struct cmd cmds[] = {
     {"check", cmd_check, "validate the configuration and summarize it"},
     {"parse", cmd_parse, "print a parsed feed (--json: normalized record)"},
+    {"match", cmd_match, "run the watchlists over a feed file and explain"},
 };
 
 static void
