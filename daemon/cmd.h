@@ -14,5 +14,6 @@ struct cmd_globals {
 int cmd_check(int, char **, const struct cmd_globals *);
 int cmd_outbox(int, char **, const struct cmd_globals *);
 int cmd_parse(int, char **, const struct cmd_globals *);
+int cmd_match(int, char **, const struct cmd_globals *);
 
 #endif

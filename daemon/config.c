@@ -49,7 +49,9 @@ static const char *const config_top_keys[] = {"store", "retention", "defaults",
 static const char *const config_defaults_keys[] = {"interval", "timeout", NULL};
 static const char *const config_feed_keys[] = {
     "url", "name", "interval", "timeout", "tags", "first_poll_alert_age", NULL};
-static const char *const config_entity_keys[] = {"name", "aliases", NULL};
+static const char *const config_entity_keys[] = {
+    "name", "aliases", "country", NULL};
+static const char *const config_alias_keys[] = {"text", "case_sensitive", NULL};
 static const char *const config_watchlist_keys[] = {
     "match", "feeds", "notify", NULL};
 
@@ -701,6 +703,72 @@ config_redefined(
 	return 1;
 }
 
+static int
+config_ascii_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* One alias: a string, or {text: STRING, case_sensitive: true|false}. */
+static void
+config_load_alias(struct config_loader *ld, const struct yamltree_node *node,
+    struct config_entity *entity)
+{
+	const struct yamltree_node *v;
+	char *text = NULL;
+	int mode = CONFIG_CASE_AUTO;
+
+	if (node->kind == YAMLTREE_MAPPING) {
+		if (config_check_keys(
+			ld, node, config_alias_keys, "an alias") == -1)
+			return;
+		if ((v = config_get(node, "text")) == NULL) {
+			config_error(ld, node, "an alias needs \"text\"");
+			return;
+		}
+		if (config_string(ld, v, "alias text", &text) == -1)
+			return;
+		if ((v = config_get(node, "case_sensitive")) != NULL) {
+			if (v->kind == YAMLTREE_SCALAR &&
+			    strcmp(v->value, "true") == 0)
+				mode = CONFIG_CASE_SENSITIVE;
+			else if (v->kind == YAMLTREE_SCALAR &&
+			    strcmp(v->value, "false") == 0)
+				mode = CONFIG_CASE_INSENSITIVE;
+			else {
+				config_error(ld, v,
+				    "case_sensitive must be true or false");
+				free(text);
+				return;
+			}
+		}
+	} else if (config_string(ld, node, "entity alias", &text) == -1) {
+		return;
+	}
+	entity->aliases = xreallocarray(
+	    entity->aliases, entity->naliases + 1, sizeof *entity->aliases);
+	entity->alias_case = xreallocarray(entity->alias_case,
+	    entity->naliases + 1, sizeof *entity->alias_case);
+	entity->aliases[entity->naliases] = text;
+	entity->alias_case[entity->naliases] = mode;
+	entity->naliases++;
+}
+
+/* A list of aliases; a single one is a list of one. */
+static void
+config_load_aliases(struct config_loader *ld, const struct yamltree_node *node,
+    struct config_entity *entity)
+{
+	size_t i;
+
+	if (node->kind != YAMLTREE_SEQUENCE) {
+		config_load_alias(ld, node, entity);
+		return;
+	}
+	for (i = 0; i < node->nchildren; i++)
+		config_load_alias(ld, node->children[i], entity);
+}
+
 static void
 config_load_entity(struct config_loader *ld, const struct yamltree_node *key,
     const struct yamltree_node *node)
@@ -723,10 +791,25 @@ config_load_entity(struct config_loader *ld, const struct yamltree_node *key,
 	if ((v = config_get(node, "name")) != NULL)
 		config_string(ld, v, "entity name", &entity->name);
 	if ((v = config_get(node, "aliases")) != NULL)
-		config_string_list(ld, v, "entity aliases", &entity->aliases,
-		    &entity->naliases);
-	if (entity->name == NULL && entity->naliases == 0)
-		config_error(ld, node, "entity \"%s\" needs a name or aliases",
+		config_load_aliases(ld, v, entity);
+	if ((v = config_get(node, "country")) != NULL &&
+	    config_string(ld, v, "entity country", &entity->country) == 0) {
+		if (strlen(entity->country) != 2 ||
+		    !config_ascii_alpha(entity->country[0]) ||
+		    !config_ascii_alpha(entity->country[1]))
+			config_error(ld, v,
+			    "entity country \"%.64s\" must be an ISO 3166-1 "
+			    "two-letter code, like IQ",
+			    entity->country);
+		else {
+			entity->country[0] &= ~0x20;
+			entity->country[1] &= ~0x20;
+		}
+	}
+	if (entity->name == NULL && entity->naliases == 0 &&
+	    entity->country == NULL)
+		config_error(ld, node,
+		    "entity \"%s\" needs a name, aliases or a country",
 		    entity->key);
 }
 
@@ -1298,6 +1381,8 @@ config_free(struct config *cf)
 	for (i = 0; i < cf->nentities; i++) {
 		free(cf->entities[i].key);
 		free(cf->entities[i].name);
+		free(cf->entities[i].country);
+		free(cf->entities[i].alias_case);
 		config_free_strings(
 		    cf->entities[i].aliases, cf->entities[i].naliases);
 	}

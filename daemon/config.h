@@ -43,10 +43,18 @@ struct config_feed {
 	struct config_mark mark;
 };
 
+/* How an alias treats letter case (alias_case[i]). */
+#define CONFIG_CASE_AUTO 0 /* short capitals ("IS") sensitive, others not */
+#define CONFIG_CASE_SENSITIVE 1
+#define CONFIG_CASE_INSENSITIVE 2
+
 struct config_entity {
 	char *key;
 	char *name;
+	char *country; /* ISO 3166-1 alpha-2 of a built-in country it adds
+			  to, upper case, or NULL */
 	char **aliases;
+	int *alias_case; /* CONFIG_CASE_*, one per alias */
 	size_t naliases;
 	struct config_mark mark;
 };

@@ -32,6 +32,7 @@ static const struct cmd cmds[] = {
     {"check", cmd_check, "validate the configuration and summarize it"},
     {"outbox", cmd_outbox, "list, retry or drop undelivered alerts"},
     {"parse", cmd_parse, "print a parsed feed (--json: normalized record)"},
+    {"match", cmd_match, "run the watchlists over a feed file and explain"},
 };
 
 static void

@@ -156,9 +156,19 @@ static const struct {
 	"t.yaml:2:22: unknown key \"url\" in a notifier; expected one of: "
 	"type"},
     {"entities:\n  e: {}\n",
-	"t.yaml:2:6: entity \"e\" needs a name or aliases"},
+	"t.yaml:2:6: entity \"e\" needs a name, aliases or a country"},
     {"entities:\n  e: {aliases: [a, {x: 1}]}\n",
-	"t.yaml:2:20: entity aliases must be a scalar, not a mapping"},
+	"t.yaml:2:21: unknown key \"x\" in an alias; expected one of: text, "
+	"case_sensitive"},
+    {"entities:\n  e: {aliases: [{case_sensitive: true}]}\n",
+	"t.yaml:2:17: an alias needs \"text\""},
+    {"entities:\n  e: {aliases: [{text: Us, case_sensitive: maybe}]}\n",
+	"t.yaml:2:44: case_sensitive must be true or false"},
+    {"entities:\n  e: {country: IRQ}\n",
+	"t.yaml:2:16: entity country \"IRQ\" must be an ISO 3166-1 two-letter "
+	"code, like IQ"},
+    {"entities:\n  e: {aliases: [[a]]}\n",
+	"t.yaml:2:17: entity alias must be a scalar, not a list"},
     {"store: a\nstore: b\n",
 	"t.yaml:2:1: duplicate key \"store\" in the configuration (first at "
 	"line 1)"},
@@ -172,6 +182,39 @@ static const struct {
     {"entities:\n  e: {name: \"a\\0b\"}\n",
 	"t.yaml:2:13: entity name contains a NUL byte"},
 };
+
+/* Aliases with their own case rule; entities that extend a country. */
+static void
+test_entity_extensions(void **state)
+{
+	static const char yaml[] =
+	    "entities:\n"
+	    "  magazine:\n"
+	    "    aliases: [{text: Us, case_sensitive: true}, Us Weekly,\n"
+	    "      {text: NATO, case_sensitive: false}]\n"
+	    "  usa: {country: us, aliases: [Yankees]}\n"
+	    "  iraq: {country: IQ}\n";
+	struct config *cf;
+	char *cause;
+
+	cf = config_parse("t.yaml", yaml, sizeof yaml - 1, &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	assert_int_equal(cf->nentities, 3);
+	assert_int_equal(cf->entities[0].naliases, 3);
+	assert_string_equal(cf->entities[0].aliases[0], "Us");
+	assert_int_equal(cf->entities[0].alias_case[0], CONFIG_CASE_SENSITIVE);
+	assert_int_equal(cf->entities[0].alias_case[1], CONFIG_CASE_AUTO);
+	assert_string_equal(cf->entities[0].aliases[2], "NATO");
+	assert_int_equal(
+	    cf->entities[0].alias_case[2], CONFIG_CASE_INSENSITIVE);
+	assert_null(cf->entities[0].country);
+	assert_string_equal(cf->entities[1].country, "US");
+	assert_string_equal(cf->entities[1].aliases[0], "Yankees");
+	assert_string_equal(cf->entities[2].country, "IQ");
+	assert_int_equal(cf->entities[2].naliases, 0);
+	config_free(cf);
+}
 
 static void
 test_bad(void **state)
@@ -553,6 +596,7 @@ main(void)
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_empty_is_valid),
 	    cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_entity_extensions),
 	    cmocka_unit_test(test_all_errors_reported),
 	    cmocka_unit_test(test_durations_and_sizes),
 	    cmocka_unit_test(test_hostile_yaml),

@@ -1,0 +1,557 @@
+/*
+ * Aho-Corasick over token ids (A. V. Aho and M. J. Corasick, "Efficient
+ * string matching: an aid to bibliographic search", CACM 18(6), 1975),
+ * with the goto function in one hash table keyed by (state, token id),
+ * a direct array for the root, failure links computed breadth first and
+ * output sets flattened at compile time. Prefix patterns use a byte trie
+ * in a second hash table.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "automaton.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define AUTOMATON_NONE UINT32_MAX
+#define AUTOMATON_EMPTY_KEY UINT64_MAX
+
+/* Open-addressing map from a 64-bit key to a 32-bit value. */
+struct automaton_map {
+	uint64_t *keys;
+	uint32_t *values;
+	size_t size; /* power of two */
+	size_t count;
+};
+
+struct automaton_dict_entry {
+	uint64_t hash;
+	uint32_t off; /* in dict_text */
+	uint32_t len;
+	uint32_t id; /* 0 = empty slot */
+};
+
+struct automaton_edge {
+	uint32_t from;
+	uint32_t id;
+	uint32_t to;
+};
+
+struct automaton_output {
+	uint32_t state;
+	uint32_t pattern;
+};
+
+struct automaton {
+	/* token dictionary */
+	struct automaton_dict_entry *dict;
+	size_t dict_size;
+	uint32_t ntokens;
+	char *dict_text;
+	size_t dict_text_len;
+	size_t dict_text_size;
+
+	/* token trie */
+	struct automaton_map go;
+	struct automaton_edge *edges;
+	size_t nedges;
+	uint32_t nstates;
+	uint32_t *fail;
+	uint32_t *root_next; /* by token id, ntokens + 1 entries */
+	struct automaton_output *own; /* building */
+	size_t nown;
+	uint32_t *out_start; /* nstates + 1 */
+	uint32_t *out; /* flattened outputs */
+
+	/* prefix byte trie */
+	struct automaton_map pgo;
+	uint32_t npnodes;
+	struct automaton_output *pown;
+	size_t npown;
+	uint32_t *pout_start; /* npnodes + 1 */
+	uint32_t *pout;
+	unsigned char pfirst[256]; /* bytes that start some prefix */
+
+	int compiled;
+};
+
+static uint64_t
+automaton_hash(const char *p, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n, v;
+
+	while (n >= 8) {
+		memcpy(&v, p, 8);
+		h = (h ^ v) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		p += 8;
+		n -= 8;
+	}
+	v = 0;
+	memcpy(&v, p, n);
+	h = (h ^ v) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return h;
+}
+
+static uint64_t
+automaton_mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
+static void
+automaton_map_init(struct automaton_map *m, size_t size)
+{
+	size_t i;
+
+	m->size = size;
+	m->count = 0;
+	m->keys = xreallocarray(NULL, size, sizeof *m->keys);
+	m->values = xreallocarray(NULL, size, sizeof *m->values);
+	for (i = 0; i < size; i++)
+		m->keys[i] = AUTOMATON_EMPTY_KEY;
+}
+
+static void
+automaton_map_free(struct automaton_map *m)
+{
+	free(m->keys);
+	free(m->values);
+	memset(m, 0, sizeof *m);
+}
+
+static uint32_t
+automaton_map_get(const struct automaton_map *m, uint64_t key)
+{
+	size_t mask = m->size - 1, i;
+
+	if (m->size == 0)
+		return AUTOMATON_NONE;
+	for (i = automaton_mix(key) & mask;; i = (i + 1) & mask) {
+		if (m->keys[i] == key)
+			return m->values[i];
+		if (m->keys[i] == AUTOMATON_EMPTY_KEY)
+			return AUTOMATON_NONE;
+	}
+}
+
+static void automaton_map_put(struct automaton_map *, uint64_t, uint32_t);
+
+static void
+automaton_map_grow(struct automaton_map *m)
+{
+	struct automaton_map old = *m;
+	size_t i;
+
+	automaton_map_init(m, old.size ? old.size * 2 : 64);
+	for (i = 0; i < old.size; i++)
+		if (old.keys[i] != AUTOMATON_EMPTY_KEY)
+			automaton_map_put(m, old.keys[i], old.values[i]);
+	automaton_map_free(&old);
+}
+
+static void
+automaton_map_put(struct automaton_map *m, uint64_t key, uint32_t value)
+{
+	size_t mask, i;
+
+	if ((m->count + 1) * 2 > m->size)
+		automaton_map_grow(m);
+	mask = m->size - 1;
+	for (i = automaton_mix(key) & mask;; i = (i + 1) & mask) {
+		if (m->keys[i] == key) {
+			m->values[i] = value;
+			return;
+		}
+		if (m->keys[i] == AUTOMATON_EMPTY_KEY) {
+			m->keys[i] = key;
+			m->values[i] = value;
+			m->count++;
+			return;
+		}
+	}
+}
+
+struct automaton *
+automaton_new(void)
+{
+	struct automaton *a = xcalloc(1, sizeof *a);
+
+	a->nstates = 1; /* the root */
+	a->npnodes = 1;
+	return a;
+}
+
+void
+automaton_free(struct automaton *a)
+{
+	if (a == NULL)
+		return;
+	free(a->dict);
+	free(a->dict_text);
+	automaton_map_free(&a->go);
+	free(a->edges);
+	free(a->fail);
+	free(a->root_next);
+	free(a->own);
+	free(a->out_start);
+	free(a->out);
+	automaton_map_free(&a->pgo);
+	free(a->pown);
+	free(a->pout_start);
+	free(a->pout);
+	free(a);
+}
+
+static struct automaton_dict_entry *
+automaton_dict_slot(
+    const struct automaton *a, const char *s, size_t len, uint64_t h)
+{
+	size_t mask = a->dict_size - 1, i;
+	struct automaton_dict_entry *e;
+
+	for (i = h & mask;; i = (i + 1) & mask) {
+		e = &a->dict[i];
+		if (e->id == 0)
+			return e;
+		if (e->hash == h && e->len == len &&
+		    memcmp(a->dict_text + e->off, s, len) == 0)
+			return e;
+	}
+}
+
+static void
+automaton_dict_grow(struct automaton *a)
+{
+	struct automaton_dict_entry *old = a->dict, *e;
+	size_t oldsize = a->dict_size, i;
+
+	a->dict_size = oldsize ? oldsize * 2 : 256;
+	a->dict = xcalloc(a->dict_size, sizeof *a->dict);
+	for (i = 0; i < oldsize; i++) {
+		if (old[i].id == 0)
+			continue;
+		e = automaton_dict_slot(
+		    a, a->dict_text + old[i].off, old[i].len, old[i].hash);
+		*e = old[i];
+	}
+	free(old);
+}
+
+uint32_t
+automaton_intern(struct automaton *a, const char *s, size_t len)
+{
+	struct automaton_dict_entry *e;
+	uint64_t h = automaton_hash(s, len);
+
+	if (a->compiled)
+		fatalx("%s: automaton already compiled", __func__);
+	if ((a->ntokens + 1) * 2 > a->dict_size)
+		automaton_dict_grow(a);
+	e = automaton_dict_slot(a, s, len, h);
+	if (e->id != 0)
+		return e->id;
+	if (a->dict_text_len + len > a->dict_text_size) {
+		a->dict_text_size = (a->dict_text_len + len) * 2 + 256;
+		a->dict_text =
+		    xreallocarray(a->dict_text, a->dict_text_size, 1);
+	}
+	memcpy(a->dict_text + a->dict_text_len, s, len);
+	e->hash = h;
+	e->off = (uint32_t)a->dict_text_len;
+	e->len = (uint32_t)len;
+	e->id = ++a->ntokens;
+	a->dict_text_len += len;
+	return e->id;
+}
+
+uint32_t
+automaton_lookup(const struct automaton *a, const char *s, size_t len)
+{
+	if (a->dict_size == 0)
+		return 0;
+	return automaton_dict_slot(a, s, len, automaton_hash(s, len))->id;
+}
+
+static uint64_t
+automaton_key(uint32_t state, uint32_t id)
+{
+	return (uint64_t)state << 32 | id;
+}
+
+void
+automaton_add(
+    struct automaton *a, const uint32_t *ids, size_t n, uint32_t pattern)
+{
+	uint32_t state = AUTOMATON_ROOT, next;
+	size_t i;
+
+	if (a->compiled)
+		fatalx("%s: automaton already compiled", __func__);
+	for (i = 0; i < n; i++) {
+		next = automaton_map_get(&a->go, automaton_key(state, ids[i]));
+		if (next == AUTOMATON_NONE) {
+			next = a->nstates++;
+			automaton_map_put(
+			    &a->go, automaton_key(state, ids[i]), next);
+			a->edges = xreallocarray(
+			    a->edges, a->nedges + 1, sizeof *a->edges);
+			a->edges[a->nedges].from = state;
+			a->edges[a->nedges].id = ids[i];
+			a->edges[a->nedges].to = next;
+			a->nedges++;
+		}
+		state = next;
+	}
+	a->own = xreallocarray(a->own, a->nown + 1, sizeof *a->own);
+	a->own[a->nown].state = state;
+	a->own[a->nown].pattern = pattern;
+	a->nown++;
+}
+
+void
+automaton_add_prefix(
+    struct automaton *a, const char *s, size_t len, uint32_t pattern)
+{
+	uint32_t node = 0, next;
+	size_t i;
+
+	if (a->compiled)
+		fatalx("%s: automaton already compiled", __func__);
+	if (len > 0)
+		a->pfirst[(unsigned char)s[0]] = 1;
+	for (i = 0; i < len; i++) {
+		next = automaton_map_get(
+		    &a->pgo, automaton_key(node, (unsigned char)s[i]));
+		if (next == AUTOMATON_NONE) {
+			next = a->npnodes++;
+			automaton_map_put(&a->pgo,
+			    automaton_key(node, (unsigned char)s[i]), next);
+		}
+		node = next;
+	}
+	a->pown = xreallocarray(a->pown, a->npown + 1, sizeof *a->pown);
+	a->pown[a->npown].state = node;
+	a->pown[a->npown].pattern = pattern;
+	a->npown++;
+}
+
+static int
+automaton_output_cmp(const void *va, const void *vb)
+{
+	const struct automaton_output *a = va, *b = vb;
+
+	if (a->state != b->state)
+		return a->state < b->state ? -1 : 1;
+	if (a->pattern != b->pattern)
+		return a->pattern < b->pattern ? -1 : 1;
+	return 0;
+}
+
+static int
+automaton_edge_cmp(const void *va, const void *vb)
+{
+	const struct automaton_edge *a = va, *b = vb;
+
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	return 0;
+}
+
+/* Group the (state, pattern) pairs into a CSR table of NSTATES rows. */
+static void
+automaton_group(struct automaton_output *own, size_t nown, uint32_t nstates,
+    uint32_t **start, uint32_t **out)
+{
+	size_t i;
+
+	qsort(own, nown, sizeof *own, automaton_output_cmp);
+	*start = xcalloc((size_t)nstates + 1, sizeof **start);
+	*out = xreallocarray(NULL, nown + 1, sizeof **out);
+	for (i = 0; i < nown; i++) {
+		(*start)[own[i].state + 1]++;
+		(*out)[i] = own[i].pattern;
+	}
+	for (i = 0; i < nstates; i++)
+		(*start)[i + 1] += (*start)[i];
+}
+
+void
+automaton_compile(struct automaton *a)
+{
+	uint32_t *queue, *child_start, *own_start, *own_out, s, t, f, g;
+	uint32_t *flat;
+	size_t head = 0, tail = 0, i, e, nflat = 0, flat_size;
+
+	if (a->compiled)
+		return;
+	a->compiled = 1;
+	a->root_next = xcalloc((size_t)a->ntokens + 1, sizeof *a->root_next);
+	a->fail = xcalloc(a->nstates, sizeof *a->fail);
+	qsort(a->edges, a->nedges, sizeof *a->edges, automaton_edge_cmp);
+	child_start = xcalloc((size_t)a->nstates + 1, sizeof *child_start);
+	for (i = 0; i < a->nedges; i++)
+		child_start[a->edges[i].from + 1]++;
+	for (i = 0; i < a->nstates; i++)
+		child_start[i + 1] += child_start[i];
+	automaton_group(a->own, a->nown, a->nstates, &own_start, &own_out);
+
+	/* Breadth first: a state's failure link and outputs depend only on
+	 * shallower states. */
+	queue = xreallocarray(NULL, a->nstates, sizeof *queue);
+	flat_size = a->nown + 16;
+	flat = xreallocarray(NULL, flat_size, sizeof *flat);
+	queue[tail++] = AUTOMATON_ROOT;
+	while (head < tail) {
+		s = queue[head++];
+		for (e = child_start[s]; e < child_start[s + 1]; e++) {
+			t = a->edges[e].to;
+			if (s == AUTOMATON_ROOT) {
+				a->root_next[a->edges[e].id] = t;
+				a->fail[t] = AUTOMATON_ROOT;
+			} else {
+				f = a->fail[s];
+				g = AUTOMATON_NONE;
+				for (;;) {
+					if (f == AUTOMATON_ROOT) {
+						g = a->root_next[a->edges[e]
+								     .id];
+						break;
+					}
+					g = automaton_map_get(&a->go,
+					    automaton_key(f, a->edges[e].id));
+					if (g != AUTOMATON_NONE)
+						break;
+					f = a->fail[f];
+				}
+				a->fail[t] = g == AUTOMATON_NONE ? 0 : g;
+			}
+			queue[tail++] = t;
+		}
+	}
+	/* Outputs in BFS order: own, then those of the failure state. */
+	a->out_start = xcalloc((size_t)a->nstates + 1, sizeof *a->out_start);
+	{
+		uint32_t *begin = xcalloc(a->nstates, sizeof *begin);
+		uint32_t *count = xcalloc(a->nstates, sizeof *count);
+		size_t k;
+
+		for (i = 0; i < tail; i++) {
+			s = queue[i];
+			begin[s] = (uint32_t)nflat;
+			for (k = own_start[s]; k < own_start[s + 1]; k++) {
+				if (nflat == flat_size) {
+					flat_size *= 2;
+					flat = xreallocarray(
+					    flat, flat_size, sizeof *flat);
+				}
+				flat[nflat++] = own_out[k];
+			}
+			if (s != AUTOMATON_ROOT) {
+				f = a->fail[s];
+				for (k = 0; k < count[f]; k++) {
+					if (nflat == flat_size) {
+						flat_size *= 2;
+						flat = xreallocarray(flat,
+						    flat_size, sizeof *flat);
+					}
+					flat[nflat++] = flat[begin[f] + k];
+				}
+			}
+			count[s] = (uint32_t)(nflat - begin[s]);
+		}
+		/* Lay them out by state number for the lookup. */
+		a->out = xreallocarray(NULL, nflat + 1, sizeof *a->out);
+		for (s = 0; s < a->nstates; s++)
+			a->out_start[s + 1] = a->out_start[s] + count[s];
+		for (s = 0; s < a->nstates; s++)
+			memcpy(a->out + a->out_start[s], flat + begin[s],
+			    count[s] * sizeof *flat);
+		free(begin);
+		free(count);
+	}
+	free(flat);
+	free(queue);
+	free(child_start);
+	free(own_start);
+	free(own_out);
+	free(a->own);
+	a->own = NULL;
+	free(a->edges);
+	a->edges = NULL;
+
+	automaton_group(
+	    a->pown, a->npown, a->npnodes, &a->pout_start, &a->pout);
+	free(a->pown);
+	a->pown = NULL;
+}
+
+uint32_t
+automaton_next(const struct automaton *a, uint32_t state, uint32_t id)
+{
+	uint32_t t;
+
+	if (id == 0)
+		return AUTOMATON_ROOT;
+	for (;;) {
+		if (state == AUTOMATON_ROOT)
+			return a->root_next[id];
+		t = automaton_map_get(&a->go, automaton_key(state, id));
+		if (t != AUTOMATON_NONE)
+			return t;
+		state = a->fail[state];
+	}
+}
+
+const uint32_t *
+automaton_outputs(const struct automaton *a, uint32_t state, size_t *n)
+{
+	*n = a->out_start[state + 1] - a->out_start[state];
+	return a->out + a->out_start[state];
+}
+
+int
+automaton_has_prefixes(const struct automaton *a)
+{
+	return a->npnodes > 1;
+}
+
+size_t
+automaton_prefixes(const struct automaton *a, const char *token, size_t len,
+    uint32_t *out, size_t max)
+{
+	uint32_t node = 0, k;
+	size_t i, n = 0;
+
+	if (len == 0 || !a->pfirst[(unsigned char)token[0]])
+		return 0;
+	for (i = 0; i < len; i++) {
+		node = automaton_map_get(
+		    &a->pgo, automaton_key(node, (unsigned char)token[i]));
+		if (node == AUTOMATON_NONE)
+			break;
+		for (k = a->pout_start[node]; k < a->pout_start[node + 1];
+		     k++) {
+			if (n < max)
+				out[n] = a->pout[k];
+			n++;
+		}
+	}
+	return n;
+}
+
+size_t
+automaton_nstates(const struct automaton *a)
+{
+	return a->nstates;
+}
+
+size_t
+automaton_ntokens(const struct automaton *a)
+{
+	return a->ntokens;
+}

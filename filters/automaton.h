@@ -1,0 +1,54 @@
+/*
+ * The multi-pattern automaton: Aho-Corasick over normalized tokens.
+ *
+ * Every distinct token of every pattern gets an id (1, 2, ...); a
+ * pattern is a sequence of ids (a word is a sequence of one). Text is
+ * scanned token by token: automaton_lookup() gives a token's id (0 for
+ * a token no pattern holds, which sends the scan back to the root) and
+ * automaton_next() the next state, whose outputs are the patterns that
+ * end at that token. Prefix patterns ("ira*") sit in a separate byte
+ * trie walked once per token. The cost per token does not depend on
+ * how many patterns there are.
+ *
+ * Build with automaton_intern/add/add_prefix, then automaton_compile()
+ * once; after that the automaton is read-only and may be shared.
+ */
+#ifndef AUTOMATON_H
+#define AUTOMATON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUTOMATON_ROOT 0
+
+struct automaton;
+
+struct automaton *automaton_new(void);
+void automaton_free(struct automaton *);
+/* The id of a normalized token, created if new. */
+uint32_t automaton_intern(struct automaton *, const char *, size_t);
+/* The id of a token, or 0 when no pattern holds it. */
+uint32_t automaton_lookup(const struct automaton *, const char *, size_t);
+/* Add a pattern of N token ids (N >= 1), reported as PATTERN. */
+void automaton_add(
+    struct automaton *, const uint32_t *ids, size_t n, uint32_t pattern);
+/* Add a prefix pattern: tokens that start with these normalized bytes. */
+void automaton_add_prefix(
+    struct automaton *, const char *, size_t, uint32_t pattern);
+void automaton_compile(struct automaton *);
+
+uint32_t automaton_next(const struct automaton *, uint32_t state, uint32_t id);
+/* The patterns that end in STATE (its own and those of its suffixes). */
+const uint32_t *automaton_outputs(
+    const struct automaton *, uint32_t state, size_t *n);
+/* Whether any prefix pattern exists. */
+int automaton_has_prefixes(const struct automaton *);
+/* Store in OUT (up to MAX) the prefix patterns that TOKEN starts with;
+ * returns how many there are (which may exceed MAX). */
+size_t automaton_prefixes(const struct automaton *, const char *token,
+    size_t len, uint32_t *out, size_t max);
+/* Sizes, for tests and benchmarks. */
+size_t automaton_nstates(const struct automaton *);
+size_t automaton_ntokens(const struct automaton *);
+
+#endif

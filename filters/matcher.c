@@ -1,0 +1,1777 @@
+/*
+ * The matcher (see matcher.h): patterns, entities, watchlists, the scan
+ * of an item, the decision of each watchlist from the hits, and the
+ * explanation of hits and near misses.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <utf8proc.h>
+
+#include "automaton.h"
+#include "buf.h"
+#include "countries.h"
+#include "log.h"
+#include "matcher.h"
+#include "norm.h"
+#include "query.h"
+#include "xmalloc.h"
+
+/* Caps on what one item can make the matcher do. */
+#define MATCHER_MAX_HITS 100000 /* hits examined per item */
+#define MATCHER_MAX_MATCH_HITS 50 /* hits reported per watchlist */
+#define MATCHER_MAX_SPANS 4096 /* positions kept per NEAR operand */
+#define MATCHER_MAX_PREFIX_OUT 256 /* prefix patterns per token */
+#define MATCHER_MAX_REGEX_HITS 64 /* per regex per field */
+#define MATCHER_REGEX_MATCH_LIMIT 200000 /* pcre2_set_match_limit */
+#define MATCHER_REGEX_DEPTH_LIMIT 5000 /* pcre2_set_depth_limit */
+#define MATCHER_REGEX_HEAP_KIB 8192 /* pcre2_set_heap_limit */
+/* Caps on the configuration. */
+#define MATCHER_MAX_PHRASE 32 /* words in a phrase or alias */
+#define MATCHER_MIN_PREFIX 2 /* characters before a '*' */
+#define MATCHER_MAX_ALIAS 1024 /* bytes */
+/* Bytes of context on each side of a snippet. */
+#define MATCHER_SNIPPET_CONTEXT 60
+
+enum matcher_pattern_kind {
+	MATCHER_PHRASE, /* one or more whole words */
+	MATCHER_PREFIX, /* the start of one word */
+	MATCHER_REGEX,
+};
+
+struct matcher_pattern {
+	enum matcher_pattern_kind kind;
+	uint32_t ntokens;
+	int case_sensitive;
+	char *cased; /* case-sensitive: the cased tokens, space-separated */
+	int is_alias; /* some entity has it (longest alias wins) */
+	pcre2_code *re;
+	pcre2_match_data *md;
+	unsigned fields; /* regex: the fields some leaf reads it in */
+	uint32_t *users; /* watchlists that use it, sorted, unique */
+	size_t nusers;
+	uint32_t *ids; /* phrase: token ids */
+	char *prefix; /* prefix: normalized bytes */
+	size_t prefix_len;
+};
+
+struct matcher_alias {
+	char *text;
+	uint32_t pattern;
+};
+
+struct matcher_entity {
+	char *key;
+	char *name;
+	char *country; /* ISO code of a built-in country */
+	struct matcher_alias *aliases;
+	size_t naliases;
+	uint32_t *patterns; /* compiled: aliases[i].pattern */
+};
+
+struct matcher_key {
+	char *key;
+	size_t entity;
+};
+
+struct matcher_leaf {
+	const struct query_node *node;
+	char *term; /* as written */
+	uint32_t pattern; /* word, prefix, regex */
+	size_t entity; /* entity leaves; SIZE_MAX otherwise */
+	unsigned fields;
+};
+
+struct matcher_watchlist {
+	char *name;
+	char *query;
+	struct query_node *root;
+	struct matcher_leaf *leaves;
+	size_t nleaves;
+};
+
+struct matcher_segment {
+	unsigned field;
+	const char *text;
+	size_t len;
+	size_t category;
+	size_t tok_first;
+	size_t tok_count;
+};
+
+struct matcher_hitrec {
+	uint32_t pattern;
+	uint32_t seg;
+	uint32_t ts, te; /* tokens [ts, te), indexes into the norm */
+	uint32_t start, end; /* bytes of the segment's text */
+	int suppressed; /* inside a longer alias hit */
+};
+
+struct matcher_span {
+	uint32_t seg;
+	uint32_t ts, te;
+};
+
+struct matcher_spans {
+	struct matcher_span *v;
+	size_t n, size;
+};
+
+struct matcher {
+	int flags;
+	int compiled;
+	struct automaton *ac;
+	struct automaton *keys; /* interns pattern keys to find duplicates */
+	struct matcher_pattern *patterns;
+	size_t npatterns;
+	struct matcher_entity *entities;
+	size_t nentities;
+	struct matcher_key *ekeys;
+	size_t nekeys;
+	struct matcher_watchlist *watchlists;
+	size_t nwatchlists;
+	uint32_t *regexes; /* pattern ids of regexes */
+	size_t nregexes;
+	size_t nregex_jit;
+	unsigned scan_fields;
+	pcre2_match_context *mctx;
+
+	/* scratch for matcher_run */
+	struct norm norm;
+	struct norm cased;
+	struct matcher_segment *segs;
+	size_t nsegs, segs_size;
+	struct matcher_hitrec *hits;
+	size_t nhits, hits_size;
+	uint32_t *order; /* hits grouped by pattern */
+	uint32_t gen;
+	uint32_t *pat_stamp, *pat_first, *pat_count;
+	uint32_t *touched; /* patterns hit */
+	size_t ntouched;
+	uint32_t *wl_stamp;
+	uint32_t *candidates;
+	size_t ncandidates;
+	int truncated;
+};
+
+static const char *
+matcher_field_name(unsigned field)
+{
+	const char *name = query_field_name(field);
+
+	return name != NULL ? name : "?";
+}
+
+struct matcher *
+matcher_new(int flags)
+{
+	struct matcher *m = xcalloc(1, sizeof *m);
+	const struct countries_entry *c;
+	size_t n, i, j;
+
+	m->flags = flags;
+	m->ac = automaton_new();
+	m->keys = automaton_new();
+	norm_init(&m->norm);
+	norm_init(&m->cased);
+	m->mctx = pcre2_match_context_create(NULL);
+	if (m->mctx == NULL)
+		fatalx("pcre2_match_context_create failed");
+	pcre2_set_match_limit(m->mctx, MATCHER_REGEX_MATCH_LIMIT);
+	pcre2_set_depth_limit(m->mctx, MATCHER_REGEX_DEPTH_LIMIT);
+	pcre2_set_heap_limit(m->mctx, MATCHER_REGEX_HEAP_KIB);
+	if (flags & MATCHER_NO_COUNTRIES)
+		return m;
+	c = countries_all(&n);
+	for (i = 0; i < n; i++) {
+		if (matcher_add_entity(m, c[i].key, NULL, NULL, NULL) == -1)
+			fatalx("country %s: bad entity", c[i].code);
+		m->entities[m->nentities - 1].country = xstrdup(c[i].code);
+		m->entities[m->nentities - 1].name = xstrdup(c[i].name);
+		for (j = 0; c[i].aliases[j] != NULL; j++)
+			if (matcher_add_alias(m, c[i].key, c[i].aliases[j],
+				MATCHER_CASE_AUTO, NULL) == -1)
+				fatalx("country %s: bad alias", c[i].code);
+	}
+	return m;
+}
+
+void
+matcher_free(struct matcher *m)
+{
+	size_t i, j;
+
+	if (m == NULL)
+		return;
+	automaton_free(m->ac);
+	automaton_free(m->keys);
+	for (i = 0; i < m->npatterns; i++) {
+		free(m->patterns[i].cased);
+		pcre2_code_free(m->patterns[i].re);
+		pcre2_match_data_free(m->patterns[i].md);
+		free(m->patterns[i].users);
+		free(m->patterns[i].ids);
+		free(m->patterns[i].prefix);
+	}
+	free(m->patterns);
+	for (i = 0; i < m->nentities; i++) {
+		free(m->entities[i].key);
+		free(m->entities[i].name);
+		free(m->entities[i].country);
+		for (j = 0; j < m->entities[i].naliases; j++)
+			free(m->entities[i].aliases[j].text);
+		free(m->entities[i].aliases);
+		free(m->entities[i].patterns);
+	}
+	free(m->entities);
+	for (i = 0; i < m->nekeys; i++)
+		free(m->ekeys[i].key);
+	free(m->ekeys);
+	for (i = 0; i < m->nwatchlists; i++) {
+		free(m->watchlists[i].name);
+		free(m->watchlists[i].query);
+		query_free(m->watchlists[i].root);
+		for (j = 0; j < m->watchlists[i].nleaves; j++)
+			free(m->watchlists[i].leaves[j].term);
+		free(m->watchlists[i].leaves);
+	}
+	free(m->watchlists);
+	free(m->regexes);
+	pcre2_match_context_free(m->mctx);
+	norm_free(&m->norm);
+	norm_free(&m->cased);
+	free(m->segs);
+	free(m->hits);
+	free(m->order);
+	free(m->pat_stamp);
+	free(m->pat_first);
+	free(m->pat_count);
+	free(m->touched);
+	free(m->wl_stamp);
+	free(m->candidates);
+	free(m);
+}
+
+static int matcher_error(char **, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+matcher_error(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (cause == NULL)
+		return -1;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	*cause = s;
+	return -1;
+}
+
+/* The pattern with this key; *created says whether it is new. Keys are
+ * interned in order, so key id N is pattern N - 1. */
+static uint32_t
+matcher_pattern_for(
+    struct matcher *m, const char *key, size_t keylen, int *created)
+{
+	uint32_t id = automaton_intern(m->keys, key, keylen);
+
+	if (id - 1 < m->npatterns) {
+		*created = 0;
+		return id - 1;
+	}
+	m->patterns =
+	    xreallocarray(m->patterns, m->npatterns + 1, sizeof *m->patterns);
+	memset(&m->patterns[m->npatterns], 0, sizeof *m->patterns);
+	*created = 1;
+	return (uint32_t)m->npatterns++;
+}
+
+/*
+ * The pattern for the words of TEXT (a phrase), case-sensitive or not.
+ * Returns -1 with *cause when TEXT has no words or too many.
+ */
+static int
+matcher_phrase(struct matcher *m, const char *text, int case_sensitive,
+    uint32_t *out, char **cause)
+{
+	struct norm n, c;
+	struct buf key;
+	size_t i, ntok;
+	int created, rc = 0;
+	uint32_t p;
+	struct matcher_pattern *pat;
+
+	norm_init(&n);
+	ntok = norm_tokenize(&n, text, strlen(text), 0);
+	if (ntok == 0) {
+		rc = matcher_error(
+		    cause, "\"%.64s\" has no letters or digits", text);
+		goto out;
+	}
+	if (ntok > MATCHER_MAX_PHRASE) {
+		rc = matcher_error(cause, "more than %d words in \"%.64s...\"",
+		    MATCHER_MAX_PHRASE, text);
+		goto out;
+	}
+	buf_init(&key, 1024 * 1024);
+	buf_addc(&key, case_sensitive ? 'C' : 'P');
+	norm_init(&c);
+	if (case_sensitive) {
+		norm_tokenize(&c, text, strlen(text), NORM_CASED);
+		for (i = 0; i < c.ntokens; i++) {
+			buf_addc(&key, ' ');
+			buf_add(&key, norm_token_text(&c, i), c.tokens[i].len);
+		}
+	} else {
+		for (i = 0; i < ntok; i++) {
+			buf_addc(&key, ' ');
+			buf_add(&key, norm_token_text(&n, i), n.tokens[i].len);
+		}
+	}
+	p = matcher_pattern_for(m, buf_str(&key), key.len, &created);
+	pat = &m->patterns[p];
+	if (created) {
+		pat->kind = MATCHER_PHRASE;
+		pat->ntokens = (uint32_t)ntok;
+		pat->case_sensitive = case_sensitive;
+		if (case_sensitive)
+			pat->cased = xstrdup(buf_str(&key) + 2);
+		pat->ids = xreallocarray(NULL, ntok, sizeof *pat->ids);
+		for (i = 0; i < ntok; i++)
+			pat->ids[i] = automaton_intern(
+			    m->ac, norm_token_text(&n, i), n.tokens[i].len);
+		automaton_add(m->ac, pat->ids, ntok, p);
+	}
+	*out = p;
+	buf_free(&key);
+	norm_free(&c);
+out:
+	norm_free(&n);
+	return rc;
+}
+
+static int
+matcher_prefix(struct matcher *m, const char *text, uint32_t *out, char **cause)
+{
+	struct norm n;
+	struct buf key;
+	const char *s;
+	size_t len, i, chars = 0;
+	int created, rc = 0;
+	uint32_t p;
+
+	norm_init(&n);
+	if (norm_tokenize(&n, text, strlen(text), 0) != 1) {
+		rc = matcher_error(cause,
+		    "a prefix must be one word of letters or digits, "
+		    "not \"%.64s\"",
+		    text);
+		goto out;
+	}
+	s = norm_token_text(&n, 0);
+	len = n.tokens[0].len;
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			chars++;
+	if (chars < MATCHER_MIN_PREFIX) {
+		rc = matcher_error(cause,
+		    "a prefix needs at least %d letters or digits before "
+		    "'*'",
+		    MATCHER_MIN_PREFIX);
+		goto out;
+	}
+	buf_init(&key, 1024 * 1024);
+	buf_addstr(&key, "* ");
+	buf_add(&key, s, len);
+	p = matcher_pattern_for(m, buf_str(&key), key.len, &created);
+	if (created) {
+		m->patterns[p].kind = MATCHER_PREFIX;
+		m->patterns[p].ntokens = 1;
+		m->patterns[p].prefix = xstrndup(s, len);
+		m->patterns[p].prefix_len = len;
+		automaton_add_prefix(m->ac, s, len, p);
+	}
+	buf_free(&key);
+	*out = p;
+out:
+	norm_free(&n);
+	return rc;
+}
+
+/* Compile /TEXT/FLAGS; on error *erroff is the offset in TEXT. */
+static int
+matcher_regex(struct matcher *m, const char *text, const char *flags,
+    uint32_t *out, size_t *erroff, char **cause)
+{
+	uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF |
+	    PCRE2_NEVER_BACKSLASH_C;
+	struct buf key;
+	pcre2_code *re;
+	PCRE2_SIZE off;
+	PCRE2_UCHAR msg[256];
+	const char *f;
+	int created, error;
+	uint32_t p;
+
+	*erroff = 0;
+	for (f = flags; *f != '\0'; f++) {
+		switch (*f) {
+		case 'i':
+			options |= PCRE2_CASELESS;
+			break;
+		case 'm':
+			options |= PCRE2_MULTILINE;
+			break;
+		case 's':
+			options |= PCRE2_DOTALL;
+			break;
+		case 'x':
+			options |= PCRE2_EXTENDED;
+			break;
+		default:
+			*erroff = strlen(text) + 1 + (size_t)(f - flags);
+			return matcher_error(cause,
+			    "unknown regex flag '%c'; expected i, m, s or x",
+			    *f);
+		}
+	}
+	re = pcre2_compile(
+	    (PCRE2_SPTR)text, strlen(text), options, &error, &off, NULL);
+	if (re == NULL) {
+		pcre2_get_error_message(error, msg, sizeof msg);
+		*erroff = off;
+		return matcher_error(cause, "bad regex: %s", (char *)msg);
+	}
+	buf_init(&key, 1024 * 1024);
+	buf_printf(&key, "/%08x/", options);
+	buf_addstr(&key, text);
+	p = matcher_pattern_for(m, buf_str(&key), key.len, &created);
+	buf_free(&key);
+	if (!created) {
+		pcre2_code_free(re);
+	} else {
+		m->patterns[p].kind = MATCHER_REGEX;
+		m->patterns[p].re = re;
+		m->patterns[p].md = pcre2_match_data_create(1, NULL);
+		if (m->patterns[p].md == NULL)
+			fatalx("pcre2_match_data_create failed");
+		m->regexes = xreallocarray(
+		    m->regexes, m->nregexes + 1, sizeof *m->regexes);
+		m->regexes[m->nregexes++] = p;
+	}
+	*out = p;
+	return 0;
+}
+
+static struct matcher_entity *
+matcher_find_entity(const struct matcher *m, const char *key, size_t *index)
+{
+	const struct countries_entry *c;
+	size_t i;
+
+	if (strncasecmp(key, "country:", 8) == 0) {
+		if ((c = countries_find_code(key + 8)) == NULL)
+			return NULL;
+		key = c->key;
+	}
+	for (i = 0; i < m->nekeys; i++) {
+		if (strcasecmp(m->ekeys[i].key, key) == 0) {
+			if (index != NULL)
+				*index = m->ekeys[i].entity;
+			return &m->entities[m->ekeys[i].entity];
+		}
+	}
+	return NULL;
+}
+
+static void
+matcher_add_key(struct matcher *m, const char *key, size_t entity)
+{
+	m->ekeys = xreallocarray(m->ekeys, m->nekeys + 1, sizeof *m->ekeys);
+	m->ekeys[m->nekeys].key = xstrdup(key);
+	m->ekeys[m->nekeys].entity = entity;
+	m->nekeys++;
+}
+
+int
+matcher_add_entity(struct matcher *m, const char *key, const char *name,
+    const char *country, char **cause)
+{
+	struct matcher_entity *e, *ce;
+	size_t index, cindex;
+	const struct countries_entry *c;
+	const char *p;
+
+	if (m->compiled)
+		return matcher_error(cause, "the matcher is already compiled");
+	if (*key == '\0' || strlen(key) > 64)
+		return matcher_error(cause, "bad entity key \"%.64s\"", key);
+	for (p = key; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+			*p == '.'))
+			return matcher_error(cause,
+			    "entity key \"%.64s\": only letters, digits, "
+			    "'_', '-' and '.'",
+			    key);
+	e = matcher_find_entity(m, key, &index);
+	if (country != NULL) {
+		if ((c = countries_find_code(country)) == NULL ||
+		    (ce = matcher_find_entity(m, c->key, &cindex)) == NULL)
+			return matcher_error(cause,
+			    "entity \"%s\": \"%.16s\" is not a built-in "
+			    "country code",
+			    key, country);
+		if (e != NULL && e != ce)
+			return matcher_error(cause,
+			    "entity \"%s\" already names another entity; it "
+			    "cannot also be country %s",
+			    key, c->code);
+		if (e == NULL)
+			matcher_add_key(m, key, cindex);
+		e = ce;
+	}
+	if (e == NULL) {
+		m->entities = xreallocarray(
+		    m->entities, m->nentities + 1, sizeof *m->entities);
+		e = &m->entities[m->nentities];
+		memset(e, 0, sizeof *e);
+		e->key = xstrdup(key);
+		matcher_add_key(m, key, m->nentities);
+		m->nentities++;
+	}
+	if (name != NULL) {
+		if (e->name == NULL)
+			e->name = xstrdup(name);
+		return matcher_add_alias(
+		    m, key, name, MATCHER_CASE_AUTO, cause);
+	}
+	return 0;
+}
+
+/* One to four letters, none of them lower case ("IS", "U.S.", "G7"). */
+static int
+matcher_short_capitals(const char *s)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t k;
+	size_t len = strlen(s), pos = 0;
+	int letters = 0;
+
+	while (pos < len) {
+		k = utf8proc_iterate((const utf8proc_uint8_t *)s + pos,
+		    (utf8proc_ssize_t)(len - pos), &cp);
+		if (k <= 0)
+			return 0;
+		pos += (size_t)k;
+		switch (utf8proc_category(cp)) {
+		case UTF8PROC_CATEGORY_LU:
+		case UTF8PROC_CATEGORY_LT:
+			letters++;
+			break;
+		case UTF8PROC_CATEGORY_LL:
+		case UTF8PROC_CATEGORY_LM:
+		case UTF8PROC_CATEGORY_LO:
+			return 0;
+		default:
+			break;
+		}
+	}
+	return letters >= 1 && letters <= 4;
+}
+
+int
+matcher_add_alias(struct matcher *m, const char *key, const char *alias,
+    int case_mode, char **cause)
+{
+	struct matcher_entity *e;
+	int cs;
+	uint32_t p;
+	size_t i;
+
+	if (m->compiled)
+		return matcher_error(cause, "the matcher is already compiled");
+	if ((e = matcher_find_entity(m, key, NULL)) == NULL)
+		return matcher_error(cause, "no entity \"%.64s\"", key);
+	if (strlen(alias) > MATCHER_MAX_ALIAS)
+		return matcher_error(cause,
+		    "entity \"%s\": alias longer than %d bytes", key,
+		    MATCHER_MAX_ALIAS);
+	if (case_mode == MATCHER_CASE_SENSITIVE)
+		cs = 1;
+	else if (case_mode == MATCHER_CASE_INSENSITIVE)
+		cs = 0;
+	else
+		cs = matcher_short_capitals(alias);
+	if (matcher_phrase(m, alias, cs, &p, cause) == -1) {
+		if (cause != NULL) {
+			char *c = *cause;
+
+			matcher_error(cause, "entity \"%s\": %s", key, c);
+			free(c);
+		}
+		return -1;
+	}
+	m->patterns[p].is_alias = 1;
+	for (i = 0; i < e->naliases; i++)
+		if (e->aliases[i].pattern == p)
+			return 0; /* the same spelling again */
+	e->aliases =
+	    xreallocarray(e->aliases, e->naliases + 1, sizeof *e->aliases);
+	e->aliases[e->naliases].text = xstrdup(alias);
+	e->aliases[e->naliases].pattern = p;
+	e->naliases++;
+	return 0;
+}
+
+/* Number the leaves of N into W. */
+static void
+matcher_collect_leaves(struct matcher_watchlist *w, struct query_node *n)
+{
+	size_t i;
+
+	if (n->nkids == 0) {
+		n->index = w->nleaves;
+		w->leaves =
+		    xreallocarray(w->leaves, w->nleaves + 1, sizeof *w->leaves);
+		memset(&w->leaves[w->nleaves], 0, sizeof *w->leaves);
+		w->leaves[w->nleaves].node = n;
+		w->leaves[w->nleaves].entity = SIZE_MAX;
+		w->leaves[w->nleaves].fields = n->fields;
+		w->nleaves++;
+		return;
+	}
+	for (i = 0; i < n->nkids; i++)
+		matcher_collect_leaves(w, n->kids[i]);
+}
+
+/* The query's value when none of its terms is found. */
+static int
+matcher_eval_empty(const struct query_node *n)
+{
+	size_t i;
+
+	switch (n->kind) {
+	case QUERY_AND:
+		for (i = 0; i < n->nkids; i++)
+			if (!matcher_eval_empty(n->kids[i]))
+				return 0;
+		return 1;
+	case QUERY_OR:
+		for (i = 0; i < n->nkids; i++)
+			if (matcher_eval_empty(n->kids[i]))
+				return 1;
+		return 0;
+	case QUERY_NOT:
+		return !matcher_eval_empty(n->kids[0]);
+	default:
+		return 0;
+	}
+}
+
+static void
+matcher_watchlist_clear(struct matcher_watchlist *w)
+{
+	size_t i;
+
+	free(w->name);
+	free(w->query);
+	query_free(w->root);
+	for (i = 0; i < w->nleaves; i++)
+		free(w->leaves[i].term);
+	free(w->leaves);
+}
+
+int
+matcher_add_watchlist(struct matcher *m, const char *name, const char *query,
+    size_t *errpos, char **cause)
+{
+	struct matcher_watchlist w;
+	struct matcher_leaf *leaf;
+	const struct query_node *n;
+	size_t i, off, pos = 0;
+	char *why = NULL;
+
+	if (m->compiled) {
+		if (errpos != NULL)
+			*errpos = 0;
+		return matcher_error(cause, "the matcher is already compiled");
+	}
+	for (i = 0; i < m->nwatchlists; i++) {
+		if (strcmp(m->watchlists[i].name, name) == 0) {
+			if (errpos != NULL)
+				*errpos = 0;
+			return matcher_error(
+			    cause, "watchlist \"%s\" already exists", name);
+		}
+	}
+	memset(&w, 0, sizeof w);
+	w.root = query_parse(query, strlen(query), &pos, &why);
+	if (w.root == NULL)
+		goto fail;
+	matcher_collect_leaves(&w, w.root);
+	for (i = 0; i < w.nleaves; i++) {
+		leaf = &w.leaves[i];
+		n = leaf->node;
+		leaf->term = xstrndup(query + n->pos, n->len);
+		switch (n->kind) {
+		case QUERY_WORD:
+			if (matcher_phrase(
+				m, n->text, 0, &leaf->pattern, &why) == -1) {
+				pos = n->text_pos;
+				goto fail_at;
+			}
+			break;
+		case QUERY_PREFIX:
+			if (matcher_prefix(m, n->text, &leaf->pattern, &why) ==
+			    -1) {
+				pos = n->text_pos;
+				goto fail_at;
+			}
+			break;
+		case QUERY_ENTITY:
+			if (matcher_find_entity(m, n->text, &leaf->entity) ==
+			    NULL) {
+				pos = n->text_pos;
+				xasprintf(&why,
+				    strncasecmp(n->text, "country:", 8) == 0
+					? "unknown country code \"%s\""
+					: "unknown entity \"%s\"",
+				    strncasecmp(n->text, "country:", 8) == 0
+					? n->text + 8
+					: n->text);
+				goto fail_at;
+			}
+			break;
+		case QUERY_REGEX:
+			if (matcher_regex(m, n->text, n->flags, &leaf->pattern,
+				&off, &why) == -1) {
+				pos = n->text_pos + off;
+				goto fail_at;
+			}
+			break;
+		default:
+			fatalx("%s: not a leaf", __func__);
+		}
+	}
+	if (matcher_eval_empty(w.root)) {
+		pos = 0;
+		why = xstrdup("the query matches items that contain none of "
+			      "its terms; it needs a term that must be "
+			      "present");
+		goto fail_at;
+	}
+	w.name = xstrdup(name);
+	w.query = xstrdup(query);
+	m->watchlists = xreallocarray(
+	    m->watchlists, m->nwatchlists + 1, sizeof *m->watchlists);
+	m->watchlists[m->nwatchlists++] = w;
+	return 0;
+
+fail_at:
+	/* a message from below the parser: prefix the column */
+	{
+		size_t col = 1, k;
+		char *c = why;
+
+		for (k = 0; k < pos && query[k] != '\0'; k++)
+			if (((unsigned char)query[k] & 0xC0) != 0x80)
+				col++;
+		xasprintf(&why, "column %zu: %s", col, c);
+		free(c);
+	}
+fail:
+	matcher_watchlist_clear(&w);
+	if (errpos != NULL)
+		*errpos = pos;
+	if (cause != NULL)
+		*cause = why;
+	else
+		free(why);
+	return -1;
+}
+
+static void
+matcher_add_user(struct matcher_pattern *p, uint32_t watchlist)
+{
+	if (p->nusers > 0 && p->users[p->nusers - 1] == watchlist)
+		return;
+	p->users = xreallocarray(p->users, p->nusers + 1, sizeof *p->users);
+	p->users[p->nusers++] = watchlist;
+}
+
+int
+matcher_compile(struct matcher *m, char **cause)
+{
+	struct matcher_watchlist *w;
+	struct matcher_leaf *leaf;
+	struct matcher_entity *e;
+	struct matcher_pattern *p;
+	size_t i, j, k;
+
+	if (m->compiled)
+		return matcher_error(cause, "the matcher is already compiled");
+	m->compiled = 1;
+	for (i = 0; i < m->nentities; i++) {
+		e = &m->entities[i];
+		e->patterns =
+		    xreallocarray(NULL, e->naliases + 1, sizeof *e->patterns);
+		for (j = 0; j < e->naliases; j++)
+			e->patterns[j] = e->aliases[j].pattern;
+	}
+	/* Watchlists in order, so each pattern's users come out sorted. */
+	for (i = 0; i < m->nwatchlists; i++) {
+		w = &m->watchlists[i];
+		for (j = 0; j < w->nleaves; j++) {
+			leaf = &w->leaves[j];
+			m->scan_fields |= leaf->fields;
+			if (leaf->entity == SIZE_MAX) {
+				p = &m->patterns[leaf->pattern];
+				matcher_add_user(p, (uint32_t)i);
+				p->fields |= leaf->fields;
+				continue;
+			}
+			e = &m->entities[leaf->entity];
+			for (k = 0; k < e->naliases; k++)
+				matcher_add_user(
+				    &m->patterns[e->patterns[k]], (uint32_t)i);
+		}
+	}
+	for (i = 0; i < m->nregexes; i++) {
+		p = &m->patterns[m->regexes[i]];
+		if (!(m->flags & MATCHER_NO_JIT) &&
+		    pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0)
+			m->nregex_jit++;
+	}
+	automaton_compile(m->ac);
+	m->pat_stamp = xcalloc(m->npatterns + 1, sizeof *m->pat_stamp);
+	m->pat_first = xcalloc(m->npatterns + 1, sizeof *m->pat_first);
+	m->pat_count = xcalloc(m->npatterns + 1, sizeof *m->pat_count);
+	m->touched = xcalloc(m->npatterns + 1, sizeof *m->touched);
+	m->wl_stamp = xcalloc(m->nwatchlists + 1, sizeof *m->wl_stamp);
+	m->candidates = xcalloc(m->nwatchlists + 1, sizeof *m->candidates);
+	return 0;
+}
+
+size_t
+matcher_npatterns(const struct matcher *m)
+{
+	return m->npatterns;
+}
+
+size_t
+matcher_nregex_jit(const struct matcher *m)
+{
+	return m->nregex_jit;
+}
+
+size_t
+matcher_nwatchlists(const struct matcher *m)
+{
+	return m->nwatchlists;
+}
+
+/* ---- the scan ---- */
+
+static void
+matcher_add_segment(
+    struct matcher *m, unsigned field, const char *text, size_t category)
+{
+	struct matcher_segment *s;
+
+	if (text == NULL || !(m->scan_fields & field))
+		return;
+	if (m->nsegs == m->segs_size) {
+		m->segs_size = m->segs_size ? m->segs_size * 2 : 16;
+		m->segs = xreallocarray(m->segs, m->segs_size, sizeof *m->segs);
+	}
+	s = &m->segs[m->nsegs++];
+	s->field = field;
+	s->text = text;
+	s->len = strlen(text);
+	if (s->len > NORM_MAX_INPUT)
+		s->len = NORM_MAX_INPUT;
+	s->category = category;
+	s->tok_first = m->norm.ntokens;
+	s->tok_count = norm_tokenize(&m->norm, text, s->len, 0);
+}
+
+static void
+matcher_add_hit(struct matcher *m, uint32_t pattern, size_t seg, size_t ts,
+    size_t te, size_t start, size_t end)
+{
+	struct matcher_hitrec *h;
+
+	if (m->nhits >= MATCHER_MAX_HITS) {
+		m->truncated = 1;
+		return;
+	}
+	if (m->nhits == m->hits_size) {
+		m->hits_size = m->hits_size ? m->hits_size * 2 : 256;
+		m->hits = xreallocarray(m->hits, m->hits_size, sizeof *m->hits);
+	}
+	h = &m->hits[m->nhits++];
+	h->pattern = pattern;
+	h->seg = (uint32_t)seg;
+	h->ts = (uint32_t)ts;
+	h->te = (uint32_t)te;
+	h->start = (uint32_t)start;
+	h->end = (uint32_t)end;
+	h->suppressed = 0;
+}
+
+/* A case-sensitive phrase: do the original words have its case? */
+static int
+matcher_verify_case(struct matcher *m, const struct matcher_pattern *p,
+    const struct matcher_segment *s, size_t ts, size_t te)
+{
+	const struct norm_token *first = &m->norm.tokens[ts];
+	const struct norm_token *last = &m->norm.tokens[te - 1];
+	const char *want = p->cased;
+	size_t i, len;
+
+	norm_reset(&m->cased);
+	norm_tokenize(&m->cased, s->text + first->start,
+	    last->end - first->start, NORM_CASED);
+	if (m->cased.ntokens != p->ntokens)
+		return 0;
+	for (i = 0; i < m->cased.ntokens; i++) {
+		len = m->cased.tokens[i].len;
+		if (strncmp(want, norm_token_text(&m->cased, i), len) != 0 ||
+		    (want[len] != ' ' && want[len] != '\0'))
+			return 0;
+		want += len + (want[len] == ' ');
+	}
+	return *want == '\0';
+}
+
+static void
+matcher_scan_segment(struct matcher *m, size_t seg)
+{
+	const struct matcher_segment *s = &m->segs[seg];
+	const struct norm_token *t;
+	const struct matcher_pattern *p;
+	const uint32_t *outs;
+	uint32_t prefixes[MATCHER_MAX_PREFIX_OUT];
+	uint32_t state = AUTOMATON_ROOT, id;
+	size_t i, k, n, first, end = s->tok_first + s->tok_count;
+	int has_prefixes = automaton_has_prefixes(m->ac);
+
+	for (i = s->tok_first; i < end; i++) {
+		t = &m->norm.tokens[i];
+		id = automaton_lookup(
+		    m->ac, norm_token_text(&m->norm, i), t->len);
+		state = automaton_next(m->ac, state, id);
+		if (state != AUTOMATON_ROOT) {
+			outs = automaton_outputs(m->ac, state, &n);
+			for (k = 0; k < n; k++) {
+				p = &m->patterns[outs[k]];
+				first = i + 1 - p->ntokens;
+				if (p->case_sensitive &&
+				    !matcher_verify_case(m, p, s, first, i + 1))
+					continue;
+				matcher_add_hit(m, outs[k], seg, first, i + 1,
+				    m->norm.tokens[first].start, t->end);
+			}
+		}
+		if (!has_prefixes)
+			continue;
+		n = automaton_prefixes(m->ac, norm_token_text(&m->norm, i),
+		    t->len, prefixes, MATCHER_MAX_PREFIX_OUT);
+		if (n > MATCHER_MAX_PREFIX_OUT) {
+			n = MATCHER_MAX_PREFIX_OUT;
+			m->truncated = 1;
+		}
+		for (k = 0; k < n; k++)
+			matcher_add_hit(
+			    m, prefixes[k], seg, i, i + 1, t->start, t->end);
+	}
+}
+
+/* The tokens of segment S that bytes [start, end) overlap. */
+static void
+matcher_token_range(const struct matcher *m, const struct matcher_segment *s,
+    size_t start, size_t end, size_t *ts, size_t *te)
+{
+	size_t lo = s->tok_first, hi = s->tok_first + s->tok_count, mid;
+
+	while (lo < hi) { /* first token that ends after start */
+		mid = (lo + hi) / 2;
+		if (m->norm.tokens[mid].end <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*ts = lo;
+	hi = s->tok_first + s->tok_count;
+	while (lo < hi) { /* first token that starts at or after end */
+		mid = (lo + hi) / 2;
+		if (m->norm.tokens[mid].start < end)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*te = lo > *ts ? lo : *ts;
+}
+
+static void
+matcher_scan_regex(struct matcher *m, uint32_t pattern)
+{
+	const struct matcher_pattern *p = &m->patterns[pattern];
+	const struct matcher_segment *s;
+	PCRE2_SIZE *ov, offset;
+	size_t seg, count, ts, te;
+	int rc;
+
+	for (seg = 0; seg < m->nsegs; seg++) {
+		s = &m->segs[seg];
+		if (!(p->fields & s->field))
+			continue;
+		offset = 0;
+		for (count = 0; count < MATCHER_MAX_REGEX_HITS; count++) {
+			rc = pcre2_match(p->re, (PCRE2_SPTR)s->text, s->len,
+			    offset, 0, p->md, m->mctx);
+			if (rc < 0) {
+				if (rc != PCRE2_ERROR_NOMATCH)
+					m->truncated = 1; /* a limit */
+				break;
+			}
+			ov = pcre2_get_ovector_pointer(p->md);
+			matcher_token_range(m, s, ov[0], ov[1], &ts, &te);
+			matcher_add_hit(m, pattern, seg, ts, te, ov[0], ov[1]);
+			offset = ov[1];
+			if (ov[1] ==
+			    ov[0]) { /* empty match: step a character */
+				if (offset >= s->len)
+					break;
+				offset++;
+				while (offset < s->len &&
+				    ((unsigned char)s->text[offset] & 0xC0) ==
+					0x80)
+					offset++;
+			}
+			if (offset > s->len)
+				break;
+		}
+	}
+}
+
+static int
+matcher_alias_cmp(const void *va, const void *vb)
+{
+	const struct matcher_hitrec *a =
+	    *(const struct matcher_hitrec *const *)va;
+	const struct matcher_hitrec *b =
+	    *(const struct matcher_hitrec *const *)vb;
+
+	if (a->seg != b->seg)
+		return a->seg < b->seg ? -1 : 1;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->te != b->te)
+		return a->te > b->te ? -1 : 1;
+	return 0;
+}
+
+/* Mark alias hits that lie inside a longer alias hit. */
+static void
+matcher_suppress(struct matcher *m)
+{
+	struct matcher_hitrec **v;
+	size_t i, n = 0;
+	uint32_t seg = UINT32_MAX, max_te = 0, max_ts = 0;
+
+	for (i = 0; i < m->nhits; i++)
+		if (m->patterns[m->hits[i].pattern].is_alias)
+			n++;
+	if (n < 2)
+		return;
+	v = xreallocarray(NULL, n, sizeof *v);
+	n = 0;
+	for (i = 0; i < m->nhits; i++)
+		if (m->patterns[m->hits[i].pattern].is_alias)
+			v[n++] = &m->hits[i];
+	qsort(v, n, sizeof *v, matcher_alias_cmp);
+	for (i = 0; i < n; i++) {
+		if (v[i]->seg != seg) {
+			seg = v[i]->seg;
+			max_te = v[i]->te;
+			max_ts = v[i]->ts;
+			continue;
+		}
+		if (max_te > v[i]->te ||
+		    (max_te == v[i]->te && max_ts < v[i]->ts))
+			v[i]->suppressed = 1;
+		if (v[i]->te > max_te) {
+			max_te = v[i]->te;
+			max_ts = v[i]->ts;
+		}
+	}
+	free(v);
+}
+
+/* Group the hits by pattern (order[]) and find the candidate watchlists. */
+static void
+matcher_index(struct matcher *m)
+{
+	size_t i, k;
+	uint32_t p, sum = 0, w;
+	const struct matcher_pattern *pat;
+
+	m->ntouched = 0;
+	m->ncandidates = 0;
+	m->order = xreallocarray(m->order, m->nhits + 1, sizeof *m->order);
+	for (i = 0; i < m->nhits; i++) {
+		p = m->hits[i].pattern;
+		if (m->pat_stamp[p] != m->gen) {
+			m->pat_stamp[p] = m->gen;
+			m->pat_count[p] = 0;
+			m->touched[m->ntouched++] = p;
+		}
+		m->pat_count[p]++;
+	}
+	for (i = 0; i < m->ntouched; i++) {
+		p = m->touched[i];
+		m->pat_first[p] = sum;
+		sum += m->pat_count[p];
+		m->pat_count[p] = 0;
+	}
+	for (i = 0; i < m->nhits; i++) {
+		p = m->hits[i].pattern;
+		m->order[m->pat_first[p] + m->pat_count[p]++] = (uint32_t)i;
+	}
+	for (i = 0; i < m->ntouched; i++) {
+		pat = &m->patterns[m->touched[i]];
+		for (k = 0; k < pat->nusers; k++) {
+			w = pat->users[k];
+			if (m->wl_stamp[w] == m->gen)
+				continue;
+			m->wl_stamp[w] = m->gen;
+			m->candidates[m->ncandidates++] = w;
+		}
+	}
+}
+
+/* ---- deciding a watchlist ---- */
+
+struct matcher_eval {
+	struct matcher *m;
+	const struct matcher_watchlist *w;
+};
+
+/* Call FN for each hit of LEAF that counts (right field; for entities,
+ * not inside a longer alias). Stops when FN returns nonzero. */
+static int
+matcher_leaf_each(const struct matcher_eval *ev,
+    const struct matcher_leaf *leaf,
+    int (*fn)(void *, const struct matcher_leaf *, uint32_t), void *arg)
+{
+	struct matcher *m = ev->m;
+	const uint32_t *pats = &leaf->pattern;
+	size_t npats = 1, i, k;
+	const struct matcher_hitrec *h;
+	uint32_t p;
+	int entity = leaf->entity != SIZE_MAX, rc;
+
+	if (entity) {
+		pats = m->entities[leaf->entity].patterns;
+		npats = m->entities[leaf->entity].naliases;
+	}
+	for (i = 0; i < npats; i++) {
+		p = pats[i];
+		if (m->pat_stamp[p] != m->gen)
+			continue;
+		for (k = m->pat_first[p]; k < m->pat_first[p] + m->pat_count[p];
+		     k++) {
+			h = &m->hits[m->order[k]];
+			if (!(m->segs[h->seg].field & leaf->fields))
+				continue;
+			if (entity && h->suppressed)
+				continue;
+			if ((rc = fn(arg, leaf, m->order[k])) != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int
+matcher_found_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
+{
+	return 1;
+}
+
+static void
+matcher_spans_add(
+    struct matcher_spans *s, uint32_t seg, uint32_t ts, uint32_t te)
+{
+	if (s->n >= MATCHER_MAX_SPANS)
+		return;
+	if (s->n == s->size) {
+		s->size = s->size ? s->size * 2 : 16;
+		s->v = xreallocarray(s->v, s->size, sizeof *s->v);
+	}
+	s->v[s->n].seg = seg;
+	s->v[s->n].ts = ts;
+	s->v[s->n].te = te;
+	s->n++;
+}
+
+struct matcher_span_arg {
+	struct matcher *m;
+	struct matcher_spans *out;
+};
+
+static int
+matcher_span_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
+{
+	struct matcher_span_arg *a = arg;
+	const struct matcher_hitrec *h = &a->m->hits[hit];
+
+	matcher_spans_add(a->out, h->seg, h->ts, h->te);
+	return 0;
+}
+
+static int
+matcher_span_cmp(const void *va, const void *vb)
+{
+	const struct matcher_span *a = va, *b = vb;
+
+	if (a->seg != b->seg)
+		return a->seg < b->seg ? -1 : 1;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return 0;
+}
+
+/* The word positions where positional node N holds. */
+static void
+matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
+    struct matcher_spans *out)
+{
+	struct matcher_spans a = {0}, b = {0};
+	struct matcher_span_arg arg = {ev->m, out};
+	size_t i, j, lo, hi, mid;
+	uint32_t maxlen = 0, d = n->distance, from;
+
+	switch (n->kind) {
+	case QUERY_WORD:
+	case QUERY_PREFIX:
+	case QUERY_ENTITY:
+	case QUERY_REGEX:
+		matcher_leaf_each(
+		    ev, &ev->w->leaves[n->index], matcher_span_cb, &arg);
+		return;
+	case QUERY_OR:
+		for (i = 0; i < n->nkids; i++)
+			matcher_spans(ev, n->kids[i], out);
+		return;
+	case QUERY_NEAR:
+		break;
+	default:
+		return;
+	}
+	matcher_spans(ev, n->kids[0], &a);
+	if (a.n > 0)
+		matcher_spans(ev, n->kids[1], &b);
+	qsort(b.v, b.n, sizeof *b.v, matcher_span_cmp);
+	for (j = 0; j < b.n; j++)
+		if (b.v[j].te - b.v[j].ts > maxlen)
+			maxlen = b.v[j].te - b.v[j].ts;
+	for (i = 0; i < a.n && out->n < MATCHER_MAX_SPANS; i++) {
+		/* B spans that can be near: ts >= a.ts - d - maxlen */
+		from = a.v[i].ts > d + maxlen ? a.v[i].ts - d - maxlen : 0;
+		lo = 0;
+		hi = b.n;
+		while (lo < hi) {
+			mid = (lo + hi) / 2;
+			if (b.v[mid].seg < a.v[i].seg ||
+			    (b.v[mid].seg == a.v[i].seg && b.v[mid].ts < from))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (j = lo; j < b.n && b.v[j].seg == a.v[i].seg &&
+		     b.v[j].ts <= a.v[i].te + d;
+		     j++) {
+			if (a.v[i].ts > b.v[j].te + d)
+				continue;
+			matcher_spans_add(out, a.v[i].seg,
+			    a.v[i].ts < b.v[j].ts ? a.v[i].ts : b.v[j].ts,
+			    a.v[i].te > b.v[j].te ? a.v[i].te : b.v[j].te);
+		}
+	}
+	free(a.v);
+	free(b.v);
+}
+
+static int
+matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
+{
+	struct matcher_spans s = {0};
+	size_t i;
+	int r;
+
+	switch (n->kind) {
+	case QUERY_WORD:
+	case QUERY_PREFIX:
+	case QUERY_ENTITY:
+	case QUERY_REGEX:
+		return matcher_leaf_each(
+		    ev, &ev->w->leaves[n->index], matcher_found_cb, NULL);
+	case QUERY_AND:
+		for (i = 0; i < n->nkids; i++)
+			if (!matcher_eval(ev, n->kids[i]))
+				return 0;
+		return 1;
+	case QUERY_OR:
+		for (i = 0; i < n->nkids; i++)
+			if (matcher_eval(ev, n->kids[i]))
+				return 1;
+		return 0;
+	case QUERY_NOT:
+		return !matcher_eval(ev, n->kids[0]);
+	case QUERY_NEAR:
+		matcher_spans(ev, n, &s);
+		r = s.n > 0;
+		free(s.v);
+		return r;
+	}
+	return 0;
+}
+
+/* ---- explaining ---- */
+
+struct matcher_pick {
+	const struct matcher_leaf *leaf;
+	uint32_t hit;
+};
+
+struct matcher_picks {
+	struct matcher_pick *v;
+	size_t n, size;
+	const struct matcher_spans *within; /* NEAR: only hits inside */
+	struct matcher *m;
+};
+
+static int
+matcher_pick_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
+{
+	struct matcher_picks *p = arg;
+	const struct matcher_hitrec *h = &p->m->hits[hit];
+	size_t i;
+
+	if (p->within != NULL) {
+		for (i = 0; i < p->within->n; i++)
+			if (p->within->v[i].seg == h->seg &&
+			    p->within->v[i].ts <= h->ts &&
+			    h->te <= p->within->v[i].te)
+				break;
+		if (i == p->within->n)
+			return 0;
+	}
+	if (p->n == p->size) {
+		p->size = p->size ? p->size * 2 : 16;
+		p->v = xreallocarray(p->v, p->size, sizeof *p->v);
+	}
+	p->v[p->n].leaf = leaf;
+	p->v[p->n].hit = hit;
+	p->n++;
+	return 0;
+}
+
+static void
+matcher_pick_leaves(const struct matcher_eval *ev, const struct query_node *n,
+    struct matcher_picks *picks)
+{
+	size_t i;
+
+	if (n->nkids == 0) {
+		matcher_leaf_each(
+		    ev, &ev->w->leaves[n->index], matcher_pick_cb, picks);
+		return;
+	}
+	for (i = 0; i < n->nkids; i++)
+		matcher_pick_leaves(ev, n->kids[i], picks);
+}
+
+/* The hits that make true node N true (none under NOT). */
+static void
+matcher_pick(const struct matcher_eval *ev, const struct query_node *n,
+    struct matcher_picks *picks)
+{
+	struct matcher_spans s = {0};
+	size_t i;
+
+	switch (n->kind) {
+	case QUERY_WORD:
+	case QUERY_PREFIX:
+	case QUERY_ENTITY:
+	case QUERY_REGEX:
+		matcher_leaf_each(
+		    ev, &ev->w->leaves[n->index], matcher_pick_cb, picks);
+		return;
+	case QUERY_AND:
+	case QUERY_OR:
+		for (i = 0; i < n->nkids; i++)
+			if (matcher_eval(ev, n->kids[i]))
+				matcher_pick(ev, n->kids[i], picks);
+		return;
+	case QUERY_NOT:
+		return;
+	case QUERY_NEAR:
+		matcher_spans(ev, n, &s);
+		picks->within = &s;
+		matcher_pick_leaves(ev, n, picks);
+		picks->within = NULL;
+		free(s.v);
+		return;
+	}
+}
+
+/* Any hit of LEAF's patterns, whatever the field. */
+static unsigned
+matcher_leaf_fields_found(
+    const struct matcher_eval *ev, const struct matcher_leaf *leaf)
+{
+	struct matcher *m = ev->m;
+	const uint32_t *pats = &leaf->pattern;
+	size_t npats = 1, i, k;
+	unsigned fields = 0;
+	uint32_t p;
+
+	if (leaf->entity != SIZE_MAX) {
+		pats = m->entities[leaf->entity].patterns;
+		npats = m->entities[leaf->entity].naliases;
+	}
+	for (i = 0; i < npats; i++) {
+		p = pats[i];
+		if (m->pat_stamp[p] != m->gen)
+			continue;
+		for (k = m->pat_first[p]; k < m->pat_first[p] + m->pat_count[p];
+		     k++)
+			fields |= m->segs[m->hits[m->order[k]].seg].field;
+	}
+	return fields;
+}
+
+static void
+matcher_source(struct buf *b, const struct matcher_eval *ev,
+    const struct query_node *n, const char *query)
+{
+	buf_printf(b, "'%.*s'", (int)n->len, query + n->pos);
+}
+
+/* Why false node N is false. */
+static void
+matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
+    const struct query_node *n, const char *query)
+{
+	struct matcher_picks picks = {0};
+	const struct matcher_leaf *leaf;
+	const struct matcher_hitrec *h;
+	unsigned found, f;
+	size_t i;
+	int first = 1;
+
+	picks.m = ev->m;
+	switch (n->kind) {
+	case QUERY_WORD:
+	case QUERY_PREFIX:
+	case QUERY_ENTITY:
+	case QUERY_REGEX:
+		leaf = &ev->w->leaves[n->index];
+		matcher_source(b, ev, n, query);
+		found = matcher_leaf_fields_found(ev, leaf);
+		if (found == 0) {
+			buf_addstr(b, " not found");
+			return;
+		}
+		if (!(found & leaf->fields)) {
+			buf_addstr(b, " found only in");
+			for (f = 1; f <= QUERY_FIELD_FEED; f <<= 1)
+				if (found & f)
+					buf_printf(
+					    b, " %s", matcher_field_name(f));
+			return;
+		}
+		/* found in its fields, but only inside longer aliases */
+		buf_addstr(b, " found only as part of a longer name");
+		return;
+	case QUERY_AND:
+		for (i = 0; i < n->nkids; i++) {
+			if (matcher_eval(ev, n->kids[i]))
+				continue;
+			if (!first)
+				buf_addstr(b, "; ");
+			first = 0;
+			matcher_explain_false(b, ev, n->kids[i], query);
+		}
+		return;
+	case QUERY_OR:
+		buf_addstr(b, "none of ");
+		matcher_source(b, ev, n, query);
+		buf_addstr(b, " (");
+		for (i = 0; i < n->nkids; i++) {
+			if (i > 0)
+				buf_addstr(b, "; ");
+			matcher_explain_false(b, ev, n->kids[i], query);
+		}
+		buf_addc(b, ')');
+		return;
+	case QUERY_NOT:
+		matcher_source(b, ev, n->kids[0], query);
+		buf_addstr(b, " is present and excluded by NOT");
+		matcher_pick(ev, n->kids[0], &picks);
+		if (picks.n > 0) {
+			h = &ev->m->hits[picks.v[0].hit];
+			buf_printf(b, " (%s %u-%u)",
+			    matcher_field_name(ev->m->segs[h->seg].field),
+			    h->start, h->end);
+		}
+		free(picks.v);
+		return;
+	case QUERY_NEAR:
+		for (i = 0; i < 2; i++) {
+			if (!matcher_eval(ev, n->kids[i])) {
+				matcher_explain_false(b, ev, n->kids[i], query);
+				return;
+			}
+		}
+		matcher_source(b, ev, n->kids[0], query);
+		buf_addstr(b, " and ");
+		matcher_source(b, ev, n->kids[1], query);
+		buf_printf(b, " found, but never within %u words of each other",
+		    n->distance);
+		return;
+	}
+}
+
+/* ---- results ---- */
+
+static char *
+matcher_snippet(const char *text, size_t len, size_t start, size_t end)
+{
+	struct buf b;
+	size_t from, to, i;
+	int space = 0;
+
+	from = start > MATCHER_SNIPPET_CONTEXT ? start - MATCHER_SNIPPET_CONTEXT
+					       : 0;
+	to = end + MATCHER_SNIPPET_CONTEXT < len ? end + MATCHER_SNIPPET_CONTEXT
+						 : len;
+	while (from > 0 && ((unsigned char)text[from] & 0xC0) == 0x80)
+		from--;
+	while (to < len && ((unsigned char)text[to] & 0xC0) == 0x80)
+		to++;
+	/* cut at a space when there is one near the edge */
+	for (i = from; from > 0 && i < start && i < from + 20; i++)
+		if (text[i] == ' ') {
+			from = i + 1;
+			break;
+		}
+	for (i = to; to < len && i > end && i + 20 > to; i--)
+		if (text[i - 1] == ' ') {
+			to = i - 1;
+			break;
+		}
+	buf_init(&b, 4096);
+	if (from > 0)
+		buf_addstr(&b, "\xe2\x80\xa6");
+	for (i = from; i < to; i++) {
+		if (i == start)
+			buf_addstr(&b, MATCHER_MARK_OPEN);
+		if (i == end)
+			buf_addstr(&b, MATCHER_MARK_CLOSE);
+		if (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' ||
+		    text[i] == '\r') {
+			if (!space)
+				buf_addc(&b, ' ');
+			space = 1;
+			continue;
+		}
+		space = 0;
+		buf_addc(&b, text[i]);
+	}
+	if (end >= to && start < to)
+		buf_addstr(&b, MATCHER_MARK_CLOSE);
+	if (to < len)
+		buf_addstr(&b, "\xe2\x80\xa6");
+	return buf_take(&b, NULL);
+}
+
+static int
+matcher_pick_cmp(const void *va, const void *vb, void *arg)
+{
+	const struct matcher_pick *a = va, *b = vb;
+	const struct matcher *m = arg;
+	const struct matcher_hitrec *x = &m->hits[a->hit],
+				    *y = &m->hits[b->hit];
+
+	if (x->seg != y->seg)
+		return x->seg < y->seg ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;
+	return 0;
+}
+
+static void
+matcher_fill_hits(
+    struct matcher *m, struct matcher_match *mm, struct matcher_picks *picks)
+{
+	const struct matcher_hitrec *h, *prev = NULL;
+	const struct matcher_segment *s;
+	const struct matcher_entity *e;
+	struct matcher_hit *out;
+	size_t i, k;
+
+	qsort_r(picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
+	mm->hits =
+	    xcalloc(picks->n > MATCHER_MAX_MATCH_HITS ? MATCHER_MAX_MATCH_HITS
+						      : picks->n + 1,
+		sizeof *mm->hits);
+	for (i = 0; i < picks->n; i++) {
+		h = &m->hits[picks->v[i].hit];
+		if (prev != NULL && prev->seg == h->seg &&
+		    prev->start == h->start && prev->end == h->end)
+			continue;
+		prev = h;
+		mm->nhits_total++;
+		if (mm->nhits >= MATCHER_MAX_MATCH_HITS)
+			continue;
+		s = &m->segs[h->seg];
+		out = &mm->hits[mm->nhits++];
+		out->term = picks->v[i].leaf->term;
+		out->field = matcher_field_name(s->field);
+		out->category = s->category;
+		out->start = h->start;
+		out->end = h->end;
+		out->snippet =
+		    matcher_snippet(s->text, s->len, h->start, h->end);
+		if (picks->v[i].leaf->entity == SIZE_MAX)
+			continue;
+		e = &m->entities[picks->v[i].leaf->entity];
+		out->entity = e->key;
+		for (k = 0; k < e->naliases; k++)
+			if (e->aliases[k].pattern == h->pattern) {
+				out->alias = e->aliases[k].text;
+				break;
+			}
+	}
+}
+
+static int
+matcher_u32_cmp(const void *va, const void *vb)
+{
+	uint32_t a = *(const uint32_t *)va, b = *(const uint32_t *)vb;
+
+	return a < b ? -1 : a > b;
+}
+
+static void
+matcher_decide(
+    struct matcher *m, struct matcher_result *res, uint32_t wi, int flags)
+{
+	struct matcher_eval ev = {m, &m->watchlists[wi]};
+	struct matcher_match *mm;
+	struct matcher_picks picks = {0};
+	struct buf b;
+	int ok;
+	size_t i;
+
+	ok = matcher_eval(&ev, ev.w->root);
+	if (!ok && !(flags & MATCHER_RUN_EXPLAIN))
+		return;
+	picks.m = m;
+	res->matches = xreallocarray(
+	    res->matches, res->nmatches + 1, sizeof *res->matches);
+	mm = &res->matches[res->nmatches++];
+	memset(mm, 0, sizeof *mm);
+	mm->watchlist = ev.w->name;
+	mm->watchlist_index = wi;
+	mm->matched = ok;
+	if (ok) {
+		matcher_pick(&ev, ev.w->root, &picks);
+	} else {
+		/* a near miss: what was found, and what failed */
+		for (i = 0; i < ev.w->nleaves; i++)
+			matcher_leaf_each(
+			    &ev, &ev.w->leaves[i], matcher_pick_cb, &picks);
+		buf_init(&b, 64 * 1024);
+		matcher_explain_false(&b, &ev, ev.w->root, ev.w->query);
+		mm->explain = buf_take(&b, NULL);
+	}
+	matcher_fill_hits(m, mm, &picks);
+	free(picks.v);
+}
+
+struct matcher_result *
+matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
+    int flags)
+{
+	struct matcher_result *res = xcalloc(1, sizeof *res);
+	size_t i;
+
+	if (!m->compiled)
+		fatalx("%s: matcher not compiled", __func__);
+	norm_reset(&m->norm);
+	m->nsegs = 0;
+	m->nhits = 0;
+	m->truncated = 0;
+	if (++m->gen == 0) { /* wrapped: forget every stamp */
+		memset(
+		    m->pat_stamp, 0, (m->npatterns + 1) * sizeof *m->pat_stamp);
+		memset(
+		    m->wl_stamp, 0, (m->nwatchlists + 1) * sizeof *m->wl_stamp);
+		m->gen = 1;
+	}
+	matcher_add_segment(m, QUERY_FIELD_TITLE, item->title_text, 0);
+	matcher_add_segment(m, QUERY_FIELD_SUMMARY, item->summary_text, 0);
+	matcher_add_segment(m, QUERY_FIELD_CONTENT, item->content_text, 0);
+	matcher_add_segment(m, QUERY_FIELD_AUTHOR, item->author, 0);
+	for (i = 0; i < item->ncategories; i++)
+		matcher_add_segment(
+		    m, QUERY_FIELD_CATEGORY, item->categories[i], i);
+	matcher_add_segment(m, QUERY_FIELD_LINK, item->link, 0);
+	matcher_add_segment(m, QUERY_FIELD_FEED, feed_name, 0);
+	for (i = 0; i < m->nsegs; i++)
+		matcher_scan_segment(m, i);
+	for (i = 0; i < m->nregexes; i++)
+		matcher_scan_regex(m, m->regexes[i]);
+	matcher_suppress(m);
+	matcher_index(m);
+	qsort(m->candidates, m->ncandidates, sizeof *m->candidates,
+	    matcher_u32_cmp);
+	for (i = 0; i < m->ncandidates; i++)
+		matcher_decide(m, res, m->candidates[i], flags);
+	res->truncated = m->truncated;
+	return res;
+}
+
+void
+matcher_result_free(struct matcher_result *res)
+{
+	size_t i, j;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->nmatches; i++) {
+		for (j = 0; j < res->matches[i].nhits; j++)
+			free(res->matches[i].hits[j].snippet);
+		free(res->matches[i].hits);
+		free(res->matches[i].explain);
+	}
+	free(res->matches);
+	free(res);
+}

@@ -1,0 +1,131 @@
+/* The token automaton against a brute-force matcher on random input,
+ * and prefix patterns. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "automaton.h"
+
+#define NPATTERNS 300
+#define MAXLEN 4
+#define ALPHABET 6 /* small, so that patterns overlap a lot */
+#define TEXTLEN 5000
+
+static uint32_t
+rnd(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(*s >> 33);
+}
+
+static void
+test_automaton_random(void **state)
+{
+	static uint32_t pat[NPATTERNS][MAXLEN];
+	static size_t patlen[NPATTERNS];
+	static uint32_t text[TEXTLEN];
+	char word[8];
+	struct automaton *a = automaton_new();
+	uint64_t seed = 42;
+	uint32_t ids[MAXLEN], st = AUTOMATON_ROOT, id;
+	const uint32_t *outs;
+	size_t i, j, k, n, found, expected = 0, got = 0;
+
+	for (i = 0; i < NPATTERNS; i++) {
+		patlen[i] = 1 + rnd(&seed) % MAXLEN;
+		for (j = 0; j < patlen[i]; j++) {
+			pat[i][j] = rnd(&seed) % ALPHABET;
+			snprintf(word, sizeof word, "w%u", pat[i][j]);
+			ids[j] = automaton_intern(a, word, strlen(word));
+		}
+		automaton_add(a, ids, patlen[i], (uint32_t)i);
+	}
+	automaton_compile(a);
+	for (i = 0; i < TEXTLEN; i++)
+		text[i] = rnd(&seed) % (ALPHABET + 1); /* ALPHABET: unknown */
+	for (i = 0; i < TEXTLEN; i++) {
+		snprintf(word, sizeof word, "w%u", text[i]);
+		id = automaton_lookup(a, word, strlen(word));
+		assert_true(text[i] == ALPHABET ? id == 0 : id != 0);
+		st = automaton_next(a, st, id);
+		outs = automaton_outputs(a, st, &n);
+		got += n;
+		/* every pattern ending here, by brute force */
+		for (k = 0; k < NPATTERNS; k++) {
+			if (patlen[k] > i + 1)
+				continue;
+			for (j = 0; j < patlen[k]; j++)
+				if (pat[k][j] != text[i + 1 - patlen[k] + j])
+					break;
+			if (j < patlen[k])
+				continue;
+			expected++;
+			for (found = 0; found < n; found++)
+				if (outs[found] == k)
+					break;
+			if (found == n)
+				fail_msg(
+				    "pattern %zu not reported at %zu", k, i);
+		}
+	}
+	assert_int_equal(got, expected);
+	assert_true(expected > 1000);
+	automaton_free(a);
+}
+
+static void
+test_automaton_prefix(void **state)
+{
+	struct automaton *a = automaton_new();
+	uint32_t out[8];
+
+	automaton_add_prefix(a, "ira", 3, 1);
+	automaton_add_prefix(a, "iraq", 4, 2);
+	automaton_add_prefix(a, "ransom", 6, 3);
+	automaton_compile(a);
+	assert_true(automaton_has_prefixes(a));
+	assert_int_equal(automaton_prefixes(a, "iraqi", 5, out, 8), 2);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1], 2);
+	assert_int_equal(automaton_prefixes(a, "iran", 4, out, 8), 1);
+	assert_int_equal(automaton_prefixes(a, "ir", 2, out, 8), 0);
+	assert_int_equal(automaton_prefixes(a, "ransomware", 10, out, 8), 1);
+	assert_int_equal(out[0], 3);
+	assert_int_equal(automaton_prefixes(a, "xransom", 7, out, 8), 0);
+	assert_int_equal(automaton_prefixes(a, "iraqi", 5, out, 1), 2);
+	automaton_free(a);
+}
+
+/* An empty automaton sends everything to the root. */
+static void
+test_automaton_empty(void **state)
+{
+	struct automaton *a = automaton_new();
+	size_t n;
+
+	automaton_compile(a);
+	assert_int_equal(automaton_lookup(a, "x", 1), 0);
+	assert_int_equal(automaton_next(a, AUTOMATON_ROOT, 0), AUTOMATON_ROOT);
+	automaton_outputs(a, AUTOMATON_ROOT, &n);
+	assert_int_equal(n, 0);
+	assert_false(automaton_has_prefixes(a));
+	automaton_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_automaton_random),
+	    cmocka_unit_test(test_automaton_prefix),
+	    cmocka_unit_test(test_automaton_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

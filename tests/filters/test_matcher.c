@@ -1,0 +1,631 @@
+/* The matcher: the issue's examples, whole words, phrases, NEAR,
+ * prefixes, fields, negation, precedence, entities and their case
+ * rules, built-in countries, scripts, regexes with and without JIT,
+ * hits with offsets and snippets, near misses, and query errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "buf.h"
+#include "matcher.h"
+
+/* An item as a test writes it; categories are separated by '|'. */
+struct test_item {
+	const char *title;
+	const char *content;
+	const char *summary;
+	const char *author;
+	const char *categories;
+	const char *link;
+	const char *feed;
+};
+
+struct match_case {
+	const char *query;
+	struct test_item item;
+	int matched;
+	/* NULL, or the hits as "field start-end alias|..." ("-" when the
+	 * hit is not an entity's) */
+	const char *hits;
+};
+
+static const struct match_case match_cases[] = {
+    /* one person, every spelling; the longest alias wins */
+    {"@sudani", {"Mohamed Shia al-Sudani visits Washington"}, 1,
+	"title 0-22 Mohamed Shia al-Sudani"},
+    {"@sudani", {"Mohammed Shia al-Sudani, the prime minister"}, 1,
+	"title 0-23 Mohammed Shia al-Sudani"},
+    {"@sudani", {"PM Sudani said"}, 1, "title 3-9 Sudani"},
+    {"@sudani", {"Soudani meets envoy"}, 1, "title 0-7 Soudani"},
+    {"@sudani", {"talks with al-Soudani"}, 1, "title 14-21 Soudani"},
+    {"@sudani", {"el-Sudani in Cairo"}, 1, "title 3-9 Sudani"},
+    {"@sudani", {"SUDANI"}, 1, NULL},
+    {"@sudani", {"Sudanese troops"}, 0, NULL},
+    {"@sudani", {"Sudan talks"}, 0, NULL},
+    /* IS is the Islamic State, never the word "is" */
+    {"@islamic-state", {"IS claims attack"}, 1, "title 0-2 IS"},
+    {"@islamic-state", {"This is a test"}, 0, NULL},
+    {"@islamic-state", {"Is it over? is it."}, 0, NULL},
+    {"@islamic-state", {"THE ISIS THREAT"}, 1, "title 4-8 ISIS"},
+    {"@islamic-state", {"Isis, the goddess"}, 0, NULL},
+    {"@islamic-state", {"islamic state fighters"}, 1,
+	"title 0-13 Islamic State"},
+    {"@islamic-state", {"Daesh"}, 1, NULL},
+    {"@islamic-state", {"the daesh"}, 1, NULL},
+    {"@islamic-state", {NULL, "fighters of I.S. said"}, 0, NULL},
+    /* aliases with their own case rule */
+    {"@magazine", {"Read Us Weekly"}, 1, "title 5-7 Us"},
+    {"@magazine", {"join us"}, 0, NULL},
+    {"@magazine", {"JOIN US"}, 0, NULL},
+    {"@nato", {"Nato allies"}, 1, "title 0-4 NATO"},
+    {"@un", {"UN envoy"}, 1, "title 0-2 UN"},
+    {"@un", {"un homme"}, 0, NULL},
+    {"@un", {"the United Nations said"}, 1, "title 4-18 United Nations"},
+    /* whole words */
+    {"ball", {"football match"}, 0, NULL},
+    {"ball", {"the ball."}, 1, "title 4-8 -"},
+    {"ball", {"Ball-room"}, 1, NULL},
+    {"foot", {"football"}, 0, NULL},
+    /* phrases across punctuation and line breaks */
+    {"\"islamic state\"", {NULL, "Islamic\nState"}, 1, "content 0-13 -"},
+    {"\"islamic state\"", {NULL, "Islamic-State"}, 1, NULL},
+    {"\"islamic state\"", {NULL, "Islamic. State"}, 1, NULL},
+    {"\"islamic state\"", {NULL, "Islamic  \r\n  State"}, 1, NULL},
+    {"\"islamic state\"", {NULL, "islamic new state"}, 0, NULL},
+    {"\"islamic state\"", {"Islamic", "State"}, 0, NULL},
+    {"\"data breach\"", {NULL, "a data—breach"}, 1, "content 2-15 -"},
+    /* NEAR/n: at most n words between, either order, same field */
+    {"coalition NEAR/3 iraq", {NULL, "coalition forces in northern Iraq"}, 1,
+	"content 0-9 -|content 29-33 -"},
+    {"coalition NEAR/2 iraq", {NULL, "coalition forces in northern Iraq"}, 0,
+	NULL},
+    {"coalition NEAR/3 iraq", {NULL, "Iraq said the coalition"}, 1, NULL},
+    {"coalition NEAR/0 forces", {NULL, "coalition forces"}, 1, NULL},
+    {"coalition NEAR/0 forces", {NULL, "coalition of forces"}, 0, NULL},
+    {"coalition NEAR/5 iraq", {"coalition", "Iraq"}, 0, NULL},
+    {"coalition NEAR/1 (@iraq OR @sudani)", {NULL, "coalition backs Sudani"}, 1,
+	NULL},
+    {"coalition NEAR/1 (@iraq OR @sudani)",
+	{NULL, "coalition backs the Sudani plan"}, 0, NULL},
+    {"a NEAR/1 b NEAR/1 c", {NULL, "a b c"}, 1, NULL},
+    {"a NEAR/1 b NEAR/1 c", {NULL, "a b x y c"}, 0, NULL},
+    {"\"prime minister\" NEAR/2 @sudani",
+	{NULL, "Prime Minister Mohammed Shia al-Sudani"}, 1, NULL},
+    /* NEAR hits are those inside the window */
+    {"coalition NEAR/1 iraq",
+	{NULL, "coalition ... far far far away ... coalition in Iraq"}, 1,
+	"content 35-44 -|content 48-52 -"},
+    /* prefixes */
+    {"ransom*", {"Ransomware gang"}, 1, "title 0-10 -"},
+    {"ransom*", {"ransom paid"}, 1, NULL},
+    {"ransom*", {"transom"}, 0, NULL},
+    {"ira*", {"Iraqi and Iranian"}, 1, "title 0-5 -|title 10-17 -"},
+    /* fields */
+    {"title:sport", {"Sport news"}, 1, "title 0-5 -"},
+    {"title:sport", {"News", "sport"}, 0, NULL},
+    {"sport", {NULL, NULL, "sport in summary"}, 1, "summary 0-5 -"},
+    {"sport", {NULL, NULL, NULL, "Sport"}, 0, NULL},
+    {"author:doe", {NULL, NULL, NULL, "Jane Doe"}, 1, "author 5-8 -"},
+    {"category:politics", {"x", NULL, NULL, NULL, "World|Politics"}, 1,
+	"category 0-8 -"},
+    {"category:\"world politics\"", {"x", NULL, NULL, NULL, "World|Politics"},
+	0, NULL},
+    {"link:iraq",
+	{NULL, NULL, NULL, NULL, NULL,
+	    "https://example.com/news/iraq-coalition"},
+	1, "link 25-29 -"},
+    {"feed:reuters", {"x", NULL, NULL, NULL, NULL, NULL, "Reuters World"}, 1,
+	"feed 0-7 -"},
+    {"title:(coalition OR alliance) iraq", {"The alliance", "in Iraq"}, 1,
+	NULL},
+    {"title:(coalition OR alliance) iraq", {"Iraq", "alliance"}, 0, NULL},
+    /* the design's example, and negation */
+    {"coalition AND (@iraq OR @sudani) NOT title:sport",
+	{"Coalition strikes", "Iraqi forces joined"}, 1,
+	"title 0-9 -|content 0-5 Iraqi"},
+    {"coalition AND (@iraq OR @sudani) NOT title:sport",
+	{"Sport: coalition cup", "in Iraq"}, 0, NULL},
+    {"coalition AND (@iraq OR @sudani) NOT title:sport",
+	{"Coalition", "sport in Iraq"}, 1, NULL},
+    {"a -b", {"a"}, 1, NULL},
+    {"a -b", {"a b"}, 0, NULL},
+    {"a NOT (b OR c)", {"a c"}, 0, NULL},
+    {"a NOT (b c)", {"a c"}, 1, NULL},
+    {"a NOT NOT b", {"a"}, 0, NULL},
+    {"a NOT NOT b", {"a b"}, 1, NULL},
+    /* precedence: AND binds tighter than OR */
+    {"a OR b c", {"a"}, 1, NULL},
+    {"a OR b c", {"b"}, 0, NULL},
+    {"a OR b c", {"c b"}, 1, NULL},
+    {"(a OR b) c", {"a"}, 0, NULL},
+    {"(a OR b) c", {"b c"}, 1, NULL},
+    {"x (NOT a OR b)", {"x a b"}, 1, NULL},
+    {"x (NOT a OR b)", {"x a"}, 0, NULL},
+    {"x (NOT a OR b)", {"x"}, 1, NULL},
+    /* accents, Greek, Cyrillic, Arabic */
+    {"cafe", {"Café noir"}, 1, "title 0-5 -"},
+    {"\"São Paulo\"", {"Sao Paulo floods"}, 1, NULL},
+    {"\"Sao Paulo\"", {"SÃO PAULO"}, 1, "title 0-10 -"},
+    {"@sao-paulo", {"Flooding in São Paulo"}, 1, "title 12-22 São Paulo"},
+    {"@athens", {"ΑΘΗΝΑ: σεισμός"}, 1, "title 0-10 Αθήνα"},
+    {"Αθήνα", {"στην αθηνα"}, 1, NULL},
+    {"Οδυσσέας", {"ΟΔΥΣΣΕΑΣ"}, 1, NULL},
+    {"Москва", {"МОСКВА, 5 мая"}, 1, "title 0-12 -"},
+    {"@moscow", {"в Москве"}, 0, NULL},
+    {"москв*", {"в Москве"}, 1, NULL},
+    {"بغداد", {"انفجار في بَغْدَاد"}, 1, NULL},
+    {"سوداني", {"قال السوداني"}, 1, NULL},
+    {"السوداني", {"قال السوداني"}, 1, NULL},
+    {"السوداني", {"قال سوداني"}, 0, NULL},
+    {"Müller", {"MULLER"}, 1, NULL},
+    {"Straße", {"STRASSE"}, 1, NULL},
+    /* built-in countries: names, official names, demonyms */
+    {"@iraq", {"Iraqis protest"}, 1, "title 0-6 Iraqis"},
+    {"@iraq", {"the Republic of Iraq"}, 1, "title 4-20 Republic of Iraq"},
+    {"@country:IQ", {"Iraq"}, 1, NULL},
+    {"@country:iq", {"Iraqi"}, 1, NULL},
+    {"@iraq", {"Iran"}, 0, NULL},
+    {"@guinea", {"Papua New Guinea"}, 0, NULL},
+    {"@guinea", {"Guinea and Papua New Guinea"}, 1, "title 0-6 Guinea"},
+    {"@papua-new-guinea", {"Papua New Guinea"}, 1, NULL},
+    {"@sudan", {"South Sudan"}, 0, NULL},
+    {"@sudan", {"South Sudanese and Sudanese"}, 1, "title 19-27 Sudanese"},
+    {"@united-states", {"US troops"}, 1, "title 0-2 US"},
+    {"@united-states", {"join us"}, 0, NULL},
+    {"@united-states", {"U.S. forces"}, 1, NULL},
+    {"@united-states", {"Americans"}, 1, NULL},
+    {"@united-kingdom", {"British officials"}, 1, NULL},
+    {"@united-kingdom", {"British Virgin Islands"}, 0, NULL},
+    {"@south-korea", {"North Korea"}, 0, NULL},
+    {"@north-korea", {"DPRK"}, 1, NULL},
+    {"@turkey", {"Türkiye"}, 1, NULL},
+    {"@ivory-coast", {"Côte d’Ivoire"}, 1, NULL},
+    {"@saint-lucia", {"St. Lucia"}, 1, NULL},
+    /* user extensions of countries */
+    {"@iraq", {"Mesopotamia"}, 1, "title 0-11 Mesopotamia"},
+    {"@usa", {"American"}, 1, NULL},
+    {"@usa", {"Yankees"}, 1, NULL},
+    /* regexes run on the original text */
+    {"/b[aeiou]t/i", {"BAT and bit"}, 1, "title 0-3 -|title 8-11 -"},
+    {"/b[aeiou]t/", {"BAT"}, 0, NULL},
+    {"/\\bCVE-\\d{4}-\\d+/", {NULL, "fixes CVE-2024-3094 now"}, 1,
+	"content 6-19 -"},
+    {"x NEAR/1 /y+/", {"x yyy"}, 1, NULL},
+    {"title:/^Breaking/", {"Breaking: news"}, 1, NULL},
+    {"title:/^Breaking/", {"Not Breaking"}, 0, NULL},
+};
+
+static struct matcher *
+test_matcher_new(int flags)
+{
+	struct matcher *m = matcher_new(flags);
+	char *cause = NULL;
+
+#define OK(x)                                                                  \
+	do {                                                                   \
+		if ((x) == -1)                                                 \
+			fail_msg("%s: %s", #x, cause);                         \
+	} while (0)
+	OK(matcher_add_entity(
+	    m, "sudani", "Mohammed Shia al-Sudani", NULL, &cause));
+	OK(matcher_add_alias(
+	    m, "sudani", "Mohamed Shia al-Sudani", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_alias(m, "sudani", "Sudani", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_alias(
+	    m, "sudani", "Soudani", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_entity(m, "islamic-state", NULL, NULL, &cause));
+	OK(matcher_add_alias(
+	    m, "islamic-state", "Islamic State", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_alias(
+	    m, "islamic-state", "ISIS", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_alias(
+	    m, "islamic-state", "ISIL", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_alias(
+	    m, "islamic-state", "Daesh", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_alias(
+	    m, "islamic-state", "IS", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_entity(m, "magazine", NULL, NULL, &cause));
+	OK(matcher_add_alias(
+	    m, "magazine", "Us", MATCHER_CASE_SENSITIVE, &cause));
+	OK(matcher_add_entity(m, "nato", NULL, NULL, &cause));
+	OK(matcher_add_alias(
+	    m, "nato", "NATO", MATCHER_CASE_INSENSITIVE, &cause));
+	OK(matcher_add_entity(m, "un", "United Nations", NULL, &cause));
+	OK(matcher_add_alias(m, "un", "UN", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_entity(m, "sao-paulo", "São Paulo", NULL, &cause));
+	OK(matcher_add_entity(m, "athens", "Αθήνα", NULL, &cause));
+	OK(matcher_add_entity(m, "moscow", "Москва", NULL, &cause));
+	/* extend a built-in country by its key, and by its code */
+	OK(matcher_add_entity(m, "iraq", NULL, NULL, &cause));
+	OK(matcher_add_alias(
+	    m, "iraq", "Mesopotamia", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_entity(m, "usa", NULL, "us", &cause));
+	OK(matcher_add_alias(m, "usa", "Yankees", MATCHER_CASE_AUTO, &cause));
+#undef OK
+	return m;
+}
+
+static char **
+test_split(const char *s, size_t *n)
+{
+	char **v = NULL, *copy, *p, *tok;
+
+	*n = 0;
+	if (s == NULL)
+		return NULL;
+	copy = strdup(s);
+	for (tok = strtok_r(copy, "|", &p); tok != NULL;
+	     tok = strtok_r(NULL, "|", &p)) {
+		v = realloc(v, (*n + 1) * sizeof *v);
+		v[(*n)++] = strdup(tok);
+	}
+	free(copy);
+	return v;
+}
+
+static void
+test_item_make(struct item *it, const struct test_item *t)
+{
+	memset(it, 0, sizeof *it);
+	it->title_text = (char *)t->title;
+	it->content_text = (char *)t->content;
+	it->summary_text = (char *)t->summary;
+	it->author = (char *)t->author;
+	it->link = (char *)t->link;
+	it->categories = test_split(t->categories, &it->ncategories);
+}
+
+static void
+test_item_clean(struct item *it)
+{
+	size_t i;
+
+	for (i = 0; i < it->ncategories; i++)
+		free(it->categories[i]);
+	free(it->categories);
+}
+
+static char *
+test_hits(const struct matcher_match *mm)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 65536);
+	for (i = 0; i < mm->nhits; i++)
+		buf_printf(&b, "%s%s %zu-%zu %s", i > 0 ? "|" : "",
+		    mm->hits[i].field, mm->hits[i].start, mm->hits[i].end,
+		    mm->hits[i].alias ? mm->hits[i].alias : "-");
+	return buf_take(&b, NULL);
+}
+
+static void
+test_match_table_with(int flags)
+{
+	const struct match_case *c;
+	struct matcher *m;
+	struct matcher_result *res;
+	struct item it;
+	char *cause = NULL, *hits;
+	size_t i, errpos;
+
+	for (i = 0; i < sizeof match_cases / sizeof match_cases[0]; i++) {
+		c = &match_cases[i];
+		m = test_matcher_new(flags);
+		if (matcher_add_watchlist(m, "w", c->query, &errpos, &cause) ==
+		    -1)
+			fail_msg("case %zu \"%s\": %s", i, c->query, cause);
+		assert_int_equal(matcher_compile(m, NULL), 0);
+		test_item_make(&it, &c->item);
+		res = matcher_run(m, &it, c->item.feed, 0);
+		if (res->nmatches != (size_t)c->matched)
+			fail_msg("case %zu \"%s\" on \"%s\"/\"%s\": %s", i,
+			    c->query, c->item.title ? c->item.title : "",
+			    c->item.content ? c->item.content : "",
+			    c->matched ? "no match" : "matched");
+		if (c->matched) {
+			assert_string_equal(res->matches[0].watchlist, "w");
+			assert_true(res->matches[0].matched);
+			assert_true(res->matches[0].nhits > 0);
+		}
+		if (c->matched && c->hits != NULL) {
+			hits = test_hits(&res->matches[0]);
+			if (strcmp(hits, c->hits) != 0)
+				fail_msg("case %zu \"%s\": hits \"%s\", want "
+					 "\"%s\"",
+				    i, c->query, hits, c->hits);
+			free(hits);
+		}
+		matcher_result_free(res);
+		test_item_clean(&it);
+		matcher_free(m);
+	}
+}
+
+static void
+test_match_table(void **state)
+{
+	test_match_table_with(0);
+}
+
+/* The same table with regexes interpreted: the path a hardened unit
+ * that forbids writable executable memory takes. */
+static void
+test_match_table_nojit(void **state)
+{
+	test_match_table_with(MATCHER_NO_JIT);
+}
+
+static void
+test_match_jit_used(void **state)
+{
+	struct matcher *m;
+	uint32_t jit = 0;
+
+	pcre2_config(PCRE2_CONFIG_JIT, &jit);
+	m = matcher_new(MATCHER_NO_COUNTRIES);
+	assert_int_equal(
+	    matcher_add_watchlist(m, "w", "/a+b/ OR /c/i", NULL, NULL), 0);
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	assert_int_equal(matcher_nregex_jit(m), jit ? 2 : 0);
+	matcher_free(m);
+	m = matcher_new(MATCHER_NO_COUNTRIES | MATCHER_NO_JIT);
+	assert_int_equal(
+	    matcher_add_watchlist(m, "w", "/a+b/ OR /c/i", NULL, NULL), 0);
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	assert_int_equal(matcher_nregex_jit(m), 0);
+	matcher_free(m);
+}
+
+/* A hit's full record: term as written, entity, alias, snippet. */
+static void
+test_match_hit_record(void **state)
+{
+	struct matcher *m = test_matcher_new(0);
+	struct matcher_result *res;
+	struct matcher_hit *h;
+	struct item it = {0};
+	char content[] = "In a statement on Tuesday, the office of Prime "
+			 "Minister Mohammed Shia al-Sudani said that the\n"
+			 "coalition would stay until the end of the year, "
+			 "officials in Baghdad added.";
+
+	assert_int_equal(matcher_add_watchlist(m, "iraq-coalition",
+			     "coalition AND (@iraq OR @sudani)", NULL, NULL),
+	    0);
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	it.content_text = content;
+	res = matcher_run(m, &it, NULL, 0);
+	assert_int_equal(res->nmatches, 1);
+	assert_int_equal(res->matches[0].nhits, 2);
+	h = &res->matches[0].hits[0];
+	assert_string_equal(h->term, "@sudani");
+	assert_string_equal(h->entity, "sudani");
+	assert_string_equal(h->alias, "Mohammed Shia al-Sudani");
+	assert_string_equal(h->field, "content");
+	assert_memory_equal(
+	    content + h->start, "Mohammed Shia al-Sudani", h->end - h->start);
+	assert_string_equal(h->snippet,
+	    "In a statement on Tuesday, the office of Prime Minister \xc2\xab"
+	    "Mohammed Shia al-Sudani\xc2\xbb said that the coalition would "
+	    "stay until the end of the\xe2\x80\xa6");
+	h = &res->matches[0].hits[1];
+	assert_string_equal(h->term, "coalition");
+	assert_null(h->entity);
+	assert_null(h->alias);
+	assert_memory_equal(content + h->start, "coalition", 9);
+	matcher_result_free(res);
+	matcher_free(m);
+}
+
+/* Near misses: which part failed. */
+struct explain_case {
+	const char *query;
+	struct test_item item;
+	const char *explain;
+};
+
+static const struct explain_case explain_cases[] = {
+    {"coalition AND (@iraq OR @sudani) NOT title:sport",
+	{"Sport: coalition cup", "in Iraq"},
+	"'title:sport' is present and excluded by NOT (title 0-5)"},
+    {"coalition AND (@iraq OR @sudani)", {"coalition talks"},
+	"none of '(@iraq OR @sudani)' ('@iraq' not found; '@sudani' not "
+	"found)"},
+    {"title:coalition iraq", {"Iraq", "coalition"},
+	"'title:coalition' found only in content"},
+    {"coalition NEAR/2 iraq", {NULL, "coalition a b c d Iraq"},
+	"'coalition' and 'iraq' found, but never within 2 words of each "
+	"other"},
+    {"@guinea papua", {"Papua New Guinea"},
+	"'@guinea' found only as part of a longer name"},
+};
+
+static void
+test_match_explain(void **state)
+{
+	struct matcher *m;
+	struct matcher_result *res;
+	struct item it;
+	size_t i;
+	char *cause = NULL;
+
+	for (i = 0; i < sizeof explain_cases / sizeof explain_cases[0]; i++) {
+		m = test_matcher_new(0);
+		if (matcher_add_watchlist(
+			m, "w", explain_cases[i].query, NULL, &cause) == -1)
+			fail_msg("case %zu: %s", i, cause);
+		assert_int_equal(matcher_compile(m, NULL), 0);
+		test_item_make(&it, &explain_cases[i].item);
+		res = matcher_run(m, &it, NULL, 0);
+		assert_int_equal(res->nmatches, 0);
+		matcher_result_free(res);
+		res = matcher_run(m, &it, NULL, MATCHER_RUN_EXPLAIN);
+		assert_int_equal(res->nmatches, 1);
+		assert_false(res->matches[0].matched);
+		if (strcmp(res->matches[0].explain, explain_cases[i].explain) !=
+		    0)
+			fail_msg("case %zu: explained \"%s\", want \"%s\"", i,
+			    res->matches[0].explain, explain_cases[i].explain);
+		assert_true(res->matches[0].nhits > 0);
+		matcher_result_free(res);
+		test_item_clean(&it);
+		matcher_free(m);
+	}
+}
+
+/* Query errors that need the matcher (entities, regexes, words). */
+struct werror_case {
+	const char *query;
+	size_t pos;
+	const char *message;
+};
+
+static const struct werror_case werror_cases[] = {
+    {"a OR @nosuch", 6, "column 7: unknown entity \"nosuch\""},
+    {"@country:XX", 1, "column 2: unknown country code \"XX\""},
+    {"x /a(b/", 6, "column 7: bad regex: missing closing parenthesis"},
+    {"/ab/q", 4, "column 5: unknown regex flag 'q'"},
+    {"a*", 0, "column 1: a prefix needs at least 2 letters"},
+    {"al-sud*", 0, "a prefix must be one word"},
+    {"!!!", 0, "column 1: \"!!!\" has no letters or digits"},
+    {"a \"...\"", 3, "has no letters or digits"},
+    {"NOT a", 0, "needs a term that must be present"},
+    {"-a -b", 0, "needs a term that must be present"},
+    {"a OR -b", 0, "needs a term that must be present"},
+    {"a (b", 4, "expected ')'"},
+};
+
+static void
+test_match_errors(void **state)
+{
+	struct matcher *m = test_matcher_new(0);
+	char *cause;
+	size_t i, pos;
+
+	for (i = 0; i < sizeof werror_cases / sizeof werror_cases[0]; i++) {
+		cause = NULL;
+		pos = 9999;
+		if (matcher_add_watchlist(
+			m, "w", werror_cases[i].query, &pos, &cause) == 0)
+			fail_msg("case %zu \"%s\": accepted", i,
+			    werror_cases[i].query);
+		if (strstr(cause, werror_cases[i].message) == NULL ||
+		    pos != werror_cases[i].pos)
+			fail_msg("case %zu \"%s\": %zu \"%s\", want %zu \"%s\"",
+			    i, werror_cases[i].query, pos, cause,
+			    werror_cases[i].pos, werror_cases[i].message);
+		free(cause);
+	}
+	assert_int_equal(matcher_nwatchlists(m), 0);
+	assert_int_equal(matcher_add_watchlist(m, "w", "a", NULL, NULL), 0);
+	cause = NULL;
+	assert_int_equal(matcher_add_watchlist(m, "w", "b", NULL, &cause), -1);
+	assert_non_null(strstr(cause, "already exists"));
+	free(cause);
+	assert_int_equal(
+	    matcher_add_entity(m, "bad key", NULL, NULL, &cause), -1);
+	free(cause);
+	assert_int_equal(matcher_add_entity(m, "x", NULL, "QQ", &cause), -1);
+	assert_non_null(strstr(cause, "not a built-in country"));
+	free(cause);
+	assert_int_equal(
+	    matcher_add_alias(m, "nosuch", "x", MATCHER_CASE_AUTO, &cause), -1);
+	free(cause);
+	assert_int_equal(
+	    matcher_add_alias(m, "un", "...", MATCHER_CASE_AUTO, &cause), -1);
+	free(cause);
+	matcher_free(m);
+}
+
+/* Only watchlists whose terms were hit are decided, and several
+ * watchlists sharing terms each get their result. */
+static void
+test_match_many_watchlists(void **state)
+{
+	struct matcher *m = matcher_new(0);
+	struct matcher_result *res;
+	struct item it = {0};
+	char name[32], query[64];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof name, "w%d", i);
+		snprintf(
+		    query, sizeof query, "term%d AND (shared OR @iraq)", i);
+		assert_int_equal(
+		    matcher_add_watchlist(m, name, query, NULL, NULL), 0);
+	}
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	it.title_text = (char *)"term7 and term999 shared, term500 in Iraq";
+	res = matcher_run(m, &it, NULL, 0);
+	assert_int_equal(res->nmatches, 3);
+	assert_string_equal(res->matches[0].watchlist, "w7");
+	assert_string_equal(res->matches[1].watchlist, "w500");
+	assert_string_equal(res->matches[2].watchlist, "w999");
+	matcher_result_free(res);
+	/* near misses: every watchlist with "shared", "Iraq" or its term */
+	res = matcher_run(m, &it, NULL, MATCHER_RUN_EXPLAIN);
+	assert_int_equal(res->nmatches, 1000);
+	matcher_result_free(res);
+	it.title_text = (char *)"nothing here";
+	res = matcher_run(m, &it, NULL, MATCHER_RUN_EXPLAIN);
+	assert_int_equal(res->nmatches, 0);
+	matcher_result_free(res);
+	matcher_free(m);
+}
+
+/* Hostile sizes: a long item full of hits stays bounded. */
+static void
+test_match_many_hits(void **state)
+{
+	struct matcher *m = matcher_new(MATCHER_NO_COUNTRIES);
+	struct matcher_result *res;
+	struct item it = {0};
+	size_t n = 400000, i;
+	char *text = malloc(n * 2 + 1);
+
+	for (i = 0; i < n; i++) {
+		text[2 * i] = 'a';
+		text[2 * i + 1] = ' ';
+	}
+	text[2 * n] = '\0';
+	assert_int_equal(
+	    matcher_add_watchlist(m, "w", "a NEAR/1000 a OR /a/", NULL, NULL),
+	    0);
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	it.content_text = text;
+	res = matcher_run(m, &it, NULL, 0);
+	assert_int_equal(res->nmatches, 1);
+	assert_true(res->truncated);
+	assert_true(res->matches[0].nhits <= 50);
+	assert_true(res->matches[0].nhits_total > 50);
+	matcher_result_free(res);
+	matcher_free(m);
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_match_table),
+	    cmocka_unit_test(test_match_table_nojit),
+	    cmocka_unit_test(test_match_jit_used),
+	    cmocka_unit_test(test_match_hit_record),
+	    cmocka_unit_test(test_match_explain),
+	    cmocka_unit_test(test_match_errors),
+	    cmocka_unit_test(test_match_many_watchlists),
+	    cmocka_unit_test(test_match_many_hits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
