@@ -24,6 +24,11 @@
 #define CONFIG_MAX_URL 4096
 #define CONFIG_MAX_VALUE 65536
 #define CONFIG_MAX_ENVNAME 128
+#define CONFIG_MAX_BODY (100 * 1024 * 1024)
+#define CONFIG_TOKEN_CHARS                                                     \
+	"!#$%&'*+-.^_`|~"                                                      \
+	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"            \
+	"vwxyz"
 #define CONFIG_ENVNAME_CHARS                                                   \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 #define CONFIG_MAX_SECRET 65536
@@ -43,17 +48,23 @@ struct config_loader {
 };
 
 static char *config_dirname(const char *);
+static int config_parse_number(const char **, uint64_t *);
 
 static const char *const config_top_keys[] = {"store", "retention", "defaults",
-    "feeds", "entities", "watchlists", "notifiers", NULL};
+    "fetch", "feeds", "entities", "watchlists", "notifiers", NULL};
+static const char *const config_fetch_keys[] = {"block_private_addresses",
+    "max_connections", "max_connections_per_host", "max_body", "user_agent",
+    NULL};
 static const char *const config_defaults_keys[] = {"interval", "timeout", NULL};
-static const char *const config_feed_keys[] = {
-    "url", "name", "interval", "timeout", "tags", "first_poll_alert_age", NULL};
+static const char *const config_feed_keys[] = {"url", "name", "interval",
+    "timeout", "tags", "first_poll_alert_age", "allow_private", "headers",
+    "user_agent", "proxy", "ca_file", "username", "password_file",
+    "password_env", NULL};
 static const char *const config_entity_keys[] = {
     "name", "aliases", "country", NULL};
 static const char *const config_alias_keys[] = {"text", "case_sensitive", NULL};
 static const char *const config_watchlist_keys[] = {
-    "match", "feeds", "notify", NULL};
+    "match", "feeds", "notify", "severity", "updates", NULL};
 
 /* Keys each notifier type accepts, "type" included. */
 struct config_notifier_schema {
@@ -388,6 +399,109 @@ config_duration(struct config_loader *ld, const struct yamltree_node *node,
 	return 0;
 }
 
+/* true/false (also yes/no, on/off). */
+static int
+config_bool(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what, int *out)
+{
+	static const char *const yes[] = {"true", "yes", "on", NULL};
+	static const char *const no[] = {"false", "no", "off", NULL};
+	size_t i;
+
+	if (config_expect(ld, node, YAMLTREE_SCALAR, what) == -1)
+		return -1;
+	for (i = 0; yes[i] != NULL; i++) {
+		if (strcmp(node->value, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcmp(node->value, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	config_error(ld, node, "%s must be true or false, not \"%.64s\"", what,
+	    node->value);
+	return -1;
+}
+
+/* A whole number in [min, max]. */
+static int
+config_uint(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *p;
+	uint64_t n;
+
+	if (config_expect(ld, node, YAMLTREE_SCALAR, what) == -1)
+		return -1;
+	p = node->value;
+	if (config_parse_number(&p, &n) == -1 || *p != '\0' || n < min ||
+	    n > max) {
+		config_error(ld, node,
+		    "%s must be a whole number from %llu to %llu", what,
+		    (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static void
+config_load_fetch(struct config_loader *ld, const struct yamltree_node *node)
+{
+	const struct yamltree_node *v;
+	struct config *cf = ld->cf;
+	uint64_t n;
+
+	if (config_expect(ld, node, YAMLTREE_MAPPING, "fetch") == -1)
+		return;
+	config_check_keys(ld, node, config_fetch_keys, "fetch");
+	if ((v = config_get(node, "block_private_addresses")) != NULL)
+		config_bool(ld, v, "fetch.block_private_addresses",
+		    &cf->block_private_addresses);
+	if ((v = config_get(node, "max_connections")) != NULL &&
+	    config_uint(ld, v, "fetch.max_connections", 1, 1024, &n) == 0)
+		cf->max_connections = (size_t)n;
+	if ((v = config_get(node, "max_connections_per_host")) != NULL &&
+	    config_uint(ld, v, "fetch.max_connections_per_host", 1, 64, &n) ==
+		0)
+		cf->max_connections_per_host = (size_t)n;
+	if ((v = config_get(node, "max_body")) != NULL) {
+		if (config_expect(ld, v, YAMLTREE_SCALAR, "fetch.max_body") ==
+		    0) {
+			if (config_parse_size(v->value, &n) == -1 || n < 1024 ||
+			    n > CONFIG_MAX_BODY)
+				config_error(ld, v,
+				    "fetch.max_body must be a size from 1KiB "
+				    "to 100MiB, like 10MiB");
+			else
+				cf->max_body = n;
+		}
+	}
+	if ((v = config_get(node, "user_agent")) != NULL)
+		config_string(ld, v, "fetch.user_agent", &cf->user_agent);
+}
+
+/* "Name: value" lines: a token, a colon, no CR or LF anywhere. */
+static void
+config_check_headers(struct config_loader *ld, const struct yamltree_node *node,
+    char **headers, size_t n)
+{
+	size_t i, name;
+
+	for (i = 0; i < n; i++) {
+		name = strcspn(headers[i], ":");
+		if (headers[i][name] != ':' || name == 0 ||
+		    strspn(headers[i], CONFIG_TOKEN_CHARS) != name ||
+		    strpbrk(headers[i], "\r\n") != NULL)
+			config_error(ld, node,
+			    "feed header \"%.64s\" must be \"Name: value\" on "
+			    "one line",
+			    headers[i]);
+	}
+}
+
 /* A name usable as a key: letters, digits, '_', '-', '.'; 1-64 bytes. */
 static int
 config_name(struct config_loader *ld, const struct yamltree_node *node,
@@ -618,6 +732,7 @@ config_load_feed(struct config_loader *ld, const struct yamltree_node *node)
 	struct config *cf = ld->cf;
 	struct config_feed *feed;
 	const struct yamltree_node *v;
+	char *path;
 	size_t i;
 
 	if (config_expect(ld, node, YAMLTREE_MAPPING, "a feed") == -1)
@@ -649,6 +764,36 @@ config_load_feed(struct config_loader *ld, const struct yamltree_node *node)
 	if ((v = config_get(node, "tags")) != NULL)
 		config_string_list(
 		    ld, v, "feed tags", &feed->tags, &feed->ntags);
+	if ((v = config_get(node, "allow_private")) != NULL)
+		config_bool(ld, v, "feed allow_private", &feed->allow_private);
+	if ((v = config_get(node, "headers")) != NULL &&
+	    config_string_list(
+		ld, v, "feed headers", &feed->headers, &feed->nheaders) == 0)
+		config_check_headers(ld, v, feed->headers, feed->nheaders);
+	if ((v = config_get(node, "user_agent")) != NULL)
+		config_string(ld, v, "feed user_agent", &feed->user_agent);
+	if ((v = config_get(node, "proxy")) != NULL)
+		config_string(ld, v, "feed proxy", &feed->proxy);
+	if ((v = config_get(node, "ca_file")) != NULL &&
+	    config_string(ld, v, "feed ca_file", &feed->ca_file) == 0) {
+		path = config_abspath(ld, feed->ca_file);
+		free(feed->ca_file);
+		feed->ca_file = path;
+	}
+	if ((v = config_get(node, "username")) != NULL)
+		config_string(ld, v, "feed username", &feed->username);
+	if ((v = config_get(node, "password_file")) != NULL &&
+	    config_string(ld, v, "feed password_file", &feed->password_file) ==
+		0) {
+		path = config_abspath(ld, feed->password_file);
+		free(feed->password_file);
+		feed->password_file = path;
+	}
+	if ((v = config_get(node, "password_env")) != NULL)
+		config_string(ld, v, "feed password_env", &feed->password_env);
+	if ((feed->password_file != NULL || feed->password_env != NULL) &&
+	    feed->username == NULL)
+		config_error(ld, node, "a feed password needs a username");
 	if ((v = config_get(node, "first_poll_alert_age")) != NULL)
 		config_duration(ld, v, "feed first_poll_alert_age",
 		    &feed->first_poll_alert_age_ms);
@@ -843,6 +988,18 @@ config_load_watchlist(struct config_loader *ld, const struct yamltree_node *key,
 	if ((v = config_get(node, "notify")) != NULL)
 		config_string_list(
 		    ld, v, "watchlist notify", &wl->notify, &wl->nnotify);
+	if ((v = config_get(node, "updates")) != NULL)
+		config_bool(ld, v, "watchlist updates", &wl->updates);
+	if ((v = config_get(node, "severity")) != NULL &&
+	    config_string(ld, v, "watchlist severity", &wl->severity) == 0 &&
+	    strcmp(wl->severity, "info") != 0 &&
+	    strcmp(wl->severity, "low") != 0 &&
+	    strcmp(wl->severity, "medium") != 0 &&
+	    strcmp(wl->severity, "high") != 0 &&
+	    strcmp(wl->severity, "critical") != 0)
+		config_error(ld, v,
+		    "watchlist severity must be info, low, medium, high or "
+		    "critical");
 }
 
 /* Keys naming a file whose content is a secret ("secret_file"). */
@@ -1084,8 +1241,8 @@ config_check_refs(struct config_loader *ld)
 struct config_source {
 	const char *path; /* owned by struct config (cf->files) */
 	struct yamltree_node *root;
-	const struct yamltree_node *store, *defaults,
-	    *retention; /* where set */
+	/* where set */
+	const struct yamltree_node *store, *defaults, *retention, *fetch;
 };
 
 static void
@@ -1107,7 +1264,7 @@ config_load_sources(
     struct config_loader *ld, struct config_source *srcs, size_t nsrcs)
 {
 	const struct config_source *store = NULL, *defaults = NULL;
-	const struct config_source *retention = NULL;
+	const struct config_source *retention = NULL, *fetch = NULL;
 	const struct yamltree_node *v, *root;
 	size_t i, j;
 	char *path = NULL;
@@ -1135,6 +1292,16 @@ config_load_sources(
 				config_load_defaults(ld, v);
 			srcs[i].defaults = v;
 			defaults = defaults != NULL ? defaults : &srcs[i];
+		}
+		if ((v = config_get(root, "fetch")) != NULL) {
+			if (fetch != NULL)
+				config_error(ld, v,
+				    "fetch is already set in %s:%u",
+				    fetch->path, fetch->fetch->line);
+			else
+				config_load_fetch(ld, v);
+			srcs[i].fetch = v;
+			fetch = fetch != NULL ? fetch : &srcs[i];
 		}
 		if ((v = config_get(root, "retention")) != NULL) {
 			if (retention != NULL)
@@ -1231,6 +1398,10 @@ config_loader_new(const char *path)
 	ld->cf->default_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
 	ld->cf->default_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	ld->cf->retention_ms = CONFIG_DEFAULT_RETENTION_MS;
+	ld->cf->block_private_addresses = 1;
+	ld->cf->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
+	ld->cf->max_connections_per_host = CONFIG_DEFAULT_MAX_PER_HOST;
+	ld->cf->max_body = CONFIG_DEFAULT_MAX_BODY;
 	buf_init(&ld->errors, 1024 * 1024);
 	return ld;
 }
@@ -1376,6 +1547,14 @@ config_free(struct config *cf)
 		free(cf->feeds[i].url);
 		free(cf->feeds[i].name);
 		config_free_strings(cf->feeds[i].tags, cf->feeds[i].ntags);
+		config_free_strings(
+		    cf->feeds[i].headers, cf->feeds[i].nheaders);
+		free(cf->feeds[i].user_agent);
+		free(cf->feeds[i].proxy);
+		free(cf->feeds[i].ca_file);
+		free(cf->feeds[i].username);
+		free(cf->feeds[i].password_file);
+		free(cf->feeds[i].password_env);
 	}
 	free(cf->feeds);
 	for (i = 0; i < cf->nentities; i++) {
@@ -1392,6 +1571,7 @@ config_free(struct config *cf)
 		free(cf->watchlists[i].match);
 		config_free_strings(
 		    cf->watchlists[i].feeds, cf->watchlists[i].nfeeds);
+		free(cf->watchlists[i].severity);
 		config_free_strings(
 		    cf->watchlists[i].notify, cf->watchlists[i].nnotify);
 	}
@@ -1409,6 +1589,7 @@ config_free(struct config *cf)
 	free(cf->notifiers);
 	config_free_strings(cf->files, cf->nfiles);
 	free(cf->store_path);
+	free(cf->user_agent);
 	free(cf->path);
 	free(cf);
 }

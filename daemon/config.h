@@ -40,6 +40,15 @@ struct config_feed {
 	/* On the first poll, alert items dated within this age; 0: none
 	 * (the first poll is a silent baseline). */
 	int64_t first_poll_alert_age_ms;
+	int allow_private; /* exempt from fetch.block_private_addresses */
+	char **headers; /* "Name: value" */
+	size_t nheaders;
+	char *user_agent;
+	char *proxy;
+	char *ca_file;
+	char *username; /* HTTP basic auth, the password from: */
+	char *password_file;
+	char *password_env;
 	struct config_mark mark;
 };
 
@@ -67,6 +76,8 @@ struct config_watchlist {
 	size_t nfeeds;
 	char **notify;
 	size_t nnotify;
+	char *severity; /* info, low, medium, high, critical; NULL: medium */
+	int updates; /* also alert when a matching item changes */
 	struct config_mark mark;
 };
 
@@ -98,6 +109,10 @@ struct config_notifier {
 	struct config_mark mark;
 };
 
+#define CONFIG_DEFAULT_MAX_CONNECTIONS 32
+#define CONFIG_DEFAULT_MAX_PER_HOST 2
+#define CONFIG_DEFAULT_MAX_BODY (10 * 1024 * 1024)
+
 struct config {
 	char *path;
 	char **files; /* the main file, then conf.d drop-ins in name order */
@@ -106,6 +121,12 @@ struct config {
 	int64_t retention_ms; /* seen items kept this long (default 90d) */
 	int64_t default_interval_ms;
 	int64_t default_timeout_ms;
+	/* fetch: */
+	int block_private_addresses; /* default on */
+	size_t max_connections;
+	size_t max_connections_per_host;
+	uint64_t max_body;
+	char *user_agent;
 	struct config_feed *feeds;
 	size_t nfeeds;
 	struct config_entity *entities;

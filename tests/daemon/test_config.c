@@ -91,6 +91,51 @@ test_good(void **state)
 }
 
 static void
+test_fetch_and_feed_options(void **state)
+{
+	static const char yaml[] =
+	    "fetch: {block_private_addresses: false, max_connections: 8,\n"
+	    "        max_connections_per_host: 1, max_body: 2MiB,\n"
+	    "        user_agent: 'fw-test/1'}\n"
+	    "feeds:\n"
+	    "  - url: https://intranet.example/feed\n"
+	    "    allow_private: yes\n"
+	    "    headers: ['X-Token: abc', 'Accept: application/rss+xml']\n"
+	    "    username: reader\n"
+	    "    password_env: FEED_PASSWORD\n"
+	    "    ca_file: /etc/ssl/private-ca.pem\n"
+	    "watchlists:\n"
+	    "  w: {match: a, severity: high, updates: true}\n";
+	struct config *cf;
+	char *cause;
+
+	cf = config_parse("/c/t.yaml", yaml, sizeof yaml - 1, &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	assert_false(cf->block_private_addresses);
+	assert_int_equal(cf->max_connections, 8);
+	assert_int_equal(cf->max_connections_per_host, 1);
+	assert_int_equal(cf->max_body, 2 * 1024 * 1024);
+	assert_string_equal(cf->user_agent, "fw-test/1");
+	assert_true(cf->feeds[0].allow_private);
+	assert_int_equal(cf->feeds[0].nheaders, 2);
+	assert_string_equal(cf->feeds[0].headers[0], "X-Token: abc");
+	assert_string_equal(cf->feeds[0].username, "reader");
+	assert_string_equal(cf->feeds[0].password_env, "FEED_PASSWORD");
+	assert_string_equal(cf->watchlists[0].severity, "high");
+	assert_true(cf->watchlists[0].updates);
+	config_free(cf);
+
+	/* The defaults: private addresses blocked, 32 and 2 connections. */
+	cf = config_parse("/c/t.yaml", "", 0, &cause);
+	assert_true(cf->block_private_addresses);
+	assert_int_equal(cf->max_connections, 32);
+	assert_int_equal(cf->max_connections_per_host, 2);
+	assert_int_equal(cf->max_body, 10 * 1024 * 1024);
+	config_free(cf);
+}
+
+static void
 test_empty_is_valid(void **state)
 {
 	struct config *cf;
@@ -119,8 +164,25 @@ static const struct {
 	"mean \"notifiers\"?"},
     {"colour: red\n",
 	"t.yaml:1:1: unknown key \"colour\" in the configuration; expected "
-	"one of: store, retention, defaults, feeds, entities, watchlists, "
-	"notifiers"},
+	"one of: store, retention, defaults, fetch, feeds, entities, "
+	"watchlists, notifiers"},
+    {"fetch: {max_connections: 0}\n",
+	"t.yaml:1:26: fetch.max_connections must be a whole number from 1 to "
+	"1024"},
+    {"fetch: {max_body: 1GiB}\n",
+	"t.yaml:1:19: fetch.max_body must be a size from 1KiB to 100MiB, like "
+	"10MiB"},
+    {"fetch: {block_private_addresses: maybe}\n",
+	"t.yaml:1:34: fetch.block_private_addresses must be true or false, not "
+	"\"maybe\""},
+    {"feeds: [{url: 'http://a/', headers: ['X-A b']}]\n",
+	"t.yaml:1:37: feed header \"X-A b\" must be \"Name: value\" on one "
+	"line"},
+    {"feeds: [{url: 'http://a/', password_env: P}]\n",
+	"t.yaml:1:9: a feed password needs a username"},
+    {"watchlists: {w: {match: a, severity: urgent}}\n",
+	"t.yaml:1:38: watchlist severity must be info, low, medium, high or "
+	"critical"},
     {"feeds:\n  - name: x\n", "t.yaml:2:5: a feed needs a url"},
     {"feeds: [{url: gopher://x/}]\n",
 	"t.yaml:1:15: feed url \"gopher://x/\" must start with http://, "
@@ -595,6 +657,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_empty_is_valid),
+	    cmocka_unit_test(test_fetch_and_feed_options),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_entity_extensions),
 	    cmocka_unit_test(test_all_errors_reported),

@@ -1,0 +1,88 @@
+/*
+ * engine: the pipeline of a running feedwatch, shared by `run` and `once`.
+ *
+ *   schedule -> fetch (curl multi on the event loop) -> parse (streamed)
+ *     -> store (one transaction: new items, matching, outbox rows)
+ *     -> outbox dispatcher -> notifiers
+ *
+ * The engine owns the store, the matcher, the notifiers, the curl multi,
+ * the fetch queue, the schedule and the outbox dispatcher, all on one
+ * event_base that the caller made and keeps. Feeds are keyed by their
+ * configured URL; their state (validators, schedule, errors) lives in
+ * the store so that it survives restarts.
+ */
+#ifndef ENGINE_H
+#define ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct event_base;
+struct engine;
+struct matcher;
+
+struct engine_stats {
+	size_t feeds; /* configured */
+	size_t failing; /* feeds whose last poll failed */
+	size_t gone; /* feeds that answered 410 */
+	size_t polls_running; /* fetches queued or in flight */
+	size_t polls_done; /* since start */
+	size_t polls_failed; /* since start */
+	size_t alerts; /* enqueued since start */
+	size_t outbox_pending;
+	size_t outbox_dead;
+	size_t deliveries_inflight;
+};
+
+/*
+ * The matcher for a configuration's entities and watchlists (only the
+ * watchlist ONLY when not NULL). NULL with *cause ("file:line:col: ...")
+ * when a query or an entity is wrong.
+ */
+struct matcher *engine_matcher(
+    const struct config *, const char *only, char **cause);
+
+/*
+ * Validate what config_load() cannot: queries and notifier options.
+ * 0, or -1 with *cause (one line per problem).
+ */
+int engine_check(const struct config *, char **cause);
+
+/*
+ * An engine for CF (owned by the engine from then on) on BASE. Opens the
+ * store, builds the matcher and the notifiers; nothing is polled until
+ * engine_start(). NULL with *cause on failure (CF is freed then).
+ */
+struct engine *engine_new(struct event_base *, struct config *, char **cause);
+/* Free everything; transfers and deliveries in flight are abandoned (their
+ * outbox rows are retried at the next start). NULL is fine. */
+void engine_free(struct engine *);
+
+/* Put every feed on the schedule (run), or poll every feed now and once
+ * (once mode). */
+void engine_start(struct engine *, int once);
+
+/*
+ * Replace the configuration by NEWCF (owned by the engine if this
+ * succeeds, untouched otherwise): feeds are merged by URL (unchanged ones
+ * keep their schedule and state, removed ones stop, new ones start with
+ * the first-poll baseline), the matcher and notifiers are rebuilt, and
+ * queued alerts keep going out. -1 with *cause, and the running
+ * configuration untouched, when NEWCF does not compile.
+ */
+int engine_reload(struct engine *, struct config *newcf, char **cause);
+
+/* Stop starting polls and deliveries; what is in flight goes on. */
+void engine_drain(struct engine *);
+/* Nothing in flight: no fetch queued or running, no delivery running.
+ * In once mode, also no polls left and no outbox row due now. */
+int engine_idle(struct engine *);
+/* The last time a fetch, parse, ingest or delivery made progress (s). */
+int64_t engine_last_progress(const struct engine *);
+void engine_stats(struct engine *, struct engine_stats *);
+/* Flush the store's write-ahead log into the database (shutdown). */
+void engine_checkpoint(struct engine *);
+const struct config *engine_config(const struct engine *);
+
+#endif
