@@ -11,6 +11,8 @@ struct cmd_globals {
 	int config_given; /* -c was on the command line */
 };
 
+int cmd_run(int, char **, const struct cmd_globals *);
+int cmd_once(int, char **, const struct cmd_globals *);
 int cmd_check(int, char **, const struct cmd_globals *);
 int cmd_outbox(int, char **, const struct cmd_globals *);
 int cmd_parse(int, char **, const struct cmd_globals *);

@@ -4,6 +4,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "engine.h"
 #include "log.h"
 
 int
@@ -21,6 +22,13 @@ cmd_check(int argc, char **argv, const struct cmd_globals *g)
 	if ((cf = config_load(g->config_path, &cause)) == NULL) {
 		fprintf(stderr, "%s\n", cause);
 		free(cause);
+		return 1;
+	}
+	/* Queries, entities and notifier options, as the daemon builds them. */
+	if (engine_check(cf, &cause) == -1) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		config_free(cf);
 		return 1;
 	}
 	for (i = 0; i < cf->nfeeds; i++)

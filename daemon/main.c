@@ -29,10 +29,12 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+    {"run", cmd_run, "the daemon: poll, match, alert; SIGHUP reloads"},
+    {"once", cmd_once, "poll every feed once, deliver what is due, exit"},
     {"check", cmd_check, "validate the configuration and summarize it"},
-    {"outbox", cmd_outbox, "list, retry or drop undelivered alerts"},
     {"parse", cmd_parse, "print a parsed feed (--json: normalized record)"},
     {"match", cmd_match, "run the watchlists over a feed file and explain"},
+    {"outbox", cmd_outbox, "list, retry or drop undelivered alerts"},
 };
 
 static void
@@ -142,6 +144,8 @@ main(int argc, char **argv)
 	size_t i;
 
 	log_init("feedwatch");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
 	if ((argc = take_globals(argc, argv, &g)) == -1)
 		return 2;
 	if (argc < 2) {

@@ -192,9 +192,9 @@ schedule_add(struct schedule *s, struct schedule_feed *f, int64_t now)
 	if (f->state.next_poll_at == 0)
 		f->state.next_poll_at = now +
 		    schedule_uniform(s,
-			schedule_interval(s, f) < 60000
+			schedule_interval(s, f) < SCHEDULE_FIRST_POLL_SPREAD_MS
 			    ? schedule_interval(s, f)
-			    : 60000);
+			    : SCHEDULE_FIRST_POLL_SPREAD_MS);
 	if (s->len == s->size) {
 		s->size = s->size == 0 ? 64 : s->size * 2;
 		s->heap = xreallocarray(s->heap, s->size, sizeof *s->heap);

@@ -28,7 +28,10 @@
 struct event_base;
 struct schedule;
 
-#define SCHEDULE_DEFAULT_MIN_INTERVAL_MS (60 * 1000)
+#define SCHEDULE_DEFAULT_MIN_INTERVAL_MS (10 * 1000)
+/* A feed never polled before is polled within this long of being added,
+ * at a random point, so that a start does not poll everything at once. */
+#define SCHEDULE_FIRST_POLL_SPREAD_MS (10 * 1000)
 #define SCHEDULE_DEFAULT_MAX_HINT_MS (6 * 3600 * 1000)
 #define SCHEDULE_DEFAULT_MAX_BACKOFF_MS (24 * 3600 * 1000)
 #define SCHEDULE_DEFAULT_JITTER_PERCENT 10

@@ -414,6 +414,20 @@ store_close(struct store *st)
 }
 
 int
+store_checkpoint(struct store *st, char **cause)
+{
+	int rc;
+
+	rc = sqlite3_wal_checkpoint_v2(
+	    st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		store_error(st, cause, "wal_checkpoint");
+		return -1;
+	}
+	return 0;
+}
+
+int
 store_check(struct store *st, char **cause)
 {
 	sqlite3_stmt *stmt;

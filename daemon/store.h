@@ -29,6 +29,9 @@ struct store;
 /* Open (creating if needed, mode 0600) and migrate the store at PATH. */
 struct store *store_open(const char *path, char **cause);
 void store_close(struct store *);
+/* Copy the write-ahead log into the database and truncate it (at
+ * shutdown, so the state is one file). */
+int store_checkpoint(struct store *, char **cause);
 /* PRAGMA integrity_check: 0 when "ok", else -1 with the report. */
 int store_check(struct store *, char **cause);
 /* Write transactions committed since open (one per ingest, whatever the

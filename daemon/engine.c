@@ -1,0 +1,1110 @@
+/*
+ * engine: the running pipeline. See engine.h.
+ */
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "alert.h"
+#include "buf.h"
+#include "config.h"
+#include "curlev.h"
+#include "engine.h"
+#include "fetch.h"
+#include "log.h"
+#include "matcher.h"
+#include "notifier.h"
+#include "outbox.h"
+#include "parse.h"
+#include "schedule.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* Bytes of an item's text an alert carries as its summary. */
+#define ENGINE_SUMMARY_MAX 1024
+/* Consecutive permanent redirects to one URL before it is polled instead. */
+#define ENGINE_REDIRECT_ADOPT 3
+/* How long a removed notifier's queued alerts wait for it to come back. */
+#define ENGINE_NOTIFIER_GONE_RETRY 3600
+
+struct engine_feed {
+	struct engine *engine;
+	const struct config_feed *conf; /* into engine->cf */
+	struct schedule_feed sched;
+	struct store_feed state; /* as the store has it */
+	struct fetch *fetch; /* in flight */
+	struct feedparse *parser;
+	char *doc_title; /* of the document being ingested */
+	unsigned char *applies; /* per watchlist (config order): reads us */
+	char *redirect_url; /* permanent redirect target, once adopted */
+	char *redirect_seen; /* the last permanent redirect target */
+	int redirect_count;
+	int once_pending; /* once mode: still to poll */
+};
+
+struct engine_notifier {
+	struct engine *engine;
+	char *name;
+	struct notifier *current; /* NULL: no longer configured */
+	struct notifier **retired; /* replaced, still delivering */
+	size_t nretired;
+};
+
+struct engine_delivery {
+	struct outbox_delivery *delivery;
+	struct engine_notifier *slot;
+	struct notifier *notifier;
+};
+
+struct engine {
+	struct event_base *base;
+	struct config *cf;
+	struct store *store;
+	struct matcher *matcher;
+	struct curlev *curl;
+	struct fetch_queue *fetchq;
+	struct schedule *sched;
+	struct outbox *outbox;
+	struct engine_feed **feeds;
+	size_t nfeeds;
+	struct engine_notifier **notifiers;
+	size_t nnotifiers;
+	int once;
+	size_t once_pending;
+	int draining;
+	int64_t last_progress;
+	size_t polls_done;
+	size_t polls_failed;
+	size_t alerts;
+};
+
+static int64_t
+engine_now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int
+engine_case_mode(int config_case)
+{
+	switch (config_case) {
+	case CONFIG_CASE_SENSITIVE:
+		return MATCHER_CASE_SENSITIVE;
+	case CONFIG_CASE_INSENSITIVE:
+		return MATCHER_CASE_INSENSITIVE;
+	default:
+		return MATCHER_CASE_AUTO;
+	}
+}
+
+struct matcher *
+engine_matcher(const struct config *cf, const char *only, char **cause)
+{
+	const struct config_entity *e;
+	const struct config_watchlist *w;
+	struct matcher *m = matcher_new(0);
+	char *why = NULL;
+	size_t i, j, errpos, found = 0;
+
+	for (i = 0; i < cf->nentities; i++) {
+		e = &cf->entities[i];
+		if (matcher_add_entity(m, e->key, e->name, e->country, &why) ==
+		    -1)
+			goto entity_error;
+		for (j = 0; j < e->naliases; j++)
+			if (matcher_add_alias(m, e->key, e->aliases[j],
+				engine_case_mode(e->alias_case[j]), &why) == -1)
+				goto entity_error;
+	}
+	for (i = 0; i < cf->nwatchlists; i++) {
+		w = &cf->watchlists[i];
+		if (only != NULL && strcmp(only, w->key) != 0)
+			continue;
+		found++;
+		if (matcher_add_watchlist(m, w->key, w->match, &errpos, &why) ==
+		    -1) {
+			xasprintf(cause, "%s:%u:%u: watchlist \"%s\": %s",
+			    w->match_mark.file, w->match_mark.line,
+			    w->match_mark.column, w->key, why);
+			goto fail;
+		}
+	}
+	if (only != NULL && found == 0) {
+		xasprintf(cause, "%s: no watchlist \"%s\"", cf->path, only);
+		goto fail;
+	}
+	if (matcher_compile(m, &why) == -1) {
+		xasprintf(cause, "%s: %s", cf->path, why);
+		goto fail;
+	}
+	return m;
+entity_error:
+	xasprintf(cause, "%s:%u:%u: entity \"%s\": %s", e->mark.file,
+	    e->mark.line, e->mark.column, e->key, why);
+fail:
+	free(why);
+	matcher_free(m);
+	return NULL;
+}
+
+/* The folder of a file name, for the notifiers' relative paths. */
+static char *
+engine_dirname(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	return xstrndup(file, slash == file ? 1 : (size_t)(slash - file));
+}
+
+/*
+ * A notifier from its configuration. The loader has already read
+ * "*_file" secrets into options without the suffix; the notifier gets
+ * those, not the file names.
+ */
+static struct notifier *
+engine_notifier_new(const struct config_notifier *cn,
+    const struct notifier_ctx *ctx, char **cause)
+{
+	struct notifier_option *opts;
+	struct notifier_config nc;
+	struct notifier *n;
+	char *dir, *why = NULL, *sibling;
+	size_t i, nopts = 0, len;
+
+	opts = xcalloc(cn->noptions + 1, sizeof *opts);
+	for (i = 0; i < cn->noptions; i++) {
+		len = strlen(cn->options[i].key);
+		if (len > 5 &&
+		    strcmp(cn->options[i].key + len - 5, "_file") == 0) {
+			sibling = xstrndup(cn->options[i].key, len - 5);
+			if (config_notifier_option(cn, sibling) != NULL &&
+			    config_notifier_option(cn, sibling)->secret) {
+				free(sibling);
+				continue;
+			}
+			free(sibling);
+		}
+		opts[nopts].key = cn->options[i].key;
+		opts[nopts].value = cn->options[i].value;
+		opts[nopts].list = cn->options[i].list;
+		opts[nopts].nlist = cn->options[i].nlist;
+		nopts++;
+	}
+	dir = engine_dirname(cn->mark.file);
+	nc.name = cn->key;
+	nc.type = config_notifier_type_name(cn->type);
+	nc.options = opts;
+	nc.noptions = nopts;
+	nc.dir = dir;
+	n = notifier_new(&nc, ctx, &why);
+	if (n == NULL) {
+		xasprintf(cause, "%s:%u:%u: notifier \"%s\": %s", cn->mark.file,
+		    cn->mark.line, cn->mark.column, cn->key, why);
+		free(why);
+	}
+	free(dir);
+	free(opts);
+	return n;
+}
+
+int
+engine_check(const struct config *cf, char **cause)
+{
+	struct notifier_ctx ctx;
+	struct matcher *m;
+	struct notifier *n;
+	struct buf errors;
+	char *why = NULL;
+	size_t i;
+	int rc = 0;
+
+	buf_init(&errors, 1024 * 1024);
+	if ((m = engine_matcher(cf, NULL, &why)) == NULL) {
+		buf_printf(&errors, "%s\n", why);
+		free(why);
+		rc = -1;
+	}
+	matcher_free(m);
+	ctx.base = event_base_new();
+	ctx.curl = curlev_new(ctx.base);
+	for (i = 0; i < cf->nnotifiers; i++) {
+		why = NULL;
+		if ((n = engine_notifier_new(&cf->notifiers[i], &ctx, &why)) ==
+		    NULL) {
+			buf_printf(&errors, "%s\n", why);
+			free(why);
+			rc = -1;
+		}
+		notifier_free(n);
+	}
+	curlev_free(ctx.curl);
+	event_base_free(ctx.base);
+	if (rc == -1) {
+		if (errors.len > 0)
+			errors.data[--errors.len] = '\0';
+		*cause = buf_take(&errors, NULL);
+	} else
+		buf_free(&errors);
+	return rc;
+}
+
+/* Whether the watchlist reads the feed: no selector, or its name or a tag. */
+static int
+engine_watchlist_reads(
+    const struct config_watchlist *wl, const struct config_feed *feed)
+{
+	size_t i, j;
+
+	if (wl->nfeeds == 0)
+		return 1;
+	for (i = 0; i < wl->nfeeds; i++) {
+		if (strcmp(wl->feeds[i], feed->name) == 0)
+			return 1;
+		for (j = 0; j < feed->ntags; j++)
+			if (strcmp(wl->feeds[i], feed->tags[j]) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static void
+engine_feed_bind(struct engine_feed *f, const struct config *cf,
+    const struct config_feed *conf)
+{
+	size_t i;
+
+	f->conf = conf;
+	f->sched.interval_ms = conf->interval_ms;
+	free(f->applies);
+	f->applies = xcalloc(cf->nwatchlists + 1, 1);
+	for (i = 0; i < cf->nwatchlists; i++)
+		f->applies[i] =
+		    engine_watchlist_reads(&cf->watchlists[i], conf);
+}
+
+/* Copy a store string field (NULL allowed). */
+static void
+engine_set(char **field, const char *value)
+{
+	free(*field);
+	*field = value != NULL ? xstrdup(value) : NULL;
+}
+
+/* The schedule's view of the stored state (seconds to milliseconds). */
+static void
+engine_state_to_schedule(struct engine_feed *f)
+{
+	struct schedule_state *s = &f->sched.state;
+
+	memset(s, 0, sizeof *s);
+	s->next_poll_at = f->state.next_poll_at * 1000;
+	s->last_poll_at = f->state.last_poll_at * 1000;
+	s->last_success_at = f->state.last_success_at * 1000;
+	s->consecutive_failures = f->state.consecutive_failures;
+	s->last_status = f->state.last_status;
+	if (f->state.last_error != NULL)
+		snprintf(s->last_error, sizeof s->last_error, "%s",
+		    f->state.last_error);
+	s->gone = f->state.gone_reason != NULL;
+}
+
+static void
+engine_schedule_to_state(struct engine_feed *f)
+{
+	const struct schedule_state *s = &f->sched.state;
+
+	f->state.next_poll_at = s->next_poll_at / 1000;
+	f->state.last_poll_at = s->last_poll_at / 1000;
+	f->state.last_success_at = s->last_success_at / 1000;
+	f->state.consecutive_failures = s->consecutive_failures;
+	f->state.last_status = (int)s->last_status;
+	engine_set(&f->state.last_error,
+	    s->last_error[0] != '\0' ? s->last_error : NULL);
+	if (s->gone && f->state.gone_reason == NULL)
+		f->state.gone_reason = xstrdup(
+		    s->last_error[0] != '\0' ? s->last_error : "410 Gone");
+}
+
+static void engine_due_cb(struct schedule_feed *, void *);
+
+static struct engine_feed *
+engine_feed_new(struct engine *e, const struct config_feed *conf)
+{
+	struct engine_feed *f = xcalloc(1, sizeof *f);
+	char *cause = NULL;
+	int rc;
+
+	f->engine = e;
+	f->sched.owner = f;
+	engine_feed_bind(f, e->cf, conf);
+	rc = store_feed_get(e->store, conf->url, &f->state, &cause);
+	if (rc == -1) {
+		log_warnx("store: feed state of %s: %s", conf->name, cause);
+		free(cause);
+	}
+	if (rc != 0) {
+		memset(&f->state, 0, sizeof f->state);
+		f->state.url = xstrdup(conf->url);
+	}
+	engine_set(&f->state.name, conf->name);
+	engine_state_to_schedule(f);
+	return f;
+}
+
+static void
+engine_feed_free(struct engine_feed *f)
+{
+	if (f == NULL)
+		return;
+	if (f->fetch != NULL)
+		fetch_cancel(f->fetch);
+	feedparse_free(f->parser);
+	store_feed_clear(&f->state);
+	free(f->doc_title);
+	free(f->applies);
+	free(f->redirect_url);
+	free(f->redirect_seen);
+	free(f);
+}
+
+/* Fetch sink: response headers go to the parser (charset, base URL). */
+static int
+engine_sink_header(void *arg, const char *name, const char *value)
+{
+	struct engine_feed *f = arg;
+
+	feedparse_header(f->parser, name, value);
+	return 0;
+}
+
+/* Fetch sink: body bytes go to the parser as they arrive. */
+static int
+engine_sink_data(void *arg, const void *data, size_t len)
+{
+	struct engine_feed *f = arg;
+
+	return feedparse_push(f->parser, data, len);
+}
+
+/* A new alert id (UUID version 4), the same for every notifier. */
+static void
+engine_alert_id(char out[37])
+{
+	unsigned char b[16];
+	size_t i, o = 0;
+
+	if (RAND_bytes(b, sizeof b) != 1)
+		fatalx("RAND_bytes failed");
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		snprintf(out + o, 3, "%02x", b[i]);
+		o += 2;
+	}
+	out[o] = '\0';
+}
+
+/* The alert document for one matched watchlist of one item. */
+static char *
+engine_alert_json(struct engine_feed *f, const struct config_watchlist *wl,
+    const struct item *item, const struct matcher_match *m, int64_t now)
+{
+	struct alert *a = alert_new();
+	const struct matcher_hit *h;
+	const char *summary;
+	char id[37], *json;
+	size_t i;
+	int64_t start, end;
+
+	engine_alert_id(id);
+	a->id = xstrdup(id);
+	a->watchlist = xstrdup(wl->key);
+	a->severity = xstrdup(
+	    wl->severity != NULL ? wl->severity : ALERT_SEVERITY_DEFAULT);
+	a->created_at = now;
+	a->feed_title =
+	    xstrdup(f->doc_title != NULL ? f->doc_title : f->conf->name);
+	a->feed_url = xstrdup(f->conf->url);
+	a->item_id = xstrdup(item->id != NULL ? item->id : item->key);
+	if (item->title_text != NULL)
+		a->item_title = xstrdup(item->title_text);
+	if (item->link != NULL)
+		a->item_link = xstrdup(item->link);
+	a->item_published = item->published != ITEM_TIME_NONE ? item->published
+							      : ALERT_TIME_NONE;
+	a->item_updated =
+	    item->updated != ITEM_TIME_NONE ? item->updated : ALERT_TIME_NONE;
+	if (item->author != NULL)
+		a->item_author = xstrdup(item->author);
+	summary = item->summary_text != NULL ? item->summary_text
+					     : item->content_text;
+	if (summary != NULL) {
+		/* Cut on a character boundary. */
+		i = strlen(summary);
+		if (i > ENGINE_SUMMARY_MAX) {
+			i = ENGINE_SUMMARY_MAX;
+			while (
+			    i > 0 && ((unsigned char)summary[i] & 0xc0) == 0x80)
+				i--;
+		}
+		a->item_summary = xstrndup(summary, i);
+	}
+	for (i = 0; i < m->nhits; i++) {
+		h = &m->hits[i];
+		/* Offsets mean something only in the text the alert carries. */
+		start = end = -1;
+		if (strcmp(h->field, "title") == 0 ||
+		    (strcmp(h->field, "summary") == 0 &&
+			item->summary_text != NULL &&
+			h->end <= strlen(a->item_summary))) {
+			start = (int64_t)h->start;
+			end = (int64_t)h->end;
+		}
+		alert_add_hit(a, h->term, h->entity, h->alias, h->field, start,
+		    end, h->snippet);
+	}
+	json = alert_to_json(a);
+	alert_free(a);
+	return json;
+}
+
+/* store_ingest's matcher: the watchlists of one new or changed item. */
+static int
+engine_match_cb(void *arg, const char *feed_url, const struct item *item,
+    int is_update, struct store_match *sm)
+{
+	struct engine_feed *f = arg;
+	struct engine *e = f->engine;
+	struct matcher_result *res;
+	const struct matcher_match *m;
+	const struct config_watchlist *wl;
+	struct store_alert sa;
+	char *payload;
+	size_t i;
+	int rc = 0;
+
+	res = matcher_run(e->matcher, item, f->conf->name, 0);
+	for (i = 0; i < res->nmatches && rc == 0; i++) {
+		m = &res->matches[i];
+		if (!m->matched || m->watchlist_index >= e->cf->nwatchlists ||
+		    !f->applies[m->watchlist_index])
+			continue;
+		wl = &e->cf->watchlists[m->watchlist_index];
+		if ((is_update && !wl->updates) || wl->nnotify == 0)
+			continue;
+		payload = engine_alert_json(f, wl, item, m, time(NULL));
+		memset(&sa, 0, sizeof sa);
+		sa.watchlist = wl->key;
+		sa.notifiers = (const char *const *)wl->notify;
+		sa.nnotifiers = wl->nnotify;
+		sa.payload = payload;
+		sa.wants_updates = wl->updates;
+		rc = store_match_add(sm, &sa);
+		free(payload);
+	}
+	matcher_result_free(res);
+	return rc;
+}
+
+/* Follow a permanent redirect seen consistently: poll the new URL (the
+ * configuration still names the old one; the log says to change it). */
+static void
+engine_note_redirect(struct engine_feed *f, const struct fetch_result *r)
+{
+	char esc[512], esc2[512];
+
+	if (!r->permanent_redirect || r->final_url == NULL) {
+		f->redirect_count = 0;
+		return;
+	}
+	if (f->redirect_seen != NULL &&
+	    strcmp(f->redirect_seen, r->final_url) == 0)
+		f->redirect_count++;
+	else {
+		engine_set(&f->redirect_seen, r->final_url);
+		f->redirect_count = 1;
+	}
+	if (f->redirect_count == ENGINE_REDIRECT_ADOPT &&
+	    (f->redirect_url == NULL ||
+		strcmp(f->redirect_url, r->final_url) != 0)) {
+		engine_set(&f->redirect_url, r->final_url);
+		log_notice("feed %s moved permanently to %s: polling the new "
+			   "address; update the configuration",
+		    log_escapes(esc, sizeof esc, f->conf->url),
+		    log_escapes(esc2, sizeof esc2, r->final_url));
+	}
+}
+
+static void engine_once_done(struct engine *);
+
+/* A fetch ended: parse, ingest, record, schedule the next poll. */
+static void
+engine_fetch_done_cb(
+    struct fetch *fetch, const struct fetch_result *r, void *arg)
+{
+	struct engine_feed *f = arg;
+	struct engine *e = f->engine;
+	struct schedule_outcome o;
+	struct store_ingest_options io;
+	struct store_ingest_result ir;
+	struct feed_doc *doc = NULL;
+	char *cause = NULL, *error = NULL, esc[512], esc2[1024];
+	int64_t now_ms = engine_now_ms();
+
+	f->fetch = NULL;
+	e->polls_done++;
+	e->last_progress = now_ms / 1000;
+	schedule_outcome_init(&o);
+	o.status = r->status;
+	if (r->retry_after_s >= 0)
+		o.retry_after_ms = r->retry_after_s * 1000;
+	if (r->max_age_s >= 0)
+		o.max_age_ms = r->max_age_s * 1000;
+	if (r->expires_in_s >= 0)
+		o.expires_in_ms = r->expires_in_s * 1000;
+
+	if (r->error == FETCH_OK && r->not_modified) {
+		o.ok = 1;
+	} else if (r->error == FETCH_OK || r->error == FETCH_ERR_SINK) {
+		doc = feedparse_finish(f->parser, &cause);
+		f->parser = NULL;
+		if (doc == NULL) {
+			xasprintf(&error, "parse: %s",
+			    cause != NULL ? cause : "not a feed");
+		} else if (r->error == FETCH_OK) {
+			o.ok = 1;
+			if (doc->ttl > 0)
+				o.ttl_ms = doc->ttl * 1000;
+		} else {
+			xasprintf(&error, "%s", r->cause);
+			feed_doc_free(doc);
+			doc = NULL;
+		}
+		free(cause);
+	} else
+		xasprintf(&error, "%s: %s", fetch_error_name(r->error),
+		    r->cause != NULL ? r->cause : "failed");
+	feedparse_free(f->parser);
+	f->parser = NULL;
+	if (!o.ok) {
+		o.error = error;
+		e->polls_failed++;
+		log_warnx("feed %s: %s",
+		    log_escapes(esc, sizeof esc, f->conf->name),
+		    log_escapes(esc2, sizeof esc2, error));
+	}
+	engine_note_redirect(f, r);
+
+	if (e->once)
+		schedule_remove(e->sched, &f->sched);
+	schedule_done(e->sched, &f->sched, &o, now_ms);
+	if (e->once)
+		schedule_remove(e->sched, &f->sched);
+	engine_schedule_to_state(f);
+	if (o.ok && !r->not_modified) {
+		engine_set(&f->state.etag, r->etag);
+		engine_set(&f->state.last_modified, r->last_modified);
+	}
+	if (f->sched.state.gone)
+		log_warnx("feed %s is gone (410): no longer polled",
+		    log_escapes(esc, sizeof esc, f->conf->name));
+
+	if (doc != NULL) {
+		memset(&io, 0, sizeof io);
+		io.now = now_ms / 1000;
+		io.first_poll_max_age = f->conf->first_poll_alert_age_ms / 1000;
+		engine_set(&f->doc_title, doc->title);
+		if (store_ingest(e->store, &f->state, doc, &io, engine_match_cb,
+			f, &ir, &cause) == -1) {
+			log_warnx("store: feed %s: %s",
+			    log_escapes(esc, sizeof esc, f->conf->name), cause);
+			free(cause);
+		} else {
+			f->state.first_poll_done = 1;
+			e->alerts += ir.nalerts;
+			log_info(
+			    "feed %s: %zu items, %zu new, %zu updated, %zu "
+			    "baseline, %zu alerts",
+			    log_escapes(esc, sizeof esc, f->conf->name),
+			    doc->nitems, ir.nnew, ir.nupdated, ir.nbaseline,
+			    ir.nalerts);
+			if (ir.nrows > 0)
+				outbox_kick(e->outbox);
+		}
+		feed_doc_free(doc);
+	} else if (store_feed_put(e->store, &f->state, &cause) == -1) {
+		log_warnx("store: feed %s: %s",
+		    log_escapes(esc, sizeof esc, f->conf->name), cause);
+		free(cause);
+	}
+	free(error);
+	if (f->once_pending) {
+		f->once_pending = 0;
+		e->once_pending--;
+		engine_once_done(e);
+	}
+}
+
+/* Start polling a feed now. */
+static void
+engine_poll(struct engine_feed *f)
+{
+	struct engine *e = f->engine;
+	const struct config_feed *c = f->conf;
+	struct fetch_opts opts;
+	struct fetch_sink sink;
+	struct fetch_result r;
+	const char *url = f->redirect_url != NULL ? f->redirect_url : c->url;
+	char *cause = NULL;
+
+	if (f->fetch != NULL || e->draining)
+		return;
+	memset(&opts, 0, sizeof opts);
+	opts.url = url;
+	opts.etag = f->state.first_poll_done ? f->state.etag : NULL;
+	opts.last_modified =
+	    f->state.first_poll_done ? f->state.last_modified : NULL;
+	opts.user_agent =
+	    c->user_agent != NULL ? c->user_agent : e->cf->user_agent;
+	opts.headers = (const char *const *)c->headers;
+	opts.nheaders = c->nheaders;
+	opts.username = c->username;
+	opts.password_file = c->password_file;
+	opts.password_env = c->password_env;
+	opts.proxy = c->proxy;
+	opts.ca_file = c->ca_file;
+	opts.allow_file = strncmp(c->url, "file:", 5) == 0;
+	opts.block_private =
+	    e->cf->block_private_addresses && !c->allow_private;
+	opts.timeout_ms = c->timeout_ms;
+	opts.max_body = e->cf->max_body;
+	feedparse_free(f->parser);
+	f->parser = feedparse_new(url);
+	feedparse_set_body_max(f->parser, (size_t)e->cf->max_body);
+	sink.header = engine_sink_header;
+	sink.data = engine_sink_data;
+	sink.arg = f;
+	f->fetch = fetch_start(
+	    e->fetchq, &opts, &sink, engine_fetch_done_cb, f, &cause);
+	if (f->fetch == NULL) {
+		/* Refused before any request: record it like any failure. */
+		memset(&r, 0, sizeof r);
+		r.error = FETCH_ERR_CONFIG;
+		r.cause = cause;
+		r.retry_after_s = r.max_age_s = r.expires_in_s = -1;
+		engine_fetch_done_cb(NULL, &r, f);
+		free(cause);
+	}
+}
+
+static void
+engine_due_cb(struct schedule_feed *sf, void *arg)
+{
+	engine_poll(sf->owner);
+}
+
+/* Outbox -> notifier: deliver one row through the notifier now bound to
+ * the row's notifier name. */
+static void
+engine_notifier_free_cb(evutil_socket_t fd, short events, void *arg)
+{
+	notifier_free(arg);
+}
+
+static void
+engine_notify_done_cb(const struct notifier_result *res, void *arg)
+{
+	const struct timeval zero = {0, 0};
+	struct engine_delivery *d = arg;
+	struct engine_notifier *slot = d->slot;
+	enum outbox_result result = OUTBOX_OK;
+	size_t i;
+
+	slot->engine->last_progress = engine_now_ms() / 1000;
+	if (res->status == NOTIFIER_TEMPFAIL)
+		result = OUTBOX_TEMPFAIL;
+	else if (res->status == NOTIFIER_PERMFAIL)
+		result = OUTBOX_PERMFAIL;
+	outbox_delivery_done(d->delivery, result,
+	    res->retry_after > 0 ? res->retry_after : 0, res->error);
+	/* A replaced notifier goes once its last delivery is done, at the
+	 * next loop turn: this callback still runs inside it. */
+	for (i = 0; i < slot->nretired; i++) {
+		if (slot->retired[i] != d->notifier ||
+		    notifier_inflight(d->notifier) > 0)
+			continue;
+		slot->retired[i] = slot->retired[--slot->nretired];
+		event_base_once(slot->engine->base, -1, EV_TIMEOUT,
+		    engine_notifier_free_cb, d->notifier, &zero);
+		break;
+	}
+	free(d);
+}
+
+static void
+engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
+{
+	struct engine_notifier *slot = arg;
+	const struct store_outbox_row *row = outbox_delivery_row(delivery);
+	struct engine_delivery *d;
+	char *cause = NULL;
+
+	if (slot->current == NULL) {
+		outbox_delivery_done(delivery, OUTBOX_TEMPFAIL,
+		    ENGINE_NOTIFIER_GONE_RETRY,
+		    "notifier no longer configured");
+		return;
+	}
+	d = xcalloc(1, sizeof *d);
+	d->delivery = delivery;
+	d->slot = slot;
+	d->notifier = slot->current;
+	if (notifier_deliver(slot->current, row->id, row->payload,
+		strlen(row->payload), (unsigned)row->attempts + 1,
+		engine_notify_done_cb, d, &cause) == -1) {
+		outbox_delivery_done(delivery, OUTBOX_PERMFAIL, 0, cause);
+		free(cause);
+		free(d);
+	}
+}
+
+static struct engine_notifier *
+engine_slot(struct engine *e, const char *name)
+{
+	struct outbox_notifier on;
+	struct engine_notifier *slot;
+	size_t i;
+
+	for (i = 0; i < e->nnotifiers; i++)
+		if (strcmp(e->notifiers[i]->name, name) == 0)
+			return e->notifiers[i];
+	slot = xcalloc(1, sizeof *slot);
+	slot->engine = e;
+	slot->name = xstrdup(name);
+	e->notifiers = xreallocarray(
+	    e->notifiers, e->nnotifiers + 1, sizeof *e->notifiers);
+	e->notifiers[e->nnotifiers++] = slot;
+	memset(&on, 0, sizeof on);
+	on.name = name;
+	on.deliver = engine_deliver_cb;
+	on.arg = slot;
+	outbox_add_notifier(e->outbox, &on);
+	return slot;
+}
+
+/* Bind a slot to a new notifier (or none); the old one finishes first. */
+static void
+engine_slot_bind(struct engine_notifier *slot, struct notifier *n)
+{
+	if (slot->current != NULL) {
+		if (notifier_inflight(slot->current) == 0)
+			notifier_free(slot->current);
+		else {
+			slot->retired = xreallocarray(slot->retired,
+			    slot->nretired + 1, sizeof *slot->retired);
+			slot->retired[slot->nretired++] = slot->current;
+		}
+	}
+	slot->current = n;
+}
+
+/* Every notifier of CF, or NULL with *cause. */
+static struct notifier **
+engine_notifiers_new(struct engine *e, const struct config *cf, char **cause)
+{
+	struct notifier_ctx ctx = {e->base, e->curl};
+	struct notifier **ns;
+	size_t i;
+
+	ns = xcalloc(cf->nnotifiers + 1, sizeof *ns);
+	for (i = 0; i < cf->nnotifiers; i++) {
+		if ((ns[i] = engine_notifier_new(
+			 &cf->notifiers[i], &ctx, cause)) == NULL) {
+			while (i-- > 0)
+				notifier_free(ns[i]);
+			free(ns);
+			return NULL;
+		}
+	}
+	return ns;
+}
+
+struct engine *
+engine_new(struct event_base *base, struct config *cf, char **cause)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	struct notifier **ns;
+	size_t i;
+
+	e->base = base;
+	e->cf = cf;
+	e->last_progress = engine_now_ms() / 1000;
+	if ((e->matcher = engine_matcher(cf, NULL, cause)) == NULL)
+		goto fail;
+	if ((e->store = store_open(cf->store_path, cause)) == NULL)
+		goto fail;
+	e->curl = curlev_new(base);
+	e->fetchq = fetch_queue_new(
+	    e->curl, cf->max_connections, cf->max_connections_per_host);
+	e->sched = schedule_new(base, NULL, 0, engine_due_cb, e);
+	if ((e->outbox = outbox_new(base, e->store, NULL, cause)) == NULL)
+		goto fail;
+	if ((ns = engine_notifiers_new(e, cf, cause)) == NULL)
+		goto fail;
+	for (i = 0; i < cf->nnotifiers; i++)
+		engine_slot_bind(engine_slot(e, cf->notifiers[i].key), ns[i]);
+	free(ns);
+	e->feeds = xcalloc(cf->nfeeds + 1, sizeof *e->feeds);
+	for (i = 0; i < cf->nfeeds; i++)
+		e->feeds[e->nfeeds++] = engine_feed_new(e, &cf->feeds[i]);
+	return e;
+fail:
+	engine_free(e);
+	return NULL;
+}
+
+void
+engine_free(struct engine *e)
+{
+	struct engine_notifier *slot;
+	size_t i, j;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->nfeeds; i++) {
+		schedule_remove(e->sched, &e->feeds[i]->sched);
+		engine_feed_free(e->feeds[i]);
+	}
+	free(e->feeds);
+	/* The dispatcher first: it abandons deliveries (rows stay in
+	 * flight, retried at the next start) before notifiers go. */
+	outbox_free(e->outbox);
+	for (i = 0; i < e->nnotifiers; i++) {
+		slot = e->notifiers[i];
+		notifier_free(slot->current);
+		for (j = 0; j < slot->nretired; j++)
+			notifier_free(slot->retired[j]);
+		free(slot->retired);
+		free(slot->name);
+		free(slot);
+	}
+	free(e->notifiers);
+	schedule_free(e->sched);
+	fetch_queue_free(e->fetchq);
+	curlev_free(e->curl);
+	store_close(e->store);
+	matcher_free(e->matcher);
+	config_free(e->cf);
+	free(e);
+}
+
+static void
+engine_once_done(struct engine *e)
+{
+	if (e->once && e->once_pending == 0)
+		outbox_kick(e->outbox);
+}
+
+void
+engine_start(struct engine *e, int once)
+{
+	int64_t now = engine_now_ms();
+	size_t i;
+
+	e->once = once;
+	for (i = 0; i < e->nfeeds; i++) {
+		if (!once) {
+			schedule_add(e->sched, &e->feeds[i]->sched, now);
+			continue;
+		}
+		if (e->feeds[i]->sched.state.gone)
+			continue;
+		e->feeds[i]->once_pending = 1;
+		e->once_pending++;
+	}
+	for (i = 0; once && i < e->nfeeds; i++)
+		if (e->feeds[i]->once_pending)
+			engine_poll(e->feeds[i]);
+	outbox_kick(e->outbox);
+}
+
+int
+engine_reload(struct engine *e, struct config *newcf, char **cause)
+{
+	struct matcher *m;
+	struct notifier **ns;
+	struct engine_feed **feeds, *f;
+	struct config *old = e->cf;
+	int64_t now = engine_now_ms();
+	size_t i, j, nfeeds = 0;
+	int keep;
+
+	if ((m = engine_matcher(newcf, NULL, cause)) == NULL)
+		return -1;
+	if ((ns = engine_notifiers_new(e, newcf, cause)) == NULL) {
+		matcher_free(m);
+		return -1;
+	}
+	matcher_free(e->matcher);
+	e->matcher = m;
+	e->cf = newcf;
+
+	/* Notifiers by name; a removed one keeps its slot, unbound. */
+	for (i = 0; i < e->nnotifiers; i++) {
+		for (j = 0; j < newcf->nnotifiers; j++)
+			if (strcmp(e->notifiers[i]->name,
+				newcf->notifiers[j].key) == 0)
+				break;
+		if (j == newcf->nnotifiers)
+			engine_slot_bind(e->notifiers[i], NULL);
+	}
+	for (i = 0; i < newcf->nnotifiers; i++)
+		engine_slot_bind(
+		    engine_slot(e, newcf->notifiers[i].key), ns[i]);
+	free(ns);
+
+	/* Feeds by URL. */
+	feeds = xcalloc(newcf->nfeeds + 1, sizeof *feeds);
+	for (i = 0; i < newcf->nfeeds; i++) {
+		f = NULL;
+		for (j = 0; j < e->nfeeds; j++) {
+			if (e->feeds[j] != NULL &&
+			    strcmp(e->feeds[j]->conf->url,
+				newcf->feeds[i].url) == 0) {
+				f = e->feeds[j];
+				e->feeds[j] = NULL;
+				break;
+			}
+		}
+		if (f != NULL) {
+			keep =
+			    f->sched.interval_ms == newcf->feeds[i].interval_ms;
+			engine_feed_bind(f, newcf, &newcf->feeds[i]);
+			engine_set(&f->state.name, newcf->feeds[i].name);
+			if (!keep && f->fetch == NULL) {
+				/* A new interval applies from the next poll. */
+				schedule_remove(e->sched, &f->sched);
+				schedule_add(e->sched, &f->sched, now);
+			}
+		} else {
+			f = engine_feed_new(e, &newcf->feeds[i]);
+			if (!e->once)
+				schedule_add(e->sched, &f->sched, now);
+		}
+		feeds[nfeeds++] = f;
+	}
+	for (j = 0; j < e->nfeeds; j++) {
+		if (e->feeds[j] == NULL)
+			continue;
+		schedule_remove(e->sched, &e->feeds[j]->sched);
+		if (e->feeds[j]->once_pending)
+			e->once_pending--;
+		engine_feed_free(e->feeds[j]);
+	}
+	free(e->feeds);
+	e->feeds = feeds;
+	e->nfeeds = nfeeds;
+	config_free(old);
+	outbox_kick(e->outbox);
+	return 0;
+}
+
+void
+engine_drain(struct engine *e)
+{
+	size_t i;
+
+	e->draining = 1;
+	for (i = 0; i < e->nfeeds; i++)
+		schedule_remove(e->sched, &e->feeds[i]->sched);
+}
+
+int
+engine_idle(struct engine *e)
+{
+	int64_t at, now = engine_now_ms() / 1000;
+	size_t i;
+	int rc;
+
+	if (fetch_queue_running(e->fetchq) > 0 ||
+	    fetch_queue_waiting(e->fetchq) > 0 ||
+	    outbox_inflight(e->outbox) > 0)
+		return 0;
+	if (!e->once || e->draining)
+		return 1;
+	if (e->once_pending > 0)
+		return 0;
+	for (i = 0; i < e->nnotifiers; i++) {
+		if (e->notifiers[i]->current == NULL)
+			continue;
+		rc = store_outbox_next_due(
+		    e->store, e->notifiers[i]->name, &at, NULL);
+		if (rc == 0 && at <= now)
+			return 0;
+	}
+	return 1;
+}
+
+int64_t
+engine_last_progress(const struct engine *e)
+{
+	return e->last_progress;
+}
+
+void
+engine_stats(struct engine *e, struct engine_stats *st)
+{
+	struct store_outbox_stats os;
+	size_t i;
+
+	memset(st, 0, sizeof *st);
+	st->feeds = e->nfeeds;
+	for (i = 0; i < e->nfeeds; i++) {
+		if (e->feeds[i]->sched.state.gone)
+			st->gone++;
+		else if (e->feeds[i]->sched.state.consecutive_failures > 0)
+			st->failing++;
+	}
+	st->polls_running =
+	    fetch_queue_running(e->fetchq) + fetch_queue_waiting(e->fetchq);
+	st->polls_done = e->polls_done;
+	st->polls_failed = e->polls_failed;
+	st->alerts = e->alerts;
+	st->deliveries_inflight = outbox_inflight(e->outbox);
+	if (store_outbox_stats(e->store, engine_now_ms() / 1000, &os, NULL) ==
+	    0) {
+		st->outbox_pending = os.pending + os.inflight;
+		st->outbox_dead = os.dead;
+	}
+}
+
+void
+engine_checkpoint(struct engine *e)
+{
+	char *cause = NULL;
+
+	if (store_checkpoint(e->store, &cause) == -1) {
+		log_warnx("store: checkpoint: %s", cause);
+		free(cause);
+	}
+}
+
+const struct config *
+engine_config(const struct engine *e)
+{
+	return e->cf;
+}
