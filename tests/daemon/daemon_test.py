@@ -1,0 +1,342 @@
+#!/usr/bin/python3
+"""Integration tests of the real daemon (`feedwatch run` and `once`).
+
+A local feed server on 127.0.0.1 (ETags, a slow feed, feeds that gain
+items), a notify socket standing in for systemd, real SQLite state files.
+Every wait is bounded; the script prints one line per check and ends with
+"N passed, N failed". Standard library only.
+
+usage: daemon_test.py FEEDWATCH
+"""
+import http.server
+import json
+import os
+import re
+import signal
+import socket
+import socketserver
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+FEEDWATCH = os.path.abspath(sys.argv[1])
+RESULTS = {"passed": 0, "failed": 0}
+
+
+def check(name, ok, detail=""):
+    RESULTS["passed" if ok else "failed"] += 1
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
+    sys.stdout.flush()
+
+
+def rss(items):
+    body = "".join(
+        "<item><guid isPermaLink='false'>%s</guid><title>%s</title>"
+        "<description>%s</description></item>" % (g, t, d)
+        for g, t, d in items)
+    return ('<?xml version="1.0"?><rss version="2.0"><channel>'
+            "<title>t</title>%s</channel></rss>" % body).encode()
+
+
+class Feeds:
+    """What the server serves, and what it was asked."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.docs = {}  # path -> bytes
+        self.requests = []  # (path, if-none-match)
+
+    def set(self, path, items):
+        with self.lock:
+            self.docs[path] = rss(items)
+
+    def asked(self, path):
+        with self.lock:
+            return [r for r in self.requests if r[0] == path]
+
+
+FEEDS = Feeds()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        inm = self.headers.get("If-None-Match")
+        with FEEDS.lock:
+            FEEDS.requests.append((self.path, inm))
+            doc = FEEDS.docs.get(self.path)
+        if self.path == "/slow":
+            # Headers, then a byte a second: a transfer that stays in flight.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            try:
+                for _ in range(60):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass
+            return
+        if doc is None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        etag = '"%d"' % (hash(doc) & 0xffffffff)
+        if inm == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("ETag", etag)
+        self.send_header("Content-Length", str(len(doc)))
+        self.end_headers()
+        self.wfile.write(doc)
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+class Notify:
+    """A datagram socket standing in for systemd's notify socket."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.messages = []
+
+    def wait(self, pred, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            for m in self.messages:
+                if pred(m):
+                    return m
+            self.sock.settimeout(max(0.01, end - time.time()))
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+        return None
+
+
+def write(path, text, mode=0o600):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def config(base, feeds, extra=""):
+    lines = ["store: state.db",
+             "fetch: {block_private_addresses: false}",
+             "defaults: {interval: 10s, timeout: 5s}",
+             "feeds:"]
+    for name, path in feeds:
+        lines.append("  - {url: 'http://127.0.0.1:%d%s', name: %s}"
+                     % (PORT, path, name))
+    lines += ["watchlists:",
+              "  w: {match: 'coalition OR @sudani', notify: [out]}",
+              "entities:",
+              "  sudani: {name: Mohammed Shia al-Sudani, "
+              "aliases: [Sudani, Soudani]}",
+              "notifiers:",
+              "  out: {type: console}"]
+    return "\n".join(lines) + "\n" + extra
+
+
+def start(tmp, notify=None, watchdog_usec=None):
+    env = dict(os.environ)
+    if notify is not None:
+        env["NOTIFY_SOCKET"] = notify.path
+    if watchdog_usec is not None:
+        env["WATCHDOG_USEC"] = str(watchdog_usec)
+    return subprocess.Popen(
+        [FEEDWATCH, "run", "-c", os.path.join(tmp, "feedwatch.yaml"),
+         "--log-level", "info"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp)
+
+
+def stop(proc, timeout=15):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return proc.returncode, out.decode(), err.decode()
+
+
+def wait_for(pred, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def db(tmp, sql, args=()):
+    con = sqlite3.connect(os.path.join(tmp, "state.db"), timeout=10)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def test_ready_reload_stop(tmp):
+    FEEDS.set("/a", [("a1", "Coalition talks", "x")])
+    FEEDS.set("/b", [("b1", "Soudani visits", "y")])
+    cfg = os.path.join(tmp, "feedwatch.yaml")
+    write(cfg, config(tmp, [("a", "/a")]))
+    notify = Notify(os.path.join(tmp, "notify.sock"))
+    proc = start(tmp, notify, watchdog_usec=1000000)
+    check("READY=1 after start-up",
+          notify.wait(lambda m: "READY=1" in m, 10) is not None)
+    status = notify.wait(lambda m: m.startswith("STATUS=polling 1 feeds"), 5)
+    check("STATUS line", status is not None, str(notify.messages[-3:]))
+    pings = lambda: sum(1 for m in notify.messages if m == "WATCHDOG=1")
+    notify.wait(lambda m: pings() >= 3, 5)
+    check("watchdog pings at half of WATCHDOG_USEC", pings() >= 3,
+          "%d pings" % pings())
+    check("feed a polled", wait_for(lambda: FEEDS.asked("/a"), 15))
+    check("feed a stored with its ETag", wait_for(lambda: db(
+        tmp, "SELECT etag FROM feeds WHERE url LIKE '%/a'") not in
+        ([], [(None,)]), 5))
+    etag = db(tmp, "SELECT etag FROM feeds WHERE url LIKE '%/a'")
+
+    # A good configuration: feed b starts, feed a keeps its state.
+    write(cfg, config(tmp, [("a", "/a"), ("b", "/b")]))
+    proc.send_signal(signal.SIGHUP)
+    check("RELOADING=1 on SIGHUP", notify.wait(
+        lambda m: "RELOADING=1" in m, 5) is not None)
+    check("the new feed b is polled", wait_for(
+        lambda: FEEDS.asked("/b"), 15))
+    check("feed a kept its ETag across the reload", db(
+        tmp, "SELECT etag FROM feeds WHERE url LIKE '%/a'") == etag,
+        str(etag))
+    check("feed b's first poll is a silent baseline", wait_for(lambda: db(
+        tmp, "SELECT count(*) FROM outbox")[0][0] == 0 and db(
+        tmp, "SELECT count(*) FROM items")[0][0] == 2, 5))
+
+    # A broken configuration: the running one stays, the error is told.
+    write(cfg, config(tmp, [("a", "/a")]) + "watchlists:\n  oops: {}\n")
+    notify.messages.clear()
+    proc.send_signal(signal.SIGHUP)
+    bad = notify.wait(lambda m: "reload failed" in m, 5)
+    check("a broken reload is reported in STATUS", bad is not None,
+          str(notify.messages))
+    check("the daemon keeps running after a broken reload",
+          proc.poll() is None)
+
+    # SIGTERM: STOPPING=1, exit 0 within the deadline, state intact.
+    t0 = time.time()
+    proc.send_signal(signal.SIGTERM)
+    rc, out, err = stop(proc)
+    check("STOPPING=1 on SIGTERM", notify.wait(
+        lambda m: "STOPPING=1" in m, 1) is not None)
+    check("exit 0 on SIGTERM", rc == 0, "rc=%s %s" % (rc, err[-500:]))
+    check("the broken reload's error names file:line:col",
+          re.search(r"feedwatch\.yaml:\d+:\d+: ", err) is not None,
+          err[-500:])
+    check("stopped promptly", time.time() - t0 < 5)
+    check("integrity_check ok after stop", db(
+        tmp, "PRAGMA integrity_check") == [("ok",)])
+
+
+def test_stop_during_slow_transfer(tmp):
+    write(os.path.join(tmp, "feedwatch.yaml"),
+          config(tmp, [("slow", "/slow")]).replace("timeout: 5s",
+                                                    "timeout: 60s"))
+    proc = start(tmp)
+    check("slow feed in flight", wait_for(lambda: FEEDS.asked("/slow"), 15))
+    time.sleep(0.5)
+    t0 = time.time()
+    proc.send_signal(signal.SIGTERM)
+    rc, out, err = stop(proc, timeout=20)
+    elapsed = time.time() - t0
+    check("SIGTERM during a slow transfer exits 0", rc == 0,
+          "rc=%s %s" % (rc, err[-300:]))
+    check("within the 10 s deadline", 9 <= elapsed < 12.5,
+          "%.1f s" % elapsed)
+    check("state intact after the deadline", db(
+        tmp, "PRAGMA integrity_check") == [("ok",)])
+
+
+def test_once_alerts_only_new(tmp):
+    FEEDS.set("/c", [("c1", "Coalition meets", "old news")])
+    write(os.path.join(tmp, "feedwatch.yaml"), config(tmp, [("c", "/c")]))
+    run = lambda: subprocess.run(
+        [FEEDWATCH, "once", "-c", os.path.join(tmp, "feedwatch.yaml")],
+        capture_output=True, timeout=60, cwd=tmp)
+    r = run()
+    check("once: first poll exits 0", r.returncode == 0, r.stderr.decode())
+    check("once: first poll alerts nothing (baseline)", r.stdout == b"",
+          r.stdout.decode()[:300])
+    FEEDS.set("/c", [("c2", "Soudani in Baghdad", "new"),
+                     ("c1", "Coalition meets", "old news")])
+    r = run()
+    alerts = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    check("once: exactly the new matching item alerts",
+          len(alerts) == 1 and alerts[0]["item"]["id"] == "c2",
+          r.stdout.decode()[:300])
+    check("once: the alert explains the hit", alerts and
+          alerts[0]["hits"][0]["alias"] == "Soudani")
+    r = run()
+    check("once: nothing changed, 304, nothing sent", r.stdout == b"" and
+          FEEDS.asked("/c")[-1][1] is not None, str(FEEDS.asked("/c")))
+    FEEDS.docs.pop("/c")
+    r = run()
+    check("once: a failing feed gives exit 1", r.returncode == 1,
+          "rc=%d" % r.returncode)
+
+
+def test_loose_secret_refused(tmp):
+    write(os.path.join(tmp, "hook.key"), "whsec_c2VjcmV0\n", 0o644)
+    write(os.path.join(tmp, "feedwatch.yaml"),
+          config(tmp, [("a", "/a")]).replace(
+              "  out: {type: console}",
+              "  out: {type: console}\n"
+              "  hook: {type: webhook, url: 'http://127.0.0.1:1/', "
+              "secret_file: hook.key}"))
+    for cmd in ("run", "check"):
+        r = subprocess.run(
+            [FEEDWATCH, cmd, "-c", os.path.join(tmp, "feedwatch.yaml")],
+            capture_output=True, timeout=30, cwd=tmp)
+        check("%s refuses a secret file others can read" % cmd,
+              r.returncode == 1 and b"chmod 600" in r.stderr,
+              r.stderr.decode()[-300:])
+
+
+def main():
+    global PORT
+    server = Server(("127.0.0.1", 0), Handler)
+    PORT = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
+                 test_once_alerts_only_new, test_loose_secret_refused):
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                test(tmp)
+            except Exception as e:  # a crash of the test is a failure
+                check(test.__name__, False, repr(e))
+    server.shutdown()
+    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
+    sys.exit(1 if RESULTS["failed"] else 0)
+
+
+if __name__ == "__main__":
+    main()
