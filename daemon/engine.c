@@ -418,15 +418,17 @@ engine_alert_id(char out[37])
 	out[o] = '\0';
 }
 
-/* The alert document for one matched watchlist of one item. */
+/* The alert document for one matched watchlist of one item; its new id
+ * goes to ID. */
 static char *
 engine_alert_json(struct engine_feed *f, const struct config_watchlist *wl,
-    const struct item *item, const struct matcher_match *m, int64_t now)
+    const struct item *item, const struct matcher_match *m, int64_t now,
+    char id[37])
 {
 	struct alert *a = alert_new();
 	const struct matcher_hit *h;
 	const char *summary;
-	char id[37], *json;
+	char *json;
 	size_t i;
 	int64_t start, end;
 
@@ -493,7 +495,7 @@ engine_match_cb(void *arg, const char *feed_url, const struct item *item,
 	const struct matcher_match *m;
 	const struct config_watchlist *wl;
 	struct store_alert sa;
-	char *payload;
+	char *payload, id[37];
 	size_t i;
 	int rc = 0;
 
@@ -506,8 +508,9 @@ engine_match_cb(void *arg, const char *feed_url, const struct item *item,
 		wl = &e->cf->watchlists[m->watchlist_index];
 		if ((is_update && !wl->updates) || wl->nnotify == 0)
 			continue;
-		payload = engine_alert_json(f, wl, item, m, time(NULL));
+		payload = engine_alert_json(f, wl, item, m, time(NULL), id);
 		memset(&sa, 0, sizeof sa);
+		sa.alert_id = id;
 		sa.watchlist = wl->key;
 		sa.notifiers = (const char *const *)wl->notify;
 		sa.nnotifiers = wl->nnotify;

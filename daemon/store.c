@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "alert.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -39,6 +40,8 @@
 #define STORE_SUMMARY_MAX_ITEMS 20
 /* Watchlist column of summary alerts. */
 #define STORE_SUMMARY_WATCHLIST "*"
+/* Bytes of the list of titles a summary alert carries. */
+#define STORE_SUMMARY_MAX_TEXT (16 * 1024)
 
 /* Schema migrations, applied in order; PRAGMA user_version counts them. */
 static const char *const store_migrations[] = {
@@ -877,7 +880,10 @@ store_match_add(struct store_match *m, const struct store_alert *alert)
 		m->matched = 1;
 		return 0;
 	}
-	store_uuid(alert_id);
+	if (alert->alert_id != NULL)
+		snprintf(alert_id, sizeof alert_id, "%s", alert->alert_id);
+	else
+		store_uuid(alert_id);
 	for (i = 0; i < alert->nnotifiers; i++) {
 		n = store_outbox_insert(m, alert_id, alert->watchlist,
 		    alert->notifiers[i], m->entry->key, m->entry->revision,
@@ -893,28 +899,51 @@ store_match_add(struct store_match *m, const struct store_alert *alert)
 	return 0;
 }
 
-/* The one summary alert of a poll past the cap. */
+/*
+ * The one summary alert of a poll past the cap: an alert document (see
+ * notifiers/alert.h) whose watchlist is "*", whose title says how many
+ * items it stands for, and whose summary lists them, one per line.
+ */
 static int
 store_summary_flush(struct store_match *m, int64_t fetch_seq)
 {
+	struct alert *a;
+	struct buf text;
 	json_t *o;
+	const char *title, *link;
 	char *payload, alert_id[37], key[64];
 	size_t i;
 	int n, inserted = 0;
 
 	if (m->sum_nnotifiers == 0)
 		return 0;
-	o = json_object();
-	json_object_set_new(o, "type", json_string("summary"));
-	json_object_set_new(o, "feed", json_string(m->feed_url));
-	json_object_set_new(
-	    o, "count", json_integer((json_int_t)m->result->nsummarized));
-	json_object_set(o, "watchlists", m->sum_watchlists);
-	json_object_set(o, "items", m->sum_items);
-	if ((payload = json_dumps(o, JSON_COMPACT)) == NULL)
-		fatalx("json_dumps failed");
-	json_decref(o);
 	store_uuid(alert_id);
+	a = alert_new();
+	a->id = xstrdup(alert_id);
+	a->watchlist = xstrdup(STORE_SUMMARY_WATCHLIST);
+	a->created_at = m->opts->now;
+	a->feed_url = xstrdup(m->feed_url);
+	a->item_id = xstrdup(alert_id);
+	xasprintf(&a->item_title, "%zu more matching items in one poll (%s)",
+	    m->result->nsummarized, m->feed_url);
+	buf_init(&text, STORE_SUMMARY_MAX_TEXT);
+	buf_addstr(&text, "Watchlists:");
+	for (i = 0; i < json_array_size(m->sum_watchlists); i++)
+		buf_printf(&text, " %s",
+		    json_string_value(json_array_get(m->sum_watchlists, i)));
+	for (i = 0; i < json_array_size(m->sum_items); i++) {
+		o = json_array_get(m->sum_items, i);
+		title = json_string_value(json_object_get(o, "title"));
+		link = json_string_value(json_object_get(o, "link"));
+		if (buf_printf(&text, "\n- %s%s%s%s",
+			title != NULL ? title : "(no title)",
+			link != NULL ? " <" : "", link != NULL ? link : "",
+			link != NULL ? ">" : "") == -1)
+			break;
+	}
+	a->item_summary = buf_take(&text, NULL);
+	payload = alert_to_json(a);
+	alert_free(a);
 	snprintf(key, sizeof key, "summary:%lld", (long long)fetch_seq);
 	for (i = 0; i < m->sum_nnotifiers; i++) {
 		n = store_outbox_insert(m, alert_id, STORE_SUMMARY_WATCHLIST,

@@ -65,6 +65,7 @@ void store_feed_clear(struct store_feed *);
 
 /* An alert the matcher wants enqueued; the store copies what it keeps. */
 struct store_alert {
+	const char *alert_id; /* the payload's id; NULL: the store makes one */
 	const char *watchlist;
 	const char *const *notifiers;
 	size_t nnotifiers;

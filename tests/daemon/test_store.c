@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "alert.h"
 #include "store.h"
 #include "store_fixture.h"
 
@@ -318,11 +319,38 @@ test_cap_summary(void **state)
 	    40);
 	n = fixture_count(env->path,
 	    "SELECT count(*) FROM outbox WHERE watchlist = '*' AND "
-	    "json_extract(payload, '$.count') = 15 AND "
-	    "json_extract(payload, '$.type') = 'summary' AND "
-	    "json_array_length(payload, '$.items') = 15 AND "
-	    "json_extract(payload, '$.watchlists[0]') = 'all'");
+	    "json_extract(payload, '$.watchlist') = '*' AND "
+	    "json_extract(payload, '$.id') = alert_id AND "
+	    "json_extract(payload, '$.item.title') LIKE "
+	    "'15 more matching items in one poll%' AND "
+	    "json_extract(payload, '$.item.summary') LIKE 'Watchlists: all%' "
+	    "AND "
+	    "(length(json_extract(payload, '$.item.summary')) - "
+	    "length(replace(json_extract(payload, '$.item.summary'), "
+	    "char(10) || '- ', ''))) / 3 = 15");
 	assert_int_equal(n, 2);
+	/* It is an alert document every notifier can read. */
+	{
+		struct store_outbox_row *rows;
+		struct alert *a;
+		size_t nrows, i, nsummaries = 0;
+		char *why = NULL;
+
+		assert_int_equal(
+		    store_outbox_list(env->st, -1, &rows, &nrows, NULL), 0);
+		for (i = 0; i < nrows; i++) {
+			if (strcmp(rows[i].watchlist, "*") != 0)
+				continue;
+			a = alert_from_json(
+			    rows[i].payload, strlen(rows[i].payload), &why);
+			if (a == NULL)
+				fail_msg("summary payload: %s", why);
+			alert_free(a);
+			nsummaries++;
+		}
+		assert_int_equal(nsummaries, 2);
+		store_outbox_rows_free(rows, nrows);
+	}
 	/* A lower per-poll cap, and a matcher that hits half: the summary
 	 * counts only the matched items beyond the cap. */
 	{
