@@ -26,7 +26,8 @@ sample(void)
 	a->item_link = strdup("https://example.org/1");
 	a->item_published = 1714561200;
 	a->item_summary = strdup("text");
-	alert_add_hit(a, "@sudani", "sudani", "Sudani", "title", 0, 6, "Sudani");
+	alert_add_hit(
+	    a, "@sudani", "sudani", "Sudani", "title", 0, 6, "Sudani");
 	alert_add_hit(a, "x", NULL, NULL, "feed", -1, -1, NULL);
 	return a;
 }
@@ -43,7 +44,8 @@ test_round_trip(void **state)
 	doc = json_loads(json, 0, NULL);
 	assert_int_equal(json_integer_value(json_object_get(doc, "version")),
 	    ALERT_SCHEMA_VERSION);
-	assert_string_equal(json_string_value(json_object_get(doc, "created_at")),
+	assert_string_equal(
+	    json_string_value(json_object_get(doc, "created_at")),
 	    "2024-05-01T12:00:00Z");
 	/* A hit without a position has no start/end. */
 	assert_null(json_object_get(
@@ -78,8 +80,8 @@ test_invalid_utf8(void **state)
 	json = alert_to_json(a);
 	b = alert_from_json(json, strlen(json), NULL);
 	assert_non_null(b);
-	assert_string_equal(b->item_title,
-	    "bad \xef\xbf\xbd\xef\xbf\xbd byte \xef\xbf\xbd");
+	assert_string_equal(
+	    b->item_title, "bad \xef\xbf\xbd\xef\xbf\xbd byte \xef\xbf\xbd");
 	free(json);
 	alert_free(a);
 	alert_free(b);
@@ -142,8 +144,9 @@ test_caps(void **state)
 	free(json);
 	alert_free(a);
 	/* Offsets and timezones as other writers may produce them. */
-	json = strdup("{\"version\":1,\"created_at\":\"2024-05-01T14:00:00+02:00\","
-		      "\"item\":{\"published\":\"2024-05-01T12:00:00.5Z\"}}");
+	json = strdup(
+	    "{\"version\":1,\"created_at\":\"2024-05-01T14:00:00+02:00\","
+	    "\"item\":{\"published\":\"2024-05-01T12:00:00.5Z\"}}");
 	b = alert_from_json(json, strlen(json), NULL);
 	assert_non_null(b);
 	assert_int_equal(b->created_at, 1714564800);
