@@ -156,6 +156,36 @@ test_caps(void **state)
 	free(json);
 }
 
+/* The example in docs/alert-schema.json is a document we read. */
+static void
+test_schema_example(void **state)
+{
+	json_t *schema, *example;
+	struct alert *a;
+	char *text, *cause = NULL;
+
+	schema =
+	    json_load_file(FW_SOURCE_DIR "/docs/alert-schema.json", 0, NULL);
+	assert_non_null(schema);
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_object_get(
+		    json_object_get(schema, "properties"), "version"),
+		"const")),
+	    ALERT_SCHEMA_VERSION);
+	example = json_array_get(json_object_get(schema, "examples"), 0);
+	text = json_dumps(example, JSON_COMPACT);
+	a = alert_from_json(text, strlen(text), &cause);
+	if (a == NULL)
+		fail_msg("%s", cause);
+	assert_int_equal(a->nhits, 2);
+	assert_string_equal(a->hits[1].alias, "Soudani");
+	assert_memory_equal(a->item_title + a->hits[1].start, "Soudani", 7);
+	alert_free(a);
+	free(text);
+	json_decref(schema);
+}
+
 int
 main(void)
 {
@@ -164,6 +194,7 @@ main(void)
 	    cmocka_unit_test(test_invalid_utf8),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_caps),
+	    cmocka_unit_test(test_schema_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
