@@ -74,13 +74,15 @@ struct config_notifier_schema {
 };
 static const struct config_notifier_schema config_notifier_schemas[] = {
     {CONFIG_NOTIFIER_WEBHOOK, "webhook",
-	{"type", "url", "secret", "secret_file", "preset", "template",
-	    "timeout", NULL}},
+	{"type", "url", "secret", "secret_file", "secret_env",
+	    "secret_credential", "preset", "topic", "template", "content_type",
+	    "headers", "timeout", "allow_private", NULL}},
     {CONFIG_NOTIFIER_EMAIL, "email",
-	{"type", "url", "from", "to", "username", "password_file", "subject",
-	    "timeout", NULL}},
+	{"type", "url", "from", "to", "subject", "username", "password",
+	    "password_file", "password_env", "password_credential", "starttls",
+	    "ca_file", "timeout", "allow_private", NULL}},
     {CONFIG_NOTIFIER_SYSLOG, "syslog",
-	{"type", "ident", "facility", "socket", "server", NULL}},
+	{"type", "ident", "facility", "priorities", "socket", "server", NULL}},
     {CONFIG_NOTIFIER_EXEC, "exec", {"type", "command", "timeout", NULL}},
     {CONFIG_NOTIFIER_CONSOLE, "console", {"type", NULL}},
 };

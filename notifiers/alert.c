@@ -221,7 +221,8 @@ alert_set_time(json_t *obj, const char *key, int64_t t)
 {
 	char s[64];
 
-	if (t != ALERT_TIME_NONE && alert_format_time(s, sizeof s, t)[0] != '\0')
+	if (t != ALERT_TIME_NONE &&
+	    alert_format_time(s, sizeof s, t)[0] != '\0')
 		json_object_set_new(obj, key, json_string(s));
 }
 
@@ -234,7 +235,8 @@ alert_to_json(const struct alert *a)
 	size_t i;
 
 	root = json_object();
-	json_object_set_new(root, "version", json_integer(ALERT_SCHEMA_VERSION));
+	json_object_set_new(
+	    root, "version", json_integer(ALERT_SCHEMA_VERSION));
 	alert_set_string(root, "id", a->id);
 	alert_set_string(root, "watchlist", a->watchlist);
 	json_object_set_new(root, "severity",
@@ -265,7 +267,8 @@ alert_to_json(const struct alert *a)
 		alert_set_string(hit, "alias", h->alias);
 		alert_set_string(hit, "field", h->field);
 		if (h->start >= 0 && h->end >= h->start) {
-			json_object_set_new(hit, "start", json_integer(h->start));
+			json_object_set_new(
+			    hit, "start", json_integer(h->start));
 			json_object_set_new(hit, "end", json_integer(h->end));
 		}
 		alert_set_string(hit, "snippet", h->snippet);

@@ -95,8 +95,8 @@ email_encode_header(const char *text)
 				n = EMAIL_WORD_BYTES;
 		}
 		EVP_EncodeBlock(b64, p, (int)n);
-		buf_printf(&out, "%s=?UTF-8?B?%s?=", out.len > 0 ? "\r\n " : "",
-		    b64);
+		buf_printf(
+		    &out, "%s=?UTF-8?B?%s?=", out.len > 0 ? "\r\n " : "", b64);
 		p += n;
 	}
 	buf_free(&clean);
@@ -225,8 +225,9 @@ email_html_marked(
 static int
 email_link_ok(const char *link)
 {
-	return link != NULL && (strncmp(link, "https://", 8) == 0 ||
-				   strncmp(link, "http://", 7) == 0);
+	return link != NULL &&
+	    (strncmp(link, "https://", 8) == 0 ||
+		strncmp(link, "http://", 7) == 0);
 }
 
 static char *
@@ -238,8 +239,8 @@ email_text_part(const struct alert *a, const char *outbox_id)
 	size_t i;
 
 	buf_init(&b, SIZE_MAX / 2);
-	buf_printf(&b, "%s\n\n", a->item_title != NULL ? a->item_title :
-							 "(untitled)");
+	buf_printf(
+	    &b, "%s\n\n", a->item_title != NULL ? a->item_title : "(untitled)");
 	if (a->item_link != NULL)
 		buf_printf(&b, "Link:      %s\n", a->item_link);
 	buf_printf(&b, "Watchlist: %s (%s)\n",
@@ -285,8 +286,9 @@ email_html_part(const struct alert *a, const char *outbox_id)
 	size_t i;
 
 	buf_init(&b, SIZE_MAX / 2);
-	buf_addstr(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-		       "</head><body>\n<h2>");
+	buf_addstr(&b,
+	    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	    "</head><body>\n<h2>");
 	if (email_link_ok(a->item_link)) {
 		buf_addstr(&b, "<a href=\"");
 		email_html_escape(&b, a->item_link, strlen(a->item_link));
@@ -343,8 +345,8 @@ email_html_part(const struct alert *a, const char *outbox_id)
 	if (a->nhits > 0)
 		buf_addstr(&b, "</ul>\n");
 	buf_addstr(&b, "<p style=\"color:#666\">feedwatch alert ");
-	email_html_escape(&b, a->id != NULL ? a->id : "-",
-	    a->id != NULL ? strlen(a->id) : 1);
+	email_html_escape(
+	    &b, a->id != NULL ? a->id : "-", a->id != NULL ? strlen(a->id) : 1);
 	buf_addstr(&b, "</p>\n</body></html>\n");
 	(void)outbox_id;
 	return buf_take(&b, NULL);
@@ -360,8 +362,8 @@ email_compose(const struct alert *a, const char *outbox_id, const char *from,
 	char date[64], *enc, *cut, *part;
 	size_t i;
 
-	when = a->created_at != ALERT_TIME_NONE ? (time_t)a->created_at :
-						  time(NULL);
+	when = a->created_at != ALERT_TIME_NONE ? (time_t)a->created_at
+						: time(NULL);
 	gmtime_r(&when, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	buf_init(&boundary, SIZE_MAX / 2);
@@ -493,8 +495,8 @@ email_new(struct notifier *n, const struct notifier_config *cf,
 	for (i = 0; i < count; i++) {
 		if (!email_header_ok(list[i]) ||
 		    (addr = email_address(list[i])) == NULL) {
-			xasprintf(cause, "to: \"%.64s\" is not an address",
-			    list[i]);
+			xasprintf(
+			    cause, "to: \"%.64s\" is not an address", list[i]);
 			goto fail;
 		}
 		e->to[e->nto++] = xstrdup(list[i]);
@@ -516,7 +518,8 @@ email_new(struct notifier *n, const struct notifier_config *cf,
 	}
 	if ((v = notifier_option(cf, "ca_file")) != NULL)
 		e->ca_file = notifier_path(cf, v);
-	if (notifier_option_bool(cf, "starttls", 1, &e->starttls, cause) == -1 ||
+	if (notifier_option_bool(cf, "starttls", 1, &e->starttls, cause) ==
+		-1 ||
 	    notifier_option_bool(
 		cf, "allow_private", 1, &e->allow_private, cause) == -1 ||
 	    notifier_option_duration(cf, "timeout", EMAIL_DEFAULT_TIMEOUT_MS,

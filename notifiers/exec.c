@@ -223,8 +223,8 @@ exec_exit_cb(evutil_socket_t fd, short events, void *arg)
 	pid_t got;
 	int status;
 
-	while ((got = waitpid(r->pid, &status, WNOHANG)) == -1 &&
-	    errno == EINTR)
+	while (
+	    (got = waitpid(r->pid, &status, WNOHANG)) == -1 && errno == EINTR)
 		;
 	if (got == 0)
 		return; /* not yet: spurious wakeup */
@@ -232,8 +232,8 @@ exec_exit_cb(evutil_socket_t fd, short events, void *arg)
 	exec_read_output(r);
 	line = exec_last_line(r, &len);
 	if (got == -1)
-		notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1, "waitpid: %s",
-		    strerror(errno));
+		notifier_job_finish(
+		    job, NOTIFIER_TEMPFAIL, -1, "waitpid: %s", strerror(errno));
 	else if (r->timed_out)
 		notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1,
 		    "%s: killed after %lld ms", e->argv[0],
@@ -242,9 +242,8 @@ exec_exit_cb(evutil_socket_t fd, short events, void *arg)
 		notifier_job_finish(job, NOTIFIER_OK, -1, NULL);
 	else if (WIFEXITED(status))
 		notifier_job_finish(job,
-		    WEXITSTATUS(status) == EXEC_EX_TEMPFAIL ?
-			NOTIFIER_TEMPFAIL :
-			NOTIFIER_PERMFAIL,
+		    WEXITSTATUS(status) == EXEC_EX_TEMPFAIL ? NOTIFIER_TEMPFAIL
+							    : NOTIFIER_PERMFAIL,
 		    -1, "%s: exit status %d%s%.*s", e->argv[0],
 		    WEXITSTATUS(status), len > 0 ? ": " : "", (int)len, line);
 	else
@@ -287,8 +286,8 @@ exec_spawn(struct exec_run *r, char **envp, int *child_in, int *child_out)
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setsigmask(&attr, &none);
-	rc = posix_spawnp(&r->pid, r->exec->argv[0], &fa, &attr,
-	    r->exec->argv, envp);
+	rc = posix_spawnp(
+	    &r->pid, r->exec->argv[0], &fa, &attr, r->exec->argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(*child_in);
@@ -355,8 +354,8 @@ exec_deliver(void *state, struct notifier_job *job)
 	    e->base, r->in_fd, EV_WRITE | EV_PERSIST, exec_stdin_cb, r);
 	r->out_ev = event_new(
 	    e->base, r->out_fd, EV_READ | EV_PERSIST, exec_output_cb, r);
-	r->exit_ev = event_new(
-	    e->base, r->pidfd, EV_READ | EV_PERSIST, exec_exit_cb, r);
+	r->exit_ev =
+	    event_new(e->base, r->pidfd, EV_READ | EV_PERSIST, exec_exit_cb, r);
 	r->timer_ev = evtimer_new(e->base, exec_timeout_cb, r);
 	if (r->in_ev == NULL || r->out_ev == NULL || r->exit_ev == NULL ||
 	    r->timer_ev == NULL)
@@ -377,8 +376,8 @@ fail:
 	exec_run_free(r, 1);
 	/* A command that cannot start is a configuration error, but the
 	 * alert is not at fault: keep it until the command is fixed. */
-	notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1, "%s: %s", what,
-	    strerror(saved));
+	notifier_job_finish(
+	    job, NOTIFIER_TEMPFAIL, -1, "%s: %s", what, strerror(saved));
 }
 
 const struct notifier_backend exec_backend = {

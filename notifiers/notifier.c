@@ -99,7 +99,7 @@ notifier_new(const struct notifier_config *cf, const struct notifier_ctx *ctx,
 	n->backend = backend;
 	n->base = ctx->base;
 	TAILQ_INIT(&n->jobs);
-	if ((n->state = backend->new(n, cf, ctx, &why)) == NULL) {
+	if ((n->state = backend->new (n, cf, ctx, &why)) == NULL) {
 		if (cause != NULL)
 			xasprintf(cause, "notifier %s: %s", cf->name,
 			    why != NULL ? why : "cannot be set up");
@@ -192,9 +192,9 @@ notifier_job_finish(struct notifier_job *job, enum notifier_status status,
 }
 
 int
-notifier_deliver(struct notifier *n, const char *outbox_id,
-    const char *payload, size_t len, unsigned attempt, notifier_done_cb done_cb,
-    void *arg, char **cause)
+notifier_deliver(struct notifier *n, const char *outbox_id, const char *payload,
+    size_t len, unsigned attempt, notifier_done_cb done_cb, void *arg,
+    char **cause)
 {
 	struct notifier_jobx *x;
 	struct alert *alert;
@@ -338,8 +338,8 @@ notifier_option_duration(const struct notifier_config *cf, const char *key,
 	*ms = n * unit;
 	return 0;
 bad:
-	xasprintf(cause, "%s: \"%.64s\" is not a duration like 30s or 500ms",
-	    key, v);
+	xasprintf(
+	    cause, "%s: \"%.64s\" is not a duration like 30s or 500ms", key, v);
 	return -1;
 }
 

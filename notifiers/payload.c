@@ -114,8 +114,9 @@ payload_link_ok(const char *link)
 {
 	size_t i;
 
-	if (link == NULL || (strncmp(link, "https://", 8) != 0 &&
-				strncmp(link, "http://", 7) != 0))
+	if (link == NULL ||
+	    (strncmp(link, "https://", 8) != 0 &&
+		strncmp(link, "http://", 7) != 0))
 		return 0;
 	for (i = 0; link[i] != '\0'; i++)
 		if ((unsigned char)link[i] <= ' ' ||
@@ -152,8 +153,8 @@ payload_terms(struct buf *b, const struct alert *a,
 static char *
 payload_summary(const struct alert *a)
 {
-	return payload_cut(
-	    a->item_summary != NULL ? a->item_summary : "", PAYLOAD_MAX_SUMMARY);
+	return payload_cut(a->item_summary != NULL ? a->item_summary : "",
+	    PAYLOAD_MAX_SUMMARY);
 }
 
 static json_t *
@@ -261,8 +262,8 @@ payload_discord(const struct alert *a)
 		    embed, "footer", json_pack("{s:s}", "text", footer));
 		free(footer);
 	}
-	root = json_pack("{s:s, s:[o], s:{s:[]}}", "content", content,
-	    "embeds", embed, "allowed_mentions", "parse");
+	root = json_pack("{s:s, s:[o], s:{s:[]}}", "content", content, "embeds",
+	    embed, "allowed_mentions", "parse");
 	free(content);
 	free(title);
 	free(summary);
@@ -339,9 +340,9 @@ payload_ntfy(const struct alert *a, const char *topic)
 	}
 	if (b.len == 0)
 		buf_addstr(&b, payload_title(a));
-	root = json_pack("{s:s, s:s, s:s, s:i}", "topic", topic != NULL ? topic : "",
-	    "title", title, "message", buf_str(&b), "priority",
-	    priorities[alert_severity_of(a)]);
+	root = json_pack("{s:s, s:s, s:s, s:i}", "topic",
+	    topic != NULL ? topic : "", "title", title, "message", buf_str(&b),
+	    "priority", priorities[alert_severity_of(a)]);
 	if (a->watchlist != NULL)
 		json_object_set_new(
 		    root, "tags", json_pack("[s]", a->watchlist));

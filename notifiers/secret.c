@@ -56,8 +56,8 @@ secret_read_file(const char *path, int check_mode, char **out, char **cause)
 	}
 	OPENSSL_cleanse(chunk, sizeof chunk);
 	close(fd);
-	while (b.len > 0 && (b.data[b.len - 1] == '\n' ||
-				b.data[b.len - 1] == '\r'))
+	while (b.len > 0 &&
+	    (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
 		b.data[--b.len] = '\0';
 	*out = buf_take(&b, NULL);
 	return 0;
@@ -132,8 +132,8 @@ secret_load(const struct notifier_config *cf, const char *name, char **out,
 		break;
 	}
 	if (value[0] == '\0') {
-		xasprintf(cause, "%s%s: the secret is empty", name,
-		    suffixes[which]);
+		xasprintf(
+		    cause, "%s%s: the secret is empty", name, suffixes[which]);
 		free(value);
 		return -1;
 	}

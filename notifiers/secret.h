@@ -21,8 +21,8 @@
 
 /* 1 and *out set when configured, 0 when none of the four is, -1 with
  * *cause on error (two given, unreadable, readable by others, empty). */
-int secret_load(const struct notifier_config *, const char *name, char **out,
-    char **cause);
+int secret_load(
+    const struct notifier_config *, const char *name, char **out, char **cause);
 void secret_free(char *);
 
 #endif

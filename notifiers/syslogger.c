@@ -63,38 +63,40 @@ struct syslogger {
 static const struct {
 	const char *name;
 	int value;
-} syslogger_facilities[] = {
-    {"kern", LOG_KERN},
-    {"user", LOG_USER},
-    {"mail", LOG_MAIL},
-    {"daemon", LOG_DAEMON},
-    {"auth", LOG_AUTH},
-    {"syslog", LOG_SYSLOG},
-    {"lpr", LOG_LPR},
-    {"news", LOG_NEWS},
-    {"uucp", LOG_UUCP},
-    {"cron", LOG_CRON},
-    {"authpriv", LOG_AUTHPRIV},
-    {"ftp", LOG_FTP},
-    {"local0", LOG_LOCAL0},
-    {"local1", LOG_LOCAL1},
-    {"local2", LOG_LOCAL2},
-    {"local3", LOG_LOCAL3},
-    {"local4", LOG_LOCAL4},
-    {"local5", LOG_LOCAL5},
-    {"local6", LOG_LOCAL6},
-    {"local7", LOG_LOCAL7},
-}, syslogger_levels[] = {
-    {"emerg", LOG_EMERG},
-    {"alert", LOG_ALERT},
-    {"crit", LOG_CRIT},
-    {"err", LOG_ERR},
-    {"error", LOG_ERR},
-    {"warning", LOG_WARNING},
-    {"warn", LOG_WARNING},
-    {"notice", LOG_NOTICE},
-    {"info", LOG_INFO},
-    {"debug", LOG_DEBUG},
+} syslogger_facilities[] =
+    {
+	{"kern", LOG_KERN},
+	{"user", LOG_USER},
+	{"mail", LOG_MAIL},
+	{"daemon", LOG_DAEMON},
+	{"auth", LOG_AUTH},
+	{"syslog", LOG_SYSLOG},
+	{"lpr", LOG_LPR},
+	{"news", LOG_NEWS},
+	{"uucp", LOG_UUCP},
+	{"cron", LOG_CRON},
+	{"authpriv", LOG_AUTHPRIV},
+	{"ftp", LOG_FTP},
+	{"local0", LOG_LOCAL0},
+	{"local1", LOG_LOCAL1},
+	{"local2", LOG_LOCAL2},
+	{"local3", LOG_LOCAL3},
+	{"local4", LOG_LOCAL4},
+	{"local5", LOG_LOCAL5},
+	{"local6", LOG_LOCAL6},
+	{"local7", LOG_LOCAL7},
+},
+  syslogger_levels[] = {
+      {"emerg", LOG_EMERG},
+      {"alert", LOG_ALERT},
+      {"crit", LOG_CRIT},
+      {"err", LOG_ERR},
+      {"error", LOG_ERR},
+      {"warning", LOG_WARNING},
+      {"warn", LOG_WARNING},
+      {"notice", LOG_NOTICE},
+      {"info", LOG_INFO},
+      {"debug", LOG_DEBUG},
 };
 
 static const int syslogger_default_levels[ALERT_NSEVERITIES] = {
@@ -103,16 +105,17 @@ static const int syslogger_default_levels[ALERT_NSEVERITIES] = {
 static int
 syslogger_lookup(const char *name, int facility, int *value)
 {
-	size_t i, n = facility ? sizeof syslogger_facilities /
-			sizeof syslogger_facilities[0] :
-				 sizeof syslogger_levels /
-			sizeof syslogger_levels[0];
+	size_t i,
+	    n = facility
+	    ? sizeof syslogger_facilities / sizeof syslogger_facilities[0]
+	    : sizeof syslogger_levels / sizeof syslogger_levels[0];
 
 	for (i = 0; i < n; i++) {
-		if (strcmp(name, facility ? syslogger_facilities[i].name :
-					    syslogger_levels[i].name) == 0) {
-			*value = facility ? syslogger_facilities[i].value :
-					    syslogger_levels[i].value;
+		if (strcmp(name,
+			facility ? syslogger_facilities[i].name
+				 : syslogger_levels[i].name) == 0) {
+			*value = facility ? syslogger_facilities[i].value
+					  : syslogger_levels[i].value;
 			return 0;
 		}
 	}
@@ -165,8 +168,8 @@ static void
 syslogger_pairs(struct buf *b, const struct alert *a, int sd)
 {
 	char *terms = syslogger_terms(a);
-	const char *keys[] = {"alert", "watchlist", "severity", "feed",
-	    "title", "link", "terms"};
+	const char *keys[] = {
+	    "alert", "watchlist", "severity", "feed", "title", "link", "terms"};
 	const char *values[] = {a->id, a->watchlist,
 	    alert_severity_name(alert_severity_of(a)), a->feed_title,
 	    a->item_title, a->item_link, terms};
@@ -198,8 +201,8 @@ syslogger_format_5424(struct buf *b, const struct alert *a, int pri,
 
 	alert_format_time(ts, sizeof ts, now);
 	buf_printf(b, "<%d>1 %s %s %s %ld alert [" SYSLOGGER_SD_ID " ", pri,
-	    ts[0] != '\0' ? ts : "-",
-	    hostname[0] != '\0' ? hostname : "-", ident, pid);
+	    ts[0] != '\0' ? ts : "-", hostname[0] != '\0' ? hostname : "-",
+	    ident, pid);
 	syslogger_pairs(b, a, 1);
 	buf_addstr(b, "] ");
 	syslogger_pairs(b, a, 0);
@@ -225,8 +228,8 @@ syslogger_message(struct syslogger *s, const struct alert *a, size_t *len)
 	case SYSLOGGER_UNIX:
 		localtime_r(&now, &tm);
 		strftime(ts, sizeof ts, "%b %e %H:%M:%S", &tm);
-		buf_printf(&b, "<%d>%s %s[%ld]: ", pri, ts, s->ident,
-		    (long)getpid());
+		buf_printf(
+		    &b, "<%d>%s %s[%ld]: ", pri, ts, s->ident, (long)getpid());
 		syslogger_pairs(&b, a, 0);
 		break;
 	case SYSLOGGER_UDP:
@@ -299,8 +302,9 @@ syslogger_parse_server(struct syslogger *s, const char *server, char **cause)
 	else if (strncmp(server, "tcp://", 6) == 0)
 		s->mode = SYSLOGGER_TCP;
 	else {
-		xasprintf(cause, "server must be udp://HOST:PORT or "
-				 "tcp://HOST:PORT");
+		xasprintf(cause,
+		    "server must be udp://HOST:PORT or "
+		    "tcp://HOST:PORT");
 		return -1;
 	}
 	rest = server + 6;
@@ -333,8 +337,9 @@ syslogger_parse_server(struct syslogger *s, const char *server, char **cause)
 	freeaddrinfo(res);
 	return 0;
 bad:
-	xasprintf(cause, "server: \"%.64s\" is not udp://HOST:PORT or "
-			 "tcp://HOST:PORT",
+	xasprintf(cause,
+	    "server: \"%.64s\" is not udp://HOST:PORT or "
+	    "tcp://HOST:PORT",
 	    server);
 	return -1;
 }
@@ -404,8 +409,8 @@ syslogger_new(struct notifier *n, const struct notifier_config *cf,
 		sun->sun_family = AF_UNIX;
 		strcpy(sun->sun_path, p);
 		s->addrlen = sizeof *sun;
-		s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+		s->fd = socket(
+		    AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (s->fd == -1) {
 			xasprintf(cause, "socket: %s", strerror(errno));
 			goto fail;
@@ -414,8 +419,9 @@ syslogger_new(struct notifier *n, const struct notifier_config *cf,
 		s->mode = SYSLOGGER_LOCAL;
 	return s;
 bad_ident:
-	xasprintf(cause, "ident must be 1 to %d printable ASCII characters "
-			 "without spaces, '[' or ':'",
+	xasprintf(cause,
+	    "ident must be 1 to %d printable ASCII characters "
+	    "without spaces, '[' or ':'",
 	    SYSLOGGER_MAX_IDENT);
 fail:
 	syslogger_free(s);
@@ -456,8 +462,8 @@ syslogger_tcp_reset(struct syslogger *s, const char *why)
 /* Bytes left the output buffer for the kernel: finish the jobs whose
  * whole frame did. */
 static void
-syslogger_tcp_drained_cb(struct evbuffer *evb,
-    const struct evbuffer_cb_info *info, void *arg)
+syslogger_tcp_drained_cb(
+    struct evbuffer *evb, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct syslogger *s = arg;
 	struct syslogger_pending *p;
@@ -482,7 +488,8 @@ syslogger_tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT)
 		snprintf(why, sizeof why, "syslog server: timed out");
 	else if (what & BEV_EVENT_EOF)
-		snprintf(why, sizeof why, "syslog server closed the connection");
+		snprintf(
+		    why, sizeof why, "syslog server closed the connection");
 	else
 		snprintf(why, sizeof why, "syslog server: %s",
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -505,8 +512,8 @@ syslogger_tcp_connect(struct syslogger *s)
 	s->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (s->bev == NULL)
 		return -1;
-	bufferevent_setcb(s->bev, syslogger_tcp_read_cb, NULL,
-	    syslogger_tcp_event_cb, s);
+	bufferevent_setcb(
+	    s->bev, syslogger_tcp_read_cb, NULL, syslogger_tcp_event_cb, s);
 	bufferevent_set_timeouts(s->bev, NULL, &tv);
 	evbuffer_add_cb(
 	    bufferevent_get_output(s->bev), syslogger_tcp_drained_cb, s);

@@ -47,7 +47,8 @@ struct template_part {
 	const char *variable;
 };
 
-struct template {
+struct template
+{
 	struct template_part *parts;
 	size_t nparts;
 };
@@ -84,8 +85,9 @@ template_parse(const char *text, char **cause)
 		if (open > p)
 			template_add_part(t, xstrndup(p, open - p), NULL);
 		if ((close = strstr(open + 2, "}}")) == NULL) {
-			xasprintf(cause, "template: \"{{\" at offset %zu is "
-					 "never closed",
+			xasprintf(cause,
+			    "template: \"{{\" at offset %zu is "
+			    "never closed",
 			    (size_t)(open - text));
 			goto fail;
 		}
@@ -101,9 +103,9 @@ template_parse(const char *text, char **cause)
 			    "template: unknown variable \"%.*s\" (known: "
 			    "item.title, item.link, item.summary, "
 			    "alert.watchlist, ...)",
-			    (int)(end - name > TEMPLATE_MAX_NAME ?
-				    TEMPLATE_MAX_NAME :
-				    end - name),
+			    (int)(end - name > TEMPLATE_MAX_NAME
+				    ? TEMPLATE_MAX_NAME
+				    : end - name),
 			    name);
 			goto fail;
 		}
@@ -290,13 +292,15 @@ template_escape_for(const char *content_type)
 
 	while (n > 0 && isspace((unsigned char)content_type[n - 1]))
 		n--;
-	if ((n == 16 && strncasecmp(content_type, "application/json", n) == 0) ||
+	if ((n == 16 &&
+		strncasecmp(content_type, "application/json", n) == 0) ||
 	    (n > 5 && strncasecmp(content_type + n - 5, "+json", 5) == 0))
 		return TEMPLATE_ESCAPE_JSON;
 	if (n == 9 && strncasecmp(content_type, "text/html", n) == 0)
 		return TEMPLATE_ESCAPE_HTML;
-	if (n == 33 && strncasecmp(content_type,
-			   "application/x-www-form-urlencoded", n) == 0)
+	if (n == 33 &&
+	    strncasecmp(content_type, "application/x-www-form-urlencoded", n) ==
+		0)
 		return TEMPLATE_ESCAPE_URL;
 	return TEMPLATE_ESCAPE_NONE;
 }

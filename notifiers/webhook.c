@@ -120,13 +120,14 @@ webhook_sign(const char *secrets, const char *id, int64_t timestamp,
 		if ((ctx = EVP_MAC_CTX_new(hmac)) == NULL)
 			fatalx("webhook_sign: out of memory");
 		if (EVP_MAC_init(ctx, key, (size_t)keylen, params) != 1 ||
-		    EVP_MAC_update(ctx, (const unsigned char *)id, strlen(id)) !=
-			1 ||
+		    EVP_MAC_update(
+			ctx, (const unsigned char *)id, strlen(id)) != 1 ||
 		    EVP_MAC_update(ctx, (const unsigned char *)".", 1) != 1 ||
-		    EVP_MAC_update(ctx, (const unsigned char *)ts, strlen(ts)) !=
-			1 ||
+		    EVP_MAC_update(
+			ctx, (const unsigned char *)ts, strlen(ts)) != 1 ||
 		    EVP_MAC_update(ctx, (const unsigned char *)".", 1) != 1 ||
-		    EVP_MAC_update(ctx, (const unsigned char *)body, len) != 1 ||
+		    EVP_MAC_update(ctx, (const unsigned char *)body, len) !=
+			1 ||
 		    EVP_MAC_final(ctx, mac, &maclen, sizeof mac) != 1)
 			fatalx("webhook_sign: HMAC failed");
 		EVP_MAC_CTX_free(ctx);
@@ -154,7 +155,8 @@ webhook_header_ok(const char *h)
 	if (colon == NULL || colon == h)
 		return 0;
 	for (p = h; p < colon; p++)
-		if (!isalnum((unsigned char)*p) && strchr("!#$%&'*+-.^_`|~", *p) == NULL)
+		if (!isalnum((unsigned char)*p) &&
+		    strchr("!#$%&'*+-.^_`|~", *p) == NULL)
 			return 0;
 	for (p = colon; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 && *p != '\t')
@@ -193,7 +195,8 @@ webhook_new(struct notifier *n, const struct notifier_config *cf,
 	}
 	if ((v = notifier_option(cf, "template")) != NULL) {
 		if (w->preset != PAYLOAD_ALERT) {
-			*cause = xstrdup("give a preset or a template, not both");
+			*cause =
+			    xstrdup("give a preset or a template, not both");
 			goto fail;
 		}
 		if ((w->template = template_parse(v, cause)) == NULL)
@@ -264,8 +267,8 @@ webhook_new(struct notifier *n, const struct notifier_config *cf,
 			goto fail;
 		}
 		if (o->nlist > WEBHOOK_MAX_HEADERS) {
-			xasprintf(cause, "at most %d headers",
-			    WEBHOOK_MAX_HEADERS);
+			xasprintf(
+			    cause, "at most %d headers", WEBHOOK_MAX_HEADERS);
 			goto fail;
 		}
 		w->headers = xcalloc(o->nlist, sizeof *w->headers);
@@ -369,8 +372,8 @@ webhook_done_cb(CURL *easy, CURLcode result, void *arg)
 	else if (status == 408 || status == 429 ||
 	    (status >= 500 && status <= 599))
 		notifier_job_finish(job, NOTIFIER_TEMPFAIL,
-		    retry_after > 0 ? (int64_t)retry_after : -1,
-		    "HTTP %ld: %s", status, esc);
+		    retry_after > 0 ? (int64_t)retry_after : -1, "HTTP %ld: %s",
+		    status, esc);
 	else if (status == 410) {
 		snprintf(why, sizeof why,
 		    "the receiver answered 410 Gone: it wants no more alerts");
@@ -389,9 +392,8 @@ webhook_done_cb(CURL *easy, CURLcode result, void *arg)
 	webhook_post_free(p);
 }
 
-static struct curl_slist *
-webhook_header(struct curl_slist *list, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static struct curl_slist *webhook_header(struct curl_slist *list,
+    const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static struct curl_slist *
 webhook_header(struct curl_slist *list, const char *fmt, ...)
@@ -433,9 +435,10 @@ webhook_deliver(void *state, struct notifier_job *job)
 		    job->payload, w->topic, &content_type);
 
 	p->headers = webhook_header(NULL, "Content-Type: %s", content_type);
-	p->headers = webhook_header(p->headers, "webhook-id: %s", job->outbox_id);
 	p->headers =
-	    webhook_header(p->headers, "webhook-timestamp: %lld", (long long)now);
+	    webhook_header(p->headers, "webhook-id: %s", job->outbox_id);
+	p->headers = webhook_header(
+	    p->headers, "webhook-timestamp: %lld", (long long)now);
 	if (w->secrets != NULL) {
 		sig = webhook_sign(
 		    w->secrets, job->outbox_id, now, p->body, strlen(p->body));
@@ -445,7 +448,8 @@ webhook_deliver(void *state, struct notifier_job *job)
 		    webhook_header(p->headers, "webhook-signature: %s", sig);
 		free(sig);
 	}
-	p->headers = webhook_header(p->headers, "Expect:"); /* no 100-continue */
+	p->headers =
+	    webhook_header(p->headers, "Expect:"); /* no 100-continue */
 	for (i = 0; i < w->nheaders; i++)
 		p->headers = webhook_header(p->headers, "%s", w->headers[i]);
 
@@ -460,11 +464,11 @@ webhook_deliver(void *state, struct notifier_job *job)
 	curl_easy_setopt(
 	    p->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(p->body));
 	curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->headers);
-	curl_easy_setopt(p->easy, CURLOPT_USERAGENT,
-	    "feedwatch/" FEEDWATCH_VERSION);
-	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, (long)w->timeout_ms);
 	curl_easy_setopt(
-	    p->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)WEBHOOK_CONNECT_TIMEOUT_MS);
+	    p->easy, CURLOPT_USERAGENT, "feedwatch/" FEEDWATCH_VERSION);
+	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, (long)w->timeout_ms);
+	curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)WEBHOOK_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(p->easy, CURLOPT_PROXY, "");
 	curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYPEER, 1L);

@@ -112,8 +112,7 @@ nh_alert(const char *id)
 }
 
 struct notifier *
-nh_notifier(const char *type, const struct notifier_ctx *ctx, char **cause,
-    ...)
+nh_notifier(const char *type, const struct notifier_ctx *ctx, char **cause, ...)
 {
 	struct notifier_option opts[32];
 	struct notifier_config cf;
@@ -197,7 +196,8 @@ nh_deliver(struct event_base *base, struct notifier *n, const char *outbox_id,
 		if ((now.tv_sec - start.tv_sec) * 1000 +
 			(now.tv_nsec - start.tv_nsec) / 1000000 >
 		    timeout_ms)
-			fail_msg("delivery did not finish in %d ms", timeout_ms);
+			fail_msg(
+			    "delivery did not finish in %d ms", timeout_ms);
 	}
 }
 

@@ -32,12 +32,11 @@ char *nh_tmpdir(void);
 /* An alert with non-ASCII text, two hits and offsets into the title. */
 struct alert *nh_alert(const char *id);
 /* notifier_new() from "key=value" strings ("to=a,b" makes a list). */
-struct notifier *nh_notifier(const char *type, const struct notifier_ctx *,
-    char **cause, ...);
+struct notifier *nh_notifier(
+    const char *type, const struct notifier_ctx *, char **cause, ...);
 /* Deliver and run the loop until the callback ran or timeout_ms. */
 void nh_deliver(struct event_base *, struct notifier *, const char *outbox_id,
-    const struct alert *, unsigned attempt, struct nh_result *,
-    int timeout_ms);
+    const struct alert *, unsigned attempt, struct nh_result *, int timeout_ms);
 /* Read a whole file (NULL if missing); owned by the caller. */
 char *nh_read_file(const char *path);
 /* Wait until path holds at least n lines (or timeout); the line count. */

@@ -26,7 +26,8 @@ sample(void)
 	a->item_link = strdup("https://example.org/1");
 	a->item_published = 1714561200;
 	a->item_summary = strdup("text");
-	alert_add_hit(a, "@sudani", "sudani", "Sudani", "title", 0, 6, "Sudani");
+	alert_add_hit(
+	    a, "@sudani", "sudani", "Sudani", "title", 0, 6, "Sudani");
 	alert_add_hit(a, "x", NULL, NULL, "feed", -1, -1, NULL);
 	return a;
 }
@@ -43,7 +44,8 @@ test_round_trip(void **state)
 	doc = json_loads(json, 0, NULL);
 	assert_int_equal(json_integer_value(json_object_get(doc, "version")),
 	    ALERT_SCHEMA_VERSION);
-	assert_string_equal(json_string_value(json_object_get(doc, "created_at")),
+	assert_string_equal(
+	    json_string_value(json_object_get(doc, "created_at")),
 	    "2024-05-01T12:00:00Z");
 	/* A hit without a position has no start/end. */
 	assert_null(json_object_get(
@@ -78,8 +80,8 @@ test_invalid_utf8(void **state)
 	json = alert_to_json(a);
 	b = alert_from_json(json, strlen(json), NULL);
 	assert_non_null(b);
-	assert_string_equal(b->item_title,
-	    "bad \xef\xbf\xbd\xef\xbf\xbd byte \xef\xbf\xbd");
+	assert_string_equal(
+	    b->item_title, "bad \xef\xbf\xbd\xef\xbf\xbd byte \xef\xbf\xbd");
 	free(json);
 	alert_free(a);
 	alert_free(b);
@@ -142,8 +144,9 @@ test_caps(void **state)
 	free(json);
 	alert_free(a);
 	/* Offsets and timezones as other writers may produce them. */
-	json = strdup("{\"version\":1,\"created_at\":\"2024-05-01T14:00:00+02:00\","
-		      "\"item\":{\"published\":\"2024-05-01T12:00:00.5Z\"}}");
+	json = strdup(
+	    "{\"version\":1,\"created_at\":\"2024-05-01T14:00:00+02:00\","
+	    "\"item\":{\"published\":\"2024-05-01T12:00:00.5Z\"}}");
 	b = alert_from_json(json, strlen(json), NULL);
 	assert_non_null(b);
 	assert_int_equal(b->created_at, 1714564800);
@@ -151,6 +154,36 @@ test_caps(void **state)
 	assert_int_equal(alert_severity_of(b), ALERT_SEVERITY_MEDIUM);
 	alert_free(b);
 	free(json);
+}
+
+/* The example in docs/alert-schema.json is a document we read. */
+static void
+test_schema_example(void **state)
+{
+	json_t *schema, *example;
+	struct alert *a;
+	char *text, *cause = NULL;
+
+	schema =
+	    json_load_file(FW_SOURCE_DIR "/docs/alert-schema.json", 0, NULL);
+	assert_non_null(schema);
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_object_get(
+		    json_object_get(schema, "properties"), "version"),
+		"const")),
+	    ALERT_SCHEMA_VERSION);
+	example = json_array_get(json_object_get(schema, "examples"), 0);
+	text = json_dumps(example, JSON_COMPACT);
+	a = alert_from_json(text, strlen(text), &cause);
+	if (a == NULL)
+		fail_msg("%s", cause);
+	assert_int_equal(a->nhits, 2);
+	assert_string_equal(a->hits[1].alias, "Soudani");
+	assert_memory_equal(a->item_title + a->hits[1].start, "Soudani", 7);
+	alert_free(a);
+	free(text);
+	json_decref(schema);
 }
 
 int
@@ -161,6 +194,7 @@ main(void)
 	    cmocka_unit_test(test_invalid_utf8),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_caps),
+	    cmocka_unit_test(test_schema_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

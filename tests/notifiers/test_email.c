@@ -49,8 +49,8 @@ start(void **state, int tls)
 	fputs("s3cret pass\n", fp);
 	fclose(fp);
 	chmod(f->pwfile, 0600);
-	const char *argv[] = {NH_PYTHON, NH_SERVERS "/smtp_receiver.py", "--dir",
-	    f->dir, "--log", f->log, "--user", "fw", "--password",
+	const char *argv[] = {NH_PYTHON, NH_SERVERS "/smtp_receiver.py",
+	    "--dir", f->dir, "--log", f->log, "--user", "fw", "--password",
 	    "s3cret pass", tls ? NULL : "--no-tls", NULL};
 	f->pid = nh_spawn(argv, line, sizeof line);
 	assert_int_equal(sscanf(line, "PORT %d", &port), 1);
@@ -193,8 +193,8 @@ test_failures(void **state)
 	    {"to=datafail@example.org", "password=s3cret pass",
 		NOTIFIER_TEMPFAIL, "451"},
 	    {"to=a@example.org", "password=wrong", NOTIFIER_PERMFAIL, "535"},
-	    {"to=reset@example.org", "password=s3cret pass",
-		NOTIFIER_TEMPFAIL, ""},
+	    {"to=reset@example.org", "password=s3cret pass", NOTIFIER_TEMPFAIL,
+		""},
 	};
 	size_t i;
 
@@ -218,21 +218,22 @@ test_failures(void **state)
 	got = received(f, 3);
 	m = json_array_get(got, 1);
 	assert_true(json_is_true(json_object_get(m, "reset")));
-	assert_string_equal(S(m, "message_id"),
-	    S(json_array_get(got, 2), "message_id"));
+	assert_string_equal(
+	    S(m, "message_id"), S(json_array_get(got, 2), "message_id"));
 	for (i = 0; i < 3; i++) {
 		m = json_array_get(got, i);
 		assert_string_equal(S(m, "subject"),
 		    "[iraq-coalition] Hi  Bcc: x@evil.example  .  QUIT");
-		assert_int_equal(json_integer_value(json_object_get(
-				     json_object_get(m, "header_counts"),
-				     "subject")),
+		assert_int_equal(
+		    json_integer_value(json_object_get(
+			json_object_get(m, "header_counts"), "subject")),
 		    1);
-		assert_null(
-		    json_object_get(json_object_get(m, "header_counts"), "bcc"));
-		assert_int_equal(json_array_size(json_object_get(m, "rcpt_tos")),
-		    1);
-		assert_int_equal(json_array_size(json_object_get(m, "parts")), 2);
+		assert_null(json_object_get(
+		    json_object_get(m, "header_counts"), "bcc"));
+		assert_int_equal(
+		    json_array_size(json_object_get(m, "rcpt_tos")), 1);
+		assert_int_equal(
+		    json_array_size(json_object_get(m, "parts")), 2);
 	}
 	json_decref(got);
 	alert_free(a);
@@ -249,15 +250,15 @@ test_starttls_required(void **state)
 	struct nh_result r;
 	char *cause;
 
-	n = nh_notifier("email", &f->ctx, &cause, f->url,
-	    "from=fw@example.net", "to=a@example.org", NULL);
+	n = nh_notifier("email", &f->ctx, &cause, f->url, "from=fw@example.net",
+	    "to=a@example.org", NULL);
 	nh_deliver(f->base, n, "ob-3", a, 1, &r, 10000);
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
 	notifier_free(n);
 	assert_int_equal(nh_wait_lines(f->log, 1, 300), 0);
-	n = nh_notifier("email", &f->ctx, &cause, f->url,
-	    "from=fw@example.net", "to=a@example.org", "starttls=false",
-	    "username=fw", "password_env=FW_TEST_SMTP_PASSWORD", NULL);
+	n = nh_notifier("email", &f->ctx, &cause, f->url, "from=fw@example.net",
+	    "to=a@example.org", "starttls=false", "username=fw",
+	    "password_env=FW_TEST_SMTP_PASSWORD", NULL);
 	assert_non_null(n);
 	nh_deliver(f->base, n, "ob-3", a, 1, &r, 10000);
 	if (r.status != NOTIFIER_OK)
@@ -282,9 +283,9 @@ test_options(void **state)
 	    {{"url=smtp://x", "from=a@b", NULL}, "to:"},
 	    {{"url=smtp://x", "from=a@b", "to=[c@d|not an address]", NULL},
 		"not an address"},
-	    {{"url=smtp://x", "from=a@b\r\nBcc: e@f", "to=c@d", NULL},
-		"from"},
-	    {{"url=smtp://x", "from=a@b", "to=c@d", "password_file=/nonexistent"},
+	    {{"url=smtp://x", "from=a@b\r\nBcc: e@f", "to=c@d", NULL}, "from"},
+	    {{"url=smtp://x", "from=a@b", "to=c@d",
+		 "password_file=/nonexistent"},
 		"/nonexistent"},
 	    {{"url=smtp://x", "from=a@b", "to=c@d", "password_env=FW_NOPE_X"},
 		"not set"},

@@ -68,7 +68,8 @@ test_exit_codes(void **state)
 		const char *error;
 	} cases[] = {
 	    {"cat > stdin; env | sort > env", NOTIFIER_OK, ""},
-	    {"echo busy >&2; exit 75", NOTIFIER_TEMPFAIL, "exit status 75: busy"},
+	    {"echo busy >&2; exit 75", NOTIFIER_TEMPFAIL,
+		"exit status 75: busy"},
 	    {"echo first; echo 'no such channel' >&2; exit 3",
 		NOTIFIER_PERMFAIL, "exit status 3: no such channel"},
 	    {"kill -SEGV $$", NOTIFIER_PERMFAIL, "signal 11"},
@@ -125,8 +126,8 @@ test_timeout_and_missing(void **state)
 	char *cause;
 	double ms;
 
-	n = nh_notifier("exec", &f->ctx, &cause,
-	    "command=sleep 30 & sleep 30", "timeout=300ms", NULL);
+	n = nh_notifier("exec", &f->ctx, &cause, "command=sleep 30 & sleep 30",
+	    "timeout=300ms", NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	nh_deliver(f->base, n, "ob-8", a, 1, &r, 5000);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -135,8 +136,8 @@ test_timeout_and_missing(void **state)
 	assert_non_null(strstr(r.error, "killed after 300 ms"));
 	assert_true(ms >= 250 && ms < 3000);
 	notifier_free(n);
-	n = nh_notifier("exec", &f->ctx, &cause,
-	    "command=[/nonexistent/notify|x]", NULL);
+	n = nh_notifier(
+	    "exec", &f->ctx, &cause, "command=[/nonexistent/notify|x]", NULL);
 	nh_deliver(f->base, n, "ob-9", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
 	assert_non_null(strstr(r.error, "/nonexistent/notify"));
@@ -161,8 +162,8 @@ test_free_in_flight(void **state)
 	struct timeval tv = {0, 300000};
 
 	snprintf(pidfile, sizeof pidfile, "%s/pid", f->dir);
-	snprintf(cmd, sizeof cmd, "command=echo $$ > %s; exec sleep 30",
-	    pidfile);
+	snprintf(
+	    cmd, sizeof cmd, "command=echo $$ > %s; exec sleep 30", pidfile);
 	n = nh_notifier("exec", &f->ctx, &cause, cmd, NULL);
 	json = alert_to_json(a);
 	assert_int_equal(notifier_deliver(n, "ob-10", json, strlen(json), 1,

@@ -102,8 +102,8 @@ test_remote_and_local(void **state)
 	    "facility=local3", NULL);
 	n[1] = nh_notifier("syslog", &f->ctx, &cause, tcp, "ident=fwtcp",
 	    "facility=local4", "priorities=[high=err|low=debug]", NULL);
-	n[2] = nh_notifier("syslog", &f->ctx, &cause, sock, "ident=fwlocal",
-	    NULL);
+	n[2] =
+	    nh_notifier("syslog", &f->ctx, &cause, sock, "ident=fwlocal", NULL);
 	for (i = 0; i < 3; i++) {
 		assert_non_null(n[i]);
 		nh_deliver(f->base, n[i], "ob-1", a, 1, &r, 5000);
@@ -117,7 +117,7 @@ test_remote_and_local(void **state)
 			assert_string_equal(S(m, "input"), inputs[i]);
 			assert_non_null(strstr(S(m, "msg"),
 			    j % 2 == 0 ? "alert=\"alert-1\" "
-				       "watchlist=\"iraq-coalition\""
+					 "watchlist=\"iraq-coalition\""
 				       : "alert=\"alert-2\""));
 		}
 		json_decref(got);
@@ -129,11 +129,12 @@ test_remote_and_local(void **state)
 	assert_string_equal(S(m, "severity"), "warning");
 	assert_string_equal(S(m, "app"), "fwudp");
 	assert_string_equal(S(m, "msgid"), "alert");
-	assert_non_null(strstr(S(m, "sd"), "[feedwatch@32473 alert=\"alert-1\""));
+	assert_non_null(
+	    strstr(S(m, "sd"), "[feedwatch@32473 alert=\"alert-1\""));
 	m = json_array_get(got, 1);
 	assert_string_equal(S(m, "severity"), "notice"); /* low */
-	assert_non_null(strstr(S(m, "sd"),
-	    "title=\"Line one fake=\\\"x\\\"\\] <13>1 forged\""));
+	assert_non_null(strstr(
+	    S(m, "sd"), "title=\"Line one fake=\\\"x\\\"\\] <13>1 forged\""));
 	assert_non_null(strstr(S(m, "msg"), "title=\"Line one fake="));
 	/* TCP: the configured priorities. */
 	m = json_array_get(got, 2);

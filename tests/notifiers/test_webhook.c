@@ -49,8 +49,8 @@ setup(void **state)
 	f->ctx.curl = f->curl;
 	f->dir = nh_tmpdir();
 	snprintf(f->log, sizeof f->log, "%s/webhook.jsonl", f->dir);
-	const char *argv[] = {NH_PYTHON, NH_SERVERS "/webhook_receiver.py", "--log",
-	    f->log, "--secret", NEW_SECRET, NULL};
+	const char *argv[] = {NH_PYTHON, NH_SERVERS "/webhook_receiver.py",
+	    "--log", f->log, "--secret", NEW_SECRET, NULL};
 	f->pid = nh_spawn(argv, line, sizeof line);
 	assert_int_equal(sscanf(line, "PORT %d", &port), 1);
 	snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d", port);
@@ -110,7 +110,8 @@ test_sign_vector(void **state)
 	    sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1,", 50);
 	free(sig);
 	assert_null(webhook_sign("whsec_short", "i", 1, "", 0));
-	assert_null(webhook_sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "i", 1, "", 0));
+	assert_null(
+	    webhook_sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "i", 1, "", 0));
 }
 
 static void
@@ -182,15 +183,15 @@ test_post_signed(void **state)
 		    json_string_value(json_object_get(e, "id")), "outbox-17");
 		assert_string_equal(
 		    json_string_value(json_object_get(e, "body")), expect);
-		assert_string_equal(json_string_value(json_object_get(
-					e, "content_type")),
+		assert_string_equal(
+		    json_string_value(json_object_get(e, "content_type")),
 		    "application/json");
 		assert_string_equal(
 		    json_string_value(json_object_get(e, "x_test")), "yes");
 	}
 	/* The receiver saw the retry as a duplicate of a known id. */
-	assert_true(json_is_true(
-	    json_object_get(json_array_get(got, 1), "duplicate")));
+	assert_true(
+	    json_is_true(json_object_get(json_array_get(got, 1), "duplicate")));
 	free(expect);
 	json_decref(got);
 	notifier_free(n);
@@ -209,8 +210,8 @@ test_post_wrong_key(void **state)
 	json_t *got;
 
 	snprintf(url, sizeof url, "url=%s/hook", f->url);
-	n = nh_notifier("webhook", &f->ctx, &cause, url,
-	    "secret=" OLD_SECRET, "allow_private=yes", NULL);
+	n = nh_notifier("webhook", &f->ctx, &cause, url, "secret=" OLD_SECRET,
+	    "allow_private=yes", NULL);
 	nh_deliver(f->base, n, "outbox-18", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_PERMFAIL);
 	assert_non_null(strstr(r.error, "HTTP 401"));
@@ -303,8 +304,8 @@ test_failures(void **state)
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		snprintf(url, sizeof url, "url=%s%s", f->url, cases[i].path);
-		snprintf(timeout, sizeof timeout, "timeout=%s",
-		    cases[i].timeout);
+		snprintf(
+		    timeout, sizeof timeout, "timeout=%s", cases[i].timeout);
 		n = nh_notifier("webhook", &f->ctx, &cause, url, timeout,
 		    "allow_private=true", "secret=" NEW_SECRET, NULL);
 		assert_non_null(n);
@@ -331,8 +332,8 @@ test_gone_disables(void **state)
 	char url[256], *cause;
 
 	snprintf(url, sizeof url, "url=%s/status/410", f->url);
-	n = nh_notifier("webhook", &f->ctx, &cause, url, "allow_private=true",
-	    NULL);
+	n = nh_notifier(
+	    "webhook", &f->ctx, &cause, url, "allow_private=true", NULL);
 	nh_deliver(f->base, n, "outbox-30", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_PERMFAIL);
 	assert_non_null(strstr(r.error, "410"));
@@ -390,27 +391,27 @@ test_presets_and_template(void **state)
 	a->item_title = strdup("Breaking <!everyone> @here \"quoted\"\r\nline");
 	snprintf(url, sizeof url, "url=%s/hook", f->url);
 	n = nh_notifier("webhook", &f->ctx, &cause, url, "preset=slack",
-	    "allow_private=true", NULL);
+	    "allow_private=true", "secret=" NEW_SECRET, NULL);
 	nh_deliver(f->base, n, "outbox-50", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_OK);
 	notifier_free(n);
 	n = nh_notifier("webhook", &f->ctx, &cause, url,
 	    "template={\"t\": \"{{item.title}}\", \"n\": {{hits.count}}}",
-	    "allow_private=true", NULL);
+	    "allow_private=true", "secret=" NEW_SECRET, NULL);
 	nh_deliver(f->base, n, "outbox-51", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_OK);
 	notifier_free(n);
 	snprintf(url, sizeof url, "url=%s/topic-x", f->url);
 	n = nh_notifier("webhook", &f->ctx, &cause, url, "preset=ntfy",
-	    "allow_private=true", NULL);
+	    "allow_private=true", "secret=" NEW_SECRET, NULL);
 	assert_non_null(n);
 	nh_deliver(f->base, n, "outbox-52", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_OK);
 	notifier_free(n);
 
 	got = received(f, 3);
-	body = json_loads(json_string_value(json_object_get(
-			      json_array_get(got, 0), "body")),
+	body = json_loads(
+	    json_string_value(json_object_get(json_array_get(got, 0), "body")),
 	    0, NULL);
 	assert_non_null(body);
 	s = json_string_value(json_object_get(body, "text"));
@@ -418,24 +419,25 @@ test_presets_and_template(void **state)
 	assert_null(strstr(s, "<!everyone>"));
 	assert_null(strchr(s + strcspn(s, "\n") + 1, '\r'));
 	json_decref(body);
-	body = json_loads(json_string_value(json_object_get(
-			      json_array_get(got, 1), "body")),
+	body = json_loads(
+	    json_string_value(json_object_get(json_array_get(got, 1), "body")),
 	    0, NULL);
 	assert_non_null(body);
-	assert_string_equal(json_string_value(json_object_get(body, "t")),
-	    a->item_title);
+	assert_string_equal(
+	    json_string_value(json_object_get(body, "t")), a->item_title);
 	assert_int_equal(json_integer_value(json_object_get(body, "n")), 3);
 	json_decref(body);
 	/* ntfy: JSON published to the root with the topic inside. */
-	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(got, 2), "path")),
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(got, 2), "path")),
 	    "/");
-	body = json_loads(json_string_value(json_object_get(
-			      json_array_get(got, 2), "body")),
+	body = json_loads(
+	    json_string_value(json_object_get(json_array_get(got, 2), "body")),
 	    0, NULL);
 	assert_string_equal(
 	    json_string_value(json_object_get(body, "topic")), "topic-x");
-	assert_int_equal(json_integer_value(json_object_get(body, "priority")), 4);
+	assert_int_equal(
+	    json_integer_value(json_object_get(body, "priority")), 4);
 	json_decref(body);
 	json_decref(got);
 	alert_free(a);

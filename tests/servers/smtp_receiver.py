@@ -93,9 +93,7 @@ class Handler:
         rec.update({"mail_from": envelope.mail_from,
                     "rcpt_tos": envelope.rcpt_tos,
                     "tls": session.ssl is not None,
-                    "auth_login": (session.login_data.decode()
-                                   if isinstance(session.login_data, bytes)
-                                   else session.login_data),
+                    "auth_login": getattr(session, "fw_login", None),
                     "reset": "reset" in locals_,
                     "status": 250})
         if "datafail" in locals_:
@@ -124,6 +122,7 @@ def main():
         if (isinstance(auth_data, LoginPassword)
                 and auth_data.login.decode() == args.user
                 and auth_data.password.decode() == args.password):
+            session.fw_login = args.user
             return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
 

@@ -72,9 +72,8 @@ def main():
                               os.path.join(d, "rsyslogd.pid")])
 
     def stop(signum, frame):
+        # The main thread is in child.wait(), which then returns.
         child.terminate()
-        child.wait()
-        sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
