@@ -111,25 +111,44 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 class Notify:
-    """A datagram socket standing in for systemd's notify socket."""
+    """A datagram socket standing in for systemd's notify socket, read
+    continuously (as systemd does) so that its queue never fills."""
 
     def __init__(self, path):
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(path)
+        self.sock.settimeout(0.2)
+        self.lock = threading.Lock()
         self.messages = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                m = self.sock.recv(4096).decode()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.messages.append(m)
+
+    def clear(self):
+        with self.lock:
+            self.messages.clear()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.messages)
 
     def wait(self, pred, timeout):
         end = time.time() + timeout
         while time.time() < end:
-            for m in self.messages:
+            for m in self.snapshot():
                 if pred(m):
                     return m
-            self.sock.settimeout(max(0.01, end - time.time()))
-            try:
-                self.messages.append(self.sock.recv(4096).decode())
-            except socket.timeout:
-                pass
+            time.sleep(0.02)
         return None
 
 
@@ -207,8 +226,8 @@ def test_ready_reload_stop(tmp):
     check("READY=1 after start-up",
           notify.wait(lambda m: "READY=1" in m, 10) is not None)
     status = notify.wait(lambda m: m.startswith("STATUS=polling 1 feeds"), 5)
-    check("STATUS line", status is not None, str(notify.messages[-3:]))
-    pings = lambda: sum(1 for m in notify.messages if m == "WATCHDOG=1")
+    check("STATUS line", status is not None, str(notify.snapshot()[-3:]))
+    pings = lambda: sum(1 for m in notify.snapshot() if m == "WATCHDOG=1")
     notify.wait(lambda m: pings() >= 3, 5)
     check("watchdog pings at half of WATCHDOG_USEC", pings() >= 3,
           "%d pings" % pings())
@@ -234,11 +253,11 @@ def test_ready_reload_stop(tmp):
 
     # A broken configuration: the running one stays, the error is told.
     write(cfg, config(tmp, [("a", "/a")]) + "watchlists:\n  oops: {}\n")
-    notify.messages.clear()
+    notify.clear()
     proc.send_signal(signal.SIGHUP)
     bad = notify.wait(lambda m: "reload failed" in m, 5)
     check("a broken reload is reported in STATUS", bad is not None,
-          str(notify.messages))
+          str(notify.snapshot()))
     check("the daemon keeps running after a broken reload",
           proc.poll() is None)
 
