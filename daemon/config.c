@@ -1221,8 +1221,10 @@ config_check_refs(struct config_loader *ld)
 		for (j = 0; j < wl->nfeeds; j++) {
 			found = 0;
 			for (k = 0; k < cf->nfeeds && !found; k++) {
-				if (strcmp(cf->feeds[k].name, wl->feeds[j]) ==
-				    0)
+				/* A feed whose url was refused has no name. */
+				if (cf->feeds[k].name != NULL &&
+				    strcmp(cf->feeds[k].name, wl->feeds[j]) ==
+					0)
 					found = 1;
 				for (t = 0; t < cf->feeds[k].ntags; t++)
 					if (strcmp(cf->feeds[k].tags[t],
