@@ -55,6 +55,8 @@ struct matcher_pattern {
 	unsigned fields; /* regex: the fields some leaf reads it in */
 	uint32_t *users; /* watchlists that use it, sorted, unique */
 	size_t nusers;
+	uint32_t *triggers; /* those that need it or a sibling (below) */
+	size_t ntriggers;
 	uint32_t *ids; /* phrase: token ids */
 	char *prefix; /* prefix: normalized bytes */
 	size_t prefix_len;
@@ -215,6 +217,7 @@ matcher_free(struct matcher *m)
 		pcre2_code_free(m->patterns[i].re);
 		pcre2_match_data_free(m->patterns[i].md);
 		free(m->patterns[i].users);
+		free(m->patterns[i].triggers);
 		free(m->patterns[i].ids);
 		free(m->patterns[i].prefix);
 	}
@@ -809,6 +812,98 @@ matcher_add_user(struct matcher_pattern *p, uint32_t watchlist)
 	p->users[p->nusers++] = watchlist;
 }
 
+static void
+matcher_add_trigger(struct matcher_pattern *p, uint32_t watchlist)
+{
+	if (p->ntriggers > 0 && p->triggers[p->ntriggers - 1] == watchlist)
+		return;
+	p->triggers =
+	    xreallocarray(p->triggers, p->ntriggers + 1, sizeof *p->triggers);
+	p->triggers[p->ntriggers++] = watchlist;
+}
+
+/*
+ * A trigger set of a node: patterns such that the node can only be true
+ * when one of them was hit ("none" when the node can be true without any
+ * hit, as NOT can). An AND or NEAR needs all its parts, so the cheapest
+ * part's set will do; an OR needs the union of its parts' sets. The cost
+ * of a set is how many watchlists use its patterns, a stand-in for how
+ * often they will be hit: shared entities and common words cost more.
+ */
+struct matcher_trig {
+	uint32_t *v;
+	size_t n;
+	double cost;
+	int none;
+};
+
+static void
+matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
+    const struct query_node *n, struct matcher_trig *out)
+{
+	const struct matcher_leaf *leaf;
+	const struct matcher_entity *e;
+	struct matcher_trig kid;
+	size_t i, k;
+
+	memset(out, 0, sizeof *out);
+	switch (n->kind) {
+	case QUERY_WORD:
+	case QUERY_PREFIX:
+	case QUERY_ENTITY:
+	case QUERY_REGEX:
+		leaf = &w->leaves[n->index];
+		if (leaf->entity == SIZE_MAX) {
+			out->v = xreallocarray(NULL, 1, sizeof *out->v);
+			out->v[out->n++] = leaf->pattern;
+		} else {
+			e = &m->entities[leaf->entity];
+			out->v = xreallocarray(
+			    NULL, e->naliases + 1, sizeof *out->v);
+			for (k = 0; k < e->naliases; k++)
+				out->v[out->n++] = e->patterns[k];
+		}
+		for (k = 0; k < out->n; k++)
+			out->cost +=
+			    1.0 + (double)m->patterns[out->v[k]].nusers;
+		return;
+	case QUERY_NOT:
+		out->none = 1;
+		return;
+	case QUERY_OR:
+		for (i = 0; i < n->nkids; i++) {
+			matcher_trigger(m, w, n->kids[i], &kid);
+			if (kid.none) {
+				free(kid.v);
+				free(out->v);
+				memset(out, 0, sizeof *out);
+				out->none = 1;
+				return;
+			}
+			out->v = xreallocarray(
+			    out->v, out->n + kid.n + 1, sizeof *out->v);
+			memcpy(out->v + out->n, kid.v, kid.n * sizeof *kid.v);
+			out->n += kid.n;
+			out->cost += kid.cost;
+			free(kid.v);
+		}
+		return;
+	case QUERY_AND:
+	case QUERY_NEAR:
+		out->none = 1;
+		for (i = 0; i < n->nkids; i++) {
+			matcher_trigger(m, w, n->kids[i], &kid);
+			if (!kid.none && (out->none || kid.cost < out->cost)) {
+				free(out->v);
+				*out = kid;
+				continue;
+			}
+			free(kid.v);
+		}
+		return;
+	}
+}
+
 int
 matcher_compile(struct matcher *m, char **cause)
 {
@@ -845,6 +940,32 @@ matcher_compile(struct matcher *m, char **cause)
 				matcher_add_user(
 				    &m->patterns[e->patterns[k]], (uint32_t)i);
 		}
+	}
+	/* Now that every pattern's users are known, the trigger sets. */
+	for (i = 0; i < m->nwatchlists; i++) {
+		struct matcher_trig t;
+
+		w = &m->watchlists[i];
+		matcher_trigger(m, w, w->root, &t);
+		if (t.none) { /* e.g. NOT NOT x: any of its patterns */
+			for (j = 0; j < w->nleaves; j++) {
+				leaf = &w->leaves[j];
+				if (leaf->entity == SIZE_MAX) {
+					matcher_add_trigger(
+					    &m->patterns[leaf->pattern],
+					    (uint32_t)i);
+					continue;
+				}
+				e = &m->entities[leaf->entity];
+				for (k = 0; k < e->naliases; k++)
+					matcher_add_trigger(
+					    &m->patterns[e->patterns[k]],
+					    (uint32_t)i);
+			}
+		}
+		for (j = 0; j < t.n; j++)
+			matcher_add_trigger(&m->patterns[t.v[j]], (uint32_t)i);
+		free(t.v);
 	}
 	for (i = 0; i < m->nregexes; i++) {
 		p = &m->patterns[m->regexes[i]];
@@ -1119,10 +1240,15 @@ matcher_suppress(struct matcher *m)
 	free(v);
 }
 
-/* Group the hits by pattern (order[]) and find the candidate watchlists. */
+/*
+ * Group the hits by pattern (order[]) and find the candidate watchlists:
+ * those with a hit in their trigger set, or with EXPLAIN any hit.
+ */
 static void
-matcher_index(struct matcher *m)
+matcher_index(struct matcher *m, int explain)
 {
+	const uint32_t *users;
+	size_t nusers;
 	size_t i, k;
 	uint32_t p, sum = 0, w;
 	const struct matcher_pattern *pat;
@@ -1151,8 +1277,10 @@ matcher_index(struct matcher *m)
 	}
 	for (i = 0; i < m->ntouched; i++) {
 		pat = &m->patterns[m->touched[i]];
-		for (k = 0; k < pat->nusers; k++) {
-			w = pat->users[k];
+		users = explain ? pat->users : pat->triggers;
+		nusers = explain ? pat->nusers : pat->ntriggers;
+		for (k = 0; k < nusers; k++) {
+			w = users[k];
 			if (m->wl_stamp[w] == m->gen)
 				continue;
 			m->wl_stamp[w] = m->gen;
@@ -1750,7 +1878,7 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 	for (i = 0; i < m->nregexes; i++)
 		matcher_scan_regex(m, m->regexes[i]);
 	matcher_suppress(m);
-	matcher_index(m);
+	matcher_index(m, flags & MATCHER_RUN_EXPLAIN);
 	qsort(m->candidates, m->ncandidates, sizeof *m->candidates,
 	    matcher_u32_cmp);
 	for (i = 0; i < m->ncandidates; i++)
