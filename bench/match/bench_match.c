@@ -56,7 +56,8 @@ main(int argc, char **argv)
 	double t0, t1, t2;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: bench_match ITEMS WATCHLISTS ENTITIES\n");
+		fprintf(
+		    stderr, "usage: bench_match ITEMS WATCHLISTS ENTITIES\n");
 		return 2;
 	}
 	t0 = now();
