@@ -369,7 +369,8 @@ automaton_group(struct automaton_output *own, size_t nown, uint32_t nstates,
 {
 	size_t i;
 
-	qsort(own, nown, sizeof *own, automaton_output_cmp);
+	if (nown > 0)
+		qsort(own, nown, sizeof *own, automaton_output_cmp);
 	*start = xcalloc((size_t)nstates + 1, sizeof **start);
 	*out = xreallocarray(NULL, nown + 1, sizeof **out);
 	for (i = 0; i < nown; i++) {
@@ -392,7 +393,9 @@ automaton_compile(struct automaton *a)
 	a->compiled = 1;
 	a->root_next = xcalloc((size_t)a->ntokens + 1, sizeof *a->root_next);
 	a->fail = xcalloc(a->nstates, sizeof *a->fail);
-	qsort(a->edges, a->nedges, sizeof *a->edges, automaton_edge_cmp);
+	if (a->nedges > 0)
+		qsort(
+		    a->edges, a->nedges, sizeof *a->edges, automaton_edge_cmp);
 	child_start = xcalloc((size_t)a->nstates + 1, sizeof *child_start);
 	for (i = 0; i < a->nedges; i++)
 		child_start[a->edges[i].from + 1]++;
@@ -469,8 +472,9 @@ automaton_compile(struct automaton *a)
 		for (s = 0; s < a->nstates; s++)
 			a->out_start[s + 1] = a->out_start[s] + count[s];
 		for (s = 0; s < a->nstates; s++)
-			memcpy(a->out + a->out_start[s], flat + begin[s],
-			    count[s] * sizeof *flat);
+			if (count[s] > 0)
+				memcpy(a->out + a->out_start[s],
+				    flat + begin[s], count[s] * sizeof *flat);
 		free(begin);
 		free(count);
 	}

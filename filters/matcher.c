@@ -947,7 +947,9 @@ matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
 			}
 			out->v = xreallocarray(
 			    out->v, out->n + kid.n + 1, sizeof *out->v);
-			memcpy(out->v + out->n, kid.v, kid.n * sizeof *kid.v);
+			if (kid.n > 0)
+				memcpy(out->v + out->n, kid.v,
+				    kid.n * sizeof *kid.v);
 			out->n += kid.n;
 			out->cost += kid.cost;
 			free(kid.v);
@@ -1498,7 +1500,8 @@ matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
 	matcher_spans(ev, n->kids[0], &a);
 	if (a.n > 0)
 		matcher_spans(ev, n->kids[1], &b);
-	qsort(b.v, b.n, sizeof *b.v, matcher_span_cmp);
+	if (b.n > 0)
+		qsort(b.v, b.n, sizeof *b.v, matcher_span_cmp);
 	for (j = 0; j < b.n; j++)
 		if (b.v[j].te - b.v[j].ts > maxlen)
 			maxlen = b.v[j].te - b.v[j].ts;
@@ -1925,7 +1928,9 @@ matcher_fill_hits(
 	struct matcher_hit *out;
 	size_t i, k;
 
-	qsort_r(picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
+	if (picks->n > 0)
+		qsort_r(
+		    picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
 	mm->hits =
 	    xcalloc(picks->n > MATCHER_MAX_MATCH_HITS ? MATCHER_MAX_MATCH_HITS
 						      : picks->n + 1,
@@ -2040,8 +2045,9 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 		matcher_scan_regex(m, m->regexes[i]);
 	matcher_suppress(m);
 	matcher_index(m, flags & MATCHER_RUN_EXPLAIN);
-	qsort(m->candidates, m->ncandidates, sizeof *m->candidates,
-	    matcher_u32_cmp);
+	if (m->ncandidates > 1)
+		qsort(m->candidates, m->ncandidates, sizeof *m->candidates,
+		    matcher_u32_cmp);
 	for (i = 0; i < m->ncandidates; i++)
 		matcher_decide(m, res, m->candidates[i], flags);
 	res->truncated = m->truncated;
