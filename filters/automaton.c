@@ -70,7 +70,9 @@ struct automaton {
 	size_t npown;
 	uint32_t *pout_start; /* npnodes + 1 */
 	uint32_t *pout;
-	unsigned char pfirst[256]; /* bytes that start some prefix */
+	/* the first two bytes of some prefix, as a bit set (a prefix has
+	 * at least two bytes: the matcher asks for two characters) */
+	unsigned char pstart[65536 / 8];
 
 	int compiled;
 };
@@ -322,8 +324,10 @@ automaton_add_prefix(
 
 	if (a->compiled)
 		fatalx("%s: automaton already compiled", __func__);
-	if (len > 0)
-		a->pfirst[(unsigned char)s[0]] = 1;
+	if (len < 2)
+		fatalx("%s: a prefix needs two bytes", __func__);
+	a->pstart[((unsigned char)s[0] << 8 | (unsigned char)s[1]) >> 3] |=
+	    (unsigned char)(1 << ((unsigned char)s[1] & 7));
 	for (i = 0; i < len; i++) {
 		next = automaton_map_get(
 		    &a->pgo, automaton_key(node, (unsigned char)s[i]));
@@ -531,7 +535,11 @@ automaton_prefixes(const struct automaton *a, const char *token, size_t len,
 	uint32_t node = 0, k;
 	size_t i, n = 0;
 
-	if (len == 0 || !a->pfirst[(unsigned char)token[0]])
+	if (len < 2 ||
+	    !(a->pstart[((unsigned char)token[0] << 8 |
+			    (unsigned char)token[1]) >>
+		  3] &
+		(1 << ((unsigned char)token[1] & 7))))
 		return 0;
 	for (i = 0; i < len; i++) {
 		node = automaton_map_get(
