@@ -70,7 +70,9 @@ struct automaton {
 	size_t npown;
 	uint32_t *pout_start; /* npnodes + 1 */
 	uint32_t *pout;
-	unsigned char pfirst[256]; /* bytes that start some prefix */
+	/* the first two bytes of some prefix, as a bit set (a prefix has
+	 * at least two bytes: the matcher asks for two characters) */
+	unsigned char pstart[65536 / 8];
 
 	int compiled;
 };
@@ -322,8 +324,10 @@ automaton_add_prefix(
 
 	if (a->compiled)
 		fatalx("%s: automaton already compiled", __func__);
-	if (len > 0)
-		a->pfirst[(unsigned char)s[0]] = 1;
+	if (len < 2)
+		fatalx("%s: a prefix needs two bytes", __func__);
+	a->pstart[((unsigned char)s[0] << 8 | (unsigned char)s[1]) >> 3] |=
+	    (unsigned char)(1 << ((unsigned char)s[1] & 7));
 	for (i = 0; i < len; i++) {
 		next = automaton_map_get(
 		    &a->pgo, automaton_key(node, (unsigned char)s[i]));
@@ -369,7 +373,8 @@ automaton_group(struct automaton_output *own, size_t nown, uint32_t nstates,
 {
 	size_t i;
 
-	qsort(own, nown, sizeof *own, automaton_output_cmp);
+	if (nown > 0)
+		qsort(own, nown, sizeof *own, automaton_output_cmp);
 	*start = xcalloc((size_t)nstates + 1, sizeof **start);
 	*out = xreallocarray(NULL, nown + 1, sizeof **out);
 	for (i = 0; i < nown; i++) {
@@ -392,7 +397,9 @@ automaton_compile(struct automaton *a)
 	a->compiled = 1;
 	a->root_next = xcalloc((size_t)a->ntokens + 1, sizeof *a->root_next);
 	a->fail = xcalloc(a->nstates, sizeof *a->fail);
-	qsort(a->edges, a->nedges, sizeof *a->edges, automaton_edge_cmp);
+	if (a->nedges > 0)
+		qsort(
+		    a->edges, a->nedges, sizeof *a->edges, automaton_edge_cmp);
 	child_start = xcalloc((size_t)a->nstates + 1, sizeof *child_start);
 	for (i = 0; i < a->nedges; i++)
 		child_start[a->edges[i].from + 1]++;
@@ -469,8 +476,9 @@ automaton_compile(struct automaton *a)
 		for (s = 0; s < a->nstates; s++)
 			a->out_start[s + 1] = a->out_start[s] + count[s];
 		for (s = 0; s < a->nstates; s++)
-			memcpy(a->out + a->out_start[s], flat + begin[s],
-			    count[s] * sizeof *flat);
+			if (count[s] > 0)
+				memcpy(a->out + a->out_start[s],
+				    flat + begin[s], count[s] * sizeof *flat);
 		free(begin);
 		free(count);
 	}
@@ -527,7 +535,11 @@ automaton_prefixes(const struct automaton *a, const char *token, size_t len,
 	uint32_t node = 0, k;
 	size_t i, n = 0;
 
-	if (len == 0 || !a->pfirst[(unsigned char)token[0]])
+	if (len < 2 ||
+	    !(a->pstart[((unsigned char)token[0] << 8 |
+			    (unsigned char)token[1]) >>
+		  3] &
+		(1 << ((unsigned char)token[1] & 7))))
 		return 0;
 	for (i = 0; i < len; i++) {
 		node = automaton_map_get(

@@ -55,6 +55,8 @@ struct matcher_pattern {
 	unsigned fields; /* regex: the fields some leaf reads it in */
 	uint32_t *users; /* watchlists that use it, sorted, unique */
 	size_t nusers;
+	uint32_t *triggers; /* those that need it or a sibling (below) */
+	size_t ntriggers;
 	uint32_t *ids; /* phrase: token ids */
 	char *prefix; /* prefix: normalized bytes */
 	size_t prefix_len;
@@ -90,9 +92,37 @@ struct matcher_leaf {
 struct matcher_watchlist {
 	char *name;
 	char *query;
+	uint32_t op_first; /* its decision program in matcher.ops */
 	struct query_node *root;
 	struct matcher_leaf *leaves;
 	size_t nleaves;
+};
+
+/*
+ * A watchlist's decision program: its query tree in prefix order, packed
+ * with those of every other watchlist in one array, so that deciding a
+ * watchlist reads a cache line or two instead of chasing tree pointers.
+ */
+struct matcher_op {
+	uint8_t kind; /* enum query_kind */
+	uint8_t entity; /* leaf: arg is an entity, not a pattern */
+	uint16_t fields; /* leaf: QUERY_FIELD_* */
+	uint32_t size; /* ops in this subtree, itself included */
+	uint32_t arg; /* leaf: pattern or entity; NEAR: index in near_nodes */
+};
+
+/* What the scan needs of a pattern, packed (one cache miss, not five). */
+struct matcher_hot {
+	uint32_t stamp; /* == gen: hit in this item, first/count valid */
+	uint32_t first; /* its hits in order[] */
+	uint32_t count;
+	uint32_t trig_first; /* its triggers in hot_watchlists */
+	uint32_t trig_count;
+	uint32_t user_first; /* its users in hot_watchlists */
+	uint32_t user_count;
+	uint16_t ntokens;
+	uint8_t case_sensitive;
+	uint8_t is_alias;
 };
 
 struct matcher_segment {
@@ -135,6 +165,11 @@ struct matcher {
 	size_t nekeys;
 	struct matcher_watchlist *watchlists;
 	size_t nwatchlists;
+	struct automaton *names; /* watchlist names, to refuse duplicates */
+	struct matcher_op *ops;
+	size_t nops;
+	const struct query_node **near_nodes;
+	size_t nnear;
 	uint32_t *regexes; /* pattern ids of regexes */
 	size_t nregexes;
 	size_t nregex_jit;
@@ -150,7 +185,8 @@ struct matcher {
 	size_t nhits, hits_size;
 	uint32_t *order; /* hits grouped by pattern */
 	uint32_t gen;
-	uint32_t *pat_stamp, *pat_first, *pat_count;
+	struct matcher_hot *hot; /* by pattern */
+	uint32_t *hot_watchlists; /* triggers and users of every pattern */
 	uint32_t *touched; /* patterns hit */
 	size_t ntouched;
 	uint32_t *wl_stamp;
@@ -177,6 +213,7 @@ matcher_new(int flags)
 	m->flags = flags;
 	m->ac = automaton_new();
 	m->keys = automaton_new();
+	m->names = automaton_new();
 	norm_init(&m->norm);
 	norm_init(&m->cased);
 	m->mctx = pcre2_match_context_create(NULL);
@@ -210,11 +247,15 @@ matcher_free(struct matcher *m)
 		return;
 	automaton_free(m->ac);
 	automaton_free(m->keys);
+	automaton_free(m->names);
+	free(m->ops);
+	free(m->near_nodes);
 	for (i = 0; i < m->npatterns; i++) {
 		free(m->patterns[i].cased);
 		pcre2_code_free(m->patterns[i].re);
 		pcre2_match_data_free(m->patterns[i].md);
 		free(m->patterns[i].users);
+		free(m->patterns[i].triggers);
 		free(m->patterns[i].ids);
 		free(m->patterns[i].prefix);
 	}
@@ -248,9 +289,8 @@ matcher_free(struct matcher *m)
 	free(m->segs);
 	free(m->hits);
 	free(m->order);
-	free(m->pat_stamp);
-	free(m->pat_first);
-	free(m->pat_count);
+	free(m->hot);
+	free(m->hot_watchlists);
 	free(m->touched);
 	free(m->wl_stamp);
 	free(m->candidates);
@@ -706,13 +746,11 @@ matcher_add_watchlist(struct matcher *m, const char *name, const char *query,
 			*errpos = 0;
 		return matcher_error(cause, "the matcher is already compiled");
 	}
-	for (i = 0; i < m->nwatchlists; i++) {
-		if (strcmp(m->watchlists[i].name, name) == 0) {
-			if (errpos != NULL)
-				*errpos = 0;
-			return matcher_error(
-			    cause, "watchlist \"%s\" already exists", name);
-		}
+	if (automaton_lookup(m->names, name, strlen(name)) != 0) {
+		if (errpos != NULL)
+			*errpos = 0;
+		return matcher_error(
+		    cause, "watchlist \"%s\" already exists", name);
 	}
 	memset(&w, 0, sizeof w);
 	w.root = query_parse(query, strlen(query), &pos, &why);
@@ -770,6 +808,7 @@ matcher_add_watchlist(struct matcher *m, const char *name, const char *query,
 			      "present");
 		goto fail_at;
 	}
+	automaton_intern(m->names, name, strlen(name));
 	w.name = xstrdup(name);
 	w.query = xstrdup(query);
 	m->watchlists = xreallocarray(
@@ -809,6 +848,129 @@ matcher_add_user(struct matcher_pattern *p, uint32_t watchlist)
 	p->users[p->nusers++] = watchlist;
 }
 
+static void
+matcher_add_trigger(struct matcher_pattern *p, uint32_t watchlist)
+{
+	if (p->ntriggers > 0 && p->triggers[p->ntriggers - 1] == watchlist)
+		return;
+	p->triggers =
+	    xreallocarray(p->triggers, p->ntriggers + 1, sizeof *p->triggers);
+	p->triggers[p->ntriggers++] = watchlist;
+}
+
+/* Append node N's program to m->ops. */
+static void
+matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
+    const struct query_node *n)
+{
+	const struct matcher_leaf *leaf;
+	size_t at = m->nops, i;
+	struct matcher_op *op;
+
+	m->ops = xreallocarray(m->ops, m->nops + 1, sizeof *m->ops);
+	op = &m->ops[m->nops++];
+	memset(op, 0, sizeof *op);
+	op->kind = (uint8_t)n->kind;
+	if (n->nkids == 0) {
+		leaf = &w->leaves[n->index];
+		op->fields = (uint16_t)leaf->fields;
+		op->entity = leaf->entity != SIZE_MAX;
+		op->arg = op->entity ? (uint32_t)leaf->entity : leaf->pattern;
+	} else if (n->kind == QUERY_NEAR) {
+		m->near_nodes = xreallocarray(
+		    m->near_nodes, m->nnear + 1, sizeof *m->near_nodes);
+		m->near_nodes[m->nnear] = n;
+		op->arg = (uint32_t)m->nnear++;
+	}
+	for (i = 0; i < n->nkids; i++)
+		matcher_emit(m, w, n->kids[i]);
+	m->ops[at].size = (uint32_t)(m->nops - at);
+}
+
+/*
+ * A trigger set of a node: patterns such that the node can only be true
+ * when one of them was hit ("none" when the node can be true without any
+ * hit, as NOT can). An AND or NEAR needs all its parts, so the cheapest
+ * part's set will do; an OR needs the union of its parts' sets. The cost
+ * of a set is how many watchlists use its patterns, a stand-in for how
+ * often they will be hit: shared entities and common words cost more.
+ */
+struct matcher_trig {
+	uint32_t *v;
+	size_t n;
+	double cost;
+	int none;
+};
+
+static void
+matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
+    const struct query_node *n, struct matcher_trig *out)
+{
+	const struct matcher_leaf *leaf;
+	const struct matcher_entity *e;
+	struct matcher_trig kid;
+	size_t i, k;
+
+	memset(out, 0, sizeof *out);
+	switch (n->kind) {
+	case QUERY_WORD:
+	case QUERY_PREFIX:
+	case QUERY_ENTITY:
+	case QUERY_REGEX:
+		leaf = &w->leaves[n->index];
+		if (leaf->entity == SIZE_MAX) {
+			out->v = xreallocarray(NULL, 1, sizeof *out->v);
+			out->v[out->n++] = leaf->pattern;
+		} else {
+			e = &m->entities[leaf->entity];
+			out->v = xreallocarray(
+			    NULL, e->naliases + 1, sizeof *out->v);
+			for (k = 0; k < e->naliases; k++)
+				out->v[out->n++] = e->patterns[k];
+		}
+		for (k = 0; k < out->n; k++)
+			out->cost +=
+			    1.0 + (double)m->patterns[out->v[k]].nusers;
+		return;
+	case QUERY_NOT:
+		out->none = 1;
+		return;
+	case QUERY_OR:
+		for (i = 0; i < n->nkids; i++) {
+			matcher_trigger(m, w, n->kids[i], &kid);
+			if (kid.none) {
+				free(kid.v);
+				free(out->v);
+				memset(out, 0, sizeof *out);
+				out->none = 1;
+				return;
+			}
+			out->v = xreallocarray(
+			    out->v, out->n + kid.n + 1, sizeof *out->v);
+			if (kid.n > 0)
+				memcpy(out->v + out->n, kid.v,
+				    kid.n * sizeof *kid.v);
+			out->n += kid.n;
+			out->cost += kid.cost;
+			free(kid.v);
+		}
+		return;
+	case QUERY_AND:
+	case QUERY_NEAR:
+		out->none = 1;
+		for (i = 0; i < n->nkids; i++) {
+			matcher_trigger(m, w, n->kids[i], &kid);
+			if (!kid.none && (out->none || kid.cost < out->cost)) {
+				free(out->v);
+				*out = kid;
+				continue;
+			}
+			free(kid.v);
+		}
+		return;
+	}
+}
+
 int
 matcher_compile(struct matcher *m, char **cause)
 {
@@ -846,6 +1008,34 @@ matcher_compile(struct matcher *m, char **cause)
 				    &m->patterns[e->patterns[k]], (uint32_t)i);
 		}
 	}
+	/* Now that every pattern's users are known, the trigger sets. */
+	for (i = 0; i < m->nwatchlists; i++) {
+		struct matcher_trig t;
+
+		w = &m->watchlists[i];
+		w->op_first = (uint32_t)m->nops;
+		matcher_emit(m, w, w->root);
+		matcher_trigger(m, w, w->root, &t);
+		if (t.none) { /* e.g. NOT NOT x: any of its patterns */
+			for (j = 0; j < w->nleaves; j++) {
+				leaf = &w->leaves[j];
+				if (leaf->entity == SIZE_MAX) {
+					matcher_add_trigger(
+					    &m->patterns[leaf->pattern],
+					    (uint32_t)i);
+					continue;
+				}
+				e = &m->entities[leaf->entity];
+				for (k = 0; k < e->naliases; k++)
+					matcher_add_trigger(
+					    &m->patterns[e->patterns[k]],
+					    (uint32_t)i);
+			}
+		}
+		for (j = 0; j < t.n; j++)
+			matcher_add_trigger(&m->patterns[t.v[j]], (uint32_t)i);
+		free(t.v);
+	}
 	for (i = 0; i < m->nregexes; i++) {
 		p = &m->patterns[m->regexes[i]];
 		if (!(m->flags & MATCHER_NO_JIT) &&
@@ -853,9 +1043,29 @@ matcher_compile(struct matcher *m, char **cause)
 			m->nregex_jit++;
 	}
 	automaton_compile(m->ac);
-	m->pat_stamp = xcalloc(m->npatterns + 1, sizeof *m->pat_stamp);
-	m->pat_first = xcalloc(m->npatterns + 1, sizeof *m->pat_first);
-	m->pat_count = xcalloc(m->npatterns + 1, sizeof *m->pat_count);
+	m->hot = xcalloc(m->npatterns + 1, sizeof *m->hot);
+	for (i = 0, k = 0; i < m->npatterns; i++)
+		k += m->patterns[i].ntriggers + m->patterns[i].nusers;
+	m->hot_watchlists =
+	    xreallocarray(NULL, k + 1, sizeof *m->hot_watchlists);
+	for (i = 0, k = 0; i < m->npatterns; i++) {
+		p = &m->patterns[i];
+		m->hot[i].ntokens = (uint16_t)p->ntokens;
+		m->hot[i].case_sensitive = (uint8_t)p->case_sensitive;
+		m->hot[i].is_alias = (uint8_t)p->is_alias;
+		m->hot[i].trig_first = (uint32_t)k;
+		m->hot[i].trig_count = (uint32_t)p->ntriggers;
+		if (p->ntriggers > 0)
+			memcpy(m->hot_watchlists + k, p->triggers,
+			    p->ntriggers * sizeof *p->triggers);
+		k += p->ntriggers;
+		m->hot[i].user_first = (uint32_t)k;
+		m->hot[i].user_count = (uint32_t)p->nusers;
+		if (p->nusers > 0)
+			memcpy(m->hot_watchlists + k, p->users,
+			    p->nusers * sizeof *p->users);
+		k += p->nusers;
+	}
 	m->touched = xcalloc(m->npatterns + 1, sizeof *m->touched);
 	m->wl_stamp = xcalloc(m->nwatchlists + 1, sizeof *m->wl_stamp);
 	m->candidates = xcalloc(m->nwatchlists + 1, sizeof *m->candidates);
@@ -959,7 +1169,6 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 {
 	const struct matcher_segment *s = &m->segs[seg];
 	const struct norm_token *t;
-	const struct matcher_pattern *p;
 	const uint32_t *outs;
 	uint32_t prefixes[MATCHER_MAX_PREFIX_OUT];
 	uint32_t state = AUTOMATON_ROOT, id;
@@ -974,10 +1183,10 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 		if (state != AUTOMATON_ROOT) {
 			outs = automaton_outputs(m->ac, state, &n);
 			for (k = 0; k < n; k++) {
-				p = &m->patterns[outs[k]];
-				first = i + 1 - p->ntokens;
-				if (p->case_sensitive &&
-				    !matcher_verify_case(m, p, s, first, i + 1))
+				first = i + 1 - m->hot[outs[k]].ntokens;
+				if (m->hot[outs[k]].case_sensitive &&
+				    !matcher_verify_case(m,
+					&m->patterns[outs[k]], s, first, i + 1))
 					continue;
 				matcher_add_hit(m, outs[k], seg, first, i + 1,
 				    m->norm.tokens[first].start, t->end);
@@ -1091,14 +1300,14 @@ matcher_suppress(struct matcher *m)
 	uint32_t seg = UINT32_MAX, max_te = 0, max_ts = 0;
 
 	for (i = 0; i < m->nhits; i++)
-		if (m->patterns[m->hits[i].pattern].is_alias)
+		if (m->hot[m->hits[i].pattern].is_alias)
 			n++;
 	if (n < 2)
 		return;
 	v = xreallocarray(NULL, n, sizeof *v);
 	n = 0;
 	for (i = 0; i < m->nhits; i++)
-		if (m->patterns[m->hits[i].pattern].is_alias)
+		if (m->hot[m->hits[i].pattern].is_alias)
 			v[n++] = &m->hits[i];
 	qsort(v, n, sizeof *v, matcher_alias_cmp);
 	for (i = 0; i < n; i++) {
@@ -1119,40 +1328,48 @@ matcher_suppress(struct matcher *m)
 	free(v);
 }
 
-/* Group the hits by pattern (order[]) and find the candidate watchlists. */
+/*
+ * Group the hits by pattern (order[]) and find the candidate watchlists:
+ * those with a hit in their trigger set, or with EXPLAIN any hit.
+ */
 static void
-matcher_index(struct matcher *m)
+matcher_index(struct matcher *m, int explain)
 {
+	const uint32_t *users;
+	size_t nusers;
 	size_t i, k;
 	uint32_t p, sum = 0, w;
-	const struct matcher_pattern *pat;
+	const struct matcher_hot *hot;
 
 	m->ntouched = 0;
 	m->ncandidates = 0;
 	m->order = xreallocarray(m->order, m->nhits + 1, sizeof *m->order);
 	for (i = 0; i < m->nhits; i++) {
 		p = m->hits[i].pattern;
-		if (m->pat_stamp[p] != m->gen) {
-			m->pat_stamp[p] = m->gen;
-			m->pat_count[p] = 0;
+		if (m->hot[p].stamp != m->gen) {
+			m->hot[p].stamp = m->gen;
+			m->hot[p].count = 0;
 			m->touched[m->ntouched++] = p;
 		}
-		m->pat_count[p]++;
+		m->hot[p].count++;
 	}
 	for (i = 0; i < m->ntouched; i++) {
 		p = m->touched[i];
-		m->pat_first[p] = sum;
-		sum += m->pat_count[p];
-		m->pat_count[p] = 0;
+		m->hot[p].first = sum;
+		sum += m->hot[p].count;
+		m->hot[p].count = 0;
 	}
 	for (i = 0; i < m->nhits; i++) {
 		p = m->hits[i].pattern;
-		m->order[m->pat_first[p] + m->pat_count[p]++] = (uint32_t)i;
+		m->order[m->hot[p].first + m->hot[p].count++] = (uint32_t)i;
 	}
 	for (i = 0; i < m->ntouched; i++) {
-		pat = &m->patterns[m->touched[i]];
-		for (k = 0; k < pat->nusers; k++) {
-			w = pat->users[k];
+		hot = &m->hot[m->touched[i]];
+		users = m->hot_watchlists +
+		    (explain ? hot->user_first : hot->trig_first);
+		nusers = explain ? hot->user_count : hot->trig_count;
+		for (k = 0; k < nusers; k++) {
+			w = users[k];
 			if (m->wl_stamp[w] == m->gen)
 				continue;
 			m->wl_stamp[w] = m->gen;
@@ -1188,9 +1405,9 @@ matcher_leaf_each(const struct matcher_eval *ev,
 	}
 	for (i = 0; i < npats; i++) {
 		p = pats[i];
-		if (m->pat_stamp[p] != m->gen)
+		if (m->hot[p].stamp != m->gen)
 			continue;
-		for (k = m->pat_first[p]; k < m->pat_first[p] + m->pat_count[p];
+		for (k = m->hot[p].first; k < m->hot[p].first + m->hot[p].count;
 		     k++) {
 			h = &m->hits[m->order[k]];
 			if (!(m->segs[h->seg].field & leaf->fields))
@@ -1283,7 +1500,8 @@ matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
 	matcher_spans(ev, n->kids[0], &a);
 	if (a.n > 0)
 		matcher_spans(ev, n->kids[1], &b);
-	qsort(b.v, b.n, sizeof *b.v, matcher_span_cmp);
+	if (b.n > 0)
+		qsort(b.v, b.n, sizeof *b.v, matcher_span_cmp);
 	for (j = 0; j < b.n; j++)
 		if (b.v[j].te - b.v[j].ts > maxlen)
 			maxlen = b.v[j].te - b.v[j].ts;
@@ -1345,6 +1563,64 @@ matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 		r = s.n > 0;
 		free(s.v);
 		return r;
+	}
+	return 0;
+}
+
+/* Whether a leaf op has a hit that counts. */
+static int
+matcher_op_found(const struct matcher *m, const struct matcher_op *op)
+{
+	const uint32_t *pats = &op->arg;
+	const struct matcher_hitrec *h;
+	size_t npats = 1, i, k, end;
+	uint32_t p;
+
+	if (op->entity) {
+		pats = m->entities[op->arg].patterns;
+		npats = m->entities[op->arg].naliases;
+	}
+	for (i = 0; i < npats; i++) {
+		p = pats[i];
+		if (m->hot[p].stamp != m->gen)
+			continue;
+		end = m->hot[p].first + m->hot[p].count;
+		for (k = m->hot[p].first; k < end; k++) {
+			h = &m->hits[m->order[k]];
+			if ((m->segs[h->seg].field & op->fields) &&
+			    !(op->entity && h->suppressed))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Run a decision program: the value of the query for this item. */
+static int
+matcher_run_ops(const struct matcher_eval *ev, const struct matcher_op *op)
+{
+	const struct matcher_op *kid, *end = op + op->size;
+
+	switch ((enum query_kind)op->kind) {
+	case QUERY_WORD:
+	case QUERY_PREFIX:
+	case QUERY_ENTITY:
+	case QUERY_REGEX:
+		return matcher_op_found(ev->m, op);
+	case QUERY_AND:
+		for (kid = op + 1; kid < end; kid += kid->size)
+			if (!matcher_run_ops(ev, kid))
+				return 0;
+		return 1;
+	case QUERY_OR:
+		for (kid = op + 1; kid < end; kid += kid->size)
+			if (matcher_run_ops(ev, kid))
+				return 1;
+		return 0;
+	case QUERY_NOT:
+		return !matcher_run_ops(ev, op + 1);
+	case QUERY_NEAR:
+		return matcher_eval(ev, ev->m->near_nodes[op->arg]);
 	}
 	return 0;
 }
@@ -1455,9 +1731,9 @@ matcher_leaf_fields_found(
 	}
 	for (i = 0; i < npats; i++) {
 		p = pats[i];
-		if (m->pat_stamp[p] != m->gen)
+		if (m->hot[p].stamp != m->gen)
 			continue;
-		for (k = m->pat_first[p]; k < m->pat_first[p] + m->pat_count[p];
+		for (k = m->hot[p].first; k < m->hot[p].first + m->hot[p].count;
 		     k++)
 			fields |= m->segs[m->hits[m->order[k]].seg].field;
 	}
@@ -1561,8 +1837,9 @@ matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
 static char *
 matcher_snippet(const char *text, size_t len, size_t start, size_t end)
 {
-	struct buf b;
-	size_t from, to, i;
+	static const char ellipsis[] = "\xe2\x80\xa6";
+	size_t from, to, i, n = 0;
+	char *out, c;
 	int space = 0;
 
 	from = start > MATCHER_SNIPPET_CONTEXT ? start - MATCHER_SNIPPET_CONTEXT
@@ -1584,29 +1861,44 @@ matcher_snippet(const char *text, size_t len, size_t start, size_t end)
 			to = i - 1;
 			break;
 		}
-	buf_init(&b, 4096);
-	if (from > 0)
-		buf_addstr(&b, "\xe2\x80\xa6");
+	out = xmalloc(to - from + 2 * (sizeof ellipsis - 1) +
+	    sizeof MATCHER_MARK_OPEN + sizeof MATCHER_MARK_CLOSE + 1);
+	if (from > 0) {
+		memcpy(out, ellipsis, sizeof ellipsis - 1);
+		n += sizeof ellipsis - 1;
+	}
 	for (i = from; i < to; i++) {
-		if (i == start)
-			buf_addstr(&b, MATCHER_MARK_OPEN);
-		if (i == end)
-			buf_addstr(&b, MATCHER_MARK_CLOSE);
-		if (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' ||
-		    text[i] == '\r') {
+		if (i == start) {
+			memcpy(out + n, MATCHER_MARK_OPEN,
+			    sizeof MATCHER_MARK_OPEN - 1);
+			n += sizeof MATCHER_MARK_OPEN - 1;
+		}
+		if (i == end) {
+			memcpy(out + n, MATCHER_MARK_CLOSE,
+			    sizeof MATCHER_MARK_CLOSE - 1);
+			n += sizeof MATCHER_MARK_CLOSE - 1;
+		}
+		c = text[i];
+		if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
 			if (!space)
-				buf_addc(&b, ' ');
+				out[n++] = ' ';
 			space = 1;
 			continue;
 		}
 		space = 0;
-		buf_addc(&b, text[i]);
+		out[n++] = c;
 	}
-	if (end >= to && start < to)
-		buf_addstr(&b, MATCHER_MARK_CLOSE);
-	if (to < len)
-		buf_addstr(&b, "\xe2\x80\xa6");
-	return buf_take(&b, NULL);
+	if (end >= to && start < to) {
+		memcpy(
+		    out + n, MATCHER_MARK_CLOSE, sizeof MATCHER_MARK_CLOSE - 1);
+		n += sizeof MATCHER_MARK_CLOSE - 1;
+	}
+	if (to < len) {
+		memcpy(out + n, ellipsis, sizeof ellipsis - 1);
+		n += sizeof ellipsis - 1;
+	}
+	out[n] = '\0';
+	return out;
 }
 
 static int
@@ -1636,7 +1928,9 @@ matcher_fill_hits(
 	struct matcher_hit *out;
 	size_t i, k;
 
-	qsort_r(picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
+	if (picks->n > 0)
+		qsort_r(
+		    picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
 	mm->hits =
 	    xcalloc(picks->n > MATCHER_MAX_MATCH_HITS ? MATCHER_MAX_MATCH_HITS
 						      : picks->n + 1,
@@ -1690,7 +1984,7 @@ matcher_decide(
 	int ok;
 	size_t i;
 
-	ok = matcher_eval(&ev, ev.w->root);
+	ok = matcher_run_ops(&ev, &m->ops[ev.w->op_first]);
 	if (!ok && !(flags & MATCHER_RUN_EXPLAIN))
 		return;
 	picks.m = m;
@@ -1730,8 +2024,8 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 	m->nhits = 0;
 	m->truncated = 0;
 	if (++m->gen == 0) { /* wrapped: forget every stamp */
-		memset(
-		    m->pat_stamp, 0, (m->npatterns + 1) * sizeof *m->pat_stamp);
+		for (i = 0; i < m->npatterns; i++)
+			m->hot[i].stamp = 0;
 		memset(
 		    m->wl_stamp, 0, (m->nwatchlists + 1) * sizeof *m->wl_stamp);
 		m->gen = 1;
@@ -1750,9 +2044,10 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 	for (i = 0; i < m->nregexes; i++)
 		matcher_scan_regex(m, m->regexes[i]);
 	matcher_suppress(m);
-	matcher_index(m);
-	qsort(m->candidates, m->ncandidates, sizeof *m->candidates,
-	    matcher_u32_cmp);
+	matcher_index(m, flags & MATCHER_RUN_EXPLAIN);
+	if (m->ncandidates > 1)
+		qsort(m->candidates, m->ncandidates, sizeof *m->candidates,
+		    matcher_u32_cmp);
 	for (i = 0; i < m->ncandidates; i++)
 		matcher_decide(m, res, m->candidates[i], flags);
 	res->truncated = m->truncated;

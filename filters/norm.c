@@ -217,11 +217,13 @@ norm_push(struct norm *n, uint32_t start, uint32_t end, size_t text, size_t len)
 	t->len = (uint32_t)len;
 }
 
-/* Close the open word; NEXT_CP is the character after it (-1 if none),
- * AFTER the code point after that (for the "el-" rule). */
+static int norm_letter_at(const char *, size_t);
+
+/* Close the open word; NEXT_CP is the character after it (-1 if none)
+ * and AFTER/LEFT the bytes after that (for the "el-" rule). */
 static void
-norm_close(
-    struct norm *n, struct norm_word *w, int32_t next_cp, int next_is_letter)
+norm_close(struct norm *n, struct norm_word *w, int32_t next_cp,
+    const char *after, size_t left)
 {
 	size_t len;
 	char *s;
@@ -235,7 +237,7 @@ norm_close(
 	s = n->text + w->text;
 	if (len == 2 && (s[0] == 'e' || s[0] == 'E') &&
 	    (s[1] == 'l' || s[1] == 'L') && norm_is_hyphen(next_cp) &&
-	    next_is_letter)
+	    norm_letter_at(after, left))
 		s[0] = s[0] == 'e' ? 'a' : 'A';
 	if (w->split_len == 4 && len >= 8 &&
 	    memcmp(s, "\xd8\xa7\xd9\x84", 4) == 0) {
@@ -317,16 +319,15 @@ norm_tokenize(struct norm *n, const char *text, size_t len, int flags)
 				continue;
 			}
 			if (w.open)
-				norm_close(n, &w, c,
-				    norm_letter_at(
-					text + pos + 1, len - pos - 1));
+				norm_close(
+				    n, &w, c, text + pos + 1, len - pos - 1);
 			pos++;
 			continue;
 		}
 		clen = utf8proc_iterate((const utf8proc_uint8_t *)text + pos,
 		    (utf8proc_ssize_t)(len - pos), &cp);
 		if (clen <= 0) {
-			norm_close(n, &w, -1, 0);
+			norm_close(n, &w, -1, NULL, 0);
 			pos++;
 			continue;
 		}
@@ -350,14 +351,13 @@ norm_tokenize(struct norm *n, const char *text, size_t len, int flags)
 			continue;
 		}
 		if (!norm_is_word_category(utf8proc_category(cp))) {
-			norm_close(n, &w, cp,
-			    norm_letter_at(text + pos + (size_t)clen,
-				len - pos - (size_t)clen));
+			norm_close(n, &w, cp, text + pos + (size_t)clen,
+			    len - pos - (size_t)clen);
 			pos += (size_t)clen;
 			continue;
 		}
 		if (norm_is_single(cp))
-			norm_close(n, &w, -1, 0);
+			norm_close(n, &w, -1, NULL, 0);
 		norm_open(n, &w, (uint32_t)pos);
 		norm_emit(n, cp, flags);
 		pos += (size_t)clen;
@@ -367,10 +367,10 @@ norm_tokenize(struct norm *n, const char *text, size_t len, int flags)
 			w.split_len = n->text_len - w.text;
 		}
 		if (norm_is_single(cp))
-			norm_close(n, &w, -1, 0);
+			norm_close(n, &w, -1, NULL, 0);
 		/* The ASCII path relies on a byte of room per input byte. */
 		norm_reserve_text(n, len - pos + 1);
 	}
-	norm_close(n, &w, -1, 0);
+	norm_close(n, &w, -1, NULL, 0);
 	return n->ntokens - before;
 }

@@ -1,0 +1,67 @@
+#!/bin/sh
+# The matching benchmark. Over generated news items (100,000 by default),
+# runs 1, 100 and 10,000 watchlists of about five terms plus entities
+# (bench_match.c, timed in process CPU time: MB/s of item text on one
+# core), and in the same run `grep -F -w -i -f PATTERNS` with the same
+# watchlists' literal terms and aliases over the same text, as the
+# reference for multi-pattern scanning. Prints MB/s and the ratios:
+#   scaling  = our MB/s with 10,000 watchlists / with 1   (target >= 0.5)
+#   vs grep  = our MB/s / grep's MB/s, for each number of watchlists
+#
+# grep runs in the C locale (its fastest; it then folds only ASCII case)
+# and is timed in CPU time too. With the 10,000 watchlists' patterns it
+# runs at a fraction of a MB/s, so it reads only the first GREP_MB
+# megabytes (default 4) of the same text; MB/s is what is compared.
+#
+# usage: bench/match/run.sh [BUILD_DIR] [ITEMS]   (from the top folder,
+# after `make build`)
+set -eu
+build=${1:-build}
+nitems=${2:-100000}
+grep_mb=${GREP_MB:-4}
+here=$(dirname "$0")
+work=${TMPDIR:-/tmp}/feedwatch-bench-match
+mkdir -p "$work"
+
+calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
+
+cc -O2 -I filters -I feeds -I daemon/core "$here/bench_match.c" \
+	"$build/filters/libfwfilters.a" "$build/feeds/libfwfeeds.a" \
+	"$build/daemon/core/libfwcore.a" \
+	$(pkg-config --libs libutf8proc libpcre2-8) -o "$work/bench_match"
+if [ "$(cat "$work/items.count" 2>/dev/null)" != "$nitems" ]; then
+	python3 "$here/gen.py" "$work" "$nitems"
+	echo "$nitems" >"$work/items.count"
+fi
+
+for n in 1 100 10000; do
+	"$work/bench_match" "$work/items.tsv" "$work/wl-$n.tsv" \
+		"$work/entities.tsv" | tee "$work/result-$n.txt"
+done
+
+# grep over the same text (one field per line), CPU time from time(1).
+head -c $((grep_mb * 1000000)) "$work/text.txt" >"$work/text-head.txt"
+for n in 1 100 10000; do
+	input=$work/text.txt
+	[ "$n" = 10000 ] && input=$work/text-head.txt
+	bytes=$(wc -c <"$input")
+	/usr/bin/time -f "%U %S" -o "$work/grep-time-$n.txt" \
+		env LC_ALL=C grep -F -w -i -c -f "$work/patterns-$n.txt" \
+		"$input" >"$work/grep-count-$n.txt" || true
+	secs=$(awk '{ print $1 + $2 }' "$work/grep-time-$n.txt")
+	echo "grep patterns=$(wc -l <"$work/patterns-$n.txt") bytes=$bytes" \
+		"cpu_s=$secs mb_per_s=$(calc "$bytes / 1000000 / $secs")" \
+		"lines_matched=$(cat "$work/grep-count-$n.txt")" |
+		tee "$work/grep-$n.txt"
+done
+
+mbps() { sed -n 's/.*mb_per_s=\([0-9.]*\).*/\1/p' "$1"; }
+one=$(mbps "$work/result-1.txt")
+tenk=$(mbps "$work/result-10000.txt")
+echo
+echo "scaling, 10000 vs 1 watchlist: $(calc "$tenk / $one")  (target >= 0.5)"
+echo "1 watchlist: $one MB/s on one core  (target >= 50)"
+for n in 1 100 10000; do
+	echo "vs grep -F -w -i, $n watchlists: $(calc \
+		"$(mbps "$work/result-$n.txt") / $(mbps "$work/grep-$n.txt")")x"
+done
