@@ -2,8 +2,8 @@
 #   make run    install what is missing, build, run feedwatch on examples/
 #   make test   install what is missing, build, run every test, then the
 #               same tests again in an ASan/UBSan build
-# Other targets: build, asan, deps, format, clean (and, as their issues
-# land, bench, fuzz, soak).
+# Other targets: build, asan, deps, format, clean, bench-poll (and, as
+# their issues land, bench, fuzz, soak).
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -16,7 +16,13 @@ DEB_PACKAGES = build-essential cmake pkg-config clang clang-format \
 	libyaml-dev libutf8proc-dev libpcre2-dev libjansson-dev libssl-dev \
 	libcmocka-dev iso-codes python3 sqlite3 libxml2-utils
 
-.PHONY: all run test build asan deps format clean
+# What bench/poll runs besides feedwatch: a local web server and the peers
+# it is compared with. Not needed to build or test.
+BENCH_PACKAGES = nginx sfeed rss2email curl time python3
+# Extra arguments, e.g. make bench-poll BENCH_POLL_ARGS='--hold 10000'
+BENCH_POLL_ARGS ?=
+
+.PHONY: all run test build asan deps format clean bench-poll
 
 all: build
 
@@ -38,6 +44,10 @@ test: build asan
 
 run: build
 	@sh examples/run.sh $(BUILD)/daemon/feedwatch
+
+bench-poll: build
+	@sh .ci/install-deps $(BENCH_PACKAGES)
+	sh bench/poll/run.sh --build $(BUILD) $(BENCH_POLL_ARGS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
