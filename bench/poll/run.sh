@@ -159,8 +159,9 @@ statuses() {
 
 # timed NAME LIMIT CMD...: run CMD under a time limit, output to
 # $work/log/NAME.out, /usr/bin/time -v to $work/log/NAME.time. Sets SECS
-# (wall clock; "-" when it failed to finish), RC, RSS (peak, KiB of the
-# largest process), REQS, PCT304, CODES (nginx access log of the run).
+# (wall clock; "-" when it failed to finish), RC, CPU (user + system
+# seconds, children included), RSS (peak, KiB of the largest process),
+# REQS, PCT304, CODES (nginx access log of the run).
 timed() {
 	name=$1 limit=$2
 	shift 2
@@ -178,6 +179,9 @@ timed() {
 	RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' \
 		"$work/log/$name.time" 2>/dev/null || true)
 	[ -n "$RSS" ] || RSS=-
+	CPU=$(awk -F': ' '/(User|System) time/ { t += $2; n++ }
+		END { if (n == 2) printf "%.2f", t; else print "-" }' \
+		"$work/log/$name.time" 2>/dev/null || echo -)
 	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
 		echo "  $name: killed after its ${limit}s limit" >&2
 		SECS=-
@@ -450,13 +454,14 @@ min() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || (b != "-" && b < a)) pr
 
 # curl_floors TAG: best of three runs of each floor; keeps the minimum
 # over every call in FLOOR and FLOOR304.
-FLOOR=- FLOOR304=- FLOOR_PCT=- FLOOR304_PCT=-
+FLOOR=- FLOOR304=- FLOOR_PCT=- FLOOR304_PCT=- FLOOR_CPU=- FLOOR304_CPU=-
 curl_floors() {
 	best=- best304=-
 	for i in 1 2 3; do
 		timed "curl-$1-$i" "$LIMIT_CURL" curl -s -S --no-progress-meter --parallel \
 			--parallel-max "$PARALLEL" -K "$work/curl/get.cfg"
 		[ "$RC" -eq 0 ] || die "curl floor failed (exit $RC)"
+		[ "$(min "$best" "$SECS")" != "$SECS" ] || cpu=$CPU
 		best=$(min "$best" "$SECS")
 		FLOOR_PCT=$PCT304 FLOOR_REQS=$REQS FLOOR_RSS=$RSS
 	done
@@ -464,10 +469,13 @@ curl_floors() {
 		timed "curl304-$1-$i" "$LIMIT_CURL" curl -s -S --no-progress-meter --parallel \
 			--parallel-max "$PARALLEL" -K "$work/curl/cond.cfg"
 		[ "$RC" -eq 0 ] || die "curl 304 floor failed (exit $RC)"
+		[ "$(min "$best304" "$SECS")" != "$SECS" ] || cpu304=$CPU
 		best304=$(min "$best304" "$SECS")
 		FLOOR304_PCT=$PCT304 FLOOR304_REQS=$REQS FLOOR304_RSS=$RSS
 	done
 	echo "  curl floors ($1, best of 3): ${best}s fetch, ${best304}s conditional ($FLOOR304_PCT% 304)"
+	[ "$(min "$FLOOR" "$best")" != "$best" ] || FLOOR_CPU=$cpu
+	[ "$(min "$FLOOR304" "$best304")" != "$best304" ] || FLOOR304_CPU=$cpu304
 	FLOOR=$(min "$FLOOR" "$best")
 	FLOOR304=$(min "$FLOOR304" "$best304")
 }
@@ -489,10 +497,10 @@ curl_floors start
 sfeed_items() { cat "$work/sfeed/feeds"/* 2>/dev/null | wc -l; }
 echo "  sfeed_update, first cycle..."
 timed sfeed-1 "$LIMIT_SFEED" sfeed_update "$work/sfeed/sfeedrc"
-S1=$SECS S1_REQS=$REQS S1_RSS=$RSS S1_ITEMS=$(sfeed_items)
+S1=$SECS S1_CPU=$CPU S1_REQS=$REQS S1_RSS=$RSS S1_ITEMS=$(sfeed_items)
 echo "  sfeed_update, second cycle..."
 timed sfeed-2 "$LIMIT_SFEED" sfeed_update "$work/sfeed/sfeedrc"
-S2=$SECS S2_REQS=$REQS S2_PCT=$PCT304 S2_CODES=$CODES
+S2=$SECS S2_CPU=$CPU S2_REQS=$REQS S2_PCT=$PCT304 S2_CODES=$CODES
 
 # rss2email: a new database, the feeds imported from OPML, then two runs
 # without sending mail. It keeps ETag and Last-Modified per feed.
@@ -517,10 +525,10 @@ print(sum(len(f.get("seen", {})) for f in d.get("feeds", [])))' "$work/r2e/r2e.j
 }
 echo "  rss2email, first cycle..."
 timed r2e-1 "$LIMIT_R2E" r2e -c "$work/r2e/r2e.cfg" -d "$work/r2e/r2e.json" run --no-send
-R1=$SECS R1_REQS=$REQS R1_RSS=$RSS R1_ITEMS=$(r2e_items)
+R1=$SECS R1_CPU=$CPU R1_REQS=$REQS R1_RSS=$RSS R1_ITEMS=$(r2e_items)
 echo "  rss2email, second cycle..."
 timed r2e-2 "$LIMIT_R2E" r2e -c "$work/r2e/r2e.cfg" -d "$work/r2e/r2e.json" run --no-send
-R2=$SECS R2_REQS=$REQS R2_PCT=$PCT304 R2_CODES=$CODES
+R2=$SECS R2_CPU=$CPU R2_REQS=$REQS R2_PCT=$PCT304 R2_CODES=$CODES
 
 # feedwatch once: an empty store, then the same store again.
 FW=
@@ -534,10 +542,10 @@ elif ! "$fw" check -c "$work/fw/feedwatch.yaml" > "$work/log/check.out" 2>&1; th
 else
 	echo "  feedwatch once, first cycle..."
 	timed fw-1 "$LIMIT_FEEDWATCH" "$fw" once -c "$work/fw/feedwatch.yaml"
-	F1=$SECS F1_REQS=$REQS F1_RSS=$RSS F1_RC=$RC
+	F1=$SECS F1_CPU=$CPU F1_REQS=$REQS F1_RSS=$RSS F1_RC=$RC
 	echo "  feedwatch once, second cycle..."
 	timed fw-2 "$LIMIT_FEEDWATCH" "$fw" once -c "$work/fw/feedwatch.yaml"
-	F2=$SECS F2_REQS=$REQS F2_PCT=$PCT304 F2_CODES=$CODES F2_RSS=$RSS F2_RC=$RC
+	F2=$SECS F2_CPU=$CPU F2_REQS=$REQS F2_PCT=$PCT304 F2_CODES=$CODES F2_RSS=$RSS F2_RC=$RC
 fi
 
 curl_floors end
@@ -547,29 +555,38 @@ curl_floors end
 fw_items() {
 	sqlite3 "$work/fw/state.db" 'SELECT count(*) FROM items' 2>/dev/null || echo -
 }
-row() { # row TOOL FIRST SECOND REQS1/REQS2 PCT304 RSS_KIB ITEMS
+# row TOOL FIRST SECOND CPU1 CPU2 REQS1/REQS2 PCT304 RSS_KIB ITEMS
+row() {
 	rss=-
-	[ "$6" = - ] || rss=$(mib "$6")
-	printf '%-26s %8s %8s %9s %9s %11s %7s %9s %7s\n' "$1" "$2" "$3" \
-		"$(ratio "$2" "$FLOOR")" "$(ratio "$3" "$FLOOR304")" "$4" "$5" "$rss" "$7"
+	[ "$8" = - ] || rss=$(mib "$8")
+	printf '%-24s %8s %8s %9s %9s %7s %7s %9s %7s %7s %6s\n' "$1" "$2" "$3" \
+		"$(ratio "$2" "$FLOOR")" "$(ratio "$3" "$FLOOR304")" "$4" "$5" \
+		"$6" "$7" "$rss" "$9"
 }
 echo
 echo "$feeds feeds, $items items, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB; nginx on $where, gzip off"
-printf '%-26s %8s %8s %9s %9s %11s %7s %9s %7s\n' tool "1st s" "2nd s" \
-	"1st/floor" "2nd/304fl" "requests" "2nd 304%" "RSS MiB" items
-row "curl --parallel (floor)" "$FLOOR" - "$FLOOR_REQS/-" - "$FLOOR_RSS" -
-row "curl conditional (304)" - "$FLOOR304" "-/$FLOOR304_REQS" "$FLOOR304_PCT" "$FLOOR304_RSS" -
-row sfeed_update "$S1" "$S2" "$S1_REQS/$S2_REQS" "$S2_PCT" "$S1_RSS" "$S1_ITEMS"
-row "rss2email (r2e)" "$R1" "$R2" "$R1_REQS/$R2_REQS" "$R2_PCT" "$R1_RSS" "$R1_ITEMS"
+printf '%-24s %8s %8s %9s %9s %7s %7s %9s %7s %7s %6s\n' tool "1st s" \
+	"2nd s" "1st/floor" "2nd/304fl" "1st cpu" "2nd cpu" requests "2nd 304" \
+	"RSS MiB" items
+row "curl --parallel (floor)" "$FLOOR" - "$FLOOR_CPU" - "$FLOOR_REQS/-" - \
+	"$FLOOR_RSS" -
+row "curl conditional (304)" - "$FLOOR304" - "$FLOOR304_CPU" \
+	"-/$FLOOR304_REQS" "$FLOOR304_PCT%" "$FLOOR304_RSS" -
+row sfeed_update "$S1" "$S2" "$S1_CPU" "$S2_CPU" "$S1_REQS/$S2_REQS" \
+	"$S2_PCT%" "$S1_RSS" "$S1_ITEMS"
+row "rss2email (r2e)" "$R1" "$R2" "$R1_CPU" "$R2_CPU" "$R1_REQS/$R2_REQS" \
+	"$R2_PCT%" "$R1_RSS" "$R1_ITEMS"
 if [ -n "$FW" ]; then
 	echo "$FW"
 else
 	frss=$F1_RSS
 	[ "$F2_RSS" = - ] || [ "$frss" = - ] || [ "$F2_RSS" -le "$frss" ] || frss=$F2_RSS
-	row "feedwatch once" "$F1" "$F2" "$F1_REQS/$F2_REQS" "$F2_PCT" "$frss" "$(fw_items)"
+	row "feedwatch once" "$F1" "$F2" "$F1_CPU" "$F2_CPU" "$F1_REQS/$F2_REQS" \
+		"$F2_PCT%" "$frss" "$(fw_items)"
 fi
-echo "(floors: best of 6 runs, 3 before and 3 after the tools; RSS: peak of the"
-echo " largest process; items: what each tool stored after the first cycle)"
+echo "(s: wall clock; cpu: user + system seconds, children included; floors: best"
+echo " of 6 runs, 3 before and 3 after the tools; RSS: peak of the largest process;"
+echo " items: what each tool stored after the first cycle)"
 if [ "$hosts" -eq 1 ]; then
 	echo "(one host: feedwatch's per-host cap, 2 transfers by default, applies;"
 	echo " curl and sfeed_update run $PARALLEL at once; --hosts 16 spreads the feeds)"
