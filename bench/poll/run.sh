@@ -86,7 +86,7 @@ fi
 
 # has_command NAME: the build's feedwatch lists NAME among its commands.
 has_command() {
-	[ -x "$fw" ] && "$fw" help 2>/dev/null | grep -q "^  $1 "
+	[ -x "$fw" ] && "$fw" help 2>&1 | grep -q "^  $1 "
 }
 # The hold mode has nothing to measure without the daemon: say so first.
 if [ "$hold" -eq 1 ]; then
@@ -105,6 +105,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/feedwatch-pollbench.XXXXXX")
 nginx_pid=
 daemon_pid=
+tool_pid=
 
 stop_pid() { # stop_pid PID: TERM, up to 10 s, then KILL
 	[ -n "$1" ] || return 0
@@ -120,6 +121,10 @@ stop_pid() { # stop_pid PID: TERM, up to 10 s, then KILL
 
 cleanup() {
 	trap - EXIT INT TERM
+	if [ -n "$tool_pid" ]; then
+		kill -TERM -- "-$tool_pid" 2>/dev/null || kill -TERM "$tool_pid" 2>/dev/null || true
+		wait "$tool_pid" 2>/dev/null || true
+	fi
 	stop_pid "$daemon_pid"
 	stop_pid "$nginx_pid"
 	if [ "$keep" -eq 1 ]; then
@@ -168,8 +173,14 @@ timed() {
 	from=$(loglines)
 	start=$(now)
 	RC=0
+	# In the background, so that a signal to this script is handled at
+	# once (cleanup then stops the tool's whole process group, which
+	# timeout makes its own).
 	timeout -k 5 "$limit" /usr/bin/time -v -o "$work/log/$name.time" \
-		"$@" > "$work/log/$name.out" 2>&1 || RC=$?
+		"$@" > "$work/log/$name.out" 2>&1 &
+	tool_pid=$!
+	wait "$tool_pid" || RC=$?
+	tool_pid=
 	end=$(now)
 	SECS=$(sub "$start" "$end")
 	# nginx logs a request once it is answered; let the last line land.
