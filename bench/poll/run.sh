@@ -622,5 +622,8 @@ if [ -z "$FW" ]; then
 	printf '  second cycle answered 304:                  %s%% of %s requests   %s\n' \
 		"$F2_PCT" "$F2_REQS" \
 		"$( [ "$F2_REQS" -ge "$feeds" ] && [ "$F2_PCT" = 100.0 ] && echo PASS || echo FAIL)"
+	printf '  peak RSS (no target here; see --hold):     %s MiB first cycle, %s MiB second\n' \
+		"$( [ "$F1_RSS" = - ] && echo - || mib "$F1_RSS")" \
+		"$( [ "$F2_RSS" = - ] && echo - || mib "$F2_RSS")"
 fi
 exit 0
