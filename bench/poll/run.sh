@@ -612,7 +612,7 @@ if [ -z "$FW" ]; then
 		awk -v v="$1" -v l="$2" 'BEGIN { print (v <= l) ? "PASS" : "FAIL" }'
 	}
 	echo
-	echo "targets (issue 5):"
+	echo "targets:"
 	printf '  first cycle within 5x of the curl floor:    %s = %s   %s\n' \
 		"${F1}s" "$(ratio "$F1" "$FLOOR")" \
 		"$(verdict "$(awk -v a="$F1" -v b="$FLOOR" 'BEGIN { print (a == "-") ? "-" : a / b }')" 5)"
