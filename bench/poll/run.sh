@@ -139,7 +139,7 @@ trap 'exit 143' TERM
 
 mkdir -p "$work/www" "$work/nginx/tmp" "$work/log"
 
-# --- helpers --------------------------------------------------------------
+# --- small functions --------------------------------------------------------
 
 now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
