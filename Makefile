@@ -2,8 +2,8 @@
 #   make run    install what is missing, build, run feedwatch on examples/
 #   make test   install what is missing, build, run every test, then the
 #               same tests again in an ASan/UBSan build
-# Other targets: build, asan, deps, format, clean (and, as their issues
-# land, bench, fuzz, soak).
+# Other targets: build, asan, deps, format, clean; bench and its parts
+# (bench-parse, bench-poll, bench-match, bench-store, bench-text).
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -17,7 +17,14 @@ DEB_PACKAGES = build-essential cmake pkg-config clang clang-format \
 	libcmocka-dev iso-codes python3 sqlite3 libxml2-utils time \
 	python3-aiosmtpd rsyslog openssl
 
-.PHONY: all run test build asan deps format clean bench-parse
+# What bench/poll runs besides feedwatch: a local web server and the peers
+# it is compared with. Not needed to build or test.
+BENCH_PACKAGES = nginx sfeed rss2email curl time python3
+# Extra arguments, e.g. make bench-poll BENCH_POLL_ARGS='--hold 10000'
+BENCH_POLL_ARGS ?=
+
+.PHONY: all run test build asan deps format clean bench bench-parse \
+	bench-poll bench-match bench-store bench-text
 
 all: build
 
@@ -40,10 +47,33 @@ test: build asan
 run: build
 	@sh examples/run.sh $(BUILD)/daemon/feedwatch
 
+# Benchmarks (not part of make test); each compares with a baseline
+# measured in the same run and prints ratios.
+bench: bench-parse bench-match bench-store bench-text bench-poll
+
 # The parser against sfeed and xmllint (not part of make test).
 bench-parse: build
 	@command -v sfeed >/dev/null || sh .ci/install-deps sfeed bc time
 	sh bench/parse/run.sh $(BUILD)
+
+# Polling 1,000 local feeds served by nginx, against curl, sfeed_update
+# and rss2email.
+bench-poll: build
+	@sh .ci/install-deps $(BENCH_PACKAGES)
+	sh bench/poll/run.sh --build $(BUILD) $(BENCH_POLL_ARGS)
+
+# Watchlists over 100,000 generated items, against grep -F -w -i -f.
+bench-match: build
+	@sh .ci/install-deps time
+	sh bench/match/run.sh $(BUILD)
+
+# Ingesting 35,000 items into the store, against raw sqlite3 inserts.
+bench-store: build
+	sh bench/store/run.sh $(BUILD)
+
+# HTML to plain text, against xmllint.
+bench-text: build
+	sh bench/text/run.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
