@@ -30,6 +30,8 @@ struct cmd {
 
 static const struct cmd cmds[] = {
     {"check", cmd_check, "validate the configuration and summarize it"},
+    {"import-opml", cmd_import_opml, "turn an OPML export into feed entries"},
+    {"export-opml", cmd_export_opml, "write the configured feeds as OPML"},
 };
 
 static void
