@@ -116,7 +116,9 @@ cmd_opml_note(struct cmd_opml_report *r, const struct opml_note *note)
 	case OPML_NOTE_NOT_FEED:
 		r->not_feeds++;
 		cmd_opml_say(r, note->line,
-		    "outline \"%s\" has no xmlUrl: not a feed, skipped", text);
+		    "outline \"%s\" has no xmlUrl and holds no outlines: "
+		    "not a feed, skipped",
+		    text);
 		break;
 	case OPML_NOTE_SCHEME:
 		r->refused++;
@@ -137,6 +139,13 @@ cmd_opml_note(struct cmd_opml_report *r, const struct opml_note *note)
 		cmd_opml_say(r, note->line,
 		    "include outline \"%s\" not followed (OPML inclusion is "
 		    "not supported)",
+		    text);
+		break;
+	case OPML_NOTE_SCRAPER:
+		r->not_feeds++;
+		cmd_opml_say(r, note->line,
+		    "outline \"%s\" is a web page to scrape (FreshRSS), not "
+		    "a feed: skipped",
 		    text);
 		break;
 	case OPML_NOTE_TAGS_CUT:

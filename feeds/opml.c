@@ -462,6 +462,26 @@ opml_attr_is(const struct opml_attrs *a, int k, const char *want)
 	    strncasecmp((const char *)a->v[k][0], want, len) == 0;
 }
 
+/* FreshRSS writes the pages it scrapes as outlines with an xmlUrl and a
+ * type like "HTML+XPath", "XML+XPath" or "JSON+DotNotation". */
+static int
+opml_is_scraper(const struct opml_attrs *a)
+{
+	const char *s = (const char *)a->v[OPML_A_TYPE][0];
+	const char *e = (const char *)a->v[OPML_A_TYPE][1];
+	size_t i;
+
+	for (; s != NULL && s < e; s++)
+		for (i = 0; i < 2; i++) {
+			const char *w = i == 0 ? "xpath" : "dotnotation";
+			size_t n = strlen(w);
+
+			if ((size_t)(e - s) >= n && strncasecmp(s, w, n) == 0)
+				return 1;
+		}
+	return 0;
+}
+
 /* A feed outline: checked, de-duplicated, tagged with its folders. */
 static void
 opml_add_feed(struct opml_parser *p, const struct opml_attrs *a,
@@ -537,6 +557,18 @@ opml_start_outline(struct opml_parser *p, int nattrs, const xmlChar **attrs)
 	if (title == NULL && a.v[OPML_A_TEXT][0] != NULL)
 		title = opml_title(p, a.v[OPML_A_TEXT][0], a.v[OPML_A_TEXT][1]);
 	frame->text = title;
+	/* a blank xmlUrl is no xmlUrl */
+	while (a.v[OPML_A_XMLURL][0] != NULL &&
+	    a.v[OPML_A_XMLURL][0] < a.v[OPML_A_XMLURL][1] &&
+	    opml_is_space(*a.v[OPML_A_XMLURL][0]))
+		a.v[OPML_A_XMLURL][0]++;
+	if (a.v[OPML_A_XMLURL][0] != NULL &&
+	    a.v[OPML_A_XMLURL][1] > a.v[OPML_A_XMLURL][0] &&
+	    opml_is_scraper(&a)) {
+		opml_note(p, OPML_NOTE_SCRAPER, line, 0, title);
+		frame->noted = frame->is_feed = 1;
+		return;
+	}
 	if (a.v[OPML_A_XMLURL][0] != NULL &&
 	    a.v[OPML_A_XMLURL][1] > a.v[OPML_A_XMLURL][0]) {
 		opml_add_feed(p, &a, title, line, frame);
@@ -705,7 +737,8 @@ opml_error_cb(void *ctx, xmlErrorPtr error)
 	if (error->level != XML_ERR_FATAL || p->xml_error != NULL ||
 	    error->message == NULL)
 		return;
-	p->xml_error = xstrdup(error->message);
+	/* the first line: libxml2 may add a second with the bytes */
+	p->xml_error = xstrndup(error->message, strcspn(error->message, "\n"));
 	len = strlen(p->xml_error);
 	while (len > 0 && opml_is_space(p->xml_error[len - 1]))
 		p->xml_error[--len] = '\0';
@@ -820,6 +853,8 @@ opml_note_name(enum opml_note_kind kind)
 		return "unusable url";
 	case OPML_NOTE_INCLUDE:
 		return "include outline not followed";
+	case OPML_NOTE_SCRAPER:
+		return "web page to scrape, not a feed";
 	case OPML_NOTE_TAGS_CUT:
 		return "too many folders and categories";
 	}
@@ -827,6 +862,65 @@ opml_note_name(enum opml_note_kind kind)
 }
 
 /* Writer. Every text goes through xmlTextWriter, which escapes it. */
+
+/*
+ * s as text XML 1.0 can carry: invalid UTF-8, C0 controls other than
+ * tab, LF and CR, and U+FFFE and U+FFFF become U+FFFD (the writer would
+ * pass them through into a document no parser reads). *changed is set
+ * when something was replaced. The caller frees the result.
+ */
+static char *
+opml_xml_text(const char *s, int *changed)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, n, k;
+	struct buf b;
+	uint32_t cp;
+	int ok;
+
+	buf_init(&b, SIZE_MAX / 2);
+	while (i < len) {
+		n = u[i] < 0x80   ? 1
+		    : u[i] < 0xc2 ? 0
+		    : u[i] < 0xe0 ? 2
+		    : u[i] < 0xf0 ? 3
+		    : u[i] < 0xf5 ? 4
+				  : 0;
+		ok = n > 0 && i + n <= len;
+		cp = n == 1 ? u[i] : n > 0 ? u[i] & (0x7f >> n) : 0;
+		for (k = 1; ok && k < n; k++) {
+			ok = (u[i + k] & 0xc0) == 0x80;
+			cp = cp << 6 | (u[i + k] & 0x3f);
+		}
+		if (ok)
+			ok = !(n == 3 && cp < 0x800) &&
+			    !(n == 4 && (cp < 0x10000 || cp > 0x10ffff)) &&
+			    !(cp >= 0xd800 && cp <= 0xdfff) &&
+			    !(cp < 0x20 && cp != '\t' && cp != '\n' &&
+				cp != '\r') &&
+			    cp != 0xfffe && cp != 0xffff;
+		if (ok) {
+			buf_add(&b, u + i, n);
+			i += n;
+		} else {
+			buf_addstr(&b, "\xef\xbf\xbd");
+			*changed = 1;
+			i += n > 0 && i + n <= len ? n : 1;
+		}
+	}
+	return buf_take(&b, NULL);
+}
+
+static int
+opml_write_attr(xmlTextWriterPtr w, const char *name, const char *value)
+{
+	int changed = 0, rc;
+	char *text = opml_xml_text(value, &changed);
+
+	rc = xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST text);
+	free(text);
+	return rc < 0 ? -1 : 0;
+}
 
 static int
 opml_write_feed(xmlTextWriterPtr w, const struct opml_feed *feed)
@@ -837,24 +931,19 @@ opml_write_feed(xmlTextWriterPtr w, const struct opml_feed *feed)
 	int rc = 0;
 
 	if (xmlTextWriterStartElement(w, BAD_CAST "outline") < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "rss") <
-		0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "text", BAD_CAST title) <
-		0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "title", BAD_CAST title) <
-		0 ||
-	    xmlTextWriterWriteAttribute(
-		w, BAD_CAST "xmlUrl", BAD_CAST feed->url) < 0)
+	    opml_write_attr(w, "type", "rss") == -1 ||
+	    opml_write_attr(w, "text", title) == -1 ||
+	    opml_write_attr(w, "title", title) == -1 ||
+	    opml_write_attr(w, "xmlUrl", feed->url) == -1)
 		return -1;
 	if (feed->ntags > 0) {
 		buf_init(&cat, SIZE_MAX / 2);
 		for (i = 0; i < feed->ntags; i++)
 			buf_printf(
 			    &cat, "%s%s", i > 0 ? "," : "", feed->tags[i]);
-		rc = xmlTextWriterWriteAttribute(
-		    w, BAD_CAST "category", BAD_CAST buf_str(&cat));
+		rc = opml_write_attr(w, "category", buf_str(&cat));
 		buf_free(&cat);
-		if (rc < 0)
+		if (rc == -1)
 			return -1;
 	}
 	return xmlTextWriterEndElement(w) < 0 ? -1 : 0;
@@ -905,10 +994,8 @@ opml_write_body(xmlTextWriterPtr w, const struct opml_feed *feeds, size_t n)
 			continue;
 		written[g] = 1;
 		if (xmlTextWriterStartElement(w, BAD_CAST "outline") < 0 ||
-		    xmlTextWriterWriteAttribute(
-			w, BAD_CAST "text", BAD_CAST feeds[i].tags[0]) < 0 ||
-		    xmlTextWriterWriteAttribute(
-			w, BAD_CAST "title", BAD_CAST feeds[i].tags[0]) < 0) {
+		    opml_write_attr(w, "text", feeds[i].tags[0]) == -1 ||
+		    opml_write_attr(w, "title", feeds[i].tags[0]) == -1) {
 			rc = -1;
 			break;
 		}
@@ -926,6 +1013,17 @@ opml_write_body(xmlTextWriterPtr w, const struct opml_feed *feeds, size_t n)
 	return rc;
 }
 
+static int
+opml_write_title(xmlTextWriterPtr w, const char *title)
+{
+	int changed = 0, rc;
+	char *text = opml_xml_text(title, &changed);
+
+	rc = xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST text);
+	free(text);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 opml_write(struct buf *out, const char *title, time_t created,
     const struct opml_feed *feeds, size_t n, char **cause)
@@ -934,9 +1032,21 @@ opml_write(struct buf *out, const char *title, time_t created,
 	xmlTextWriterPtr w;
 	char date[64];
 	struct tm tm;
-	int rc = -1;
+	size_t i;
+	int rc = -1, changed;
 
 	*cause = NULL;
+	for (i = 0; i < n; i++) {
+		changed = 0;
+		free(opml_xml_text(feeds[i].url, &changed));
+		if (changed) {
+			xasprintf(cause,
+			    "feed url \"%.128s\" is not UTF-8 text XML can "
+			    "carry",
+			    feeds[i].url);
+			return -1;
+		}
+	}
 	xmlInitParser();
 	if ((xbuf = xmlBufferCreate()) == NULL ||
 	    (w = xmlNewTextWriterMemory(xbuf, 0)) == NULL)
@@ -948,8 +1058,8 @@ opml_write(struct buf *out, const char *title, time_t created,
 	    xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST "2.0") <
 		0 ||
 	    xmlTextWriterStartElement(w, BAD_CAST "head") < 0 ||
-	    xmlTextWriterWriteElement(w, BAD_CAST "title",
-		BAD_CAST(title != NULL ? title : "feedwatch feeds")) < 0)
+	    opml_write_title(w, title != NULL ? title : "feedwatch feeds") ==
+		-1)
 		goto out;
 	if (created != 0) {
 		gmtime_r(&created, &tm);

@@ -42,7 +42,7 @@ struct opml_feed {
 	 * attribute; as written in the file, without duplicates */
 	const char **tags;
 	size_t ntags;
-	unsigned line; /* of the outline's start tag */
+	unsigned line; /* where the outline's start tag ends */
 };
 
 enum opml_note_kind {
@@ -51,6 +51,7 @@ enum opml_note_kind {
 	OPML_NOTE_SCHEME, /* xmlUrl neither http:// nor https:// */
 	OPML_NOTE_BAD_URL, /* xmlUrl without host, with controls, too long */
 	OPML_NOTE_INCLUDE, /* type="include": never followed */
+	OPML_NOTE_SCRAPER, /* an xmlUrl that is a web page to scrape */
 	OPML_NOTE_TAGS_CUT, /* more than OPML_MAX_TAGS tags */
 };
 
@@ -77,7 +78,8 @@ struct opml {
 /*
  * Parse an OPML 1.0 or 2.0 document of len bytes (any encoding libxml2
  * knows, declared or by BOM). Outlines with an xmlUrl, or with type "rss"
- * or "atom", are feeds; the outlines around them are folders. A second
+ * or "atom", are feeds, except FreshRSS's web scraping outlines (a type
+ * naming XPath or DotNotation); the outlines around them are folders. A second
  * feed with the same xmlUrl is not kept: its tags are added to the first
  * and a note says so. On error returns NULL and sets *cause (the caller
  * frees it) to "NAME:LINE: message", NAME naming the document.
