@@ -84,7 +84,8 @@ cmd_opml_report_flush(struct cmd_opml_report *r, const char *file, FILE *report)
 	char esc[512];
 	size_t i;
 
-	qsort(r->msgs, r->n, sizeof *r->msgs, cmd_opml_msg_cmp);
+	if (r->n > 0)
+		qsort(r->msgs, r->n, sizeof *r->msgs, cmd_opml_msg_cmp);
 	for (i = 0; i < r->n; i++) {
 		if (report != NULL)
 			fprintf(report, "%s:%u: %s\n",

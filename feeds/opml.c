@@ -757,6 +757,11 @@ opml_deny_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
 	return NULL;
 }
 
+static void
+opml_quiet_cb(void *ctx, const char *fmt, ...)
+{
+}
+
 struct opml *
 opml_parse(const char *data, size_t len, const char *name, char **cause)
 {
@@ -764,6 +769,8 @@ opml_parse(const char *data, size_t len, const char *name, char **cause)
 	struct opml *o;
 	xmlSAXHandler sax;
 	xmlExternalEntityLoader prev;
+	xmlGenericErrorFunc prev_error;
+	void *prev_error_ctx;
 
 	*cause = NULL;
 	if (len > OPML_MAX_INPUT) {
@@ -801,10 +808,15 @@ opml_parse(const char *data, size_t len, const char *name, char **cause)
 	xmlCtxtUseOptions(p.ctxt, OPML_PARSE_OPTIONS);
 
 	prev = xmlGetExternalEntityLoader();
+	prev_error = xmlGenericError;
+	prev_error_ctx = xmlGenericErrorContext;
 	xmlSetExternalEntityLoader(opml_deny_loader);
+	/* encoding errors bypass the parser's handler: keep them quiet */
+	xmlSetGenericErrorFunc(NULL, opml_quiet_cb);
 	opml_active = &p;
 	xmlParseDocument(p.ctxt);
 	opml_active = NULL;
+	xmlSetGenericErrorFunc(prev_error_ctx, prev_error);
 	xmlSetExternalEntityLoader(prev);
 
 	if (p.error == NULL && (!p.ctxt->wellFormed || p.xml_error != NULL))
