@@ -42,6 +42,7 @@ struct cmd_opml_msg {
 struct cmd_opml_report {
 	struct cmd_opml_msg *msgs;
 	size_t n;
+	size_t cap;
 	size_t duplicates;
 	size_t not_feeds;
 	size_t refused;
@@ -58,7 +59,10 @@ cmd_opml_say(struct cmd_opml_report *r, unsigned line, const char *fmt, ...)
 	struct cmd_opml_msg *m;
 	va_list ap;
 
-	r->msgs = xreallocarray(r->msgs, r->n + 1, sizeof *r->msgs);
+	if (r->n == r->cap) {
+		r->cap = r->cap == 0 ? 16 : r->cap * 2;
+		r->msgs = xreallocarray(r->msgs, r->cap, sizeof *r->msgs);
+	}
 	m = &r->msgs[r->n];
 	m->line = line;
 	m->seq = r->n++;
@@ -95,7 +99,7 @@ cmd_opml_report_flush(struct cmd_opml_report *r, const char *file, FILE *report)
 	}
 	free(r->msgs);
 	r->msgs = NULL;
-	r->n = 0;
+	r->n = r->cap = 0;
 }
 
 /* An OPML note as a report line. */

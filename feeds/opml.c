@@ -91,6 +91,8 @@ struct opml_parser {
 	size_t nframes;
 	struct buf title;
 	struct opml_map urls;
+	size_t feeds_cap; /* o->feeds grows by doubling */
+	size_t notes_cap;
 	char *error; /* set once: the parse stops */
 	char *xml_error; /* libxml2's first fatal error */
 	unsigned xml_error_line;
@@ -342,7 +344,11 @@ opml_note(struct opml_parser *p, enum opml_note_kind kind, unsigned line,
 	struct opml_note *note;
 	size_t len;
 
-	o->notes = xreallocarray(o->notes, o->nnotes + 1, sizeof *o->notes);
+	if (o->nnotes == p->notes_cap) {
+		p->notes_cap = p->notes_cap == 0 ? 16 : p->notes_cap * 2;
+		o->notes =
+		    xreallocarray(o->notes, p->notes_cap, sizeof *o->notes);
+	}
 	note = &o->notes[o->nnotes++];
 	note->kind = kind;
 	note->line = line;
@@ -513,8 +519,12 @@ opml_add_feed(struct opml_parser *p, const struct opml_attrs *a,
 		scratch.url = url;
 		scratch.title = title;
 		scratch.line = line;
-		o->feeds =
-		    xreallocarray(o->feeds, o->nfeeds + 1, sizeof *o->feeds);
+		if (o->nfeeds == p->feeds_cap) {
+			p->feeds_cap =
+			    p->feeds_cap == 0 ? 64 : p->feeds_cap * 2;
+			o->feeds = xreallocarray(
+			    o->feeds, p->feeds_cap, sizeof *o->feeds);
+		}
 		feed = &o->feeds[o->nfeeds];
 		*feed = scratch;
 		opml_map_put(&p->urls, url, o->nfeeds++);
