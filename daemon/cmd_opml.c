@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <search.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,34 +260,74 @@ cmd_opml_slug(const char *name)
 	return (char *)nfc;
 }
 
-/* A hash set of strings (not owned), sized for at most n entries. */
+/*
+ * A set of strings (not owned) with a value each, for at most n entries:
+ * open addressing with FNV-1a. (glibc's hsearch hashes urls that differ
+ * in their last characters into long chains.)
+ */
+struct cmd_opml_set {
+	const char **keys;
+	void **values;
+	size_t mask;
+};
+
 static void
-cmd_opml_set_init(struct hsearch_data *set, size_t n)
+cmd_opml_set_init(struct cmd_opml_set *set, size_t n)
 {
-	memset(set, 0, sizeof *set);
-	if (hcreate_r(n * 2 + 64, set) == 0)
-		fatal("hcreate_r");
+	size_t size = 64;
+
+	while (size < n * 2)
+		size *= 2;
+	set->keys = xcalloc(size, sizeof *set->keys);
+	set->values = xcalloc(size, sizeof *set->values);
+	set->mask = size - 1;
+}
+
+static void
+cmd_opml_set_free(struct cmd_opml_set *set)
+{
+	free(set->keys);
+	free(set->values);
+}
+
+static size_t
+cmd_opml_set_slot(const struct cmd_opml_set *set, const char *key)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *p;
+	size_t i;
+
+	for (p = key; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (i = (size_t)h & set->mask;
+	     set->keys[i] != NULL && strcmp(set->keys[i], key) != 0;
+	     i = (i + 1) & set->mask)
+		;
+	return i;
 }
 
 static int
-cmd_opml_set_has(struct hsearch_data *set, const char *key, void **value)
+cmd_opml_set_has(const struct cmd_opml_set *set, const char *key, void **value)
 {
-	ENTRY e = {(char *)key, NULL}, *found;
+	size_t i = cmd_opml_set_slot(set, key);
 
-	if (hsearch_r(e, FIND, &found, set) == 0)
+	if (set->keys[i] == NULL)
 		return 0;
 	if (value != NULL)
-		*value = found->data;
+		*value = set->values[i];
 	return 1;
 }
 
+/* Add key unless it is there; the set must have room (see init). */
 static void
-cmd_opml_set_add(struct hsearch_data *set, const char *key, void *value)
+cmd_opml_set_add(struct cmd_opml_set *set, const char *key, void *value)
 {
-	ENTRY e = {(char *)key, value}, *found;
+	size_t i = cmd_opml_set_slot(set, key);
 
-	if (hsearch_r(e, ENTER, &found, set) == 0)
-		fatalx("hsearch_r: table full");
+	if (set->keys[i] != NULL)
+		return;
+	set->keys[i] = key;
+	set->values[i] = value;
 }
 
 /* Whether path names the same file as the one at st. */
@@ -302,7 +342,7 @@ cmd_opml_same_file(const char *path, const struct stat *st)
 
 /* A name not yet used: base, else "base (2)", "base (3)", ... */
 static char *
-cmd_opml_unique_name(struct hsearch_data *used, const char *base)
+cmd_opml_unique_name(const struct cmd_opml_set *used, const char *base)
 {
 	char *name;
 	size_t len = strlen(base), room;
@@ -332,7 +372,7 @@ cmd_opml_entries(const struct opml *o, const struct config *existing,
 {
 	struct cmd_opml_report r;
 	struct cmd_opml_entry *entries, *e;
-	struct hsearch_data urls, names;
+	struct cmd_opml_set urls, names;
 	const struct config_feed *cfeed;
 	struct stat replace_st;
 	char *slug, esc[512], esc2[512];
@@ -407,8 +447,8 @@ cmd_opml_entries(const struct opml *o, const struct config *existing,
 			e->tags[e->ntags++] = slug;
 		}
 	}
-	hdestroy_r(&urls);
-	hdestroy_r(&names);
+	cmd_opml_set_free(&urls);
+	cmd_opml_set_free(&names);
 	if (report != NULL && r.n > 0)
 		fflush(report);
 	cmd_opml_report_flush(&r, file, report);
