@@ -584,7 +584,6 @@ engine_fetch_done_cb(
 		o.ok = 1;
 	} else if (r->error == FETCH_OK || r->error == FETCH_ERR_SINK) {
 		doc = feedparse_finish(f->parser, &cause);
-		f->parser = NULL;
 		if (doc == NULL) {
 			xasprintf(&error, "parse: %s",
 			    cause != NULL ? cause : "not a feed");
