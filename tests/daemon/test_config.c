@@ -194,7 +194,7 @@ static const struct {
     {"feeds: [{url: 'http://a/', interval: 5s}]\n",
 	"t.yaml:1:38: feed interval must be at least 10s"},
     {"feeds: [{url: 'http://a/'}, {url: 'http://a/'}]\n",
-	"t.yaml:1:29: feed url \"http://a/\" is already listed at line 1"},
+	"t.yaml:1:29: feed url \"http://a/\" is already listed at t.yaml:1"},
     {"feeds: {url: x}\n", "t.yaml:1:8: feeds must be a list, not a mapping"},
     {"watchlists:\n  w: {feeds: [x]}\n",
 	"t.yaml:2:6: watchlist \"w\" needs a match query"},
