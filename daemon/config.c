@@ -31,7 +31,6 @@
 	"vwxyz"
 #define CONFIG_ENVNAME_CHARS                                                   \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
-#define CONFIG_MAX_SECRET 65536
 #define CONFIG_MAX_DROPINS 256
 #define CONFIG_DEFAULT_INTERVAL_MS (10 * 60 * 1000)
 #define CONFIG_DEFAULT_TIMEOUT_MS (30 * 1000)
@@ -1085,96 +1084,6 @@ config_load_watchlist(struct config_loader *ld, const struct yamltree_node *key,
 		    "critical");
 }
 
-/* Keys naming a file whose content is a secret ("secret_file"). */
-static int
-config_is_secret_file(const char *key)
-{
-	return strcmp(key, "secret_file") == 0 ||
-	    strcmp(key, "password_file") == 0;
-}
-
-/*
- * Read the secret file of opt ("secret_file: PATH") into a new option
- * named without "_file" ("secret"). A relative PATH is looked up in
- * $CREDENTIALS_DIRECTORY (systemd's LoadCredential) first, then next to
- * the configuration file. A file that group or others may read is
- * refused: the secret is already out.
- */
-static void
-config_load_secret(struct config_loader *ld, const struct yamltree_node *node,
-    struct config_notifier *n, struct config_option *opt)
-{
-	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-	struct config_option *secret;
-	struct stat st;
-	char *path = NULL, *data, *cause = NULL, *key;
-	size_t len;
-	int fd = -1;
-
-	key = xstrndup(opt->key, strlen(opt->key) - strlen("_file"));
-	if (config_notifier_option(n, key) != NULL) {
-		config_error(
-		    ld, node, "give either %s or %s, not both", key, opt->key);
-		free(key);
-		return;
-	}
-	if (opt->value[0] != '/' && creds != NULL && creds[0] == '/') {
-		xasprintf(&path, "%s/%s", creds, opt->value);
-		if (access(path, F_OK) == -1) {
-			free(path);
-			path = NULL;
-		}
-	}
-	if (path == NULL)
-		path = config_abspath(ld, opt->value);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
-	    fstat(fd, &st) == -1) {
-		config_error(
-		    ld, node, "%s %s: %s", opt->key, path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		config_error(
-		    ld, node, "%s %s: not a regular file", opt->key, path);
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		config_error(ld, node,
-		    "%s %s: readable or writable by group "
-		    "or others (mode %03o); chmod 600 it",
-		    opt->key, path, (unsigned)(st.st_mode & 0777));
-		goto out;
-	}
-	if ((data = config_read_fd(
-		 fd, path, CONFIG_MAX_SECRET, &len, &cause)) == NULL) {
-		config_error(ld, node, "%s", cause);
-		free(cause);
-		goto out;
-	}
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		data[--len] = '\0';
-	if (len == 0 || strlen(data) != len) {
-		config_error(ld, node, "%s %s: %s", opt->key, path,
-		    len == 0 ? "empty" : "contains a NUL byte");
-		free(data);
-		goto out;
-	}
-	n->options =
-	    xreallocarray(n->options, n->noptions + 1, sizeof *n->options);
-	secret = &n->options[n->noptions++];
-	memset(secret, 0, sizeof *secret);
-	secret->key = key;
-	key = NULL;
-	secret->value = data;
-	secret->secret = 1;
-	secret->mark = config_mark_of(ld, node);
-out:
-	if (fd != -1)
-		close(fd);
-	free(path);
-	free(key);
-}
-
 static const struct config_notifier_schema *
 config_notifier_schema(const char *name)
 {
@@ -1252,8 +1161,6 @@ config_load_notifier(struct config_loader *ld, const struct yamltree_node *key,
 		else
 			config_string_list(
 			    ld, v, k->value, &opt->list, &opt->nlist);
-		if (config_is_secret_file(k->value) && opt->value != NULL)
-			config_load_secret(ld, v, n, opt);
 	}
 }
 

@@ -89,13 +89,10 @@ enum config_notifier_type {
 	CONFIG_NOTIFIER_CONSOLE,
 };
 
-/* A notifier option: a scalar (value) or a list of scalars (list). An
- * option read from a "*_file" key is named without the suffix and has
- * secret set: never print its value. */
+/* A notifier option: a scalar (value) or a list of scalars (list). */
 struct config_option {
 	char *key;
 	char *value;
-	int secret;
 	char **list;
 	size_t nlist;
 	struct config_mark mark;

@@ -168,11 +168,8 @@ engine_dirname(const char *file)
 	return xstrndup(file, slash == file ? 1 : (size_t)(slash - file));
 }
 
-/*
- * A notifier from its configuration. The loader has already read
- * "*_file" secrets into options without the suffix; the notifier gets
- * those, not the file names.
- */
+/* A notifier from its configuration (the notifier reads its own secrets:
+ * NAME_file, NAME_env, NAME_credential). */
 static struct notifier *
 engine_notifier_new(const struct config_notifier *cn,
     const struct notifier_ctx *ctx, char **cause)
@@ -180,33 +177,21 @@ engine_notifier_new(const struct config_notifier *cn,
 	struct notifier_option *opts;
 	struct notifier_config nc;
 	struct notifier *n;
-	char *dir, *why = NULL, *sibling;
-	size_t i, nopts = 0, len;
+	char *dir, *why = NULL;
+	size_t i;
 
 	opts = xcalloc(cn->noptions + 1, sizeof *opts);
 	for (i = 0; i < cn->noptions; i++) {
-		len = strlen(cn->options[i].key);
-		if (len > 5 &&
-		    strcmp(cn->options[i].key + len - 5, "_file") == 0) {
-			sibling = xstrndup(cn->options[i].key, len - 5);
-			if (config_notifier_option(cn, sibling) != NULL &&
-			    config_notifier_option(cn, sibling)->secret) {
-				free(sibling);
-				continue;
-			}
-			free(sibling);
-		}
-		opts[nopts].key = cn->options[i].key;
-		opts[nopts].value = cn->options[i].value;
-		opts[nopts].list = cn->options[i].list;
-		opts[nopts].nlist = cn->options[i].nlist;
-		nopts++;
+		opts[i].key = cn->options[i].key;
+		opts[i].value = cn->options[i].value;
+		opts[i].list = cn->options[i].list;
+		opts[i].nlist = cn->options[i].nlist;
 	}
 	dir = engine_dirname(cn->mark.file);
 	nc.name = cn->key;
 	nc.type = config_notifier_type_name(cn->type);
 	nc.options = opts;
-	nc.noptions = nopts;
+	nc.noptions = cn->noptions;
 	nc.dir = dir;
 	n = notifier_new(&nc, ctx, &why);
 	if (n == NULL) {

@@ -1,6 +1,7 @@
 /*
  * Secrets from the configuration, a file, the environment or a systemd
- * credential. Files that others can read are refused, as OpenSMTPD does.
+ * credential. Files that group or others can read are refused, as
+ * OpenSMTPD does.
  */
 #include <sys/stat.h>
 
@@ -35,9 +36,11 @@ secret_read_file(const char *path, int check_mode, char **out, char **cause)
 		close(fd);
 		return -1;
 	}
-	if (check_mode && (st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+	if (check_mode && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		xasprintf(cause,
-		    "%s: others can read or write it; chmod o-rw it", path);
+		    "%s: readable or writable by group or others (mode %03o); "
+		    "chmod 600 it",
+		    path, (unsigned)(st.st_mode & 0777));
 		close(fd);
 		return -1;
 	}

@@ -3,7 +3,7 @@
  * inline by necessity. For an option named NAME, exactly one of:
  *
  *	NAME: VALUE                 inline in the configuration
- *	NAME_file: PATH             a file others cannot read
+ *	NAME_file: PATH             a file only its owner can read
  *	NAME_env: VARIABLE          an environment variable
  *	NAME_credential: ID         a systemd credential:
  *	                            $CREDENTIALS_DIRECTORY/ID

@@ -562,64 +562,6 @@ test_environment(void **state)
 	free(cause);
 }
 
-static void
-test_secrets(void **state)
-{
-	char *dir = make_dir(), *cause = NULL, creds[600];
-	const struct config_option *opt;
-	struct config *cf;
-
-	write_file(dir, "feedwatch.yaml",
-	    "notifiers:\n"
-	    "  hook: {type: webhook, url: 'https://h/', secret_file: s.key}\n",
-	    0600);
-	write_file(dir, "s.key", "whsec_c2VjcmV0\n", 0600);
-	cf = load_in(dir, &cause);
-	if (cf == NULL)
-		fail_msg("%s", cause);
-	opt = config_notifier_option(&cf->notifiers[0], "secret");
-	assert_non_null(opt);
-	assert_string_equal(opt->value, "whsec_c2VjcmV0"); /* newline gone */
-	assert_true(opt->secret);
-	config_free(cf);
-
-	/* Readable by others: refused, and the message says how to fix it. */
-	write_file(dir, "s.key", "whsec_c2VjcmV0\n", 0644);
-	assert_null(load_in(dir, &cause));
-	assert_non_null(strstr(cause,
-	    "/s.key: readable or writable by group "
-	    "or others (mode 644); chmod 600 it"));
-	free(cause);
-
-	/* systemd credentials are looked up first. */
-	snprintf(creds, sizeof creds, "%s/creds", dir);
-	mkdir(creds, 0700);
-	write_file(dir, "creds/s.key", "whsec_Y3JlZHM=", 0400);
-	setenv("CREDENTIALS_DIRECTORY", creds, 1);
-	cf = load_in(dir, &cause);
-	if (cf == NULL)
-		fail_msg("%s", cause);
-	opt = config_notifier_option(&cf->notifiers[0], "secret");
-	assert_string_equal(opt->value, "whsec_Y3JlZHM=");
-	config_free(cf);
-	unsetenv("CREDENTIALS_DIRECTORY");
-
-	write_file(dir, "feedwatch.yaml",
-	    "notifiers:\n"
-	    "  hook: {type: webhook, secret: x, secret_file: s.key}\n",
-	    0600);
-	assert_null(load_in(dir, &cause));
-	assert_non_null(strstr(cause, "give either secret or secret_file"));
-	free(cause);
-	write_file(dir, "feedwatch.yaml",
-	    "notifiers:\n  hook: {type: webhook, secret_file: missing}\n",
-	    0600);
-	assert_null(load_in(dir, &cause));
-	assert_non_null(strstr(cause, "/missing: No such file or directory"));
-	free(cause);
-	remove_dir(dir);
-}
-
 /* retention and the first-poll alert age: defaults, values, limits. */
 static void
 test_store_keys(void **state)
@@ -666,7 +608,6 @@ main(void)
 	    cmocka_unit_test(test_load_file),
 	    cmocka_unit_test(test_dropins),
 	    cmocka_unit_test(test_environment),
-	    cmocka_unit_test(test_secrets),
 	    cmocka_unit_test(test_store_keys),
 	};
 
