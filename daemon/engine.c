@@ -195,8 +195,9 @@ engine_notifier_new(const struct config_notifier *cn,
 	nc.dir = dir;
 	n = notifier_new(&nc, ctx, &why);
 	if (n == NULL) {
-		xasprintf(cause, "%s:%u:%u: notifier \"%s\": %s", cn->mark.file,
-		    cn->mark.line, cn->mark.column, cn->key, why);
+		/* The notifier's message names it already. */
+		xasprintf(cause, "%s:%u:%u: %s", cn->mark.file, cn->mark.line,
+		    cn->mark.column, why);
 		free(why);
 	}
 	free(dir);
