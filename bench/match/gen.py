@@ -7,14 +7,31 @@ Writes into OUTDIR:
   items.tsv        one news item per line: title TAB summary TAB content
   text.txt         the same text, one field per line (grep's input)
   entities.tsv     key TAB alias|alias|...
-  wl-N.tsv         N watchlists (N = 1, 100, 10000): name TAB query
+  wl-N.tsv         N watchlists (N = 1, 100, 10000): name TAB query,
+                   their terms drawn as people write watchlists (below)
   patterns-N.txt   every literal term and alias those watchlists use,
                    one per line (grep -F -f's input)
+  wl-uniform-N.tsv, patterns-uniform-N.txt
+                   the same with the earlier term draw: uniform over
+                   the vocabulary's ranks 150 to 20,000
 
 The text is English-like: a Zipf-distributed vocabulary of common words
 and a long tail of rarer ones, with country names, demonyms and people's
 names mixed in at news-like rates. Each watchlist has about five terms
 (words, phrases, a prefix, NEAR, NOT) plus an entity.
+
+How the terms are drawn. People write watchlists with names and rare
+topical words ("Sudani", "ransomware", "Kakhovka"), names of two words,
+and now and then a topical word of the news ("earthquake", "sanctions");
+almost never the words every article holds ("government", "said").
+The default draw does that: a term is a rare word (vocabulary rank
+2,000 and beyond: the stand-in for names and rare keywords) with
+probability 0.55, a two-word name of rare words 0.20, a word of middle
+frequency (ranks 300 to 2,000) 0.15, and one of TOPICAL 0.10. The
+uniform draw (wl-uniform-*) takes every word uniformly from ranks 150
+to 20,000, which holds common words such as "government", "minister"
+or "police"; with 10,000 watchlists it then covers nearly all of the
+vocabulary, so that a third of an item's words are hits.
 """
 import os
 import random
@@ -61,6 +78,11 @@ PLACES = ["Iraq", "Iraqi", "Baghdad", "Syria", "Syrian", "Iran", "Iranian",
 ORGS = ["Islamic State", "IS", "ISIS", "Daesh", "United Nations", "UN",
         "NATO", "European Union", "EU", "World Bank", "IMF", "OPEC",
         "Red Cross", "Hezbollah", "Hamas", "Kurdistan Workers' Party", "PKK"]
+# Topical words of the news that watchlists do use (all in COMMON).
+TOPICAL = """sanctions ceasefire earthquake flood floods drought refugees
+election protest protesters clashes treaty summit envoy coalition inflation
+vaccine virus storm strike strikes humanitarian negotiations trial
+parliament alliance budget debt loan oil gas""".split()
 SYLLABLES = ("ka ro mi ta ne lu sa po ve di ar en or is an el un ba co "
              "fa ga ha ja la ma na pa ra sa ta va za ber cor dan fel gor "
              "hal kin lor mar nor par ros sel tor var wen").split()
@@ -170,45 +192,77 @@ def main():
     alias_of = dict(entities)
     alias_of.update(countries)
 
-    # terms: mid-frequency and rare words, so that watchlists fire now
-    # and then rather than on every item
-    pool = vocab[150:20000]
     for n in (1, 100, 10000):
-        wrng = random.Random(n)
-        literals = set()
-        with open(os.path.join(out, "wl-%d.tsv" % n), "w",
-                  encoding="utf-8") as f:
-            for i in range(n):
-                w = [wrng.choice(pool) for _ in range(6)]
-                e = wrng.choice(ekeys)
-                shape = i % 5
-                if shape == 0:
-                    q = '%s AND (%s OR "%s %s") NOT %s @%s' % (
-                        w[0], w[1], w[2], w[3], w[4], e)
-                    lits = [w[0], w[1], w[2] + " " + w[3], w[4]]
-                elif shape == 1:
-                    q = '(%s OR %s OR %s) AND (@%s OR %s)' % (
-                        w[0], w[1], w[2], e, w[3])
-                    lits = w[:4]
-                elif shape == 2:
-                    q = '%s NEAR/5 @%s OR ("%s %s" -%s)' % (
-                        w[0], e, w[1], w[2], w[3])
-                    lits = [w[0], w[1] + " " + w[2], w[3]]
-                elif shape == 3:
-                    q = 'title:%s OR (%s* AND %s AND @%s) OR %s' % (
-                        w[0], w[1][:5], w[2], e, w[3])
-                    lits = [w[0], w[2], w[3]]
-                else:
-                    q = '@%s AND (%s OR %s OR %s OR "%s %s")' % (
-                        e, w[0], w[1], w[2], w[3], w[4])
-                    lits = [w[0], w[1], w[2], w[3] + " " + w[4]]
-                literals.update(lits)
-                literals.update(alias_of[e])
-                f.write("wl%d\t%s\n" % (i, q))
-        with open(os.path.join(out, "patterns-%d.txt" % n), "w",
-                  encoding="utf-8") as f:
-            for lit in sorted(literals):
-                f.write(lit + "\n")
+        write_watchlists(out, "wl-%d.tsv" % n, "patterns-%d.txt" % n,
+                         random.Random(1000000 + n), realistic_terms(vocab),
+                         n, ekeys, alias_of)
+        # the same seed as before, so this is the earlier workload exactly
+        write_watchlists(out, "wl-uniform-%d.tsv" % n,
+                         "patterns-uniform-%d.txt" % n, random.Random(n),
+                         uniform_terms(vocab), n, ekeys, alias_of)
+
+
+def uniform_terms(vocab):
+    """The earlier draw: uniform over ranks 150 to 20,000."""
+    pool = vocab[150:20000]
+    return lambda wrng: [wrng.choice(pool) for _ in range(6)]
+
+
+def realistic_terms(vocab):
+    """Terms as people write them (see the top of this file); a two-word
+    name is one string with a space."""
+    rare = vocab[2000:]
+    middle = vocab[300:2000]
+
+    def term(wrng):
+        r = wrng.random()
+        if r < 0.55:
+            return wrng.choice(rare)
+        if r < 0.75:
+            return wrng.choice(rare) + " " + wrng.choice(rare)
+        if r < 0.90:
+            return wrng.choice(middle)
+        return wrng.choice(TOPICAL)
+    return lambda wrng: [term(wrng) for _ in range(6)]
+
+
+def write_watchlists(out, wl_name, patterns_name, wrng, draw, n, ekeys,
+                     alias_of):
+    """N watchlists of five query shapes over the terms DRAW gives."""
+    literals = set()
+    with open(os.path.join(out, wl_name), "w", encoding="utf-8") as f:
+        for i in range(n):
+            w = draw(wrng)
+            t = ['"%s"' % x if " " in x else x for x in w]
+            e = wrng.choice(ekeys)
+            shape = i % 5
+            if shape == 0:
+                q = '%s AND (%s OR "%s %s") NOT %s @%s' % (
+                    t[0], t[1], w[2], w[3], t[4], e)
+                lits = [w[0], w[1], w[2] + " " + w[3], w[4]]
+            elif shape == 1:
+                q = '(%s OR %s OR %s) AND (@%s OR %s)' % (
+                    t[0], t[1], t[2], e, t[3])
+                lits = w[:4]
+            elif shape == 2:
+                q = '%s NEAR/5 @%s OR ("%s %s" -%s)' % (
+                    t[0], e, w[1], w[2], t[3])
+                lits = [w[0], w[1] + " " + w[2], w[3]]
+            elif shape == 3:
+                q = 'title:%s OR (%s* AND %s AND @%s) OR %s' % (
+                    t[0], w[1].split()[0][:5], t[2], e, t[3])
+                lits = [w[0], w[2], w[3]]
+            else:
+                q = '@%s AND (%s OR %s OR %s OR "%s %s")' % (
+                    e, t[0], t[1], t[2], w[3], w[4])
+                lits = [w[0], w[1], w[2], w[3] + " " + w[4]]
+            literals.update(lits)
+            literals.update(alias_of[e])
+            f.write("wl%d\t%s\n" % (i, q))
+    with open(os.path.join(out, patterns_name), "w",
+              encoding="utf-8") as f:
+        for lit in sorted(literals):
+            f.write(lit + "\n")
 
 
 main()

@@ -13,12 +13,22 @@
 # runs at a fraction of a MB/s, so it reads only the first GREP_MB
 # megabytes (default 4) of the same text; MB/s is what is compared.
 #
-# usage: bench/match/run.sh [BUILD_DIR] [ITEMS]   (from the top folder,
-# after `make build`)
+# The watchlists' terms are drawn as people write them (names, rare
+# words, a few topical words; see gen.py and README.md); WORKLOAD=uniform
+# runs the earlier workload instead, whose terms are drawn uniformly
+# from the vocabulary's ranks 150 to 20,000, common words included.
+#
+# usage: [WORKLOAD=realistic|uniform] bench/match/run.sh [BUILD_DIR] [ITEMS]
+# (from the top folder, after `make build`)
 set -eu
 build=${1:-build}
 nitems=${2:-100000}
 grep_mb=${GREP_MB:-4}
+case ${WORKLOAD:-realistic} in
+realistic) wl=wl pat=patterns ;;
+uniform) wl=wl-uniform pat=patterns-uniform ;;
+*) echo "WORKLOAD is realistic or uniform" >&2; exit 2 ;;
+esac
 here=$(dirname "$0")
 work=${TMPDIR:-/tmp}/feedwatch-bench-match
 mkdir -p "$work"
@@ -29,13 +39,14 @@ cc -O2 -I filters -I feeds -I daemon/core "$here/bench_match.c" \
 	"$build/filters/libfwfilters.a" "$build/feeds/libfwfeeds.a" \
 	"$build/daemon/core/libfwcore.a" \
 	$(pkg-config --libs libutf8proc libpcre2-8) -o "$work/bench_match"
-if [ "$(cat "$work/items.count" 2>/dev/null)" != "$nitems" ]; then
+if [ "$(cat "$work/items.count" 2>/dev/null)" != "$nitems" ] ||
+	[ ! -f "$work/wl-uniform-1.tsv" ]; then
 	python3 "$here/gen.py" "$work" "$nitems"
 	echo "$nitems" >"$work/items.count"
 fi
 
 for n in 1 100 10000; do
-	"$work/bench_match" "$work/items.tsv" "$work/wl-$n.tsv" \
+	"$work/bench_match" "$work/items.tsv" "$work/$wl-$n.tsv" \
 		"$work/entities.tsv" | tee "$work/result-$n.txt"
 done
 
@@ -46,10 +57,11 @@ for n in 1 100 10000; do
 	[ "$n" = 10000 ] && input=$work/text-head.txt
 	bytes=$(wc -c <"$input")
 	/usr/bin/time -f "%U %S" -o "$work/grep-time-$n.txt" \
-		env LC_ALL=C grep -F -w -i -c -f "$work/patterns-$n.txt" \
+		env LC_ALL=C grep -F -w -i -c -f "$work/$pat-$n.txt" \
 		"$input" >"$work/grep-count-$n.txt" || true
 	secs=$(awk '{ print $1 + $2 }' "$work/grep-time-$n.txt")
-	echo "grep patterns=$(wc -l <"$work/patterns-$n.txt") bytes=$bytes" \
+	echo "grep patterns=$(wc -l <"$work/$pat-$n.txt")" \
+		"bytes=$bytes" \
 		"cpu_s=$secs mb_per_s=$(calc "$bytes / 1000000 / $secs")" \
 		"lines_matched=$(cat "$work/grep-count-$n.txt")" |
 		tee "$work/grep-$n.txt"
@@ -59,6 +71,7 @@ mbps() { sed -n 's/.*mb_per_s=\([0-9.]*\).*/\1/p' "$1"; }
 one=$(mbps "$work/result-1.txt")
 tenk=$(mbps "$work/result-10000.txt")
 echo
+echo "workload: ${WORKLOAD:-realistic}"
 echo "scaling, 10000 vs 1 watchlist: $(calc "$tenk / $one")  (target >= 0.5)"
 echo "1 watchlist: $one MB/s on one core  (target >= 50)"
 for n in 1 100 10000; do
