@@ -20,9 +20,11 @@
 #include "buf.h"
 #include "cmd.h"
 #include "config.h"
+#include "engine.h"
 #include "log.h"
 #include "matcher.h"
 #include "parse.h"
+#include "urlfetch.h"
 #include "xmalloc.h"
 
 /* Bytes shown of an item's title or a snippet in text output. */
@@ -72,71 +74,6 @@ fail:
 	if (fd != STDIN_FILENO)
 		close(fd);
 	buf_free(&b);
-	return NULL;
-}
-
-static int
-cmd_match_case(int config_case)
-{
-	switch (config_case) {
-	case CONFIG_CASE_SENSITIVE:
-		return MATCHER_CASE_SENSITIVE;
-	case CONFIG_CASE_INSENSITIVE:
-		return MATCHER_CASE_INSENSITIVE;
-	default:
-		return MATCHER_CASE_AUTO;
-	}
-}
-
-/* The matcher for the configuration's entities and watchlists (only
- * ONLY when not NULL). */
-static struct matcher *
-cmd_match_matcher(const struct config *cf, const char *only)
-{
-	const struct config_entity *e;
-	const struct config_watchlist *w;
-	struct matcher *m = matcher_new(0);
-	char *cause = NULL;
-	size_t i, j, errpos, found = 0;
-
-	for (i = 0; i < cf->nentities; i++) {
-		e = &cf->entities[i];
-		if (matcher_add_entity(
-			m, e->key, e->name, e->country, &cause) == -1)
-			goto entity_error;
-		for (j = 0; j < e->naliases; j++)
-			if (matcher_add_alias(m, e->key, e->aliases[j],
-				cmd_match_case(e->alias_case[j]), &cause) == -1)
-				goto entity_error;
-	}
-	for (i = 0; i < cf->nwatchlists; i++) {
-		w = &cf->watchlists[i];
-		if (only != NULL && strcmp(only, w->key) != 0)
-			continue;
-		found++;
-		if (matcher_add_watchlist(
-			m, w->key, w->match, &errpos, &cause) == -1) {
-			fprintf(stderr, "%s:%u:%u: watchlist \"%s\": %s\n",
-			    w->match_mark.file, w->match_mark.line,
-			    w->match_mark.column, w->key, cause);
-			goto fail;
-		}
-	}
-	if (only != NULL && found == 0) {
-		fprintf(stderr, "%s: no watchlist \"%s\"\n", cf->path, only);
-		goto fail;
-	}
-	if (matcher_compile(m, &cause) == -1) {
-		fprintf(stderr, "%s: %s\n", cf->path, cause);
-		goto fail;
-	}
-	return m;
-entity_error:
-	fprintf(stderr, "%s:%u:%u: %s\n", e->mark.file, e->mark.line,
-	    e->mark.column, cause);
-fail:
-	free(cause);
-	matcher_free(m);
 	return NULL;
 }
 
@@ -277,6 +214,7 @@ cmd_match(int argc, char **argv, const struct cmd_globals *g)
 	struct matcher *m;
 	struct matcher_result *res;
 	struct feed_doc *doc;
+	struct feedparse *p;
 	const char *only = NULL, *file, *feed_name;
 	char *cause = NULL, *data;
 	size_t len, i, j;
@@ -304,14 +242,6 @@ cmd_match(int argc, char **argv, const struct cmd_globals *g)
 		return 2;
 	}
 	file = argv[optind];
-	if (strncasecmp(file, "http://", 7) == 0 ||
-	    strncasecmp(file, "https://", 8) == 0) {
-		fprintf(stderr,
-		    "%s: fetching URLs is not supported yet; save the feed "
-		    "to a file and match that\n",
-		    file);
-		return 1;
-	}
 	if (strncmp(file, "file://", 7) == 0)
 		file += 7;
 	if ((cf = config_load(g->config_path, &cause)) == NULL) {
@@ -319,17 +249,26 @@ cmd_match(int argc, char **argv, const struct cmd_globals *g)
 		free(cause);
 		return 1;
 	}
-	if ((m = cmd_match_matcher(cf, only)) == NULL) {
+	if ((m = engine_matcher(cf, only, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
 		config_free(cf);
 		return 1;
 	}
-	if ((data = cmd_match_read(file, &len)) == NULL) {
+	if (urlfetch_is_url(file)) {
+		p = feedparse_new(file);
+		doc = urlfetch(file, p, &cause) == 0
+		    ? feedparse_finish(p, &cause)
+		    : NULL;
+		feedparse_free(p);
+	} else if ((data = cmd_match_read(file, &len)) == NULL) {
 		matcher_free(m);
 		config_free(cf);
 		return 1;
+	} else {
+		doc = feedparse_buffer(data, len, NULL, &cause);
+		free(data);
 	}
-	doc = feedparse_buffer(data, len, NULL, &cause);
-	free(data);
 	if (doc == NULL) {
 		fprintf(stderr, "%s: %s\n", file, cause);
 		free(cause);

@@ -16,6 +16,7 @@
 #include "date.h"
 #include "log.h"
 #include "parse.h"
+#include "urlfetch.h"
 #include "xmalloc.h"
 
 /* Bytes read from the file per push, as a fetch would deliver them. */
@@ -198,23 +199,17 @@ cmd_parse(int argc, char **argv, const struct cmd_globals *g)
 		return 2;
 	}
 	file = argv[optind];
-	if (strncasecmp(file, "http://", 7) == 0 ||
-	    strncasecmp(file, "https://", 8) == 0) {
-		fprintf(stderr,
-		    "%s: fetching URLs is not supported yet; save the "
-		    "feed to a file and parse that\n",
-		    file);
-		return 1;
-	}
 	if (strncmp(file, "file://", 7) == 0)
 		file += 7;
-	if (strcmp(file, "-") == 0)
+	if (urlfetch_is_url(file))
+		fd = -1;
+	else if (strcmp(file, "-") == 0)
 		fd = STDIN_FILENO;
 	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
 		fprintf(stderr, "%s: %s\n", file, strerror(errno));
 		return 1;
 	}
-	p = feedparse_new(NULL);
+	p = feedparse_new(fd == -1 ? file : NULL);
 	for (i = 0; i < nheaders; i++) {
 		n = (size_t)(strchr(headers[i], ':') - headers[i]);
 		name = xstrndup(headers[i], n);
@@ -225,9 +220,15 @@ cmd_parse(int argc, char **argv, const struct cmd_globals *g)
 		free(name);
 		free(value);
 	}
-	buf = xmalloc(CMD_PARSE_CHUNK);
 	r = 0;
-	while ((got = read(fd, buf, CMD_PARSE_CHUNK)) != 0) {
+	if (fd == -1 && urlfetch(file, p, &cause) == -1) {
+		fprintf(stderr, "%s: %s\n", file, cause);
+		free(cause);
+		feedparse_free(p);
+		return 1;
+	}
+	buf = xmalloc(CMD_PARSE_CHUNK);
+	while (fd != -1 && (got = read(fd, buf, CMD_PARSE_CHUNK)) != 0) {
 		if (got == -1) {
 			if (errno == EINTR)
 				continue;
@@ -239,7 +240,7 @@ cmd_parse(int argc, char **argv, const struct cmd_globals *g)
 			break;
 	}
 	free(buf);
-	if (fd != STDIN_FILENO)
+	if (fd != STDIN_FILENO && fd != -1)
 		close(fd);
 	if (r == -1) {
 		feedparse_free(p);

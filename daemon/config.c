@@ -253,6 +253,17 @@ config_check_keys(struct config_loader *ld, const struct yamltree_node *map,
 	return rc;
 }
 
+/* A YAML null: "key:" with nothing after it, "~" or "null", unquoted. */
+static int
+config_is_null(const struct yamltree_node *node)
+{
+	return node->kind == YAMLTREE_SCALAR && node->plain &&
+	    (node->value[0] == '\0' || strcmp(node->value, "~") == 0 ||
+		strcmp(node->value, "null") == 0);
+}
+
+/* The value of KEY in a mapping; a null value counts as absent, so that
+ * "feeds:" with every feed commented out is an empty list. */
 static const struct yamltree_node *
 config_get(const struct yamltree_node *map, const char *key)
 {
@@ -261,7 +272,9 @@ config_get(const struct yamltree_node *map, const char *key)
 	for (i = 0; i + 1 < map->nchildren; i += 2)
 		if (map->children[i]->kind == YAMLTREE_SCALAR &&
 		    strcmp(map->children[i]->value, key) == 0)
-			return map->children[i + 1];
+			return config_is_null(map->children[i + 1])
+			    ? NULL
+			    : map->children[i + 1];
 	return NULL;
 }
 

@@ -340,13 +340,36 @@ def test_loose_secret_refused(tmp):
               r.stderr.decode()[-300:])
 
 
+def test_cli_urls(tmp):
+    FEEDS.set("/u", [("u1", "Soudani in Baghdad", "talks")])
+    write(os.path.join(tmp, "feedwatch.yaml"), config(tmp, []))
+    url = "http://127.0.0.1:%d/u" % PORT
+    r = subprocess.run([FEEDWATCH, "parse", "--json", url],
+                       capture_output=True, timeout=30, cwd=tmp)
+    ok = r.returncode == 0
+    doc = json.loads(r.stdout) if ok else {}
+    check("parse --json URL", ok and doc["entries"][0]["id"] == "u1",
+          r.stderr.decode()[-300:])
+    r = subprocess.run([FEEDWATCH, "match", "--json", "-c",
+                        os.path.join(tmp, "feedwatch.yaml"), url],
+                       capture_output=True, timeout=30, cwd=tmp)
+    lines = r.stdout.decode().splitlines()
+    check("match URL", r.returncode == 0 and len(lines) == 1 and
+          json.loads(lines[0])["watchlist"] == "w", r.stdout.decode()[-300:])
+    r = subprocess.run([FEEDWATCH, "parse", url + "-missing"],
+                       capture_output=True, timeout=30, cwd=tmp)
+    check("parse URL: an HTTP error says so", r.returncode == 1 and
+          b"404" in r.stderr, r.stderr.decode()[-300:])
+
+
 def main():
     global PORT
     server = Server(("127.0.0.1", 0), Handler)
     PORT = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
-                 test_once_alerts_only_new, test_loose_secret_refused):
+                 test_once_alerts_only_new, test_loose_secret_refused,
+                 test_cli_urls):
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 test(tmp)

@@ -149,6 +149,14 @@ test_empty_is_valid(void **state)
 	cf = config_parse("/x/empty.yaml", "# nothing\n", 10, &cause);
 	assert_non_null(cf);
 	config_free(cf);
+	/* Sections left empty (every entry commented out) are empty. */
+	cf = config_parse("/x/empty.yaml", "feeds:\nwatchlists: ~\n", 22,
+	    &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	assert_int_equal(cf->nfeeds, 0);
+	assert_int_equal(cf->nwatchlists, 0);
+	config_free(cf);
 }
 
 /* Each bad document and the exact first line of its error report. */
