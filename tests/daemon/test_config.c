@@ -150,9 +150,8 @@ test_empty_is_valid(void **state)
 	assert_non_null(cf);
 	config_free(cf);
 	/* Sections left empty (every entry commented out) are empty. */
-	cf = config_parse("/x/empty.yaml", "feeds:
-watchlists: ~
-", 21, &cause);
+	cf = config_parse(
+	    "/x/empty.yaml", "feeds:\nwatchlists: ~\n", 21, &cause);
 	if (cf == NULL)
 		fail_msg("%s", cause);
 	assert_int_equal(cf->nfeeds, 0);
