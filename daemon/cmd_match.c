@@ -24,6 +24,7 @@
 #include "log.h"
 #include "matcher.h"
 #include "parse.h"
+#include "readall.h"
 #include "urlfetch.h"
 #include "xmalloc.h"
 
@@ -36,45 +37,6 @@ cmd_match_usage(void)
 	fprintf(stderr,
 	    "usage: feedwatch match [-c CONFIG] [--watchlist NAME] "
 	    "[--explain] [--json] FILE\n");
-}
-
-/* Read all of FILE ("-": standard input), at most FEEDPARSE_BODY_MAX. */
-static char *
-cmd_match_read(const char *file, size_t *len)
-{
-	struct buf b;
-	char chunk[65536];
-	ssize_t got;
-	int fd;
-
-	if (strcmp(file, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "%s: %s\n", file, strerror(errno));
-		return NULL;
-	}
-	buf_init(&b, FEEDPARSE_BODY_MAX);
-	while ((got = read(fd, chunk, sizeof chunk)) != 0) {
-		if (got == -1 && errno == EINTR)
-			continue;
-		if (got == -1) {
-			fprintf(stderr, "%s: %s\n", file, strerror(errno));
-			goto fail;
-		}
-		if (buf_add(&b, chunk, (size_t)got) == -1) {
-			fprintf(stderr, "%s: larger than %d bytes\n", file,
-			    FEEDPARSE_BODY_MAX);
-			goto fail;
-		}
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	return buf_take(&b, len);
-fail:
-	if (fd != STDIN_FILENO)
-		close(fd);
-	buf_free(&b);
-	return NULL;
 }
 
 /* The feed's name: the configured feed whose file: URL is FILE, else
@@ -261,7 +223,10 @@ cmd_match(int argc, char **argv, const struct cmd_globals *g)
 		    ? feedparse_finish(p, &cause)
 		    : NULL;
 		feedparse_free(p);
-	} else if ((data = cmd_match_read(file, &len)) == NULL) {
+	} else if ((data = readall_path(
+			file, FEEDPARSE_BODY_MAX, &len, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
 		matcher_free(m);
 		config_free(cf);
 		return 1;

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "log.h"
 #include "opml.h"
+#include "readall.h"
 #include "xmalloc.h"
 #include "yamltree.h"
 
@@ -628,50 +629,6 @@ cmd_opml_yaml(
 	return text;
 }
 
-/* Read at most max bytes of path ("-": stdin); NULL with *cause set. */
-static char *
-cmd_opml_read(const char *path, size_t max, size_t *len, char **cause)
-{
-	struct buf b;
-	char chunk[65536], esc[512];
-	ssize_t n;
-	int fd;
-
-	if (strcmp(path, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		xasprintf(cause, "%s: %s", log_escapes(esc, sizeof esc, path),
-		    strerror(errno));
-		return NULL;
-	}
-	buf_init(&b, max);
-	for (;;) {
-		n = read(fd, chunk, sizeof chunk);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			xasprintf(cause, "%s: %s",
-			    log_escapes(esc, sizeof esc, path),
-			    strerror(errno));
-			break;
-		}
-		if (n == 0) {
-			if (fd != STDIN_FILENO)
-				close(fd);
-			return buf_take(&b, len);
-		}
-		if (buf_add(&b, chunk, (size_t)n) == -1) {
-			xasprintf(cause, "%s:1: larger than %zu bytes",
-			    log_escapes(esc, sizeof esc, path), max);
-			break;
-		}
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	buf_free(&b);
-	return NULL;
-}
-
 /*
  * Write data to path ("-" or NULL: stdout) through a temporary file in
  * the same folder and a rename, so that a reader sees the old file or the
@@ -819,7 +776,7 @@ cmd_import_opml(int argc, char **argv, const struct cmd_globals *g)
 		return 2;
 	}
 	file = argv[first];
-	if ((data = cmd_opml_read(file, OPML_MAX_INPUT, &len, &cause)) == NULL)
+	if ((data = readall_path(file, OPML_MAX_INPUT, &len, &cause)) == NULL)
 		goto out;
 	if ((o = opml_parse(data, len, file, &cause)) == NULL)
 		goto out;

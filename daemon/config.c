@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "readall.h"
 #include "xmalloc.h"
 #include "yamltree.h"
 
@@ -630,35 +631,6 @@ config_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-/* Read all of fd (at most max bytes); NULL with *cause otherwise. */
-static char *
-config_read_fd(int fd, const char *path, size_t max, size_t *len, char **cause)
-{
-	struct buf b;
-	char chunk[8192];
-	ssize_t n;
-
-	buf_init(&b, max);
-	for (;;) {
-		n = read(fd, chunk, sizeof chunk);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			xasprintf(cause, "%s: %s", path, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			return buf_take(&b, len);
-		if (buf_add(&b, chunk, (size_t)n) == -1) {
-			xasprintf(
-			    cause, "%s: larger than %zu bytes", path, max);
-			break;
-		}
-	}
-	buf_free(&b);
-	return NULL;
-}
-
 /* Read a whole file, refusing anything but a regular file of sane size. */
 static char *
 config_read_file(const char *path, size_t *len, char **cause)
@@ -676,7 +648,7 @@ config_read_file(const char *path, size_t *len, char **cause)
 		close(fd);
 		return NULL;
 	}
-	data = config_read_fd(fd, path, YAMLTREE_MAX_INPUT, len, cause);
+	data = readall_fd(fd, path, YAMLTREE_MAX_INPUT, len, cause);
 	close(fd);
 	return data;
 }

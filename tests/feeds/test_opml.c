@@ -1000,7 +1000,7 @@ test_cli(void **state)
 	write_file(bad, out, OPML_MAX_INPUT + 10);
 	free(out);
 	assert_int_equal(run(NULL, &err, "import-opml", bad, NULL), 1);
-	assert_non_null(strstr(err, "big.opml:1: larger than 4194304 bytes"));
+	assert_non_null(strstr(err, "big.opml: larger than 4194304 bytes"));
 	free(err);
 	free(bad);
 	/* usage */
