@@ -80,21 +80,25 @@ static const char *const config_watchlist_keys[] = {
 struct config_notifier_schema {
 	enum config_notifier_type type;
 	const char *name;
-	const char *const keys[16];
+	const char *const keys[20];
 };
 static const struct config_notifier_schema config_notifier_schemas[] = {
     {CONFIG_NOTIFIER_WEBHOOK, "webhook",
 	{"type", "url", "secret", "secret_file", "secret_env",
 	    "secret_credential", "preset", "topic", "template", "content_type",
-	    "headers", "timeout", "allow_private", NULL}},
+	    "headers", "timeout", "allow_private", "rate_limit", "digest",
+	    NULL}},
     {CONFIG_NOTIFIER_EMAIL, "email",
 	{"type", "url", "from", "to", "subject", "username", "password",
 	    "password_file", "password_env", "password_credential", "starttls",
-	    "ca_file", "timeout", "allow_private", NULL}},
+	    "ca_file", "timeout", "allow_private", "rate_limit", "digest",
+	    NULL}},
     {CONFIG_NOTIFIER_SYSLOG, "syslog",
-	{"type", "ident", "facility", "priorities", "socket", "server", NULL}},
-    {CONFIG_NOTIFIER_EXEC, "exec", {"type", "command", "timeout", NULL}},
-    {CONFIG_NOTIFIER_CONSOLE, "console", {"type", NULL}},
+	{"type", "ident", "facility", "priorities", "socket", "server",
+	    "rate_limit", NULL}},
+    {CONFIG_NOTIFIER_EXEC, "exec",
+	{"type", "command", "timeout", "rate_limit", NULL}},
+    {CONFIG_NOTIFIER_CONSOLE, "console", {"type", "rate_limit", NULL}},
 };
 #define CONFIG_NSCHEMAS                                                        \
 	(sizeof config_notifier_schemas / sizeof config_notifier_schemas[0])

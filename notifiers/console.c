@@ -59,4 +59,4 @@ console_free(void *state)
 }
 
 const struct notifier_backend console_backend = {
-    "console", console_new, console_deliver, NULL, console_free};
+    "console", console_new, console_deliver, NULL, console_free, NULL};

@@ -230,140 +230,190 @@ email_link_ok(const char *link)
 		strncmp(link, "http://", 7) == 0);
 }
 
-static char *
-email_text_part(const struct alert *a, const char *outbox_id)
+static void
+email_text_alert(struct buf *b, const struct alert *a)
 {
-	struct buf b;
 	const struct alert_hit *h;
 	char ts[64];
 	size_t i;
 
-	buf_init(&b, SIZE_MAX / 2);
 	buf_printf(
-	    &b, "%s\n\n", a->item_title != NULL ? a->item_title : "(untitled)");
+	    b, "%s\n\n", a->item_title != NULL ? a->item_title : "(untitled)");
 	if (a->item_link != NULL)
-		buf_printf(&b, "Link:      %s\n", a->item_link);
-	buf_printf(&b, "Watchlist: %s (%s)\n",
+		buf_printf(b, "Link:      %s\n", a->item_link);
+	buf_printf(b, "Watchlist: %s (%s)\n",
 	    a->watchlist != NULL ? a->watchlist : "",
 	    alert_severity_name(alert_severity_of(a)));
 	if (a->feed_title != NULL || a->feed_url != NULL)
-		buf_printf(&b, "Feed:      %s%s%s%s\n",
+		buf_printf(b, "Feed:      %s%s%s%s\n",
 		    a->feed_title != NULL ? a->feed_title : "",
 		    a->feed_url != NULL ? " <" : "",
 		    a->feed_url != NULL ? a->feed_url : "",
 		    a->feed_url != NULL ? ">" : "");
 	if (a->item_published != ALERT_TIME_NONE)
-		buf_printf(&b, "Published: %s\n",
+		buf_printf(b, "Published: %s\n",
 		    alert_format_time(ts, sizeof ts, a->item_published));
 	if (a->item_author != NULL)
-		buf_printf(&b, "Author:    %s\n", a->item_author);
+		buf_printf(b, "Author:    %s\n", a->item_author);
 	if (a->nhits > 0)
-		buf_addstr(&b, "\nWhy it matched:\n");
+		buf_addstr(b, "\nWhy it matched:\n");
 	for (i = 0; i < a->nhits; i++) {
 		h = &a->hits[i];
-		buf_printf(&b, "  - %s", h->term != NULL ? h->term : "?");
+		buf_printf(b, "  - %s", h->term != NULL ? h->term : "?");
 		if (h->alias != NULL)
-			buf_printf(&b, " as \"%s\"", h->alias);
+			buf_printf(b, " as \"%s\"", h->alias);
 		if (h->field != NULL)
-			buf_printf(&b, " in %s", h->field);
+			buf_printf(b, " in %s", h->field);
 		if (h->snippet != NULL)
-			buf_printf(&b, ": %s", h->snippet);
-		buf_addc(&b, '\n');
+			buf_printf(b, ": %s", h->snippet);
+		buf_addc(b, '\n');
 	}
 	if (a->item_summary != NULL)
-		buf_printf(&b, "\n%s\n", a->item_summary);
+		buf_printf(b, "\n%s\n", a->item_summary);
+}
+
+static char *
+email_text_part(const struct alert *a, const char *outbox_id)
+{
+	struct buf b;
+
+	buf_init(&b, SIZE_MAX / 2);
+	email_text_alert(&b, a);
 	buf_printf(&b, "\n-- \nfeedwatch alert %s (outbox %s)\n",
 	    a->id != NULL ? a->id : "-", outbox_id);
 	return buf_take(&b, NULL);
 }
 
-static char *
-email_html_part(const struct alert *a, const char *outbox_id)
+static void
+email_html_alert(struct buf *b, const struct alert *a)
 {
-	struct buf b;
 	const struct alert_hit *h;
 	char ts[64];
 	size_t i;
 
-	buf_init(&b, SIZE_MAX / 2);
-	buf_addstr(&b,
-	    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-	    "</head><body>\n<h2>");
+	buf_addstr(b, "<h2>");
 	if (email_link_ok(a->item_link)) {
-		buf_addstr(&b, "<a href=\"");
-		email_html_escape(&b, a->item_link, strlen(a->item_link));
-		buf_addstr(&b, "\">");
+		buf_addstr(b, "<a href=\"");
+		email_html_escape(b, a->item_link, strlen(a->item_link));
+		buf_addstr(b, "\">");
 	}
-	email_html_marked(&b, a, "title",
+	email_html_marked(b, a, "title",
 	    a->item_title != NULL ? a->item_title : "(untitled)");
 	if (email_link_ok(a->item_link))
-		buf_addstr(&b, "</a>");
-	buf_addstr(&b, "</h2>\n<p>Watchlist <b>");
-	email_html_escape(&b, a->watchlist != NULL ? a->watchlist : "",
+		buf_addstr(b, "</a>");
+	buf_addstr(b, "</h2>\n<p>Watchlist <b>");
+	email_html_escape(b, a->watchlist != NULL ? a->watchlist : "",
 	    a->watchlist != NULL ? strlen(a->watchlist) : 0);
-	buf_printf(&b, "</b> (%s)", alert_severity_name(alert_severity_of(a)));
+	buf_printf(b, "</b> (%s)", alert_severity_name(alert_severity_of(a)));
 	if (a->feed_title != NULL) {
-		buf_addstr(&b, " &middot; ");
-		email_html_escape(&b, a->feed_title, strlen(a->feed_title));
+		buf_addstr(b, " &middot; ");
+		email_html_escape(b, a->feed_title, strlen(a->feed_title));
 	}
 	if (a->item_published != ALERT_TIME_NONE)
-		buf_printf(&b, " &middot; %s",
+		buf_printf(b, " &middot; %s",
 		    alert_format_time(ts, sizeof ts, a->item_published));
 	if (a->item_author != NULL) {
-		buf_addstr(&b, " &middot; ");
-		email_html_escape(&b, a->item_author, strlen(a->item_author));
+		buf_addstr(b, " &middot; ");
+		email_html_escape(b, a->item_author, strlen(a->item_author));
 	}
-	buf_addstr(&b, "</p>\n");
+	buf_addstr(b, "</p>\n");
 	if (a->item_summary != NULL) {
-		buf_addstr(&b, "<p>");
-		email_html_marked(&b, a, "summary", a->item_summary);
-		buf_addstr(&b, "</p>\n");
+		buf_addstr(b, "<p>");
+		email_html_marked(b, a, "summary", a->item_summary);
+		buf_addstr(b, "</p>\n");
 	}
 	if (a->nhits > 0)
-		buf_addstr(&b, "<h3>Why it matched</h3>\n<ul>\n");
+		buf_addstr(b, "<h3>Why it matched</h3>\n<ul>\n");
 	for (i = 0; i < a->nhits; i++) {
 		h = &a->hits[i];
-		buf_addstr(&b, "<li><b>");
-		email_html_escape(&b, h->term != NULL ? h->term : "?",
+		buf_addstr(b, "<li><b>");
+		email_html_escape(b, h->term != NULL ? h->term : "?",
 		    h->term != NULL ? strlen(h->term) : 1);
-		buf_addstr(&b, "</b>");
+		buf_addstr(b, "</b>");
 		if (h->alias != NULL) {
-			buf_addstr(&b, " as &ldquo;");
-			email_html_escape(&b, h->alias, strlen(h->alias));
-			buf_addstr(&b, "&rdquo;");
+			buf_addstr(b, " as &ldquo;");
+			email_html_escape(b, h->alias, strlen(h->alias));
+			buf_addstr(b, "&rdquo;");
 		}
 		if (h->field != NULL) {
-			buf_addstr(&b, " in ");
-			email_html_escape(&b, h->field, strlen(h->field));
+			buf_addstr(b, " in ");
+			email_html_escape(b, h->field, strlen(h->field));
 		}
 		if (h->snippet != NULL) {
-			buf_addstr(&b, ": ");
-			email_html_escape(&b, h->snippet, strlen(h->snippet));
+			buf_addstr(b, ": ");
+			email_html_escape(b, h->snippet, strlen(h->snippet));
 		}
-		buf_addstr(&b, "</li>\n");
+		buf_addstr(b, "</li>\n");
 	}
 	if (a->nhits > 0)
-		buf_addstr(&b, "</ul>\n");
-	buf_addstr(&b, "<p style=\"color:#666\">feedwatch alert ");
+		buf_addstr(b, "</ul>\n");
+	buf_addstr(b, "<p style=\"color:#666\">feedwatch alert ");
 	email_html_escape(
-	    &b, a->id != NULL ? a->id : "-", a->id != NULL ? strlen(a->id) : 1);
-	buf_addstr(&b, "</p>\n</body></html>\n");
-	(void)outbox_id;
+	    b, a->id != NULL ? a->id : "-", a->id != NULL ? strlen(a->id) : 1);
+	buf_addstr(b, "</p>\n");
+}
+
+static const char email_html_head[] =
+    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+    "</head><body>\n";
+
+static char *
+email_html_part(const struct alert *a)
+{
+	struct buf b;
+
+	buf_init(&b, SIZE_MAX / 2);
+	buf_addstr(&b, email_html_head);
+	email_html_alert(&b, a);
+	buf_addstr(&b, "</body></html>\n");
 	return buf_take(&b, NULL);
 }
 
-char *
-email_compose(const struct alert *a, const char *outbox_id, const char *from,
-    char *const *to, size_t nto, const char *subject, size_t *len)
+/* The text and HTML parts of a digest: every alert, in order. */
+static void
+email_digest_parts(struct notifier_job *const *jobs, size_t njobs,
+    const char *outbox_id, char **text, char **html)
+{
+	struct buf t, h;
+	const struct alert *a;
+	size_t i;
+
+	buf_init(&t, SIZE_MAX / 2);
+	buf_init(&h, SIZE_MAX / 2);
+	a = jobs[0]->alert;
+	buf_printf(&t, "%zu alerts for watchlist %s\n", njobs,
+	    a->watchlist != NULL ? a->watchlist : "");
+	buf_addstr(&h, email_html_head);
+	buf_printf(&h, "<h1>%zu alerts for watchlist ", njobs);
+	email_html_escape(&h, a->watchlist != NULL ? a->watchlist : "",
+	    a->watchlist != NULL ? strlen(a->watchlist) : 0);
+	buf_addstr(&h, "</h1>\n");
+	for (i = 0; i < njobs; i++) {
+		a = jobs[i]->alert;
+		buf_printf(&t, "\n=== %zu/%zu ===\n", i + 1, njobs);
+		email_text_alert(&t, a);
+		buf_printf(&t, "(feedwatch alert %s, outbox %s)\n",
+		    a->id != NULL ? a->id : "-", jobs[i]->outbox_id);
+		buf_addstr(&h, "<hr>\n");
+		email_html_alert(&h, a);
+	}
+	buf_printf(&t, "\n-- \nfeedwatch digest (outbox %s)\n", outbox_id);
+	buf_addstr(&h, "</body></html>\n");
+	*text = buf_take(&t, NULL);
+	*html = buf_take(&h, NULL);
+}
+
+/* A multipart/alternative message of TEXT and HTML (both UTF-8). */
+static char *
+email_compose_parts(time_t when, const char *outbox_id, const char *from,
+    char *const *to, size_t nto, const char *subject, const char *text,
+    const char *html, size_t *len)
 {
 	struct buf b, boundary;
 	struct tm tm;
-	time_t when;
-	char date[64], *enc, *cut, *part;
+	char date[64], *enc, *cut;
 	size_t i;
 
-	when = a->created_at != ALERT_TIME_NONE ? (time_t)a->created_at
-						: time(NULL);
 	gmtime_r(&when, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	buf_init(&boundary, SIZE_MAX / 2);
@@ -395,23 +445,56 @@ email_compose(const struct alert *a, const char *outbox_id, const char *from,
 	    buf_str(&boundary));
 	buf_addstr(&b, "\r\nThis is a MIME message.\r\n");
 
-	part = email_text_part(a, outbox_id);
 	buf_printf(&b,
 	    "\r\n--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: base64\r\n\r\n",
 	    buf_str(&boundary));
-	email_base64(&b, part, strlen(part));
-	free(part);
-	part = email_html_part(a, outbox_id);
+	email_base64(&b, text, strlen(text));
 	buf_printf(&b,
 	    "\r\n--%s\r\nContent-Type: text/html; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: base64\r\n\r\n",
 	    buf_str(&boundary));
-	email_base64(&b, part, strlen(part));
-	free(part);
+	email_base64(&b, html, strlen(html));
 	buf_printf(&b, "\r\n--%s--\r\n", buf_str(&boundary));
 	buf_free(&boundary);
 	return buf_take(&b, len);
+}
+
+char *
+email_compose(const struct alert *a, const char *outbox_id, const char *from,
+    char *const *to, size_t nto, const char *subject, size_t *len)
+{
+	char *text, *html, *msg;
+	time_t when;
+
+	when = a->created_at != ALERT_TIME_NONE ? (time_t)a->created_at
+						: time(NULL);
+	text = email_text_part(a, outbox_id);
+	html = email_html_part(a);
+	msg = email_compose_parts(
+	    when, outbox_id, from, to, nto, subject, text, html, len);
+	free(text);
+	free(html);
+	return msg;
+}
+
+char *
+email_compose_digest(struct notifier_job *const *jobs, size_t njobs,
+    const char *outbox_id, const char *from, char *const *to, size_t nto,
+    size_t *len)
+{
+	const struct alert *a = jobs[0]->alert;
+	char *text, *html, *msg, *subject;
+
+	xasprintf(&subject, "[%s] %zu alerts",
+	    a->watchlist != NULL ? a->watchlist : "feedwatch", njobs);
+	email_digest_parts(jobs, njobs, outbox_id, &text, &html);
+	msg = email_compose_parts(
+	    time(NULL), outbox_id, from, to, nto, subject, text, html, len);
+	free(subject);
+	free(text);
+	free(html);
+	return msg;
 }
 
 /* The bare address of "Name <addr>" or "addr"; NULL if there is none or
@@ -621,11 +704,16 @@ email_deliver(void *state, struct notifier_job *job)
 	s->email = e;
 	s->job = job;
 	job->data = s;
-	subject = template_render(
-	    e->subject, job->alert, job->outbox_id, TEMPLATE_ESCAPE_NONE);
-	s->message = email_compose(job->alert, job->outbox_id, e->from, e->to,
-	    e->nto, subject, &s->len);
-	free(subject);
+	if (job->ndigest > 0)
+		s->message = email_compose_digest(job->digest, job->ndigest,
+		    job->outbox_id, e->from, e->to, e->nto, &s->len);
+	else {
+		subject = template_render(e->subject, job->alert,
+		    job->outbox_id, TEMPLATE_ESCAPE_NONE);
+		s->message = email_compose(job->alert, job->outbox_id, e->from,
+		    e->to, e->nto, subject, &s->len);
+		free(subject);
+	}
 
 	if ((s->easy = curl_easy_init()) == NULL)
 		fatalx("email_deliver: curl_easy_init failed");
@@ -674,5 +762,12 @@ email_cancel(void *state, struct notifier_job *job)
 	email_send_free(s);
 }
 
+static int
+email_digests(void *state)
+{
+	(void)state;
+	return 1;
+}
+
 const struct notifier_backend email_backend = {
-    "email", email_new, email_deliver, email_cancel, email_free};
+    "email", email_new, email_deliver, email_cancel, email_free, email_digests};

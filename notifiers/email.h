@@ -24,6 +24,10 @@
  * Message-ID is derived from the outbox id, so a message sent again after
  * an ambiguous failure can be recognized; Date is the alert's creation.
  *
+ * With `digest: 15m` (notifier.h) one message per window per watchlist
+ * carries every alert of the window, subject "[WATCHLIST] N alerts",
+ * Message-ID derived from the digest's id (its first outbox id and size).
+ *
  * Outcome: 250 after DATA is OK; 4xx replies and connection failures are
  * TEMPFAIL; 5xx replies (a refused recipient, failed AUTH) are PERMFAIL.
  */
@@ -51,6 +55,10 @@ char *email_encode_header(const char *text);
 /* The whole message, CRLF line ends; owned by the caller. */
 char *email_compose(const struct alert *, const char *outbox_id,
     const char *from, char *const *to, size_t nto, const char *subject,
+    size_t *len);
+/* A digest of NJOBS alerts (jobs[i]->alert, jobs[i]->outbox_id). */
+char *email_compose_digest(struct notifier_job *const *jobs, size_t njobs,
+    const char *outbox_id, const char *from, char *const *to, size_t nto,
     size_t *len);
 
 #endif

@@ -381,4 +381,4 @@ fail:
 }
 
 const struct notifier_backend exec_backend = {
-    "exec", exec_new, exec_deliver, exec_cancel, exec_free};
+    "exec", exec_new, exec_deliver, exec_cancel, exec_free, NULL};

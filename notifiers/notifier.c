@@ -27,6 +27,9 @@
 #define NOTIFIER_DISABLED_RETRY 3600
 /* Longest error text kept from a backend. */
 #define NOTIFIER_MAX_ERROR 1024
+/* Caps on the rate_limit and digest options. */
+#define NOTIFIER_MAX_RATE 100000
+#define NOTIFIER_MAX_DIGEST_WINDOW_MS (24 * 3600 * 1000LL)
 
 /* Sorted by name. */
 static const struct notifier_backend *const notifier_backends[] = {
@@ -46,13 +49,31 @@ struct notifier_jobx {
 	notifier_done_cb done_cb;
 	void *arg;
 	int finished;
+	int internal; /* a digest: no outbox row, no done_cb */
+	int at_backend;
+	int held;
 	enum notifier_status status;
 	int64_t retry_after;
 	char *error;
 	struct event *finish_ev;
-	TAILQ_ENTRY(notifier_jobx) entry;
+	struct notifier_jobx **members; /* of a digest */
+	size_t nmembers;
+	TAILQ_ENTRY(notifier_jobx) entry; /* notifier's jobs */
+	TAILQ_ENTRY(notifier_jobx) qentry; /* a group or the wait queue */
 };
 TAILQ_HEAD(notifier_jobs, notifier_jobx);
+
+/* Alerts held for one watchlist (or all, for backends without digests). */
+struct notifier_group {
+	struct notifier *notifier;
+	char *watchlist;
+	struct notifier_jobs held;
+	size_t nheld;
+	int due; /* its window is over (or there is no window) */
+	struct event *window_ev;
+	TAILQ_ENTRY(notifier_group) entry;
+};
+TAILQ_HEAD(notifier_groups, notifier_group);
 
 struct notifier {
 	char *name;
@@ -62,7 +83,25 @@ struct notifier {
 	struct notifier_jobs jobs;
 	size_t njobs;
 	char *disabled;
+
+	int digests; /* the backend renders digests */
+	int64_t digest_ms; /* digest window; 0: no digest mode */
+	size_t rate_count; /* sends per rate_ms; 0: no limit */
+	int64_t rate_ms;
+	int64_t *rate_sent; /* ring of the last rate_count send times */
+	size_t rate_next;
+	struct event *rate_ev;
+
+	struct notifier_groups groups;
+	size_t nheld;
+	struct notifier_jobs waiting; /* for a backend slot */
+	size_t active; /* jobs at the backend */
+	struct event *pump_ev;
 };
+
+static void notifier_pump_cb(evutil_socket_t, short, void *);
+static void notifier_rate_cb(evutil_socket_t, short, void *);
+static void notifier_release(struct notifier *);
 
 int
 notifier_type_known(const char *type)
@@ -75,6 +114,45 @@ notifier_type_known(const char *type)
 	return 0;
 }
 
+/* "30/min", "2/s", "100/h" (also /m, /minute, /second, /hour). */
+static int
+notifier_parse_rate(
+    const struct notifier_config *cf, size_t *count, int64_t *ms, char **cause)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"s", 1000}, {"sec", 1000}, {"second", 1000}, {"m", 60000},
+	    {"min", 60000}, {"minute", 60000}, {"h", 3600000},
+	    {"hour", 3600000}};
+	const char *v = notifier_option(cf, "rate_limit");
+	char *end;
+	unsigned long long n;
+	size_t i;
+
+	*count = 0;
+	*ms = 0;
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || errno != 0 || n == 0 ||
+	    n > NOTIFIER_MAX_RATE || *end != '/')
+		goto bad;
+	for (i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(end + 1, units[i].unit) == 0) {
+			*count = (size_t)n;
+			*ms = units[i].ms;
+			return 0;
+		}
+bad:
+	xasprintf(cause,
+	    "rate_limit: \"%.64s\" is not a rate like 30/min (1 to %d per "
+	    "s, min or h)",
+	    v, NOTIFIER_MAX_RATE);
+	return -1;
+}
+
 struct notifier *
 notifier_new(const struct notifier_config *cf, const struct notifier_ctx *ctx,
     char **cause)
@@ -82,7 +160,8 @@ notifier_new(const struct notifier_config *cf, const struct notifier_ctx *ctx,
 	const struct notifier_backend *backend = NULL;
 	struct notifier *n;
 	char *why = NULL;
-	size_t i;
+	size_t i, rate_count;
+	int64_t rate_ms, digest_ms;
 
 	for (i = 0; i < NOTIFIER_NBACKENDS; i++)
 		if (cf->type != NULL &&
@@ -94,21 +173,53 @@ notifier_new(const struct notifier_config *cf, const struct notifier_ctx *ctx,
 			    cf->name, cf->type != NULL ? cf->type : "");
 		return NULL;
 	}
+	if (notifier_parse_rate(cf, &rate_count, &rate_ms, &why) == -1 ||
+	    notifier_option_duration(cf, "digest", 0, &digest_ms, &why) == -1)
+		goto fail;
+	if (notifier_option(cf, "digest") != NULL &&
+	    (digest_ms < 1000 || digest_ms > NOTIFIER_MAX_DIGEST_WINDOW_MS)) {
+		xasprintf(&why, "digest: the window must be 1s to 24h");
+		goto fail;
+	}
 	n = xcalloc(1, sizeof *n);
 	n->name = xstrdup(cf->name);
 	n->backend = backend;
 	n->base = ctx->base;
 	TAILQ_INIT(&n->jobs);
+	TAILQ_INIT(&n->groups);
+	TAILQ_INIT(&n->waiting);
 	if ((n->state = backend->new (n, cf, ctx, &why)) == NULL) {
-		if (cause != NULL)
-			xasprintf(cause, "notifier %s: %s", cf->name,
-			    why != NULL ? why : "cannot be set up");
-		free(why);
 		free(n->name);
 		free(n);
-		return NULL;
+		goto fail;
 	}
+	n->digests = backend->digests != NULL && backend->digests(n->state);
+	if (digest_ms > 0 && !n->digests) {
+		xasprintf(&why, "digest: a %s notifier %s", backend->type,
+		    strcmp(backend->type, "webhook") == 0
+			? "sends digests only with the default body (no "
+			  "preset or template)"
+			: "cannot send digests (email and webhook can)");
+		backend->free(n->state);
+		free(n->name);
+		free(n);
+		goto fail;
+	}
+	n->digest_ms = digest_ms;
+	n->rate_count = rate_count;
+	n->rate_ms = rate_ms;
+	if (rate_count > 0)
+		n->rate_sent = xcalloc(rate_count, sizeof *n->rate_sent);
+	if ((n->pump_ev = evtimer_new(n->base, notifier_pump_cb, n)) == NULL ||
+	    (n->rate_ev = evtimer_new(n->base, notifier_rate_cb, n)) == NULL)
+		fatalx("notifier_new: evtimer_new failed");
 	return n;
+fail:
+	if (cause != NULL)
+		xasprintf(cause, "notifier %s: %s", cf->name,
+		    why != NULL ? why : "cannot be set up");
+	free(why);
+	return NULL;
 }
 
 static void
@@ -116,27 +227,50 @@ notifier_job_free(struct notifier_jobx *x)
 {
 	if (x->finish_ev != NULL)
 		event_free(x->finish_ev);
-	alert_free(x->job.alert);
+	if (x->internal)
+		free((void *)x->job.digest);
+	else
+		alert_free(x->job.alert);
+	free(x->members);
 	free(x->outbox_id);
 	free(x->payload);
 	free(x->error);
 	free(x);
 }
 
+static void
+notifier_group_free(struct notifier_group *g)
+{
+	if (g->window_ev != NULL)
+		event_free(g->window_ev);
+	free(g->watchlist);
+	free(g);
+}
+
 void
 notifier_free(struct notifier *n)
 {
 	struct notifier_jobx *x;
+	struct notifier_group *g;
 
 	if (n == NULL)
 		return;
 	while ((x = TAILQ_FIRST(&n->jobs)) != NULL) {
 		TAILQ_REMOVE(&n->jobs, x, entry);
-		if (!x->finished && n->backend->cancel != NULL)
+		if (!x->finished && x->at_backend && n->backend->cancel != NULL)
 			n->backend->cancel(n->state, &x->job);
 		notifier_job_free(x);
 	}
+	while ((g = TAILQ_FIRST(&n->groups)) != NULL) {
+		TAILQ_REMOVE(&n->groups, g, entry);
+		notifier_group_free(g);
+	}
 	n->backend->free(n->state);
+	if (n->pump_ev != NULL)
+		event_free(n->pump_ev);
+	if (n->rate_ev != NULL)
+		event_free(n->rate_ev);
+	free(n->rate_sent);
 	free(n->disabled);
 	free(n->name);
 	free(n);
@@ -151,6 +285,10 @@ notifier_finish_cb(evutil_socket_t fd, short events, void *arg)
 	struct notifier_result result;
 
 	TAILQ_REMOVE(&n->jobs, x, entry);
+	if (x->internal) {
+		notifier_job_free(x);
+		return;
+	}
 	n->njobs--;
 	result.status = x->status;
 	result.retry_after = x->retry_after;
@@ -169,8 +307,10 @@ notifier_job_finish(struct notifier_job *job, enum notifier_status status,
     int64_t retry_after, const char *fmt, ...)
 {
 	struct notifier_jobx *x = (struct notifier_jobx *)job;
+	struct notifier *n = job->notifier;
 	struct timeval zero = {0, 0};
 	va_list ap;
+	size_t i;
 
 	if (x->finished)
 		fatalx("notifier_job_finish: job finished twice");
@@ -185,10 +325,261 @@ notifier_job_finish(struct notifier_job *job, enum notifier_status status,
 		if (strlen(x->error) > NOTIFIER_MAX_ERROR)
 			x->error[NOTIFIER_MAX_ERROR] = '\0';
 	}
-	x->finish_ev = evtimer_new(job->notifier->base, notifier_finish_cb, x);
+	if (x->at_backend) {
+		x->at_backend = 0;
+		n->active--;
+		/* The next waiting job starts from the loop, not from inside
+		 * a backend's deliver(). */
+		if (!TAILQ_EMPTY(&n->waiting))
+			evtimer_add(n->pump_ev, &zero);
+	}
+	/* A digest's outcome is every member's. */
+	for (i = 0; i < x->nmembers; i++)
+		if (x->error != NULL)
+			notifier_job_finish(&x->members[i]->job, status,
+			    retry_after, "digest: %s", x->error);
+		else
+			notifier_job_finish(
+			    &x->members[i]->job, status, retry_after, NULL);
+	x->finish_ev = evtimer_new(n->base, notifier_finish_cb, x);
 	if (x->finish_ev == NULL)
 		fatalx("notifier_job_finish: evtimer_new failed");
 	evtimer_add(x->finish_ev, &zero);
+}
+
+/* Hand a job to the backend, or queue it for a free slot. */
+static void
+notifier_dispatch(struct notifier *n, struct notifier_jobx *x)
+{
+	if (n->disabled != NULL) {
+		notifier_job_finish(&x->job, NOTIFIER_TEMPFAIL,
+		    NOTIFIER_DISABLED_RETRY, "notifier disabled: %s",
+		    n->disabled);
+		return;
+	}
+	if (n->active >= NOTIFIER_MAX_CONCURRENT) {
+		TAILQ_INSERT_TAIL(&n->waiting, x, qentry);
+		return;
+	}
+	n->active++;
+	x->at_backend = 1;
+	n->backend->deliver(n->state, &x->job);
+}
+
+static void
+notifier_pump_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct notifier *n = arg;
+	struct notifier_jobx *x;
+
+	while (n->active < NOTIFIER_MAX_CONCURRENT &&
+	    (x = TAILQ_FIRST(&n->waiting)) != NULL) {
+		TAILQ_REMOVE(&n->waiting, x, qentry);
+		notifier_dispatch(n, x);
+	}
+}
+
+static int64_t
+notifier_now_ms(struct notifier *n)
+{
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(n->base, &tv);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Whether the rate limit allows one more send now. */
+static int
+notifier_rate_ok(struct notifier *n, int64_t now)
+{
+	if (n->rate_count == 0)
+		return 1;
+	return n->rate_sent[n->rate_next] == 0 ||
+	    n->rate_sent[n->rate_next] <= now - n->rate_ms;
+}
+
+static void
+notifier_rate_take(struct notifier *n, int64_t now)
+{
+	if (n->rate_count == 0)
+		return;
+	n->rate_sent[n->rate_next] = now;
+	n->rate_next = (n->rate_next + 1) % n->rate_count;
+}
+
+/* Wake up when the rate limit allows the next send. */
+static void
+notifier_rate_arm(struct notifier *n, int64_t now)
+{
+	int64_t at = n->rate_sent[n->rate_next] + n->rate_ms, wait;
+	struct timeval tv;
+
+	wait = at > now ? at - now : 0;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	evtimer_add(n->rate_ev, &tv);
+}
+
+static void
+notifier_rate_cb(evutil_socket_t fd, short events, void *arg)
+{
+	notifier_release(arg);
+}
+
+/* A digest of up to NOTIFIER_MAX_DIGEST jobs held in G. */
+static struct notifier_jobx *
+notifier_digest_new(struct notifier *n, struct notifier_group *g)
+{
+	struct notifier_jobx *x, *m;
+	struct notifier_job **digest;
+	size_t count =
+	    g->nheld < NOTIFIER_MAX_DIGEST ? g->nheld : NOTIFIER_MAX_DIGEST;
+	size_t i;
+
+	x = xcalloc(1, sizeof *x);
+	x->internal = 1;
+	x->members = xreallocarray(NULL, count, sizeof *x->members);
+	digest = xreallocarray(NULL, count, sizeof *digest);
+	for (i = 0; i < count; i++) {
+		m = TAILQ_FIRST(&g->held);
+		TAILQ_REMOVE(&g->held, m, qentry);
+		m->held = 0;
+		x->members[i] = m;
+		digest[i] = &m->job;
+	}
+	g->nheld -= count;
+	n->nheld -= count;
+	x->nmembers = count;
+	xasprintf(
+	    &x->outbox_id, "digest.%s.%zu", x->members[0]->outbox_id, count);
+	x->job.notifier = n;
+	x->job.outbox_id = x->outbox_id;
+	x->job.payload = x->members[0]->payload;
+	x->job.len = x->members[0]->job.len;
+	x->job.alert = x->members[0]->job.alert;
+	x->job.attempt = x->members[0]->job.attempt;
+	x->job.digest = digest;
+	x->job.ndigest = count;
+	TAILQ_INSERT_TAIL(&n->jobs, x, entry);
+	return x;
+}
+
+/* Send what one group holds: one digest, or one alert when the backend
+ * has no digests or holds just one. */
+static void
+notifier_group_send(struct notifier *n, struct notifier_group *g)
+{
+	struct notifier_jobx *x;
+
+	if (n->digests && g->nheld > 1) {
+		x = notifier_digest_new(n, g);
+		log_debug("notifier %s: digest of %zu alerts for %s", n->name,
+		    x->nmembers, g->watchlist);
+	} else {
+		x = TAILQ_FIRST(&g->held);
+		TAILQ_REMOVE(&g->held, x, qentry);
+		x->held = 0;
+		g->nheld--;
+		n->nheld--;
+	}
+	if (g->nheld == 0 && n->digest_ms > 0)
+		g->due = 0;
+	notifier_dispatch(n, x);
+}
+
+/* Send held groups whose time has come, as far as the rate limit lets. */
+static void
+notifier_release(struct notifier *n)
+{
+	struct notifier_group *g, *first;
+	int64_t now = notifier_now_ms(n);
+
+	first = NULL;
+	while ((g = TAILQ_FIRST(&n->groups)) != NULL && g != first) {
+		/* Round robin: the group goes to the back either way. */
+		TAILQ_REMOVE(&n->groups, g, entry);
+		TAILQ_INSERT_TAIL(&n->groups, g, entry);
+		if (g->nheld == 0 || !g->due) {
+			if (first == NULL)
+				first = g;
+			continue;
+		}
+		if (!notifier_rate_ok(n, now)) {
+			notifier_rate_arm(n, now);
+			return;
+		}
+		notifier_rate_take(n, now);
+		notifier_group_send(n, g);
+		first = NULL;
+	}
+}
+
+static void
+notifier_window_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct notifier_group *g = arg;
+
+	g->due = 1;
+	notifier_release(g->notifier);
+}
+
+/* Hold a job in its watchlist's group, opening a window if need be. */
+static void
+notifier_hold(struct notifier *n, struct notifier_jobx *x)
+{
+	const char *watchlist = "";
+	struct notifier_group *g;
+	struct timeval tv;
+
+	if (n->digests && x->job.alert->watchlist != NULL)
+		watchlist = x->job.alert->watchlist;
+	TAILQ_FOREACH(g, &n->groups, entry)
+	if (strcmp(g->watchlist, watchlist) == 0)
+		break;
+	if (g == NULL) {
+		g = xcalloc(1, sizeof *g);
+		g->notifier = n;
+		g->watchlist = xstrdup(watchlist);
+		TAILQ_INIT(&g->held);
+		g->window_ev = evtimer_new(n->base, notifier_window_cb, g);
+		if (g->window_ev == NULL)
+			fatalx("notifier_hold: evtimer_new failed");
+		TAILQ_INSERT_TAIL(&n->groups, g, entry);
+	}
+	x->held = 1;
+	TAILQ_INSERT_TAIL(&g->held, x, qentry);
+	g->nheld++;
+	n->nheld++;
+	if (n->digest_ms == 0)
+		g->due = 1;
+	else if (g->nheld == 1 && !g->due) {
+		tv.tv_sec = (time_t)(n->digest_ms / 1000);
+		tv.tv_usec = (suseconds_t)(n->digest_ms % 1000) * 1000;
+		evtimer_add(g->window_ev, &tv);
+	}
+	if (g->nheld >= NOTIFIER_MAX_DIGEST) {
+		evtimer_del(g->window_ev);
+		g->due = 1;
+	}
+	if (g->due)
+		notifier_release(n);
+}
+
+void
+notifier_flush(struct notifier *n)
+{
+	struct notifier_group *g;
+	int64_t now = notifier_now_ms(n);
+
+	TAILQ_FOREACH(g, &n->groups, entry)
+	{
+		evtimer_del(g->window_ev);
+		while (g->nheld > 0) {
+			notifier_rate_take(n, now);
+			notifier_group_send(n, g);
+		}
+	}
+	evtimer_del(n->rate_ev);
 }
 
 int
@@ -198,6 +589,7 @@ notifier_deliver(struct notifier *n, const char *outbox_id, const char *payload,
 {
 	struct notifier_jobx *x;
 	struct alert *alert;
+	int64_t now;
 
 	if ((alert = alert_from_json(payload, len, cause)) == NULL)
 		return -1;
@@ -214,12 +606,19 @@ notifier_deliver(struct notifier *n, const char *outbox_id, const char *payload,
 	x->job.attempt = attempt;
 	TAILQ_INSERT_TAIL(&n->jobs, x, entry);
 	n->njobs++;
-	if (n->disabled != NULL)
-		notifier_job_finish(&x->job, NOTIFIER_TEMPFAIL,
-		    NOTIFIER_DISABLED_RETRY, "notifier disabled: %s",
-		    n->disabled);
-	else
-		n->backend->deliver(n->state, &x->job);
+	if (n->disabled != NULL) {
+		notifier_dispatch(n, x);
+		return 0;
+	}
+	now = notifier_now_ms(n);
+	/* Held when digests gather, or when the limit is reached or others
+	 * already wait for it (order is kept). */
+	if (n->digest_ms > 0 || n->nheld > 0 || !notifier_rate_ok(n, now))
+		notifier_hold(n, x);
+	else {
+		notifier_rate_take(n, now);
+		notifier_dispatch(n, x);
+	}
 	return 0;
 }
 
@@ -252,6 +651,12 @@ size_t
 notifier_inflight(const struct notifier *n)
 {
 	return n->njobs;
+}
+
+size_t
+notifier_held(const struct notifier *n)
+{
+	return n->nheld;
 }
 
 const char *

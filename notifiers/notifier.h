@@ -13,6 +13,21 @@
  * 0, never from inside notifier_deliver() itself, unless the notifier is
  * freed first: notifier_free() abandons deliveries still in flight without
  * calling their callbacks (the outbox sends them again later).
+ *
+ * Every notifier takes two options of its own, whatever its type:
+ *
+ *	rate_limit: 30/min   at most 30 sends a minute (also N/s, N/h); the
+ *	                     excess is held and goes out as one digest per
+ *	                     watchlist when the limit allows (backends that
+ *	                     render no digest send it one by one, later)
+ *	digest: 15m          hold every alert and send one digest per
+ *	                     watchlist per window (email, and webhook
+ *	                     without a preset or template)
+ *
+ * A held alert is a delivery the outbox sees in flight: it is answered
+ * (once, with the digest's outcome) when its digest has been sent, and a
+ * process that dies while it is held never answers it, so the next start
+ * sends it again. Nothing is lost; a receiver may see it twice.
  */
 #ifndef NOTIFIER_H
 #define NOTIFIER_H
@@ -81,8 +96,22 @@ int notifier_deliver(struct notifier *, const char *outbox_id,
 
 const char *notifier_name(const struct notifier *);
 const char *notifier_type(const struct notifier *);
-/* Deliveries started and not yet finished. */
+/* Deliveries started and not yet finished (held ones included). */
 size_t notifier_inflight(const struct notifier *);
+/* Deliveries held for a digest or by the rate limit: waiting on purpose,
+ * not stalled. */
+size_t notifier_held(const struct notifier *);
+/* The outbox's max_inflight for notifiers: deliveries a notifier may be
+ * given at once. The notifier itself keeps at most
+ * NOTIFIER_MAX_CONCURRENT at its backend and holds the rest, so a digest
+ * can gather up to this many alerts. */
+#define NOTIFIER_MAX_INFLIGHT 1024
+#define NOTIFIER_MAX_CONCURRENT 4
+/* Alerts in one digest; a fuller window is sent at once. */
+#define NOTIFIER_MAX_DIGEST 500
+/* Send held digests now, without waiting for their window or the rate
+ * limit (`feedwatch once` before it exits). */
+void notifier_flush(struct notifier *);
 /* Non-NULL when the notifier disabled itself (a webhook answered 410)
  * until the next reload: why. Deliveries then fail with TEMPFAIL, so the
  * alerts wait in the outbox for a fixed configuration. */
@@ -107,6 +136,11 @@ struct notifier_job {
 	struct alert *alert; /* the payload, parsed */
 	unsigned attempt;
 	void *data; /* the backend's, for this job */
+	/* A digest (only for backends with digests()): the alerts it
+	 * carries, in arrival order, all of one watchlist. outbox_id is then
+	 * made up ("digest.<first id>.<count>") and alert is digest[0]'s. */
+	struct notifier_job *const *digest;
+	size_t ndigest;
 };
 
 struct notifier_backend {
@@ -116,6 +150,8 @@ struct notifier_backend {
 	void (*deliver)(void *state, struct notifier_job *);
 	void (*cancel)(void *state, struct notifier_job *);
 	void (*free)(void *state);
+	/* Non-NULL and true when deliver() renders digest jobs. */
+	int (*digests)(void *state);
 };
 
 void notifier_job_finish(struct notifier_job *, enum notifier_status,

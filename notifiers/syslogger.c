@@ -612,4 +612,4 @@ syslogger_free(void *state)
 }
 
 const struct notifier_backend syslogger_backend = {"syslog", syslogger_new,
-    syslogger_deliver, syslogger_cancel, syslogger_free};
+    syslogger_deliver, syslogger_cancel, syslogger_free, NULL};

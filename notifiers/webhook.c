@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
@@ -412,6 +413,34 @@ webhook_header(struct curl_slist *list, const char *fmt, ...)
 	return l;
 }
 
+/* A digest's body: {"type": "digest", "version", "id", "watchlist",
+ * "count", "alerts": [alert documents]}. */
+static char *
+webhook_digest_body(const struct notifier_job *job)
+{
+	json_t *root, *alerts, *doc;
+	char *body;
+	size_t i;
+
+	alerts = json_array();
+	for (i = 0; i < job->ndigest; i++) {
+		doc = json_loadb(
+		    job->digest[i]->payload, job->digest[i]->len, 0, NULL);
+		if (doc == NULL) /* read by alert_from_json() already */
+			fatalx("webhook_digest_body: payload is not JSON");
+		json_array_append_new(alerts, doc);
+	}
+	root = json_pack("{s:s, s:i, s:s, s:s, s:I, s:o}", "type", "digest",
+	    "version", ALERT_SCHEMA_VERSION, "id", job->outbox_id, "watchlist",
+	    job->alert->watchlist != NULL ? job->alert->watchlist : "", "count",
+	    (json_int_t)job->ndigest, "alerts", alerts);
+	if (root == NULL ||
+	    (body = json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL)
+		fatalx("webhook_digest_body: out of memory");
+	json_decref(root);
+	return body;
+}
+
 static void
 webhook_deliver(void *state, struct notifier_job *job)
 {
@@ -426,7 +455,10 @@ webhook_deliver(void *state, struct notifier_job *job)
 	p->job = job;
 	job->data = p;
 	buf_init(&p->response, WEBHOOK_MAX_RESPONSE);
-	if (w->template != NULL) {
+	if (job->ndigest > 0) {
+		p->body = webhook_digest_body(job);
+		content_type = "application/json";
+	} else if (w->template != NULL) {
 		p->body = template_render(w->template, job->alert,
 		    job->outbox_id, template_escape_for(w->content_type));
 		content_type = w->content_type;
@@ -497,5 +529,14 @@ webhook_cancel(void *state, struct notifier_job *job)
 	webhook_post_free(p);
 }
 
-const struct notifier_backend webhook_backend = {
-    "webhook", webhook_new, webhook_deliver, webhook_cancel, webhook_free};
+/* Digests only where the body is ours: not for presets and templates. */
+static int
+webhook_digests(void *state)
+{
+	struct webhook *w = state;
+
+	return w->template == NULL && w->preset == PAYLOAD_ALERT;
+}
+
+const struct notifier_backend webhook_backend = {"webhook", webhook_new,
+    webhook_deliver, webhook_cancel, webhook_free, webhook_digests};

@@ -224,7 +224,7 @@ static const struct {
 	"exec or console)"},
     {"notifiers:\n  n: {type: console, url: x}\n",
 	"t.yaml:2:22: unknown key \"url\" in a notifier; expected one of: "
-	"type"},
+	"type, rate_limit"},
     {"entities:\n  e: {}\n",
 	"t.yaml:2:6: entity \"e\" needs a name, aliases or a country"},
     {"entities:\n  e: {aliases: [a, {x: 1}]}\n",
