@@ -115,7 +115,7 @@ run_watchdog_cb(evutil_socket_t fd, short events, void *arg)
 	struct run *r = arg;
 	int64_t stalled = time(NULL) - engine_last_progress(r->engine);
 
-	if (engine_idle(r->engine) || stalled < RUN_STALL_S)
+	if (!engine_working(r->engine) || stalled < RUN_STALL_S)
 		sdnotify_send(r->notify, "WATCHDOG=1");
 	else
 		log_warnx("no progress for %lld s with work in flight: not "

@@ -78,6 +78,7 @@ struct engine {
 	size_t nnotifiers;
 	int once;
 	size_t once_pending;
+	int64_t once_cutoff; /* once mode: rows due after it wait */
 	int draining;
 	int64_t last_progress;
 	size_t polls_done;
@@ -790,6 +791,8 @@ engine_slot(struct engine *e, const char *name)
 	on.name = name;
 	on.deliver = engine_deliver_cb;
 	on.arg = slot;
+	/* Notifiers hold alerts for digests and rate limits themselves. */
+	on.max_inflight = NOTIFIER_MAX_INFLIGHT;
 	outbox_add_notifier(e->outbox, &on);
 	return slot;
 }
@@ -900,11 +903,23 @@ engine_free(struct engine *e)
 	free(e);
 }
 
+/*
+ * Once mode: when the last poll is done, what is due then is delivered;
+ * a retry due later (a receiver's Retry-After, the backoff) waits for the
+ * next run, so that `once` always ends.
+ */
 static void
 engine_once_done(struct engine *e)
 {
-	if (e->once && e->once_pending == 0)
-		outbox_kick(e->outbox);
+	size_t i;
+
+	if (!e->once || e->once_pending > 0)
+		return;
+	e->once_cutoff = engine_now_ms() / 1000;
+	for (i = 0; i < e->nnotifiers; i++)
+		if (e->notifiers[i]->current != NULL)
+			notifier_flush(e->notifiers[i]->current);
+	outbox_kick(e->outbox);
 }
 
 void
@@ -1041,10 +1056,24 @@ engine_idle(struct engine *e)
 			continue;
 		rc = store_outbox_next_due(
 		    e->store, e->notifiers[i]->name, &at, NULL);
-		if (rc == 0 && at <= now)
+		if (rc == 0 && at <= now && at <= e->once_cutoff)
 			return 0;
 	}
 	return 1;
+}
+
+int
+engine_working(struct engine *e)
+{
+	size_t i, held = 0;
+
+	if (fetch_queue_running(e->fetchq) > 0 ||
+	    fetch_queue_waiting(e->fetchq) > 0)
+		return 1;
+	for (i = 0; i < e->nnotifiers; i++)
+		if (e->notifiers[i]->current != NULL)
+			held += notifier_held(e->notifiers[i]->current);
+	return outbox_inflight(e->outbox) > held;
 }
 
 int64_t

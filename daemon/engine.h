@@ -78,6 +78,9 @@ void engine_drain(struct engine *);
 /* Nothing in flight: no fetch queued or running, no delivery running.
  * In once mode, also no polls left and no outbox row due now. */
 int engine_idle(struct engine *);
+/* Work is running that should make progress: fetches, or deliveries at
+ * a receiver (not alerts a notifier holds for a digest). */
+int engine_working(struct engine *);
 /* The last time a fetch, parse, ingest or delivery made progress (s). */
 int64_t engine_last_progress(const struct engine *);
 void engine_stats(struct engine *, struct engine_stats *);
