@@ -983,7 +983,9 @@ class Soak:
         print("  violations:  %d" % len(self.violations))
         for kind, text in self.violations:
             print("    %s: %s" % (kind, text[:600]))
-        print("  files:       %s" % self.dir)
+        if self.violations or not self.a.tmp:
+            print("  files:       %s (daemon.log, feeds.jsonl, "
+                  "webhook.jsonl, smtp.jsonl, state.db)" % self.dir)
 
 
 def main():
@@ -1050,6 +1052,7 @@ def main():
     if a.dir is None:
         tmp = tempfile.mkdtemp(prefix="soak.")
         a.dir = tmp
+    a.tmp = tmp is not None
     os.makedirs(a.dir, exist_ok=True)
     s = Soak(a)
     try:
