@@ -724,8 +724,14 @@ class Soak:
             if not whole:
                 self.violation("poll", "feed %d never fetched whole" % i)
                 continue
-            base = whole[0]["c"]
-            loose = base
+            base = loose = whole[0]["c"]
+            # A malformed or mislabelled first fetch may have been taken
+            # as the baseline (recovered): items since then go either way.
+            first = min((r for r in reqs.get(i, []) if r["st"] == 200 and
+                         r["b"] in ("malformed", "charset")),
+                        key=lambda r: r["t0"], default=None)
+            if first is not None and first["t0"] < whole[0]["t0"]:
+                base = m.count(i, first["t0"])
             for k in kills:
                 if whole[0]["t0"] <= k <= whole[0]["t1"] + 5:
                     later = [r for r in whole if r["t0"] > k]
