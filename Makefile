@@ -3,7 +3,8 @@
 #   make test   install what is missing, build, run every test, then the
 #               same tests again in an ASan/UBSan build
 # Other targets: build, asan, deps, format, clean; bench and its parts
-# (bench-parse, bench-poll, bench-match, bench-store, bench-text).
+# (bench-parse, bench-poll, bench-match, bench-store, bench-text); soak
+# (the daemon under chaos, 10 minutes) and fuzz (every libFuzzer target).
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -24,7 +25,7 @@ BENCH_PACKAGES = nginx sfeed rss2email curl time python3
 BENCH_POLL_ARGS ?=
 
 .PHONY: all run test build asan deps format clean bench bench-parse \
-	bench-poll bench-match bench-store bench-text
+	bench-poll bench-match bench-store bench-text soak fuzz
 
 all: build
 
@@ -74,6 +75,22 @@ bench-store: build
 # HTML to plain text, against xmllint.
 bench-text: build
 	sh bench/text/run.sh $(BUILD)
+
+# The soak and chaos test (tests/soak/soak.py): 3,000 generated feeds, a
+# tenth misbehaving, receivers going down, broken reloads, SIGKILL; then
+# the invariants and a report. Not part of make test (which runs a short
+# one). E.g. make soak SOAK_SECONDS=3600 SOAK_ARGS='--feeds 5000'
+SOAK_SECONDS ?= 600
+SOAK_ARGS ?=
+soak: build
+	/usr/bin/python3 tests/soak/soak.py --duration $(SOAK_SECONDS) --smtp \
+		$(SOAK_ARGS) $(BUILD)/daemon/feedwatch
+
+# Every libFuzzer target of the sanitizer build, FUZZ_SECONDS each, over
+# the corpus in tests/fuzz/corpus/NAME; FUZZ_MERGE=1 keeps what is new.
+FUZZ_SECONDS ?= 60
+fuzz: asan
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/soak/fuzz.sh $(ASAN_BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
