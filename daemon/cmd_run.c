@@ -204,6 +204,9 @@ run_main(int argc, char **argv, const struct cmd_globals *g, int once)
 		    once ? "once" : "run");
 		return 2;
 	}
+	/* A reload asked for during start-up must not kill us (SIGHUP's
+	 * default); it is handled once the loop runs. */
+	signal(SIGHUP, SIG_IGN);
 	memset(&r, 0, sizeof r);
 	r.once = once;
 	r.config_path = g->config_path;
