@@ -2,6 +2,9 @@
  * Configuration loader: YAML (through yamltree) into struct config.
  * docs/configuration.md is the reference for every key read here.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +36,8 @@
 #define CONFIG_ENVNAME_CHARS                                                   \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 #define CONFIG_MAX_SECRET 65536
+/* Shortest admin bearer token accepted (guessing must not pay). */
+#define CONFIG_ADMIN_TOKEN_MIN 16
 #define CONFIG_MAX_DROPINS 256
 #define CONFIG_DEFAULT_INTERVAL_MS (10 * 60 * 1000)
 #define CONFIG_DEFAULT_TIMEOUT_MS (30 * 1000)
@@ -51,7 +57,9 @@ static char *config_dirname(const char *);
 static int config_parse_number(const char **, uint64_t *);
 
 static const char *const config_top_keys[] = {"store", "retention", "defaults",
-    "fetch", "feeds", "entities", "watchlists", "notifiers", NULL};
+    "fetch", "admin", "feeds", "entities", "watchlists", "notifiers", NULL};
+static const char *const config_admin_keys[] = {
+    "enabled", "address", "port", "token", "token_file", NULL};
 static const char *const config_fetch_keys[] = {"block_private_addresses",
     "max_connections", "max_connections_per_host", "max_body", "user_agent",
     NULL};
@@ -1019,49 +1027,40 @@ config_is_secret_file(const char *key)
  * the configuration file. A file that group or others may read is
  * refused: the secret is already out.
  */
-static void
-config_load_secret(struct config_loader *ld, const struct yamltree_node *node,
-    struct config_notifier *n, struct config_option *opt)
+static char *
+config_read_secret(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what, const char *value)
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-	struct config_option *secret;
 	struct stat st;
-	char *path = NULL, *data, *cause = NULL, *key;
+	char *path = NULL, *data = NULL, *cause = NULL;
 	size_t len;
 	int fd = -1;
 
-	key = xstrndup(opt->key, strlen(opt->key) - strlen("_file"));
-	if (config_notifier_option(n, key) != NULL) {
-		config_error(
-		    ld, node, "give either %s or %s, not both", key, opt->key);
-		free(key);
-		return;
-	}
-	if (opt->value[0] != '/' && creds != NULL && creds[0] == '/') {
-		xasprintf(&path, "%s/%s", creds, opt->value);
+	if (value[0] != '/' && creds != NULL && creds[0] == '/') {
+		xasprintf(&path, "%s/%s", creds, value);
 		if (access(path, F_OK) == -1) {
 			free(path);
 			path = NULL;
 		}
 	}
 	if (path == NULL)
-		path = config_abspath(ld, opt->value);
+		path = config_abspath(ld, value);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		config_error(
-		    ld, node, "%s %s: %s", opt->key, path, strerror(errno));
+		    ld, node, "%s %s: %s", what, path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		config_error(
-		    ld, node, "%s %s: not a regular file", opt->key, path);
+		config_error(ld, node, "%s %s: not a regular file", what, path);
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0) {
 		config_error(ld, node,
 		    "%s %s: readable or writable by group "
 		    "or others (mode %03o); chmod 600 it",
-		    opt->key, path, (unsigned)(st.st_mode & 0777));
+		    what, path, (unsigned)(st.st_mode & 0777));
 		goto out;
 	}
 	if ((data = config_read_fd(
@@ -1073,25 +1072,100 @@ config_load_secret(struct config_loader *ld, const struct yamltree_node *node,
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		data[--len] = '\0';
 	if (len == 0 || strlen(data) != len) {
-		config_error(ld, node, "%s %s: %s", opt->key, path,
+		config_error(ld, node, "%s %s: %s", what, path,
 		    len == 0 ? "empty" : "contains a NUL byte");
 		free(data);
-		goto out;
+		data = NULL;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return data;
+}
+
+/* A notifier's "*_file" secret becomes an option without the suffix. */
+static void
+config_load_secret(struct config_loader *ld, const struct yamltree_node *node,
+    struct config_notifier *n, struct config_option *opt)
+{
+	struct config_option *secret;
+	char *data, *key;
+
+	key = xstrndup(opt->key, strlen(opt->key) - strlen("_file"));
+	if (config_notifier_option(n, key) != NULL) {
+		config_error(
+		    ld, node, "give either %s or %s, not both", key, opt->key);
+		free(key);
+		return;
+	}
+	if ((data = config_read_secret(ld, node, opt->key, opt->value)) ==
+	    NULL) {
+		free(key);
+		return;
 	}
 	n->options =
 	    xreallocarray(n->options, n->noptions + 1, sizeof *n->options);
 	secret = &n->options[n->noptions++];
 	memset(secret, 0, sizeof *secret);
 	secret->key = key;
-	key = NULL;
 	secret->value = data;
 	secret->secret = 1;
 	secret->mark = config_mark_of(ld, node);
-out:
-	if (fd != -1)
-		close(fd);
-	free(path);
-	free(key);
+}
+
+/*
+ * admin: {enabled, address, port, token | token_file}. The address must
+ * be a numeric IPv4 or IPv6 address (no name lookups at start-up).
+ */
+static void
+config_load_admin(struct config_loader *ld, const struct yamltree_node *node)
+{
+	const struct yamltree_node *v, *tf;
+	struct config *cf = ld->cf;
+	struct in6_addr a6;
+	struct in_addr a4;
+	uint64_t n;
+	char *s = NULL;
+
+	if (config_expect(ld, node, YAMLTREE_MAPPING, "admin") == -1)
+		return;
+	config_check_keys(ld, node, config_admin_keys, "admin");
+	if ((v = config_get(node, "enabled")) != NULL)
+		config_bool(ld, v, "admin.enabled", &cf->admin_enabled);
+	if ((v = config_get(node, "address")) != NULL &&
+	    config_string(ld, v, "admin.address", &s) == 0) {
+		if (inet_pton(AF_INET, s, &a4) != 1 &&
+		    inet_pton(AF_INET6, s, &a6) != 1) {
+			config_error(ld, v,
+			    "admin.address must be a numeric IP address, "
+			    "like 127.0.0.1 or ::1");
+			free(s);
+		} else {
+			free(cf->admin_address);
+			cf->admin_address = s;
+		}
+	}
+	if ((v = config_get(node, "port")) != NULL &&
+	    config_uint(ld, v, "admin.port", 1, 65535, &n) == 0)
+		cf->admin_port = (int)n;
+	v = config_get(node, "token");
+	tf = config_get(node, "token_file");
+	if (v != NULL && tf != NULL)
+		config_error(
+		    ld, tf, "give either token or token_file, not both");
+	else if (v != NULL)
+		config_string(ld, v, "admin.token", &cf->admin_token);
+	else if (tf != NULL &&
+	    config_expect(ld, tf, YAMLTREE_SCALAR, "admin.token_file") == 0)
+		cf->admin_token =
+		    config_read_secret(ld, tf, "admin.token_file", tf->value);
+	if (cf->admin_token != NULL &&
+	    strlen(cf->admin_token) < CONFIG_ADMIN_TOKEN_MIN) {
+		config_error(ld, v != NULL ? v : tf,
+		    "the admin token must have at least %d characters",
+		    CONFIG_ADMIN_TOKEN_MIN);
+	}
 }
 
 static const struct config_notifier_schema *
@@ -1247,6 +1321,7 @@ struct config_source {
 	struct yamltree_node *root;
 	/* where set */
 	const struct yamltree_node *store, *defaults, *retention, *fetch;
+	const struct yamltree_node *admin;
 };
 
 static void
@@ -1269,6 +1344,7 @@ config_load_sources(
 {
 	const struct config_source *store = NULL, *defaults = NULL;
 	const struct config_source *retention = NULL, *fetch = NULL;
+	const struct config_source *admin = NULL;
 	const struct yamltree_node *v, *root;
 	size_t i, j;
 	char *path = NULL;
@@ -1306,6 +1382,16 @@ config_load_sources(
 				config_load_fetch(ld, v);
 			srcs[i].fetch = v;
 			fetch = fetch != NULL ? fetch : &srcs[i];
+		}
+		if ((v = config_get(root, "admin")) != NULL) {
+			if (admin != NULL)
+				config_error(ld, v,
+				    "admin is already set in %s:%u",
+				    admin->path, admin->admin->line);
+			else
+				config_load_admin(ld, v);
+			srcs[i].admin = v;
+			admin = admin != NULL ? admin : &srcs[i];
 		}
 		if ((v = config_get(root, "retention")) != NULL) {
 			if (retention != NULL)
@@ -1403,6 +1489,9 @@ config_loader_new(const char *path)
 	ld->cf->default_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	ld->cf->retention_ms = CONFIG_DEFAULT_RETENTION_MS;
 	ld->cf->block_private_addresses = 1;
+	ld->cf->admin_enabled = 1;
+	ld->cf->admin_address = xstrdup(CONFIG_DEFAULT_ADMIN_ADDRESS);
+	ld->cf->admin_port = CONFIG_DEFAULT_ADMIN_PORT;
 	ld->cf->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
 	ld->cf->max_connections_per_host = CONFIG_DEFAULT_MAX_PER_HOST;
 	ld->cf->max_body = CONFIG_DEFAULT_MAX_BODY;
@@ -1594,6 +1683,8 @@ config_free(struct config *cf)
 	config_free_strings(cf->files, cf->nfiles);
 	free(cf->store_path);
 	free(cf->user_agent);
+	free(cf->admin_address);
+	free(cf->admin_token);
 	free(cf->path);
 	free(cf);
 }
