@@ -659,8 +659,8 @@ engine_fetch_done_cb(
 	if (r->error == FETCH_OK && r->not_modified) {
 		o.ok = 1;
 	} else if (r->error == FETCH_OK || r->error == FETCH_ERR_SINK) {
+		/* The parser is freed below; the document is ours. */
 		doc = feedparse_finish(f->parser, &cause);
-		f->parser = NULL;
 		if (doc == NULL) {
 			xasprintf(&error, "parse: %s",
 			    cause != NULL ? cause : "not a feed");
