@@ -21,6 +21,7 @@ int cmd_run(int, char **, const struct cmd_globals *);
 int cmd_once(int, char **, const struct cmd_globals *);
 int cmd_check(int, char **, const struct cmd_globals *);
 int cmd_outbox(int, char **, const struct cmd_globals *);
+int cmd_status(int, char **, const struct cmd_globals *);
 int cmd_parse(int, char **, const struct cmd_globals *);
 int cmd_match(int, char **, const struct cmd_globals *);
 int cmd_import_opml(int, char **, const struct cmd_globals *);

@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "admin.h"
 #include "cmd.h"
 #include "config.h"
 #include "engine.h"
@@ -33,6 +34,7 @@ struct run {
 	struct event_base *base;
 	struct engine *engine;
 	struct sdnotify *notify;
+	struct admin *admin; /* NULL: disabled or not bound */
 	const char *config_path;
 	int once;
 	int stopping;
@@ -156,12 +158,38 @@ run_stop(struct run *r)
 	run_timer_add(r->idle_timer, 0);
 }
 
+/*
+ * Start the admin server as CF says (run only). A port that cannot be
+ * bound is logged and the daemon goes on without it: alerts matter more
+ * than the view on them.
+ */
+static void
+run_admin_start(struct run *r, const struct config *cf)
+{
+	struct admin_options ao;
+	char *cause = NULL;
+
+	if (r->once || !cf->admin_enabled)
+		return;
+	ao.address = cf->admin_address;
+	ao.port = cf->admin_port;
+	ao.token = cf->admin_token;
+	if ((r->admin = admin_new(r->base, r->engine, &ao, &cause)) == NULL) {
+		log_warnx("%s; running without it", cause);
+		free(cause);
+		return;
+	}
+	log_info("admin: listening on %s port %d", cf->admin_address,
+	    admin_port(r->admin));
+}
+
 static void
 run_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
 	struct run *r = arg;
 	struct config *cf;
-	char *cause = NULL, *nl;
+	char *cause = NULL, *nl, *address = NULL;
+	int port = 0, enabled = 0;
 
 	if (sig != SIGHUP) {
 		run_stop(r);
@@ -171,6 +199,9 @@ run_signal_cb(evutil_socket_t sig, short events, void *arg)
 		return;
 	sdnotify_send(r->notify, "RELOADING=1");
 	log_notice("reloading %s", r->config_path);
+	enabled = engine_config(r->engine)->admin_enabled;
+	port = engine_config(r->engine)->admin_port;
+	address = xstrdup(engine_config(r->engine)->admin_address);
 	if ((cf = config_load(r->config_path, &cause)) == NULL ||
 	    engine_reload(r->engine, cf, &cause) == -1) {
 		config_free(cf);
@@ -185,7 +216,15 @@ run_signal_cb(evutil_socket_t sig, short events, void *arg)
 		r->reload_error = NULL;
 		log_notice("reloaded: %zu feeds, %zu watchlists, %zu notifiers",
 		    cf->nfeeds, cf->nwatchlists, cf->nnotifiers);
+		if (cf->admin_enabled != enabled || cf->admin_port != port ||
+		    strcmp(cf->admin_address, address) != 0) {
+			admin_free(r->admin);
+			r->admin = NULL;
+			run_admin_start(r, cf);
+		} else if (r->admin != NULL)
+			admin_set_token(r->admin, cf->admin_token);
 	}
+	free(address);
 	sdnotify_send(r->notify, "READY=1");
 	run_status(r);
 }
@@ -249,6 +288,7 @@ run_main(int argc, char **argv, const struct cmd_globals *g, int once)
 			run_timer_add(r.watchdog_timer, 0);
 		}
 	}
+	run_admin_start(&r, cf);
 	engine_start(r.engine, once);
 	if (!once) {
 		log_notice("running: %zu feeds, %zu watchlists, %zu notifiers",
@@ -267,6 +307,7 @@ run_main(int argc, char **argv, const struct cmd_globals *g, int once)
 		status = st.polls_failed > 0 ? 1 : 0;
 	} else
 		log_notice("stopped");
+	admin_free(r.admin);
 	engine_checkpoint(r.engine);
 	engine_free(r.engine);
 	if (r.sighup != NULL)

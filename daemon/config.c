@@ -2,6 +2,9 @@
  * Configuration loader: YAML (through yamltree) into struct config.
  * docs/configuration.md is the reference for every key read here.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +21,7 @@
 #include "config.h"
 #include "log.h"
 #include "readall.h"
+#include "secret.h"
 #include "xmalloc.h"
 #include "yamltree.h"
 
@@ -32,6 +37,8 @@
 	"vwxyz"
 #define CONFIG_ENVNAME_CHARS                                                   \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+/* Shortest admin bearer token accepted (guessing must not pay). */
+#define CONFIG_ADMIN_TOKEN_MIN 16
 #define CONFIG_MAX_DROPINS 256
 #define CONFIG_DEFAULT_INTERVAL_MS (10 * 60 * 1000)
 #define CONFIG_DEFAULT_TIMEOUT_MS (30 * 1000)
@@ -61,7 +68,9 @@ static char *config_dirname(const char *);
 static int config_parse_number(const char **, uint64_t *);
 
 static const char *const config_top_keys[] = {"store", "retention", "defaults",
-    "fetch", "feeds", "entities", "watchlists", "notifiers", NULL};
+    "fetch", "admin", "feeds", "entities", "watchlists", "notifiers", NULL};
+static const char *const config_admin_keys[] = {
+    "enabled", "address", "port", "token", "token_file", NULL};
 static const char *const config_fetch_keys[] = {"block_private_addresses",
     "max_connections", "max_connections_per_host", "max_body", "user_agent",
     NULL};
@@ -1073,6 +1082,94 @@ config_load_watchlist(struct config_loader *ld, const struct yamltree_node *key,
 		    "critical");
 }
 
+/*
+ * The admin token from token_file: a file only its owner may read (the
+ * notifiers' secret files follow the same rule, secret.h), looked up in
+ * $CREDENTIALS_DIRECTORY first when relative, then next to the
+ * configuration file.
+ */
+static char *
+config_read_secret(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what, const char *value)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char *path = NULL, *data = NULL, *cause = NULL;
+
+	if (value[0] != '/' && creds != NULL && creds[0] == '/') {
+		xasprintf(&path, "%s/%s", creds, value);
+		if (access(path, F_OK) == -1) {
+			free(path);
+			path = NULL;
+		}
+	}
+	if (path == NULL)
+		path = config_abspath(ld, value);
+	if (secret_read_file(path, 1, &data, &cause) == -1) {
+		config_error(ld, node, "%s: %s", what, cause);
+		free(cause);
+	} else if (data[0] == '\0') {
+		config_error(ld, node, "%s: %s is empty", what, path);
+		secret_free(data);
+		data = NULL;
+	}
+	free(path);
+	return data;
+}
+
+/*
+ * admin: {enabled, address, port, token | token_file}. The address must
+ * be a numeric IPv4 or IPv6 address (no name lookups at start-up).
+ */
+static void
+config_load_admin(struct config_loader *ld, const struct yamltree_node *node)
+{
+	const struct yamltree_node *v, *tf;
+	struct config *cf = ld->cf;
+	struct in6_addr a6;
+	struct in_addr a4;
+	uint64_t n;
+	char *s = NULL;
+
+	if (config_expect(ld, node, YAMLTREE_MAPPING, "admin") == -1)
+		return;
+	config_check_keys(ld, node, config_admin_keys, "admin");
+	if ((v = config_get(node, "enabled")) != NULL)
+		config_bool(ld, v, "admin.enabled", &cf->admin_enabled);
+	if ((v = config_get(node, "address")) != NULL &&
+	    config_string(ld, v, "admin.address", &s) == 0) {
+		if (inet_pton(AF_INET, s, &a4) != 1 &&
+		    inet_pton(AF_INET6, s, &a6) != 1) {
+			config_error(ld, v,
+			    "admin.address must be a numeric IP address, "
+			    "like 127.0.0.1 or ::1");
+			free(s);
+		} else {
+			free(cf->admin_address);
+			cf->admin_address = s;
+		}
+	}
+	if ((v = config_get(node, "port")) != NULL &&
+	    config_uint(ld, v, "admin.port", 1, 65535, &n) == 0)
+		cf->admin_port = (int)n;
+	v = config_get(node, "token");
+	tf = config_get(node, "token_file");
+	if (v != NULL && tf != NULL)
+		config_error(
+		    ld, tf, "give either token or token_file, not both");
+	else if (v != NULL)
+		config_string(ld, v, "admin.token", &cf->admin_token);
+	else if (tf != NULL &&
+	    config_expect(ld, tf, YAMLTREE_SCALAR, "admin.token_file") == 0)
+		cf->admin_token =
+		    config_read_secret(ld, tf, "admin.token_file", tf->value);
+	if (cf->admin_token != NULL &&
+	    strlen(cf->admin_token) < CONFIG_ADMIN_TOKEN_MIN) {
+		config_error(ld, v != NULL ? v : tf,
+		    "the admin token must have at least %d characters",
+		    CONFIG_ADMIN_TOKEN_MIN);
+	}
+}
+
 static const struct config_notifier_schema *
 config_notifier_schema(const char *name)
 {
@@ -1224,6 +1321,7 @@ struct config_source {
 	struct yamltree_node *root;
 	/* where set */
 	const struct yamltree_node *store, *defaults, *retention, *fetch;
+	const struct yamltree_node *admin;
 };
 
 static void
@@ -1246,6 +1344,7 @@ config_load_sources(
 {
 	const struct config_source *store = NULL, *defaults = NULL;
 	const struct config_source *retention = NULL, *fetch = NULL;
+	const struct config_source *admin = NULL;
 	const struct yamltree_node *v, *root;
 	size_t i, j;
 	char *path = NULL;
@@ -1283,6 +1382,16 @@ config_load_sources(
 				config_load_fetch(ld, v);
 			srcs[i].fetch = v;
 			fetch = fetch != NULL ? fetch : &srcs[i];
+		}
+		if ((v = config_get(root, "admin")) != NULL) {
+			if (admin != NULL)
+				config_error(ld, v,
+				    "admin is already set in %s:%u",
+				    admin->path, admin->admin->line);
+			else
+				config_load_admin(ld, v);
+			srcs[i].admin = v;
+			admin = admin != NULL ? admin : &srcs[i];
 		}
 		if ((v = config_get(root, "retention")) != NULL) {
 			if (retention != NULL)
@@ -1380,6 +1489,9 @@ config_loader_new(const char *path)
 	ld->cf->default_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	ld->cf->retention_ms = CONFIG_DEFAULT_RETENTION_MS;
 	ld->cf->block_private_addresses = 1;
+	ld->cf->admin_enabled = 1;
+	ld->cf->admin_address = xstrdup(CONFIG_DEFAULT_ADMIN_ADDRESS);
+	ld->cf->admin_port = CONFIG_DEFAULT_ADMIN_PORT;
 	ld->cf->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
 	ld->cf->max_connections_per_host = CONFIG_DEFAULT_MAX_PER_HOST;
 	ld->cf->max_body = CONFIG_DEFAULT_MAX_BODY;
@@ -1573,6 +1685,8 @@ config_free(struct config *cf)
 	config_free_strings(cf->files, cf->nfiles);
 	free(cf->store_path);
 	free(cf->user_agent);
+	free(cf->admin_address);
+	free(cf->admin_token);
 	free(cf->path);
 	free(cf);
 }

@@ -9,6 +9,7 @@
  *   entities: {NAME: {name, aliases}}
  *   watchlists: {NAME: {match, feeds, notify}}
  *   notifiers: {NAME: {type, ...}}
+ *   admin: {enabled, address, port, token | token_file}
  *
  * Errors are reported as "file:line:column: message", every error of the
  * file at once (up to a cap). Unknown keys are errors, with the closest
@@ -109,6 +110,8 @@ struct config_notifier {
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 32
 #define CONFIG_DEFAULT_MAX_PER_HOST 2
 #define CONFIG_DEFAULT_MAX_BODY (10 * 1024 * 1024)
+#define CONFIG_DEFAULT_ADMIN_ADDRESS "127.0.0.1"
+#define CONFIG_DEFAULT_ADMIN_PORT 8427
 
 struct config {
 	char *path;
@@ -124,6 +127,11 @@ struct config {
 	size_t max_connections_per_host;
 	uint64_t max_body;
 	char *user_agent;
+	/* admin: the HTTP server for health, metrics and the API */
+	int admin_enabled; /* default on */
+	char *admin_address; /* numeric; default 127.0.0.1 */
+	int admin_port; /* default 8427 */
+	char *admin_token; /* bearer token, or NULL for none */
 	struct config_feed *feeds;
 	size_t nfeeds;
 	struct config_entity *entities;

@@ -20,6 +20,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "matcher.h"
+#include "metrics.h"
 #include "notifier.h"
 #include "outbox.h"
 #include "parse.h"
@@ -33,6 +34,13 @@
 #define ENGINE_REDIRECT_ADOPT 3
 /* How long a removed notifier's queued alerts wait for it to come back. */
 #define ENGINE_NOTIFIER_GONE_RETRY 3600
+
+/* Histogram buckets (seconds): fetch duration, alert delivery latency
+ * (from the alert's creation to its notifier's OK). */
+static const double engine_fetch_buckets[] = {
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+static const double engine_delivery_buckets[] = {
+    0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 21600, 86400};
 
 struct engine_feed {
 	struct engine *engine;
@@ -84,6 +92,8 @@ struct engine {
 	size_t polls_done;
 	size_t polls_failed;
 	size_t alerts;
+	struct metrics *metrics;
+	size_t *match_counts; /* per watchlist, during one ingest */
 };
 
 static int64_t
@@ -504,6 +514,8 @@ engine_match_cb(void *arg, const char *feed_url, const struct item *item,
 		sa.payload = payload;
 		sa.wants_updates = wl->updates;
 		rc = store_match_add(sm, &sa);
+		if (rc == 0 && e->match_counts != NULL)
+			e->match_counts[m->watchlist_index]++;
 		free(payload);
 	}
 	matcher_result_free(res);
@@ -541,6 +553,70 @@ engine_note_redirect(struct engine_feed *f, const struct fetch_result *r)
 
 static void engine_once_done(struct engine *);
 
+/* Metrics of one finished fetch. */
+static void
+engine_count_fetch(
+    struct engine *e, const struct fetch_result *r, int parse_error)
+{
+	const char *result, *status_class = "none";
+	char cls[8];
+
+	if (r->status >= 100 && r->status < 600) {
+		snprintf(cls, sizeof cls, "%ldxx", r->status / 100);
+		status_class = cls;
+	}
+	if (parse_error)
+		result = "parse_error";
+	else if (r->error != FETCH_OK)
+		result = fetch_error_name(r->error);
+	else
+		result = r->not_modified ? "not_modified" : "ok";
+	metrics_add(e->metrics, "feedwatch_fetches_total", 1, "result", result,
+	    "status_class", status_class, NULL);
+	if (parse_error)
+		metrics_add(
+		    e->metrics, "feedwatch_parse_errors_total", 1, NULL);
+	if (r->error != FETCH_ERR_CONFIG)
+		metrics_observe(e->metrics, "feedwatch_fetch_duration_seconds",
+		    (double)r->elapsed_ms / 1000, NULL);
+	metrics_add(
+	    e->metrics, "feedwatch_fetch_bytes_total", (double)r->bytes, NULL);
+}
+
+/* Metrics of one committed ingest. */
+static void
+engine_count_ingest(struct engine *e, const struct store_ingest_result *ir)
+{
+	size_t i;
+
+	metrics_add(
+	    e->metrics, "feedwatch_items_new_total", (double)ir->nnew, NULL);
+	metrics_add(e->metrics, "feedwatch_items_updated_total",
+	    (double)ir->nupdated, NULL);
+	for (i = 0; i < e->cf->nwatchlists; i++)
+		if (e->match_counts[i] > 0)
+			metrics_add(e->metrics, "feedwatch_alerts_total",
+			    (double)e->match_counts[i], "watchlist",
+			    e->cf->watchlists[i].key, NULL);
+}
+
+/* Metrics of one delivery attempt's outcome. */
+static void
+engine_count_delivery(struct engine *e, const struct store_outbox_row *row,
+    enum outbox_result result)
+{
+	static const char *const names[] = {"ok", "tempfail", "permfail"};
+	int64_t latency = time(NULL) - row->created_at;
+
+	metrics_add(e->metrics, "feedwatch_deliveries_total", 1, "notifier",
+	    row->notifier, "result", names[result], NULL);
+	if (result == OUTBOX_OK)
+		metrics_observe(e->metrics,
+		    "feedwatch_delivery_latency_seconds",
+		    (double)(latency > 0 ? latency : 0), "notifier",
+		    row->notifier, NULL);
+}
+
 /* A fetch ended: parse, ingest, record, schedule the next poll. */
 static void
 engine_fetch_done_cb(
@@ -570,6 +646,7 @@ engine_fetch_done_cb(
 	if (r->error == FETCH_OK && r->not_modified) {
 		o.ok = 1;
 	} else if (r->error == FETCH_OK || r->error == FETCH_ERR_SINK) {
+		/* The parser is freed below; the document is ours. */
 		doc = feedparse_finish(f->parser, &cause);
 		if (doc == NULL) {
 			xasprintf(&error, "parse: %s",
@@ -589,6 +666,8 @@ engine_fetch_done_cb(
 		    r->cause != NULL ? r->cause : "failed");
 	feedparse_free(f->parser);
 	f->parser = NULL;
+	engine_count_fetch(e, r,
+	    doc == NULL && error != NULL && strncmp(error, "parse: ", 7) == 0);
 	if (!o.ok) {
 		o.error = error;
 		e->polls_failed++;
@@ -617,6 +696,8 @@ engine_fetch_done_cb(
 		io.now = now_ms / 1000;
 		io.first_poll_max_age = f->conf->first_poll_alert_age_ms / 1000;
 		engine_set(&f->doc_title, doc->title);
+		e->match_counts =
+		    xcalloc(e->cf->nwatchlists + 1, sizeof *e->match_counts);
 		if (store_ingest(e->store, &f->state, doc, &io, engine_match_cb,
 			f, &ir, &cause) == -1) {
 			log_warnx("store: feed %s: %s",
@@ -625,6 +706,7 @@ engine_fetch_done_cb(
 		} else {
 			f->state.first_poll_done = 1;
 			e->alerts += ir.nalerts;
+			engine_count_ingest(e, &ir);
 			log_info(
 			    "feed %s: %zu items, %zu new, %zu updated, %zu "
 			    "baseline, %zu alerts",
@@ -634,6 +716,8 @@ engine_fetch_done_cb(
 			if (ir.nrows > 0)
 				outbox_kick(e->outbox);
 		}
+		free(e->match_counts);
+		e->match_counts = NULL;
 		feed_doc_free(doc);
 	} else if (store_feed_put(e->store, &f->state, &cause) == -1) {
 		log_warnx("store: feed %s: %s",
@@ -728,6 +812,8 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 		result = OUTBOX_TEMPFAIL;
 	else if (res->status == NOTIFIER_PERMFAIL)
 		result = OUTBOX_PERMFAIL;
+	engine_count_delivery(
+	    slot->engine, outbox_delivery_row(d->delivery), result);
 	outbox_delivery_done(d->delivery, result,
 	    res->retry_after > 0 ? res->retry_after : 0, res->error);
 	/* A replaced notifier goes once its last delivery is done, at the
@@ -753,6 +839,7 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 	char *cause = NULL;
 
 	if (slot->current == NULL) {
+		engine_count_delivery(slot->engine, row, OUTBOX_TEMPFAIL);
 		outbox_delivery_done(delivery, OUTBOX_TEMPFAIL,
 		    ENGINE_NOTIFIER_GONE_RETRY,
 		    "notifier no longer configured");
@@ -765,6 +852,7 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 	if (notifier_deliver(slot->current, row->id, row->payload,
 		strlen(row->payload), (unsigned)row->attempts + 1,
 		engine_notify_done_cb, d, &cause) == -1) {
+		engine_count_delivery(slot->engine, row, OUTBOX_PERMFAIL);
 		outbox_delivery_done(delivery, OUTBOX_PERMFAIL, 0, cause);
 		free(cause);
 		free(d);
@@ -834,6 +922,50 @@ engine_notifiers_new(struct engine *e, const struct config *cf, char **cause)
 	return ns;
 }
 
+/* The metric families (metrics.h), in the order they are rendered. */
+static struct metrics *
+engine_metrics_new(void)
+{
+	struct metrics *m = metrics_new();
+
+	metrics_declare(m, "feedwatch_feeds", METRICS_GAUGE,
+	    "Configured feeds by state (ok, failing, gone, new).", NULL, 0);
+	metrics_declare(m, "feedwatch_fetches_total", METRICS_COUNTER,
+	    "Feed fetches by result and HTTP status class.", NULL, 0);
+	metrics_declare(m, "feedwatch_fetch_duration_seconds",
+	    METRICS_HISTOGRAM, "Time from a request's start to its end.",
+	    engine_fetch_buckets,
+	    sizeof engine_fetch_buckets / sizeof engine_fetch_buckets[0]);
+	metrics_declare(m, "feedwatch_fetch_bytes_total", METRICS_COUNTER,
+	    "Decoded feed body bytes received.", NULL, 0);
+	metrics_declare(m, "feedwatch_fetch_not_modified_ratio", METRICS_GAUGE,
+	    "Share of successful fetches answered 304 Not Modified.", NULL, 0);
+	metrics_declare(m, "feedwatch_parse_errors_total", METRICS_COUNTER,
+	    "Fetched documents that did not parse as a feed.", NULL, 0);
+	metrics_declare(m, "feedwatch_items_new_total", METRICS_COUNTER,
+	    "New items stored (first-poll baselines excluded).", NULL, 0);
+	metrics_declare(m, "feedwatch_items_updated_total", METRICS_COUNTER,
+	    "Changed items passed to the watchlists.", NULL, 0);
+	metrics_declare(m, "feedwatch_alerts_total", METRICS_COUNTER,
+	    "Alerts enqueued by watchlist.", NULL, 0);
+	metrics_declare(m, "feedwatch_outbox_rows", METRICS_GAUGE,
+	    "Outbox rows by state (one per alert and notifier).", NULL, 0);
+	metrics_declare(m, "feedwatch_outbox_oldest_pending_age_seconds",
+	    METRICS_GAUGE, "Age of the oldest pending outbox row.", NULL, 0);
+	metrics_declare(m, "feedwatch_deliveries_total", METRICS_COUNTER,
+	    "Delivery attempts by notifier and result.", NULL, 0);
+	metrics_declare(m, "feedwatch_delivery_latency_seconds",
+	    METRICS_HISTOGRAM,
+	    "Time from an alert's creation to its notifier's OK.",
+	    engine_delivery_buckets,
+	    sizeof engine_delivery_buckets / sizeof engine_delivery_buckets[0]);
+	metrics_declare(m, "feedwatch_feed_last_success_timestamp_seconds",
+	    METRICS_GAUGE,
+	    "When each feed was last fetched successfully (Unix time).", NULL,
+	    0);
+	return m;
+}
+
 struct engine *
 engine_new(struct event_base *base, struct config *cf, char **cause)
 {
@@ -844,6 +976,7 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 	e->base = base;
 	e->cf = cf;
 	e->last_progress = engine_now_ms() / 1000;
+	e->metrics = engine_metrics_new();
 	if ((e->matcher = engine_matcher(cf, NULL, cause)) == NULL)
 		goto fail;
 	if ((e->store = store_open(cf->store_path, cause)) == NULL)
@@ -899,6 +1032,7 @@ engine_free(struct engine *e)
 	curlev_free(e->curl);
 	store_close(e->store);
 	matcher_free(e->matcher);
+	metrics_free(e->metrics);
 	config_free(e->cf);
 	free(e);
 }
@@ -1124,4 +1258,115 @@ const struct config *
 engine_config(const struct engine *e)
 {
 	return e->cf;
+}
+
+/* The state a feed is counted under in feedwatch_feeds. */
+static const char *
+engine_feed_state(const struct engine_feed *f)
+{
+	const struct schedule_state *s = &f->sched.state;
+
+	if (s->gone)
+		return "gone";
+	if (s->consecutive_failures > 0)
+		return "failing";
+	if (s->last_success_at > 0)
+		return "ok";
+	return "new";
+}
+
+int
+engine_metrics_render(struct engine *e, struct buf *b)
+{
+	static const char *const states[] = {"ok", "failing", "gone", "new"};
+	struct metrics *m = e->metrics;
+	struct store_outbox_stats os;
+	const struct engine_feed *f;
+	double ok, not_modified;
+	size_t i;
+
+	metrics_clear(m, "feedwatch_feeds");
+	metrics_clear(m, "feedwatch_feed_last_success_timestamp_seconds");
+	for (i = 0; i < sizeof states / sizeof states[0]; i++)
+		metrics_set(m, "feedwatch_feeds", 0, "state", states[i], NULL);
+	for (i = 0; i < e->nfeeds; i++) {
+		f = e->feeds[i];
+		metrics_add(m, "feedwatch_feeds", 1, "state",
+		    engine_feed_state(f), NULL);
+		if (f->sched.state.last_success_at > 0)
+			metrics_set(m,
+			    "feedwatch_feed_last_success_timestamp_seconds",
+			    (double)(f->sched.state.last_success_at / 1000),
+			    "feed", f->conf->name, NULL);
+	}
+	ok = 0;
+	for (i = 1; i < 6; i++) {
+		char cls[8];
+
+		snprintf(cls, sizeof cls, "%zuxx", i);
+		ok += metrics_get(m, "feedwatch_fetches_total", "result", "ok",
+		    "status_class", cls, NULL);
+	}
+	ok += metrics_get(m, "feedwatch_fetches_total", "result", "ok",
+	    "status_class", "none", NULL);
+	not_modified = metrics_get(m, "feedwatch_fetches_total", "result",
+	    "not_modified", "status_class", "3xx", NULL);
+	metrics_set(m, "feedwatch_fetch_not_modified_ratio",
+	    ok + not_modified > 0 ? not_modified / (ok + not_modified) : 0,
+	    NULL);
+	if (store_outbox_stats(e->store, engine_now_ms() / 1000, &os, NULL) ==
+	    0) {
+		metrics_set(m, "feedwatch_outbox_rows", (double)os.pending,
+		    "state", "pending", NULL);
+		metrics_set(m, "feedwatch_outbox_rows", (double)os.inflight,
+		    "state", "inflight", NULL);
+		metrics_set(m, "feedwatch_outbox_rows", (double)os.dead,
+		    "state", "dead", NULL);
+		metrics_set(m, "feedwatch_outbox_oldest_pending_age_seconds",
+		    (double)os.oldest_pending_age, NULL);
+	}
+	return metrics_render(m, b);
+}
+
+struct metrics *
+engine_metrics(struct engine *e)
+{
+	return e->metrics;
+}
+
+struct store *
+engine_store(struct engine *e)
+{
+	return e->store;
+}
+
+size_t
+engine_nfeeds(const struct engine *e)
+{
+	return e->nfeeds;
+}
+
+int
+engine_feed_info(struct engine *e, size_t i, struct engine_feed_info *info)
+{
+	const struct engine_feed *f;
+
+	if (i >= e->nfeeds)
+		return -1;
+	f = e->feeds[i];
+	memset(info, 0, sizeof *info);
+	info->name = f->conf->name;
+	info->url = f->conf->url;
+	info->state = engine_feed_state(f);
+	info->last_poll_at = f->sched.state.last_poll_at / 1000;
+	info->last_success_at = f->sched.state.last_success_at / 1000;
+	info->next_poll_at =
+	    f->sched.queued ? f->sched.state.next_poll_at / 1000 : 0;
+	info->consecutive_failures = f->sched.state.consecutive_failures;
+	info->last_status = f->sched.state.last_status;
+	info->last_error = f->sched.state.last_error[0] != '\0'
+	    ? f->sched.state.last_error
+	    : NULL;
+	info->polling = f->fetch != NULL;
+	return 0;
 }

@@ -17,10 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct config;
 struct event_base;
 struct engine;
 struct matcher;
+struct metrics;
+struct store;
 
 struct engine_stats {
 	size_t feeds; /* configured */
@@ -87,5 +90,30 @@ void engine_stats(struct engine *, struct engine_stats *);
 /* Flush the store's write-ahead log into the database (shutdown). */
 void engine_checkpoint(struct engine *);
 const struct config *engine_config(const struct engine *);
+
+/* The engine's metrics (owned by it), and their exposition text with the
+ * gauges (feeds, outbox) brought up to date; -1 when B's cap is hit. */
+struct metrics *engine_metrics(struct engine *);
+int engine_metrics_render(struct engine *, struct buf *);
+/* The store (owned by the engine), for read-only views. */
+struct store *engine_store(struct engine *);
+
+/* A feed as the admin API shows it; strings point into the engine and
+ * stay valid until the next reload. Times in seconds, 0 for none. */
+struct engine_feed_info {
+	const char *name;
+	const char *url;
+	const char *state; /* ok, failing, gone, new */
+	int64_t last_poll_at;
+	int64_t last_success_at;
+	int64_t next_poll_at; /* 0: not scheduled (gone, once, polling) */
+	int consecutive_failures;
+	long last_status;
+	const char *last_error; /* NULL after a success */
+	int polling; /* a fetch is queued or running */
+};
+size_t engine_nfeeds(const struct engine *);
+/* Feed I in configuration order: 0, or -1 past the end. */
+int engine_feed_info(struct engine *, size_t i, struct engine_feed_info *);
 
 #endif

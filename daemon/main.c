@@ -35,6 +35,7 @@ static const struct cmd cmds[] = {
     {"parse", cmd_parse, "print a parsed feed (--json: normalized record)"},
     {"match", cmd_match, "run the watchlists over a feed file and explain"},
     {"outbox", cmd_outbox, "list, retry or drop undelivered alerts"},
+    {"status", cmd_status, "ask the running daemon for its feeds and outbox"},
     {"import-opml", cmd_import_opml, "turn an OPML export into feed entries"},
     {"export-opml", cmd_export_opml, "write the configured feeds as OPML"},
 };

@@ -1669,6 +1669,53 @@ store_outbox_list(struct store *st, int state, struct store_outbox_row **rows,
 	return rc;
 }
 
+int
+store_alerts_since(struct store *st, int64_t since, size_t limit,
+    struct store_outbox_row **rows, size_t *nrows, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE rowid IN "
+		"(SELECT MIN(rowid) FROM outbox WHERE created_at >= ?1 "
+		"GROUP BY alert_id) ORDER BY created_at DESC, rowid DESC "
+		"LIMIT ?2",
+		-1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "alerts since");
+		return -1;
+	}
+	sqlite3_bind_int64(stmt, 1, since);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit);
+	rc = store_outbox_rows_read(st, stmt, rows, nrows, cause);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int
+store_feed_item_count(
+    struct store *st, const char *url, uint64_t *count, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*count = 0;
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT COUNT(*) FROM items JOIN feeds ON feeds.id = "
+		"items.feed_id WHERE feeds.url = ?1",
+		-1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "item count");
+		return -1;
+	}
+	store_bind_text(stmt, 1, url);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		*count = (uint64_t)sqlite3_column_int64(stmt, 0);
+	else
+		store_error(st, cause, "item count");
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 /* Run one UPDATE/DELETE on an outbox id: 0 done, 1 no such row. */
 static int
 store_outbox_edit(struct store *st, const char *sql, const char *id,

@@ -201,6 +201,14 @@ int store_outbox_retry(
 /* Delete a row that is not in flight; 1 when no such row. */
 int store_outbox_drop(struct store *, const char *id, char **cause);
 
+/* One outbox row per alert (the first of its notifiers) created at or
+ * after SINCE, newest first, at most LIMIT; for the admin API. */
+int store_alerts_since(struct store *, int64_t since, size_t limit,
+    struct store_outbox_row **, size_t *, char **cause);
+/* The stored items of a feed (0 for an unknown feed). */
+int store_feed_item_count(
+    struct store *, const char *url, uint64_t *count, char **cause);
+
 struct store_outbox_stats {
 	size_t pending;
 	size_t inflight;

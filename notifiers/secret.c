@@ -18,7 +18,7 @@
 #include "secret.h"
 #include "xmalloc.h"
 
-static int
+int
 secret_read_file(const char *path, int check_mode, char **out, char **cause)
 {
 	struct stat st;

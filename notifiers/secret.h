@@ -24,5 +24,10 @@
 int secret_load(
     const struct notifier_config *, const char *name, char **out, char **cause);
 void secret_free(char *);
+/* The content of the secret file PATH, trailing newlines dropped; with
+ * check_mode, refused when group or others may read it. 0, or -1 with
+ * *cause. */
+int secret_read_file(
+    const char *path, int check_mode, char **out, char **cause);
 
 #endif

@@ -162,6 +162,7 @@ def config(base, feeds, extra=""):
     lines = ["store: state.db",
              "fetch: {block_private_addresses: false}",
              "defaults: {interval: 10s, timeout: 5s}",
+             "admin: {enabled: false}",
              "feeds:"]
     for name, path in feeds:
         lines.append("  - {url: 'http://127.0.0.1:%d%s', name: %s}"

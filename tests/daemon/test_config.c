@@ -172,8 +172,17 @@ static const struct {
 	"mean \"notifiers\"?"},
     {"colour: red\n",
 	"t.yaml:1:1: unknown key \"colour\" in the configuration; expected "
-	"one of: store, retention, defaults, fetch, feeds, entities, "
+	"one of: store, retention, defaults, fetch, admin, feeds, entities, "
 	"watchlists, notifiers"},
+    {"admin: {port: 0}\n",
+	"t.yaml:1:15: admin.port must be a whole number from 1 to 65535"},
+    {"admin: {address: localhost}\n",
+	"t.yaml:1:18: admin.address must be a numeric IP address, like "
+	"127.0.0.1 or ::1"},
+    {"admin: {token: short}\n",
+	"t.yaml:1:16: the admin token must have at least 16 characters"},
+    {"admin: {token: 0123456789abcdef, token_file: t}\n",
+	"t.yaml:1:46: give either token or token_file, not both"},
     {"fetch: {max_connections: 0}\n",
 	"t.yaml:1:26: fetch.max_connections must be a whole number from 1 to "
 	"1024"},
