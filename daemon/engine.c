@@ -48,7 +48,8 @@ struct engine_feed {
 	struct schedule_feed sched;
 	struct store_feed state; /* as the store has it */
 	struct fetch *fetch; /* in flight */
-	struct feedparse *parser;
+	struct feedparse *parser; /* made when the response arrives */
+	char *fetch_url; /* the URL being fetched */
 	char *doc_title; /* of the document being ingested */
 	unsigned char *applies; /* per watchlist (config order): reads us */
 	char *redirect_url; /* permanent redirect target, once adopted */
@@ -368,6 +369,7 @@ engine_feed_free(struct engine_feed *f)
 	if (f->fetch != NULL)
 		fetch_cancel(f->fetch);
 	feedparse_free(f->parser);
+	free(f->fetch_url);
 	store_feed_clear(&f->state);
 	free(f->doc_title);
 	free(f->applies);
@@ -376,13 +378,27 @@ engine_feed_free(struct engine_feed *f)
 	free(f);
 }
 
+/*
+ * The parser of the response being received, made when its first header
+ * or byte arrives: a fetch waiting in the queue, a 304 or an error holds
+ * none (with thousands of feeds due at once, that is most of the memory).
+ */
+static struct feedparse *
+engine_parser(struct engine_feed *f)
+{
+	if (f->parser == NULL) {
+		f->parser = feedparse_new(f->fetch_url);
+		feedparse_set_body_max(
+		    f->parser, (size_t)f->engine->cf->max_body);
+	}
+	return f->parser;
+}
+
 /* Fetch sink: response headers go to the parser (charset, base URL). */
 static int
 engine_sink_header(void *arg, const char *name, const char *value)
 {
-	struct engine_feed *f = arg;
-
-	feedparse_header(f->parser, name, value);
+	feedparse_header(engine_parser(arg), name, value);
 	return 0;
 }
 
@@ -390,9 +406,7 @@ engine_sink_header(void *arg, const char *name, const char *value)
 static int
 engine_sink_data(void *arg, const void *data, size_t len)
 {
-	struct engine_feed *f = arg;
-
-	return feedparse_push(f->parser, data, len);
+	return feedparse_push(engine_parser(arg), data, len);
 }
 
 /* A new alert id (UUID version 4), the same for every notifier. */
@@ -647,7 +661,7 @@ engine_fetch_done_cb(
 		o.ok = 1;
 	} else if (r->error == FETCH_OK || r->error == FETCH_ERR_SINK) {
 		/* The parser is freed below; the document is ours. */
-		doc = feedparse_finish(f->parser, &cause);
+		doc = feedparse_finish(engine_parser(f), &cause);
 		if (doc == NULL) {
 			xasprintf(&error, "parse: %s",
 			    cause != NULL ? cause : "not a feed");
@@ -766,8 +780,8 @@ engine_poll(struct engine_feed *f)
 	opts.timeout_ms = c->timeout_ms;
 	opts.max_body = e->cf->max_body;
 	feedparse_free(f->parser);
-	f->parser = feedparse_new(url);
-	feedparse_set_body_max(f->parser, (size_t)e->cf->max_body);
+	f->parser = NULL;
+	engine_set(&f->fetch_url, url);
 	sink.header = engine_sink_header;
 	sink.data = engine_sink_data;
 	sink.arg = f;
