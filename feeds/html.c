@@ -389,76 +389,103 @@ html_walk(struct html_out *out, xmlNodePtr node)
 enum html_fast_flags {
 	HTML_FAST_BLOCK = 1, /* separates words */
 	HTML_FAST_VOID = 2, /* no content, no end tag (br, hr, img) */
-	HTML_FAST_FONT = 8, /* font style element: a <p> closes it */
-	HTML_FAST_P = 16, /* p, h1-h6: closed by some block starts */
+};
+
+/* What an element is, for the start tags that close it (libxml2's table). */
+enum html_fast_is {
+	HTML_FAST_IS_P = 1 << 0,
+	HTML_FAST_IS_UL = 1 << 1,
+	HTML_FAST_IS_OL = 1 << 2,
+	HTML_FAST_IS_ADDRESS = 1 << 3,
+	HTML_FAST_IS_PRE = 1 << 4,
+	HTML_FAST_IS_DT = 1 << 5,
+	HTML_FAST_IS_DD = 1 << 6,
+	HTML_FAST_IS_DL = 1 << 7,
+	HTML_FAST_IS_LI = 1 << 8,
+	HTML_FAST_IS_H = 1 << 9, /* h1-h6 */
+	HTML_FAST_IS_A = 1 << 10,
+	HTML_FAST_IS_FONT = 1 << 11, /* tt, i, b, u, s, strike, big, small */
 };
 
 struct html_fast_tag {
 	const char *name;
 	unsigned flags;
+	unsigned is; /* enum html_fast_is */
 	/* open elements a start tag of this one closes (libxml2 start-close) */
-	const char *closes;
+	unsigned closes;
 };
 
 /* The tags the fast path takes (sorted, for bsearch). */
 static const struct html_fast_tag html_fast_tags[] = {
-    {"a", 0, " a "},
-    {"abbr", 0, ""},
-    {"address", HTML_FAST_BLOCK, " p ul "},
-    {"article", HTML_FAST_BLOCK, ""},
-    {"aside", HTML_FAST_BLOCK, ""},
-    {"b", HTML_FAST_FONT, ""},
-    {"big", HTML_FAST_FONT, ""},
-    {"blockquote", HTML_FAST_BLOCK, " p "},
-    {"br", HTML_FAST_BLOCK | HTML_FAST_VOID, ""},
-    {"cite", 0, ""},
-    {"code", 0, ""},
-    {"dd", HTML_FAST_BLOCK, " p address pre dt dd "},
-    {"del", 0, ""},
-    {"dfn", 0, ""},
-    {"div", HTML_FAST_BLOCK, " p "},
-    {"dl", HTML_FAST_BLOCK, " p dt address pre "},
-    {"dt", HTML_FAST_BLOCK, " p address pre dd dt "},
-    {"em", 0, ""},
-    {"figcaption", HTML_FAST_BLOCK, ""},
-    {"figure", HTML_FAST_BLOCK, ""},
-    {"font", 0, ""},
-    {"footer", HTML_FAST_BLOCK, ""},
-    {"h1", HTML_FAST_BLOCK | HTML_FAST_P, " p h1 h2 h3 h4 h5 h6 "},
-    {"h2", HTML_FAST_BLOCK | HTML_FAST_P, " p h1 h2 h3 h4 h5 h6 "},
-    {"h3", HTML_FAST_BLOCK | HTML_FAST_P, " p h1 h2 h3 h4 h5 h6 "},
-    {"h4", HTML_FAST_BLOCK | HTML_FAST_P, " p h1 h2 h3 h4 h5 h6 "},
-    {"h5", HTML_FAST_BLOCK | HTML_FAST_P, " p h1 h2 h3 h4 h5 h6 "},
-    {"h6", HTML_FAST_BLOCK | HTML_FAST_P, " p h1 h2 h3 h4 h5 h6 "},
-    {"header", HTML_FAST_BLOCK, ""},
-    {"hr", HTML_FAST_BLOCK | HTML_FAST_VOID, " p "},
-    {"i", HTML_FAST_FONT, ""},
-    {"img", HTML_FAST_VOID, ""},
-    {"ins", 0, ""},
-    {"kbd", 0, ""},
-    {"li", HTML_FAST_BLOCK, " p h1 h2 h3 h4 h5 h6 dl address pre li "},
-    {"main", HTML_FAST_BLOCK, ""},
-    {"mark", 0, ""},
-    {"nav", HTML_FAST_BLOCK, ""},
-    {"ol", HTML_FAST_BLOCK, " p ul "},
-    {"p", HTML_FAST_BLOCK | HTML_FAST_P,
-	" p h1 h2 h3 h4 h5 h6 tt i b u s strike big small "},
-    {"pre", HTML_FAST_BLOCK, " p ul "},
-    {"q", 0, ""},
-    {"s", HTML_FAST_FONT, ""},
-    {"samp", 0, ""},
-    {"section", HTML_FAST_BLOCK, ""},
-    {"small", HTML_FAST_FONT, ""},
-    {"span", 0, ""},
-    {"strike", HTML_FAST_FONT, ""},
-    {"strong", 0, ""},
-    {"sub", 0, ""},
-    {"sup", 0, ""},
-    {"time", 0, ""},
-    {"tt", HTML_FAST_FONT, ""},
-    {"u", HTML_FAST_FONT, ""},
-    {"ul", HTML_FAST_BLOCK, " p ol address pre "},
-    {"var", 0, ""},
+    {"a", 0, HTML_FAST_IS_A, HTML_FAST_IS_A},
+    {"abbr", 0, 0, 0},
+    {"address", HTML_FAST_BLOCK, HTML_FAST_IS_ADDRESS,
+	HTML_FAST_IS_P | HTML_FAST_IS_UL},
+    {"article", HTML_FAST_BLOCK, 0, 0},
+    {"aside", HTML_FAST_BLOCK, 0, 0},
+    {"b", 0, HTML_FAST_IS_FONT, 0},
+    {"big", 0, HTML_FAST_IS_FONT, 0},
+    {"blockquote", HTML_FAST_BLOCK, 0, HTML_FAST_IS_P},
+    {"br", HTML_FAST_BLOCK | HTML_FAST_VOID, 0, 0},
+    {"cite", 0, 0, 0},
+    {"code", 0, 0, 0},
+    {"dd", HTML_FAST_BLOCK, HTML_FAST_IS_DD,
+	HTML_FAST_IS_P | HTML_FAST_IS_ADDRESS | HTML_FAST_IS_PRE |
+	    HTML_FAST_IS_DT | HTML_FAST_IS_DD},
+    {"del", 0, 0, 0},
+    {"dfn", 0, 0, 0},
+    {"div", HTML_FAST_BLOCK, 0, HTML_FAST_IS_P},
+    {"dl", HTML_FAST_BLOCK, HTML_FAST_IS_DL,
+	HTML_FAST_IS_P | HTML_FAST_IS_DT | HTML_FAST_IS_ADDRESS |
+	    HTML_FAST_IS_PRE},
+    {"dt", HTML_FAST_BLOCK, HTML_FAST_IS_DT,
+	HTML_FAST_IS_P | HTML_FAST_IS_ADDRESS | HTML_FAST_IS_PRE |
+	    HTML_FAST_IS_DD | HTML_FAST_IS_DT},
+    {"em", 0, 0, 0},
+    {"figcaption", HTML_FAST_BLOCK, 0, 0},
+    {"figure", HTML_FAST_BLOCK, 0, 0},
+    {"font", 0, 0, 0},
+    {"footer", HTML_FAST_BLOCK, 0, 0},
+    {"h1", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"h2", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"h3", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"h4", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"h5", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"h6", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"header", HTML_FAST_BLOCK, 0, 0},
+    {"hr", HTML_FAST_BLOCK | HTML_FAST_VOID, 0, HTML_FAST_IS_P},
+    {"i", 0, HTML_FAST_IS_FONT, 0},
+    {"img", HTML_FAST_VOID, 0, 0},
+    {"ins", 0, 0, 0},
+    {"kbd", 0, 0, 0},
+    {"li", HTML_FAST_BLOCK, HTML_FAST_IS_LI,
+	HTML_FAST_IS_P | HTML_FAST_IS_H | HTML_FAST_IS_DL |
+	    HTML_FAST_IS_ADDRESS | HTML_FAST_IS_PRE | HTML_FAST_IS_LI},
+    {"main", HTML_FAST_BLOCK, 0, 0},
+    {"mark", 0, 0, 0},
+    {"nav", HTML_FAST_BLOCK, 0, 0},
+    {"ol", HTML_FAST_BLOCK, HTML_FAST_IS_OL, HTML_FAST_IS_P | HTML_FAST_IS_UL},
+    {"p", HTML_FAST_BLOCK, HTML_FAST_IS_P,
+	HTML_FAST_IS_P | HTML_FAST_IS_H | HTML_FAST_IS_FONT},
+    {"pre", HTML_FAST_BLOCK, HTML_FAST_IS_PRE,
+	HTML_FAST_IS_P | HTML_FAST_IS_UL},
+    {"q", 0, 0, 0},
+    {"s", 0, HTML_FAST_IS_FONT, 0},
+    {"samp", 0, 0, 0},
+    {"section", HTML_FAST_BLOCK, 0, 0},
+    {"small", 0, HTML_FAST_IS_FONT, 0},
+    {"span", 0, 0, 0},
+    {"strike", 0, HTML_FAST_IS_FONT, 0},
+    {"strong", 0, 0, 0},
+    {"sub", 0, 0, 0},
+    {"sup", 0, 0, 0},
+    {"time", 0, 0, 0},
+    {"tt", 0, HTML_FAST_IS_FONT, 0},
+    {"u", 0, HTML_FAST_IS_FONT, 0},
+    {"ul", HTML_FAST_BLOCK, HTML_FAST_IS_UL,
+	HTML_FAST_IS_P | HTML_FAST_IS_OL | HTML_FAST_IS_ADDRESS |
+	    HTML_FAST_IS_PRE},
+    {"var", 0, 0, 0},
 };
 
 static int
@@ -483,21 +510,6 @@ static int
 html_is_digit(unsigned char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-/* Whether the start-close list closes (" a b ") holds name. */
-static int
-html_fast_closes(const char *closes, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = closes;
-
-	while ((p = strstr(p, name)) != NULL) {
-		if (p[-1] == ' ' && p[n] == ' ')
-			return 1;
-		p += n;
-	}
-	return 0;
 }
 
 /*
@@ -734,9 +746,8 @@ html_fast(struct html_out *out, const unsigned char *s, size_t n)
 			depth--;
 		} else {
 			/* a start libxml2 would close an open element for */
-			if (depth > 0 && tag->closes[0] != '\0' &&
-			    html_fast_closes(
-				tag->closes, open[depth - 1]->name))
+			if (depth > 0 &&
+			    (tag->closes & open[depth - 1]->is) != 0)
 				return -1;
 			if (!(tag->flags & HTML_FAST_VOID) && !selfclose) {
 				if (depth == HTML_FAST_DEPTH)
