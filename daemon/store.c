@@ -560,6 +560,29 @@ store_feed_put(struct store *st, const struct store_feed *feed, char **cause)
 }
 
 int
+store_feeds_put(struct store *st, const struct store_feed *const *feeds,
+    size_t n, char **cause)
+{
+	size_t i;
+
+	if (cause != NULL)
+		*cause = NULL;
+	if (n == 0)
+		return 0;
+	if (store_begin(st, cause) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (store_feed_write(st, feeds[i], cause) == -1)
+			goto fail;
+	if (store_commit(st, cause) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+int
 store_feed_delete(struct store *st, const char *url, char **cause)
 {
 	sqlite3_stmt *stmt;
@@ -1003,11 +1026,18 @@ store_classify(struct store *st, int64_t feed_id, int first_poll,
 		e->has_link = store_link_hash(e->item->link, &e->link_hash);
 		e->has_title =
 		    store_title_hash(e->item->title_text, &e->title_hash);
-		if ((stmt = store_stmt(st, S_ITEM_GET, cause)) == NULL)
-			goto fail;
-		sqlite3_bind_int64(stmt, 1, feed_id);
-		sqlite3_bind_text(stmt, 2, e->key, -1, SQLITE_STATIC);
-		rc = sqlite3_step(stmt);
+		/* Items are stored only by an ingest, which also marks the
+		 * first poll done: before it, the feed has none to look up. */
+		if (first_poll) {
+			stmt = NULL;
+			rc = SQLITE_DONE;
+		} else {
+			if ((stmt = store_stmt(st, S_ITEM_GET, cause)) == NULL)
+				goto fail;
+			sqlite3_bind_int64(stmt, 1, feed_id);
+			sqlite3_bind_text(stmt, 2, e->key, -1, SQLITE_STATIC);
+			rc = sqlite3_step(stmt);
+		}
 		if (rc == SQLITE_ROW) {
 			e->item_id = sqlite3_column_int64(stmt, 0);
 			blob = sqlite3_column_blob(stmt, 1);
@@ -1036,7 +1066,8 @@ store_classify(struct store *st, int64_t feed_id, int first_poll,
 			sqlite3_reset(stmt);
 			goto fail;
 		}
-		sqlite3_reset(stmt);
+		if (stmt != NULL)
+			sqlite3_reset(stmt);
 	}
 	free(table);
 

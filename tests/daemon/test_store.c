@@ -182,6 +182,73 @@ test_feed_state(void **state)
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 0);
 }
 
+/* Several feeds' state in one transaction: all or none. */
+static void
+test_feeds_put(void **state)
+{
+	struct env *env = *state;
+	static const char *const urls[] = {"http://a.example/feed",
+	    "http://b.example/feed", "http://c.example/feed"};
+	struct store_feed in[3], bad, out;
+	const struct store_feed *batch[4];
+	char *cause = NULL;
+	uint64_t commits;
+	size_t i;
+
+	memset(in, 0, sizeof in);
+	for (i = 0; i < 3; i++) {
+		in[i].url = (char *)urls[i];
+		in[i].etag = (char *)"\"v1\"";
+		in[i].last_status = 200;
+		in[i].next_poll_at = NOW + (int64_t)i;
+		batch[i] = &in[i];
+	}
+	commits = store_commits(env->st);
+	assert_int_equal(store_feeds_put(env->st, batch, 0, &cause), 0);
+	assert_int_equal(store_commits(env->st), commits);
+	assert_int_equal(store_feeds_put(env->st, batch, 3, &cause), 0);
+	assert_null(cause);
+	assert_int_equal(store_commits(env->st), commits + 1);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(
+		    store_feed_get(env->st, urls[i], &out, &cause), 0);
+		assert_string_equal(out.etag, "\"v1\"");
+		assert_int_equal(out.last_status, 200);
+		assert_int_equal(out.next_poll_at, NOW + (int64_t)i);
+		store_feed_clear(&out);
+	}
+	/* a 304 cycle: new state for every feed, one commit */
+	for (i = 0; i < 3; i++) {
+		in[i].last_status = 304;
+		in[i].next_poll_at = NOW + 600;
+	}
+	assert_int_equal(store_feeds_put(env->st, batch, 3, &cause), 0);
+	assert_int_equal(store_commits(env->st), commits + 2);
+	assert_int_equal(store_feed_get(env->st, urls[2], &out, &cause), 0);
+	assert_int_equal(out.last_status, 304);
+	assert_int_equal(out.next_poll_at, NOW + 600);
+	store_feed_clear(&out);
+	/* one bad feed: nothing of the batch is written */
+	memset(&bad, 0, sizeof bad);
+	in[0].last_status = 500;
+	batch[0] = &in[0];
+	batch[1] = &bad;
+	batch[2] = &in[2];
+	assert_int_equal(store_feeds_put(env->st, batch, 3, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_commits(env->st), commits + 2);
+	assert_int_equal(store_feed_get(env->st, urls[0], &out, &cause), 0);
+	assert_int_equal(out.last_status, 304);
+	store_feed_clear(&out);
+	/* and the store still takes writes */
+	assert_int_equal(store_feeds_put(env->st, batch, 1, &cause), 0);
+	assert_int_equal(store_feed_get(env->st, urls[0], &out, &cause), 0);
+	assert_int_equal(out.last_status, 500);
+	store_feed_clear(&out);
+}
+
 /* Test plan: a new feed with 200 items, then one new item. */
 static void
 test_baseline(void **state)
@@ -676,6 +743,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feed_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_first_poll_max_age, setup, teardown),
