@@ -39,6 +39,17 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU time of the process (user and system): the wall time less waits
+ * for the disk. */
+static double
+cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static char *
 filler(const char *word, int i, size_t len)
 {
@@ -241,6 +252,7 @@ main(int argc, char **argv)
 	struct store *st;
 	char path[512], *cause;
 	double t_gen, t_raw, t_base, t_new, t_steady, t_single, t_batch;
+	double c_raw, c_base, c_new, c_steady;
 	uint64_t commits, c_single, c_batch;
 	int feeds, items, f, nitems;
 
@@ -261,26 +273,34 @@ main(int argc, char **argv)
 
 	snprintf(path, sizeof path, "%s/raw.db", argv[1]);
 	unlink(path);
+	c_raw = cpu_s();
 	t_raw = raw_inserts(path, docs, feeds);
+	c_raw = cpu_s() - c_raw;
 
 	snprintf(path, sizeof path, "%s/state.db", argv[1]);
 	unlink(path);
 	if ((st = store_open(path, &cause)) == NULL)
 		fatalx("%s", cause);
+	c_base = cpu_s();
 	t_base = cycle(st, docs, feeds, 0, &r);
+	c_base = cpu_s() - c_base;
 	if (r.nbaseline != (size_t)nitems)
 		fatalx("baseline: %zu items", r.nbaseline);
 
 	docs2 = xcalloc((size_t)feeds, sizeof *docs2);
 	for (f = 0; f < feeds; f++)
 		docs2[f] = make_doc(f, 1, items);
+	c_new = cpu_s();
 	t_new = cycle(st, docs2, feeds, 0, &r);
+	c_new = cpu_s() - c_new;
 	if (r.nnew != (size_t)nitems)
 		fatalx("new: %zu items", r.nnew);
 	printf("new cycle: %zu alerts, %zu outbox rows\n", r.nalerts, r.nrows);
 
 	commits = store_commits(st);
+	c_steady = cpu_s();
 	t_steady = cycle(st, docs2, feeds, 0, &r);
+	c_steady = cpu_s() - c_steady;
 	commits = store_commits(st) - commits;
 	if (r.nunchanged != (size_t)nitems || r.nrows != 0)
 		fatalx("steady: %zu unchanged", r.nunchanged);
@@ -294,13 +314,18 @@ main(int argc, char **argv)
 
 	printf("%d feeds x %d items = %d items\n", feeds, items, nitems);
 	printf("generate items         %8.3f s\n", t_gen);
-	printf("raw sqlite3 inserts    %8.3f s  (1 txn per feed)\n", t_raw);
-	printf("ingest, first poll     %8.3f s  %5.2fx raw  %6.3f ms/feed\n",
-	    t_base, t_base / t_raw, 1000 * t_base / feeds);
-	printf("ingest, all new        %8.3f s  %5.2fx raw  %6.3f ms/feed\n",
-	    t_new, t_new / t_raw, 1000 * t_new / feeds);
-	printf("ingest, nothing new    %8.3f s  %5.2fx raw  %6.3f ms/feed\n",
-	    t_steady, t_steady / t_raw, 1000 * t_steady / feeds);
+	printf("raw sqlite3 inserts    %8.3f s  (1 txn per feed)"
+	       "                  cpu %6.3f s\n",
+	    t_raw, c_raw);
+	printf("ingest, first poll     %8.3f s  %5.2fx raw  %6.3f ms/feed  cpu "
+	       "%6.3f s\n",
+	    t_base, t_base / t_raw, 1000 * t_base / feeds, c_base);
+	printf("ingest, all new        %8.3f s  %5.2fx raw  %6.3f ms/feed  cpu "
+	       "%6.3f s\n",
+	    t_new, t_new / t_raw, 1000 * t_new / feeds, c_new);
+	printf("ingest, nothing new    %8.3f s  %5.2fx raw  %6.3f ms/feed  cpu "
+	       "%6.3f s\n",
+	    t_steady, t_steady / t_raw, 1000 * t_steady / feeds, c_steady);
 	printf("steady state: %.2f transactions per poll\n",
 	    (double)commits / feeds);
 	printf("304 cycle, store_feed_put x %d  %8.3f s  %llu transactions\n",
