@@ -464,7 +464,9 @@ test_sync(void **state)
 	struct fixture_matcher fm = {0};
 	struct store_feed f = feed_of(URL);
 	const struct store_feed *batch[1] = {&f};
+	struct store_ingest_options opts = {NOW, 0, 0};
 	struct store_outbox_row *rows;
+	struct feed_doc *doc;
 	char path[192], *cause = NULL;
 	struct store *st;
 	size_t n;
@@ -491,24 +493,22 @@ test_sync(void **state)
 
 	/* a first poll: baseline, no alert, no sync */
 	before = sync_wal_syncs;
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 5);
 	assert_int_equal(
-	    store_ingest(st, &f,
-		fixture_doc("k", "T", "http://example.com/p", 0, 5),
-		&(struct store_ingest_options){NOW, 0, 0}, fixture_match, &fm,
-		NULL, &cause),
+	    store_ingest(st, &f, doc, &opts, fixture_match, &fm, NULL, &cause),
 	    0);
+	feed_doc_free(doc);
 	assert_int_equal(sync_wal_syncs, before);
 	/* a feed's state, alone or in a batch: no sync */
 	assert_int_equal(store_feed_put(st, &f, &cause), 0);
 	assert_int_equal(store_feeds_put(st, batch, 1, &cause), 0);
 	assert_int_equal(sync_wal_syncs, before);
 	/* new items that alert: synced before the call returns */
+	doc = fixture_doc("n", "N", "http://example.com/q", 0, 2);
 	assert_int_equal(
-	    store_ingest(st, &f,
-		fixture_doc("n", "N", "http://example.com/q", 0, 2),
-		&(struct store_ingest_options){NOW, 0, 0}, fixture_match, &fm,
-		NULL, &cause),
+	    store_ingest(st, &f, doc, &opts, fixture_match, &fm, NULL, &cause),
 	    0);
+	feed_doc_free(doc);
 	assert_true(sync_wal_syncs > before);
 	/* the outbox path is FULL again after relaxed commits */
 	assert_int_equal(store_feed_put(st, &f, &cause), 0);
