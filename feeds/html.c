@@ -373,7 +373,7 @@ html_walk(struct html_out *out, xmlNodePtr node)
 /*
  * The fast path: markup simple enough that the text libxml2's HTML parser
  * would give is known without building its tree. It takes text, character
- * and entity references, comments-free well-nested tags from a short list
+ * and entity references, well-nested tags from a short list
  * (inline phrase elements, common blocks, br, hr, img) with ordinary
  * attributes, and nothing else: any other construct (comments, script,
  * tables, a tag libxml2 would close by itself, unknown references, raw
