@@ -278,6 +278,46 @@ store_rollback(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/*
+ * Commits that only record what a later poll would record again (a feed's
+ * state, items that raised no alert) are made with synchronous=NORMAL: a
+ * power loss may take the latest of them back (never a process crash, and
+ * never out of order), and the next poll redoes them. Everything else,
+ * alerts in the outbox first, stays synchronous=FULL, the connection's
+ * setting. The pragma cannot change inside a transaction: set before it.
+ */
+static int
+store_relax(struct store *st, int relaxed, char **cause)
+{
+	return store_exec(st,
+	    relaxed ? "PRAGMA synchronous = NORMAL"
+		    : "PRAGMA synchronous = FULL",
+	    cause);
+}
+
+/*
+ * Sync the write-ahead log after a relaxed commit that turned out to hold
+ * alerts: what synchronous=FULL does at every commit, so the alerts are
+ * on disk before the call returns.
+ */
+static int
+store_sync_wal(struct store *st, char **cause)
+{
+	sqlite3_file *wal = NULL;
+
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+		&wal) != SQLITE_OK ||
+	    wal == NULL || wal->pMethods == NULL) {
+		store_error(NULL, cause, "no write-ahead log to sync");
+		return -1;
+	}
+	if (wal->pMethods->xSync(wal, SQLITE_SYNC_FULL) != SQLITE_OK) {
+		store_error(NULL, cause, "sync of the write-ahead log failed");
+		return -1;
+	}
+	return 0;
+}
+
 /* Step a statement that returns no row. */
 static int
 store_done(struct store *st, sqlite3_stmt *stmt, char **cause)
@@ -556,7 +596,33 @@ store_feed_write(struct store *st, const struct store_feed *feed, char **cause)
 int
 store_feed_put(struct store *st, const struct store_feed *feed, char **cause)
 {
-	return store_feed_write(st, feed, cause);
+	return store_feeds_put(st, &feed, 1, cause);
+}
+
+int
+store_feeds_put(struct store *st, const struct store_feed *const *feeds,
+    size_t n, char **cause)
+{
+	size_t i;
+
+	if (cause != NULL)
+		*cause = NULL;
+	if (n == 0)
+		return 0;
+	if (store_relax(st, 1, cause) == -1)
+		return -1;
+	if (store_begin(st, cause) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (store_feed_write(st, feeds[i], cause) == -1)
+			goto fail;
+	if (store_commit(st, cause) == -1)
+		goto fail;
+	return store_relax(st, 0, cause);
+fail:
+	store_rollback(st);
+	store_relax(st, 0, NULL);
+	return -1;
 }
 
 int
@@ -1003,11 +1069,18 @@ store_classify(struct store *st, int64_t feed_id, int first_poll,
 		e->has_link = store_link_hash(e->item->link, &e->link_hash);
 		e->has_title =
 		    store_title_hash(e->item->title_text, &e->title_hash);
-		if ((stmt = store_stmt(st, S_ITEM_GET, cause)) == NULL)
-			goto fail;
-		sqlite3_bind_int64(stmt, 1, feed_id);
-		sqlite3_bind_text(stmt, 2, e->key, -1, SQLITE_STATIC);
-		rc = sqlite3_step(stmt);
+		/* Items are stored only by an ingest, which also marks the
+		 * first poll done: before it, the feed has none to look up. */
+		if (first_poll) {
+			stmt = NULL;
+			rc = SQLITE_DONE;
+		} else {
+			if ((stmt = store_stmt(st, S_ITEM_GET, cause)) == NULL)
+				goto fail;
+			sqlite3_bind_int64(stmt, 1, feed_id);
+			sqlite3_bind_text(stmt, 2, e->key, -1, SQLITE_STATIC);
+			rc = sqlite3_step(stmt);
+		}
 		if (rc == SQLITE_ROW) {
 			e->item_id = sqlite3_column_int64(stmt, 0);
 			blob = sqlite3_column_blob(stmt, 1);
@@ -1036,7 +1109,8 @@ store_classify(struct store *st, int64_t feed_id, int first_poll,
 			sqlite3_reset(stmt);
 			goto fail;
 		}
-		sqlite3_reset(stmt);
+		if (stmt != NULL)
+			sqlite3_reset(stmt);
 	}
 	free(table);
 
@@ -1253,8 +1327,10 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	memset(result, 0, sizeof *result);
 	if (cause != NULL)
 		*cause = NULL;
-	if (store_begin(st, cause) == -1)
+	if (store_relax(st, 1, cause) == -1)
 		return -1;
+	if (store_begin(st, cause) == -1)
+		goto fail;
 	if (store_feed_write(st, feed, cause) == -1)
 		goto fail;
 	if ((stmt = store_stmt(st, S_FEED_IDS, cause)) == NULL)
@@ -1316,9 +1392,15 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	if (store_done(st, stmt, cause) == -1 || store_commit(st, cause) == -1)
 		goto fail;
 	free(entries);
-	return 0;
+	/* committed: alerts are made durable here, before the return */
+	if (result->nrows > 0 && store_sync_wal(st, cause) == -1) {
+		store_relax(st, 0, NULL);
+		return -1;
+	}
+	return store_relax(st, 0, cause);
 fail:
 	store_rollback(st);
+	store_relax(st, 0, NULL);
 	free(entries);
 	memset(result, 0, sizeof *result);
 	return -1;

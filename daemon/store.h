@@ -59,6 +59,10 @@ int store_feed_get(
     struct store *, const char *url, struct store_feed *, char **cause);
 /* Insert or update every field but first_poll_done (left to ingest). */
 int store_feed_put(struct store *, const struct store_feed *, char **cause);
+/* The same for N feeds in ONE transaction (one sync to disk, not N):
+ * all are written or, on error, none. */
+int store_feeds_put(struct store *, const struct store_feed *const *feeds,
+    size_t n, char **cause);
 /* Forget a feed and its items (its outbox rows stay). */
 int store_feed_delete(struct store *, const char *url, char **cause);
 void store_feed_clear(struct store_feed *);

@@ -370,12 +370,419 @@ html_walk(struct html_out *out, xmlNodePtr node)
 	}
 }
 
-char *
-html_to_text(const char *html, size_t len, size_t cap)
+/*
+ * The fast path: markup simple enough that the text libxml2's HTML parser
+ * would give is known without building its tree. It takes text, character
+ * and entity references, well-nested tags from a short list
+ * (inline phrase elements, common blocks, br, hr, img) with ordinary
+ * attributes, and nothing else: any other construct (comments, script,
+ * tables, a tag libxml2 would close by itself, unknown references, raw
+ * controls, U+FFFE/FFFF) makes it give up, and the caller parses with
+ * libxml2. Its output must equal libxml2's; tests compare the two.
+ */
+
+/* Deepest nesting the fast path follows. */
+#define HTML_FAST_DEPTH 32
+/* Longest tag name it knows, plus one. */
+#define HTML_FAST_NAME 12
+
+enum html_fast_flags {
+	HTML_FAST_BLOCK = 1, /* separates words */
+	HTML_FAST_VOID = 2, /* no content, no end tag (br, hr, img) */
+};
+
+/* What an element is, for the start tags that close it (libxml2's table). */
+enum html_fast_is {
+	HTML_FAST_IS_P = 1 << 0,
+	HTML_FAST_IS_UL = 1 << 1,
+	HTML_FAST_IS_OL = 1 << 2,
+	HTML_FAST_IS_ADDRESS = 1 << 3,
+	HTML_FAST_IS_PRE = 1 << 4,
+	HTML_FAST_IS_DT = 1 << 5,
+	HTML_FAST_IS_DD = 1 << 6,
+	HTML_FAST_IS_DL = 1 << 7,
+	HTML_FAST_IS_LI = 1 << 8,
+	HTML_FAST_IS_H = 1 << 9, /* h1-h6 */
+	HTML_FAST_IS_A = 1 << 10,
+	HTML_FAST_IS_FONT = 1 << 11, /* tt, i, b, u, s, strike, big, small */
+};
+
+struct html_fast_tag {
+	const char *name;
+	unsigned flags;
+	unsigned is; /* enum html_fast_is */
+	/* open elements a start tag of this one closes (libxml2 start-close) */
+	unsigned closes;
+};
+
+/* The tags the fast path takes (sorted, for bsearch). */
+static const struct html_fast_tag html_fast_tags[] = {
+    {"a", 0, HTML_FAST_IS_A, HTML_FAST_IS_A},
+    {"abbr", 0, 0, 0},
+    {"address", HTML_FAST_BLOCK, HTML_FAST_IS_ADDRESS,
+	HTML_FAST_IS_P | HTML_FAST_IS_UL},
+    {"article", HTML_FAST_BLOCK, 0, 0},
+    {"aside", HTML_FAST_BLOCK, 0, 0},
+    {"b", 0, HTML_FAST_IS_FONT, 0},
+    {"big", 0, HTML_FAST_IS_FONT, 0},
+    {"blockquote", HTML_FAST_BLOCK, 0, HTML_FAST_IS_P},
+    {"br", HTML_FAST_BLOCK | HTML_FAST_VOID, 0, 0},
+    {"cite", 0, 0, 0},
+    {"code", 0, 0, 0},
+    {"dd", HTML_FAST_BLOCK, HTML_FAST_IS_DD,
+	HTML_FAST_IS_P | HTML_FAST_IS_ADDRESS | HTML_FAST_IS_PRE |
+	    HTML_FAST_IS_DT | HTML_FAST_IS_DD},
+    {"del", 0, 0, 0},
+    {"dfn", 0, 0, 0},
+    {"div", HTML_FAST_BLOCK, 0, HTML_FAST_IS_P},
+    {"dl", HTML_FAST_BLOCK, HTML_FAST_IS_DL,
+	HTML_FAST_IS_P | HTML_FAST_IS_DT | HTML_FAST_IS_ADDRESS |
+	    HTML_FAST_IS_PRE},
+    {"dt", HTML_FAST_BLOCK, HTML_FAST_IS_DT,
+	HTML_FAST_IS_P | HTML_FAST_IS_ADDRESS | HTML_FAST_IS_PRE |
+	    HTML_FAST_IS_DD | HTML_FAST_IS_DT},
+    {"em", 0, 0, 0},
+    {"figcaption", HTML_FAST_BLOCK, 0, 0},
+    {"figure", HTML_FAST_BLOCK, 0, 0},
+    {"font", 0, 0, 0},
+    {"footer", HTML_FAST_BLOCK, 0, 0},
+    {"h1", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"h2", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"h3", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"h4", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"h5", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"h6", HTML_FAST_BLOCK, HTML_FAST_IS_H, HTML_FAST_IS_P | HTML_FAST_IS_H},
+    {"header", HTML_FAST_BLOCK, 0, 0},
+    {"hr", HTML_FAST_BLOCK | HTML_FAST_VOID, 0, HTML_FAST_IS_P},
+    {"i", 0, HTML_FAST_IS_FONT, 0},
+    {"img", HTML_FAST_VOID, 0, 0},
+    {"ins", 0, 0, 0},
+    {"kbd", 0, 0, 0},
+    {"li", HTML_FAST_BLOCK, HTML_FAST_IS_LI,
+	HTML_FAST_IS_P | HTML_FAST_IS_H | HTML_FAST_IS_DL |
+	    HTML_FAST_IS_ADDRESS | HTML_FAST_IS_PRE | HTML_FAST_IS_LI},
+    {"main", HTML_FAST_BLOCK, 0, 0},
+    {"mark", 0, 0, 0},
+    {"nav", HTML_FAST_BLOCK, 0, 0},
+    {"ol", HTML_FAST_BLOCK, HTML_FAST_IS_OL, HTML_FAST_IS_P | HTML_FAST_IS_UL},
+    {"p", HTML_FAST_BLOCK, HTML_FAST_IS_P,
+	HTML_FAST_IS_P | HTML_FAST_IS_H | HTML_FAST_IS_FONT},
+    {"pre", HTML_FAST_BLOCK, HTML_FAST_IS_PRE,
+	HTML_FAST_IS_P | HTML_FAST_IS_UL},
+    {"q", 0, 0, 0},
+    {"s", 0, HTML_FAST_IS_FONT, 0},
+    {"samp", 0, 0, 0},
+    {"section", HTML_FAST_BLOCK, 0, 0},
+    {"small", 0, HTML_FAST_IS_FONT, 0},
+    {"span", 0, 0, 0},
+    {"strike", 0, HTML_FAST_IS_FONT, 0},
+    {"strong", 0, 0, 0},
+    {"sub", 0, 0, 0},
+    {"sup", 0, 0, 0},
+    {"time", 0, 0, 0},
+    {"tt", 0, HTML_FAST_IS_FONT, 0},
+    {"u", 0, HTML_FAST_IS_FONT, 0},
+    {"ul", HTML_FAST_BLOCK, HTML_FAST_IS_UL,
+	HTML_FAST_IS_P | HTML_FAST_IS_OL | HTML_FAST_IS_ADDRESS |
+	    HTML_FAST_IS_PRE},
+    {"var", 0, 0, 0},
+};
+
+static int
+html_fast_cmp(const void *key, const void *member)
 {
-	struct html_out out;
+	return strcmp(key, ((const struct html_fast_tag *)member)->name);
+}
+
+static int
+html_is_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int
+html_is_alpha(unsigned char c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static int
+html_is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The tag at *sp (just after '<'): its entry and whether it ends (</x>) or
+ * closes itself (<x/>), with *sp moved past '>'. NULL when it is not one
+ * the fast path takes.
+ */
+static const struct html_fast_tag *
+html_fast_read_tag(const unsigned char **sp, const unsigned char *end,
+    int *endtag, int *selfclose)
+{
+	const unsigned char *s = *sp;
+	char name[HTML_FAST_NAME];
+	size_t n = 0;
+	const struct html_fast_tag *tag;
+
+	*endtag = *selfclose = 0;
+	if (s < end && *s == '/') {
+		*endtag = 1;
+		s++;
+	}
+	if (s == end || !html_is_alpha(*s))
+		return NULL;
+	while (s < end && (html_is_alpha(*s) || html_is_digit(*s))) {
+		if (n + 1 == sizeof name)
+			return NULL;
+		unsigned char c = *s++;
+
+		name[n++] = (char)(html_is_alpha(c) ? c | 0x20 : c);
+	}
+	name[n] = '\0';
+	if ((tag = bsearch(name, html_fast_tags,
+		 sizeof html_fast_tags / sizeof html_fast_tags[0],
+		 sizeof html_fast_tags[0], html_fast_cmp)) == NULL)
+		return NULL;
+	if (s < end && !html_is_blank(*s) && *s != '>' && *s != '/')
+		return NULL;
+	if (*endtag) {
+		while (s < end && html_is_blank(*s))
+			s++;
+		if (s == end || *s != '>')
+			return NULL;
+		*sp = s + 1;
+		return tag;
+	}
+	for (;;) {
+		while (s < end && html_is_blank(*s))
+			s++;
+		if (s == end)
+			return NULL;
+		if (*s == '>') {
+			*sp = s + 1;
+			return tag;
+		}
+		if (*s == '/') {
+			if (s + 1 == end || s[1] != '>')
+				return NULL;
+			*selfclose = 1;
+			*sp = s + 2;
+			return tag;
+		}
+		/* an attribute: name, then maybe = and a value */
+		if (!html_is_alpha(*s))
+			return NULL;
+		while (s < end &&
+		    (html_is_alpha(*s) || html_is_digit(*s) || *s == '-' ||
+			*s == '_'))
+			s++;
+		while (s < end && html_is_blank(*s))
+			s++;
+		if (s == end)
+			return NULL;
+		if (*s != '=') {
+			if (*s != '>' && *s != '/' && !html_is_alpha(*s))
+				return NULL;
+			continue;
+		}
+		s++;
+		while (s < end && html_is_blank(*s))
+			s++;
+		if (s == end)
+			return NULL;
+		if (*s == '"' || *s == '\'') {
+			const unsigned char *q = memchr(s + 1, *s, end - s - 1);
+
+			if (q == NULL)
+				return NULL;
+			s = q + 1;
+			if (s < end && !html_is_blank(*s) && *s != '>' &&
+			    *s != '/')
+				return NULL;
+			continue;
+		}
+		if (*s == '>' || *s == '<' || *s == '`' || *s == '=')
+			return NULL;
+		while (s < end && !html_is_blank(*s) && *s != '>') {
+			if (*s == '"' || *s == '\'' || *s == '<' || *s == '`' ||
+			    *s == '=' || *s < 0x20)
+				return NULL;
+			s++;
+		}
+	}
+}
+
+/* Append the code point cp as UTF-8 text. */
+static void
+html_out_add_cp(struct html_out *out, uint32_t cp)
+{
+	unsigned char b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (unsigned char)(0xc0 | cp >> 6);
+		b[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (unsigned char)(0xe0 | cp >> 12);
+		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		b[0] = (unsigned char)(0xf0 | cp >> 18);
+		b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	html_out_add(out, b, n);
+}
+
+/*
+ * The reference at *sp (on '&'), added to out, *sp moved past it; -1 when
+ * the fast path does not take it.
+ */
+static int
+html_fast_ref(
+    struct html_out *out, const unsigned char **sp, const unsigned char *end)
+{
+	const unsigned char *s = *sp + 1;
+	char name[HTML_FAST_NAME * 2];
+	const htmlEntityDesc *ent;
+	uint32_t v = 0;
+	size_t n = 0;
+
+	if (s == end ||
+	    (!html_is_alpha(*s) && *s != '#' && *s != '_' && *s != ':')) {
+		html_out_add(out, (const unsigned char *)"&", 1); /* a bare & */
+		*sp = s;
+		return 0;
+	}
+	if (*s == '#') {
+		int hex = 0;
+
+		s++;
+		if (s < end && (*s == 'x' || *s == 'X')) {
+			hex = 1;
+			s++;
+		}
+		while (s < end && n < 8 &&
+		    (html_is_digit(*s) ||
+			(hex && (*s | 0x20) >= 'a' && (*s | 0x20) <= 'f'))) {
+			v = v * (hex ? 16 : 10) +
+			    (uint32_t)(html_is_digit(*s)
+				    ? *s - '0'
+				    : (*s | 0x20) - 'a' + 10);
+			s++;
+			n++;
+		}
+		if (n == 0 || n == 8 || s == end || *s != ';')
+			return -1;
+		*sp = s + 1;
+		/* what libxml2 takes as a character; other references vanish */
+		if (v == 0x9 || v == 0xa || v == 0xd ||
+		    (v >= 0x20 && v <= 0xd7ff) ||
+		    (v >= 0xe000 && v <= 0xfffd) ||
+		    (v >= 0x10000 && v <= 0x10ffff))
+			html_out_add_cp(out, v);
+		return 0;
+	}
+	while (s < end && (html_is_alpha(*s) || html_is_digit(*s))) {
+		if (n + 1 == sizeof name)
+			return -1;
+		name[n++] = (char)*s++;
+	}
+	name[n] = '\0';
+	if (n == 0 || s == end || *s != ';' ||
+	    (ent = htmlEntityLookup((const xmlChar *)name)) == NULL ||
+	    ent->value == 0)
+		return -1;
+	*sp = s + 1;
+	html_out_add_cp(out, ent->value);
+	return 0;
+}
+
+/* The fast path (see above): 0 with the text in out, or -1. */
+static int
+html_fast(struct html_out *out, const unsigned char *s, size_t n)
+{
+	const unsigned char *end = s + n, *run;
+	const struct html_fast_tag *open[HTML_FAST_DEPTH], *tag;
+	size_t depth = 0;
+	int endtag, selfclose;
+
+	while (s < end && !out->full) {
+		run = s;
+		while (s < end && *s != '<' && *s != '&') {
+			if (*s < 0x20 && !html_is_blank(*s))
+				return -1; /* libxml2 drops most, not all */
+			if (*s == 0xef && end - s >= 3 && s[1] == 0xbf &&
+			    (s[2] == 0xbe || s[2] == 0xbf))
+				return -1; /* U+FFFE, U+FFFF: not XML chars */
+			s++;
+		}
+		if (s > run)
+			html_out_add(out, run, (size_t)(s - run));
+		if (s == end)
+			break;
+		if (*s == '&') {
+			if (html_fast_ref(out, &s, end) == -1)
+				return -1;
+			continue;
+		}
+		s++;
+		if ((tag = html_fast_read_tag(&s, end, &endtag, &selfclose)) ==
+		    NULL)
+			return -1;
+		if (endtag) {
+			if ((tag->flags & HTML_FAST_VOID) || depth == 0 ||
+			    open[depth - 1] != tag)
+				return -1;
+			depth--;
+		} else {
+			/* a start libxml2 would close an open element for */
+			if (depth > 0 &&
+			    (tag->closes & open[depth - 1]->is) != 0)
+				return -1;
+			if (!(tag->flags & HTML_FAST_VOID) && !selfclose) {
+				if (depth == HTML_FAST_DEPTH)
+					return -1;
+				open[depth++] = tag;
+			}
+		}
+		if (tag->flags & HTML_FAST_BLOCK)
+			out->space = 1;
+	}
+	return 0;
+}
+
+/* The text through libxml2's parse, into out (made by the caller). */
+static void
+html_parsed(struct html_out *out, const char *html, size_t len)
+{
 	char *in;
 	htmlDocPtr doc;
+
+	in = html_parser_input(html, len, &len);
+	xmlInitParser();
+	/* HTML_INPUT_MAX keeps len well within an int */
+	doc = htmlReadMemory(in, (int)len, NULL, "UTF-8", HTML_PARSE_OPTIONS);
+	free(in);
+	if (doc != NULL) {
+		html_walk(out, doc->children);
+		xmlFreeDoc(doc);
+	}
+}
+
+static char *
+html_convert(const char *html, size_t len, size_t cap, int fast)
+{
+	struct html_out out;
 
 	if (html == NULL)
 		len = 0;
@@ -389,17 +796,26 @@ html_to_text(const char *html, size_t len, size_t cap)
 		html_out_init(&out, 0, 0);
 		return html_out_take(&out);
 	}
-	in = html_parser_input(html, len, &len);
-	html_out_init(&out, cap, len);
-	xmlInitParser();
-	/* HTML_INPUT_MAX keeps len well within an int */
-	doc = htmlReadMemory(in, (int)len, NULL, "UTF-8", HTML_PARSE_OPTIONS);
-	free(in);
-	if (doc != NULL) {
-		html_walk(&out, doc->children);
-		xmlFreeDoc(doc);
-	}
+	/* a byte gives at most 3 (a bad byte becomes U+FFFD) */
+	html_out_init(&out, cap, len * 3);
+	if (fast && html_fast(&out, (const unsigned char *)html, len) == 0)
+		return html_out_take(&out);
+	out.len = 0;
+	out.space = out.full = 0;
+	html_parsed(&out, html, len);
 	return html_out_take(&out);
+}
+
+char *
+html_to_text(const char *html, size_t len, size_t cap)
+{
+	return html_convert(html, len, cap, 1);
+}
+
+char *
+html_to_text_parsed(const char *html, size_t len, size_t cap)
+{
+	return html_convert(html, len, cap, 0);
 }
 
 char *

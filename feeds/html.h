@@ -25,6 +25,13 @@
 char *html_to_text(const char *html, size_t len, size_t cap);
 
 /*
+ * html_to_text always through libxml2's parse. html_to_text takes simple
+ * markup (the common case) without it, for speed; this is what that must
+ * equal, for tests and comparisons.
+ */
+char *html_to_text_parsed(const char *html, size_t len, size_t cap);
+
+/*
  * The same cleanup for text that is already plain (no markup parsing):
  * whitespace collapsed and trimmed, controls and bidi controls stripped,
  * invalid UTF-8 replaced by U+FFFD, at most cap bytes. Never NULL; the

@@ -106,8 +106,8 @@ static const struct {
     {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", NS_RDF},
 };
 
-/* Element names per namespace: sorted by ns, then name. */
-static const struct {
+/* Element names per namespace: sorted by ns, then name (for bsearch). */
+static const struct parse_element {
 	enum ns ns;
 	const char *name;
 	enum elem elem;
@@ -142,8 +142,8 @@ static const struct {
     {NS_CORE, "rss", E_RSS},
     {NS_CORE, "source", E_SOURCE},
     {NS_CORE, "summary", E_SUMMARY},
-    {NS_CORE, "textinput", E_TEXTINPUT},
     {NS_CORE, "tags", E_TAGS},
+    {NS_CORE, "textinput", E_TEXTINPUT},
     {NS_CORE, "title", E_TITLE},
     {NS_CORE, "ttl", E_TTL},
     {NS_CORE, "updated", E_UPDATED},
@@ -248,6 +248,9 @@ struct feedparse {
 	/* XML. */
 	xmlParserCtxtPtr ctxt;
 	xmlSAXHandler sax;
+	/* the namespace of the last element (most elements share it) */
+	char *ns_uri, *ns_prefix;
+	enum ns ns_last;
 	struct entity *entities;
 	size_t nentities;
 	size_t expanded;
@@ -1081,19 +1084,69 @@ parse_ns(const xmlChar *uri, const xmlChar *prefix)
 	return NS_NONE;
 }
 
+/* Longest element name parse_elements holds, plus one. */
+#define PARSE_ELEM_NAME_MAX 16
+
+static int
+parse_elem_cmp(const void *key, const void *member)
+{
+	const struct parse_element *k = key;
+	const struct parse_element *m = member;
+
+	if (k->ns != m->ns)
+		return k->ns < m->ns ? -1 : 1;
+	return strcmp(k->name, m->name);
+}
+
+static int
+parse_same(const xmlChar *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == NULL && b == NULL;
+	return strcmp((const char *)a, b) == 0;
+}
+
+/* parse_ns, remembering the last answer. */
+static enum ns
+parse_ns_cached(struct feedparse *p, const xmlChar *uri, const xmlChar *prefix)
+{
+	if (uri == NULL)
+		uri = (const xmlChar *)""; /* the same namespace to parse_ns */
+	if (p->ns_uri != NULL && parse_same(uri, p->ns_uri) &&
+	    parse_same(prefix, p->ns_prefix))
+		return p->ns_last;
+	free(p->ns_uri);
+	free(p->ns_prefix);
+	p->ns_uri = xstrdup((const char *)uri);
+	p->ns_prefix = prefix != NULL ? xstrdup((const char *)prefix) : NULL;
+	p->ns_last = parse_ns(uri, prefix);
+	return p->ns_last;
+}
+
 static enum elem
 parse_elem(enum ns ns, const xmlChar *localname)
 {
+	char lower[PARSE_ELEM_NAME_MAX];
+	struct parse_element key;
+	const struct parse_element *found;
 	size_t i;
 
 	if (ns == NS_NONE)
 		return E_OTHER;
-	for (i = 0; i < sizeof parse_elements / sizeof parse_elements[0]; i++)
-		if (parse_elements[i].ns == ns &&
-		    strcasecmp(
-			parse_elements[i].name, (const char *)localname) == 0)
-			return parse_elements[i].elem;
-	return E_OTHER;
+	for (i = 0; localname[i] != '\0'; i++) {
+		if (i + 1 == sizeof lower)
+			return E_OTHER; /* longer than any name held */
+		lower[i] = (char)(localname[i] >= 'A' && localname[i] <= 'Z'
+			? localname[i] + ('a' - 'A')
+			: localname[i]);
+	}
+	lower[i] = '\0';
+	key.ns = ns;
+	key.name = lower;
+	found = bsearch(&key, parse_elements,
+	    sizeof parse_elements / sizeof parse_elements[0],
+	    sizeof parse_elements[0], parse_elem_cmp);
+	return found != NULL ? found->elem : E_OTHER;
 }
 
 /* SAX2 attributes: localname, prefix, URI, value, end (5 per attribute). */
@@ -1459,7 +1512,7 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 			parse_serialize_start(p, localname, nattrs, attrs);
 		return;
 	}
-	e = parse_elem(parse_ns(uri, prefix), localname);
+	e = parse_elem(parse_ns_cached(p, uri, prefix), localname);
 	f->elem = e;
 	if (!p->root_seen)
 		parse_root(p, e, uri, nattrs, attrs);
@@ -2394,6 +2447,8 @@ feedparse_free(struct feedparse *p)
 	free(p->content_location);
 	free(p->cause);
 	free(p->xml_error);
+	free(p->ns_uri);
+	free(p->ns_prefix);
 	free(p);
 }
 

@@ -9,6 +9,9 @@
  *   new        store_ingest, 35 new items per feed, every one matched by
  *              a watchlist with two notifiers (cap 20 + one summary)
  *   steady     store_ingest, nothing new (the same documents again)
+ *   304 single store_feed_put of every feed, one transaction each (a
+ *              cycle of 304 answers as the engine writes it one by one)
+ *   304 batch  the same states in one store_feeds_put (one transaction)
  *
  *   bench_store DIR [FEEDS] [ITEMS]
  */
@@ -33,6 +36,17 @@ now_s(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of the process (user and system): the wall time less waits
+ * for the disk. */
+static double
+cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -181,6 +195,45 @@ cycle(struct store *st, struct feed_doc **docs, int feeds, int64_t max_age,
 	return now_s() - t0;
 }
 
+/* A cycle of 304 answers: every feed's state written, one by one or in
+ * one batch. */
+static double
+cycle_304(struct store *st, int feeds, int batch)
+{
+	struct store_feed *states = xcalloc((size_t)feeds, sizeof *states);
+	const struct store_feed **ptrs = xcalloc((size_t)feeds, sizeof *ptrs);
+	char **urls = xcalloc((size_t)feeds, sizeof *urls), *cause;
+	double t0;
+	int f;
+
+	for (f = 0; f < feeds; f++) {
+		xasprintf(&urls[f], "https://news%d.example/rss", f);
+		states[f].url = urls[f];
+		states[f].etag = (char *)"\"v1\"";
+		states[f].last_status = 304;
+		states[f].last_poll_at = 1700000700;
+		states[f].next_poll_at = 1700001300 + batch;
+		states[f].last_success_at = 1700000700;
+		ptrs[f] = &states[f];
+	}
+	t0 = now_s();
+	if (batch) {
+		if (store_feeds_put(st, ptrs, (size_t)feeds, &cause) == -1)
+			fatalx("feeds_put: %s", cause);
+	} else {
+		for (f = 0; f < feeds; f++)
+			if (store_feed_put(st, &states[f], &cause) == -1)
+				fatalx("feed_put: %s", cause);
+	}
+	t0 = now_s() - t0;
+	for (f = 0; f < feeds; f++)
+		free(urls[f]);
+	free(urls);
+	free(ptrs);
+	free(states);
+	return t0;
+}
+
 static void
 free_docs(struct feed_doc **docs, int feeds)
 {
@@ -198,8 +251,9 @@ main(int argc, char **argv)
 	struct store_ingest_result r;
 	struct store *st;
 	char path[512], *cause;
-	double t_gen, t_raw, t_base, t_new, t_steady;
-	uint64_t commits;
+	double t_gen, t_raw, t_base, t_new, t_steady, t_single, t_batch;
+	double c_raw, c_base, c_new, c_steady;
+	uint64_t commits, c_single, c_batch;
 	int feeds, items, f, nitems;
 
 	if (argc < 2) {
@@ -219,41 +273,66 @@ main(int argc, char **argv)
 
 	snprintf(path, sizeof path, "%s/raw.db", argv[1]);
 	unlink(path);
+	c_raw = cpu_s();
 	t_raw = raw_inserts(path, docs, feeds);
+	c_raw = cpu_s() - c_raw;
 
 	snprintf(path, sizeof path, "%s/state.db", argv[1]);
 	unlink(path);
 	if ((st = store_open(path, &cause)) == NULL)
 		fatalx("%s", cause);
+	c_base = cpu_s();
 	t_base = cycle(st, docs, feeds, 0, &r);
+	c_base = cpu_s() - c_base;
 	if (r.nbaseline != (size_t)nitems)
 		fatalx("baseline: %zu items", r.nbaseline);
 
 	docs2 = xcalloc((size_t)feeds, sizeof *docs2);
 	for (f = 0; f < feeds; f++)
 		docs2[f] = make_doc(f, 1, items);
+	c_new = cpu_s();
 	t_new = cycle(st, docs2, feeds, 0, &r);
+	c_new = cpu_s() - c_new;
 	if (r.nnew != (size_t)nitems)
 		fatalx("new: %zu items", r.nnew);
 	printf("new cycle: %zu alerts, %zu outbox rows\n", r.nalerts, r.nrows);
 
 	commits = store_commits(st);
+	c_steady = cpu_s();
 	t_steady = cycle(st, docs2, feeds, 0, &r);
+	c_steady = cpu_s() - c_steady;
 	commits = store_commits(st) - commits;
 	if (r.nunchanged != (size_t)nitems || r.nrows != 0)
 		fatalx("steady: %zu unchanged", r.nunchanged);
 
+	c_single = store_commits(st);
+	t_single = cycle_304(st, feeds, 0);
+	c_single = store_commits(st) - c_single;
+	c_batch = store_commits(st);
+	t_batch = cycle_304(st, feeds, 1);
+	c_batch = store_commits(st) - c_batch;
+
 	printf("%d feeds x %d items = %d items\n", feeds, items, nitems);
 	printf("generate items         %8.3f s\n", t_gen);
-	printf("raw sqlite3 inserts    %8.3f s  (1 txn per feed)\n", t_raw);
-	printf("ingest, first poll     %8.3f s  %5.2fx raw  %6.3f ms/feed\n",
-	    t_base, t_base / t_raw, 1000 * t_base / feeds);
-	printf("ingest, all new        %8.3f s  %5.2fx raw  %6.3f ms/feed\n",
-	    t_new, t_new / t_raw, 1000 * t_new / feeds);
-	printf("ingest, nothing new    %8.3f s  %5.2fx raw  %6.3f ms/feed\n",
-	    t_steady, t_steady / t_raw, 1000 * t_steady / feeds);
+	printf("raw sqlite3 inserts    %8.3f s  (1 txn per feed)"
+	       "                  cpu %6.3f s\n",
+	    t_raw, c_raw);
+	printf("ingest, first poll     %8.3f s  %5.2fx raw  %6.3f ms/feed  cpu "
+	       "%6.3f s\n",
+	    t_base, t_base / t_raw, 1000 * t_base / feeds, c_base);
+	printf("ingest, all new        %8.3f s  %5.2fx raw  %6.3f ms/feed  cpu "
+	       "%6.3f s\n",
+	    t_new, t_new / t_raw, 1000 * t_new / feeds, c_new);
+	printf("ingest, nothing new    %8.3f s  %5.2fx raw  %6.3f ms/feed  cpu "
+	       "%6.3f s\n",
+	    t_steady, t_steady / t_raw, 1000 * t_steady / feeds, c_steady);
 	printf("steady state: %.2f transactions per poll\n",
 	    (double)commits / feeds);
+	printf("304 cycle, store_feed_put x %d  %8.3f s  %llu transactions\n",
+	    feeds, t_single, (unsigned long long)c_single);
+	printf("304 cycle, one store_feeds_put  %8.3f s  %llu transaction,"
+	       " %.1fx faster\n",
+	    t_batch, (unsigned long long)c_batch, t_single / t_batch);
 	printf("first cycle ingest as a share of a 10-minute cycle: %.2f%%\n",
 	    100 * t_base / 600);
 	free_docs(docs, feeds);

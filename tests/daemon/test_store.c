@@ -182,6 +182,351 @@ test_feed_state(void **state)
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 0);
 }
 
+/* Several feeds' state in one transaction: all or none. */
+static void
+test_feeds_put(void **state)
+{
+	struct env *env = *state;
+	static const char *const urls[] = {"http://a.example/feed",
+	    "http://b.example/feed", "http://c.example/feed"};
+	struct store_feed in[3], bad, out;
+	const struct store_feed *batch[4];
+	char *cause = NULL;
+	uint64_t commits;
+	size_t i;
+
+	memset(in, 0, sizeof in);
+	for (i = 0; i < 3; i++) {
+		in[i].url = (char *)urls[i];
+		in[i].etag = (char *)"\"v1\"";
+		in[i].last_status = 200;
+		in[i].next_poll_at = NOW + (int64_t)i;
+		batch[i] = &in[i];
+	}
+	commits = store_commits(env->st);
+	assert_int_equal(store_feeds_put(env->st, batch, 0, &cause), 0);
+	assert_int_equal(store_commits(env->st), commits);
+	assert_int_equal(store_feeds_put(env->st, batch, 3, &cause), 0);
+	assert_null(cause);
+	assert_int_equal(store_commits(env->st), commits + 1);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(
+		    store_feed_get(env->st, urls[i], &out, &cause), 0);
+		assert_string_equal(out.etag, "\"v1\"");
+		assert_int_equal(out.last_status, 200);
+		assert_int_equal(out.next_poll_at, NOW + (int64_t)i);
+		store_feed_clear(&out);
+	}
+	/* a 304 cycle: new state for every feed, one commit */
+	for (i = 0; i < 3; i++) {
+		in[i].last_status = 304;
+		in[i].next_poll_at = NOW + 600;
+	}
+	assert_int_equal(store_feeds_put(env->st, batch, 3, &cause), 0);
+	assert_int_equal(store_commits(env->st), commits + 2);
+	assert_int_equal(store_feed_get(env->st, urls[2], &out, &cause), 0);
+	assert_int_equal(out.last_status, 304);
+	assert_int_equal(out.next_poll_at, NOW + 600);
+	store_feed_clear(&out);
+	/* one bad feed: nothing of the batch is written */
+	memset(&bad, 0, sizeof bad);
+	in[0].last_status = 500;
+	batch[0] = &in[0];
+	batch[1] = &bad;
+	batch[2] = &in[2];
+	assert_int_equal(store_feeds_put(env->st, batch, 3, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_commits(env->st), commits + 2);
+	assert_int_equal(store_feed_get(env->st, urls[0], &out, &cause), 0);
+	assert_int_equal(out.last_status, 304);
+	store_feed_clear(&out);
+	/* and the store still takes writes */
+	assert_int_equal(store_feeds_put(env->st, batch, 1, &cause), 0);
+	assert_int_equal(store_feed_get(env->st, urls[0], &out, &cause), 0);
+	assert_int_equal(out.last_status, 500);
+	store_feed_clear(&out);
+}
+
+/*
+ * A VFS over the default one that counts the syncs of write-ahead logs,
+ * to see which commits wait for the disk.
+ */
+struct sync_file {
+	sqlite3_file base;
+	sqlite3_file *real; /* follows this struct */
+	int wal;
+};
+
+static sqlite3_vfs *sync_real_vfs;
+static int sync_wal_syncs;
+
+#define SYNC_REAL(f) (((struct sync_file *)(f))->real)
+
+static int
+sync_close(sqlite3_file *f)
+{
+	int rc = SYNC_REAL(f)->pMethods->xClose(SYNC_REAL(f));
+
+	f->pMethods = NULL;
+	return rc;
+}
+
+static int
+sync_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
+{
+	return SYNC_REAL(f)->pMethods->xRead(SYNC_REAL(f), b, n, o);
+}
+
+static int
+sync_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+	return SYNC_REAL(f)->pMethods->xWrite(SYNC_REAL(f), b, n, o);
+}
+
+static int
+sync_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	return SYNC_REAL(f)->pMethods->xTruncate(SYNC_REAL(f), size);
+}
+
+static int
+sync_sync(sqlite3_file *f, int flags)
+{
+	if (((struct sync_file *)f)->wal)
+		sync_wal_syncs++;
+	return SYNC_REAL(f)->pMethods->xSync(SYNC_REAL(f), flags);
+}
+
+static int
+sync_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return SYNC_REAL(f)->pMethods->xFileSize(SYNC_REAL(f), size);
+}
+
+static int
+sync_lock(sqlite3_file *f, int l)
+{
+	return SYNC_REAL(f)->pMethods->xLock(SYNC_REAL(f), l);
+}
+
+static int
+sync_unlock(sqlite3_file *f, int l)
+{
+	return SYNC_REAL(f)->pMethods->xUnlock(SYNC_REAL(f), l);
+}
+
+static int
+sync_reserved(sqlite3_file *f, int *out)
+{
+	return SYNC_REAL(f)->pMethods->xCheckReservedLock(SYNC_REAL(f), out);
+}
+
+static int
+sync_control(sqlite3_file *f, int op, void *arg)
+{
+	return SYNC_REAL(f)->pMethods->xFileControl(SYNC_REAL(f), op, arg);
+}
+
+static int
+sync_sector(sqlite3_file *f)
+{
+	return SYNC_REAL(f)->pMethods->xSectorSize(SYNC_REAL(f));
+}
+
+static int
+sync_device(sqlite3_file *f)
+{
+	return SYNC_REAL(f)->pMethods->xDeviceCharacteristics(SYNC_REAL(f));
+}
+
+static int
+sync_shm_map(sqlite3_file *f, int i, int sz, int extend, void volatile **p)
+{
+	return SYNC_REAL(f)->pMethods->xShmMap(SYNC_REAL(f), i, sz, extend, p);
+}
+
+static int
+sync_shm_lock(sqlite3_file *f, int offset, int n, int flags)
+{
+	return SYNC_REAL(f)->pMethods->xShmLock(SYNC_REAL(f), offset, n, flags);
+}
+
+static void
+sync_shm_barrier(sqlite3_file *f)
+{
+	SYNC_REAL(f)->pMethods->xShmBarrier(SYNC_REAL(f));
+}
+
+static int
+sync_shm_unmap(sqlite3_file *f, int del)
+{
+	return SYNC_REAL(f)->pMethods->xShmUnmap(SYNC_REAL(f), del);
+}
+
+static const sqlite3_io_methods sync_methods = {
+    2, /* no xFetch: SQLite then reads with xRead */
+    sync_close,
+    sync_read,
+    sync_write,
+    sync_truncate,
+    sync_sync,
+    sync_size,
+    sync_lock,
+    sync_unlock,
+    sync_reserved,
+    sync_control,
+    sync_sector,
+    sync_device,
+    sync_shm_map,
+    sync_shm_lock,
+    sync_shm_barrier,
+    sync_shm_unmap,
+    NULL,
+    NULL,
+};
+
+static int
+sync_open(
+    sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+	struct sync_file *sf = (struct sync_file *)f;
+	int rc;
+
+	(void)vfs;
+	sf->real = (sqlite3_file *)(sf + 1);
+	sf->wal = (flags & SQLITE_OPEN_WAL) != 0;
+	rc = sync_real_vfs->xOpen(sync_real_vfs, name, sf->real, flags, out);
+	f->pMethods = rc == SQLITE_OK ? &sync_methods : NULL;
+	return rc;
+}
+
+static int
+sync_delete(sqlite3_vfs *vfs, const char *name, int dirsync)
+{
+	(void)vfs;
+	return sync_real_vfs->xDelete(sync_real_vfs, name, dirsync);
+}
+
+static int
+sync_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
+{
+	(void)vfs;
+	return sync_real_vfs->xAccess(sync_real_vfs, name, flags, out);
+}
+
+static int
+sync_fullname(sqlite3_vfs *vfs, const char *name, int n, char *out)
+{
+	(void)vfs;
+	return sync_real_vfs->xFullPathname(sync_real_vfs, name, n, out);
+}
+
+static int
+sync_random(sqlite3_vfs *vfs, int n, char *out)
+{
+	(void)vfs;
+	return sync_real_vfs->xRandomness(sync_real_vfs, n, out);
+}
+
+static int
+sync_sleep(sqlite3_vfs *vfs, int us)
+{
+	(void)vfs;
+	return sync_real_vfs->xSleep(sync_real_vfs, us);
+}
+
+static int
+sync_time(sqlite3_vfs *vfs, double *out)
+{
+	(void)vfs;
+	return sync_real_vfs->xCurrentTime(sync_real_vfs, out);
+}
+
+static int
+sync_error(sqlite3_vfs *vfs, int n, char *out)
+{
+	(void)vfs;
+	return sync_real_vfs->xGetLastError(sync_real_vfs, n, out);
+}
+
+/*
+ * Which commits sync the write-ahead log: those that enqueue alerts and
+ * the outbox's own writes do (synchronous=FULL); a feed's state and an
+ * ingest without alerts do not, and the outbox keeps FULL after them.
+ */
+static void
+test_sync(void **state)
+{
+	struct env *env = *state;
+	static sqlite3_vfs vfs;
+	struct fixture_matcher fm = {0};
+	struct store_feed f = feed_of(URL);
+	const struct store_feed *batch[1] = {&f};
+	struct store_ingest_options opts = {NOW, 0, 0};
+	struct store_outbox_row *rows;
+	struct feed_doc *doc;
+	char path[192], *cause = NULL;
+	struct store *st;
+	size_t n;
+	int before;
+
+	sync_real_vfs = sqlite3_vfs_find(NULL);
+	assert_non_null(sync_real_vfs);
+	vfs.iVersion = 1;
+	vfs.szOsFile = (int)sizeof(struct sync_file) + sync_real_vfs->szOsFile;
+	vfs.mxPathname = sync_real_vfs->mxPathname;
+	vfs.zName = "fw-sync-count";
+	vfs.xOpen = sync_open;
+	vfs.xDelete = sync_delete;
+	vfs.xAccess = sync_access;
+	vfs.xFullPathname = sync_fullname;
+	vfs.xRandomness = sync_random;
+	vfs.xSleep = sync_sleep;
+	vfs.xCurrentTime = sync_time;
+	vfs.xGetLastError = sync_error;
+	assert_int_equal(sqlite3_vfs_register(&vfs, 1), SQLITE_OK);
+	snprintf(path, sizeof path, "%s/sync.db", env->dir);
+	st = store_open(path, &cause);
+	assert_non_null(st);
+
+	/* a first poll: baseline, no alert, no sync */
+	before = sync_wal_syncs;
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 5);
+	assert_int_equal(
+	    store_ingest(st, &f, doc, &opts, fixture_match, &fm, NULL, &cause),
+	    0);
+	feed_doc_free(doc);
+	assert_int_equal(sync_wal_syncs, before);
+	/* a feed's state, alone or in a batch: no sync */
+	assert_int_equal(store_feed_put(st, &f, &cause), 0);
+	assert_int_equal(store_feeds_put(st, batch, 1, &cause), 0);
+	assert_int_equal(sync_wal_syncs, before);
+	/* new items that alert: synced before the call returns */
+	doc = fixture_doc("n", "N", "http://example.com/q", 0, 2);
+	assert_int_equal(
+	    store_ingest(st, &f, doc, &opts, fixture_match, &fm, NULL, &cause),
+	    0);
+	feed_doc_free(doc);
+	assert_true(sync_wal_syncs > before);
+	/* the outbox path is FULL again after relaxed commits */
+	assert_int_equal(store_feed_put(st, &f, &cause), 0);
+	before = sync_wal_syncs;
+	assert_int_equal(
+	    store_outbox_claim(st, "a", NOW, 1, &rows, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_true(sync_wal_syncs > before);
+	before = sync_wal_syncs;
+	assert_int_equal(store_outbox_finish(st, rows[0].id,
+			     STORE_OUTBOX_DELIVERED, 0, NULL, &cause),
+	    0);
+	assert_true(sync_wal_syncs > before);
+	store_outbox_rows_free(rows, n);
+	store_close(st);
+	sqlite3_vfs_unregister(&vfs);
+}
+
 /* Test plan: a new feed with 200 items, then one new item. */
 static void
 test_baseline(void **state)
@@ -676,6 +1021,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feed_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_first_poll_max_age, setup, teardown),

@@ -354,6 +354,247 @@ test_no_network(void **state)
 	close(fd);
 }
 
+/*
+ * The fast path against libxml2's parse, on token soup built from the
+ * pieces both must agree on (and some that send the fast path back to
+ * libxml2): the two texts must be equal.
+ */
+static const char *const soup_pieces[] = {
+    /* what the fast path takes */
+    "<p>",
+    "</p>",
+    "<b>",
+    "</b>",
+    "<i>",
+    "</i>",
+    "<a href=\"x\">",
+    "</a>",
+    "<span class=c>",
+    "</span>",
+    "<div>",
+    "</div>",
+    "<br>",
+    "<br/>",
+    "<hr>",
+    "<img src='i.png' alt=\"A\">",
+    "<sup>",
+    "</sup>",
+    "<sub>",
+    "</sub>",
+    "<ul>",
+    "</ul>",
+    "<ol>",
+    "</ol>",
+    "<li>",
+    "</li>",
+    "<h1>",
+    "</h1>",
+    "<h2>",
+    "</h2>",
+    "<em>",
+    "</em>",
+    "<strong>",
+    "</strong>",
+    "<pre>",
+    "</pre>",
+    "<blockquote>",
+    "</blockquote>",
+    "<dl>",
+    "<dt>",
+    "<dd>",
+    "</dl>",
+    "<section>",
+    "</section>",
+    "<figure>",
+    "</figure>",
+    "<mark>",
+    "</mark>",
+    "<time>",
+    "</time>",
+    "<small>",
+    "</small>",
+    "<font>",
+    "</font>",
+    "<address>",
+    "</address>",
+    "<P CLASS=\"x\">",
+    "<p/>",
+    "<b/>",
+    "<a/>",
+    "<a href = 'y' title=t>",
+    "&amp;",
+    "&lt;",
+    "&nbsp;",
+    "&hellip;",
+    "&eacute;",
+    "&#233;",
+    "&#x2014;",
+    "&#0;",
+    "&#xd800;",
+    "&#x110000;",
+    "&#10;",
+    "& ",
+    "&",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "\r",
+    "a",
+    "word",
+    "\xc3\xa9",
+    "\xff",
+    "\xe2\x80\xae",
+    "x y",
+    /* what it leaves to libxml2 */
+    "</br>",
+    "<table>",
+    "<td>",
+    "<!-- c -->",
+    "<script>",
+    "</script>",
+    "<x>",
+    "</x>",
+    "<1>",
+    "< p>",
+    "<p",
+    ">",
+    "&bogus;",
+    "&amp",
+    "&#;",
+    "&#x;",
+    "&_x;",
+    "\f",
+    "\xef\xbf\xbe",
+    "\x01",
+};
+/* How many of soup_pieces (the first ones) the fast path takes. */
+#define SOUP_FAST 85
+
+/* Inputs the fast path once got wrong (libxml2 closes elements itself). */
+static const char *const fast_path_cases[] = {
+    "<ul><ol><li>x</li></ol>y</ul>z",
+    "<p>a<div>b</div>c</p>d",
+    "<b>a<p>x</p>y</b>z",
+    "<h1>a<h2>b</h2>c</h1>d",
+    "<b>q<p>r</b>s</p>t",
+    "<b>a</b><img> <i>b</i>",
+    "a<sup>x</sup> <b>y</b>",
+};
+
+/* Names for the nested soup: the fast path's, and a few it leaves. */
+static const char *const soup_names[] = {
+    "p",
+    "b",
+    "i",
+    "a",
+    "span",
+    "div",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "pre",
+    "blockquote",
+    "dl",
+    "dt",
+    "dd",
+    "address",
+    "small",
+    "font",
+    "em",
+    "sup",
+    "section",
+    "br",
+    "hr",
+    "img",
+    "table",
+    "td",
+    "center",
+    "x",
+};
+
+static uint32_t
+soup_next(uint32_t *seed)
+{
+	*seed = *seed * 1103515245 + 12345;
+	return *seed >> 16;
+}
+
+/* Compare both conversions of s; fail the test when they differ. */
+static void
+fast_path_check(const char *s, size_t len)
+{
+	char *fast = html_to_text(s, len, HTML_TEXT_MAX);
+	char *slow = html_to_text_parsed(s, len, HTML_TEXT_MAX);
+
+	if (strcmp(fast, slow) != 0)
+		fail_msg("input \"%s\": \"%s\" != \"%s\"", s, fast, slow);
+	free(fast);
+	free(slow);
+}
+
+static void
+test_fast_path(void **state)
+{
+	uint32_t seed = 12345;
+	char buf[512];
+	const char *stack[16];
+	size_t i, len, k, n, pieces, depth;
+	int round;
+
+	(void)state;
+	for (i = 0; i < sizeof fast_path_cases / sizeof fast_path_cases[0]; i++)
+		fast_path_check(fast_path_cases[i], strlen(fast_path_cases[i]));
+	/* flat soup of pieces */
+	for (round = 0; round < 20000; round++) {
+		len = 0;
+		n = 1 + soup_next(&seed) % 24;
+		/* three rounds in four keep to what the fast path takes */
+		pieces = round % 4 ? SOUP_FAST
+				   : sizeof soup_pieces / sizeof soup_pieces[0];
+		for (i = 0; i < n; i++) {
+			const char *piece =
+			    soup_pieces[soup_next(&seed) % pieces];
+
+			k = strlen(piece);
+			if (len + k >= sizeof buf)
+				break;
+			memcpy(buf + len, piece, k);
+			len += k;
+		}
+		buf[len] = '\0';
+		fast_path_check(buf, len);
+	}
+	/* nested soup: elements opened and closed, mostly in order */
+	for (round = 0; round < 20000; round++) {
+		len = depth = 0;
+		n = 1 + soup_next(&seed) % 16;
+		for (i = 0; i < n && len + 40 < sizeof buf; i++) {
+			uint32_t r = soup_next(&seed) % 10;
+			const char *name = soup_names[soup_next(&seed) %
+			    (sizeof soup_names / sizeof soup_names[0])];
+
+			if (r < 4 && depth < 16) {
+				len += (size_t)sprintf(buf + len, "<%s>", name);
+				stack[depth++] = name;
+			} else if (r < 7 && depth > 0) {
+				len += (size_t)sprintf(
+				    buf + len, "</%s>", stack[--depth]);
+			} else if (r < 8) {
+				len +=
+				    (size_t)sprintf(buf + len, "</%s>", name);
+			} else {
+				len += (size_t)sprintf(buf + len, "%c%s",
+				    " x"[soup_next(&seed) % 2], "w");
+			}
+		}
+		buf[len] = '\0';
+		fast_path_check(buf, len);
+	}
+}
+
 int
 main(void)
 {
@@ -365,6 +606,7 @@ main(void)
 	    cmocka_unit_test(test_huge_input),
 	    cmocka_unit_test(test_deep_nesting),
 	    cmocka_unit_test(test_no_network),
+	    cmocka_unit_test(test_fast_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
