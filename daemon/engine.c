@@ -32,6 +32,8 @@
 #define ENGINE_SUMMARY_MAX 1024
 /* Consecutive permanent redirects to one URL before it is polled instead. */
 #define ENGINE_REDIRECT_ADOPT 3
+/* How long feed states wait to be written together. */
+#define ENGINE_FLUSH_DELAY_MS 200
 /* How long a removed notifier's queued alerts wait for it to come back. */
 #define ENGINE_NOTIFIER_GONE_RETRY 3600
 
@@ -56,6 +58,7 @@ struct engine_feed {
 	char *redirect_seen; /* the last permanent redirect target */
 	int redirect_count;
 	int once_pending; /* once mode: still to poll */
+	int dirty; /* its state waits in engine->dirty */
 };
 
 struct engine_notifier {
@@ -81,6 +84,11 @@ struct engine {
 	struct fetch_queue *fetchq;
 	struct schedule *sched;
 	struct outbox *outbox;
+	/* Feed states to write (304s, failures), in one transaction at
+	 * the next flush: a cycle of 304s is one commit, not one per feed. */
+	struct engine_feed **dirty;
+	size_t ndirty;
+	struct event *flush_timer;
 	struct engine_feed **feeds;
 	size_t nfeeds;
 	struct engine_notifier **notifiers;
@@ -565,6 +573,51 @@ engine_note_redirect(struct engine_feed *f, const struct fetch_result *r)
 	}
 }
 
+/* Write the feed states waiting in e->dirty, in one transaction. */
+static void
+engine_flush(struct engine *e)
+{
+	const struct store_feed **states;
+	char *cause = NULL;
+	size_t i;
+
+	if (e->ndirty == 0)
+		return;
+	states = xcalloc(e->ndirty, sizeof *states);
+	for (i = 0; i < e->ndirty; i++) {
+		states[i] = &e->dirty[i]->state;
+		e->dirty[i]->dirty = 0;
+	}
+	if (store_feeds_put(e->store, states, e->ndirty, &cause) == -1) {
+		log_warnx("store: %zu feed states: %s", e->ndirty, cause);
+		free(cause);
+	}
+	free(states);
+	e->ndirty = 0;
+}
+
+static void
+engine_flush_cb(evutil_socket_t fd, short events, void *arg)
+{
+	engine_flush(arg);
+}
+
+/* The feed's state changed without an ingest: write it soon. */
+static void
+engine_dirty(struct engine_feed *f)
+{
+	struct engine *e = f->engine;
+	struct timeval tv = {0, ENGINE_FLUSH_DELAY_MS * 1000};
+
+	if (f->dirty)
+		return;
+	f->dirty = 1;
+	e->dirty = xreallocarray(e->dirty, e->ndirty + 1, sizeof *e->dirty);
+	e->dirty[e->ndirty++] = f;
+	if (!evtimer_pending(e->flush_timer, NULL))
+		evtimer_add(e->flush_timer, &tv);
+}
+
 static void engine_once_done(struct engine *);
 
 /* Metrics of one finished fetch. */
@@ -733,11 +786,8 @@ engine_fetch_done_cb(
 		free(e->match_counts);
 		e->match_counts = NULL;
 		feed_doc_free(doc);
-	} else if (store_feed_put(e->store, &f->state, &cause) == -1) {
-		log_warnx("store: feed %s: %s",
-		    log_escapes(esc, sizeof esc, f->conf->name), cause);
-		free(cause);
-	}
+	} else
+		engine_dirty(f);
 	free(error);
 	if (f->once_pending) {
 		f->once_pending = 0;
@@ -999,6 +1049,7 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 	e->fetchq = fetch_queue_new(
 	    e->curl, cf->max_connections, cf->max_connections_per_host);
 	e->sched = schedule_new(base, NULL, 0, engine_due_cb, e);
+	e->flush_timer = evtimer_new(base, engine_flush_cb, e);
 	if ((e->outbox = outbox_new(base, e->store, NULL, cause)) == NULL)
 		goto fail;
 	if ((ns = engine_notifiers_new(e, cf, cause)) == NULL)
@@ -1023,6 +1074,11 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
+	if (e->store != NULL)
+		engine_flush(e);
+	free(e->dirty);
+	if (e->flush_timer != NULL)
+		event_free(e->flush_timer);
 	for (i = 0; i < e->nfeeds; i++) {
 		schedule_remove(e->sched, &e->feeds[i]->sched);
 		engine_feed_free(e->feeds[i]);
@@ -1129,6 +1185,8 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	free(ns);
 
 	/* Feeds by URL. */
+	/* Removed feeds go below: nothing of theirs may wait to be written. */
+	engine_flush(e);
 	feeds = xcalloc(newcf->nfeeds + 1, sizeof *feeds);
 	for (i = 0; i < newcf->nfeeds; i++) {
 		f = NULL;
@@ -1193,7 +1251,7 @@ engine_idle(struct engine *e)
 
 	if (fetch_queue_running(e->fetchq) > 0 ||
 	    fetch_queue_waiting(e->fetchq) > 0 ||
-	    outbox_inflight(e->outbox) > 0)
+	    outbox_inflight(e->outbox) > 0 || e->ndirty > 0)
 		return 0;
 	if (!e->once || e->draining)
 		return 1;
