@@ -28,7 +28,7 @@
  * to be stuck and the watchdog is no longer fed (systemd restarts us). */
 #define RUN_STALL_S 300
 /* How often `once` and a stopping daemon look whether they are done. */
-#define RUN_IDLE_CHECK_MS 50
+#define RUN_IDLE_CHECK_MS 10
 
 struct run {
 	struct event_base *base;

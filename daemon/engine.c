@@ -1120,6 +1120,7 @@ engine_once_done(struct engine *e)
 	if (!e->once || e->once_pending > 0)
 		return;
 	e->once_cutoff = engine_now_ms() / 1000;
+	engine_flush(e);
 	for (i = 0; i < e->nnotifiers; i++)
 		if (e->notifiers[i]->current != NULL)
 			notifier_flush(e->notifiers[i]->current);
