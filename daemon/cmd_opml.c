@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "norm.h"
 #include "opml.h"
 #include "readall.h"
 #include "xmalloc.h"
@@ -163,25 +164,6 @@ cmd_opml_note(struct cmd_opml_report *r, const struct opml_note *note)
 	}
 }
 
-/* Whether cp is a letter or a number. */
-static int
-cmd_opml_is_word(utf8proc_int32_t cp)
-{
-	switch (utf8proc_category(cp)) {
-	case UTF8PROC_CATEGORY_LU:
-	case UTF8PROC_CATEGORY_LL:
-	case UTF8PROC_CATEGORY_LT:
-	case UTF8PROC_CATEGORY_LM:
-	case UTF8PROC_CATEGORY_LO:
-	case UTF8PROC_CATEGORY_ND:
-	case UTF8PROC_CATEGORY_NL:
-	case UTF8PROC_CATEGORY_NO:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static int
 cmd_opml_is_mark(utf8proc_int32_t cp)
 {
@@ -225,7 +207,7 @@ cmd_opml_slug(const char *name)
 				buf_add(&b, folded + i, (size_t)k);
 			continue;
 		}
-		if (!cmd_opml_is_word(cp)) {
+		if (!norm_is_word_category(utf8proc_category(cp))) {
 			dash = b.len > 0;
 			after_ascii = 0;
 			continue;

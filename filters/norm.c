@@ -125,7 +125,7 @@ norm_extra_lookup(int32_t cp)
 	return NULL;
 }
 
-static int
+int
 norm_is_word_category(utf8proc_category_t cat)
 {
 	switch (cat) {

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <utf8proc.h>
+
 /* Longest input normalized in one call; bytes past it are not seen. */
 #define NORM_MAX_INPUT (16u * 1024 * 1024)
 
@@ -50,6 +52,9 @@ struct norm {
 	size_t text_len;
 	size_t text_size;
 };
+
+/* Whether a Unicode category is one of a word's: letters and numbers. */
+int norm_is_word_category(utf8proc_category_t);
 
 void norm_init(struct norm *);
 /* Forget the tokens, keep the memory. */

@@ -148,34 +148,6 @@ email_domain(struct buf *b, const char *from)
 		buf_add(b, at + 1, n);
 }
 
-static void
-email_html_escape(struct buf *b, const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		switch (s[i]) {
-		case '&':
-			buf_addstr(b, "&amp;");
-			break;
-		case '<':
-			buf_addstr(b, "&lt;");
-			break;
-		case '>':
-			buf_addstr(b, "&gt;");
-			break;
-		case '"':
-			buf_addstr(b, "&quot;");
-			break;
-		case '\'':
-			buf_addstr(b, "&#39;");
-			break;
-		default:
-			buf_addc(b, s[i]);
-		}
-	}
-}
-
 static int
 email_range_cmp(const void *a, const void *b)
 {
@@ -211,14 +183,15 @@ email_html_marked(
 		    ((unsigned char)text[ranges[i][0]] & 0xc0) == 0x80 ||
 		    ((unsigned char)text[ranges[i][1]] & 0xc0) == 0x80)
 			continue;
-		email_html_escape(b, text + pos, (size_t)(ranges[i][0] - pos));
+		template_html_escape(
+		    b, text + pos, (size_t)(ranges[i][0] - pos));
 		buf_addstr(b, "<mark>");
-		email_html_escape(b, text + ranges[i][0],
+		template_html_escape(b, text + ranges[i][0],
 		    (size_t)(ranges[i][1] - ranges[i][0]));
 		buf_addstr(b, "</mark>");
 		pos = ranges[i][1];
 	}
-	email_html_escape(b, text + pos, (size_t)(len - pos));
+	template_html_escape(b, text + pos, (size_t)(len - pos));
 	free(ranges);
 }
 
@@ -294,7 +267,7 @@ email_html_alert(struct buf *b, const struct alert *a)
 	buf_addstr(b, "<h2>");
 	if (email_link_ok(a->item_link)) {
 		buf_addstr(b, "<a href=\"");
-		email_html_escape(b, a->item_link, strlen(a->item_link));
+		template_html_escape(b, a->item_link, strlen(a->item_link));
 		buf_addstr(b, "\">");
 	}
 	email_html_marked(b, a, "title",
@@ -302,19 +275,19 @@ email_html_alert(struct buf *b, const struct alert *a)
 	if (email_link_ok(a->item_link))
 		buf_addstr(b, "</a>");
 	buf_addstr(b, "</h2>\n<p>Watchlist <b>");
-	email_html_escape(b, a->watchlist != NULL ? a->watchlist : "",
+	template_html_escape(b, a->watchlist != NULL ? a->watchlist : "",
 	    a->watchlist != NULL ? strlen(a->watchlist) : 0);
 	buf_printf(b, "</b> (%s)", alert_severity_name(alert_severity_of(a)));
 	if (a->feed_title != NULL) {
 		buf_addstr(b, " &middot; ");
-		email_html_escape(b, a->feed_title, strlen(a->feed_title));
+		template_html_escape(b, a->feed_title, strlen(a->feed_title));
 	}
 	if (a->item_published != ALERT_TIME_NONE)
 		buf_printf(b, " &middot; %s",
 		    alert_format_time(ts, sizeof ts, a->item_published));
 	if (a->item_author != NULL) {
 		buf_addstr(b, " &middot; ");
-		email_html_escape(b, a->item_author, strlen(a->item_author));
+		template_html_escape(b, a->item_author, strlen(a->item_author));
 	}
 	buf_addstr(b, "</p>\n");
 	if (a->item_summary != NULL) {
@@ -327,28 +300,28 @@ email_html_alert(struct buf *b, const struct alert *a)
 	for (i = 0; i < a->nhits; i++) {
 		h = &a->hits[i];
 		buf_addstr(b, "<li><b>");
-		email_html_escape(b, h->term != NULL ? h->term : "?",
+		template_html_escape(b, h->term != NULL ? h->term : "?",
 		    h->term != NULL ? strlen(h->term) : 1);
 		buf_addstr(b, "</b>");
 		if (h->alias != NULL) {
 			buf_addstr(b, " as &ldquo;");
-			email_html_escape(b, h->alias, strlen(h->alias));
+			template_html_escape(b, h->alias, strlen(h->alias));
 			buf_addstr(b, "&rdquo;");
 		}
 		if (h->field != NULL) {
 			buf_addstr(b, " in ");
-			email_html_escape(b, h->field, strlen(h->field));
+			template_html_escape(b, h->field, strlen(h->field));
 		}
 		if (h->snippet != NULL) {
 			buf_addstr(b, ": ");
-			email_html_escape(b, h->snippet, strlen(h->snippet));
+			template_html_escape(b, h->snippet, strlen(h->snippet));
 		}
 		buf_addstr(b, "</li>\n");
 	}
 	if (a->nhits > 0)
 		buf_addstr(b, "</ul>\n");
 	buf_addstr(b, "<p style=\"color:#666\">feedwatch alert ");
-	email_html_escape(
+	template_html_escape(
 	    b, a->id != NULL ? a->id : "-", a->id != NULL ? strlen(a->id) : 1);
 	buf_addstr(b, "</p>\n");
 }
@@ -385,7 +358,7 @@ email_digest_parts(struct notifier_job *const *jobs, size_t njobs,
 	    a->watchlist != NULL ? a->watchlist : "");
 	buf_addstr(&h, email_html_head);
 	buf_printf(&h, "<h1>%zu alerts for watchlist ", njobs);
-	email_html_escape(&h, a->watchlist != NULL ? a->watchlist : "",
+	template_html_escape(&h, a->watchlist != NULL ? a->watchlist : "",
 	    a->watchlist != NULL ? strlen(a->watchlist) : 0);
 	buf_addstr(&h, "</h1>\n");
 	for (i = 0; i < njobs; i++) {

@@ -227,6 +227,34 @@ template_value(const struct alert *a, const char *outbox_id, const char *name)
 }
 
 void
+template_html_escape(struct buf *b, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '&':
+			buf_addstr(b, "&amp;");
+			break;
+		case '<':
+			buf_addstr(b, "&lt;");
+			break;
+		case '>':
+			buf_addstr(b, "&gt;");
+			break;
+		case '"':
+			buf_addstr(b, "&quot;");
+			break;
+		case '\'':
+			buf_addstr(b, "&#39;");
+			break;
+		default:
+			buf_addc(b, s[i]);
+		}
+	}
+}
+
+void
 template_escape(struct buf *b, const char *s, enum template_escape esc)
 {
 	json_t *js;
@@ -252,27 +280,7 @@ template_escape(struct buf *b, const char *s, enum template_escape esc)
 		free(dumped);
 		break;
 	case TEMPLATE_ESCAPE_HTML:
-		for (; *s != '\0'; s++) {
-			switch (*s) {
-			case '&':
-				buf_addstr(b, "&amp;");
-				break;
-			case '<':
-				buf_addstr(b, "&lt;");
-				break;
-			case '>':
-				buf_addstr(b, "&gt;");
-				break;
-			case '"':
-				buf_addstr(b, "&quot;");
-				break;
-			case '\'':
-				buf_addstr(b, "&#39;");
-				break;
-			default:
-				buf_addc(b, *s);
-			}
-		}
+		template_html_escape(b, s, strlen(s));
 		break;
 	case TEMPLATE_ESCAPE_URL:
 		for (; *s != '\0'; s++) {

@@ -44,6 +44,8 @@ char *template_value(
     const struct alert *, const char *outbox_id, const char *name);
 /* Escape text for a content type (template_escape_for()). */
 void template_escape(struct buf *, const char *, enum template_escape);
+/* LEN bytes of S with & < > " ' as HTML references (text and attributes). */
+void template_html_escape(struct buf *, const char *s, size_t len);
 /* The escaping a content type needs: application/json and +json types,
  * text/html, application/x-www-form-urlencoded; anything else NONE. */
 enum template_escape template_escape_for(const char *content_type);
