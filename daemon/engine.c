@@ -771,7 +771,7 @@ engine_fetch_done_cb(
 			    log_escapes(esc, sizeof esc, f->conf->name), cause);
 			free(cause);
 		} else {
-			f->state.first_poll_done = 1;
+			f->state.first_poll_done = !ir.baseline_open;
 			e->alerts += ir.nalerts;
 			engine_count_ingest(e, &ir);
 			log_info(

@@ -40,6 +40,8 @@
 #define STORE_SUMMARY_MAX_ITEMS 20
 /* Watchlist column of summary alerts. */
 #define STORE_SUMMARY_WATCHLIST "*"
+/* First polls whose ill-formed document keeps the baseline open. */
+#define STORE_BASELINE_ILLFORMED_POLLS 3
 /* Bytes of the list of titles a summary alert carries. */
 #define STORE_SUMMARY_MAX_TEXT (16 * 1024)
 
@@ -146,7 +148,7 @@ static const char *const store_sql[S_NSTMTS] = {
 	"last_success_at = ?10, gone_reason = ?11",
     [S_FEED_IDS] = "SELECT id, first_poll_done, fetch_seq, present_count "
 		   "FROM feeds WHERE url = ?1",
-    [S_FEED_DONE] = "UPDATE feeds SET first_poll_done = 1, fetch_seq = ?2, "
+    [S_FEED_DONE] = "UPDATE feeds SET first_poll_done = ?4, fetch_seq = ?2, "
 		    "present_count = ?3 WHERE id = ?1",
     [S_ITEM_GET] = "SELECT id, fingerprint, revision, seen_seq FROM items "
 		   "WHERE feed_id = ?1 AND key = ?2",
@@ -1029,7 +1031,7 @@ store_summary_flush(struct store_match *m, int64_t fetch_seq)
 
 /* Pass one: look every item up, read only. */
 static int
-store_classify(struct store *st, int64_t feed_id, int first_poll,
+store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
     const struct feed_doc *doc, const struct store_ingest_options *opts,
     struct store_entry *entries, char **cause)
 {
@@ -1069,9 +1071,9 @@ store_classify(struct store *st, int64_t feed_id, int first_poll,
 		e->has_link = store_link_hash(e->item->link, &e->link_hash);
 		e->has_title =
 		    store_title_hash(e->item->title_text, &e->title_hash);
-		/* Items are stored only by an ingest, which also marks the
-		 * first poll done: before it, the feed has none to look up. */
-		if (first_poll) {
+		/* Before its first ingest (fetch_seq 0) a feed has no item
+		 * to look up. */
+		if (empty) {
 			stmt = NULL;
 			rc = SQLITE_DONE;
 		} else {
@@ -1348,8 +1350,8 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	sqlite3_reset(stmt);
 
 	entries = xcalloc(doc->nitems + 1, sizeof *entries);
-	if (store_classify(
-		st, feed_id, first_poll, doc, opts, entries, cause) == -1)
+	if (store_classify(st, feed_id, first_poll, seq == 0, doc, opts,
+		entries, cause) == -1)
 		goto fail;
 
 	/* The same keys as the latest fetch: no item row to rewrite. */
@@ -1389,6 +1391,15 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	sqlite3_bind_int64(stmt, 1, feed_id);
 	sqlite3_bind_int64(stmt, 2, seq);
 	sqlite3_bind_int64(stmt, 3, (int64_t)nunique);
+	/*
+	 * An ill-formed first document may hold only part of the feed (a
+	 * cut-short body recovered): the baseline stays open for the next
+	 * poll, or the rest would alert as new. Bounded, since some feeds
+	 * are always ill-formed.
+	 */
+	result->baseline_open =
+	    first_poll && doc->bozo && seq < STORE_BASELINE_ILLFORMED_POLLS;
+	sqlite3_bind_int(stmt, 4, !result->baseline_open);
 	if (store_done(st, stmt, cause) == -1 || store_commit(st, cause) == -1)
 		goto fail;
 	free(entries);

@@ -528,6 +528,52 @@ test_sync(void **state)
 }
 
 /* Test plan: a new feed with 200 items, then one new item. */
+/* A first document that is ill-formed may be a cut-short part of the
+ * feed: the baseline stays open until a clean one (at most three polls). */
+static void
+test_baseline_illformed(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	struct feed_doc *doc;
+	int i;
+
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 6);
+	doc->bozo = 1;
+	r = ingest(env, doc, &fm);
+	assert_int_equal(r.nbaseline, 6);
+	assert_true(r.baseline_open);
+	/* The whole feed, clean: the other nine are baseline, not new. */
+	r = ingest(
+	    env, fixture_doc("k", "T", "http://example.com/p", 0, 15), &fm);
+	assert_int_equal(r.nbaseline, 9);
+	assert_int_equal(r.nalerts, 0);
+	assert_false(r.baseline_open);
+	r = ingest(
+	    env, fixture_doc("k", "T", "http://example.com/p", 0, 16), &fm);
+	assert_int_equal(r.nnew, 1);
+	assert_int_equal(r.nalerts, 1);
+
+	/* A feed that is always ill-formed still gets its alerts. */
+	{
+		struct store_feed f = feed_of("http://example.org/broken");
+		struct store_ingest_options o = {NOW, 0, 0};
+
+		for (i = 0; i < 4; i++) {
+			doc = fixture_doc(
+			    "b", "T", "http://example.org/q", 0, 10 + i);
+			doc->bozo = 1;
+			assert_int_equal(store_ingest(env->st, &f, doc, &o,
+					     fixture_match, &fm, &r, NULL),
+			    0);
+			feed_doc_free(doc);
+			assert_int_equal(r.baseline_open, i < 2);
+			assert_int_equal(r.nalerts, i < 3 ? 0 : 1);
+		}
+	}
+}
+
 static void
 test_baseline(void **state)
 {
@@ -1024,6 +1070,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_baseline_illformed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_first_poll_max_age, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_churn_guard, setup, teardown),
