@@ -239,3 +239,21 @@ nh_wait_lines(const char *path, size_t n, int timeout_ms)
 	}
 	return lines;
 }
+
+json_t *
+nh_received(const char *path, size_t expect, int timeout_ms)
+{
+	json_t *arr = json_array(), *line_json;
+	char *data, *line, *save = NULL;
+
+	assert_int_equal(nh_wait_lines(path, expect, timeout_ms), expect);
+	data = nh_read_file(path);
+	for (line = strtok_r(data, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if ((line_json = json_loads(line, 0, NULL)) == NULL)
+			fail_msg("%s: not JSON: %s", path, line);
+		json_array_append_new(arr, line_json);
+	}
+	free(data);
+	return arr;
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "notifier.h"
 
 struct event_base;
@@ -41,5 +43,8 @@ void nh_deliver(struct event_base *, struct notifier *, const char *outbox_id,
 char *nh_read_file(const char *path);
 /* Wait until path holds at least n lines (or timeout); the line count. */
 size_t nh_wait_lines(const char *path, size_t n, int timeout_ms);
+/* The receiver log PATH's lines, parsed as JSON, once it holds EXPECT of
+ * them (waiting at most TIMEOUT_MS); a line that is not JSON fails. */
+json_t *nh_received(const char *path, size_t expect, int timeout_ms);
 
 #endif

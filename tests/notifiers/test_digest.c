@@ -163,20 +163,10 @@ wait_all(
 		assert_int_equal(answers[i].calls, 1);
 }
 
-/* The receiver's log lines, parsed, once it holds EXPECT of them. */
 static json_t *
 received(const char *log, size_t expect)
 {
-	json_t *arr = json_array();
-	char *data, *line, *save = NULL;
-
-	assert_int_equal(nh_wait_lines(log, expect, 3000), expect);
-	data = nh_read_file(log);
-	for (line = strtok_r(data, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save))
-		json_array_append_new(arr, json_loads(line, 0, NULL));
-	free(data);
-	return arr;
+	return nh_received(log, expect, 3000);
 }
 
 /* How many times alert id "<prefix><i>" reached the receiver, one or

@@ -62,17 +62,10 @@ teardown(void **state)
 static json_t *
 received(struct fixture *f, size_t expect)
 {
-	json_t *arr = json_array();
-	char *data, *line, *save = NULL;
+	json_t *arr = nh_received(f->log, expect, 5000);
 
-	assert_int_equal(nh_wait_lines(f->log, expect, 5000), expect);
 	/* Nothing more arrives: one message is one line. */
 	assert_int_equal(nh_wait_lines(f->log, expect + 1, 300), expect);
-	data = nh_read_file(f->log);
-	for (line = strtok_r(data, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save))
-		json_array_append_new(arr, json_loads(line, 0, NULL));
-	free(data);
 	return arr;
 }
 
