@@ -68,9 +68,12 @@ static char *config_dirname(const char *);
 static int config_parse_number(const char **, uint64_t *);
 
 static const char *const config_top_keys[] = {"store", "retention", "defaults",
-    "fetch", "admin", "feeds", "entities", "watchlists", "notifiers", NULL};
+    "fetch", "admin", "self_alerts", "feeds", "entities", "watchlists",
+    "notifiers", NULL};
 static const char *const config_admin_keys[] = {
     "enabled", "address", "port", "token", "token_file", NULL};
+static const char *const config_self_keys[] = {"notify", "feed_failing_for",
+    "outbox_pending_for", "outbox_pending_rows", "severity", NULL};
 static const char *const config_fetch_keys[] = {"block_private_addresses",
     "max_connections", "max_connections_per_host", "max_body", "user_agent",
     NULL};
@@ -1038,6 +1041,88 @@ config_load_entity(struct config_loader *ld, const struct yamltree_node *key,
 		    entity->key);
 }
 
+/* One of the alert severities (notifiers/alert.h). */
+static int
+config_severity(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what, char **out)
+{
+	static const char *const names[] = {
+	    "info", "low", "medium", "high", "critical", NULL};
+	size_t i;
+	char *s = NULL;
+
+	if (config_string(ld, node, what, &s) == -1)
+		return -1;
+	for (i = 0; names[i] != NULL; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			free(*out);
+			*out = s;
+			return 0;
+		}
+	}
+	config_error(
+	    ld, node, "%s must be info, low, medium, high or critical", what);
+	free(s);
+	return -1;
+}
+
+/* A duration, or "off" for 0. */
+static int
+config_duration_or_off(struct config_loader *ld,
+    const struct yamltree_node *node, const char *what, int64_t *ms)
+{
+	if (node->kind == YAMLTREE_SCALAR && strcmp(node->value, "off") == 0) {
+		*ms = 0;
+		return 0;
+	}
+	if (config_duration(ld, node, what, ms) == -1)
+		return -1;
+	if (*ms < 1000) {
+		config_error(ld, node, "%s must be at least 1s (or off)", what);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * self_alerts: {notify, feed_failing_for, outbox_pending_for,
+ * outbox_pending_rows, severity}. notify is required: the section exists
+ * to say where the daemon's own alerts go.
+ */
+static void
+config_load_self(struct config_loader *ld, const struct yamltree_node *node)
+{
+	const struct yamltree_node *v;
+	struct config *cf = ld->cf;
+	uint64_t n;
+
+	if (config_expect(ld, node, YAMLTREE_MAPPING, "self_alerts") == -1)
+		return;
+	config_check_keys(ld, node, config_self_keys, "self_alerts");
+	cf->self_mark = config_mark_of(ld, node);
+	if ((v = config_get(node, "notify")) == NULL)
+		config_error(ld, node,
+		    "self_alerts needs notify: the notifiers that receive "
+		    "them");
+	else if (config_string_list(ld, v, "self_alerts notify",
+		     &cf->self_notify, &cf->nself_notify) == 0 &&
+	    cf->nself_notify == 0)
+		config_error(ld, v, "self_alerts notify names no notifier");
+	if ((v = config_get(node, "feed_failing_for")) != NULL)
+		config_duration_or_off(ld, v, "self_alerts feed_failing_for",
+		    &cf->self_feed_failing_ms);
+	if ((v = config_get(node, "outbox_pending_for")) != NULL)
+		config_duration_or_off(ld, v, "self_alerts outbox_pending_for",
+		    &cf->self_outbox_pending_ms);
+	if ((v = config_get(node, "outbox_pending_rows")) != NULL &&
+	    config_uint(ld, v, "self_alerts outbox_pending_rows", 0, UINT32_MAX,
+		&n) == 0)
+		cf->self_outbox_pending_rows = n;
+	if ((v = config_get(node, "severity")) != NULL)
+		config_severity(
+		    ld, v, "self_alerts severity", &cf->self_severity);
+}
+
 static void
 config_load_watchlist(struct config_loader *ld, const struct yamltree_node *key,
     const struct yamltree_node *node)
@@ -1070,16 +1155,8 @@ config_load_watchlist(struct config_loader *ld, const struct yamltree_node *key,
 		    ld, v, "watchlist notify", &wl->notify, &wl->nnotify);
 	if ((v = config_get(node, "updates")) != NULL)
 		config_bool(ld, v, "watchlist updates", &wl->updates);
-	if ((v = config_get(node, "severity")) != NULL &&
-	    config_string(ld, v, "watchlist severity", &wl->severity) == 0 &&
-	    strcmp(wl->severity, "info") != 0 &&
-	    strcmp(wl->severity, "low") != 0 &&
-	    strcmp(wl->severity, "medium") != 0 &&
-	    strcmp(wl->severity, "high") != 0 &&
-	    strcmp(wl->severity, "critical") != 0)
-		config_error(ld, v,
-		    "watchlist severity must be info, low, medium, high or "
-		    "critical");
+	if ((v = config_get(node, "severity")) != NULL)
+		config_severity(ld, v, "watchlist severity", &wl->severity);
 }
 
 /*
@@ -1277,6 +1354,19 @@ config_check_refs(struct config_loader *ld)
 	int found;
 
 	memset(&at, 0, sizeof at);
+	for (j = 0; j < cf->nself_notify; j++) {
+		for (k = 0; k < cf->nnotifiers; k++)
+			if (strcmp(cf->notifiers[k].key, cf->self_notify[j]) ==
+			    0)
+				break;
+		if (k < cf->nnotifiers)
+			continue;
+		at.line = cf->self_mark.line;
+		at.column = cf->self_mark.column;
+		config_error(ld, &at,
+		    "self_alerts notify \"%.64s\", which is not a notifier",
+		    cf->self_notify[j]);
+	}
 	for (i = 0; i < cf->nwatchlists; i++) {
 		wl = &cf->watchlists[i];
 		at.line = wl->mark.line;
@@ -1321,7 +1411,7 @@ struct config_source {
 	struct yamltree_node *root;
 	/* where set */
 	const struct yamltree_node *store, *defaults, *retention, *fetch;
-	const struct yamltree_node *admin;
+	const struct yamltree_node *admin, *self;
 };
 
 static void
@@ -1344,7 +1434,7 @@ config_load_sources(
 {
 	const struct config_source *store = NULL, *defaults = NULL;
 	const struct config_source *retention = NULL, *fetch = NULL;
-	const struct config_source *admin = NULL;
+	const struct config_source *admin = NULL, *self = NULL;
 	const struct yamltree_node *v, *root;
 	size_t i, j;
 	char *path = NULL;
@@ -1392,6 +1482,16 @@ config_load_sources(
 				config_load_admin(ld, v);
 			srcs[i].admin = v;
 			admin = admin != NULL ? admin : &srcs[i];
+		}
+		if ((v = config_get(root, "self_alerts")) != NULL) {
+			if (self != NULL)
+				config_error(ld, v,
+				    "self_alerts is already set in %s:%u",
+				    self->path, self->self->line);
+			else
+				config_load_self(ld, v);
+			srcs[i].self = v;
+			self = self != NULL ? self : &srcs[i];
 		}
 		if ((v = config_get(root, "retention")) != NULL) {
 			if (retention != NULL)
@@ -1492,6 +1592,8 @@ config_loader_new(const char *path)
 	ld->cf->admin_enabled = 1;
 	ld->cf->admin_address = xstrdup(CONFIG_DEFAULT_ADMIN_ADDRESS);
 	ld->cf->admin_port = CONFIG_DEFAULT_ADMIN_PORT;
+	ld->cf->self_feed_failing_ms = CONFIG_DEFAULT_FEED_FAILING_MS;
+	ld->cf->self_outbox_pending_ms = CONFIG_DEFAULT_OUTBOX_PENDING_MS;
 	ld->cf->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
 	ld->cf->max_connections_per_host = CONFIG_DEFAULT_MAX_PER_HOST;
 	ld->cf->max_body = CONFIG_DEFAULT_MAX_BODY;
@@ -1687,6 +1789,8 @@ config_free(struct config *cf)
 	free(cf->user_agent);
 	free(cf->admin_address);
 	free(cf->admin_token);
+	config_free_strings(cf->self_notify, cf->nself_notify);
+	free(cf->self_severity);
 	free(cf->path);
 	free(cf);
 }

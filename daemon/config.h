@@ -10,6 +10,8 @@
  *   watchlists: {NAME: {match, feeds, notify}}
  *   notifiers: {NAME: {type, ...}}
  *   admin: {enabled, address, port, token | token_file}
+ *   self_alerts: {notify, feed_failing_for, outbox_pending_for,
+ *                 outbox_pending_rows, severity}
  *
  * Errors are reported as "file:line:column: message", every error of the
  * file at once (up to a cap). Unknown keys are errors, with the closest
@@ -112,6 +114,10 @@ struct config_notifier {
 #define CONFIG_DEFAULT_MAX_BODY (10 * 1024 * 1024)
 #define CONFIG_DEFAULT_ADMIN_ADDRESS "127.0.0.1"
 #define CONFIG_DEFAULT_ADMIN_PORT 8427
+/* self_alerts: a feed failing this long, an outbox row pending this long. */
+#define CONFIG_DEFAULT_FEED_FAILING_MS (6 * 3600 * 1000LL)
+#define CONFIG_DEFAULT_OUTBOX_PENDING_MS (3600 * 1000LL)
+#define CONFIG_DEFAULT_SELF_SEVERITY "high"
 
 struct config {
 	char *path;
@@ -132,6 +138,15 @@ struct config {
 	char *admin_address; /* numeric; default 127.0.0.1 */
 	int admin_port; /* default 8427 */
 	char *admin_token; /* bearer token, or NULL for none */
+	/* self_alerts: the daemon's alerts about itself, sent to these
+	 * notifiers (none: off). A threshold of 0 turns its check off. */
+	char **self_notify;
+	size_t nself_notify;
+	int64_t self_feed_failing_ms; /* a feed failing for longer */
+	int64_t self_outbox_pending_ms; /* the oldest pending row older */
+	uint64_t self_outbox_pending_rows; /* more rows pending than this */
+	char *self_severity; /* of the raised alerts (recoveries: info) */
+	struct config_mark self_mark;
 	struct config_feed *feeds;
 	size_t nfeeds;
 	struct config_entity *entities;

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <openssl/rand.h>
 
 #include "alert.h"
 #include "buf.h"
@@ -25,6 +24,7 @@
 #include "outbox.h"
 #include "parse.h"
 #include "schedule.h"
+#include "selfalert.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -103,6 +103,8 @@ struct engine {
 	size_t alerts;
 	struct metrics *metrics;
 	size_t *match_counts; /* per watchlist, during one ingest */
+	struct selfalert *selfalert;
+	struct event *self_timer;
 };
 
 static int64_t
@@ -341,6 +343,11 @@ engine_schedule_to_state(struct engine_feed *f)
 	if (s->gone && f->state.gone_reason == NULL)
 		f->state.gone_reason = xstrdup(
 		    s->last_error[0] != '\0' ? s->last_error : "410 Gone");
+	/* The first failure of the current run, for self-alerts. */
+	if (s->consecutive_failures == 0 && !s->gone)
+		f->state.failing_since = 0;
+	else if (f->state.failing_since == 0)
+		f->state.failing_since = f->state.last_poll_at;
 }
 
 static void engine_due_cb(struct schedule_feed *, void *);
@@ -417,26 +424,6 @@ engine_sink_data(void *arg, const void *data, size_t len)
 	return feedparse_push(engine_parser(arg), data, len);
 }
 
-/* A new alert id (UUID version 4), the same for every notifier. */
-static void
-engine_alert_id(char out[37])
-{
-	unsigned char b[16];
-	size_t i, o = 0;
-
-	if (RAND_bytes(b, sizeof b) != 1)
-		fatalx("RAND_bytes failed");
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		snprintf(out + o, 3, "%02x", b[i]);
-		o += 2;
-	}
-	out[o] = '\0';
-}
-
 /* The alert document for one matched watchlist of one item; its new id
  * goes to ID. */
 static char *
@@ -451,7 +438,7 @@ engine_alert_json(struct engine_feed *f, const struct config_watchlist *wl,
 	size_t i;
 	int64_t start, end;
 
-	engine_alert_id(id);
+	alert_new_id(id);
 	a->id = xstrdup(id);
 	a->watchlist = xstrdup(wl->key);
 	a->severity = xstrdup(
@@ -986,6 +973,61 @@ engine_notifiers_new(struct engine *e, const struct config *cf, char **cause)
 	return ns;
 }
 
+/* One self-alert check over every configured feed and the outbox. */
+static void
+engine_self_check(struct engine *e)
+{
+	struct selfalert_feed *sf;
+	const struct engine_feed *f;
+	char *cause = NULL;
+	size_t i;
+	int rc;
+
+	if (e->cf->nself_notify == 0)
+		return;
+	sf = xcalloc(e->nfeeds + 1, sizeof *sf);
+	for (i = 0; i < e->nfeeds; i++) {
+		f = e->feeds[i];
+		sf[i].url = f->conf->url;
+		sf[i].name = f->conf->name;
+		sf[i].failing_since = f->state.failing_since;
+		sf[i].consecutive_failures = f->state.consecutive_failures;
+		sf[i].last_error = f->state.last_error;
+		sf[i].last_success_at = f->state.last_success_at;
+		sf[i].gone = f->sched.state.gone;
+	}
+	rc = selfalert_check(
+	    e->selfalert, e->cf, sf, e->nfeeds, engine_now_ms() / 1000, &cause);
+	free(sf);
+	if (rc == -1) {
+		log_warnx("self-alert: %s", cause);
+		free(cause);
+	} else if (rc > 0)
+		outbox_kick(e->outbox);
+}
+
+/* Arm the self-alert check for the configuration in force. */
+static void
+engine_self_arm(struct engine *e)
+{
+	int64_t ms = selfalert_period_ms(e->cf);
+	struct timeval tv = {
+	    (time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000)};
+
+	evtimer_del(e->self_timer);
+	if (ms > 0 && !e->once)
+		evtimer_add(e->self_timer, &tv);
+}
+
+static void
+engine_self_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct engine *e = arg;
+
+	engine_self_check(e);
+	engine_self_arm(e);
+}
+
 /* The metric families (metrics.h), in the order they are rendered. */
 static struct metrics *
 engine_metrics_new(void)
@@ -1023,6 +1065,10 @@ engine_metrics_new(void)
 	    "Time from an alert's creation to its notifier's OK.",
 	    engine_delivery_buckets,
 	    sizeof engine_delivery_buckets / sizeof engine_delivery_buckets[0]);
+	metrics_declare(m, "feedwatch_self_alerts_raised", METRICS_GAUGE,
+	    "Self-alerts raised and not yet recovered (failing feeds, the "
+	    "outbox).",
+	    NULL, 0);
 	metrics_declare(m, "feedwatch_feed_last_success_timestamp_seconds",
 	    METRICS_GAUGE,
 	    "When each feed was last fetched successfully (Unix time).", NULL,
@@ -1052,6 +1098,9 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 	e->flush_timer = evtimer_new(base, engine_flush_cb, e);
 	if ((e->outbox = outbox_new(base, e->store, NULL, cause)) == NULL)
 		goto fail;
+	if ((e->selfalert = selfalert_new(e->store, cause)) == NULL)
+		goto fail;
+	e->self_timer = evtimer_new(base, engine_self_cb, e);
 	if ((ns = engine_notifiers_new(e, cf, cause)) == NULL)
 		goto fail;
 	for (i = 0; i < cf->nnotifiers; i++)
@@ -1079,6 +1128,9 @@ engine_free(struct engine *e)
 	free(e->dirty);
 	if (e->flush_timer != NULL)
 		event_free(e->flush_timer);
+	if (e->self_timer != NULL)
+		event_free(e->self_timer);
+	selfalert_free(e->selfalert);
 	for (i = 0; i < e->nfeeds; i++) {
 		schedule_remove(e->sched, &e->feeds[i]->sched);
 		engine_feed_free(e->feeds[i]);
@@ -1121,6 +1173,7 @@ engine_once_done(struct engine *e)
 		return;
 	e->once_cutoff = engine_now_ms() / 1000;
 	engine_flush(e);
+	engine_self_check(e);
 	for (i = 0; i < e->nnotifiers; i++)
 		if (e->notifiers[i]->current != NULL)
 			notifier_flush(e->notifiers[i]->current);
@@ -1147,6 +1200,7 @@ engine_start(struct engine *e, int once)
 	for (i = 0; once && i < e->nfeeds; i++)
 		if (e->feeds[i]->once_pending)
 			engine_poll(e->feeds[i]);
+	engine_self_arm(e);
 	outbox_kick(e->outbox);
 }
 
@@ -1229,6 +1283,7 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	e->feeds = feeds;
 	e->nfeeds = nfeeds;
 	config_free(old);
+	engine_self_arm(e);
 	outbox_kick(e->outbox);
 	return 0;
 }
@@ -1398,6 +1453,8 @@ engine_metrics_render(struct engine *e, struct buf *b)
 		metrics_set(m, "feedwatch_outbox_oldest_pending_age_seconds",
 		    (double)os.oldest_pending_age, NULL);
 	}
+	metrics_set(m, "feedwatch_self_alerts_raised",
+	    (double)selfalert_raised(e->selfalert), NULL);
 	return metrics_render(m, b);
 }
 

@@ -17,7 +17,6 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "buf.h"
@@ -103,6 +102,11 @@ static const char *const store_migrations[] = {
     " last_error TEXT,"
     " UNIQUE (watchlist, feed_url, item_key, notifier, revision));"
     "CREATE INDEX outbox_due ON outbox(state, notifier, next_attempt_at);",
+    /* 2: when a feed's current run of failures began; self-alerts */
+    "ALTER TABLE feeds ADD COLUMN failing_since INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE self_alerts ("
+    " subject TEXT PRIMARY KEY,"
+    " raised_at INTEGER NOT NULL);",
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
@@ -136,16 +140,16 @@ static const char *const store_sql[S_NSTMTS] = {
     [S_FEED_GET] = "SELECT url, name, etag, last_modified, next_poll_at, "
 		   "last_poll_at, last_status, last_error, "
 		   "consecutive_failures, last_success_at, gone_reason, "
-		   "first_poll_done FROM feeds WHERE url = ?1",
+		   "first_poll_done, failing_since FROM feeds WHERE url = ?1",
     [S_FEED_UPSERT] =
 	"INSERT INTO feeds (url, name, etag, last_modified, next_poll_at, "
 	"last_poll_at, last_status, last_error, consecutive_failures, "
-	"last_success_at, gone_reason) VALUES "
-	"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+	"last_success_at, gone_reason, failing_since) VALUES "
+	"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
 	"ON CONFLICT (url) DO UPDATE SET name = ?2, etag = ?3, "
 	"last_modified = ?4, next_poll_at = ?5, last_poll_at = ?6, "
 	"last_status = ?7, last_error = ?8, consecutive_failures = ?9, "
-	"last_success_at = ?10, gone_reason = ?11",
+	"last_success_at = ?10, gone_reason = ?11, failing_since = ?12",
     [S_FEED_IDS] = "SELECT id, first_poll_done, fetch_seq, present_count "
 		   "FROM feeds WHERE url = ?1",
     [S_FEED_DONE] = "UPDATE feeds SET first_poll_done = ?4, fetch_seq = ?2, "
@@ -565,6 +569,7 @@ store_feed_get(
 	feed->last_success_at = sqlite3_column_int64(stmt, 9);
 	feed->gone_reason = store_column_strdup(stmt, 10);
 	feed->first_poll_done = sqlite3_column_int(stmt, 11);
+	feed->failing_since = sqlite3_column_int64(stmt, 12);
 	sqlite3_reset(stmt);
 	return 0;
 }
@@ -592,6 +597,7 @@ store_feed_write(struct store *st, const struct store_feed *feed, char **cause)
 	sqlite3_bind_int(stmt, 9, feed->consecutive_failures);
 	sqlite3_bind_int64(stmt, 10, feed->last_success_at);
 	store_bind_text(stmt, 11, feed->gone_reason);
+	sqlite3_bind_int64(stmt, 12, feed->failing_since);
 	return store_done(st, stmt, cause);
 }
 
@@ -833,22 +839,6 @@ store_bind_time(sqlite3_stmt *stmt, int i, int64_t t)
 		sqlite3_bind_int64(stmt, i, t);
 }
 
-/* A version 4 UUID from the OpenSSL generator. */
-static void
-store_uuid(char out[37])
-{
-	unsigned char b[16];
-	char hex[33];
-
-	if (RAND_bytes(b, sizeof b) != 1)
-		fatalx("RAND_bytes failed");
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	store_hex(b, sizeof b, hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-	    hex + 16, hex + 20);
-}
-
 /* Open addressing over the document's keys, to find repeats. */
 static int
 store_key_seen(const char **table, size_t mask, const char *key)
@@ -862,29 +852,39 @@ store_key_seen(const char **table, size_t mask, const char *key)
 	return 0;
 }
 
+/* One outbox row, due at NOW: 1 when inserted, 0 when it was there. */
+static int
+store_outbox_add(struct store *st, const char *alert_id, const char *watchlist,
+    const char *notifier, const char *feed_url, const char *item_key,
+    int revision, const char *payload, int64_t now, char **cause)
+{
+	sqlite3_stmt *stmt;
+	char id[37];
+
+	if ((stmt = store_stmt(st, S_OUTBOX_INSERT, cause)) == NULL)
+		return -1;
+	alert_new_id(id);
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, alert_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, watchlist, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, feed_url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, item_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 7, revision);
+	sqlite3_bind_text(stmt, 8, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 9, now);
+	if (store_done(st, stmt, cause) == -1)
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
 static int
 store_outbox_insert(struct store_match *m, const char *alert_id,
     const char *watchlist, const char *notifier, const char *item_key,
     int revision, const char *payload)
 {
-	sqlite3_stmt *stmt;
-	char id[37];
-
-	if ((stmt = store_stmt(m->st, S_OUTBOX_INSERT, m->cause)) == NULL)
-		return -1;
-	store_uuid(id);
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, alert_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, watchlist, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, notifier, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, m->feed_url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, item_key, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 7, revision);
-	sqlite3_bind_text(stmt, 8, payload, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 9, m->opts->now);
-	if (store_done(m->st, stmt, m->cause) == -1)
-		return -1;
-	return sqlite3_changes(m->st->db);
+	return store_outbox_add(m->st, alert_id, watchlist, notifier,
+	    m->feed_url, item_key, revision, payload, m->opts->now, m->cause);
 }
 
 static void
@@ -951,7 +951,7 @@ store_match_add(struct store_match *m, const struct store_alert *alert)
 	if (alert->alert_id != NULL)
 		snprintf(alert_id, sizeof alert_id, "%s", alert->alert_id);
 	else
-		store_uuid(alert_id);
+		alert_new_id(alert_id);
 	for (i = 0; i < alert->nnotifiers; i++) {
 		n = store_outbox_insert(m, alert_id, alert->watchlist,
 		    alert->notifiers[i], m->entry->key, m->entry->revision,
@@ -985,7 +985,7 @@ store_summary_flush(struct store_match *m, int64_t fetch_seq)
 
 	if (m->sum_nnotifiers == 0)
 		return 0;
-	store_uuid(alert_id);
+	alert_new_id(alert_id);
 	a = alert_new();
 	a->id = xstrdup(alert_id);
 	a->watchlist = xstrdup(STORE_SUMMARY_WATCHLIST);
@@ -1900,4 +1900,104 @@ store_outbox_stats(struct store *st, int64_t now,
 		return -1;
 	}
 	return 0;
+}
+
+int
+store_self_alerts(
+    struct store *st, struct store_self_alert **out, size_t *nout, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT subject, raised_at FROM self_alerts ORDER BY subject",
+		-1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "self alerts");
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *nout + 1, sizeof **out);
+		(*out)[*nout].subject = store_column_strdup(stmt, 0);
+		(*out)[*nout].raised_at = sqlite3_column_int64(stmt, 1);
+		(*nout)++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "self alerts");
+		sqlite3_finalize(stmt);
+		store_self_alerts_free(*out, *nout);
+		*out = NULL;
+		*nout = 0;
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+void
+store_self_alerts_free(struct store_self_alert *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].subject);
+	free(v);
+}
+
+int
+store_self_alert_set(struct store *st, const char *const *subjects, size_t n,
+    int raise, int64_t now, const struct store_alert *alert,
+    const char *feed_url, char **cause)
+{
+	sqlite3_stmt *stmt = NULL;
+	char key[64];
+	size_t i;
+	int rc;
+
+	if (cause != NULL)
+		*cause = NULL;
+	if (alert != NULL &&
+	    (alert->alert_id == NULL || alert->watchlist == NULL ||
+		alert->payload == NULL)) {
+		store_error(NULL, cause, "self alert without id or payload");
+		return -1;
+	}
+	if (store_begin(st, cause) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(st->db,
+		raise ? "INSERT OR REPLACE INTO self_alerts (subject, "
+			"raised_at) VALUES (?1, ?2)"
+		      : "DELETE FROM self_alerts WHERE subject = ?1",
+		-1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "self alerts");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(stmt);
+		sqlite3_bind_text(stmt, 1, subjects[i], -1, SQLITE_STATIC);
+		if (raise)
+			sqlite3_bind_int64(stmt, 2, now);
+		if (store_done(st, stmt, cause) == -1)
+			goto fail;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (alert != NULL) {
+		snprintf(key, sizeof key, "self:%s", alert->alert_id);
+		for (i = 0; i < alert->nnotifiers; i++) {
+			rc = store_outbox_add(st, alert->alert_id,
+			    alert->watchlist, alert->notifiers[i],
+			    feed_url != NULL ? feed_url : "", key, 0,
+			    alert->payload, now, cause);
+			if (rc == -1)
+				goto fail;
+		}
+	}
+	/* synchronous=FULL, the connection's setting: durable on return */
+	return store_commit(st, cause);
+fail:
+	sqlite3_finalize(stmt);
+	store_rollback(st);
+	return -1;
 }

@@ -52,6 +52,7 @@ struct store_feed {
 	int64_t last_success_at; /* 0 if never */
 	char *gone_reason; /* set when the feed answered 410 Gone */
 	int first_poll_done; /* set by store_ingest() */
+	int64_t failing_since; /* the first of the current failures, or 0 */
 };
 
 /* 0 and *feed filled when known, 1 when the store has no such feed. */
@@ -225,5 +226,29 @@ struct store_outbox_stats {
 };
 int store_outbox_stats(
     struct store *, int64_t now, struct store_outbox_stats *, char **cause);
+
+/*
+ * Self-alerts: the daemon's alerts about itself, raised once per subject
+ * ("feed:URL", "outbox") and cleared when the subject recovers; the
+ * raised set survives restarts, so neither is sent twice nor forgotten.
+ */
+struct store_self_alert {
+	char *subject;
+	int64_t raised_at;
+};
+
+/* The raised subjects (*out owned by the caller, store_self_alerts_free). */
+int store_self_alerts(
+    struct store *, struct store_self_alert **out, size_t *nout, char **cause);
+void store_self_alerts_free(struct store_self_alert *, size_t);
+/*
+ * In ONE transaction, durable on return: mark N SUBJECTS raised at NOW
+ * (RAISE 1) or recovered (0) and, when ALERT is not NULL, enqueue it for
+ * each of its notifiers (alert_id required; its rows carry FEED_URL, may
+ * be NULL, and the item key "self:" + alert id).
+ */
+int store_self_alert_set(struct store *, const char *const *subjects, size_t n,
+    int raise, int64_t now, const struct store_alert *alert,
+    const char *feed_url, char **cause);
 
 #endif

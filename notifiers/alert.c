@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/rand.h>
 
 #include "alert.h"
 #include "buf.h"
@@ -15,6 +16,26 @@
 
 static const char *const alert_severities[ALERT_NSEVERITIES] = {
     "info", "low", "medium", "high", "critical"};
+
+void
+alert_new_id(char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	size_t i, o = 0;
+
+	if (RAND_bytes(b, sizeof b) != 1)
+		fatalx("RAND_bytes failed");
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	for (i = 0; i < sizeof b; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 0x0f];
+	}
+	out[o] = '\0';
+}
 
 struct alert *
 alert_new(void)

@@ -60,6 +60,9 @@ enum alert_severity {
 #define ALERT_NSEVERITIES 5
 #define ALERT_SEVERITY_DEFAULT "medium"
 
+/* A new random alert id (UUID version 4, lower-case text) into OUT. */
+void alert_new_id(char out[37]);
+
 /* A new, empty alert (every time ALERT_TIME_NONE). */
 struct alert *alert_new(void);
 void alert_free(struct alert *);

@@ -324,6 +324,79 @@ def test_once_alerts_only_new(tmp):
           "rc=%d" % r.returncode)
 
 
+SELF = ("self_alerts: {notify: [out], feed_failing_for: 1s, "
+        "outbox_pending_for: off}\n")
+
+
+def self_alerts(out):
+    """The daemon's alerts about itself among the console's lines."""
+    docs = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    return [d for d in docs if d.get("watchlist", "").startswith("feedwatch:")]
+
+
+def test_self_alert_once(tmp):
+    FEEDS.docs.pop("/s", None)
+    write(os.path.join(tmp, "feedwatch.yaml"),
+          config(tmp, [("s", "/s")], SELF))
+    run = lambda: subprocess.run(
+        [FEEDWATCH, "once", "-c", os.path.join(tmp, "feedwatch.yaml")],
+        capture_output=True, timeout=60, cwd=tmp)
+    r = run()
+    check("self-alert: a feed failing for less than the threshold is quiet",
+          r.returncode == 1 and self_alerts(r.stdout.decode()) == [],
+          r.stdout.decode()[:300])
+    time.sleep(1.2)
+    r = run()
+    got = self_alerts(r.stdout.decode())
+    check("self-alert: failing past the threshold raises one alert, "
+          "carried over from the previous run",
+          len(got) == 1 and got[0]["watchlist"] == "feedwatch:feed-failing"
+          and got[0]["feed"]["url"].endswith("/s")
+          and "404" in got[0]["item"]["summary"]
+          and got[0]["severity"] == "high", r.stdout.decode()[:600])
+    r = run()
+    check("self-alert: still failing, not raised again",
+          self_alerts(r.stdout.decode()) == [], r.stdout.decode()[:300])
+    FEEDS.set("/s", [("s1", "Quiet day", "nothing")])
+    r = run()
+    got = self_alerts(r.stdout.decode())
+    check("self-alert: the recovery is one more alert",
+          r.returncode == 0 and len(got) == 1 and
+          got[0]["watchlist"] == "feedwatch:feed-recovered" and
+          got[0]["severity"] == "info", r.stdout.decode()[:600])
+    r = run()
+    check("self-alert: recovered, quiet",
+          self_alerts(r.stdout.decode()) == [], r.stdout.decode()[:300])
+    check("self-alert: nothing left raised in the store",
+          db(tmp, "SELECT count(*) FROM self_alerts") == [(0,)])
+
+
+def test_self_alert_run(tmp):
+    FEEDS.docs.pop("/r", None)
+    write(os.path.join(tmp, "feedwatch.yaml"),
+          config(tmp, [("r", "/r")], SELF))
+    proc = start(tmp)
+
+    def is_raised():
+        try:
+            return db(tmp, "SELECT count(*) FROM self_alerts") == [(1,)]
+        except sqlite3.OperationalError:  # not yet created
+            return False
+    # The store exists once the daemon is up (connecting first would
+    # create an empty file in its place).
+    up = wait_for(lambda: os.path.exists(os.path.join(tmp, "state.db")), 10)
+    raised = up and wait_for(is_raised, 10)
+    rc, out, err = stop(proc)
+    got = self_alerts(out)
+    check("self-alert: the running daemon raises it within seconds and "
+          "delivers it", raised and len(got) == 1 and
+          got[0]["watchlist"] == "feedwatch:feed-failing",
+          out[:300] + err[-600:])
+    check("self-alert: the log says so",
+          "self-alert: Feed \"r\" failing for more than 1s" in err,
+          err[-600:])
+
+
 def test_loose_secret_refused(tmp):
     write(os.path.join(tmp, "hook.key"), "whsec_c2VjcmV0\n", 0o644)
     write(os.path.join(tmp, "feedwatch.yaml"),
@@ -369,7 +442,8 @@ def main():
     PORT = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
-                 test_once_alerts_only_new, test_loose_secret_refused,
+                 test_once_alerts_only_new, test_self_alert_once,
+                 test_self_alert_run, test_loose_secret_refused,
                  test_cli_urls):
         with tempfile.TemporaryDirectory() as tmp:
             try:

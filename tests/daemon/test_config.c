@@ -172,7 +172,8 @@ static const struct {
 	"mean \"notifiers\"?"},
     {"colour: red\n",
 	"t.yaml:1:1: unknown key \"colour\" in the configuration; expected "
-	"one of: store, retention, defaults, fetch, admin, feeds, entities, "
+	"one of: store, retention, defaults, fetch, admin, self_alerts, feeds, "
+	"entities, "
 	"watchlists, notifiers"},
     {"admin: {port: 0}\n",
 	"t.yaml:1:15: admin.port must be a whole number from 1 to 65535"},

@@ -103,7 +103,7 @@ test_open(void **state)
 
 	assert_int_equal(stat(env->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
-	assert_int_equal(fixture_count(env->path, "PRAGMA user_version"), 1);
+	assert_int_equal(fixture_count(env->path, "PRAGMA user_version"), 2);
 	assert_int_equal(store_check(env->st, &cause), 0);
 	/* WAL is persistent: a fresh connection sees it. */
 	assert_int_equal(fixture_count(env->path,
@@ -126,11 +126,26 @@ test_open(void **state)
 	assert_null(env->st);
 	assert_non_null(strstr(cause, "newer"));
 	free(cause);
+	/* A database of schema 1 (before self-alerts) is upgraded in place
+	 * and keeps its data. */
 	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(db, "PRAGMA user_version = 1", 0, 0, 0), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+			     "ALTER TABLE feeds DROP COLUMN failing_since;"
+			     "DROP TABLE self_alerts;"
+			     "PRAGMA user_version = 1",
+			     0, 0, 0),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_non_null(env->st = store_open(env->path, &cause));
+	assert_int_equal(fixture_count(env->path, "PRAGMA user_version"), 2);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 3);
+	assert_int_equal(
+	    fixture_count(env->path,
+		"SELECT count(*) FROM feeds WHERE failing_since = 0"),
+	    1);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM self_alerts"), 0);
 }
 
 static void
