@@ -18,6 +18,9 @@
 #define OUTBOX_JITTER_PERCENT 20
 /* Seconds before trying again when the store fails. */
 #define OUTBOX_STORE_RETRY 5
+/* Consecutive failed attempts that mean the receiver itself was down,
+ * not one alert it refuses: its next OK makes every retry due. */
+#define OUTBOX_WAKE_AFTER_FAILURES 2
 
 /* Delays after the first, second, ... failed attempt, in seconds; the
  * last repeats. After the Standard Webhooks schedule. */
@@ -31,6 +34,11 @@ struct outbox_target {
 	void *arg;
 	size_t max_inflight;
 	size_t inflight;
+	/* Failed attempts since its last OK; at its first OK after a run of
+	 * them (or after a start: rows may wait from a run before), rows
+	 * waiting for a retry are due at once. */
+	int failures;
+	int started;
 };
 
 struct outbox_delivery {
@@ -342,6 +350,39 @@ outbox_record(struct outbox *ob, struct store_outbox_row *row,
 	free(msg);
 }
 
+/*
+ * The receiver is back: the alerts it failed while it was down would
+ * otherwise wait for their backoff (up to hours after a long outage).
+ */
+static void
+outbox_health(
+    struct outbox *ob, struct outbox_target *t, enum outbox_result result)
+{
+	size_t n;
+	char *cause;
+
+	if (result == OUTBOX_TEMPFAIL) {
+		t->failures++;
+		return;
+	}
+	if (result != OUTBOX_OK)
+		return;
+	if (t->started && t->failures < OUTBOX_WAKE_AFTER_FAILURES) {
+		t->failures = 0;
+		return;
+	}
+	t->started = 1;
+	t->failures = 0;
+	if (store_outbox_wake(ob->store, t->name, outbox_now(ob), &n, &cause) ==
+	    -1) {
+		log_warnx("outbox: %s: %s", t->name, cause);
+		free(cause);
+	} else if (n > 0)
+		log_notice("outbox: notifier %s delivers again: %zu alerts "
+			   "waiting for a retry are due now",
+		    t->name, n);
+}
+
 void
 outbox_delivery_done(struct outbox_delivery *d, enum outbox_result result,
     int64_t retry_after, const char *error)
@@ -350,6 +391,7 @@ outbox_delivery_done(struct outbox_delivery *d, enum outbox_result result,
 
 	if (ob != NULL) {
 		outbox_record(ob, &d->row, result, retry_after, error);
+		outbox_health(ob, d->target, result);
 		if (d->prev != NULL)
 			d->prev->next = d->next;
 		else

@@ -2001,3 +2001,32 @@ fail:
 	store_rollback(st);
 	return -1;
 }
+
+int
+store_outbox_wake(struct store *st, const char *notifier, int64_t now,
+    size_t *nwoken, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (nwoken != NULL)
+		*nwoken = 0;
+	if (sqlite3_prepare_v2(st->db,
+		"UPDATE outbox SET next_attempt_at = ?2 WHERE state = "
+		"'pending' AND notifier = ?1 AND next_attempt_at > ?2",
+		-1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "outbox wake");
+		return -1;
+	}
+	sqlite3_bind_text(stmt, 1, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, now);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "outbox wake");
+		return -1;
+	}
+	if (nwoken != NULL)
+		*nwoken = (size_t)sqlite3_changes(st->db);
+	return 0;
+}

@@ -191,6 +191,10 @@ int store_outbox_recover(
  * return them (*rows owned by the caller, store_outbox_rows_free()). */
 int store_outbox_claim(struct store *, const char *notifier, int64_t now,
     size_t limit, struct store_outbox_row **rows, size_t *nrows, char **cause);
+/* NOTIFIER's pending rows waiting for a later attempt become due at NOW
+ * (its receiver is back); *nwoken (may be NULL) counts them. */
+int store_outbox_wake(struct store *, const char *notifier, int64_t now,
+    size_t *nwoken, char **cause);
 /* The earliest next_attempt_at of NOTIFIER's pending rows: 0 and *at, or
  * 1 when none. */
 int store_outbox_next_due(

@@ -323,6 +323,58 @@ test_retry_after_and_total(void **state)
 	store_outbox_row_clear(&row);
 }
 
+/* The receiver back after failed attempts in a row: its next OK makes
+ * every waiting retry due at once. One refused alert among OKs is not an
+ * outage: it keeps its backoff. */
+static void
+test_wake_on_recovery(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_row row;
+	struct store_outbox_stats stats;
+	size_t i;
+
+	enqueue(env, 3);
+	start(env, 0);
+	env->a.result = OUTBOX_TEMPFAIL;
+	pump(env);
+	fake_now += 10;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 6);
+	row = row_of(env, 0);
+	assert_int_equal(row.attempts, 2);
+	assert_true(row.next_attempt_at - fake_now >= 4 * 60);
+	store_outbox_row_clear(&row);
+	/* Back: a new alert goes through, and the three follow at once. */
+	fake_now += 1;
+	enqueue(env, 1);
+	env->a.result = OUTBOX_OK;
+	pump(env);
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 10);
+	for (i = 0; i < 4; i++) {
+		row = row_of(env, i);
+		assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
+		store_outbox_row_clear(&row);
+	}
+	/* One failure between OKs: the failed row waits for its 5s. */
+	enqueue(env, 1); /* row 4 */
+	env->a.result = OUTBOX_TEMPFAIL;
+	pump(env);
+	enqueue(env, 1); /* row 5 */
+	env->a.result = OUTBOX_OK;
+	pump(env);
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 12);
+	row = row_of(env, 4);
+	assert_int_equal(row.state, STORE_OUTBOX_PENDING);
+	assert_true(row.next_attempt_at > fake_now);
+	store_outbox_row_clear(&row);
+	assert_int_equal(
+	    store_outbox_stats(env->st, fake_now, &stats, NULL), 0);
+	assert_int_equal(stats.delivered, 5);
+}
+
 static void
 test_short_total(void **state)
 {
@@ -458,6 +510,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_retry_after_and_total, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_short_total, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_wake_on_recovery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_inflight_recovery, setup, teardown),
