@@ -105,6 +105,7 @@ struct engine {
 	size_t *match_counts; /* per watchlist, during one ingest */
 	struct selfalert *selfalert;
 	struct event *self_timer;
+	int64_t self_period_ms;
 };
 
 static int64_t
@@ -1006,14 +1007,20 @@ engine_self_check(struct engine *e)
 		outbox_kick(e->outbox);
 }
 
-/* Arm the self-alert check for the configuration in force. */
+/* Arm the self-alert check for the configuration in force; a reload that
+ * keeps the period keeps the timer (reloads every few seconds must not
+ * put the check off for ever). */
 static void
-engine_self_arm(struct engine *e)
+engine_self_arm(struct engine *e, int keep)
 {
 	int64_t ms = selfalert_period_ms(e->cf);
 	struct timeval tv = {
 	    (time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000)};
 
+	if (keep && ms == e->self_period_ms &&
+	    evtimer_pending(e->self_timer, NULL))
+		return;
+	e->self_period_ms = ms;
 	evtimer_del(e->self_timer);
 	if (ms > 0 && !e->once)
 		evtimer_add(e->self_timer, &tv);
@@ -1025,7 +1032,7 @@ engine_self_cb(evutil_socket_t fd, short events, void *arg)
 	struct engine *e = arg;
 
 	engine_self_check(e);
-	engine_self_arm(e);
+	engine_self_arm(e, 0);
 }
 
 /* The metric families (metrics.h), in the order they are rendered. */
@@ -1200,7 +1207,7 @@ engine_start(struct engine *e, int once)
 	for (i = 0; once && i < e->nfeeds; i++)
 		if (e->feeds[i]->once_pending)
 			engine_poll(e->feeds[i]);
-	engine_self_arm(e);
+	engine_self_arm(e, 0);
 	outbox_kick(e->outbox);
 }
 
@@ -1283,7 +1290,7 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	e->feeds = feeds;
 	e->nfeeds = nfeeds;
 	config_free(old);
-	engine_self_arm(e);
+	engine_self_arm(e, 1);
 	outbox_kick(e->outbox);
 	return 0;
 }
