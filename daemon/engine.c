@@ -54,9 +54,6 @@ struct engine_feed {
 	char *fetch_url; /* the URL being fetched */
 	char *doc_title; /* of the document being ingested */
 	unsigned char *applies; /* per watchlist (config order): reads us */
-	char *redirect_url; /* permanent redirect target, once adopted */
-	char *redirect_seen; /* the last permanent redirect target */
-	int redirect_count;
 	int once_pending; /* once mode: still to poll */
 	int dirty; /* its state waits in engine->dirty */
 };
@@ -389,8 +386,6 @@ engine_feed_free(struct engine_feed *f)
 	store_feed_clear(&f->state);
 	free(f->doc_title);
 	free(f->applies);
-	free(f->redirect_url);
-	free(f->redirect_seen);
 	free(f);
 }
 
@@ -540,20 +535,24 @@ engine_note_redirect(struct engine_feed *f, const struct fetch_result *r)
 	char esc[512], esc2[512];
 
 	if (!r->permanent_redirect || r->final_url == NULL) {
-		f->redirect_count = 0;
+		/* An answer without the redirect ends the run (a failure
+		 * says nothing either way). */
+		if (r->error == FETCH_OK)
+			f->state.redirect_count = 0;
 		return;
 	}
-	if (f->redirect_seen != NULL &&
-	    strcmp(f->redirect_seen, r->final_url) == 0)
-		f->redirect_count++;
+	if (f->state.redirect_seen != NULL &&
+	    strcmp(f->state.redirect_seen, r->final_url) == 0)
+		f->state.redirect_count++;
 	else {
-		engine_set(&f->redirect_seen, r->final_url);
-		f->redirect_count = 1;
+		engine_set(&f->state.redirect_seen, r->final_url);
+		f->state.redirect_count = 1;
 	}
-	if (f->redirect_count == ENGINE_REDIRECT_ADOPT &&
-	    (f->redirect_url == NULL ||
-		strcmp(f->redirect_url, r->final_url) != 0)) {
-		engine_set(&f->redirect_url, r->final_url);
+	if (f->state.redirect_count >= ENGINE_REDIRECT_ADOPT &&
+	    (f->state.moved_to == NULL ||
+		strcmp(f->state.moved_to, r->final_url) != 0)) {
+		/* Stored with this poll's state: kept across restarts. */
+		engine_set(&f->state.moved_to, r->final_url);
 		log_notice("feed %s moved permanently to %s: polling the new "
 			   "address; update the configuration",
 		    log_escapes(esc, sizeof esc, f->conf->url),
@@ -793,7 +792,8 @@ engine_poll(struct engine_feed *f)
 	struct fetch_opts opts;
 	struct fetch_sink sink;
 	struct fetch_result r;
-	const char *url = f->redirect_url != NULL ? f->redirect_url : c->url;
+	const char *url =
+	    f->state.moved_to != NULL ? f->state.moved_to : c->url;
 	char *cause = NULL;
 
 	if (f->fetch != NULL || e->draining)

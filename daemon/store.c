@@ -102,8 +102,12 @@ static const char *const store_migrations[] = {
     " last_error TEXT,"
     " UNIQUE (watchlist, feed_url, item_key, notifier, revision));"
     "CREATE INDEX outbox_due ON outbox(state, notifier, next_attempt_at);",
-    /* 2: when a feed's current run of failures began; self-alerts */
+    /* 2: when a feed's current run of failures began, where it moved
+     * permanently; self-alerts */
     "ALTER TABLE feeds ADD COLUMN failing_since INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN moved_to TEXT;"
+    "ALTER TABLE feeds ADD COLUMN redirect_seen TEXT;"
+    "ALTER TABLE feeds ADD COLUMN redirect_count INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE self_alerts ("
     " subject TEXT PRIMARY KEY,"
     " raised_at INTEGER NOT NULL);",
@@ -140,16 +144,19 @@ static const char *const store_sql[S_NSTMTS] = {
     [S_FEED_GET] = "SELECT url, name, etag, last_modified, next_poll_at, "
 		   "last_poll_at, last_status, last_error, "
 		   "consecutive_failures, last_success_at, gone_reason, "
-		   "first_poll_done, failing_since FROM feeds WHERE url = ?1",
+		   "first_poll_done, failing_since, moved_to, redirect_seen, "
+		   "redirect_count FROM feeds WHERE url = ?1",
     [S_FEED_UPSERT] =
 	"INSERT INTO feeds (url, name, etag, last_modified, next_poll_at, "
 	"last_poll_at, last_status, last_error, consecutive_failures, "
-	"last_success_at, gone_reason, failing_since) VALUES "
-	"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+	"last_success_at, gone_reason, failing_since, moved_to, "
+	"redirect_seen, redirect_count) VALUES "
+	"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
 	"ON CONFLICT (url) DO UPDATE SET name = ?2, etag = ?3, "
 	"last_modified = ?4, next_poll_at = ?5, last_poll_at = ?6, "
 	"last_status = ?7, last_error = ?8, consecutive_failures = ?9, "
-	"last_success_at = ?10, gone_reason = ?11, failing_since = ?12",
+	"last_success_at = ?10, gone_reason = ?11, failing_since = ?12, "
+	"moved_to = ?13, redirect_seen = ?14, redirect_count = ?15",
     [S_FEED_IDS] = "SELECT id, first_poll_done, fetch_seq, present_count "
 		   "FROM feeds WHERE url = ?1",
     [S_FEED_DONE] = "UPDATE feeds SET first_poll_done = ?4, fetch_seq = ?2, "
@@ -533,6 +540,8 @@ store_feed_clear(struct store_feed *feed)
 	free(feed->last_modified);
 	free(feed->last_error);
 	free(feed->gone_reason);
+	free(feed->moved_to);
+	free(feed->redirect_seen);
 	memset(feed, 0, sizeof *feed);
 }
 
@@ -570,6 +579,9 @@ store_feed_get(
 	feed->gone_reason = store_column_strdup(stmt, 10);
 	feed->first_poll_done = sqlite3_column_int(stmt, 11);
 	feed->failing_since = sqlite3_column_int64(stmt, 12);
+	feed->moved_to = store_column_strdup(stmt, 13);
+	feed->redirect_seen = store_column_strdup(stmt, 14);
+	feed->redirect_count = sqlite3_column_int(stmt, 15);
 	sqlite3_reset(stmt);
 	return 0;
 }
@@ -598,6 +610,9 @@ store_feed_write(struct store *st, const struct store_feed *feed, char **cause)
 	sqlite3_bind_int64(stmt, 10, feed->last_success_at);
 	store_bind_text(stmt, 11, feed->gone_reason);
 	sqlite3_bind_int64(stmt, 12, feed->failing_since);
+	store_bind_text(stmt, 13, feed->moved_to);
+	store_bind_text(stmt, 14, feed->redirect_seen);
+	sqlite3_bind_int(stmt, 15, feed->redirect_count);
 	return store_done(st, stmt, cause);
 }
 

@@ -53,6 +53,11 @@ struct store_feed {
 	char *gone_reason; /* set when the feed answered 410 Gone */
 	int first_poll_done; /* set by store_ingest() */
 	int64_t failing_since; /* the first of the current failures, or 0 */
+	char *moved_to; /* a permanent redirect's target, polled instead */
+	/* The latest permanent redirect's target and how many polls in a
+	 * row saw it (moved_to is set once they are enough). */
+	char *redirect_seen;
+	int redirect_count;
 };
 
 /* 0 and *feed filled when known, 1 when the store has no such feed. */

@@ -47,6 +47,7 @@ class Feeds:
     def __init__(self):
         self.lock = threading.Lock()
         self.docs = {}  # path -> bytes
+        self.moved = {}  # path -> where it moved permanently (301)
         self.requests = []  # (path, if-none-match)
 
     def set(self, path, items):
@@ -72,6 +73,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with FEEDS.lock:
             FEEDS.requests.append((self.path, inm))
             doc = FEEDS.docs.get(self.path)
+            moved = FEEDS.moved.get(self.path)
+        if moved is not None:
+            self.send_response(301)
+            self.send_header("Location", moved)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path == "/slow":
             # Headers, then a byte a second: a transfer that stays in flight.
             self.send_response(200)
@@ -397,6 +405,32 @@ def test_self_alert_run(tmp):
           err[-600:])
 
 
+def test_moved_permanently(tmp):
+    FEEDS.set("/new", [("n1", "Quiet", "nothing")])
+    FEEDS.moved["/old"] = "/new"
+    write(os.path.join(tmp, "feedwatch.yaml"),
+          config(tmp, [("m", "/old")]))
+    run = lambda: subprocess.run(
+        [FEEDWATCH, "once", "-c", os.path.join(tmp, "feedwatch.yaml"),
+         "--log-level", "info"],
+        capture_output=True, timeout=60, cwd=tmp)
+    errs = [run().stderr.decode() for _ in range(3)]
+    check("moved: followed, adopted at the third poll in a row, and "
+          "logged", all(r.count("moved permanently") == 0
+                        for r in errs[:2]) and
+          "moved permanently to http://127.0.0.1:%d/new" % PORT in errs[2],
+          errs[2][-500:])
+    check("moved: the new address is kept in the store",
+          db(tmp, "SELECT moved_to FROM feeds") ==
+          [("http://127.0.0.1:%d/new" % PORT,)])
+    asked = len(FEEDS.asked("/old"))
+    r = run()
+    check("moved: the next run polls the new address only",
+          r.returncode == 0 and len(FEEDS.asked("/old")) == asked and
+          FEEDS.asked("/new")[-1][1] is not None, r.stderr.decode()[-300:])
+    del FEEDS.moved["/old"]
+
+
 def test_loose_secret_refused(tmp):
     write(os.path.join(tmp, "hook.key"), "whsec_c2VjcmV0\n", 0o644)
     write(os.path.join(tmp, "feedwatch.yaml"),
@@ -443,7 +477,8 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
                  test_once_alerts_only_new, test_self_alert_once,
-                 test_self_alert_run, test_loose_secret_refused,
+                 test_self_alert_run, test_moved_permanently,
+                 test_loose_secret_refused,
                  test_cli_urls):
         with tempfile.TemporaryDirectory() as tmp:
             try:

@@ -168,6 +168,10 @@ test_feed_state(void **state)
 	in.consecutive_failures = 3;
 	in.last_success_at = NOW - 100;
 	in.gone_reason = (char *)"410 Gone";
+	in.failing_since = NOW - 50;
+	in.moved_to = (char *)"http://example.com/new.xml";
+	in.redirect_seen = (char *)"http://example.com/new.xml";
+	in.redirect_count = 3;
 	assert_int_equal(store_feed_put(env->st, &in, &cause), 0);
 	assert_int_equal(store_feed_get(env->st, URL, &out, &cause), 0);
 	assert_string_equal(out.name, "Example");
@@ -181,6 +185,10 @@ test_feed_state(void **state)
 	assert_int_equal(out.last_success_at, NOW - 100);
 	assert_string_equal(out.gone_reason, "410 Gone");
 	assert_int_equal(out.first_poll_done, 0);
+	assert_int_equal(out.failing_since, NOW - 50);
+	assert_string_equal(out.moved_to, "http://example.com/new.xml");
+	assert_string_equal(out.redirect_seen, "http://example.com/new.xml");
+	assert_int_equal(out.redirect_count, 3);
 	store_feed_clear(&out);
 	/* An update clears what is now NULL; ingest sets first_poll_done. */
 	in.etag = NULL;
