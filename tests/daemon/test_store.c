@@ -131,6 +131,9 @@ test_open(void **state)
 	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 			     "ALTER TABLE feeds DROP COLUMN failing_since;"
+			     "ALTER TABLE feeds DROP COLUMN moved_to;"
+			     "ALTER TABLE feeds DROP COLUMN redirect_seen;"
+			     "ALTER TABLE feeds DROP COLUMN redirect_count;"
 			     "DROP TABLE self_alerts;"
 			     "PRAGMA user_version = 1",
 			     0, 0, 0),
