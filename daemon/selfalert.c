@@ -60,7 +60,9 @@ selfalert_load(struct selfalert *sa, char **cause)
 	if (store_self_alerts(sa->store, &sa->raised, &sa->nraised, cause) ==
 	    -1)
 		return -1;
-	qsort(sa->raised, sa->nraised, sizeof *sa->raised, selfalert_cmp);
+	if (sa->nraised > 1)
+		qsort(
+		    sa->raised, sa->nraised, sizeof *sa->raised, selfalert_cmp);
 	return 0;
 }
 
