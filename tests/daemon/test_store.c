@@ -19,6 +19,8 @@
 
 #define URL "http://example.com/feed.xml"
 #define NOW 1700000000
+/* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
+#define SCHEMA_VERSION 2
 
 struct env {
 	char dir[64];
@@ -103,7 +105,8 @@ test_open(void **state)
 
 	assert_int_equal(stat(env->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
-	assert_int_equal(fixture_count(env->path, "PRAGMA user_version"), 1);
+	assert_int_equal(
+	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
 	assert_int_equal(store_check(env->st, &cause), 0);
 	/* WAL is persistent: a fresh connection sees it. */
 	assert_int_equal(fixture_count(env->path,
@@ -128,9 +131,75 @@ test_open(void **state)
 	free(cause);
 	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
 	assert_int_equal(
-	    sqlite3_exec(db, "PRAGMA user_version = 1", 0, 0, 0), SQLITE_OK);
+	    sqlite3_exec(db, "PRAGMA user_version = 2", 0, 0, 0), SQLITE_OK);
 	sqlite3_close(db);
 	assert_non_null(env->st = store_open(env->path, &cause));
+}
+
+/*
+ * A store written by schema version 1 (an index on items(first_seen),
+ * which version 2 drops) upgrades on open: its items stay and are still
+ * recognised (unchanged, churn), and retention works without the index.
+ */
+static void
+test_upgrade(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	size_t npruned = 0;
+	char *cause = NULL;
+	sqlite3 *db;
+
+	ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm,
+	    NOW - 100 * 86400, 0);
+	store_close(env->st);
+	env->st = NULL;
+	/* Back to version 1: the same tables, with its index. */
+	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+			     "CREATE INDEX items_first_seen ON "
+			     "items(first_seen); PRAGMA user_version = 1",
+			     0, 0, 0),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name = "
+			     "'items_first_seen'"),
+	    1);
+
+	assert_non_null(env->st = store_open(env->path, &cause));
+	assert_int_equal(
+	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name = "
+			     "'items_first_seen'"),
+	    0);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name IN "
+			     "('items_link', 'items_title')"),
+	    2);
+	assert_int_equal(store_check(env->st, &cause), 0);
+	/* The stored items are known: the same document is unchanged. */
+	r = ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm,
+	    NOW - 100 * 86400, 0);
+	assert_int_equal(r.nunchanged, 10);
+	assert_int_equal(r.nnew, 0);
+	/* New keys for the stored links: the churn guard finds them. */
+	r = ingest(
+	    env, fixture_doc("g", "T", "http://example.com/p", 5, 10), &fm);
+	assert_int_equal(r.nrekeyed, 5);
+	assert_int_equal(r.nnew, 5);
+	/* Items 0-9 are out of the latest fetch and 100 days old. */
+	assert_int_equal(
+	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(npruned, 10);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 10);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM item_texts"), 10);
 }
 
 static void
@@ -939,6 +1008,40 @@ test_retention(void **state)
 	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 5 * 2);
 }
 
+/*
+ * Stored digests are what every earlier version stored: a fingerprint
+ * computed differently would make every stored item "updated" once, and
+ * a long key hashed differently would make it new. The expected values
+ * come from Python's hashlib over the documented layout.
+ */
+static void
+test_stable_digests(void **state)
+{
+	struct env *env = *state;
+	struct feed_doc *doc;
+
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 2);
+	free(doc->items[1].key);
+	doc->items[1].key = xmalloc(5000);
+	memset(doc->items[1].key, 'x', 4999);
+	doc->items[1].key[4999] = '\0';
+	ingest(env, doc, NULL);
+	/* sha256 of: u64 length + text for title, link, summary, then
+	 * UINT64_MAX for the absent content (native byte order: little-endian
+	 * on the machines this runs on). */
+	assert_int_equal(
+	    fixture_count(env->path,
+		"SELECT fingerprint = x'd7235b2096be42a4bd905fd127f"
+		"4d86dbbeba0df08e1915cd818a9e14670bd41' FROM items "
+		"WHERE key = 'k-0'"),
+	    1);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE key = "
+			     "'sha256:b05e6c1412dad5e9fc501472d09ceb10c3856a64"
+			     "07730900e293d756e4'"),
+	    1);
+}
+
 /* Text is kept bounded, on a UTF-8 boundary; long keys are hashed. */
 static void
 test_bounds(void **state)
@@ -1066,6 +1169,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feed_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
@@ -1085,6 +1189,8 @@ main(void)
 		test_one_commit_per_poll, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_stable_digests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox_verbs, setup, teardown),
 	};
 
