@@ -714,6 +714,7 @@ enum store_class {
 struct store_entry {
 	const struct item *item;
 	const char *key; /* item->key, or its hash when too long */
+	size_t keylen;
 	char keyhash[2 * 32 + 6];
 	enum store_class class;
 	int64_t item_id; /* 0 when not stored yet */
@@ -724,6 +725,9 @@ struct store_entry {
 	int64_t title_hash;
 	int has_link;
 	int has_title;
+	/* strlen of title, link, summary and content text (0 when NULL),
+	 * measured once for the fingerprint and the stored copy */
+	size_t lens[4];
 };
 
 struct store_match {
@@ -793,16 +797,15 @@ store_hex(const unsigned char *in, size_t len, char *out)
 /* sha256 over title, link, summary and content text, each prefixed by
  * its length (absent fields differ from empty ones). */
 static void
-store_fingerprint(
-    struct store *st, const struct item *item, unsigned char out[32])
+store_fingerprint(struct store *st, struct store_entry *e)
 {
-	const char *fields[4] = {item->title_text, item->link,
-	    item->summary_text, item->content_text};
-	size_t lens[4], i;
+	const char *fields[4] = {e->item->title_text, e->item->link,
+	    e->item->summary_text, e->item->content_text};
+	size_t i;
 
 	for (i = 0; i < 4; i++)
-		lens[i] = fields[i] != NULL ? strlen(fields[i]) : 0;
-	store_digest(st, fields, lens, 4, 1, out);
+		e->lens[i] = fields[i] != NULL ? strlen(fields[i]) : 0;
+	store_digest(st, fields, e->lens, 4, 1, e->fingerprint);
 }
 
 /* FNV-1a, for the churn guard's lookups (a collision only hides a new
@@ -869,17 +872,15 @@ store_title_hash(const char *title, int64_t *out)
 	return 1;
 }
 
-/* Bind at most STORE_MAX_TEXT bytes of S, cut on a UTF-8 boundary. */
+/* Bind at most STORE_MAX_TEXT bytes of S (LEN long), cut on a UTF-8
+ * boundary. */
 static void
-store_bind_capped(sqlite3_stmt *stmt, int i, const char *s)
+store_bind_capped(sqlite3_stmt *stmt, int i, const char *s, size_t len)
 {
-	size_t len;
-
 	if (s == NULL) {
 		sqlite3_bind_null(stmt, i);
 		return;
 	}
-	len = strlen(s);
 	if (len > STORE_MAX_TEXT) {
 		len = STORE_MAX_TEXT;
 		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
@@ -915,9 +916,9 @@ store_uuid(char out[37])
 
 /* Open addressing over the document's keys, to find repeats. */
 static int
-store_key_seen(const char **table, size_t mask, const char *key)
+store_key_seen(const char **table, size_t mask, const char *key, size_t len)
 {
-	size_t i = (size_t)store_fnv(0xcbf29ce484222325ULL, key, strlen(key));
+	size_t i = (size_t)store_fnv(0xcbf29ce484222325ULL, key, len);
 
 	for (i &= mask; table[i] != NULL; i = (i + 1) & mask)
 		if (strcmp(table[i], key) == 0)
@@ -1120,18 +1121,20 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 			e->class = STORE_CLASS_DUPLICATE;
 			continue;
 		}
-		if (strlen(e->key) > STORE_MAX_KEY) {
-			store_sha256(st, e->key, strlen(e->key), h);
+		e->keylen = strlen(e->key);
+		if (e->keylen > STORE_MAX_KEY) {
+			store_sha256(st, e->key, e->keylen, h);
 			memcpy(e->keyhash, "sha256:", 7);
 			store_hex(h, 29, e->keyhash + 7);
 			e->key = e->keyhash;
+			e->keylen = strlen(e->keyhash);
 		}
-		if (store_key_seen(table, mask, e->key)) {
+		if (store_key_seen(table, mask, e->key, e->keylen)) {
 			e->class = STORE_CLASS_DUPLICATE;
 			continue;
 		}
 		nunique++;
-		store_fingerprint(st, e->item, e->fingerprint);
+		store_fingerprint(st, e);
 		e->has_link = store_link_hash(e->item->link, &e->link_hash);
 		e->has_title =
 		    store_title_hash(e->item->title_text, &e->title_hash);
@@ -1144,7 +1147,8 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 			if ((stmt = store_stmt(st, S_ITEM_GET, cause)) == NULL)
 				goto fail;
 			sqlite3_bind_int64(stmt, 1, feed_id);
-			sqlite3_bind_text(stmt, 2, e->key, -1, SQLITE_STATIC);
+			sqlite3_bind_text(
+			    stmt, 2, e->key, (int)e->keylen, SQLITE_STATIC);
 			rc = sqlite3_step(stmt);
 		}
 		if (rc == SQLITE_ROW) {
@@ -1227,14 +1231,16 @@ fail:
 }
 
 static void
-store_bind_texts(sqlite3_stmt *stmt, const struct item *item)
+store_bind_texts(sqlite3_stmt *stmt, const struct store_entry *e)
 {
-	store_bind_capped(stmt, 2, item->title_text);
-	store_bind_capped(stmt, 3, item->link);
+	const struct item *item = e->item;
+
+	store_bind_capped(stmt, 2, item->title_text, e->lens[0]);
+	store_bind_capped(stmt, 3, item->link, e->lens[1]);
 	store_bind_time(stmt, 4, item->published);
 	store_bind_time(stmt, 5, item->updated);
-	store_bind_capped(stmt, 6, item->summary_text);
-	store_bind_capped(stmt, 7, item->content_text);
+	store_bind_capped(stmt, 6, item->summary_text, e->lens[2]);
+	store_bind_capped(stmt, 7, item->content_text, e->lens[3]);
 }
 
 static void
@@ -1255,7 +1261,7 @@ store_item_insert(struct store *st, int64_t feed_id, struct store_entry *e,
 	if ((stmt = store_stmt(st, S_ITEM_INSERT, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, feed_id);
-	sqlite3_bind_text(stmt, 2, e->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, e->key, (int)e->keylen, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, now);
 	sqlite3_bind_blob(stmt, 4, e->fingerprint, 32, SQLITE_STATIC);
 	store_bind_hash(stmt, 5, e->has_link, e->link_hash);
@@ -1268,7 +1274,7 @@ store_item_insert(struct store *st, int64_t feed_id, struct store_entry *e,
 	if ((stmt = store_stmt(st, S_TEXT_INSERT, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, e->item_id);
-	store_bind_texts(stmt, e->item);
+	store_bind_texts(stmt, e);
 	return store_done(st, stmt, cause);
 }
 
@@ -1292,7 +1298,7 @@ store_item_update(
 	if ((stmt = store_stmt(st, S_TEXT_UPDATE, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, e->item_id);
-	store_bind_texts(stmt, e->item);
+	store_bind_texts(stmt, e);
 	return store_done(st, stmt, cause);
 }
 
