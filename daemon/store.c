@@ -56,6 +56,15 @@
  * at its largest): a little more than the pages above. */
 #define STORE_WAL_SIZE_LIMIT (40 * 1024 * 1024)
 
+/* New items stored by one INSERT (a first poll stores all of a feed's
+ * items): one statement opens the tables and indexes once for all of
+ * them. Batches of 16, then of 4, then single rows; STORE_ROWS4 and
+ * STORE_ROWS16 write out their VALUES rows. */
+#define STORE_INSERT_BATCH 16
+#define STORE_INSERT_SMALL_BATCH 4
+#define STORE_ROWS4(row) row ", " row ", " row ", " row
+#define STORE_ROWS16(row) STORE_ROWS4(STORE_ROWS4(row))
+
 /* Schema migrations, applied in order; PRAGMA user_version counts them. */
 static const char *const store_migrations[] = {
     /* 1: feeds, items, outbox */
@@ -140,6 +149,11 @@ enum store_stmt {
 	S_ITEM_TITLE,
 	S_ITEM_INSERT,
 	S_TEXT_INSERT,
+	S_ITEM_MAX_ID,
+	S_ITEM_INSERT_BATCH,
+	S_TEXT_INSERT_BATCH,
+	S_ITEM_INSERT_BATCH4,
+	S_TEXT_INSERT_BATCH4,
 	S_ITEM_SEEN,
 	S_ITEM_UPDATE,
 	S_TEXT_UPDATE,
@@ -185,6 +199,23 @@ static const char *const store_sql[S_NSTMTS] = {
     [S_TEXT_INSERT] = "INSERT INTO item_texts (item_id, title, link, "
 		      "published, updated, summary_text, content_text) VALUES "
 		      "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_ITEM_MAX_ID] = "SELECT max(id) FROM items",
+    [S_ITEM_INSERT_BATCH] =
+	"INSERT INTO items (id, feed_id, key, first_seen, fingerprint, "
+	"revision, link_hash, title_hash, seen_seq) VALUES " STORE_ROWS16(
+	    "(?, ?, ?, ?, ?, 0, ?, ?, ?)"),
+    [S_TEXT_INSERT_BATCH] =
+	"INSERT INTO item_texts (item_id, title, link, published, updated, "
+	"summary_text, content_text) VALUES " STORE_ROWS16(
+	    "(?, ?, ?, ?, ?, ?, ?)"),
+    [S_ITEM_INSERT_BATCH4] =
+	"INSERT INTO items (id, feed_id, key, first_seen, fingerprint, "
+	"revision, link_hash, title_hash, seen_seq) VALUES " STORE_ROWS4(
+	    "(?, ?, ?, ?, ?, 0, ?, ?, ?)"),
+    [S_TEXT_INSERT_BATCH4] =
+	"INSERT INTO item_texts (item_id, title, link, published, updated, "
+	"summary_text, content_text) VALUES " STORE_ROWS4(
+	    "(?, ?, ?, ?, ?, ?, ?)"),
     [S_ITEM_SEEN] = "UPDATE items SET seen_seq = ?2 WHERE id = ?1",
     [S_ITEM_UPDATE] = "UPDATE items SET fingerprint = ?2, revision = ?3, "
 		      "link_hash = ?4, title_hash = ?5, seen_seq = ?6 "
@@ -711,6 +742,13 @@ enum store_class {
 	STORE_CLASS_DUPLICATE,
 };
 
+/* New, baseline and rekeyed items get a row; the others have one. */
+static int store_class_inserts(enum store_class class)
+{
+	return class == STORE_CLASS_NEW || class == STORE_CLASS_BASELINE ||
+	    class == STORE_CLASS_REKEYED;
+}
+
 struct store_entry {
 	const struct item *item;
 	const char *key; /* item->key, or its hash when too long */
@@ -1230,17 +1268,18 @@ fail:
 	return -1;
 }
 
+/* Bind an item's stored texts and dates to parameters FIRST .. FIRST+5. */
 static void
-store_bind_texts(sqlite3_stmt *stmt, const struct store_entry *e)
+store_bind_texts(sqlite3_stmt *stmt, int first, const struct store_entry *e)
 {
 	const struct item *item = e->item;
 
-	store_bind_capped(stmt, 2, item->title_text, e->lens[0]);
-	store_bind_capped(stmt, 3, item->link, e->lens[1]);
-	store_bind_time(stmt, 4, item->published);
-	store_bind_time(stmt, 5, item->updated);
-	store_bind_capped(stmt, 6, item->summary_text, e->lens[2]);
-	store_bind_capped(stmt, 7, item->content_text, e->lens[3]);
+	store_bind_capped(stmt, first, item->title_text, e->lens[0]);
+	store_bind_capped(stmt, first + 1, item->link, e->lens[1]);
+	store_bind_time(stmt, first + 2, item->published);
+	store_bind_time(stmt, first + 3, item->updated);
+	store_bind_capped(stmt, first + 4, item->summary_text, e->lens[2]);
+	store_bind_capped(stmt, first + 5, item->content_text, e->lens[3]);
 }
 
 static void
@@ -1252,6 +1291,22 @@ store_bind_hash(sqlite3_stmt *stmt, int i, int has, int64_t hash)
 		sqlite3_bind_null(stmt, i);
 }
 
+/* Bind a new item's row to parameters FIRST .. FIRST+6: feed, key, first
+ * seen, fingerprint, link and title hashes, seen_seq. */
+static void
+store_bind_item(sqlite3_stmt *stmt, int first, int64_t feed_id,
+    const struct store_entry *e, int64_t now, int64_t seq)
+{
+	sqlite3_bind_int64(stmt, first, feed_id);
+	sqlite3_bind_text(
+	    stmt, first + 1, e->key, (int)e->keylen, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, first + 2, now);
+	sqlite3_bind_blob(stmt, first + 3, e->fingerprint, 32, SQLITE_STATIC);
+	store_bind_hash(stmt, first + 4, e->has_link, e->link_hash);
+	store_bind_hash(stmt, first + 5, e->has_title, e->title_hash);
+	sqlite3_bind_int64(stmt, first + 6, seq);
+}
+
 static int
 store_item_insert(struct store *st, int64_t feed_id, struct store_entry *e,
     int64_t now, int64_t seq, char **cause)
@@ -1260,13 +1315,7 @@ store_item_insert(struct store *st, int64_t feed_id, struct store_entry *e,
 
 	if ((stmt = store_stmt(st, S_ITEM_INSERT, cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, feed_id);
-	sqlite3_bind_text(stmt, 2, e->key, (int)e->keylen, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, now);
-	sqlite3_bind_blob(stmt, 4, e->fingerprint, 32, SQLITE_STATIC);
-	store_bind_hash(stmt, 5, e->has_link, e->link_hash);
-	store_bind_hash(stmt, 6, e->has_title, e->title_hash);
-	sqlite3_bind_int64(stmt, 7, seq);
+	store_bind_item(stmt, 1, feed_id, e, now, seq);
 	if (store_done(st, stmt, cause) == -1)
 		return -1;
 	e->item_id = sqlite3_last_insert_rowid(st->db);
@@ -1274,8 +1323,98 @@ store_item_insert(struct store *st, int64_t feed_id, struct store_entry *e,
 	if ((stmt = store_stmt(st, S_TEXT_INSERT, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, e->item_id);
-	store_bind_texts(stmt, e);
+	store_bind_texts(stmt, 2, e);
 	return store_done(st, stmt, cause);
+}
+
+/* N new items (STORE_INSERT_BATCH or STORE_INSERT_SMALL_BATCH) in two
+ * statements, with the ids SQLite would have given them one by one (the
+ * largest id plus one, two...). */
+static int
+store_item_insert_batch(struct store *st, int64_t feed_id,
+    struct store_entry **batch, int n, int64_t now, int64_t seq, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int64_t max_id;
+	int i, rc, big = n == STORE_INSERT_BATCH;
+
+	if ((stmt = store_stmt(st, S_ITEM_MAX_ID, cause)) == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	max_id = sqlite3_column_int64(stmt, 0); /* 0 when no item yet */
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW) {
+		store_error(st, cause, "item ids");
+		return -1;
+	}
+	if (max_id > INT64_MAX - n) { /* SQLite picks ids at random then */
+		for (i = 0; i < n; i++)
+			if (store_item_insert(
+				st, feed_id, batch[i], now, seq, cause) == -1)
+				return -1;
+		return 0;
+	}
+	if ((stmt = store_stmt(st,
+		 big ? S_ITEM_INSERT_BATCH : S_ITEM_INSERT_BATCH4, cause)) ==
+	    NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		batch[i]->item_id = max_id + 1 + i;
+		batch[i]->revision = 0;
+		sqlite3_bind_int64(stmt, 8 * i + 1, batch[i]->item_id);
+		store_bind_item(stmt, 8 * i + 2, feed_id, batch[i], now, seq);
+	}
+	if (store_done(st, stmt, cause) == -1)
+		return -1;
+	if ((stmt = store_stmt(st,
+		 big ? S_TEXT_INSERT_BATCH : S_TEXT_INSERT_BATCH4, cause)) ==
+	    NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(stmt, 7 * i + 1, batch[i]->item_id);
+		store_bind_texts(stmt, 7 * i + 2, batch[i]);
+	}
+	return store_done(st, stmt, cause);
+}
+
+/* Store every new item of ENTRIES (new, baseline, rekeyed), in the
+ * largest batches their number allows, in document order. */
+static int
+store_items_insert(struct store *st, int64_t feed_id,
+    struct store_entry *entries, size_t n, int64_t now, int64_t seq,
+    char **cause)
+{
+	struct store_entry *batch[STORE_INSERT_BATCH];
+	size_t i, left = 0;
+	int size = 0, nbatch = 0;
+
+	for (i = 0; i < n; i++)
+		if (store_class_inserts(entries[i].class))
+			left++;
+	for (i = 0; i < n; i++) {
+		if (!store_class_inserts(entries[i].class))
+			continue;
+		if (nbatch == 0)
+			size = left >= STORE_INSERT_BATCH ? STORE_INSERT_BATCH
+			    : left >= STORE_INSERT_SMALL_BATCH
+			    ? STORE_INSERT_SMALL_BATCH
+			    : 1;
+		left--;
+		if (size == 1) {
+			if (store_item_insert(st, feed_id, &entries[i], now,
+				seq, cause) == -1)
+				return -1;
+			continue;
+		}
+		batch[nbatch++] = &entries[i];
+		if (nbatch == size) {
+			if (store_item_insert_batch(st, feed_id, batch, size,
+				now, seq, cause) == -1)
+				return -1;
+			nbatch = 0;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -1298,7 +1437,7 @@ store_item_update(
 	if ((stmt = store_stmt(st, S_TEXT_UPDATE, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, e->item_id);
-	store_bind_texts(stmt, e);
+	store_bind_texts(stmt, 2, e);
 	return store_done(st, stmt, cause);
 }
 
@@ -1328,6 +1467,9 @@ store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
 
 	cap = m->opts->max_alerts > 0 ? m->opts->max_alerts
 				      : STORE_DEFAULT_MAX_ALERTS;
+	if (store_items_insert(
+		st, feed_id, entries, n, m->opts->now, seq, m->cause) == -1)
+		return -1;
 	for (i = 0; i < n; i++) {
 		e = &entries[i];
 		alertable = 0;
@@ -1348,9 +1490,7 @@ store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
 		case STORE_CLASS_BASELINE:
 		case STORE_CLASS_REKEYED:
 		case STORE_CLASS_NEW:
-			if (store_item_insert(st, feed_id, e, m->opts->now, seq,
-				m->cause) == -1)
-				return -1;
+			/* stored by store_items_insert */
 			if (e->class == STORE_CLASS_BASELINE)
 				r->nbaseline++;
 			else if (e->class == STORE_CLASS_REKEYED)

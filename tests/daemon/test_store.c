@@ -1042,6 +1042,56 @@ test_stable_digests(void **state)
 	    1);
 }
 
+/* Rows of ITEMS whose text row is their own (title "T N" for key
+ * "k-N"), in document order. */
+#define TEXTS_MATCH                                                            \
+	"SELECT count(*) FROM items i JOIN item_texts t ON t.item_id = i.id "  \
+	"WHERE t.title = 'T ' || substr(i.key, 3) AND t.link = "               \
+	"'http://example.com/p/' || substr(i.key, 3) AND i.feed_id = "         \
+	"(SELECT id FROM feeds WHERE url = '%s') AND i.id = (SELECT "          \
+	"min(id) FROM items WHERE feed_id = i.feed_id) + "                     \
+	"CAST(substr(i.key, 3) AS INTEGER)"
+
+/*
+ * New items are stored many to a statement (16, then 4, then one by
+ * one): every item gets its own text row and ids in document order, and
+ * near the largest id SQLite can give, one by one.
+ */
+static void
+test_batch_insert(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	sqlite3 *db;
+
+	/* 16 + 16 + 4 + 1 */
+	r = ingest(
+	    env, fixture_doc("k", "T", "http://example.com/p", 0, 37), &fm);
+	assert_int_equal(r.nbaseline, 37);
+	assert_int_equal(fixture_count(env->path, TEXTS_MATCH, URL), 37);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM item_texts"), 37);
+	/* Again, after the last possible ids are near. */
+	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+			     "INSERT INTO items (id, feed_id, key, first_seen, "
+			     "fingerprint, seen_seq) VALUES "
+			     "(9223372036854775800, 1, 'far', 0, x'00', 1)",
+			     0, 0, 0),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	r = ingest_at(env, "http://other.example/feed",
+	    fixture_doc("k", "T", "http://example.com/p", 0, 20), &fm, NOW, 0);
+	assert_int_equal(r.nbaseline, 20);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items i JOIN item_texts t "
+			     "ON t.item_id = i.id WHERE t.title = 'T ' || "
+			     "substr(i.key, 3) AND i.feed_id = (SELECT id FROM "
+			     "feeds WHERE url = 'http://other.example/feed')"),
+	    20);
+}
+
 /* Text is kept bounded, on a UTF-8 boundary; long keys are hashed. */
 static void
 test_bounds(void **state)
@@ -1189,6 +1239,7 @@ main(void)
 		test_one_commit_per_poll, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_insert, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_stable_digests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox_verbs, setup, teardown),
