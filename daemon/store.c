@@ -245,6 +245,8 @@ struct store {
 	char *path;
 	sqlite3_stmt *stmts[S_NSTMTS];
 	uint64_t commits;
+	/* synchronous is NORMAL (1), FULL (0), or unknown (-1) */
+	int relaxed;
 	/* SHA-256 fetched once and one context reused for every digest: an
 	 * implicit fetch per item costs as much as hashing its text. */
 	EVP_MD *sha256;
@@ -374,13 +376,28 @@ store_rollback(struct store *st)
  * state, items that raised no alert) are made with synchronous=NORMAL: a
  * power loss may take the latest of them back (never a process crash, and
  * never out of order), and the next poll redoes them. Everything else,
- * alerts in the outbox first, stays synchronous=FULL, the connection's
- * setting. The pragma cannot change inside a transaction: set before it.
+ * alerts in the outbox first, is synchronous=FULL: every other verb that
+ * writes calls store_full() first. The pragma cannot change inside a
+ * transaction: set before it. It is run only when the setting changes,
+ * since running it also makes SQLite prepare every statement again (and a
+ * first cycle is a thousand relaxed ingests in a row).
  */
 static int
 store_relax(struct store *st, int relaxed, char **cause)
 {
-	return store_run(st, relaxed ? S_SYNC_NORMAL : S_SYNC_FULL, cause);
+	if (st->relaxed == relaxed)
+		return 0;
+	st->relaxed = -1;
+	if (store_run(st, relaxed ? S_SYNC_NORMAL : S_SYNC_FULL, cause) == -1)
+		return -1;
+	st->relaxed = relaxed;
+	return 0;
+}
+
+static int
+store_full(struct store *st, char **cause)
+{
+	return store_relax(st, 0, cause);
 }
 
 /*
@@ -482,6 +499,7 @@ store_open(const char *path, char **cause)
 	close(fd);
 	st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
+	st->relaxed = -1;
 	if ((st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
 	    (st->md = EVP_MD_CTX_new()) == NULL)
 		fatalx("SHA-256 is not available");
@@ -520,6 +538,7 @@ store_open(const char *path, char **cause)
 		store_close(st);
 		return NULL;
 	}
+	st->relaxed = 0;
 	sqlite3_commit_hook(st->db, store_commit_hook, st);
 	return st;
 }
@@ -702,10 +721,9 @@ store_feeds_put(struct store *st, const struct store_feed *const *feeds,
 			goto fail;
 	if (store_commit(st, cause) == -1)
 		goto fail;
-	return store_relax(st, 0, cause);
+	return 0;
 fail:
 	store_rollback(st);
-	store_relax(st, 0, NULL);
 	return -1;
 }
 
@@ -715,6 +733,8 @@ store_feed_delete(struct store *st, const char *url, char **cause)
 	sqlite3_stmt *stmt;
 	int rc;
 
+	if (store_full(st, cause) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM feeds WHERE url = ?1", -1,
 		&stmt, NULL) != SQLITE_OK) {
 		store_error(st, cause, "feed delete");
@@ -1614,14 +1634,11 @@ store_ingest(struct store *st, const struct store_feed *feed,
 		goto fail;
 	free(entries);
 	/* committed: alerts are made durable here, before the return */
-	if (result->nrows > 0 && store_sync_wal(st, cause) == -1) {
-		store_relax(st, 0, NULL);
+	if (result->nrows > 0 && store_sync_wal(st, cause) == -1)
 		return -1;
-	}
-	return store_relax(st, 0, cause);
+	return 0;
 fail:
 	store_rollback(st);
-	store_relax(st, 0, NULL);
 	free(entries);
 	memset(result, 0, sizeof *result);
 	return -1;
@@ -1699,7 +1716,7 @@ store_prune(struct store *st, int64_t now, int64_t max_age, size_t *npruned,
 	sqlite3_stmt *stmt = NULL;
 	int n;
 
-	if (store_begin(st, cause) == -1)
+	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
 		"DELETE FROM items WHERE first_seen < ?1 AND seen_seq < "
@@ -1841,6 +1858,8 @@ store_outbox_recover(
 	sqlite3_stmt *stmt;
 	int rc;
 
+	if (store_full(st, cause) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(st->db,
 		"UPDATE outbox SET state = 'pending', next_attempt_at = "
 		"min(next_attempt_at, ?1) WHERE state = 'inflight'",
@@ -1872,7 +1891,7 @@ store_outbox_claim(struct store *st, const char *notifier, int64_t now,
 	*nrows = 0;
 	if (limit == 0)
 		return 0;
-	if (store_begin(st, cause) == -1)
+	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1)
 		return -1;
 	if ((stmt = store_stmt(st, S_OUTBOX_DUE, cause)) == NULL)
 		goto fail;
@@ -1939,7 +1958,8 @@ store_outbox_finish(struct store *st, const char *id,
 {
 	sqlite3_stmt *stmt;
 
-	if ((stmt = store_stmt(st, S_OUTBOX_FINISH, cause)) == NULL)
+	if (store_full(st, cause) == -1 ||
+	    (stmt = store_stmt(st, S_OUTBOX_FINISH, cause)) == NULL)
 		return -1;
 	store_bind_text(stmt, 1, id);
 	sqlite3_bind_text(
@@ -2027,6 +2047,8 @@ store_outbox_edit(struct store *st, const char *sql, const char *id,
 	sqlite3_stmt *stmt;
 	int rc;
 
+	if (store_full(st, cause) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
 		store_error(st, cause, "outbox");
 		return -1;

@@ -522,8 +522,9 @@ sync_error(sqlite3_vfs *vfs, int n, char *out)
 
 /*
  * Which commits sync the write-ahead log: those that enqueue alerts and
- * the outbox's own writes do (synchronous=FULL); a feed's state and an
- * ingest without alerts do not, and the outbox keeps FULL after them.
+ * every other verb that writes (the outbox's, retention, deleting a
+ * feed) do (synchronous=FULL); a feed's state and an ingest without
+ * alerts do not, and the other verbs are FULL again after them.
  */
 static void
 test_sync(void **state)
@@ -592,6 +593,31 @@ test_sync(void **state)
 	    0);
 	assert_true(sync_wal_syncs > before);
 	store_outbox_rows_free(rows, n);
+
+	/* Every other verb that writes syncs too, right after a relaxed
+	 * commit (the connection stays NORMAL until one of them runs). */
+#define SYNCS_AFTER_RELAXED(verb)                                              \
+	do {                                                                   \
+		assert_int_equal(store_feed_put(st, &f, &cause), 0);           \
+		before = sync_wal_syncs;                                       \
+		assert_int_equal((verb), 0);                                   \
+		assert_true(sync_wal_syncs > before);                          \
+	} while (0)
+	assert_int_equal(
+	    store_outbox_list(st, STORE_OUTBOX_PENDING, &rows, &n, &cause), 0);
+	assert_true(n >= 3);
+	SYNCS_AFTER_RELAXED(store_outbox_retry(st, rows[0].id, NOW, &cause));
+	SYNCS_AFTER_RELAXED(store_outbox_drop(st, rows[1].id, &cause));
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(
+	    store_outbox_claim(st, "b", NOW, 1, &rows, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	store_outbox_rows_free(rows, n);
+	SYNCS_AFTER_RELAXED(store_outbox_recover(st, NOW, NULL, &cause));
+	SYNCS_AFTER_RELAXED(
+	    store_prune(st, NOW + 400 * 86400, 86400, NULL, &cause));
+	SYNCS_AFTER_RELAXED(store_feed_delete(st, URL, &cause));
+#undef SYNCS_AFTER_RELAXED
 	store_close(st);
 	sqlite3_vfs_unregister(&vfs);
 }
