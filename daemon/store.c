@@ -43,6 +43,26 @@
 #define STORE_BASELINE_ILLFORMED_POLLS 3
 /* Bytes of the list of titles a summary alert carries. */
 #define STORE_SUMMARY_MAX_TEXT (16 * 1024)
+/*
+ * Pages of write-ahead log before a commit copies them back into the
+ * database (SQLite's default is 1,000). Each copy syncs the log and the
+ * database; a first cycle (35,000 items, about 20,000 pages of log) made
+ * 76 of these syncs with 1,000 and makes 16 with 8,192, and a page
+ * rewritten by many commits in between is copied back once.
+ */
+#define STORE_WAL_CHECKPOINT_PAGES 8192
+/* Bytes the log file is cut back to once copied (it is otherwise left
+ * at its largest): a little more than the pages above. */
+#define STORE_WAL_SIZE_LIMIT (40 * 1024 * 1024)
+
+/* New items stored by one INSERT (a first poll stores all of a feed's
+ * items): one statement opens the tables and indexes once for all of
+ * them. Batches of 16, then of 4, then single rows; STORE_ROWS4 and
+ * STORE_ROWS16 write out their VALUES rows. */
+#define STORE_INSERT_BATCH 16
+#define STORE_INSERT_SMALL_BATCH 4
+#define STORE_ROWS4(row) row ", " row ", " row ", " row
+#define STORE_ROWS16(row) STORE_ROWS4(STORE_ROWS4(row))
 
 /* Schema migrations, applied in order; PRAGMA user_version counts them. */
 static const char *const store_migrations[] = {
@@ -102,7 +122,11 @@ static const char *const store_migrations[] = {
     " last_error TEXT,"
     " UNIQUE (watchlist, feed_url, item_key, notifier, revision));"
     "CREATE INDEX outbox_due ON outbox(state, notifier, next_attempt_at);",
-    /* 2: when a feed's current run of failures began, where it moved
+    /* 2: no index on first_seen. Every item insert wrote it, for the
+     * sake of store_prune alone, which now reads the (narrow) items
+     * table through. */
+    "DROP INDEX IF EXISTS items_first_seen;",
+    /* 3: when a feed's current run of failures began, where it moved
      * permanently; self-alerts */
     "ALTER TABLE feeds ADD COLUMN failing_since INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE feeds ADD COLUMN moved_to TEXT;"
@@ -120,6 +144,10 @@ static const char *const store_migrations[] = {
 
 /* Prepared once, on first use. */
 enum store_stmt {
+	S_BEGIN,
+	S_COMMIT,
+	S_SYNC_NORMAL,
+	S_SYNC_FULL,
 	S_FEED_GET,
 	S_FEED_UPSERT,
 	S_FEED_IDS,
@@ -129,6 +157,11 @@ enum store_stmt {
 	S_ITEM_TITLE,
 	S_ITEM_INSERT,
 	S_TEXT_INSERT,
+	S_ITEM_MAX_ID,
+	S_ITEM_INSERT_BATCH,
+	S_TEXT_INSERT_BATCH,
+	S_ITEM_INSERT_BATCH4,
+	S_TEXT_INSERT_BATCH4,
 	S_ITEM_SEEN,
 	S_ITEM_UPDATE,
 	S_TEXT_UPDATE,
@@ -141,6 +174,10 @@ enum store_stmt {
 };
 
 static const char *const store_sql[S_NSTMTS] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+    [S_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [S_FEED_GET] = "SELECT url, name, etag, last_modified, next_poll_at, "
 		   "last_poll_at, last_status, last_error, "
 		   "consecutive_failures, last_success_at, gone_reason, "
@@ -173,6 +210,23 @@ static const char *const store_sql[S_NSTMTS] = {
     [S_TEXT_INSERT] = "INSERT INTO item_texts (item_id, title, link, "
 		      "published, updated, summary_text, content_text) VALUES "
 		      "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_ITEM_MAX_ID] = "SELECT max(id) FROM items",
+    [S_ITEM_INSERT_BATCH] =
+	"INSERT INTO items (id, feed_id, key, first_seen, fingerprint, "
+	"revision, link_hash, title_hash, seen_seq) VALUES " STORE_ROWS16(
+	    "(?, ?, ?, ?, ?, 0, ?, ?, ?)"),
+    [S_TEXT_INSERT_BATCH] =
+	"INSERT INTO item_texts (item_id, title, link, published, updated, "
+	"summary_text, content_text) VALUES " STORE_ROWS16(
+	    "(?, ?, ?, ?, ?, ?, ?)"),
+    [S_ITEM_INSERT_BATCH4] =
+	"INSERT INTO items (id, feed_id, key, first_seen, fingerprint, "
+	"revision, link_hash, title_hash, seen_seq) VALUES " STORE_ROWS4(
+	    "(?, ?, ?, ?, ?, 0, ?, ?, ?)"),
+    [S_TEXT_INSERT_BATCH4] =
+	"INSERT INTO item_texts (item_id, title, link, published, updated, "
+	"summary_text, content_text) VALUES " STORE_ROWS4(
+	    "(?, ?, ?, ?, ?, ?, ?)"),
     [S_ITEM_SEEN] = "UPDATE items SET seen_seq = ?2 WHERE id = ?1",
     [S_ITEM_UPDATE] = "UPDATE items SET fingerprint = ?2, revision = ?3, "
 		      "link_hash = ?4, title_hash = ?5, seen_seq = ?6 "
@@ -202,6 +256,12 @@ struct store {
 	char *path;
 	sqlite3_stmt *stmts[S_NSTMTS];
 	uint64_t commits;
+	/* synchronous is NORMAL (1), FULL (0), or unknown (-1) */
+	int relaxed;
+	/* SHA-256 fetched once and one context reused for every digest: an
+	 * implicit fetch per item costs as much as hashing its text. */
+	EVP_MD *sha256;
+	EVP_MD_CTX *md;
 };
 
 static const char *const store_state_names[] = {
@@ -272,16 +332,47 @@ store_exec(struct store *st, const char *sql, char **cause)
 	return 0;
 }
 
+/* Step a statement that returns no row. */
+static int
+store_done(struct store *st, sqlite3_stmt *stmt, char **cause)
+{
+	int rc = sqlite3_step(stmt);
+
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "step");
+		return -1;
+	}
+	return 0;
+}
+
+/* Run one of the prepared statements that take no parameter. */
+static int
+store_run(struct store *st, enum store_stmt which, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = store_stmt(st, which, cause)) == NULL)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW) /* a pragma may answer */
+		sqlite3_step(stmt);
+	if (sqlite3_reset(stmt) != SQLITE_OK) {
+		store_error(st, cause, "%s", store_sql[which]);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 store_begin(struct store *st, char **cause)
 {
-	return store_exec(st, "BEGIN IMMEDIATE", cause);
+	return store_run(st, S_BEGIN, cause);
 }
 
 static int
 store_commit(struct store *st, char **cause)
 {
-	return store_exec(st, "COMMIT", cause);
+	return store_run(st, S_COMMIT, cause);
 }
 
 static void
@@ -296,16 +387,28 @@ store_rollback(struct store *st)
  * state, items that raised no alert) are made with synchronous=NORMAL: a
  * power loss may take the latest of them back (never a process crash, and
  * never out of order), and the next poll redoes them. Everything else,
- * alerts in the outbox first, stays synchronous=FULL, the connection's
- * setting. The pragma cannot change inside a transaction: set before it.
+ * alerts in the outbox first, is synchronous=FULL: every other verb that
+ * writes calls store_full() first. The pragma cannot change inside a
+ * transaction: set before it. It is run only when the setting changes,
+ * since running it also makes SQLite prepare every statement again (and a
+ * first cycle is a thousand relaxed ingests in a row).
  */
 static int
 store_relax(struct store *st, int relaxed, char **cause)
 {
-	return store_exec(st,
-	    relaxed ? "PRAGMA synchronous = NORMAL"
-		    : "PRAGMA synchronous = FULL",
-	    cause);
+	if (st->relaxed == relaxed)
+		return 0;
+	st->relaxed = -1;
+	if (store_run(st, relaxed ? S_SYNC_NORMAL : S_SYNC_FULL, cause) == -1)
+		return -1;
+	st->relaxed = relaxed;
+	return 0;
+}
+
+static int
+store_full(struct store *st, char **cause)
+{
+	return store_relax(st, 0, cause);
 }
 
 /*
@@ -326,20 +429,6 @@ store_sync_wal(struct store *st, char **cause)
 	}
 	if (wal->pMethods->xSync(wal, SQLITE_SYNC_FULL) != SQLITE_OK) {
 		store_error(NULL, cause, "sync of the write-ahead log failed");
-		return -1;
-	}
-	return 0;
-}
-
-/* Step a statement that returns no row. */
-static int
-store_done(struct store *st, sqlite3_stmt *stmt, char **cause)
-{
-	int rc = sqlite3_step(stmt);
-
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE) {
-		store_error(st, cause, "step");
 		return -1;
 	}
 	return 0;
@@ -409,6 +498,7 @@ store_open(const char *path, char **cause)
 	struct store *st;
 	sqlite3_stmt *stmt;
 	const char *mode;
+	char sql[128];
 	int fd, ok;
 
 	/* SQLite would create the file 0644; the state is private. */
@@ -420,6 +510,10 @@ store_open(const char *path, char **cause)
 	close(fd);
 	st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
+	st->relaxed = -1;
+	if ((st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (st->md = EVP_MD_CTX_new()) == NULL)
+		fatalx("SHA-256 is not available");
 	if (sqlite3_open_v2(path, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 		NULL) != SQLITE_OK) {
@@ -444,13 +538,18 @@ store_open(const char *path, char **cause)
 		store_close(st);
 		return NULL;
 	}
+	snprintf(sql, sizeof sql,
+	    "PRAGMA wal_autocheckpoint = %d; PRAGMA journal_size_limit = %d",
+	    STORE_WAL_CHECKPOINT_PAGES, STORE_WAL_SIZE_LIMIT);
 	/* FULL: a committed alert survives power loss, not only a crash. */
 	if (store_exec(st, "PRAGMA synchronous = FULL", cause) == -1 ||
 	    store_exec(st, "PRAGMA foreign_keys = ON", cause) == -1 ||
+	    store_exec(st, sql, cause) == -1 ||
 	    store_migrate(st, cause) == -1) {
 		store_close(st);
 		return NULL;
 	}
+	st->relaxed = 0;
 	sqlite3_commit_hook(st->db, store_commit_hook, st);
 	return st;
 }
@@ -465,6 +564,8 @@ store_close(struct store *st)
 	for (i = 0; i < S_NSTMTS; i++)
 		sqlite3_finalize(st->stmts[i]);
 	sqlite3_close(st->db);
+	EVP_MD_CTX_free(st->md);
+	EVP_MD_free(st->sha256);
 	free(st->path);
 	free(st);
 }
@@ -641,10 +742,9 @@ store_feeds_put(struct store *st, const struct store_feed *const *feeds,
 			goto fail;
 	if (store_commit(st, cause) == -1)
 		goto fail;
-	return store_relax(st, 0, cause);
+	return 0;
 fail:
 	store_rollback(st);
-	store_relax(st, 0, NULL);
 	return -1;
 }
 
@@ -654,6 +754,8 @@ store_feed_delete(struct store *st, const char *url, char **cause)
 	sqlite3_stmt *stmt;
 	int rc;
 
+	if (store_full(st, cause) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM feeds WHERE url = ?1", -1,
 		&stmt, NULL) != SQLITE_OK) {
 		store_error(st, cause, "feed delete");
@@ -681,9 +783,17 @@ enum store_class {
 	STORE_CLASS_DUPLICATE,
 };
 
+/* New, baseline and rekeyed items get a row; the others have one. */
+static int store_class_inserts(enum store_class class)
+{
+	return class == STORE_CLASS_NEW || class == STORE_CLASS_BASELINE ||
+	    class == STORE_CLASS_REKEYED;
+}
+
 struct store_entry {
 	const struct item *item;
 	const char *key; /* item->key, or its hash when too long */
+	size_t keylen;
 	char keyhash[2 * 32 + 6];
 	enum store_class class;
 	int64_t item_id; /* 0 when not stored yet */
@@ -694,6 +804,9 @@ struct store_entry {
 	int64_t title_hash;
 	int has_link;
 	int has_title;
+	/* strlen of title, link, summary and content text (0 when NULL),
+	 * measured once for the fingerprint and the stored copy */
+	size_t lens[4];
 };
 
 struct store_match {
@@ -713,13 +826,38 @@ struct store_match {
 	json_t *sum_items;
 };
 
+/* SHA-256 over FIELDS (N of them, NULL for an absent one), each prefixed
+ * by its length when LENGTHS is set (an absent field then differs from an
+ * empty one). */
 static void
-store_sha256(const void *data, size_t len, unsigned char out[32])
+store_digest(struct store *st, const char *const *fields, const size_t *lens,
+    size_t n, int lengths, unsigned char out[32])
 {
 	unsigned int outlen = 32;
+	uint64_t len;
+	size_t i;
 
-	if (EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) != 1)
-		fatalx("EVP_Digest failed");
+	if (EVP_DigestInit_ex2(st->md, st->sha256, NULL) != 1)
+		fatalx("EVP_DigestInit_ex2 failed");
+	for (i = 0; i < n; i++) {
+		len = fields[i] != NULL ? (uint64_t)lens[i] : UINT64_MAX;
+		if (lengths && EVP_DigestUpdate(st->md, &len, sizeof len) != 1)
+			fatalx("EVP_DigestUpdate failed");
+		if (fields[i] != NULL &&
+		    EVP_DigestUpdate(st->md, fields[i], lens[i]) != 1)
+			fatalx("EVP_DigestUpdate failed");
+	}
+	if (EVP_DigestFinal_ex(st->md, out, &outlen) != 1)
+		fatalx("EVP_DigestFinal_ex failed");
+}
+
+static void
+store_sha256(
+    struct store *st, const void *data, size_t len, unsigned char out[32])
+{
+	const char *field = data;
+
+	store_digest(st, &field, &len, 1, 0, out);
 }
 
 static void
@@ -738,28 +876,15 @@ store_hex(const unsigned char *in, size_t len, char *out)
 /* sha256 over title, link, summary and content text, each prefixed by
  * its length (absent fields differ from empty ones). */
 static void
-store_fingerprint(const struct item *item, unsigned char out[32])
+store_fingerprint(struct store *st, struct store_entry *e)
 {
-	const char *fields[4] = {item->title_text, item->link,
-	    item->summary_text, item->content_text};
-	EVP_MD_CTX *ctx;
-	uint64_t len;
-	unsigned int outlen = 32;
+	const char *fields[4] = {e->item->title_text, e->item->link,
+	    e->item->summary_text, e->item->content_text};
 	size_t i;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		fatalx("EVP_MD_CTX_new failed");
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		fatalx("EVP_DigestInit_ex failed");
-	for (i = 0; i < 4; i++) {
-		len = fields[i] != NULL ? strlen(fields[i]) : UINT64_MAX;
-		EVP_DigestUpdate(ctx, &len, sizeof len);
-		if (fields[i] != NULL)
-			EVP_DigestUpdate(ctx, fields[i], len);
-	}
-	if (EVP_DigestFinal_ex(ctx, out, &outlen) != 1)
-		fatalx("EVP_DigestFinal_ex failed");
-	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < 4; i++)
+		e->lens[i] = fields[i] != NULL ? strlen(fields[i]) : 0;
+	store_digest(st, fields, e->lens, 4, 1, e->fingerprint);
 }
 
 /* FNV-1a, for the churn guard's lookups (a collision only hides a new
@@ -826,17 +951,15 @@ store_title_hash(const char *title, int64_t *out)
 	return 1;
 }
 
-/* Bind at most STORE_MAX_TEXT bytes of S, cut on a UTF-8 boundary. */
+/* Bind at most STORE_MAX_TEXT bytes of S (LEN long), cut on a UTF-8
+ * boundary. */
 static void
-store_bind_capped(sqlite3_stmt *stmt, int i, const char *s)
+store_bind_capped(sqlite3_stmt *stmt, int i, const char *s, size_t len)
 {
-	size_t len;
-
 	if (s == NULL) {
 		sqlite3_bind_null(stmt, i);
 		return;
 	}
-	len = strlen(s);
 	if (len > STORE_MAX_TEXT) {
 		len = STORE_MAX_TEXT;
 		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
@@ -856,9 +979,9 @@ store_bind_time(sqlite3_stmt *stmt, int i, int64_t t)
 
 /* Open addressing over the document's keys, to find repeats. */
 static int
-store_key_seen(const char **table, size_t mask, const char *key)
+store_key_seen(const char **table, size_t mask, const char *key, size_t len)
 {
-	size_t i = (size_t)store_fnv(0xcbf29ce484222325ULL, key, strlen(key));
+	size_t i = (size_t)store_fnv(0xcbf29ce484222325ULL, key, len);
 
 	for (i &= mask; table[i] != NULL; i = (i + 1) & mask)
 		if (strcmp(table[i], key) == 0)
@@ -1071,18 +1194,20 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 			e->class = STORE_CLASS_DUPLICATE;
 			continue;
 		}
-		if (strlen(e->key) > STORE_MAX_KEY) {
-			store_sha256(e->key, strlen(e->key), h);
+		e->keylen = strlen(e->key);
+		if (e->keylen > STORE_MAX_KEY) {
+			store_sha256(st, e->key, e->keylen, h);
 			memcpy(e->keyhash, "sha256:", 7);
 			store_hex(h, 29, e->keyhash + 7);
 			e->key = e->keyhash;
+			e->keylen = strlen(e->keyhash);
 		}
-		if (store_key_seen(table, mask, e->key)) {
+		if (store_key_seen(table, mask, e->key, e->keylen)) {
 			e->class = STORE_CLASS_DUPLICATE;
 			continue;
 		}
 		nunique++;
-		store_fingerprint(e->item, e->fingerprint);
+		store_fingerprint(st, e);
 		e->has_link = store_link_hash(e->item->link, &e->link_hash);
 		e->has_title =
 		    store_title_hash(e->item->title_text, &e->title_hash);
@@ -1095,7 +1220,8 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 			if ((stmt = store_stmt(st, S_ITEM_GET, cause)) == NULL)
 				goto fail;
 			sqlite3_bind_int64(stmt, 1, feed_id);
-			sqlite3_bind_text(stmt, 2, e->key, -1, SQLITE_STATIC);
+			sqlite3_bind_text(
+			    stmt, 2, e->key, (int)e->keylen, SQLITE_STATIC);
 			rc = sqlite3_step(stmt);
 		}
 		if (rc == SQLITE_ROW) {
@@ -1177,15 +1303,18 @@ fail:
 	return -1;
 }
 
+/* Bind an item's stored texts and dates to parameters FIRST .. FIRST+5. */
 static void
-store_bind_texts(sqlite3_stmt *stmt, const struct item *item)
+store_bind_texts(sqlite3_stmt *stmt, int first, const struct store_entry *e)
 {
-	store_bind_capped(stmt, 2, item->title_text);
-	store_bind_capped(stmt, 3, item->link);
-	store_bind_time(stmt, 4, item->published);
-	store_bind_time(stmt, 5, item->updated);
-	store_bind_capped(stmt, 6, item->summary_text);
-	store_bind_capped(stmt, 7, item->content_text);
+	const struct item *item = e->item;
+
+	store_bind_capped(stmt, first, item->title_text, e->lens[0]);
+	store_bind_capped(stmt, first + 1, item->link, e->lens[1]);
+	store_bind_time(stmt, first + 2, item->published);
+	store_bind_time(stmt, first + 3, item->updated);
+	store_bind_capped(stmt, first + 4, item->summary_text, e->lens[2]);
+	store_bind_capped(stmt, first + 5, item->content_text, e->lens[3]);
 }
 
 static void
@@ -1197,6 +1326,22 @@ store_bind_hash(sqlite3_stmt *stmt, int i, int has, int64_t hash)
 		sqlite3_bind_null(stmt, i);
 }
 
+/* Bind a new item's row to parameters FIRST .. FIRST+6: feed, key, first
+ * seen, fingerprint, link and title hashes, seen_seq. */
+static void
+store_bind_item(sqlite3_stmt *stmt, int first, int64_t feed_id,
+    const struct store_entry *e, int64_t now, int64_t seq)
+{
+	sqlite3_bind_int64(stmt, first, feed_id);
+	sqlite3_bind_text(
+	    stmt, first + 1, e->key, (int)e->keylen, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, first + 2, now);
+	sqlite3_bind_blob(stmt, first + 3, e->fingerprint, 32, SQLITE_STATIC);
+	store_bind_hash(stmt, first + 4, e->has_link, e->link_hash);
+	store_bind_hash(stmt, first + 5, e->has_title, e->title_hash);
+	sqlite3_bind_int64(stmt, first + 6, seq);
+}
+
 static int
 store_item_insert(struct store *st, int64_t feed_id, struct store_entry *e,
     int64_t now, int64_t seq, char **cause)
@@ -1205,13 +1350,7 @@ store_item_insert(struct store *st, int64_t feed_id, struct store_entry *e,
 
 	if ((stmt = store_stmt(st, S_ITEM_INSERT, cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, feed_id);
-	sqlite3_bind_text(stmt, 2, e->key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, now);
-	sqlite3_bind_blob(stmt, 4, e->fingerprint, 32, SQLITE_STATIC);
-	store_bind_hash(stmt, 5, e->has_link, e->link_hash);
-	store_bind_hash(stmt, 6, e->has_title, e->title_hash);
-	sqlite3_bind_int64(stmt, 7, seq);
+	store_bind_item(stmt, 1, feed_id, e, now, seq);
 	if (store_done(st, stmt, cause) == -1)
 		return -1;
 	e->item_id = sqlite3_last_insert_rowid(st->db);
@@ -1219,8 +1358,98 @@ store_item_insert(struct store *st, int64_t feed_id, struct store_entry *e,
 	if ((stmt = store_stmt(st, S_TEXT_INSERT, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, e->item_id);
-	store_bind_texts(stmt, e->item);
+	store_bind_texts(stmt, 2, e);
 	return store_done(st, stmt, cause);
+}
+
+/* N new items (STORE_INSERT_BATCH or STORE_INSERT_SMALL_BATCH) in two
+ * statements, with the ids SQLite would have given them one by one (the
+ * largest id plus one, two...). */
+static int
+store_item_insert_batch(struct store *st, int64_t feed_id,
+    struct store_entry **batch, int n, int64_t now, int64_t seq, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int64_t max_id;
+	int i, rc, big = n == STORE_INSERT_BATCH;
+
+	if ((stmt = store_stmt(st, S_ITEM_MAX_ID, cause)) == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	max_id = sqlite3_column_int64(stmt, 0); /* 0 when no item yet */
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW) {
+		store_error(st, cause, "item ids");
+		return -1;
+	}
+	if (max_id > INT64_MAX - n) { /* SQLite picks ids at random then */
+		for (i = 0; i < n; i++)
+			if (store_item_insert(
+				st, feed_id, batch[i], now, seq, cause) == -1)
+				return -1;
+		return 0;
+	}
+	if ((stmt = store_stmt(st,
+		 big ? S_ITEM_INSERT_BATCH : S_ITEM_INSERT_BATCH4, cause)) ==
+	    NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		batch[i]->item_id = max_id + 1 + i;
+		batch[i]->revision = 0;
+		sqlite3_bind_int64(stmt, 8 * i + 1, batch[i]->item_id);
+		store_bind_item(stmt, 8 * i + 2, feed_id, batch[i], now, seq);
+	}
+	if (store_done(st, stmt, cause) == -1)
+		return -1;
+	if ((stmt = store_stmt(st,
+		 big ? S_TEXT_INSERT_BATCH : S_TEXT_INSERT_BATCH4, cause)) ==
+	    NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(stmt, 7 * i + 1, batch[i]->item_id);
+		store_bind_texts(stmt, 7 * i + 2, batch[i]);
+	}
+	return store_done(st, stmt, cause);
+}
+
+/* Store every new item of ENTRIES (new, baseline, rekeyed), in the
+ * largest batches their number allows, in document order. */
+static int
+store_items_insert(struct store *st, int64_t feed_id,
+    struct store_entry *entries, size_t n, int64_t now, int64_t seq,
+    char **cause)
+{
+	struct store_entry *batch[STORE_INSERT_BATCH];
+	size_t i, left = 0;
+	int size = 0, nbatch = 0;
+
+	for (i = 0; i < n; i++)
+		if (store_class_inserts(entries[i].class))
+			left++;
+	for (i = 0; i < n; i++) {
+		if (!store_class_inserts(entries[i].class))
+			continue;
+		if (nbatch == 0)
+			size = left >= STORE_INSERT_BATCH ? STORE_INSERT_BATCH
+			    : left >= STORE_INSERT_SMALL_BATCH
+			    ? STORE_INSERT_SMALL_BATCH
+			    : 1;
+		left--;
+		if (size == 1) {
+			if (store_item_insert(st, feed_id, &entries[i], now,
+				seq, cause) == -1)
+				return -1;
+			continue;
+		}
+		batch[nbatch++] = &entries[i];
+		if (nbatch == size) {
+			if (store_item_insert_batch(st, feed_id, batch, size,
+				now, seq, cause) == -1)
+				return -1;
+			nbatch = 0;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -1243,7 +1472,7 @@ store_item_update(
 	if ((stmt = store_stmt(st, S_TEXT_UPDATE, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, e->item_id);
-	store_bind_texts(stmt, e->item);
+	store_bind_texts(stmt, 2, e);
 	return store_done(st, stmt, cause);
 }
 
@@ -1273,6 +1502,9 @@ store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
 
 	cap = m->opts->max_alerts > 0 ? m->opts->max_alerts
 				      : STORE_DEFAULT_MAX_ALERTS;
+	if (store_items_insert(
+		st, feed_id, entries, n, m->opts->now, seq, m->cause) == -1)
+		return -1;
 	for (i = 0; i < n; i++) {
 		e = &entries[i];
 		alertable = 0;
@@ -1293,9 +1525,7 @@ store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
 		case STORE_CLASS_BASELINE:
 		case STORE_CLASS_REKEYED:
 		case STORE_CLASS_NEW:
-			if (store_item_insert(st, feed_id, e, m->opts->now, seq,
-				m->cause) == -1)
-				return -1;
+			/* stored by store_items_insert */
 			if (e->class == STORE_CLASS_BASELINE)
 				r->nbaseline++;
 			else if (e->class == STORE_CLASS_REKEYED)
@@ -1419,14 +1649,11 @@ store_ingest(struct store *st, const struct store_feed *feed,
 		goto fail;
 	free(entries);
 	/* committed: alerts are made durable here, before the return */
-	if (result->nrows > 0 && store_sync_wal(st, cause) == -1) {
-		store_relax(st, 0, NULL);
+	if (result->nrows > 0 && store_sync_wal(st, cause) == -1)
 		return -1;
-	}
-	return store_relax(st, 0, cause);
+	return 0;
 fail:
 	store_rollback(st);
-	store_relax(st, 0, NULL);
 	free(entries);
 	memset(result, 0, sizeof *result);
 	return -1;
@@ -1504,7 +1731,7 @@ store_prune(struct store *st, int64_t now, int64_t max_age, size_t *npruned,
 	sqlite3_stmt *stmt = NULL;
 	int n;
 
-	if (store_begin(st, cause) == -1)
+	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
 		"DELETE FROM items WHERE first_seen < ?1 AND seen_seq < "
@@ -1646,6 +1873,8 @@ store_outbox_recover(
 	sqlite3_stmt *stmt;
 	int rc;
 
+	if (store_full(st, cause) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(st->db,
 		"UPDATE outbox SET state = 'pending', next_attempt_at = "
 		"min(next_attempt_at, ?1) WHERE state = 'inflight'",
@@ -1677,7 +1906,7 @@ store_outbox_claim(struct store *st, const char *notifier, int64_t now,
 	*nrows = 0;
 	if (limit == 0)
 		return 0;
-	if (store_begin(st, cause) == -1)
+	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1)
 		return -1;
 	if ((stmt = store_stmt(st, S_OUTBOX_DUE, cause)) == NULL)
 		goto fail;
@@ -1744,7 +1973,8 @@ store_outbox_finish(struct store *st, const char *id,
 {
 	sqlite3_stmt *stmt;
 
-	if ((stmt = store_stmt(st, S_OUTBOX_FINISH, cause)) == NULL)
+	if (store_full(st, cause) == -1 ||
+	    (stmt = store_stmt(st, S_OUTBOX_FINISH, cause)) == NULL)
 		return -1;
 	store_bind_text(stmt, 1, id);
 	sqlite3_bind_text(
@@ -1832,6 +2062,8 @@ store_outbox_edit(struct store *st, const char *sql, const char *id,
 	sqlite3_stmt *stmt;
 	int rc;
 
+	if (store_full(st, cause) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
 		store_error(st, cause, "outbox");
 		return -1;
@@ -1978,7 +2210,7 @@ store_self_alert_set(struct store *st, const char *const *subjects, size_t n,
 		store_error(NULL, cause, "self alert without id or payload");
 		return -1;
 	}
-	if (store_begin(st, cause) == -1)
+	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
 		raise ? "INSERT OR REPLACE INTO self_alerts (subject, "
@@ -2009,7 +2241,7 @@ store_self_alert_set(struct store *st, const char *const *subjects, size_t n,
 				goto fail;
 		}
 	}
-	/* synchronous=FULL, the connection's setting: durable on return */
+	/* synchronous=FULL (store_full above): durable on return */
 	return store_commit(st, cause);
 fail:
 	sqlite3_finalize(stmt);
@@ -2026,6 +2258,8 @@ store_outbox_wake(struct store *st, const char *notifier, int64_t now,
 
 	if (nwoken != NULL)
 		*nwoken = 0;
+	if (store_full(st, cause) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(st->db,
 		"UPDATE outbox SET next_attempt_at = ?2 WHERE state = "
 		"'pending' AND notifier = ?1 AND next_attempt_at > ?2",

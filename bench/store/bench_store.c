@@ -13,7 +13,11 @@
  *              cycle of 304 answers as the engine writes it one by one)
  *   304 batch  the same states in one store_feeds_put (one transaction)
  *
- *   bench_store DIR [FEEDS] [ITEMS]
+ *   bench_store DIR [FEEDS] [ITEMS] [first]
+ *
+ * With "first", only the items are generated and the first poll is run
+ * (no baseline, no other phase): a run to profile, e.g. under perf
+ * record or perf stat.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +52,25 @@ cpu_s(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Bytes the process has handed to write calls so far (Linux
+ * /proc/self/io "wchar"; 0 elsewhere): what the database and its log
+ * cost in writes, whatever the disk's speed. */
+static unsigned long long
+written(void)
+{
+	FILE *fp = fopen("/proc/self/io", "r");
+	unsigned long long n = 0;
+	char line[128];
+
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof line, fp) != NULL)
+		if (sscanf(line, "wchar: %llu", &n) == 1)
+			break;
+	fclose(fp);
+	return n;
 }
 
 static char *
@@ -254,15 +277,18 @@ main(int argc, char **argv)
 	double t_gen, t_raw, t_base, t_new, t_steady, t_single, t_batch;
 	double c_raw, c_base, c_new, c_steady;
 	uint64_t commits, c_single, c_batch;
-	int feeds, items, f, nitems;
+	double w_raw, w_base, w_new, w_steady;
+	int feeds, items, f, nitems, first_only;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_store DIR [FEEDS] [ITEMS]\n");
+		fprintf(
+		    stderr, "usage: bench_store DIR [FEEDS] [ITEMS] [first]\n");
 		return 2;
 	}
 	log_init("bench_store");
 	feeds = argc > 2 ? atoi(argv[2]) : 1000;
 	items = argc > 3 ? atoi(argv[3]) : 35;
+	first_only = argc > 4 && strcmp(argv[4], "first") == 0;
 	nitems = feeds * items;
 
 	t_gen = now_s();
@@ -271,36 +297,54 @@ main(int argc, char **argv)
 		docs[f] = make_doc(f, 0, items);
 	t_gen = now_s() - t_gen;
 
-	snprintf(path, sizeof path, "%s/raw.db", argv[1]);
-	unlink(path);
-	c_raw = cpu_s();
-	t_raw = raw_inserts(path, docs, feeds);
-	c_raw = cpu_s() - c_raw;
+	if (!first_only) {
+		snprintf(path, sizeof path, "%s/raw.db", argv[1]);
+		unlink(path);
+		c_raw = cpu_s();
+		w_raw = written();
+		t_raw = raw_inserts(path, docs, feeds);
+		c_raw = cpu_s() - c_raw;
+		w_raw = written() - w_raw;
+	}
 
 	snprintf(path, sizeof path, "%s/state.db", argv[1]);
 	unlink(path);
 	if ((st = store_open(path, &cause)) == NULL)
 		fatalx("%s", cause);
 	c_base = cpu_s();
+	w_base = written();
 	t_base = cycle(st, docs, feeds, 0, &r);
 	c_base = cpu_s() - c_base;
+	w_base = written() - w_base;
 	if (r.nbaseline != (size_t)nitems)
 		fatalx("baseline: %zu items", r.nbaseline);
+	if (first_only) {
+		printf("ingest, first poll     %8.3f s  %6.3f ms/feed  cpu "
+		       "%6.3f s  written %.1f MB\n",
+		    t_base, 1000 * t_base / feeds, c_base, w_base / 1e6);
+		free_docs(docs, feeds);
+		store_close(st);
+		return 0;
+	}
 
 	docs2 = xcalloc((size_t)feeds, sizeof *docs2);
 	for (f = 0; f < feeds; f++)
 		docs2[f] = make_doc(f, 1, items);
 	c_new = cpu_s();
+	w_new = written();
 	t_new = cycle(st, docs2, feeds, 0, &r);
 	c_new = cpu_s() - c_new;
+	w_new = written() - w_new;
 	if (r.nnew != (size_t)nitems)
 		fatalx("new: %zu items", r.nnew);
 	printf("new cycle: %zu alerts, %zu outbox rows\n", r.nalerts, r.nrows);
 
 	commits = store_commits(st);
 	c_steady = cpu_s();
+	w_steady = written();
 	t_steady = cycle(st, docs2, feeds, 0, &r);
 	c_steady = cpu_s() - c_steady;
+	w_steady = written() - w_steady;
 	commits = store_commits(st) - commits;
 	if (r.nunchanged != (size_t)nitems || r.nrows != 0)
 		fatalx("steady: %zu unchanged", r.nunchanged);
@@ -315,17 +359,19 @@ main(int argc, char **argv)
 	printf("%d feeds x %d items = %d items\n", feeds, items, nitems);
 	printf("generate items         %8.3f s\n", t_gen);
 	printf("raw sqlite3 inserts    %8.3f s  (1 txn per feed)"
-	       "                  cpu %6.3f s\n",
-	    t_raw, c_raw);
+	       "                  cpu %6.3f s  written %6.1f MB\n",
+	    t_raw, c_raw, w_raw / 1e6);
 	printf("ingest, first poll     %8.3f s  %5.2fx raw  %6.3f ms/feed  cpu "
-	       "%6.3f s\n",
-	    t_base, t_base / t_raw, 1000 * t_base / feeds, c_base);
+	       "%6.3f s  written %6.1f MB\n",
+	    t_base, t_base / t_raw, 1000 * t_base / feeds, c_base,
+	    w_base / 1e6);
 	printf("ingest, all new        %8.3f s  %5.2fx raw  %6.3f ms/feed  cpu "
-	       "%6.3f s\n",
-	    t_new, t_new / t_raw, 1000 * t_new / feeds, c_new);
+	       "%6.3f s  written %6.1f MB\n",
+	    t_new, t_new / t_raw, 1000 * t_new / feeds, c_new, w_new / 1e6);
 	printf("ingest, nothing new    %8.3f s  %5.2fx raw  %6.3f ms/feed  cpu "
-	       "%6.3f s\n",
-	    t_steady, t_steady / t_raw, 1000 * t_steady / feeds, c_steady);
+	       "%6.3f s  written %6.1f MB\n",
+	    t_steady, t_steady / t_raw, 1000 * t_steady / feeds, c_steady,
+	    w_steady / 1e6);
 	printf("steady state: %.2f transactions per poll\n",
 	    (double)commits / feeds);
 	printf("304 cycle, store_feed_put x %d  %8.3f s  %llu transactions\n",

@@ -19,6 +19,15 @@
 
 #define URL "http://example.com/feed.xml"
 #define NOW 1700000000
+/* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
+#define SCHEMA_VERSION 3
+/* What migration 3 adds, taken away again: a version 2 database. */
+#define UNDO_SCHEMA_3                                                          \
+	"ALTER TABLE feeds DROP COLUMN failing_since;"                         \
+	"ALTER TABLE feeds DROP COLUMN moved_to;"                              \
+	"ALTER TABLE feeds DROP COLUMN redirect_seen;"                         \
+	"ALTER TABLE feeds DROP COLUMN redirect_count;"                        \
+	"DROP TABLE self_alerts;"
 
 struct env {
 	char dir[64];
@@ -103,7 +112,8 @@ test_open(void **state)
 
 	assert_int_equal(stat(env->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
-	assert_int_equal(fixture_count(env->path, "PRAGMA user_version"), 2);
+	assert_int_equal(
+	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
 	assert_int_equal(store_check(env->st, &cause), 0);
 	/* WAL is persistent: a fresh connection sees it. */
 	assert_int_equal(fixture_count(env->path,
@@ -126,21 +136,16 @@ test_open(void **state)
 	assert_null(env->st);
 	assert_non_null(strstr(cause, "newer"));
 	free(cause);
-	/* A database of schema 1 (before self-alerts) is upgraded in place
+	/* A database of schema 2 (before self-alerts) is upgraded in place
 	 * and keeps its data. */
 	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-			     "ALTER TABLE feeds DROP COLUMN failing_since;"
-			     "ALTER TABLE feeds DROP COLUMN moved_to;"
-			     "ALTER TABLE feeds DROP COLUMN redirect_seen;"
-			     "ALTER TABLE feeds DROP COLUMN redirect_count;"
-			     "DROP TABLE self_alerts;"
-			     "PRAGMA user_version = 1",
-			     0, 0, 0),
+	assert_int_equal(
+	    sqlite3_exec(db, UNDO_SCHEMA_3 "PRAGMA user_version = 2", 0, 0, 0),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_non_null(env->st = store_open(env->path, &cause));
-	assert_int_equal(fixture_count(env->path, "PRAGMA user_version"), 2);
+	assert_int_equal(
+	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 3);
 	assert_int_equal(
@@ -149,6 +154,73 @@ test_open(void **state)
 	    1);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM self_alerts"), 0);
+}
+
+/*
+ * A store written by schema version 1 (an index on items(first_seen),
+ * which version 2 drops) upgrades on open: its items stay and are still
+ * recognised (unchanged, churn), and retention works without the index.
+ */
+static void
+test_upgrade(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	size_t npruned = 0;
+	char *cause = NULL;
+	sqlite3 *db;
+
+	ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm,
+	    NOW - 100 * 86400, 0);
+	store_close(env->st);
+	env->st = NULL;
+	/* Back to version 1: the same tables, with its index. */
+	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+		UNDO_SCHEMA_3 "CREATE INDEX items_first_seen ON "
+			      "items(first_seen); PRAGMA user_version = 1",
+		0, 0, 0),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name = "
+			     "'items_first_seen'"),
+	    1);
+
+	assert_non_null(env->st = store_open(env->path, &cause));
+	assert_int_equal(
+	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name = "
+			     "'items_first_seen'"),
+	    0);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name IN "
+			     "('items_link', 'items_title')"),
+	    2);
+	assert_int_equal(store_check(env->st, &cause), 0);
+	/* The stored items are known: the same document is unchanged. */
+	r = ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm,
+	    NOW - 100 * 86400, 0);
+	assert_int_equal(r.nunchanged, 10);
+	assert_int_equal(r.nnew, 0);
+	/* New keys for the stored links: the churn guard finds them. */
+	r = ingest(
+	    env, fixture_doc("g", "T", "http://example.com/p", 5, 10), &fm);
+	assert_int_equal(r.nrekeyed, 5);
+	assert_int_equal(r.nnew, 5);
+	/* Items 0-9 are out of the latest fetch and 100 days old. */
+	assert_int_equal(
+	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(npruned, 10);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 10);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM item_texts"), 10);
 }
 
 static void
@@ -479,8 +551,9 @@ sync_error(sqlite3_vfs *vfs, int n, char *out)
 
 /*
  * Which commits sync the write-ahead log: those that enqueue alerts and
- * the outbox's own writes do (synchronous=FULL); a feed's state and an
- * ingest without alerts do not, and the outbox keeps FULL after them.
+ * every other verb that writes (the outbox's, retention, deleting a
+ * feed) do (synchronous=FULL); a feed's state and an ingest without
+ * alerts do not, and the other verbs are FULL again after them.
  */
 static void
 test_sync(void **state)
@@ -549,6 +622,36 @@ test_sync(void **state)
 	    0);
 	assert_true(sync_wal_syncs > before);
 	store_outbox_rows_free(rows, n);
+
+	/* Every other verb that writes syncs too, right after a relaxed
+	 * commit (the connection stays NORMAL until one of them runs). */
+#define SYNCS_AFTER_RELAXED(verb)                                              \
+	do {                                                                   \
+		assert_int_equal(store_feed_put(st, &f, &cause), 0);           \
+		before = sync_wal_syncs;                                       \
+		assert_int_equal((verb), 0);                                   \
+		assert_true(sync_wal_syncs > before);                          \
+	} while (0)
+	assert_int_equal(
+	    store_outbox_list(st, STORE_OUTBOX_PENDING, &rows, &n, &cause), 0);
+	assert_true(n >= 3);
+	SYNCS_AFTER_RELAXED(store_outbox_retry(st, rows[0].id, NOW, &cause));
+	/* rows[0] is due at NOW: a wake at NOW - 1 moves it */
+	SYNCS_AFTER_RELAXED(
+	    store_outbox_wake(st, rows[0].notifier, NOW - 1, NULL, &cause));
+	SYNCS_AFTER_RELAXED(store_self_alert_set(st,
+	    (const char *const[]){"outbox"}, 1, 1, NOW, NULL, NULL, &cause));
+	SYNCS_AFTER_RELAXED(store_outbox_drop(st, rows[1].id, &cause));
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(
+	    store_outbox_claim(st, "b", NOW, 1, &rows, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	store_outbox_rows_free(rows, n);
+	SYNCS_AFTER_RELAXED(store_outbox_recover(st, NOW, NULL, &cause));
+	SYNCS_AFTER_RELAXED(
+	    store_prune(st, NOW + 400 * 86400, 86400, NULL, &cause));
+	SYNCS_AFTER_RELAXED(store_feed_delete(st, URL, &cause));
+#undef SYNCS_AFTER_RELAXED
 	store_close(st);
 	sqlite3_vfs_unregister(&vfs);
 }
@@ -965,6 +1068,90 @@ test_retention(void **state)
 	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 5 * 2);
 }
 
+/*
+ * Stored digests are what every earlier version stored: a fingerprint
+ * computed differently would make every stored item "updated" once, and
+ * a long key hashed differently would make it new. The expected values
+ * come from Python's hashlib over the documented layout.
+ */
+static void
+test_stable_digests(void **state)
+{
+	struct env *env = *state;
+	struct feed_doc *doc;
+
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 2);
+	free(doc->items[1].key);
+	doc->items[1].key = xmalloc(5000);
+	memset(doc->items[1].key, 'x', 4999);
+	doc->items[1].key[4999] = '\0';
+	ingest(env, doc, NULL);
+	/* sha256 of: u64 length + text for title, link, summary, then
+	 * UINT64_MAX for the absent content (native byte order: little-endian
+	 * on the machines this runs on). */
+	assert_int_equal(
+	    fixture_count(env->path,
+		"SELECT fingerprint = x'd7235b2096be42a4bd905fd127f"
+		"4d86dbbeba0df08e1915cd818a9e14670bd41' FROM items "
+		"WHERE key = 'k-0'"),
+	    1);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE key = "
+			     "'sha256:b05e6c1412dad5e9fc501472d09ceb10c3856a64"
+			     "07730900e293d756e4'"),
+	    1);
+}
+
+/* Rows of ITEMS whose text row is their own (title "T N" for key
+ * "k-N"), in document order. */
+#define TEXTS_MATCH                                                            \
+	"SELECT count(*) FROM items i JOIN item_texts t ON t.item_id = i.id "  \
+	"WHERE t.title = 'T ' || substr(i.key, 3) AND t.link = "               \
+	"'http://example.com/p/' || substr(i.key, 3) AND i.feed_id = "         \
+	"(SELECT id FROM feeds WHERE url = '%s') AND i.id = (SELECT "          \
+	"min(id) FROM items WHERE feed_id = i.feed_id) + "                     \
+	"CAST(substr(i.key, 3) AS INTEGER)"
+
+/*
+ * New items are stored many to a statement (16, then 4, then one by
+ * one): every item gets its own text row and ids in document order, and
+ * near the largest id SQLite can give, one by one.
+ */
+static void
+test_batch_insert(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	sqlite3 *db;
+
+	/* 16 + 16 + 4 + 1 */
+	r = ingest(
+	    env, fixture_doc("k", "T", "http://example.com/p", 0, 37), &fm);
+	assert_int_equal(r.nbaseline, 37);
+	assert_int_equal(fixture_count(env->path, TEXTS_MATCH, URL), 37);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM item_texts"), 37);
+	/* Again, after the last possible ids are near. */
+	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+			     "INSERT INTO items (id, feed_id, key, first_seen, "
+			     "fingerprint, seen_seq) VALUES "
+			     "(9223372036854775800, 1, 'far', 0, x'00', 1)",
+			     0, 0, 0),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	r = ingest_at(env, "http://other.example/feed",
+	    fixture_doc("k", "T", "http://example.com/p", 0, 20), &fm, NOW, 0);
+	assert_int_equal(r.nbaseline, 20);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items i JOIN item_texts t "
+			     "ON t.item_id = i.id WHERE t.title = 'T ' || "
+			     "substr(i.key, 3) AND i.feed_id = (SELECT id FROM "
+			     "feeds WHERE url = 'http://other.example/feed')"),
+	    20);
+}
+
 /* Text is kept bounded, on a UTF-8 boundary; long keys are hashed. */
 static void
 test_bounds(void **state)
@@ -1092,6 +1279,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feed_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
@@ -1111,6 +1299,9 @@ main(void)
 		test_one_commit_per_poll, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_insert, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_stable_digests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox_verbs, setup, teardown),
 	};
 
