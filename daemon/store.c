@@ -135,6 +135,11 @@ static const char *const store_migrations[] = {
     "CREATE TABLE self_alerts ("
     " subject TEXT PRIMARY KEY,"
     " raised_at INTEGER NOT NULL);",
+    /* 4: no indexes on link and title hashes. Every item insert wrote
+     * both, for the churn guard alone, which runs on the rare poll
+     * whose keys are mostly new and now reads the feed's hashes once. */
+    "DROP INDEX IF EXISTS items_link;"
+    "DROP INDEX IF EXISTS items_title;",
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
@@ -153,8 +158,7 @@ enum store_stmt {
 	S_FEED_IDS,
 	S_FEED_DONE,
 	S_ITEM_GET,
-	S_ITEM_LINK,
-	S_ITEM_TITLE,
+	S_ITEM_HASHES,
 	S_ITEM_INSERT,
 	S_TEXT_INSERT,
 	S_ITEM_MAX_ID,
@@ -200,10 +204,8 @@ static const char *const store_sql[S_NSTMTS] = {
 		    "present_count = ?3 WHERE id = ?1",
     [S_ITEM_GET] = "SELECT id, fingerprint, revision, seen_seq FROM items "
 		   "WHERE feed_id = ?1 AND key = ?2",
-    [S_ITEM_LINK] =
-	"SELECT 1 FROM items WHERE feed_id = ?1 AND link_hash = ?2 LIMIT 1",
-    [S_ITEM_TITLE] =
-	"SELECT 1 FROM items WHERE feed_id = ?1 AND title_hash = ?2 LIMIT 1",
+    [S_ITEM_HASHES] =
+	"SELECT link_hash, title_hash FROM items WHERE feed_id = ?1",
     [S_ITEM_INSERT] = "INSERT INTO items (feed_id, key, first_seen, "
 		      "fingerprint, revision, link_hash, title_hash, seen_seq) "
 		      "VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)",
@@ -1167,6 +1169,107 @@ store_summary_flush(struct store_match *m, int64_t fetch_seq)
 	return 0;
 }
 
+/* An open-addressing set of 64-bit hashes (0 marks a free slot; a hash
+ * of 0 is kept aside). */
+struct store_hashset {
+	int64_t *slots;
+	size_t mask;
+	int has_zero;
+};
+
+static void
+store_hashset_add(struct store_hashset *hs, int64_t h)
+{
+	size_t i;
+
+	if (h == 0) {
+		hs->has_zero = 1;
+		return;
+	}
+	for (i = (size_t)((uint64_t)h * 0x9e3779b97f4a7c15ULL >> 7) & hs->mask;
+	     hs->slots[i] != 0 && hs->slots[i] != h; i = (i + 1) & hs->mask)
+		;
+	hs->slots[i] = h;
+}
+
+static int
+store_hashset_has(const struct store_hashset *hs, int64_t h)
+{
+	size_t i;
+
+	if (h == 0)
+		return hs->has_zero;
+	for (i = (size_t)((uint64_t)h * 0x9e3779b97f4a7c15ULL >> 7) & hs->mask;
+	     hs->slots[i] != 0; i = (i + 1) & hs->mask)
+		if (hs->slots[i] == h)
+			return 1;
+	return 0;
+}
+
+/*
+ * The churn guard, for a poll whose keys are mostly new: a new key whose
+ * link or title a stored item of the feed already has is the same item
+ * under a new key (REKEYED). The feed's hashes are read once, into two
+ * sets in memory, rather than kept in two indexes every insert pays for.
+ */
+static int
+store_churn(struct store *st, int64_t feed_id, size_t n,
+    struct store_entry *entries, char **cause)
+{
+	struct store_hashset links, titles;
+	struct store_entry *e;
+	sqlite3_stmt *stmt;
+	int64_t *rows = NULL;
+	size_t i, nrows = 0, cap = 0, size;
+	int rc;
+
+	if ((stmt = store_stmt(st, S_ITEM_HASHES, cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, feed_id);
+	/* rows: pairs of (has, hash) for link, then title */
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (nrows + 4 > cap) {
+			cap = cap > 0 ? 2 * cap : 256;
+			rows = xreallocarray(rows, cap, sizeof *rows);
+		}
+		rows[nrows++] = sqlite3_column_type(stmt, 0) != SQLITE_NULL;
+		rows[nrows++] = sqlite3_column_int64(stmt, 0);
+		rows[nrows++] = sqlite3_column_type(stmt, 1) != SQLITE_NULL;
+		rows[nrows++] = sqlite3_column_int64(stmt, 1);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "item hashes");
+		free(rows);
+		return -1;
+	}
+	for (size = 16; size < nrows; size <<= 1)
+		;
+	memset(&links, 0, sizeof links);
+	memset(&titles, 0, sizeof titles);
+	links.slots = xcalloc(size, sizeof *links.slots);
+	titles.slots = xcalloc(size, sizeof *titles.slots);
+	links.mask = titles.mask = size - 1;
+	for (i = 0; i < nrows; i += 4) {
+		if (rows[i])
+			store_hashset_add(&links, rows[i + 1]);
+		if (rows[i + 2])
+			store_hashset_add(&titles, rows[i + 3]);
+	}
+	for (i = 0; i < n; i++) {
+		e = &entries[i];
+		if (e->class != STORE_CLASS_NEW)
+			continue;
+		if ((e->has_link && store_hashset_has(&links, e->link_hash)) ||
+		    (e->has_title && store_hashset_has(&titles, e->title_hash)))
+			e->class = STORE_CLASS_REKEYED;
+	}
+	free(links.slots);
+	free(titles.slots);
+	free(rows);
+	return 0;
+}
+
 /* Pass one: look every item up, read only. */
 static int
 store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
@@ -1261,43 +1364,7 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 	if (first_poll || nunknown < STORE_CHURN_MIN_NEW ||
 	    2 * nunknown < nunique)
 		return 0;
-	for (i = 0; i < doc->nitems; i++) {
-		e = &entries[i];
-		if (e->class != STORE_CLASS_NEW)
-			continue;
-		if (e->has_link) {
-			if ((stmt = store_stmt(st, S_ITEM_LINK, cause)) == NULL)
-				return -1;
-			sqlite3_bind_int64(stmt, 1, feed_id);
-			sqlite3_bind_int64(stmt, 2, e->link_hash);
-			rc = sqlite3_step(stmt);
-			sqlite3_reset(stmt);
-			if (rc == SQLITE_ROW) {
-				e->class = STORE_CLASS_REKEYED;
-				continue;
-			}
-			if (rc != SQLITE_DONE) {
-				store_error(st, cause, "link lookup");
-				return -1;
-			}
-		}
-		if (e->has_title) {
-			if ((stmt = store_stmt(st, S_ITEM_TITLE, cause)) ==
-			    NULL)
-				return -1;
-			sqlite3_bind_int64(stmt, 1, feed_id);
-			sqlite3_bind_int64(stmt, 2, e->title_hash);
-			rc = sqlite3_step(stmt);
-			sqlite3_reset(stmt);
-			if (rc == SQLITE_ROW)
-				e->class = STORE_CLASS_REKEYED;
-			else if (rc != SQLITE_DONE) {
-				store_error(st, cause, "title lookup");
-				return -1;
-			}
-		}
-	}
-	return 0;
+	return store_churn(st, feed_id, doc->nitems, entries, cause);
 fail:
 	free(table);
 	return -1;
