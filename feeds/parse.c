@@ -213,6 +213,19 @@ struct item_state {
 	char *author_name, *author_email;
 };
 
+/*
+ * A remembered element lookup, keyed by the strings libxml2 hands over:
+ * names and namespace URIs come from the parser's dictionary, where one
+ * string always has one address while the parser lives.
+ */
+struct elem_slot {
+	const xmlChar *localname, *uri, *prefix;
+	enum elem elem;
+};
+
+/* Slots of the element lookup cache (a power of two). */
+#define PARSE_ELEM_SLOTS 256
+
 struct entity {
 	xmlEntity ent; /* first: libxml2 reads it */
 	struct entity *next;
@@ -251,6 +264,7 @@ struct feedparse {
 	/* the namespace of the last element (most elements share it) */
 	char *ns_uri, *ns_prefix;
 	enum ns ns_last;
+	struct elem_slot elem_cache[PARSE_ELEM_SLOTS];
 	struct entity *entities;
 	size_t nentities;
 	size_t expanded;
@@ -548,6 +562,24 @@ parse_base64(char *s, size_t *len)
 	return 0;
 }
 
+/* Whether s is all ASCII (then no repair below applies). */
+static int
+parse_is_ascii(const char *s, size_t len)
+{
+	uint64_t w[4];
+	size_t i = 0;
+
+	for (; i + sizeof w <= len; i += sizeof w) {
+		memcpy(w, s + i, sizeof w);
+		if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+			return 0;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
 /*
  * Repair text that was UTF-8 but decoded as ISO-8859-1 by the publisher:
  * when every character is below U+0100 and the bytes they stand for are
@@ -678,14 +710,19 @@ parse_map_cp1252(char *s, size_t len, size_t *outlen)
 	return buf_take(&b, outlen);
 }
 
-/* HTML-escape plain text so that the *_html field is markup too. */
+/*
+ * HTML-escape plain text so that the *_html field is markup too. Takes s:
+ * returns it as it is when nothing needs escaping.
+ */
 static char *
-parse_escape(const char *s, size_t len)
+parse_escape(char *s, size_t len)
 {
 	struct buf b;
 	size_t i, from = 0;
 	const char *rep;
 
+	if (strcspn(s, "&<>\"") >= len)
+		return s;
 	buf_init(&b, (size_t)-1 / 2);
 	for (i = 0; i < len; i++) {
 		switch (s[i]) {
@@ -709,6 +746,7 @@ parse_escape(const char *s, size_t len)
 		from = i + 1;
 	}
 	buf_add(&b, s + from, len - from);
+	free(s);
 	return buf_take(&b, NULL);
 }
 
@@ -1149,6 +1187,42 @@ parse_elem(enum ns ns, const xmlChar *localname)
 	return found != NULL ? found->elem : E_OTHER;
 }
 
+/* Whether libxml2's dictionary holds this very string (NULL counts). */
+static int
+parse_dict_owns(struct feedparse *p, const xmlChar *s)
+{
+	return s == NULL || xmlDictOwns(p->ctxt->dict, s) == 1;
+}
+
+/*
+ * parse_elem for a start tag, from the cache when the same dictionary
+ * strings were seen before (most elements of a feed repeat).
+ */
+static enum elem
+parse_elem_cached(struct feedparse *p, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri)
+{
+	struct elem_slot *slot;
+	uint64_t h;
+	enum elem e;
+
+	h = ((uint64_t)(uintptr_t)localname ^ ((uint64_t)(uintptr_t)uri << 1)) *
+	    0x9e3779b97f4a7c15ULL;
+	slot = &p->elem_cache[(h >> 56) & (PARSE_ELEM_SLOTS - 1)];
+	if (slot->localname == localname && slot->uri == uri &&
+	    slot->prefix == prefix)
+		return slot->elem;
+	e = parse_elem(parse_ns_cached(p, uri, prefix), localname);
+	if (parse_dict_owns(p, localname) && parse_dict_owns(p, uri) &&
+	    parse_dict_owns(p, prefix)) {
+		slot->localname = localname;
+		slot->uri = uri;
+		slot->prefix = prefix;
+		slot->elem = e;
+	}
+	return e;
+}
+
 /* SAX2 attributes: localname, prefix, URI, value, end (5 per attribute). */
 static const xmlChar *
 parse_attr(int nattrs, const xmlChar **attrs, const char *name,
@@ -1159,7 +1233,9 @@ parse_attr(int nattrs, const xmlChar **attrs, const char *name,
 	for (i = 0; i < nattrs; i++) {
 		const xmlChar **a = attrs + 5 * i;
 
-		if (strcasecmp((const char *)a[0], name) != 0)
+		/* name is lower case: a cheap look at the first letter. */
+		if ((a[0][0] | 0x20) != (unsigned char)name[0] ||
+		    strcasecmp((const char *)a[0], name) != 0)
 			continue;
 		if (nsuri == NULL && a[2] != NULL &&
 		    parse_ns(a[2], a[1]) != NS_CORE)
@@ -1212,14 +1288,38 @@ parse_attr_dup(
 #define XML_NS "http://www.w3.org/XML/1998/namespace"
 #define RDF_NS "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
+/* Capture storage a frame keeps between elements. */
+#define PARSE_CAPTURE_KEEP (64 * 1024)
+
+/* Empty the capture, keeping small storage for the next one. */
+static void
+parse_capture_drop(struct frame *f)
+{
+	if (f->text.size > PARSE_CAPTURE_KEEP)
+		buf_free(&f->text);
+	else
+		buf_reset(&f->text);
+}
+
 /* Append to the capture, cutting at FEEDPARSE_FIELD_MAX on a character. */
 static void
 parse_capture_add(struct frame *f, const char *s, size_t len)
 {
+	struct buf *b = &f->text;
 	size_t room;
 
 	if (f->cut)
 		return;
+	/*
+	 * The usual case, once per text node or entity reference: the
+	 * storage kept from the last capture has room.
+	 */
+	if (len < b->size - b->len && b->len + len <= FEEDPARSE_FIELD_MAX) {
+		memcpy(b->data + b->len, s, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+		return;
+	}
 	room = FEEDPARSE_FIELD_MAX - f->text.len;
 	if (len > room) {
 		len = room;
@@ -1227,7 +1327,24 @@ parse_capture_add(struct frame *f, const char *s, size_t len)
 			len--;
 		f->cut = 1;
 	}
-	buf_add(&f->text, s, len);
+	buf_add(b, s, len);
+}
+
+/*
+ * The captured text as a new string. The frame keeps its storage for the
+ * next element at this depth (most fields are short and alike), unless it
+ * grew past PARSE_CAPTURE_KEEP.
+ */
+static char *
+parse_capture_take(struct frame *f, size_t *len)
+{
+	char *s = xmalloc(f->text.len + 1);
+
+	memcpy(s, buf_str(&f->text), f->text.len + 1);
+	if (len != NULL)
+		*len = f->text.len;
+	parse_capture_drop(f);
+	return s;
 }
 
 static void
@@ -1271,7 +1388,6 @@ parse_capture(struct feedparse *p, struct frame *f, int construct,
 
 	f->capturing = 1;
 	f->construct = construct;
-	buf_init(&f->text, FEEDPARSE_FIELD_MAX);
 	p->cap_top = p->depth - 1;
 	if (!construct)
 		return;
@@ -1362,13 +1478,13 @@ parse_serialize_start(struct feedparse *p, const xmlChar *localname, int nattrs,
 
 	if (!cf->xhtml) {
 		/* Markup inside an element said to hold text: it is XHTML. */
-		char *old = buf_take(&cf->text, NULL);
+		size_t len;
+		char *old = parse_capture_take(cf, &len);
 
-		buf_init(&cf->text, FEEDPARSE_FIELD_MAX);
 		cf->xhtml = cf->markup = 1;
 		strcpy(cf->type, "application/xhtml+xml");
 		cf->base64 = 0;
-		parse_capture_escaped(cf, old, strlen(old), 0);
+		parse_capture_escaped(cf, old, len, 0);
 		free(old);
 	}
 	parse_capture_add(cf, "<", 1);
@@ -1393,6 +1509,7 @@ parse_link_start(
     struct feedparse *p, struct frame *f, int nattrs, const xmlChar **attrs)
 {
 	char *href, *rel, *type, *url;
+	const char *relation;
 	char mapped[FEEDPARSE_TYPE_MAX];
 
 	href = parse_attr_dup(nattrs, attrs, "url", NULL);
@@ -1413,29 +1530,30 @@ parse_link_start(
 	}
 	rel = parse_attr_dup(nattrs, attrs, "rel", NULL);
 	type = parse_attr_dup(nattrs, attrs, "type", NULL);
-	if (rel == NULL)
-		rel = xstrdup("alternate");
-	parse_map_type(type != NULL        ? type
-		: strcmp(rel, "self") == 0 ? "application/atom+xml"
-					   : "text/html",
+	relation = rel != NULL ? rel : "alternate";
+	parse_map_type(type != NULL             ? type
+		: strcmp(relation, "self") == 0 ? "application/atom+xml"
+						: "text/html",
 	    mapped);
 	url = uri_resolve_link(f->base, href);
 	if (p->insource || p->inimage || p->intextinput)
 		; /* not the item's or the feed's */
 	else if (parse_in_entry(p)) {
-		if (strcmp(rel, "enclosure") == 0)
-			parse_add_enclosure(&p->cur,
-			    url != NULL ? xstrdup(url) : NULL,
-			    type != NULL ? xstrdup(type) : NULL,
+		if (strcmp(relation, "enclosure") == 0) {
+			parse_add_enclosure(&p->cur, url, type,
 			    parse_attr_dup(nattrs, attrs, "length", NULL));
-		else if (strcmp(rel, "alternate") == 0 &&
-		    parse_type_is_html(mapped))
-			parse_set(&p->cur.item.link,
-			    url != NULL ? xstrdup(url) : NULL);
+			url = type = NULL;
+		} else if (strcmp(relation, "alternate") == 0 &&
+		    parse_type_is_html(mapped)) {
+			parse_set(&p->cur.item.link, url);
+			url = NULL;
+		}
 	} else if (p->infeed && !p->initem) {
-		if (strcmp(rel, "alternate") == 0 && parse_type_is_html(mapped))
-			parse_set(&parse_doc(p)->link,
-			    url != NULL ? xstrdup(url) : NULL);
+		if (strcmp(relation, "alternate") == 0 &&
+		    parse_type_is_html(mapped)) {
+			parse_set(&parse_doc(p)->link, url);
+			url = NULL;
+		}
 	}
 	free(url);
 	free(href);
@@ -1477,6 +1595,7 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	enum elem e;
 	const xmlChar *v;
 	char *base, *about;
+	struct buf text;
 	size_t n;
 
 	if (p->failed)
@@ -1488,7 +1607,9 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	}
 	parent = p->depth > 0 ? &p->frames[p->depth - 1] : NULL;
 	f = &p->frames[p->depth++];
+	text = f->text; /* empty, with the storage of the last capture here */
 	memset(f, 0, sizeof *f);
+	f->text = text;
 	/* xml:base */
 	f->base = parent != NULL ? parent->base : p->content_location;
 	if ((v = parse_attr(nattrs, attrs, "base", XML_NS, &n)) != NULL) {
@@ -1512,7 +1633,7 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 			parse_serialize_start(p, localname, nattrs, attrs);
 		return;
 	}
-	e = parse_elem(parse_ns_cached(p, uri, prefix), localname);
+	e = parse_elem_cached(p, localname, prefix, uri);
 	f->elem = e;
 	if (!p->root_seen)
 		parse_root(p, e, uri, nattrs, attrs);
@@ -1647,16 +1768,30 @@ parse_characters_cb(void *ctx, const xmlChar *ch, int len)
 		parse_capture_add(f, (const char *)ch, (size_t)len);
 }
 
+/*
+ * Undo the publisher's encoding slips in a value (parse_fix_double_utf8,
+ * parse_map_cp1252); may return a new string.
+ */
+static char *
+parse_repair(struct feedparse *p, char *s, size_t *len)
+{
+	if (parse_is_ascii(s, *len))
+		return s;
+	if (p->cv != NULL && strcmp(charset_name(p->cv), "utf-8") == 0)
+		parse_fix_double_utf8(s, len);
+	return parse_map_cp1252(s, *len, len);
+}
+
 /* Finish a text construct's value: the *_html and *_text pair. */
 static void
 parse_text_value(struct feedparse *p, struct frame *f, char **html, char **text,
     int want_text)
 {
-	size_t len = f->text.len;
+	size_t len;
 	char *s;
 	int markup = f->markup;
 
-	s = buf_take(&f->text, &len);
+	s = parse_capture_take(f, &len);
 	len = parse_strip(s, len);
 	if (f->base64) {
 		char *copy = xstrndup(s, len);
@@ -1683,9 +1818,7 @@ parse_text_value(struct feedparse *p, struct frame *f, char **html, char **text,
 	if (!markup && !parse_is_atom(p) &&
 	    strcmp(f->type, "text/plain") == 0 && parse_looks_like_html(s))
 		markup = 1;
-	if (p->cv != NULL && strcmp(charset_name(p->cv), "utf-8") == 0)
-		parse_fix_double_utf8(s, &len);
-	s = parse_map_cp1252(s, len, &len);
+	s = parse_repair(p, s, &len);
 	if (markup) {
 		*text = want_text ? html_to_text(s, len, FEEDPARSE_FIELD_MAX)
 				  : NULL;
@@ -1693,7 +1826,6 @@ parse_text_value(struct feedparse *p, struct frame *f, char **html, char **text,
 	} else {
 		*text = html_clean_text(s, len, FEEDPARSE_FIELD_MAX);
 		*html = parse_escape(s, len);
-		free(s);
 	}
 }
 
@@ -1704,11 +1836,9 @@ parse_plain_value(struct feedparse *p, struct frame *f)
 	size_t len;
 	char *s;
 
-	s = buf_take(&f->text, &len);
+	s = parse_capture_take(f, &len);
 	len = parse_strip(s, len);
-	if (p->cv != NULL && strcmp(charset_name(p->cv), "utf-8") == 0)
-		parse_fix_double_utf8(s, &len);
-	return parse_map_cp1252(s, len, &len);
+	return parse_repair(p, s, &len);
 }
 
 /* Undo "&amp;" damage in link text ("?a=1&amp;b=2"). */
@@ -1769,7 +1899,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		 * has an image of its own (where readers file it). */
 		if (!(entry || feed) || p->intextinput ||
 		    (p->inimage && (!entry || p->feed_image))) {
-			buf_free(&f->text);
+			parse_capture_drop(f);
 			return;
 		}
 		parse_text_value(p, f, &html, &text, 1);
@@ -1798,7 +1928,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 	case E_CONTENT_ENCODED:
 	case E_BODY:
 		if (!entry) {
-			buf_free(&f->text);
+			parse_capture_drop(f);
 			return;
 		}
 		parse_text_value(p, f, &html, &text, !p->no_plain_text);
@@ -1846,14 +1976,15 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 			free(v);
 			v = url;
 		}
-		if (!st->id_set || depth <= st->id_depth) {
-			parse_set(&st->item.id, v != NULL ? xstrdup(v) : NULL);
-			st->id_set = 1;
-			st->id_depth = depth;
-		}
 		if (f->permalink && !parse_is_atom(p) &&
 		    st->item.link == NULL && v != NULL)
 			st->item.link = uri_resolve_link(NULL, v);
+		if (!st->id_set || depth <= st->id_depth) {
+			parse_set(&st->item.id, v);
+			v = NULL;
+			st->id_set = 1;
+			st->id_depth = depth;
+		}
 		break;
 	case E_PUBLISHED:
 		v = parse_plain_value(p, f);
@@ -1935,7 +2066,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	default:
-		buf_free(&f->text);
+		parse_capture_drop(f);
 		break;
 	}
 	free(v);
@@ -1976,7 +2107,7 @@ parse_end_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 				break;
 		p->cap_top = i;
 		parse_end_field(p, f, depth);
-		buf_free(&f->text);
+		parse_capture_drop(f);
 	}
 	switch (f->elem) {
 	case E_CHANNEL:
@@ -2055,8 +2186,11 @@ parse_xml_free(struct feedparse *p)
 		xmlFreeParserCtxt(p->ctxt);
 		p->ctxt = NULL;
 	}
-	for (i = 0; i < p->depth; i++) {
+	/* The dictionary the cache points into is gone. */
+	memset(p->elem_cache, 0, sizeof p->elem_cache);
+	for (i = 0; i < FEEDPARSE_DEPTH_MAX; i++)
 		buf_free(&p->frames[i].text);
+	for (i = 0; i < p->depth; i++) {
 		free(p->frames[i].term);
 		if (p->frames[i].base_owned)
 			free((char *)p->frames[i].base);
@@ -2289,6 +2423,7 @@ struct feedparse *
 feedparse_new(const char *doc_url)
 {
 	struct feedparse *p;
+	int i;
 
 	parse_init_once();
 	p = xcalloc(1, sizeof *p);
@@ -2297,6 +2432,8 @@ feedparse_new(const char *doc_url)
 	p->body_max = FEEDPARSE_BODY_MAX;
 	p->cap_top = -1;
 	p->title_depth = -1;
+	for (i = 0; i < FEEDPARSE_DEPTH_MAX; i++)
+		buf_init(&p->frames[i].text, FEEDPARSE_FIELD_MAX);
 	buf_init(&p->head, FEEDPARSE_SNIFF_LEN);
 	return p;
 }
