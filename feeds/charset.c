@@ -418,6 +418,18 @@ charset_convert_utf8(
 	return 0;
 }
 
+size_t
+charset_unchanged(const struct charset *cv, const char *in, size_t len)
+{
+	size_t ok;
+	int incomplete;
+
+	if (cv->cd != (iconv_t)-1 || cv->npending > 0)
+		return 0;
+	ok = charset_utf8_valid((const unsigned char *)in, len, &incomplete);
+	return ok == len || incomplete ? ok : 0;
+}
+
 int
 charset_convert(
     struct charset *cv, const char *in, size_t len, int final, struct buf *out)

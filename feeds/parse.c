@@ -424,13 +424,14 @@ parse_ascii_ieq(const char *a, const char *b)
 static void
 parse_map_type(const char *in, char *out)
 {
-	size_t i;
+	size_t i, n = strlen(in);
 
-	if (parse_ascii_ieq(in, "text") || parse_ascii_ieq(in, "plain"))
+	if ((n == 4 && parse_ascii_ieq(in, "text")) ||
+	    (n == 5 && parse_ascii_ieq(in, "plain")))
 		in = "text/plain";
-	else if (parse_ascii_ieq(in, "html"))
+	else if (n == 4 && parse_ascii_ieq(in, "html"))
 		in = "text/html";
-	else if (parse_ascii_ieq(in, "xhtml"))
+	else if (n == 5 && parse_ascii_ieq(in, "xhtml"))
 		in = "application/xhtml+xml";
 	for (i = 0; in[i] != '\0' && i + 1 < FEEDPARSE_TYPE_MAX; i++)
 		out[i] = (char)tolower((unsigned char)in[i]);
@@ -2141,8 +2142,10 @@ parse_end_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		break;
 	}
 out:
-	free(f->term);
-	f->term = NULL;
+	if (f->term != NULL) {
+		free(f->term);
+		f->term = NULL;
+	}
 	if (f->base_owned)
 		free((char *)f->base);
 	f->base = NULL;
@@ -2293,8 +2296,23 @@ parse_rewrite_decl(struct feedparse *p)
 static int
 parse_convert(struct feedparse *p, const char *data, size_t len, int final)
 {
+	size_t same;
 	int r;
 
+	/* UTF-8 already (the declaration is rewritten): parsed in place. */
+	if (p->decl_done && !final &&
+	    (same = charset_unchanged(p->cv, data, len)) > 0) {
+		if (parse_xml_feed(p, data, same, 0) == -1)
+			return -1;
+		if (same == len)
+			return 0;
+		/* The start of a character that the next chunk completes:
+		 * charset_convert keeps it for then, and adds nothing. */
+		buf_reset(&p->utf8);
+		r = charset_convert(
+		    p->cv, data + same, len - same, 0, &p->utf8);
+		return r == CHARSET_INVALID ? 1 : 0;
+	}
 	buf_reset(&p->utf8);
 	r = charset_convert(p->cv, data, len, final, &p->utf8);
 	if (r == CHARSET_FULL) {
