@@ -1316,7 +1316,10 @@ parse_capture_add(struct frame *f, const char *s, size_t len)
 	 * storage kept from the last capture has room.
 	 */
 	if (len < b->size - b->len && b->len + len <= FEEDPARSE_FIELD_MAX) {
-		memcpy(b->data + b->len, s, len);
+		if (len == 1) /* an entity reference: no call to memcpy */
+			b->data[b->len] = *s;
+		else
+			memcpy(b->data + b->len, s, len);
 		b->len += len;
 		b->data[b->len] = '\0';
 		return;
