@@ -16,6 +16,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,9 +197,10 @@ struct frame {
 	int to_content; /* a second summary, taken as content */
 	int has_src; /* Atom content with src= */
 	int skip_tag; /* inside a construct, but not serialized */
-	char type[FEEDPARSE_TYPE_MAX];
 	char *term; /* category term= */
-	struct buf text;
+	/* Not cleared for each element: set where they are used. */
+	char type[FEEDPARSE_TYPE_MAX]; /* set by parse_capture */
+	struct buf text; /* empty, its storage kept (parse_capture_take) */
 };
 
 /* The item being read and the rules that decide between repeated fields. */
@@ -449,7 +451,14 @@ parse_type_is_html(const char *type)
 static int
 parse_type_is_markup(const char *type)
 {
-	return strstr(type, "html") != NULL || strstr(type, "xml") != NULL;
+	const char *t;
+
+	/* strstr for "html" and "xml", short of its cost on short strings */
+	for (t = type; *t != '\0'; t++)
+		if ((t[0] == 'h' && strncmp(t, "html", 4) == 0) ||
+		    (t[0] == 'x' && strncmp(t, "xml", 3) == 0))
+			return 1;
+	return 0;
 }
 
 static int
@@ -1258,8 +1267,11 @@ parse_attr(int nattrs, const xmlChar **attrs, const char *name,
 static char *
 parse_attr_unescape(const xmlChar *v, size_t len)
 {
-	char *s = xstrndup((const char *)v, len), *r, *w;
+	char *s, *r, *w;
 
+	if (memchr(v, '&', len) == NULL)
+		return xstrndup((const char *)v, len);
+	s = xstrndup((const char *)v, len);
 	if (strstr(s, "&#38;") == NULL)
 		return s;
 	for (r = w = s; *r != '\0';) {
@@ -1599,7 +1611,6 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	enum elem e;
 	const xmlChar *v;
 	char *base, *about;
-	struct buf text;
 	size_t n;
 
 	if (p->failed)
@@ -1611,9 +1622,8 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	}
 	parent = p->depth > 0 ? &p->frames[p->depth - 1] : NULL;
 	f = &p->frames[p->depth++];
-	text = f->text; /* empty, with the storage of the last capture here */
-	memset(f, 0, sizeof *f);
-	f->text = text;
+	memset(f, 0, offsetof(struct frame, type));
+	f->type[0] = '\0';
 	/* xml:base */
 	f->base = parent != NULL ? parent->base : p->content_location;
 	if ((v = parse_attr(nattrs, attrs, "base", XML_NS, &n)) != NULL) {
@@ -1845,6 +1855,27 @@ parse_plain_value(struct feedparse *p, struct frame *f)
 	return parse_repair(p, s, &len);
 }
 
+/*
+ * A plain field's value to read and let go (a date, a link to resolve):
+ * what parse_plain_value gives, left in the frame's storage when no
+ * repair applies. *copy is what the caller frees (NULL if nothing).
+ */
+static const char *
+parse_plain_peek(struct feedparse *p, struct frame *f, char **copy)
+{
+	struct buf *b = &f->text;
+
+	if (b->data != NULL) {
+		b->len = parse_strip(b->data, b->len);
+		if (parse_is_ascii(b->data, b->len)) {
+			*copy = NULL;
+			return b->data;
+		}
+	}
+	*copy = parse_plain_value(p, f);
+	return *copy;
+}
+
 /* Undo "&amp;" damage in link text ("?a=1&amp;b=2"). */
 static void
 parse_fix_link(char *s)
@@ -1894,7 +1925,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 	int entry = parse_in_entry(p);
 	int feed = !p->initem && p->infeed && !p->inimage && !p->intextinput &&
 	    !p->insource;
-	char *v = NULL, *html = NULL, *text = NULL, *name, *email;
+	char *v = NULL, *copy = NULL, *html = NULL, *text = NULL, *name, *email;
 	int hidden;
 
 	switch (f->elem) {
@@ -1958,9 +1989,9 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	case E_LINK:
-		v = parse_plain_value(p, f);
 		if ((entry || feed) && !p->inimage) {
-			char *url = uri_resolve_link(f->base, v);
+			char *url = uri_resolve_link(
+			    f->base, parse_plain_peek(p, f, &copy));
 
 			if (url != NULL)
 				parse_fix_link(url);
@@ -1971,15 +2002,12 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	case E_GUID:
-		v = parse_plain_value(p, f);
 		if (!entry)
 			break;
-		if (f->permalink) {
-			char *url = uri_resolve(f->base, v);
-
-			free(v);
-			v = url;
-		}
+		if (f->permalink)
+			v = uri_resolve(f->base, parse_plain_peek(p, f, &copy));
+		else
+			v = parse_plain_value(p, f);
 		if (f->permalink && !parse_is_atom(p) &&
 		    st->item.link == NULL && v != NULL)
 			st->item.link = uri_resolve_link(NULL, v);
@@ -1991,20 +2019,22 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	case E_PUBLISHED:
-		v = parse_plain_value(p, f);
 		if (entry)
-			parse_date_into(&st->item.published, v);
+			parse_date_into(
+			    &st->item.published, parse_plain_peek(p, f, &copy));
 		break;
 	case E_UPDATED:
-		v = parse_plain_value(p, f);
 		if (entry)
-			parse_date_into(&st->item.updated, v);
+			parse_date_into(
+			    &st->item.updated, parse_plain_peek(p, f, &copy));
 		break;
-	case E_TTL:
-		v = parse_plain_value(p, f);
-		if (feed && doc->ttl == 0 && atoi(v) > 0 && atoi(v) < 100000)
-			doc->ttl = (int64_t)atoi(v) * 60;
+	case E_TTL: {
+		int ttl = atoi(parse_plain_peek(p, f, &copy));
+
+		if (feed && doc->ttl == 0 && ttl > 0 && ttl < 100000)
+			doc->ttl = (int64_t)ttl * 60;
 		break;
+	}
 	case E_TAGS:
 		/* A made-up element: comma-separated categories. */
 		v = parse_plain_value(p, f);
@@ -2019,7 +2049,6 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	case E_CATEGORY:
-		v = parse_plain_value(p, f);
 		if (entry) {
 			if (f->term != NULL) {
 				size_t n =
@@ -2028,7 +2057,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 				(void)n;
 				parse_add_category(st, f->term);
 			}
-			parse_add_category(st, v);
+			parse_add_category(st, parse_plain_peek(p, f, &copy));
 		}
 		break;
 	case E_NAME:
@@ -2048,7 +2077,6 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	case E_AUTHOR:
-		v = parse_plain_value(p, f);
 		if (!entry)
 			break;
 		if ((st->author_name == NULL || *st->author_name == '\0') &&
@@ -2056,7 +2084,8 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 			free(st->author_name);
 			free(st->author_email);
 			st->author_name = st->author_email = NULL;
-			parse_split_author(v, &name, &email);
+			parse_split_author(
+			    parse_plain_peek(p, f, &copy), &name, &email);
 			st->author_name = name;
 			st->author_email = email;
 		}
@@ -2074,6 +2103,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		break;
 	}
 	free(v);
+	free(copy);
 	free(html);
 	free(text);
 }
