@@ -1883,7 +1883,7 @@ parse_fix_link(char *s)
 	char *r, *w;
 
 	for (r = w = s; *r != '\0';) {
-		if (strncmp(r, "&amp;", 5) == 0) {
+		if (*r == '&' && strncmp(r, "&amp;", 5) == 0) {
 			*w++ = '&';
 			r += 5;
 		} else
