@@ -843,23 +843,41 @@ parse_set(char **slot, char *value)
 	*slot = value;
 }
 
-static void
-parse_add_category(struct item_state *st, const char *term)
+/* Whether term is a category the item lacks; room is made for it. */
+static int
+parse_category_wanted(struct item_state *st, const char *term)
 {
 	struct item *item = &st->item;
 	size_t i;
 
 	if (term == NULL || *term == '\0')
-		return;
+		return 0;
 	for (i = 0; i < item->ncategories; i++)
 		if (strcmp(item->categories[i], term) == 0)
-			return;
+			return 0;
 	if (item->ncategories == st->cat_alloc) {
 		st->cat_alloc = st->cat_alloc == 0 ? 4 : st->cat_alloc * 2;
 		item->categories = xreallocarray(
 		    item->categories, st->cat_alloc, sizeof *item->categories);
 	}
-	item->categories[item->ncategories++] = xstrdup(term);
+	return 1;
+}
+
+static void
+parse_add_category(struct item_state *st, const char *term)
+{
+	if (parse_category_wanted(st, term))
+		st->item.categories[st->item.ncategories++] = xstrdup(term);
+}
+
+/* parse_add_category, handing *term over (then NULL) instead of a copy. */
+static void
+parse_take_category(struct item_state *st, char **term)
+{
+	if (parse_category_wanted(st, *term)) {
+		st->item.categories[st->item.ncategories++] = *term;
+		*term = NULL;
+	}
 }
 
 /* Add an enclosure; takes the three strings (each may be NULL). */
@@ -2055,7 +2073,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 				    parse_strip(f->term, strlen(f->term));
 
 				(void)n;
-				parse_add_category(st, f->term);
+				parse_take_category(st, &f->term);
 			}
 			parse_add_category(st, parse_plain_peek(p, f, &copy));
 		}
