@@ -330,7 +330,15 @@ charset_utf8_valid(const unsigned char *s, size_t len, int *incomplete)
 
 	*incomplete = 0;
 	while (i < len) {
-		/* ASCII eight bytes at a time. */
+		/* ASCII 32 bytes at a time, then eight. */
+		while (i + 32 <= len) {
+			uint64_t w[4];
+
+			memcpy(w, s + i, 32);
+			if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+				break;
+			i += 32;
+		}
 		while (i + 8 <= len) {
 			uint64_t w;
 
@@ -416,6 +424,18 @@ charset_convert_utf8(
 	memcpy(cv->pending, u + ok, take);
 	cv->npending = take;
 	return 0;
+}
+
+size_t
+charset_unchanged(const struct charset *cv, const char *in, size_t len)
+{
+	size_t ok;
+	int incomplete;
+
+	if (cv->cd != (iconv_t)-1 || cv->npending > 0)
+		return 0;
+	ok = charset_utf8_valid((const unsigned char *)in, len, &incomplete);
+	return ok == len || incomplete ? ok : 0;
 }
 
 int

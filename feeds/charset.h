@@ -60,5 +60,13 @@ const char *charset_name(const struct charset *);
 #define CHARSET_FULL (-2)
 int charset_convert(
     struct charset *, const char *in, size_t len, int final, struct buf *out);
+/*
+ * How many of the first len bytes charset_convert would append unchanged,
+ * so that the caller may use them in place and convert only the rest:
+ * for UTF-8 with no sequence pending, the valid bytes before a sequence
+ * cut short by the end of in (all of them, usually); 0 for any other
+ * encoding, a pending sequence, or bytes that are not UTF-8.
+ */
+size_t charset_unchanged(const struct charset *, const char *in, size_t len);
 
 #endif

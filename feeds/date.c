@@ -285,7 +285,8 @@ date_prefix_of(const char *w, size_t n, const char *const *names, size_t count)
 	if (n < 3)
 		return -1;
 	for (i = 0; i < count; i++) {
-		if (n <= strlen(names[i]) && memcmp(names[i], w, n) == 0)
+		if (names[i][0] == w[0] && n <= strlen(names[i]) &&
+		    memcmp(names[i], w, n) == 0)
 			return (int)i;
 	}
 	return -1;

@@ -16,6 +16,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,9 +197,10 @@ struct frame {
 	int to_content; /* a second summary, taken as content */
 	int has_src; /* Atom content with src= */
 	int skip_tag; /* inside a construct, but not serialized */
-	char type[FEEDPARSE_TYPE_MAX];
 	char *term; /* category term= */
-	struct buf text;
+	/* Not cleared for each element: set where they are used. */
+	char type[FEEDPARSE_TYPE_MAX]; /* set by parse_capture */
+	struct buf text; /* empty, its storage kept (parse_capture_take) */
 };
 
 /* The item being read and the rules that decide between repeated fields. */
@@ -212,6 +214,19 @@ struct item_state {
 	/* The author element being read. */
 	char *author_name, *author_email;
 };
+
+/*
+ * A remembered element lookup, keyed by the strings libxml2 hands over:
+ * names and namespace URIs come from the parser's dictionary, where one
+ * string always has one address while the parser lives.
+ */
+struct elem_slot {
+	const xmlChar *localname, *uri, *prefix;
+	enum elem elem;
+};
+
+/* Slots of the element lookup cache (a power of two). */
+#define PARSE_ELEM_SLOTS 256
 
 struct entity {
 	xmlEntity ent; /* first: libxml2 reads it */
@@ -251,6 +266,7 @@ struct feedparse {
 	/* the namespace of the last element (most elements share it) */
 	char *ns_uri, *ns_prefix;
 	enum ns ns_last;
+	struct elem_slot elem_cache[PARSE_ELEM_SLOTS];
 	struct entity *entities;
 	size_t nentities;
 	size_t expanded;
@@ -410,13 +426,14 @@ parse_ascii_ieq(const char *a, const char *b)
 static void
 parse_map_type(const char *in, char *out)
 {
-	size_t i;
+	size_t i, n = strlen(in);
 
-	if (parse_ascii_ieq(in, "text") || parse_ascii_ieq(in, "plain"))
+	if ((n == 4 && parse_ascii_ieq(in, "text")) ||
+	    (n == 5 && parse_ascii_ieq(in, "plain")))
 		in = "text/plain";
-	else if (parse_ascii_ieq(in, "html"))
+	else if (n == 4 && parse_ascii_ieq(in, "html"))
 		in = "text/html";
-	else if (parse_ascii_ieq(in, "xhtml"))
+	else if (n == 5 && parse_ascii_ieq(in, "xhtml"))
 		in = "application/xhtml+xml";
 	for (i = 0; in[i] != '\0' && i + 1 < FEEDPARSE_TYPE_MAX; i++)
 		out[i] = (char)tolower((unsigned char)in[i]);
@@ -434,7 +451,14 @@ parse_type_is_html(const char *type)
 static int
 parse_type_is_markup(const char *type)
 {
-	return strstr(type, "html") != NULL || strstr(type, "xml") != NULL;
+	const char *t;
+
+	/* strstr for "html" and "xml", short of its cost on short strings */
+	for (t = type; *t != '\0'; t++)
+		if ((t[0] == 'h' && strncmp(t, "html", 4) == 0) ||
+		    (t[0] == 'x' && strncmp(t, "xml", 3) == 0))
+			return 1;
+	return 0;
 }
 
 static int
@@ -546,6 +570,24 @@ parse_base64(char *s, size_t *len)
 	s[out] = '\0';
 	*len = out;
 	return 0;
+}
+
+/* Whether s is all ASCII (then no repair below applies). */
+static int
+parse_is_ascii(const char *s, size_t len)
+{
+	uint64_t w[4];
+	size_t i = 0;
+
+	for (; i + sizeof w <= len; i += sizeof w) {
+		memcpy(w, s + i, sizeof w);
+		if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+			return 0;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
 }
 
 /*
@@ -678,14 +720,19 @@ parse_map_cp1252(char *s, size_t len, size_t *outlen)
 	return buf_take(&b, outlen);
 }
 
-/* HTML-escape plain text so that the *_html field is markup too. */
+/*
+ * HTML-escape plain text so that the *_html field is markup too. Takes s:
+ * returns it as it is when nothing needs escaping.
+ */
 static char *
-parse_escape(const char *s, size_t len)
+parse_escape(char *s, size_t len)
 {
 	struct buf b;
 	size_t i, from = 0;
 	const char *rep;
 
+	if (strcspn(s, "&<>\"") >= len)
+		return s;
 	buf_init(&b, (size_t)-1 / 2);
 	for (i = 0; i < len; i++) {
 		switch (s[i]) {
@@ -709,6 +756,7 @@ parse_escape(const char *s, size_t len)
 		from = i + 1;
 	}
 	buf_add(&b, s + from, len - from);
+	free(s);
 	return buf_take(&b, NULL);
 }
 
@@ -795,23 +843,41 @@ parse_set(char **slot, char *value)
 	*slot = value;
 }
 
-static void
-parse_add_category(struct item_state *st, const char *term)
+/* Whether term is a category the item lacks; room is made for it. */
+static int
+parse_category_wanted(struct item_state *st, const char *term)
 {
 	struct item *item = &st->item;
 	size_t i;
 
 	if (term == NULL || *term == '\0')
-		return;
+		return 0;
 	for (i = 0; i < item->ncategories; i++)
 		if (strcmp(item->categories[i], term) == 0)
-			return;
+			return 0;
 	if (item->ncategories == st->cat_alloc) {
 		st->cat_alloc = st->cat_alloc == 0 ? 4 : st->cat_alloc * 2;
 		item->categories = xreallocarray(
 		    item->categories, st->cat_alloc, sizeof *item->categories);
 	}
-	item->categories[item->ncategories++] = xstrdup(term);
+	return 1;
+}
+
+static void
+parse_add_category(struct item_state *st, const char *term)
+{
+	if (parse_category_wanted(st, term))
+		st->item.categories[st->item.ncategories++] = xstrdup(term);
+}
+
+/* parse_add_category, handing *term over (then NULL) instead of a copy. */
+static void
+parse_take_category(struct item_state *st, char **term)
+{
+	if (parse_category_wanted(st, *term)) {
+		st->item.categories[st->item.ncategories++] = *term;
+		*term = NULL;
+	}
 }
 
 /* Add an enclosure; takes the three strings (each may be NULL). */
@@ -1149,6 +1215,42 @@ parse_elem(enum ns ns, const xmlChar *localname)
 	return found != NULL ? found->elem : E_OTHER;
 }
 
+/* Whether libxml2's dictionary holds this very string (NULL counts). */
+static int
+parse_dict_owns(struct feedparse *p, const xmlChar *s)
+{
+	return s == NULL || xmlDictOwns(p->ctxt->dict, s) == 1;
+}
+
+/*
+ * parse_elem for a start tag, from the cache when the same dictionary
+ * strings were seen before (most elements of a feed repeat).
+ */
+static enum elem
+parse_elem_cached(struct feedparse *p, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri)
+{
+	struct elem_slot *slot;
+	uint64_t h;
+	enum elem e;
+
+	h = ((uint64_t)(uintptr_t)localname ^ ((uint64_t)(uintptr_t)uri << 1)) *
+	    0x9e3779b97f4a7c15ULL;
+	slot = &p->elem_cache[(h >> 56) & (PARSE_ELEM_SLOTS - 1)];
+	if (slot->localname == localname && slot->uri == uri &&
+	    slot->prefix == prefix)
+		return slot->elem;
+	e = parse_elem(parse_ns_cached(p, uri, prefix), localname);
+	if (parse_dict_owns(p, localname) && parse_dict_owns(p, uri) &&
+	    parse_dict_owns(p, prefix)) {
+		slot->localname = localname;
+		slot->uri = uri;
+		slot->prefix = prefix;
+		slot->elem = e;
+	}
+	return e;
+}
+
 /* SAX2 attributes: localname, prefix, URI, value, end (5 per attribute). */
 static const xmlChar *
 parse_attr(int nattrs, const xmlChar **attrs, const char *name,
@@ -1159,7 +1261,9 @@ parse_attr(int nattrs, const xmlChar **attrs, const char *name,
 	for (i = 0; i < nattrs; i++) {
 		const xmlChar **a = attrs + 5 * i;
 
-		if (strcasecmp((const char *)a[0], name) != 0)
+		/* name is lower case: a cheap look at the first letter. */
+		if ((a[0][0] | 0x20) != (unsigned char)name[0] ||
+		    strcasecmp((const char *)a[0], name) != 0)
 			continue;
 		if (nsuri == NULL && a[2] != NULL &&
 		    parse_ns(a[2], a[1]) != NS_CORE)
@@ -1181,8 +1285,11 @@ parse_attr(int nattrs, const xmlChar **attrs, const char *name,
 static char *
 parse_attr_unescape(const xmlChar *v, size_t len)
 {
-	char *s = xstrndup((const char *)v, len), *r, *w;
+	char *s, *r, *w;
 
+	if (memchr(v, '&', len) == NULL)
+		return xstrndup((const char *)v, len);
+	s = xstrndup((const char *)v, len);
 	if (strstr(s, "&#38;") == NULL)
 		return s;
 	for (r = w = s; *r != '\0';) {
@@ -1212,14 +1319,41 @@ parse_attr_dup(
 #define XML_NS "http://www.w3.org/XML/1998/namespace"
 #define RDF_NS "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
+/* Capture storage a frame keeps between elements. */
+#define PARSE_CAPTURE_KEEP (64 * 1024)
+
+/* Empty the capture, keeping small storage for the next one. */
+static void
+parse_capture_drop(struct frame *f)
+{
+	if (f->text.size > PARSE_CAPTURE_KEEP)
+		buf_free(&f->text);
+	else
+		buf_reset(&f->text);
+}
+
 /* Append to the capture, cutting at FEEDPARSE_FIELD_MAX on a character. */
 static void
 parse_capture_add(struct frame *f, const char *s, size_t len)
 {
+	struct buf *b = &f->text;
 	size_t room;
 
 	if (f->cut)
 		return;
+	/*
+	 * The usual case, once per text node or entity reference: the
+	 * storage kept from the last capture has room.
+	 */
+	if (len < b->size - b->len && b->len + len <= FEEDPARSE_FIELD_MAX) {
+		if (len == 1) /* an entity reference: no call to memcpy */
+			b->data[b->len] = *s;
+		else
+			memcpy(b->data + b->len, s, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+		return;
+	}
 	room = FEEDPARSE_FIELD_MAX - f->text.len;
 	if (len > room) {
 		len = room;
@@ -1227,7 +1361,24 @@ parse_capture_add(struct frame *f, const char *s, size_t len)
 			len--;
 		f->cut = 1;
 	}
-	buf_add(&f->text, s, len);
+	buf_add(b, s, len);
+}
+
+/*
+ * The captured text as a new string. The frame keeps its storage for the
+ * next element at this depth (most fields are short and alike), unless it
+ * grew past PARSE_CAPTURE_KEEP.
+ */
+static char *
+parse_capture_take(struct frame *f, size_t *len)
+{
+	char *s = xmalloc(f->text.len + 1);
+
+	memcpy(s, buf_str(&f->text), f->text.len + 1);
+	if (len != NULL)
+		*len = f->text.len;
+	parse_capture_drop(f);
+	return s;
 }
 
 static void
@@ -1271,7 +1422,6 @@ parse_capture(struct feedparse *p, struct frame *f, int construct,
 
 	f->capturing = 1;
 	f->construct = construct;
-	buf_init(&f->text, FEEDPARSE_FIELD_MAX);
 	p->cap_top = p->depth - 1;
 	if (!construct)
 		return;
@@ -1362,13 +1512,13 @@ parse_serialize_start(struct feedparse *p, const xmlChar *localname, int nattrs,
 
 	if (!cf->xhtml) {
 		/* Markup inside an element said to hold text: it is XHTML. */
-		char *old = buf_take(&cf->text, NULL);
+		size_t len;
+		char *old = parse_capture_take(cf, &len);
 
-		buf_init(&cf->text, FEEDPARSE_FIELD_MAX);
 		cf->xhtml = cf->markup = 1;
 		strcpy(cf->type, "application/xhtml+xml");
 		cf->base64 = 0;
-		parse_capture_escaped(cf, old, strlen(old), 0);
+		parse_capture_escaped(cf, old, len, 0);
 		free(old);
 	}
 	parse_capture_add(cf, "<", 1);
@@ -1393,6 +1543,7 @@ parse_link_start(
     struct feedparse *p, struct frame *f, int nattrs, const xmlChar **attrs)
 {
 	char *href, *rel, *type, *url;
+	const char *relation;
 	char mapped[FEEDPARSE_TYPE_MAX];
 
 	href = parse_attr_dup(nattrs, attrs, "url", NULL);
@@ -1413,29 +1564,30 @@ parse_link_start(
 	}
 	rel = parse_attr_dup(nattrs, attrs, "rel", NULL);
 	type = parse_attr_dup(nattrs, attrs, "type", NULL);
-	if (rel == NULL)
-		rel = xstrdup("alternate");
-	parse_map_type(type != NULL        ? type
-		: strcmp(rel, "self") == 0 ? "application/atom+xml"
-					   : "text/html",
+	relation = rel != NULL ? rel : "alternate";
+	parse_map_type(type != NULL             ? type
+		: strcmp(relation, "self") == 0 ? "application/atom+xml"
+						: "text/html",
 	    mapped);
 	url = uri_resolve_link(f->base, href);
 	if (p->insource || p->inimage || p->intextinput)
 		; /* not the item's or the feed's */
 	else if (parse_in_entry(p)) {
-		if (strcmp(rel, "enclosure") == 0)
-			parse_add_enclosure(&p->cur,
-			    url != NULL ? xstrdup(url) : NULL,
-			    type != NULL ? xstrdup(type) : NULL,
+		if (strcmp(relation, "enclosure") == 0) {
+			parse_add_enclosure(&p->cur, url, type,
 			    parse_attr_dup(nattrs, attrs, "length", NULL));
-		else if (strcmp(rel, "alternate") == 0 &&
-		    parse_type_is_html(mapped))
-			parse_set(&p->cur.item.link,
-			    url != NULL ? xstrdup(url) : NULL);
+			url = type = NULL;
+		} else if (strcmp(relation, "alternate") == 0 &&
+		    parse_type_is_html(mapped)) {
+			parse_set(&p->cur.item.link, url);
+			url = NULL;
+		}
 	} else if (p->infeed && !p->initem) {
-		if (strcmp(rel, "alternate") == 0 && parse_type_is_html(mapped))
-			parse_set(&parse_doc(p)->link,
-			    url != NULL ? xstrdup(url) : NULL);
+		if (strcmp(relation, "alternate") == 0 &&
+		    parse_type_is_html(mapped)) {
+			parse_set(&parse_doc(p)->link, url);
+			url = NULL;
+		}
 	}
 	free(url);
 	free(href);
@@ -1488,7 +1640,8 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	}
 	parent = p->depth > 0 ? &p->frames[p->depth - 1] : NULL;
 	f = &p->frames[p->depth++];
-	memset(f, 0, sizeof *f);
+	memset(f, 0, offsetof(struct frame, type));
+	f->type[0] = '\0';
 	/* xml:base */
 	f->base = parent != NULL ? parent->base : p->content_location;
 	if ((v = parse_attr(nattrs, attrs, "base", XML_NS, &n)) != NULL) {
@@ -1512,7 +1665,7 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 			parse_serialize_start(p, localname, nattrs, attrs);
 		return;
 	}
-	e = parse_elem(parse_ns_cached(p, uri, prefix), localname);
+	e = parse_elem_cached(p, localname, prefix, uri);
 	f->elem = e;
 	if (!p->root_seen)
 		parse_root(p, e, uri, nattrs, attrs);
@@ -1647,16 +1800,30 @@ parse_characters_cb(void *ctx, const xmlChar *ch, int len)
 		parse_capture_add(f, (const char *)ch, (size_t)len);
 }
 
+/*
+ * Undo the publisher's encoding slips in a value (parse_fix_double_utf8,
+ * parse_map_cp1252); may return a new string.
+ */
+static char *
+parse_repair(struct feedparse *p, char *s, size_t *len)
+{
+	if (parse_is_ascii(s, *len))
+		return s;
+	if (p->cv != NULL && strcmp(charset_name(p->cv), "utf-8") == 0)
+		parse_fix_double_utf8(s, len);
+	return parse_map_cp1252(s, *len, len);
+}
+
 /* Finish a text construct's value: the *_html and *_text pair. */
 static void
 parse_text_value(struct feedparse *p, struct frame *f, char **html, char **text,
     int want_text)
 {
-	size_t len = f->text.len;
+	size_t len;
 	char *s;
 	int markup = f->markup;
 
-	s = buf_take(&f->text, &len);
+	s = parse_capture_take(f, &len);
 	len = parse_strip(s, len);
 	if (f->base64) {
 		char *copy = xstrndup(s, len);
@@ -1683,9 +1850,7 @@ parse_text_value(struct feedparse *p, struct frame *f, char **html, char **text,
 	if (!markup && !parse_is_atom(p) &&
 	    strcmp(f->type, "text/plain") == 0 && parse_looks_like_html(s))
 		markup = 1;
-	if (p->cv != NULL && strcmp(charset_name(p->cv), "utf-8") == 0)
-		parse_fix_double_utf8(s, &len);
-	s = parse_map_cp1252(s, len, &len);
+	s = parse_repair(p, s, &len);
 	if (markup) {
 		*text = want_text ? html_to_text(s, len, FEEDPARSE_FIELD_MAX)
 				  : NULL;
@@ -1693,7 +1858,6 @@ parse_text_value(struct feedparse *p, struct frame *f, char **html, char **text,
 	} else {
 		*text = html_clean_text(s, len, FEEDPARSE_FIELD_MAX);
 		*html = parse_escape(s, len);
-		free(s);
 	}
 }
 
@@ -1704,11 +1868,30 @@ parse_plain_value(struct feedparse *p, struct frame *f)
 	size_t len;
 	char *s;
 
-	s = buf_take(&f->text, &len);
+	s = parse_capture_take(f, &len);
 	len = parse_strip(s, len);
-	if (p->cv != NULL && strcmp(charset_name(p->cv), "utf-8") == 0)
-		parse_fix_double_utf8(s, &len);
-	return parse_map_cp1252(s, len, &len);
+	return parse_repair(p, s, &len);
+}
+
+/*
+ * A plain field's value to read and let go (a date, a link to resolve):
+ * what parse_plain_value gives, left in the frame's storage when no
+ * repair applies. *copy is what the caller frees (NULL if nothing).
+ */
+static const char *
+parse_plain_peek(struct feedparse *p, struct frame *f, char **copy)
+{
+	struct buf *b = &f->text;
+
+	if (b->data != NULL) {
+		b->len = parse_strip(b->data, b->len);
+		if (parse_is_ascii(b->data, b->len)) {
+			*copy = NULL;
+			return b->data;
+		}
+	}
+	*copy = parse_plain_value(p, f);
+	return *copy;
 }
 
 /* Undo "&amp;" damage in link text ("?a=1&amp;b=2"). */
@@ -1718,7 +1901,7 @@ parse_fix_link(char *s)
 	char *r, *w;
 
 	for (r = w = s; *r != '\0';) {
-		if (strncmp(r, "&amp;", 5) == 0) {
+		if (*r == '&' && strncmp(r, "&amp;", 5) == 0) {
 			*w++ = '&';
 			r += 5;
 		} else
@@ -1760,7 +1943,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 	int entry = parse_in_entry(p);
 	int feed = !p->initem && p->infeed && !p->inimage && !p->intextinput &&
 	    !p->insource;
-	char *v = NULL, *html = NULL, *text = NULL, *name, *email;
+	char *v = NULL, *copy = NULL, *html = NULL, *text = NULL, *name, *email;
 	int hidden;
 
 	switch (f->elem) {
@@ -1769,7 +1952,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		 * has an image of its own (where readers file it). */
 		if (!(entry || feed) || p->intextinput ||
 		    (p->inimage && (!entry || p->feed_image))) {
-			buf_free(&f->text);
+			parse_capture_drop(f);
 			return;
 		}
 		parse_text_value(p, f, &html, &text, 1);
@@ -1798,7 +1981,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 	case E_CONTENT_ENCODED:
 	case E_BODY:
 		if (!entry) {
-			buf_free(&f->text);
+			parse_capture_drop(f);
 			return;
 		}
 		parse_text_value(p, f, &html, &text, !p->no_plain_text);
@@ -1824,9 +2007,9 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	case E_LINK:
-		v = parse_plain_value(p, f);
 		if ((entry || feed) && !p->inimage) {
-			char *url = uri_resolve_link(f->base, v);
+			char *url = uri_resolve_link(
+			    f->base, parse_plain_peek(p, f, &copy));
 
 			if (url != NULL)
 				parse_fix_link(url);
@@ -1837,39 +2020,39 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	case E_GUID:
-		v = parse_plain_value(p, f);
 		if (!entry)
 			break;
-		if (f->permalink) {
-			char *url = uri_resolve(f->base, v);
-
-			free(v);
-			v = url;
-		}
-		if (!st->id_set || depth <= st->id_depth) {
-			parse_set(&st->item.id, v != NULL ? xstrdup(v) : NULL);
-			st->id_set = 1;
-			st->id_depth = depth;
-		}
+		if (f->permalink)
+			v = uri_resolve(f->base, parse_plain_peek(p, f, &copy));
+		else
+			v = parse_plain_value(p, f);
 		if (f->permalink && !parse_is_atom(p) &&
 		    st->item.link == NULL && v != NULL)
 			st->item.link = uri_resolve_link(NULL, v);
+		if (!st->id_set || depth <= st->id_depth) {
+			parse_set(&st->item.id, v);
+			v = NULL;
+			st->id_set = 1;
+			st->id_depth = depth;
+		}
 		break;
 	case E_PUBLISHED:
-		v = parse_plain_value(p, f);
 		if (entry)
-			parse_date_into(&st->item.published, v);
+			parse_date_into(
+			    &st->item.published, parse_plain_peek(p, f, &copy));
 		break;
 	case E_UPDATED:
-		v = parse_plain_value(p, f);
 		if (entry)
-			parse_date_into(&st->item.updated, v);
+			parse_date_into(
+			    &st->item.updated, parse_plain_peek(p, f, &copy));
 		break;
-	case E_TTL:
-		v = parse_plain_value(p, f);
-		if (feed && doc->ttl == 0 && atoi(v) > 0 && atoi(v) < 100000)
-			doc->ttl = (int64_t)atoi(v) * 60;
+	case E_TTL: {
+		int ttl = atoi(parse_plain_peek(p, f, &copy));
+
+		if (feed && doc->ttl == 0 && ttl > 0 && ttl < 100000)
+			doc->ttl = (int64_t)ttl * 60;
 		break;
+	}
 	case E_TAGS:
 		/* A made-up element: comma-separated categories. */
 		v = parse_plain_value(p, f);
@@ -1884,16 +2067,15 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	case E_CATEGORY:
-		v = parse_plain_value(p, f);
 		if (entry) {
 			if (f->term != NULL) {
 				size_t n =
 				    parse_strip(f->term, strlen(f->term));
 
 				(void)n;
-				parse_add_category(st, f->term);
+				parse_take_category(st, &f->term);
 			}
-			parse_add_category(st, v);
+			parse_add_category(st, parse_plain_peek(p, f, &copy));
 		}
 		break;
 	case E_NAME:
@@ -1913,7 +2095,6 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	case E_AUTHOR:
-		v = parse_plain_value(p, f);
 		if (!entry)
 			break;
 		if ((st->author_name == NULL || *st->author_name == '\0') &&
@@ -1921,7 +2102,8 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 			free(st->author_name);
 			free(st->author_email);
 			st->author_name = st->author_email = NULL;
-			parse_split_author(v, &name, &email);
+			parse_split_author(
+			    parse_plain_peek(p, f, &copy), &name, &email);
 			st->author_name = name;
 			st->author_email = email;
 		}
@@ -1935,10 +2117,11 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		}
 		break;
 	default:
-		buf_free(&f->text);
+		parse_capture_drop(f);
 		break;
 	}
 	free(v);
+	free(copy);
 	free(html);
 	free(text);
 }
@@ -1976,7 +2159,7 @@ parse_end_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 				break;
 		p->cap_top = i;
 		parse_end_field(p, f, depth);
-		buf_free(&f->text);
+		parse_capture_drop(f);
 	}
 	switch (f->elem) {
 	case E_CHANNEL:
@@ -2010,8 +2193,10 @@ parse_end_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		break;
 	}
 out:
-	free(f->term);
-	f->term = NULL;
+	if (f->term != NULL) {
+		free(f->term);
+		f->term = NULL;
+	}
 	if (f->base_owned)
 		free((char *)f->base);
 	f->base = NULL;
@@ -2055,8 +2240,11 @@ parse_xml_free(struct feedparse *p)
 		xmlFreeParserCtxt(p->ctxt);
 		p->ctxt = NULL;
 	}
-	for (i = 0; i < p->depth; i++) {
+	/* The dictionary the cache points into is gone. */
+	memset(p->elem_cache, 0, sizeof p->elem_cache);
+	for (i = 0; i < FEEDPARSE_DEPTH_MAX; i++)
 		buf_free(&p->frames[i].text);
+	for (i = 0; i < p->depth; i++) {
 		free(p->frames[i].term);
 		if (p->frames[i].base_owned)
 			free((char *)p->frames[i].base);
@@ -2159,8 +2347,23 @@ parse_rewrite_decl(struct feedparse *p)
 static int
 parse_convert(struct feedparse *p, const char *data, size_t len, int final)
 {
+	size_t same;
 	int r;
 
+	/* UTF-8 already (the declaration is rewritten): parsed in place. */
+	if (p->decl_done && !final &&
+	    (same = charset_unchanged(p->cv, data, len)) > 0) {
+		if (parse_xml_feed(p, data, same, 0) == -1)
+			return -1;
+		if (same == len)
+			return 0;
+		/* The start of a character that the next chunk completes:
+		 * charset_convert keeps it for then, and adds nothing. */
+		buf_reset(&p->utf8);
+		r = charset_convert(
+		    p->cv, data + same, len - same, 0, &p->utf8);
+		return r == CHARSET_INVALID ? 1 : 0;
+	}
 	buf_reset(&p->utf8);
 	r = charset_convert(p->cv, data, len, final, &p->utf8);
 	if (r == CHARSET_FULL) {
@@ -2289,6 +2492,7 @@ struct feedparse *
 feedparse_new(const char *doc_url)
 {
 	struct feedparse *p;
+	int i;
 
 	parse_init_once();
 	p = xcalloc(1, sizeof *p);
@@ -2297,6 +2501,8 @@ feedparse_new(const char *doc_url)
 	p->body_max = FEEDPARSE_BODY_MAX;
 	p->cap_top = -1;
 	p->title_depth = -1;
+	for (i = 0; i < FEEDPARSE_DEPTH_MAX; i++)
+		buf_init(&p->frames[i].text, FEEDPARSE_FIELD_MAX);
 	buf_init(&p->head, FEEDPARSE_SNIFF_LEN);
 	return p;
 }

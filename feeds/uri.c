@@ -156,7 +156,9 @@ uri_in(const char *const *list, size_t n, const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strlen(list[i]) == len && strncasecmp(list[i], s, len) == 0)
+		/* list is lower case: the first letter rules most out. */
+		if (((unsigned char)s[0] | 0x20) == (unsigned char)list[i][0] &&
+		    strlen(list[i]) == len && strncasecmp(list[i], s, len) == 0)
 			return 1;
 	return 0;
 }

@@ -597,6 +597,160 @@ test_broken_bytes(void **state)
 	free(cause);
 }
 
+/* Push a document in chunks of the given size. */
+static struct feed_doc *
+parse_chunked(const char *data, size_t len, size_t chunk)
+{
+	struct feedparse *p = feedparse_new("http://example.com/feed.xml");
+	struct feed_doc *d;
+	char *cause = NULL;
+	size_t off, n;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < chunk ? len - off : chunk;
+		if (feedparse_push(p, data + off, n) == -1)
+			break;
+	}
+	d = feedparse_finish(p, &cause);
+	feedparse_free(p);
+	if (d == NULL)
+		fail_msg("refused: %s", cause);
+	return d;
+}
+
+/*
+ * Long documents, parsed in place once the first KiB decided the
+ * encoding: characters cut by a chunk's end, and bytes that are not
+ * UTF-8 far into a document said to be, give the same items in any
+ * chunk size.
+ */
+static void
+test_utf8_chunks(void **state)
+{
+	static const size_t chunks[] = {1, 2, 3, 5, 7, 4096};
+	static const char title[] = "caf\xc3\xa9 \xe6\x9d\xb1\xe4\xba\xac "
+				    "\xf0\x9f\x98\x80";
+	static const char piece[] = "<item><title>caf\xc3\xa9 \xe6\x9d\xb1"
+				    "\xe4\xba\xac \xf0\x9f\x98\x80</title>"
+				    "<description>&lt;p&gt;x&lt;/p&gt;"
+				    "</description></item>";
+	struct buf b;
+	struct feed_doc *whole, *d;
+	size_t i, k, bad;
+
+	make_doc(&b,
+	    "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\">"
+	    "<channel>",
+	    piece, 200, "</channel></rss>");
+	for (k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+		d = parse_chunked(b.data, b.len, chunks[k]);
+		assert_false(d->bozo);
+		assert_int_equal(d->nitems, 200);
+		for (i = 0; i < d->nitems; i++) {
+			assert_string_equal(d->items[i].title_text, title);
+			assert_string_equal(
+			    d->items[i].summary_html, "<p>x</p>");
+		}
+		feed_doc_free(d);
+	}
+
+	/* A byte that is no UTF-8 past the first 4 KiB: read again. */
+	bad = b.len / 2;
+	while (b.data[bad] != '<')
+		bad++;
+	memmove(b.data + bad + 1, b.data + bad, b.len - bad + 1);
+	b.data[bad] = '\xff';
+	b.len++;
+	whole = parse_chunked(b.data, b.len, b.len);
+	assert_true(whole->bozo);
+	assert_int_equal(whole->nitems, 200);
+	for (k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+		d = parse_chunked(b.data, b.len, chunks[k]);
+		assert_true(d->bozo);
+		assert_string_equal(d->bozo_reason, whole->bozo_reason);
+		assert_int_equal(d->nitems, whole->nitems);
+		for (i = 0; i < d->nitems; i++)
+			assert_string_equal(
+			    d->items[i].title_text, whole->items[i].title_text);
+		feed_doc_free(d);
+	}
+	feed_doc_free(whole);
+	buf_free(&b);
+}
+
+/*
+ * One prefix bound to different namespaces in turn, and names that differ
+ * in case: an element is what its namespace and name make it each time.
+ */
+static void
+test_namespace_rebound(void **state)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\" "
+	    "xmlns:x=\"http://purl.org/dc/elements/1.1/\"><channel>"
+	    "<item><x:creator>One</x:creator></item>"
+	    "<item xmlns:x=\"http://example.com/other\">"
+	    "<x:creator>Two</x:creator><Title>T2</Title></item>"
+	    "<item><x:creator>Three</x:creator><TITLE>T3</TITLE></item>"
+	    "<item xmlns:x=\"http://purl.org/rss/1.0/modules/content/\">"
+	    "<x:encoded>&lt;b&gt;Four&lt;/b&gt;</x:encoded></item>"
+	    "</channel></rss>";
+	static const size_t chunks[] = {1, sizeof doc};
+	struct feed_doc *d;
+	size_t k;
+
+	for (k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+		d = parse_chunked(doc, sizeof doc - 1, chunks[k]);
+		assert_int_equal(d->nitems, 4);
+		assert_string_equal(d->items[0].author, "One");
+		assert_null(d->items[1].author);
+		assert_string_equal(d->items[1].title_text, "T2");
+		assert_string_equal(d->items[2].author, "Three");
+		assert_string_equal(d->items[2].title_text, "T3");
+		assert_null(d->items[3].author);
+		assert_string_equal(d->items[3].content_html, "<b>Four</b>");
+		feed_doc_free(d);
+	}
+}
+
+/*
+ * Text storage is kept from one element to the next: a field past what is
+ * kept, one cut at the field cap, and short ones after them.
+ */
+static void
+test_field_after_long_field(void **state)
+{
+	struct buf b;
+	struct feed_doc *d;
+	char *cause = NULL;
+	size_t i;
+
+	buf_init(&b, (size_t)64 * 1024 * 1024);
+	buf_addstr(&b, "<rss version=\"2.0\"><channel><item><title>");
+	for (i = 0; i < 20000; i++)
+		buf_addstr(&b, "0123456789");
+	buf_addstr(&b,
+	    "</title><description>d1</description></item>"
+	    "<item><title>short</title><description>");
+	for (i = 0; i < FEEDPARSE_FIELD_MAX / 10 + 10; i++)
+		buf_addstr(&b, "abcdefghij");
+	buf_addstr(&b,
+	    "</description></item><item><title>t3</title>"
+	    "<description>d3</description></item>"
+	    "</channel></rss>");
+	d = feedparse_buffer(b.data, b.len, NULL, &cause);
+	assert_non_null(d);
+	assert_int_equal(d->nitems, 3);
+	assert_int_equal(strlen(d->items[0].title_text), 200000);
+	assert_string_equal(d->items[0].summary_text, "d1");
+	assert_string_equal(d->items[1].title_text, "short");
+	assert_int_equal(strlen(d->items[1].summary_html), FEEDPARSE_FIELD_MAX);
+	assert_string_equal(d->items[2].title_text, "t3");
+	assert_string_equal(d->items[2].summary_text, "d3");
+	feed_doc_free(d);
+	buf_free(&b);
+}
+
 /* Items handed out one by one are not kept. */
 static void
 count_cb(struct item *it, void *arg)
@@ -642,6 +796,9 @@ main(void)
 	    cmocka_unit_test(test_long_name),
 	    cmocka_unit_test(test_broken_bytes),
 	    cmocka_unit_test(test_item_cb),
+	    cmocka_unit_test(test_utf8_chunks),
+	    cmocka_unit_test(test_namespace_rebound),
+	    cmocka_unit_test(test_field_after_long_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
