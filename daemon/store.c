@@ -138,8 +138,8 @@ static const char *const store_migrations[] = {
     /* 4: no indexes on link and title hashes. Every item insert wrote
      * both, for the churn guard alone, which runs on the rare poll
      * whose keys are mostly new and now reads the feed's hashes once. */
-    "DROP INDEX IF EXISTS items_link;"
-    "DROP INDEX IF EXISTS items_title;",
+    ("DROP INDEX IF EXISTS items_link;"
+     "DROP INDEX IF EXISTS items_title;"),
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
