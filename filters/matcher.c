@@ -193,6 +193,54 @@ struct matcher {
 	uint32_t *candidates;
 	size_t ncandidates;
 	int truncated;
+
+	/*
+	 * What deciding reads, so that a watchlist whose terms were not
+	 * all hit is turned down from a few small arrays: the fields each
+	 * pattern and each entity was hit in (zero when not hit), set from
+	 * the hits and cleared after each item.
+	 */
+	struct matcher_found *found; /* by pattern */
+	uint8_t *entity_found; /* by entity: fields of counting alias hits */
+	uint32_t *alias_entity_first; /* by pattern: its entities are */
+	uint32_t *alias_entities; /* alias_entities[first[p], first[p+1]) */
+	uint32_t *decided; /* watchlist << 1 | matched, to report */
+	size_t ndecided;
+	struct matcher_pick *picks; /* reused by each match */
+	size_t picks_size;
+
+	/*
+	 * The result's storage, built once per item and handed to it: the
+	 * hits of all its matches in one array, and the snippets in one
+	 * block, each built once per hit of the scan however many
+	 * watchlists report that hit.
+	 */
+	struct matcher_hit *out_hits;
+	size_t nout_hits, out_hits_size;
+	size_t *out_snippet; /* by out_hits: offset in snippets */
+	char *snippets;
+	size_t snippets_len, snippets_size;
+	size_t *hit_snippet; /* by hit: 1 + offset in snippets, 0 = none */
+	size_t hit_snippet_size;
+};
+
+/* The fields a pattern was hit in: any hit, and hits that count for an
+ * entity (not inside a longer alias). */
+struct matcher_found {
+	uint8_t any;
+	uint8_t entity;
+};
+
+struct matcher_pick {
+	const struct matcher_leaf *leaf;
+	uint32_t hit;
+};
+
+/* A result and the storage its matches point into. */
+struct matcher_result_store {
+	struct matcher_result result; /* first: what callers see */
+	struct matcher_hit *hits;
+	char *snippets;
 };
 
 static const char *
@@ -294,6 +342,16 @@ matcher_free(struct matcher *m)
 	free(m->touched);
 	free(m->wl_stamp);
 	free(m->candidates);
+	free(m->found);
+	free(m->entity_found);
+	free(m->alias_entity_first);
+	free(m->alias_entities);
+	free(m->decided);
+	free(m->picks);
+	free(m->out_hits);
+	free(m->out_snippet);
+	free(m->snippets);
+	free(m->hit_snippet);
 	free(m);
 }
 
@@ -971,6 +1029,34 @@ matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
 	}
 }
 
+/* Which entities each alias pattern belongs to (CSR by pattern). */
+static void
+matcher_compile_alias_entities(struct matcher *m)
+{
+	const struct matcher_entity *e;
+	uint32_t *first;
+	size_t i, j, total = 0;
+
+	first = xcalloc(m->npatterns + 2, sizeof *first);
+	for (i = 0; i < m->nentities; i++) {
+		e = &m->entities[i];
+		for (j = 0; j < e->naliases; j++)
+			first[e->patterns[j] + 2]++;
+		total += e->naliases;
+	}
+	for (i = 0; i < m->npatterns; i++)
+		first[i + 2] += first[i + 1];
+	m->alias_entities =
+	    xreallocarray(NULL, total + 1, sizeof *m->alias_entities);
+	for (i = 0; i < m->nentities; i++) {
+		e = &m->entities[i];
+		for (j = 0; j < e->naliases; j++)
+			m->alias_entities[first[e->patterns[j] + 1]++] =
+			    (uint32_t)i;
+	}
+	m->alias_entity_first = first;
+}
+
 int
 matcher_compile(struct matcher *m, char **cause)
 {
@@ -1069,6 +1155,10 @@ matcher_compile(struct matcher *m, char **cause)
 	m->touched = xcalloc(m->npatterns + 1, sizeof *m->touched);
 	m->wl_stamp = xcalloc(m->nwatchlists + 1, sizeof *m->wl_stamp);
 	m->candidates = xcalloc(m->nwatchlists + 1, sizeof *m->candidates);
+	m->decided = xcalloc(m->nwatchlists + 1, sizeof *m->decided);
+	m->found = xcalloc(m->npatterns + 1, sizeof *m->found);
+	m->entity_found = xcalloc(m->nentities + 1, sizeof *m->entity_found);
+	matcher_compile_alias_entities(m);
 	return 0;
 }
 
@@ -1329,29 +1419,44 @@ matcher_suppress(struct matcher *m)
 }
 
 /*
- * Group the hits by pattern (order[]) and find the candidate watchlists:
- * those with a hit in their trigger set, or with EXPLAIN any hit.
+ * Group the hits by pattern (order[]), note the fields each pattern and
+ * entity was found in, and find the candidate watchlists: those with a
+ * hit in their trigger set, or with EXPLAIN any hit.
  */
 static void
 matcher_index(struct matcher *m, int explain)
 {
 	const uint32_t *users;
+	const struct matcher_hitrec *h;
 	size_t nusers;
 	size_t i, k;
 	uint32_t p, sum = 0, w;
 	const struct matcher_hot *hot;
+	unsigned field;
 
 	m->ntouched = 0;
 	m->ncandidates = 0;
 	m->order = xreallocarray(m->order, m->nhits + 1, sizeof *m->order);
 	for (i = 0; i < m->nhits; i++) {
-		p = m->hits[i].pattern;
+		h = &m->hits[i];
+		p = h->pattern;
 		if (m->hot[p].stamp != m->gen) {
 			m->hot[p].stamp = m->gen;
 			m->hot[p].count = 0;
 			m->touched[m->ntouched++] = p;
 		}
 		m->hot[p].count++;
+		field = m->segs[h->seg].field;
+		m->found[p].any |= (uint8_t)field;
+		if (!h->suppressed)
+			m->found[p].entity |= (uint8_t)field;
+	}
+	for (i = 0; i < m->ntouched; i++) {
+		p = m->touched[i];
+		for (k = m->alias_entity_first[p];
+		     k < m->alias_entity_first[p + 1]; k++)
+			m->entity_found[m->alias_entities[k]] |=
+			    m->found[p].entity;
 	}
 	for (i = 0; i < m->ntouched; i++) {
 		p = m->touched[i];
@@ -1375,6 +1480,23 @@ matcher_index(struct matcher *m, int explain)
 			m->wl_stamp[w] = m->gen;
 			m->candidates[m->ncandidates++] = w;
 		}
+	}
+}
+
+/* Forget what matcher_index() noted of this item's hits. */
+static void
+matcher_unindex(struct matcher *m)
+{
+	size_t i, k;
+	uint32_t p;
+
+	for (i = 0; i < m->ntouched; i++) {
+		p = m->touched[i];
+		m->found[p].any = 0;
+		m->found[p].entity = 0;
+		for (k = m->alias_entity_first[p];
+		     k < m->alias_entity_first[p + 1]; k++)
+			m->entity_found[m->alias_entities[k]] = 0;
 	}
 }
 
@@ -1419,12 +1541,6 @@ matcher_leaf_each(const struct matcher_eval *ev,
 		}
 	}
 	return 0;
-}
-
-static int
-matcher_found_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
-{
-	return 1;
 }
 
 static void
@@ -1532,6 +1648,16 @@ matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
 	free(b.v);
 }
 
+/* Whether LEAF has a hit that counts (as matcher_leaf_each() would
+ * find one), from what matcher_index() noted. */
+static int
+matcher_leaf_found(const struct matcher *m, const struct matcher_leaf *leaf)
+{
+	if (leaf->entity != SIZE_MAX)
+		return (m->entity_found[leaf->entity] & leaf->fields) != 0;
+	return (m->found[leaf->pattern].any & leaf->fields) != 0;
+}
+
 static int
 matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 {
@@ -1544,8 +1670,7 @@ matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 	case QUERY_PREFIX:
 	case QUERY_ENTITY:
 	case QUERY_REGEX:
-		return matcher_leaf_each(
-		    ev, &ev->w->leaves[n->index], matcher_found_cb, NULL);
+		return matcher_leaf_found(ev->m, &ev->w->leaves[n->index]);
 	case QUERY_AND:
 		for (i = 0; i < n->nkids; i++)
 			if (!matcher_eval(ev, n->kids[i]))
@@ -1571,28 +1696,9 @@ matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 static int
 matcher_op_found(const struct matcher *m, const struct matcher_op *op)
 {
-	const uint32_t *pats = &op->arg;
-	const struct matcher_hitrec *h;
-	size_t npats = 1, i, k, end;
-	uint32_t p;
-
-	if (op->entity) {
-		pats = m->entities[op->arg].patterns;
-		npats = m->entities[op->arg].naliases;
-	}
-	for (i = 0; i < npats; i++) {
-		p = pats[i];
-		if (m->hot[p].stamp != m->gen)
-			continue;
-		end = m->hot[p].first + m->hot[p].count;
-		for (k = m->hot[p].first; k < end; k++) {
-			h = &m->hits[m->order[k]];
-			if ((m->segs[h->seg].field & op->fields) &&
-			    !(op->entity && h->suppressed))
-				return 1;
-		}
-	}
-	return 0;
+	if (op->entity)
+		return (m->entity_found[op->arg] & op->fields) != 0;
+	return (m->found[op->arg].any & op->fields) != 0;
 }
 
 /* Run a decision program: the value of the query for this item. */
@@ -1620,17 +1726,17 @@ matcher_run_ops(const struct matcher_eval *ev, const struct matcher_op *op)
 	case QUERY_NOT:
 		return !matcher_run_ops(ev, op + 1);
 	case QUERY_NEAR:
+		/* Positions are only worth finding when both sides hold
+		 * somewhere: a side that is false has none. */
+		for (kid = op + 1; kid < end; kid += kid->size)
+			if (!matcher_run_ops(ev, kid))
+				return 0;
 		return matcher_eval(ev, ev->m->near_nodes[op->arg]);
 	}
 	return 0;
 }
 
 /* ---- explaining ---- */
-
-struct matcher_pick {
-	const struct matcher_leaf *leaf;
-	uint32_t hit;
-};
 
 struct matcher_picks {
 	struct matcher_pick *v;
@@ -1834,11 +1940,26 @@ matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
 
 /* ---- results ---- */
 
-static char *
-matcher_snippet(const char *text, size_t len, size_t start, size_t end)
+/* Room for N more bytes of snippets. */
+static void
+matcher_snippets_reserve(struct matcher *m, size_t n)
+{
+	if (m->snippets_size - m->snippets_len >= n)
+		return;
+	m->snippets_size = (m->snippets_len + n) * 2;
+	m->snippets = xreallocarray(m->snippets, m->snippets_size, 1);
+}
+
+/*
+ * Append the snippet of bytes [start, end) of TEXT (LEN bytes) to
+ * m->snippets, NUL-terminated; returns its offset there.
+ */
+static size_t
+matcher_snippet(
+    struct matcher *m, const char *text, size_t len, size_t start, size_t end)
 {
 	static const char ellipsis[] = "\xe2\x80\xa6";
-	size_t from, to, i, n = 0;
+	size_t from, to, i, n, at;
 	char *out, c;
 	int space = 0;
 
@@ -1861,8 +1982,12 @@ matcher_snippet(const char *text, size_t len, size_t start, size_t end)
 			to = i - 1;
 			break;
 		}
-	out = xmalloc(to - from + 2 * (sizeof ellipsis - 1) +
-	    sizeof MATCHER_MARK_OPEN + sizeof MATCHER_MARK_CLOSE + 1);
+	matcher_snippets_reserve(m,
+	    to - from + 2 * (sizeof ellipsis - 1) + sizeof MATCHER_MARK_OPEN +
+		sizeof MATCHER_MARK_CLOSE + 1);
+	at = m->snippets_len;
+	out = m->snippets + at;
+	n = 0;
 	if (from > 0) {
 		memcpy(out, ellipsis, sizeof ellipsis - 1);
 		n += sizeof ellipsis - 1;
@@ -1898,7 +2023,22 @@ matcher_snippet(const char *text, size_t len, size_t start, size_t end)
 		n += sizeof ellipsis - 1;
 	}
 	out[n] = '\0';
-	return out;
+	m->snippets_len += n + 1;
+	return at;
+}
+
+/* The offset in m->snippets of the snippet of HIT, built on first use:
+ * every watchlist that reports this hit shares it. */
+static size_t
+matcher_hit_snippet(struct matcher *m, uint32_t hit)
+{
+	const struct matcher_hitrec *h = &m->hits[hit];
+	const struct matcher_segment *s = &m->segs[h->seg];
+
+	if (m->hit_snippet[hit] == 0)
+		m->hit_snippet[hit] =
+		    1 + matcher_snippet(m, s->text, s->len, h->start, h->end);
+	return m->hit_snippet[hit] - 1;
 }
 
 static int
@@ -1918,6 +2058,8 @@ matcher_pick_cmp(const void *va, const void *vb, void *arg)
 	return 0;
 }
 
+/* The hits of match MM from PICKS, appended to m->out_hits; their
+ * snippets' offsets go to m->out_snippet. */
 static void
 matcher_fill_hits(
     struct matcher *m, struct matcher_match *mm, struct matcher_picks *picks)
@@ -1926,15 +2068,20 @@ matcher_fill_hits(
 	const struct matcher_segment *s;
 	const struct matcher_entity *e;
 	struct matcher_hit *out;
-	size_t i, k;
+	size_t i, k, n;
 
 	if (picks->n > 0)
 		qsort_r(
 		    picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
-	mm->hits =
-	    xcalloc(picks->n > MATCHER_MAX_MATCH_HITS ? MATCHER_MAX_MATCH_HITS
-						      : picks->n + 1,
-		sizeof *mm->hits);
+	n = picks->n > MATCHER_MAX_MATCH_HITS ? MATCHER_MAX_MATCH_HITS
+					      : picks->n;
+	if (m->out_hits_size - m->nout_hits < n) {
+		m->out_hits_size = (m->nout_hits + n) * 2;
+		m->out_hits = xreallocarray(
+		    m->out_hits, m->out_hits_size, sizeof *m->out_hits);
+		m->out_snippet = xreallocarray(
+		    m->out_snippet, m->out_hits_size, sizeof *m->out_snippet);
+	}
 	for (i = 0; i < picks->n; i++) {
 		h = &m->hits[picks->v[i].hit];
 		if (prev != NULL && prev->seg == h->seg &&
@@ -1945,14 +2092,16 @@ matcher_fill_hits(
 		if (mm->nhits >= MATCHER_MAX_MATCH_HITS)
 			continue;
 		s = &m->segs[h->seg];
-		out = &mm->hits[mm->nhits++];
+		m->out_snippet[m->nout_hits] =
+		    matcher_hit_snippet(m, picks->v[i].hit);
+		out = &m->out_hits[m->nout_hits++];
+		mm->nhits++;
+		memset(out, 0, sizeof *out);
 		out->term = picks->v[i].leaf->term;
 		out->field = matcher_field_name(s->field);
 		out->category = s->category;
 		out->start = h->start;
 		out->end = h->end;
-		out->snippet =
-		    matcher_snippet(s->text, s->len, h->start, h->end);
 		if (picks->v[i].leaf->entity == SIZE_MAX)
 			continue;
 		e = &m->entities[picks->v[i].leaf->entity];
@@ -1973,25 +2122,46 @@ matcher_u32_cmp(const void *va, const void *vb)
 	return a < b ? -1 : a > b;
 }
 
+/*
+ * Decide every candidate watchlist from the hits. Those to report (the
+ * matches, and with EXPLAIN the near misses) go to m->decided, in the
+ * order of the watchlists, as index << 1 | matched.
+ */
 static void
-matcher_decide(
-    struct matcher *m, struct matcher_result *res, uint32_t wi, int flags)
+matcher_decide(struct matcher *m, int flags)
+{
+	struct matcher_eval ev = {m, NULL};
+	size_t i;
+	uint32_t wi;
+	int ok;
+
+	m->ndecided = 0;
+	for (i = 0; i < m->ncandidates; i++) {
+		wi = m->candidates[i];
+		ev.w = &m->watchlists[wi];
+		ok = matcher_run_ops(&ev, &m->ops[ev.w->op_first]);
+		if (ok || (flags & MATCHER_RUN_EXPLAIN))
+			m->decided[m->ndecided++] = wi << 1 | (uint32_t)ok;
+	}
+	if (m->ndecided > 1)
+		qsort(m->decided, m->ndecided, sizeof *m->decided,
+		    matcher_u32_cmp);
+}
+
+/* Explain the decision OK of watchlist WI in MM: its hits, and for a
+ * near miss what failed. */
+static void
+matcher_explain(
+    struct matcher *m, struct matcher_match *mm, uint32_t wi, int ok)
 {
 	struct matcher_eval ev = {m, &m->watchlists[wi]};
-	struct matcher_match *mm;
 	struct matcher_picks picks = {0};
 	struct buf b;
-	int ok;
 	size_t i;
 
-	ok = matcher_run_ops(&ev, &m->ops[ev.w->op_first]);
-	if (!ok && !(flags & MATCHER_RUN_EXPLAIN))
-		return;
 	picks.m = m;
-	res->matches = xreallocarray(
-	    res->matches, res->nmatches + 1, sizeof *res->matches);
-	mm = &res->matches[res->nmatches++];
-	memset(mm, 0, sizeof *mm);
+	picks.v = m->picks;
+	picks.size = m->picks_size;
 	mm->watchlist = ev.w->name;
 	mm->watchlist_index = wi;
 	mm->matched = ok;
@@ -2007,14 +2177,49 @@ matcher_decide(
 		mm->explain = buf_take(&b, NULL);
 	}
 	matcher_fill_hits(m, mm, &picks);
-	free(picks.v);
+	m->picks = picks.v;
+	m->picks_size = picks.size;
+}
+
+/* The matches of m->decided, with their hits and snippets, into ST. */
+static void
+matcher_report(struct matcher *m, struct matcher_result_store *st)
+{
+	struct matcher_result *res = &st->result;
+	size_t i, j, k;
+
+	m->nout_hits = 0;
+	m->snippets_len = 0;
+	if (m->hit_snippet_size < m->nhits + 1) {
+		m->hit_snippet_size = (m->nhits + 1) * 2;
+		m->hit_snippet = xreallocarray(m->hit_snippet,
+		    m->hit_snippet_size, sizeof *m->hit_snippet);
+	}
+	memset(m->hit_snippet, 0, m->nhits * sizeof *m->hit_snippet);
+	res->matches = xcalloc(m->ndecided, sizeof *res->matches);
+	res->nmatches = m->ndecided;
+	for (i = 0; i < m->ndecided; i++)
+		matcher_explain(m, &res->matches[i], m->decided[i] >> 1,
+		    (int)(m->decided[i] & 1));
+	/* Hand the result its own copy, now that nothing moves. */
+	st->hits = xreallocarray(NULL, m->nout_hits + 1, sizeof *st->hits);
+	if (m->nout_hits > 0)
+		memcpy(st->hits, m->out_hits, m->nout_hits * sizeof *st->hits);
+	st->snippets = xmalloc(m->snippets_len + 1);
+	if (m->snippets_len > 0)
+		memcpy(st->snippets, m->snippets, m->snippets_len);
+	for (i = 0, k = 0; i < res->nmatches; i++) {
+		res->matches[i].hits = st->hits + k;
+		for (j = 0; j < res->matches[i].nhits; j++, k++)
+			st->hits[k].snippet = st->snippets + m->out_snippet[k];
+	}
 }
 
 struct matcher_result *
 matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
     int flags)
 {
-	struct matcher_result *res = xcalloc(1, sizeof *res);
+	struct matcher_result_store *st = xcalloc(1, sizeof *st);
 	size_t i;
 
 	if (!m->compiled)
@@ -2045,28 +2250,26 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 		matcher_scan_regex(m, m->regexes[i]);
 	matcher_suppress(m);
 	matcher_index(m, flags & MATCHER_RUN_EXPLAIN);
-	if (m->ncandidates > 1)
-		qsort(m->candidates, m->ncandidates, sizeof *m->candidates,
-		    matcher_u32_cmp);
-	for (i = 0; i < m->ncandidates; i++)
-		matcher_decide(m, res, m->candidates[i], flags);
-	res->truncated = m->truncated;
-	return res;
+	matcher_decide(m, flags);
+	if (m->ndecided > 0)
+		matcher_report(m, st);
+	matcher_unindex(m);
+	st->result.truncated = m->truncated;
+	return &st->result;
 }
 
 void
 matcher_result_free(struct matcher_result *res)
 {
-	size_t i, j;
+	struct matcher_result_store *st = (struct matcher_result_store *)res;
+	size_t i;
 
 	if (res == NULL)
 		return;
-	for (i = 0; i < res->nmatches; i++) {
-		for (j = 0; j < res->matches[i].nhits; j++)
-			free(res->matches[i].hits[j].snippet);
-		free(res->matches[i].hits);
+	for (i = 0; i < res->nmatches; i++)
 		free(res->matches[i].explain);
-	}
 	free(res->matches);
-	free(res);
+	free(st->hits);
+	free(st->snippets);
+	free(st);
 }
