@@ -4,7 +4,15 @@
  * with the goto function in one hash table keyed by (state, token id),
  * a direct array for the root, failure links computed breadth first and
  * output sets flattened at compile time. Prefix patterns use a byte trie
- * in a second hash table.
+ * in a second hash table while building, compiled to sorted child
+ * arrays.
+ *
+ * The scan looks up every token of the text, so what it reads per token
+ * is kept small whatever the number of patterns: the dictionary's table
+ * holds 8 bytes a slot (part of the hash and the id; the text is read
+ * only on a match of both), the goto table only edges below the root,
+ * and a bit per state says whether it has any, so that a state that
+ * ends a one-word pattern falls back without a lookup.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +32,17 @@ struct automaton_map {
 	size_t count;
 };
 
-struct automaton_dict_entry {
+/* A slot of the dictionary's table. */
+struct automaton_dict_slot {
+	uint32_t tag; /* the hash's high half */
+	uint32_t id; /* 0 = empty */
+};
+
+/* A token of the dictionary, by id. */
+struct automaton_token {
 	uint64_t hash;
 	uint32_t off; /* in dict_text */
 	uint32_t len;
-	uint32_t id; /* 0 = empty slot */
 };
 
 struct automaton_edge {
@@ -44,8 +58,10 @@ struct automaton_output {
 
 struct automaton {
 	/* token dictionary */
-	struct automaton_dict_entry *dict;
-	size_t dict_size;
+	struct automaton_dict_slot *dict;
+	size_t dict_size; /* power of two */
+	struct automaton_token *tokens; /* by id - 1 */
+	size_t tokens_size;
 	uint32_t ntokens;
 	char *dict_text;
 	size_t dict_text_len;
@@ -57,14 +73,19 @@ struct automaton {
 	size_t nedges;
 	uint32_t nstates;
 	uint32_t *fail;
+	uint64_t *has_edges; /* bit per state: has edges in go */
 	uint32_t *root_next; /* by token id, ntokens + 1 entries */
 	struct automaton_output *own; /* building */
 	size_t nown;
 	uint32_t *out_start; /* nstates + 1 */
 	uint32_t *out; /* flattened outputs */
 
-	/* prefix byte trie */
+	/* prefix byte trie: pgo while building, then node N's children
+	 * are pchild[pfirst[N], pfirst[N + 1]), sorted by byte (plabel) */
 	struct automaton_map pgo;
+	uint32_t *pfirst;
+	unsigned char *plabel;
+	uint32_t *pchild;
 	uint32_t npnodes;
 	struct automaton_output *pown;
 	size_t npown;
@@ -194,10 +215,15 @@ automaton_free(struct automaton *a)
 	if (a == NULL)
 		return;
 	free(a->dict);
+	free(a->tokens);
 	free(a->dict_text);
 	automaton_map_free(&a->go);
 	free(a->edges);
 	free(a->fail);
+	free(a->has_edges);
+	free(a->pfirst);
+	free(a->plabel);
+	free(a->pchild);
 	free(a->root_next);
 	free(a->own);
 	free(a->out_start);
@@ -209,19 +235,26 @@ automaton_free(struct automaton *a)
 	free(a);
 }
 
-static struct automaton_dict_entry *
+/* The slot of token S (hash H): its own, or the empty one it would
+ * take. */
+static struct automaton_dict_slot *
 automaton_dict_slot(
     const struct automaton *a, const char *s, size_t len, uint64_t h)
 {
 	size_t mask = a->dict_size - 1, i;
-	struct automaton_dict_entry *e;
+	uint32_t tag = (uint32_t)(h >> 32);
+	struct automaton_dict_slot *e;
+	const struct automaton_token *t;
 
 	for (i = h & mask;; i = (i + 1) & mask) {
 		e = &a->dict[i];
 		if (e->id == 0)
 			return e;
-		if (e->hash == h && e->len == len &&
-		    memcmp(a->dict_text + e->off, s, len) == 0)
+		if (e->tag != tag)
+			continue;
+		t = &a->tokens[e->id - 1];
+		if (t->hash == h && t->len == len &&
+		    memcmp(a->dict_text + t->off, s, len) == 0)
 			return e;
 	}
 }
@@ -229,30 +262,31 @@ automaton_dict_slot(
 static void
 automaton_dict_grow(struct automaton *a)
 {
-	struct automaton_dict_entry *old = a->dict, *e;
-	size_t oldsize = a->dict_size, i;
+	const struct automaton_token *t;
+	size_t i;
 
-	a->dict_size = oldsize ? oldsize * 2 : 256;
+	free(a->dict);
+	a->dict_size = a->dict_size ? a->dict_size * 2 : 256;
 	a->dict = xcalloc(a->dict_size, sizeof *a->dict);
-	for (i = 0; i < oldsize; i++) {
-		if (old[i].id == 0)
-			continue;
-		e = automaton_dict_slot(
-		    a, a->dict_text + old[i].off, old[i].len, old[i].hash);
-		*e = old[i];
+	for (i = 0; i < a->ntokens; i++) {
+		t = &a->tokens[i];
+		*automaton_dict_slot(a, a->dict_text + t->off, t->len,
+		    t->hash) = (struct automaton_dict_slot){
+		    (uint32_t)(t->hash >> 32), (uint32_t)i + 1};
 	}
-	free(old);
 }
 
 uint32_t
 automaton_intern(struct automaton *a, const char *s, size_t len)
 {
-	struct automaton_dict_entry *e;
+	struct automaton_dict_slot *e;
+	struct automaton_token *t;
 	uint64_t h = automaton_hash(s, len);
 
 	if (a->compiled)
 		fatalx("%s: automaton already compiled", __func__);
-	if ((a->ntokens + 1) * 2 > a->dict_size)
+	/* at most two thirds full */
+	if (((size_t)a->ntokens + 1) * 3 > a->dict_size * 2)
 		automaton_dict_grow(a);
 	e = automaton_dict_slot(a, s, len, h);
 	if (e->id != 0)
@@ -262,10 +296,17 @@ automaton_intern(struct automaton *a, const char *s, size_t len)
 		a->dict_text =
 		    xreallocarray(a->dict_text, a->dict_text_size, 1);
 	}
+	if (a->ntokens == a->tokens_size) {
+		a->tokens_size = a->tokens_size ? a->tokens_size * 2 : 64;
+		a->tokens =
+		    xreallocarray(a->tokens, a->tokens_size, sizeof *a->tokens);
+	}
 	memcpy(a->dict_text + a->dict_text_len, s, len);
-	e->hash = h;
-	e->off = (uint32_t)a->dict_text_len;
-	e->len = (uint32_t)len;
+	t = &a->tokens[a->ntokens];
+	t->hash = h;
+	t->off = (uint32_t)a->dict_text_len;
+	t->len = (uint32_t)len;
+	e->tag = (uint32_t)(h >> 32);
 	e->id = ++a->ntokens;
 	a->dict_text_len += len;
 	return e->id;
@@ -385,6 +426,65 @@ automaton_group(struct automaton_output *own, size_t nown, uint32_t nstates,
 		(*start)[i + 1] += (*start)[i];
 }
 
+/* Keep in go only the edges below the root (the root has root_next),
+ * and note which states have any. */
+static void
+automaton_compile_go(struct automaton *a)
+{
+	size_t i;
+
+	automaton_map_free(&a->go);
+	a->has_edges =
+	    xcalloc((size_t)a->nstates / 64 + 1, sizeof *a->has_edges);
+	for (i = 0; i < a->nedges; i++) {
+		if (a->edges[i].from == AUTOMATON_ROOT)
+			continue;
+		automaton_map_put(&a->go,
+		    automaton_key(a->edges[i].from, a->edges[i].id),
+		    a->edges[i].to);
+		a->has_edges[a->edges[i].from / 64] |= 1ULL
+		    << (a->edges[i].from % 64);
+	}
+}
+
+static int
+automaton_u64_cmp(const void *va, const void *vb)
+{
+	uint64_t a = *(const uint64_t *)va, b = *(const uint64_t *)vb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The prefix trie's hash table as sorted child arrays. */
+static void
+automaton_compile_prefixes(struct automaton *a)
+{
+	struct automaton_map *m = &a->pgo;
+	uint64_t *keys;
+	size_t i, n = 0;
+	uint32_t node;
+
+	keys = xreallocarray(NULL, m->count + 1, sizeof *keys);
+	for (i = 0; i < m->size; i++)
+		if (m->keys[i] != AUTOMATON_EMPTY_KEY)
+			keys[n++] = m->keys[i];
+	if (n > 0)
+		qsort(keys, n, sizeof *keys, automaton_u64_cmp);
+	a->pfirst = xcalloc((size_t)a->npnodes + 1, sizeof *a->pfirst);
+	a->plabel = xreallocarray(NULL, n + 1, sizeof *a->plabel);
+	a->pchild = xreallocarray(NULL, n + 1, sizeof *a->pchild);
+	for (i = 0; i < n; i++) {
+		node = (uint32_t)(keys[i] >> 32);
+		a->pfirst[node + 1]++;
+		a->plabel[i] = (unsigned char)keys[i];
+		a->pchild[i] = automaton_map_get(m, keys[i]);
+	}
+	for (i = 0; i < a->npnodes; i++)
+		a->pfirst[i + 1] += a->pfirst[i];
+	free(keys);
+	automaton_map_free(m);
+}
+
 void
 automaton_compile(struct automaton *a)
 {
@@ -489,6 +589,7 @@ automaton_compile(struct automaton *a)
 	free(own_out);
 	free(a->own);
 	a->own = NULL;
+	automaton_compile_go(a);
 	free(a->edges);
 	a->edges = NULL;
 
@@ -496,6 +597,7 @@ automaton_compile(struct automaton *a)
 	    a->pown, a->npown, a->npnodes, &a->pout_start, &a->pout);
 	free(a->pown);
 	a->pown = NULL;
+	automaton_compile_prefixes(a);
 }
 
 uint32_t
@@ -508,9 +610,11 @@ automaton_next(const struct automaton *a, uint32_t state, uint32_t id)
 	for (;;) {
 		if (state == AUTOMATON_ROOT)
 			return a->root_next[id];
-		t = automaton_map_get(&a->go, automaton_key(state, id));
-		if (t != AUTOMATON_NONE)
-			return t;
+		if (a->has_edges[state / 64] & (1ULL << (state % 64))) {
+			t = automaton_map_get(&a->go, automaton_key(state, id));
+			if (t != AUTOMATON_NONE)
+				return t;
+		}
 		state = a->fail[state];
 	}
 }
@@ -532,6 +636,7 @@ size_t
 automaton_prefixes(const struct automaton *a, const char *token, size_t len,
     uint32_t *out, size_t max)
 {
+	const unsigned char *label;
 	uint32_t node = 0, k;
 	size_t i, n = 0;
 
@@ -542,10 +647,11 @@ automaton_prefixes(const struct automaton *a, const char *token, size_t len,
 		(1 << ((unsigned char)token[1] & 7))))
 		return 0;
 	for (i = 0; i < len; i++) {
-		node = automaton_map_get(
-		    &a->pgo, automaton_key(node, (unsigned char)token[i]));
-		if (node == AUTOMATON_NONE)
+		label = memchr(a->plabel + a->pfirst[node], token[i],
+		    a->pfirst[node + 1] - a->pfirst[node]);
+		if (label == NULL)
 			break;
+		node = a->pchild[label - a->plabel];
 		for (k = a->pout_start[node]; k < a->pout_start[node + 1];
 		     k++) {
 			if (n < max)
