@@ -35,6 +35,7 @@
 #define MATCHER_MAX_PHRASE 32 /* words in a phrase or alias */
 #define MATCHER_MIN_PREFIX 2 /* characters before a '*' */
 #define MATCHER_MAX_ALIAS 1024 /* bytes */
+#define MATCHER_MAX_GUARD 4 /* leaves in a watchlist's guard */
 /* Bytes of context on each side of a snippet. */
 #define MATCHER_SNIPPET_CONTEXT 60
 
@@ -106,8 +107,9 @@ struct matcher_watchlist {
 struct matcher_op {
 	uint8_t kind; /* enum query_kind */
 	uint8_t entity; /* leaf: arg is an entity, not a pattern */
-	uint16_t fields; /* leaf: QUERY_FIELD_* */
-	uint32_t size; /* ops in this subtree, itself included */
+	uint8_t fields; /* leaf: QUERY_FIELD_* */
+	uint16_t size; /* ops in this subtree, itself included */
+	uint16_t leaf; /* the watchlist's leaf (its first, for a subtree) */
 	uint32_t arg; /* leaf: pattern or entity; NEAR: index in near_nodes */
 };
 
@@ -170,6 +172,15 @@ struct matcher {
 	size_t nops;
 	const struct query_node **near_nodes;
 	size_t nnear;
+	/*
+	 * By watchlist: where its program starts, and its guard: leaf ops
+	 * of which one must hold for it to match, checked before the
+	 * program is read (guard_ops[guard_first[w], guard_first[w + 1])).
+	 */
+	uint32_t *wl_op_first;
+	uint32_t *guard_first;
+	struct matcher_op *guard_ops;
+	size_t nguard_ops;
 	uint32_t *regexes; /* pattern ids of regexes */
 	size_t nregexes;
 	size_t nregex_jit;
@@ -298,6 +309,9 @@ matcher_free(struct matcher *m)
 	automaton_free(m->names);
 	free(m->ops);
 	free(m->near_nodes);
+	free(m->wl_op_first);
+	free(m->guard_first);
+	free(m->guard_ops);
 	for (i = 0; i < m->npatterns; i++) {
 		free(m->patterns[i].cased);
 		pcre2_code_free(m->patterns[i].re);
@@ -916,10 +930,11 @@ matcher_add_trigger(struct matcher_pattern *p, uint32_t watchlist)
 	p->triggers[p->ntriggers++] = watchlist;
 }
 
-/* Append node N's program to m->ops. */
+/* Append node N's program to m->ops; its leaves are numbered from
+ * *NEXT_LEAF on, in the order matcher_collect_leaves() numbered them. */
 static void
 matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
-    const struct query_node *n)
+    const struct query_node *n, size_t *next_leaf)
 {
 	const struct matcher_leaf *leaf;
 	size_t at = m->nops, i;
@@ -929,9 +944,11 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
 	op = &m->ops[m->nops++];
 	memset(op, 0, sizeof *op);
 	op->kind = (uint8_t)n->kind;
+	op->leaf = (uint16_t)*next_leaf;
 	if (n->nkids == 0) {
 		leaf = &w->leaves[n->index];
-		op->fields = (uint16_t)leaf->fields;
+		(*next_leaf)++;
+		op->fields = (uint8_t)leaf->fields;
 		op->entity = leaf->entity != SIZE_MAX;
 		op->arg = op->entity ? (uint32_t)leaf->entity : leaf->pattern;
 	} else if (n->kind == QUERY_NEAR) {
@@ -941,8 +958,11 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
 		op->arg = (uint32_t)m->nnear++;
 	}
 	for (i = 0; i < n->nkids; i++)
-		matcher_emit(m, w, n->kids[i]);
-	m->ops[at].size = (uint32_t)(m->nops - at);
+		matcher_emit(m, w, n->kids[i], next_leaf);
+	/* QUERY_MAX_TERMS and QUERY_MAX_DEPTH keep a query far smaller */
+	if (m->nops - at > UINT16_MAX || *next_leaf > UINT16_MAX)
+		fatalx("%s: query too large", __func__);
+	m->ops[at].size = (uint16_t)(m->nops - at);
 }
 
 /*
@@ -1029,6 +1049,142 @@ matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
 	}
 }
 
+/*
+ * A clause: leaves of which one holds whenever the node it was taken
+ * from holds. A watchlist's clauses are those of its root: an AND or a
+ * NEAR holds only when each of its parts does, so each part's clauses
+ * are its own; an OR yields one, the union of one clause of each part;
+ * NOT yields none. Its cost is that of a trigger set.
+ */
+struct matcher_clause {
+	const struct matcher_leaf *leaves[MATCHER_MAX_GUARD];
+	size_t n;
+	int too_long; /* more leaves than a guard holds */
+	double cost;
+};
+
+struct matcher_clauses {
+	struct matcher_clause *v;
+	size_t n;
+};
+
+static double
+matcher_leaf_cost(const struct matcher *m, const struct matcher_leaf *leaf)
+{
+	const struct matcher_entity *e;
+	double cost = 0;
+	size_t k;
+
+	if (leaf->entity == SIZE_MAX)
+		return 1.0 + (double)m->patterns[leaf->pattern].nusers;
+	e = &m->entities[leaf->entity];
+	for (k = 0; k < e->naliases; k++)
+		cost += 1.0 + (double)m->patterns[e->patterns[k]].nusers;
+	return cost;
+}
+
+static void
+matcher_clauses_add(struct matcher_clauses *c, const struct matcher_clause *cl)
+{
+	c->v = xreallocarray(c->v, c->n + 1, sizeof *c->v);
+	c->v[c->n++] = *cl;
+}
+
+/* The cheapest clause that fits a guard, or NULL. */
+static const struct matcher_clause *
+matcher_clauses_best(const struct matcher_clauses *c, size_t skip)
+{
+	const struct matcher_clause *best = NULL;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (i != skip && !c->v[i].too_long &&
+		    (best == NULL || c->v[i].cost < best->cost))
+			best = &c->v[i];
+	return best;
+}
+
+static void
+matcher_clauses(const struct matcher *m, const struct matcher_watchlist *w,
+    const struct query_node *n, struct matcher_clauses *out)
+{
+	struct matcher_clauses kid;
+	const struct matcher_clause *best;
+	struct matcher_clause cl;
+	size_t i, j;
+
+	memset(&cl, 0, sizeof cl);
+	switch (n->kind) {
+	case QUERY_WORD:
+	case QUERY_PREFIX:
+	case QUERY_ENTITY:
+	case QUERY_REGEX:
+		cl.leaves[cl.n++] = &w->leaves[n->index];
+		cl.cost = matcher_leaf_cost(m, cl.leaves[0]);
+		matcher_clauses_add(out, &cl);
+		return;
+	case QUERY_NOT:
+		return;
+	case QUERY_AND:
+	case QUERY_NEAR:
+		for (i = 0; i < n->nkids; i++)
+			matcher_clauses(m, w, n->kids[i], out);
+		return;
+	case QUERY_OR:
+		for (i = 0; i < n->nkids; i++) {
+			memset(&kid, 0, sizeof kid);
+			matcher_clauses(m, w, n->kids[i], &kid);
+			best = matcher_clauses_best(&kid, SIZE_MAX);
+			if (best == NULL)
+				cl.too_long = 1; /* no clause fits */
+			for (j = 0; best != NULL && j < best->n; j++) {
+				if (cl.n == MATCHER_MAX_GUARD)
+					cl.too_long = 1;
+				else
+					cl.leaves[cl.n++] = best->leaves[j];
+			}
+			if (best != NULL)
+				cl.cost += best->cost;
+			free(kid.v);
+		}
+		if (!cl.too_long)
+			matcher_clauses_add(out, &cl);
+		return;
+	}
+}
+
+/*
+ * Watchlist W's guard: its second cheapest clause (the cheapest is
+ * about what its trigger set holds, so it is true of every candidate).
+ */
+static void
+matcher_compile_guard(struct matcher *m, const struct matcher_watchlist *w)
+{
+	struct matcher_clauses c = {0};
+	const struct matcher_clause *first, *guard;
+	const struct matcher_leaf *leaf;
+	struct matcher_op *op;
+	size_t i;
+
+	matcher_clauses(m, w, w->root, &c);
+	first = matcher_clauses_best(&c, SIZE_MAX);
+	guard = first == NULL ? NULL
+			      : matcher_clauses_best(&c, (size_t)(first - c.v));
+	for (i = 0; guard != NULL && i < guard->n; i++) {
+		leaf = guard->leaves[i];
+		m->guard_ops = xreallocarray(
+		    m->guard_ops, m->nguard_ops + 1, sizeof *m->guard_ops);
+		op = &m->guard_ops[m->nguard_ops++];
+		memset(op, 0, sizeof *op);
+		op->kind = (uint8_t)leaf->node->kind;
+		op->size = 1;
+		op->fields = (uint8_t)leaf->fields;
+		op->entity = leaf->entity != SIZE_MAX;
+		op->arg = op->entity ? (uint32_t)leaf->entity : leaf->pattern;
+	}
+	free(c.v);
+}
+
 /* Which entities each alias pattern belongs to (CSR by pattern). */
 static void
 matcher_compile_alias_entities(struct matcher *m)
@@ -1064,7 +1220,7 @@ matcher_compile(struct matcher *m, char **cause)
 	struct matcher_leaf *leaf;
 	struct matcher_entity *e;
 	struct matcher_pattern *p;
-	size_t i, j, k;
+	size_t i, j, k, nleaves;
 
 	if (m->compiled)
 		return matcher_error(cause, "the matcher is already compiled");
@@ -1095,12 +1251,20 @@ matcher_compile(struct matcher *m, char **cause)
 		}
 	}
 	/* Now that every pattern's users are known, the trigger sets. */
+	m->wl_op_first =
+	    xreallocarray(NULL, m->nwatchlists + 1, sizeof *m->wl_op_first);
+	m->guard_first =
+	    xreallocarray(NULL, m->nwatchlists + 1, sizeof *m->guard_first);
 	for (i = 0; i < m->nwatchlists; i++) {
 		struct matcher_trig t;
 
 		w = &m->watchlists[i];
 		w->op_first = (uint32_t)m->nops;
-		matcher_emit(m, w, w->root);
+		m->wl_op_first[i] = w->op_first;
+		nleaves = 0;
+		matcher_emit(m, w, w->root, &nleaves);
+		m->guard_first[i] = (uint32_t)m->nguard_ops;
+		matcher_compile_guard(m, w);
 		matcher_trigger(m, w, w->root, &t);
 		if (t.none) { /* e.g. NOT NOT x: any of its patterns */
 			for (j = 0; j < w->nleaves; j++) {
@@ -1122,6 +1286,7 @@ matcher_compile(struct matcher *m, char **cause)
 			matcher_add_trigger(&m->patterns[t.v[j]], (uint32_t)i);
 		free(t.v);
 	}
+	m->guard_first[m->nwatchlists] = (uint32_t)m->nguard_ops;
 	for (i = 0; i < m->nregexes; i++) {
 		p = &m->patterns[m->regexes[i]];
 		if (!(m->flags & MATCHER_NO_JIT) &&
@@ -1771,49 +1936,48 @@ matcher_pick_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
 	return 0;
 }
 
+/* Pick the hits of every leaf of op OP. */
 static void
-matcher_pick_leaves(const struct matcher_eval *ev, const struct query_node *n,
+matcher_pick_leaves(const struct matcher_eval *ev, const struct matcher_op *op,
     struct matcher_picks *picks)
 {
-	size_t i;
+	const struct matcher_op *end = op + op->size;
 
-	if (n->nkids == 0) {
-		matcher_leaf_each(
-		    ev, &ev->w->leaves[n->index], matcher_pick_cb, picks);
-		return;
-	}
-	for (i = 0; i < n->nkids; i++)
-		matcher_pick_leaves(ev, n->kids[i], picks);
+	for (; op < end; op++)
+		if (op->size == 1)
+			matcher_leaf_each(ev, &ev->w->leaves[op->leaf],
+			    matcher_pick_cb, picks);
 }
 
-/* The hits that make true node N true (none under NOT). */
+/* The hits that make true op OP true (none under NOT). The program is
+ * read in order, as deciding reads it, rather than the query tree. */
 static void
-matcher_pick(const struct matcher_eval *ev, const struct query_node *n,
+matcher_pick(const struct matcher_eval *ev, const struct matcher_op *op,
     struct matcher_picks *picks)
 {
+	const struct matcher_op *kid, *end = op + op->size;
 	struct matcher_spans s = {0};
-	size_t i;
 
-	switch (n->kind) {
+	switch ((enum query_kind)op->kind) {
 	case QUERY_WORD:
 	case QUERY_PREFIX:
 	case QUERY_ENTITY:
 	case QUERY_REGEX:
 		matcher_leaf_each(
-		    ev, &ev->w->leaves[n->index], matcher_pick_cb, picks);
+		    ev, &ev->w->leaves[op->leaf], matcher_pick_cb, picks);
 		return;
 	case QUERY_AND:
 	case QUERY_OR:
-		for (i = 0; i < n->nkids; i++)
-			if (matcher_eval(ev, n->kids[i]))
-				matcher_pick(ev, n->kids[i], picks);
+		for (kid = op + 1; kid < end; kid += kid->size)
+			if (matcher_run_ops(ev, kid))
+				matcher_pick(ev, kid, picks);
 		return;
 	case QUERY_NOT:
 		return;
 	case QUERY_NEAR:
-		matcher_spans(ev, n, &s);
+		matcher_spans(ev, ev->m->near_nodes[op->arg], &s);
 		picks->within = &s;
-		matcher_pick_leaves(ev, n, picks);
+		matcher_pick_leaves(ev, op, picks);
 		picks->within = NULL;
 		free(s.v);
 		return;
@@ -1853,12 +2017,13 @@ matcher_source(struct buf *b, const struct matcher_eval *ev,
 	buf_printf(b, "'%.*s'", (int)n->len, query + n->pos);
 }
 
-/* Why false node N is false. */
+/* Why false node N (OP in the program) is false. */
 static void
 matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
-    const struct query_node *n, const char *query)
+    const struct query_node *n, const struct matcher_op *op, const char *query)
 {
 	struct matcher_picks picks = {0};
+	const struct matcher_op *kid = op + 1;
 	const struct matcher_leaf *leaf;
 	const struct matcher_hitrec *h;
 	unsigned found, f;
@@ -1890,30 +2055,30 @@ matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
 		buf_addstr(b, " found only as part of a longer name");
 		return;
 	case QUERY_AND:
-		for (i = 0; i < n->nkids; i++) {
+		for (i = 0; i < n->nkids; i++, kid += kid->size) {
 			if (matcher_eval(ev, n->kids[i]))
 				continue;
 			if (!first)
 				buf_addstr(b, "; ");
 			first = 0;
-			matcher_explain_false(b, ev, n->kids[i], query);
+			matcher_explain_false(b, ev, n->kids[i], kid, query);
 		}
 		return;
 	case QUERY_OR:
 		buf_addstr(b, "none of ");
 		matcher_source(b, ev, n, query);
 		buf_addstr(b, " (");
-		for (i = 0; i < n->nkids; i++) {
+		for (i = 0; i < n->nkids; i++, kid += kid->size) {
 			if (i > 0)
 				buf_addstr(b, "; ");
-			matcher_explain_false(b, ev, n->kids[i], query);
+			matcher_explain_false(b, ev, n->kids[i], kid, query);
 		}
 		buf_addc(b, ')');
 		return;
 	case QUERY_NOT:
 		matcher_source(b, ev, n->kids[0], query);
 		buf_addstr(b, " is present and excluded by NOT");
-		matcher_pick(ev, n->kids[0], &picks);
+		matcher_pick(ev, kid, &picks);
 		if (picks.n > 0) {
 			h = &ev->m->hits[picks.v[0].hit];
 			buf_printf(b, " (%s %u-%u)",
@@ -1923,9 +2088,10 @@ matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
 		free(picks.v);
 		return;
 	case QUERY_NEAR:
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < 2; i++, kid += kid->size) {
 			if (!matcher_eval(ev, n->kids[i])) {
-				matcher_explain_false(b, ev, n->kids[i], query);
+				matcher_explain_false(
+				    b, ev, n->kids[i], kid, query);
 				return;
 			}
 		}
@@ -2131,6 +2297,7 @@ static void
 matcher_decide(struct matcher *m, int flags)
 {
 	struct matcher_eval ev = {m, NULL};
+	const struct matcher_op *g, *gend;
 	size_t i;
 	uint32_t wi;
 	int ok;
@@ -2138,8 +2305,16 @@ matcher_decide(struct matcher *m, int flags)
 	m->ndecided = 0;
 	for (i = 0; i < m->ncandidates; i++) {
 		wi = m->candidates[i];
-		ev.w = &m->watchlists[wi];
-		ok = matcher_run_ops(&ev, &m->ops[ev.w->op_first]);
+		g = m->guard_ops + m->guard_first[wi];
+		gend = m->guard_ops + m->guard_first[wi + 1];
+		while (g < gend && !matcher_op_found(m, g))
+			g++;
+		if (g == gend && gend > m->guard_ops + m->guard_first[wi])
+			ok = 0; /* no leaf of its guard holds */
+		else {
+			ev.w = &m->watchlists[wi];
+			ok = matcher_run_ops(&ev, &m->ops[m->wl_op_first[wi]]);
+		}
 		if (ok || (flags & MATCHER_RUN_EXPLAIN))
 			m->decided[m->ndecided++] = wi << 1 | (uint32_t)ok;
 	}
@@ -2166,14 +2341,15 @@ matcher_explain(
 	mm->watchlist_index = wi;
 	mm->matched = ok;
 	if (ok) {
-		matcher_pick(&ev, ev.w->root, &picks);
+		matcher_pick(&ev, &m->ops[m->wl_op_first[wi]], &picks);
 	} else {
 		/* a near miss: what was found, and what failed */
 		for (i = 0; i < ev.w->nleaves; i++)
 			matcher_leaf_each(
 			    &ev, &ev.w->leaves[i], matcher_pick_cb, &picks);
 		buf_init(&b, 64 * 1024);
-		matcher_explain_false(&b, &ev, ev.w->root, ev.w->query);
+		matcher_explain_false(&b, &ev, ev.w->root,
+		    &m->ops[m->wl_op_first[wi]], ev.w->query);
 		mm->explain = buf_take(&b, NULL);
 	}
 	matcher_fill_hits(m, mm, &picks);
