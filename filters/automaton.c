@@ -9,8 +9,9 @@
  *
  * The scan looks up every token of the text, so what it reads per token
  * is kept small whatever the number of patterns: the dictionary's table
- * holds 8 bytes a slot (part of the hash and the id; the text is read
- * only on a match of both), the goto table only edges below the root,
+ * holds 8 bytes a slot (part of the hash and where the token is; its
+ * id, length and text, side by side, are read only when the hash's part
+ * matches), the goto table only edges below the root,
  * and a bit per state says whether it has any, so that a state that
  * ends a one-word pattern falls back without a lookup.
  */
@@ -35,13 +36,12 @@ struct automaton_map {
 /* A slot of the dictionary's table. */
 struct automaton_dict_slot {
 	uint32_t tag; /* the hash's high half */
-	uint32_t id; /* 0 = empty */
+	uint32_t off; /* its token in dict_text; 0 = empty */
 };
 
-/* A token of the dictionary, by id. */
+/* A token in dict_text (4-byte aligned): the text follows. */
 struct automaton_token {
-	uint64_t hash;
-	uint32_t off; /* in dict_text */
+	uint32_t id;
 	uint32_t len;
 };
 
@@ -60,8 +60,6 @@ struct automaton {
 	/* token dictionary */
 	struct automaton_dict_slot *dict;
 	size_t dict_size; /* power of two */
-	struct automaton_token *tokens; /* by id - 1 */
-	size_t tokens_size;
 	uint32_t ntokens;
 	char *dict_text;
 	size_t dict_text_len;
@@ -215,7 +213,6 @@ automaton_free(struct automaton *a)
 	if (a == NULL)
 		return;
 	free(a->dict);
-	free(a->tokens);
 	free(a->dict_text);
 	automaton_map_free(&a->go);
 	free(a->edges);
@@ -237,6 +234,14 @@ automaton_free(struct automaton *a)
 
 /* The slot of token S (hash H): its own, or the empty one it would
  * take. */
+static const struct automaton_token *
+automaton_token_at(const struct automaton *a, uint32_t off)
+{
+	return (const struct automaton_token *)(void *)(a->dict_text + off);
+}
+
+/* The slot of token S (hash H): its own, or the empty one it would
+ * take. */
 static struct automaton_dict_slot *
 automaton_dict_slot(
     const struct automaton *a, const char *s, size_t len, uint64_t h)
@@ -248,13 +253,12 @@ automaton_dict_slot(
 
 	for (i = h & mask;; i = (i + 1) & mask) {
 		e = &a->dict[i];
-		if (e->id == 0)
+		if (e->off == 0)
 			return e;
 		if (e->tag != tag)
 			continue;
-		t = &a->tokens[e->id - 1];
-		if (t->hash == h && t->len == len &&
-		    memcmp(a->dict_text + t->off, s, len) == 0)
+		t = automaton_token_at(a, e->off);
+		if (t->len == len && memcmp(t + 1, s, len) == 0)
 			return e;
 	}
 }
@@ -263,16 +267,19 @@ static void
 automaton_dict_grow(struct automaton *a)
 {
 	const struct automaton_token *t;
-	size_t i;
+	uint64_t h;
+	size_t off;
 
 	free(a->dict);
 	a->dict_size = a->dict_size ? a->dict_size * 2 : 256;
 	a->dict = xcalloc(a->dict_size, sizeof *a->dict);
-	for (i = 0; i < a->ntokens; i++) {
-		t = &a->tokens[i];
-		*automaton_dict_slot(a, a->dict_text + t->off, t->len,
-		    t->hash) = (struct automaton_dict_slot){
-		    (uint32_t)(t->hash >> 32), (uint32_t)i + 1};
+	for (off = sizeof *t; off < a->dict_text_len;
+	     off += sizeof *t + ((t->len + 3) & ~(size_t)3)) {
+		t = automaton_token_at(a, (uint32_t)off);
+		h = automaton_hash((const char *)(t + 1), t->len);
+		*automaton_dict_slot(a, (const char *)(t + 1), t->len, h) =
+		    (struct automaton_dict_slot){
+			(uint32_t)(h >> 32), (uint32_t)off};
 	}
 }
 
@@ -280,8 +287,9 @@ uint32_t
 automaton_intern(struct automaton *a, const char *s, size_t len)
 {
 	struct automaton_dict_slot *e;
-	struct automaton_token *t;
+	struct automaton_token t;
 	uint64_t h = automaton_hash(s, len);
+	size_t need = sizeof t + ((len + 3) & ~(size_t)3);
 
 	if (a->compiled)
 		fatalx("%s: automaton already compiled", __func__);
@@ -289,35 +297,38 @@ automaton_intern(struct automaton *a, const char *s, size_t len)
 	if (((size_t)a->ntokens + 1) * 3 > a->dict_size * 2)
 		automaton_dict_grow(a);
 	e = automaton_dict_slot(a, s, len, h);
-	if (e->id != 0)
-		return e->id;
-	if (a->dict_text_len + len > a->dict_text_size) {
-		a->dict_text_size = (a->dict_text_len + len) * 2 + 256;
+	if (e->off != 0)
+		return automaton_token_at(a, e->off)->id;
+	if (a->dict_text_len == 0)
+		a->dict_text_len = sizeof t; /* offset 0 means empty */
+	if (a->dict_text_len + need > UINT32_MAX)
+		fatalx("%s: too many tokens", __func__);
+	if (a->dict_text_len + need > a->dict_text_size) {
+		a->dict_text_size = (a->dict_text_len + need) * 2 + 256;
 		a->dict_text =
 		    xreallocarray(a->dict_text, a->dict_text_size, 1);
 	}
-	if (a->ntokens == a->tokens_size) {
-		a->tokens_size = a->tokens_size ? a->tokens_size * 2 : 64;
-		a->tokens =
-		    xreallocarray(a->tokens, a->tokens_size, sizeof *a->tokens);
-	}
-	memcpy(a->dict_text + a->dict_text_len, s, len);
-	t = &a->tokens[a->ntokens];
-	t->hash = h;
-	t->off = (uint32_t)a->dict_text_len;
-	t->len = (uint32_t)len;
+	t.id = ++a->ntokens;
+	t.len = (uint32_t)len;
+	memcpy(a->dict_text + a->dict_text_len, &t, sizeof t);
+	memcpy(a->dict_text + a->dict_text_len + sizeof t, s, len);
+	memset(a->dict_text + a->dict_text_len + sizeof t + len, 0,
+	    need - sizeof t - len);
 	e->tag = (uint32_t)(h >> 32);
-	e->id = ++a->ntokens;
-	a->dict_text_len += len;
-	return e->id;
+	e->off = (uint32_t)a->dict_text_len;
+	a->dict_text_len += need;
+	return t.id;
 }
 
 uint32_t
 automaton_lookup(const struct automaton *a, const char *s, size_t len)
 {
+	const struct automaton_dict_slot *e;
+
 	if (a->dict_size == 0)
 		return 0;
-	return automaton_dict_slot(a, s, len, automaton_hash(s, len))->id;
+	e = automaton_dict_slot(a, s, len, automaton_hash(s, len));
+	return e->off == 0 ? 0 : automaton_token_at(a, e->off)->id;
 }
 
 static uint64_t
@@ -636,8 +647,7 @@ size_t
 automaton_prefixes(const struct automaton *a, const char *token, size_t len,
     uint32_t *out, size_t max)
 {
-	const unsigned char *label;
-	uint32_t node = 0, k;
+	uint32_t node = 0, k, c, end;
 	size_t i, n = 0;
 
 	if (len < 2 ||
@@ -647,11 +657,13 @@ automaton_prefixes(const struct automaton *a, const char *token, size_t len,
 		(1 << ((unsigned char)token[1] & 7))))
 		return 0;
 	for (i = 0; i < len; i++) {
-		label = memchr(a->plabel + a->pfirst[node], token[i],
-		    a->pfirst[node + 1] - a->pfirst[node]);
-		if (label == NULL)
+		end = a->pfirst[node + 1];
+		for (c = a->pfirst[node];
+		     c < end && a->plabel[c] != (unsigned char)token[i]; c++)
+			;
+		if (c == end)
 			break;
-		node = a->pchild[label - a->plabel];
+		node = a->pchild[c];
 		for (k = a->pout_start[node]; k < a->pout_start[node + 1];
 		     k++) {
 			if (n < max)

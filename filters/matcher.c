@@ -35,7 +35,7 @@
 #define MATCHER_MAX_PHRASE 32 /* words in a phrase or alias */
 #define MATCHER_MIN_PREFIX 2 /* characters before a '*' */
 #define MATCHER_MAX_ALIAS 1024 /* bytes */
-#define MATCHER_MAX_GUARD 4 /* leaves in a watchlist's guard */
+#define MATCHER_MAX_GUARD 3 /* leaves in a trigger's guard */
 /* Bytes of context on each side of a snippet. */
 #define MATCHER_SNIPPET_CONTEXT 60
 
@@ -56,11 +56,29 @@ struct matcher_pattern {
 	unsigned fields; /* regex: the fields some leaf reads it in */
 	uint32_t *users; /* watchlists that use it, sorted, unique */
 	size_t nusers;
-	uint32_t *triggers; /* those that need it or a sibling (below) */
+	struct matcher_trigger *triggers; /* those that need it or a
+					     sibling (below) */
 	size_t ntriggers;
 	uint32_t *ids; /* phrase: token ids */
 	char *prefix; /* prefix: normalized bytes */
 	size_t prefix_len;
+};
+
+/*
+ * A watchlist a pattern's hit makes a candidate, when its guard holds:
+ * when one of the guard's leaves was found (a pattern, or an entity
+ * marked MATCHER_GUARD_ENTITY; in any field), or the guard is empty.
+ */
+#define MATCHER_GUARD_ENTITY 0x80000000u
+#define MATCHER_GUARD_NONE UINT32_MAX
+
+struct matcher_guard {
+	uint32_t leaf[MATCHER_MAX_GUARD]; /* MATCHER_GUARD_NONE after */
+};
+
+struct matcher_trigger {
+	uint32_t watchlist;
+	struct matcher_guard guard;
 };
 
 struct matcher_alias {
@@ -118,14 +136,16 @@ struct matcher_hot {
 	uint32_t stamp; /* == gen: hit in this item, first/count valid */
 	uint32_t first; /* its hits in order[] */
 	uint32_t count;
-	uint32_t trig_first; /* its triggers in hot_watchlists */
+	uint32_t trig_first; /* its triggers in matcher.triggers */
 	uint32_t trig_count;
 	uint32_t user_first; /* its users in hot_watchlists */
 	uint32_t user_count;
-	uint16_t ntokens;
-	uint8_t case_sensitive;
-	uint8_t is_alias;
 };
+
+/* What the scan reads of a pattern for each of its hits, in a byte. */
+#define MATCHER_SHAPE_NTOKENS 0x3f /* MATCHER_MAX_PHRASE fits */
+#define MATCHER_SHAPE_ALIAS 0x40
+#define MATCHER_SHAPE_CASED 0x80
 
 struct matcher_segment {
 	unsigned field;
@@ -172,15 +192,8 @@ struct matcher {
 	size_t nops;
 	const struct query_node **near_nodes;
 	size_t nnear;
-	/*
-	 * By watchlist: where its program starts, and its guard: leaf ops
-	 * of which one must hold for it to match, checked before the
-	 * program is read (guard_ops[guard_first[w], guard_first[w + 1])).
-	 */
-	uint32_t *wl_op_first;
-	uint32_t *guard_first;
-	struct matcher_op *guard_ops;
-	size_t nguard_ops;
+	uint32_t *wl_op_first; /* by watchlist: its program in ops */
+	struct matcher_trigger *triggers; /* of every pattern */
 	uint32_t *regexes; /* pattern ids of regexes */
 	size_t nregexes;
 	size_t nregex_jit;
@@ -197,7 +210,8 @@ struct matcher {
 	uint32_t *order; /* hits grouped by pattern */
 	uint32_t gen;
 	struct matcher_hot *hot; /* by pattern */
-	uint32_t *hot_watchlists; /* triggers and users of every pattern */
+	uint8_t *shape; /* by pattern: MATCHER_SHAPE_* */
+	uint32_t *hot_watchlists; /* users of every pattern */
 	uint32_t *touched; /* patterns hit */
 	size_t ntouched;
 	uint32_t *wl_stamp;
@@ -310,8 +324,7 @@ matcher_free(struct matcher *m)
 	free(m->ops);
 	free(m->near_nodes);
 	free(m->wl_op_first);
-	free(m->guard_first);
-	free(m->guard_ops);
+	free(m->triggers);
 	for (i = 0; i < m->npatterns; i++) {
 		free(m->patterns[i].cased);
 		pcre2_code_free(m->patterns[i].re);
@@ -352,6 +365,7 @@ matcher_free(struct matcher *m)
 	free(m->hits);
 	free(m->order);
 	free(m->hot);
+	free(m->shape);
 	free(m->hot_watchlists);
 	free(m->touched);
 	free(m->wl_stamp);
@@ -921,13 +935,22 @@ matcher_add_user(struct matcher_pattern *p, uint32_t watchlist)
 }
 
 static void
-matcher_add_trigger(struct matcher_pattern *p, uint32_t watchlist)
+matcher_add_trigger(struct matcher_pattern *p, uint32_t watchlist,
+    const struct matcher_guard *guard)
 {
-	if (p->ntriggers > 0 && p->triggers[p->ntriggers - 1] == watchlist)
-		return;
+	const struct matcher_trigger *last;
+
+	if (p->ntriggers > 0) {
+		last = &p->triggers[p->ntriggers - 1];
+		if (last->watchlist == watchlist &&
+		    memcmp(&last->guard, guard, sizeof *guard) == 0)
+			return;
+	}
 	p->triggers =
 	    xreallocarray(p->triggers, p->ntriggers + 1, sizeof *p->triggers);
-	p->triggers[p->ntriggers++] = watchlist;
+	p->triggers[p->ntriggers].watchlist = watchlist;
+	p->triggers[p->ntriggers].guard = *guard;
+	p->ntriggers++;
 }
 
 /* Append node N's program to m->ops; its leaves are numbered from
@@ -963,90 +986,6 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
 	if (m->nops - at > UINT16_MAX || *next_leaf > UINT16_MAX)
 		fatalx("%s: query too large", __func__);
 	m->ops[at].size = (uint16_t)(m->nops - at);
-}
-
-/*
- * A trigger set of a node: patterns such that the node can only be true
- * when one of them was hit ("none" when the node can be true without any
- * hit, as NOT can). An AND or NEAR needs all its parts, so the cheapest
- * part's set will do; an OR needs the union of its parts' sets. The cost
- * of a set is how many watchlists use its patterns, a stand-in for how
- * often they will be hit: shared entities and common words cost more.
- */
-struct matcher_trig {
-	uint32_t *v;
-	size_t n;
-	double cost;
-	int none;
-};
-
-static void
-matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
-    const struct query_node *n, struct matcher_trig *out)
-{
-	const struct matcher_leaf *leaf;
-	const struct matcher_entity *e;
-	struct matcher_trig kid;
-	size_t i, k;
-
-	memset(out, 0, sizeof *out);
-	switch (n->kind) {
-	case QUERY_WORD:
-	case QUERY_PREFIX:
-	case QUERY_ENTITY:
-	case QUERY_REGEX:
-		leaf = &w->leaves[n->index];
-		if (leaf->entity == SIZE_MAX) {
-			out->v = xreallocarray(NULL, 1, sizeof *out->v);
-			out->v[out->n++] = leaf->pattern;
-		} else {
-			e = &m->entities[leaf->entity];
-			out->v = xreallocarray(
-			    NULL, e->naliases + 1, sizeof *out->v);
-			for (k = 0; k < e->naliases; k++)
-				out->v[out->n++] = e->patterns[k];
-		}
-		for (k = 0; k < out->n; k++)
-			out->cost +=
-			    1.0 + (double)m->patterns[out->v[k]].nusers;
-		return;
-	case QUERY_NOT:
-		out->none = 1;
-		return;
-	case QUERY_OR:
-		for (i = 0; i < n->nkids; i++) {
-			matcher_trigger(m, w, n->kids[i], &kid);
-			if (kid.none) {
-				free(kid.v);
-				free(out->v);
-				memset(out, 0, sizeof *out);
-				out->none = 1;
-				return;
-			}
-			out->v = xreallocarray(
-			    out->v, out->n + kid.n + 1, sizeof *out->v);
-			if (kid.n > 0)
-				memcpy(out->v + out->n, kid.v,
-				    kid.n * sizeof *kid.v);
-			out->n += kid.n;
-			out->cost += kid.cost;
-			free(kid.v);
-		}
-		return;
-	case QUERY_AND:
-	case QUERY_NEAR:
-		out->none = 1;
-		for (i = 0; i < n->nkids; i++) {
-			matcher_trigger(m, w, n->kids[i], &kid);
-			if (!kid.none && (out->none || kid.cost < out->cost)) {
-				free(out->v);
-				*out = kid;
-				continue;
-			}
-			free(kid.v);
-		}
-		return;
-	}
 }
 
 /*
@@ -1154,35 +1093,144 @@ matcher_clauses(const struct matcher *m, const struct matcher_watchlist *w,
 }
 
 /*
- * Watchlist W's guard: its second cheapest clause (the cheapest is
- * about what its trigger set holds, so it is true of every candidate).
+ * A trigger set of a node: patterns such that the node can only be true
+ * when one of them was hit ("none" when the node can be true without any
+ * hit, as NOT can). An AND or NEAR needs all its parts, so the cheapest
+ * part's set will do; an OR needs the union of its parts' sets. The cost
+ * of a set is how many watchlists use its patterns, a stand-in for how
+ * often they will be hit: shared entities and common words cost more.
+ *
+ * Each pattern of the set comes with a guard: when it was taken from a
+ * part of an AND or NEAR, the cheapest clause of the other parts, which
+ * the AND needs too. The node can then only be true when one of the
+ * patterns was hit and its guard holds: an OR is true by one of its
+ * parts, whose trigger was hit; an AND only when its other parts are.
  */
+struct matcher_trig {
+	uint32_t *v;
+	struct matcher_guard *guards; /* by pattern of v */
+	size_t n;
+	double cost;
+	int none;
+};
+
+static const struct matcher_guard matcher_no_guard = {
+    {MATCHER_GUARD_NONE, MATCHER_GUARD_NONE, MATCHER_GUARD_NONE}};
+
 static void
-matcher_compile_guard(struct matcher *m, const struct matcher_watchlist *w)
+matcher_trig_free(struct matcher_trig *t)
+{
+	free(t->v);
+	free(t->guards);
+}
+
+/* The cheapest clause of N's parts other than part SKIP, as a guard for
+ * the patterns of T that have none. */
+static void
+matcher_trig_guard(const struct matcher *m, const struct matcher_watchlist *w,
+    const struct query_node *n, size_t skip, struct matcher_trig *t)
 {
 	struct matcher_clauses c = {0};
-	const struct matcher_clause *first, *guard;
+	const struct matcher_clause *best;
+	struct matcher_guard g = matcher_no_guard;
 	const struct matcher_leaf *leaf;
-	struct matcher_op *op;
 	size_t i;
 
-	matcher_clauses(m, w, w->root, &c);
-	first = matcher_clauses_best(&c, SIZE_MAX);
-	guard = first == NULL ? NULL
-			      : matcher_clauses_best(&c, (size_t)(first - c.v));
-	for (i = 0; guard != NULL && i < guard->n; i++) {
-		leaf = guard->leaves[i];
-		m->guard_ops = xreallocarray(
-		    m->guard_ops, m->nguard_ops + 1, sizeof *m->guard_ops);
-		op = &m->guard_ops[m->nguard_ops++];
-		memset(op, 0, sizeof *op);
-		op->kind = (uint8_t)leaf->node->kind;
-		op->size = 1;
-		op->fields = (uint8_t)leaf->fields;
-		op->entity = leaf->entity != SIZE_MAX;
-		op->arg = op->entity ? (uint32_t)leaf->entity : leaf->pattern;
+	for (i = 0; i < n->nkids; i++)
+		if (i != skip)
+			matcher_clauses(m, w, n->kids[i], &c);
+	best = matcher_clauses_best(&c, SIZE_MAX);
+	for (i = 0; best != NULL && i < best->n; i++) {
+		leaf = best->leaves[i];
+		g.leaf[i] = leaf->entity != SIZE_MAX
+		    ? MATCHER_GUARD_ENTITY | (uint32_t)leaf->entity
+		    : leaf->pattern;
 	}
+	for (i = 0; best != NULL && i < t->n; i++)
+		if (t->guards[i].leaf[0] == MATCHER_GUARD_NONE)
+			t->guards[i] = g;
 	free(c.v);
+}
+
+static void
+matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
+    const struct query_node *n, struct matcher_trig *out)
+{
+	const struct matcher_leaf *leaf;
+	const struct matcher_entity *e;
+	struct matcher_trig kid;
+	size_t i, k, chosen = 0;
+
+	memset(out, 0, sizeof *out);
+	switch (n->kind) {
+	case QUERY_WORD:
+	case QUERY_PREFIX:
+	case QUERY_ENTITY:
+	case QUERY_REGEX:
+		leaf = &w->leaves[n->index];
+		if (leaf->entity == SIZE_MAX) {
+			out->v = xreallocarray(NULL, 1, sizeof *out->v);
+			out->v[out->n++] = leaf->pattern;
+		} else {
+			e = &m->entities[leaf->entity];
+			out->v = xreallocarray(
+			    NULL, e->naliases + 1, sizeof *out->v);
+			for (k = 0; k < e->naliases; k++)
+				out->v[out->n++] = e->patterns[k];
+		}
+		out->guards =
+		    xreallocarray(NULL, out->n + 1, sizeof *out->guards);
+		for (k = 0; k < out->n; k++) {
+			out->cost +=
+			    1.0 + (double)m->patterns[out->v[k]].nusers;
+			out->guards[k] = matcher_no_guard;
+		}
+		return;
+	case QUERY_NOT:
+		out->none = 1;
+		return;
+	case QUERY_OR:
+		for (i = 0; i < n->nkids; i++) {
+			matcher_trigger(m, w, n->kids[i], &kid);
+			if (kid.none) {
+				matcher_trig_free(&kid);
+				matcher_trig_free(out);
+				memset(out, 0, sizeof *out);
+				out->none = 1;
+				return;
+			}
+			out->v = xreallocarray(
+			    out->v, out->n + kid.n + 1, sizeof *out->v);
+			out->guards = xreallocarray(out->guards,
+			    out->n + kid.n + 1, sizeof *out->guards);
+			if (kid.n > 0) {
+				memcpy(out->v + out->n, kid.v,
+				    kid.n * sizeof *kid.v);
+				memcpy(out->guards + out->n, kid.guards,
+				    kid.n * sizeof *kid.guards);
+			}
+			out->n += kid.n;
+			out->cost += kid.cost;
+			matcher_trig_free(&kid);
+		}
+		return;
+	case QUERY_AND:
+	case QUERY_NEAR:
+		out->none = 1;
+		for (i = 0; i < n->nkids; i++) {
+			matcher_trigger(m, w, n->kids[i], &kid);
+			if (!kid.none && (out->none || kid.cost < out->cost)) {
+				matcher_trig_free(out);
+				*out = kid;
+				chosen = i;
+				continue;
+			}
+			matcher_trig_free(&kid);
+		}
+		if (!out->none)
+			matcher_trig_guard(m, w, n, chosen, out);
+		return;
+	}
 }
 
 /* Which entities each alias pattern belongs to (CSR by pattern). */
@@ -1253,8 +1301,6 @@ matcher_compile(struct matcher *m, char **cause)
 	/* Now that every pattern's users are known, the trigger sets. */
 	m->wl_op_first =
 	    xreallocarray(NULL, m->nwatchlists + 1, sizeof *m->wl_op_first);
-	m->guard_first =
-	    xreallocarray(NULL, m->nwatchlists + 1, sizeof *m->guard_first);
 	for (i = 0; i < m->nwatchlists; i++) {
 		struct matcher_trig t;
 
@@ -1263,8 +1309,6 @@ matcher_compile(struct matcher *m, char **cause)
 		m->wl_op_first[i] = w->op_first;
 		nleaves = 0;
 		matcher_emit(m, w, w->root, &nleaves);
-		m->guard_first[i] = (uint32_t)m->nguard_ops;
-		matcher_compile_guard(m, w);
 		matcher_trigger(m, w, w->root, &t);
 		if (t.none) { /* e.g. NOT NOT x: any of its patterns */
 			for (j = 0; j < w->nleaves; j++) {
@@ -1272,21 +1316,21 @@ matcher_compile(struct matcher *m, char **cause)
 				if (leaf->entity == SIZE_MAX) {
 					matcher_add_trigger(
 					    &m->patterns[leaf->pattern],
-					    (uint32_t)i);
+					    (uint32_t)i, &matcher_no_guard);
 					continue;
 				}
 				e = &m->entities[leaf->entity];
 				for (k = 0; k < e->naliases; k++)
 					matcher_add_trigger(
 					    &m->patterns[e->patterns[k]],
-					    (uint32_t)i);
+					    (uint32_t)i, &matcher_no_guard);
 			}
 		}
 		for (j = 0; j < t.n; j++)
-			matcher_add_trigger(&m->patterns[t.v[j]], (uint32_t)i);
-		free(t.v);
+			matcher_add_trigger(
+			    &m->patterns[t.v[j]], (uint32_t)i, &t.guards[j]);
+		matcher_trig_free(&t);
 	}
-	m->guard_first[m->nwatchlists] = (uint32_t)m->nguard_ops;
 	for (i = 0; i < m->nregexes; i++) {
 		p = &m->patterns[m->regexes[i]];
 		if (!(m->flags & MATCHER_NO_JIT) &&
@@ -1295,21 +1339,25 @@ matcher_compile(struct matcher *m, char **cause)
 	}
 	automaton_compile(m->ac);
 	m->hot = xcalloc(m->npatterns + 1, sizeof *m->hot);
-	for (i = 0, k = 0; i < m->npatterns; i++)
-		k += m->patterns[i].ntriggers + m->patterns[i].nusers;
+	m->shape = xcalloc(m->npatterns + 1, sizeof *m->shape);
+	for (i = 0, j = 0, k = 0; i < m->npatterns; i++) {
+		j += m->patterns[i].ntriggers;
+		k += m->patterns[i].nusers;
+	}
+	m->triggers = xreallocarray(NULL, j + 1, sizeof *m->triggers);
 	m->hot_watchlists =
 	    xreallocarray(NULL, k + 1, sizeof *m->hot_watchlists);
-	for (i = 0, k = 0; i < m->npatterns; i++) {
+	for (i = 0, j = 0, k = 0; i < m->npatterns; i++) {
 		p = &m->patterns[i];
-		m->hot[i].ntokens = (uint16_t)p->ntokens;
-		m->hot[i].case_sensitive = (uint8_t)p->case_sensitive;
-		m->hot[i].is_alias = (uint8_t)p->is_alias;
-		m->hot[i].trig_first = (uint32_t)k;
+		m->shape[i] = (uint8_t)(p->ntokens |
+		    (p->is_alias ? MATCHER_SHAPE_ALIAS : 0) |
+		    (p->case_sensitive ? MATCHER_SHAPE_CASED : 0));
+		m->hot[i].trig_first = (uint32_t)j;
 		m->hot[i].trig_count = (uint32_t)p->ntriggers;
 		if (p->ntriggers > 0)
-			memcpy(m->hot_watchlists + k, p->triggers,
+			memcpy(m->triggers + j, p->triggers,
 			    p->ntriggers * sizeof *p->triggers);
-		k += p->ntriggers;
+		j += p->ntriggers;
 		m->hot[i].user_first = (uint32_t)k;
 		m->hot[i].user_count = (uint32_t)p->nusers;
 		if (p->nusers > 0)
@@ -1438,8 +1486,9 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 		if (state != AUTOMATON_ROOT) {
 			outs = automaton_outputs(m->ac, state, &n);
 			for (k = 0; k < n; k++) {
-				first = i + 1 - m->hot[outs[k]].ntokens;
-				if (m->hot[outs[k]].case_sensitive &&
+				first = i + 1 -
+				    (m->shape[outs[k]] & MATCHER_SHAPE_NTOKENS);
+				if ((m->shape[outs[k]] & MATCHER_SHAPE_CASED) &&
 				    !matcher_verify_case(m,
 					&m->patterns[outs[k]], s, first, i + 1))
 					continue;
@@ -1555,14 +1604,14 @@ matcher_suppress(struct matcher *m)
 	uint32_t seg = UINT32_MAX, max_te = 0, max_ts = 0;
 
 	for (i = 0; i < m->nhits; i++)
-		if (m->hot[m->hits[i].pattern].is_alias)
+		if (m->shape[m->hits[i].pattern] & MATCHER_SHAPE_ALIAS)
 			n++;
 	if (n < 2)
 		return;
 	v = xreallocarray(NULL, n, sizeof *v);
 	n = 0;
 	for (i = 0; i < m->nhits; i++)
-		if (m->hot[m->hits[i].pattern].is_alias)
+		if (m->shape[m->hits[i].pattern] & MATCHER_SHAPE_ALIAS)
 			v[n++] = &m->hits[i];
 	qsort(v, n, sizeof *v, matcher_alias_cmp);
 	for (i = 0; i < n; i++) {
@@ -1583,6 +1632,36 @@ matcher_suppress(struct matcher *m)
 	free(v);
 }
 
+/* Whether a leaf of guard G was found (an empty guard holds). */
+static int
+matcher_guard_holds(const struct matcher *m, const struct matcher_guard *g)
+{
+	size_t i;
+	uint32_t leaf;
+
+	if (g->leaf[0] == MATCHER_GUARD_NONE)
+		return 1;
+	for (i = 0; i < MATCHER_MAX_GUARD; i++) {
+		leaf = g->leaf[i];
+		if (leaf == MATCHER_GUARD_NONE)
+			break;
+		if (leaf & MATCHER_GUARD_ENTITY
+			? m->entity_found[leaf & ~MATCHER_GUARD_ENTITY] != 0
+			: m->found[leaf].any != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+matcher_candidate(struct matcher *m, uint32_t watchlist)
+{
+	if (m->wl_stamp[watchlist] == m->gen)
+		return;
+	m->wl_stamp[watchlist] = m->gen;
+	m->candidates[m->ncandidates++] = watchlist;
+}
+
 /*
  * Group the hits by pattern (order[]), note the fields each pattern and
  * entity was found in, and find the candidate watchlists: those with a
@@ -1592,10 +1671,10 @@ static void
 matcher_index(struct matcher *m, int explain)
 {
 	const uint32_t *users;
+	const struct matcher_trigger *trig;
 	const struct matcher_hitrec *h;
-	size_t nusers;
 	size_t i, k;
-	uint32_t p, sum = 0, w;
+	uint32_t p, sum = 0;
 	const struct matcher_hot *hot;
 	unsigned field;
 
@@ -1635,16 +1714,17 @@ matcher_index(struct matcher *m, int explain)
 	}
 	for (i = 0; i < m->ntouched; i++) {
 		hot = &m->hot[m->touched[i]];
-		users = m->hot_watchlists +
-		    (explain ? hot->user_first : hot->trig_first);
-		nusers = explain ? hot->user_count : hot->trig_count;
-		for (k = 0; k < nusers; k++) {
-			w = users[k];
-			if (m->wl_stamp[w] == m->gen)
-				continue;
-			m->wl_stamp[w] = m->gen;
-			m->candidates[m->ncandidates++] = w;
+		if (explain) {
+			users = m->hot_watchlists + hot->user_first;
+			for (k = 0; k < hot->user_count; k++)
+				matcher_candidate(m, users[k]);
+			continue;
 		}
+		trig = m->triggers + hot->trig_first;
+		for (k = 0; k < hot->trig_count; k++)
+			if (m->wl_stamp[trig[k].watchlist] != m->gen &&
+			    matcher_guard_holds(m, &trig[k].guard))
+				matcher_candidate(m, trig[k].watchlist);
 	}
 }
 
@@ -1692,7 +1772,7 @@ matcher_leaf_each(const struct matcher_eval *ev,
 	}
 	for (i = 0; i < npats; i++) {
 		p = pats[i];
-		if (m->hot[p].stamp != m->gen)
+		if (m->found[p].any == 0) /* not hit in this item */
 			continue;
 		for (k = m->hot[p].first; k < m->hot[p].first + m->hot[p].count;
 		     k++) {
@@ -2001,7 +2081,7 @@ matcher_leaf_fields_found(
 	}
 	for (i = 0; i < npats; i++) {
 		p = pats[i];
-		if (m->hot[p].stamp != m->gen)
+		if (m->found[p].any == 0) /* not hit in this item */
 			continue;
 		for (k = m->hot[p].first; k < m->hot[p].first + m->hot[p].count;
 		     k++)
@@ -2297,7 +2377,6 @@ static void
 matcher_decide(struct matcher *m, int flags)
 {
 	struct matcher_eval ev = {m, NULL};
-	const struct matcher_op *g, *gend;
 	size_t i;
 	uint32_t wi;
 	int ok;
@@ -2305,16 +2384,8 @@ matcher_decide(struct matcher *m, int flags)
 	m->ndecided = 0;
 	for (i = 0; i < m->ncandidates; i++) {
 		wi = m->candidates[i];
-		g = m->guard_ops + m->guard_first[wi];
-		gend = m->guard_ops + m->guard_first[wi + 1];
-		while (g < gend && !matcher_op_found(m, g))
-			g++;
-		if (g == gend && gend > m->guard_ops + m->guard_first[wi])
-			ok = 0; /* no leaf of its guard holds */
-		else {
-			ev.w = &m->watchlists[wi];
-			ok = matcher_run_ops(&ev, &m->ops[m->wl_op_first[wi]]);
-		}
+		ev.w = &m->watchlists[wi];
+		ok = matcher_run_ops(&ev, &m->ops[m->wl_op_first[wi]]);
 		if (ok || (flags & MATCHER_RUN_EXPLAIN))
 			m->decided[m->ndecided++] = wi << 1 | (uint32_t)ok;
 	}
