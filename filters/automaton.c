@@ -89,9 +89,12 @@ struct automaton {
 	size_t npown;
 	uint32_t *pout_start; /* npnodes + 1 */
 	uint32_t *pout;
-	/* the first two bytes of some prefix, as a bit set (a prefix has
-	 * at least two bytes: the matcher asks for two characters) */
-	unsigned char pstart[65536 / 8];
+	/* A token is walked down the trie only when these bit sets say a
+	 * prefix may start it (a prefix has at least two bytes: the
+	 * matcher asks for two characters): the first two bytes of some
+	 * two-byte prefix, and a hash of the first three of some longer. */
+	unsigned char pstart2[65536 / 8];
+	unsigned char pstart3[65536 / 8];
 
 	int compiled;
 };
@@ -367,6 +370,35 @@ automaton_add(
 	a->nown++;
 }
 
+/* The first two bytes of S, and a hash of its first three. */
+static uint16_t
+automaton_start2(const char *s)
+{
+	return (uint16_t)((unsigned char)s[0] << 8 | (unsigned char)s[1]);
+}
+
+static uint16_t
+automaton_start3(const char *s)
+{
+	uint32_t h = (uint32_t)(unsigned char)s[0] |
+	    (uint32_t)(unsigned char)s[1] << 8 |
+	    (uint32_t)(unsigned char)s[2] << 16;
+
+	return (uint16_t)((h * 0x9E3779B1u) >> 16);
+}
+
+static void
+automaton_bit_set(unsigned char *set, uint16_t bit)
+{
+	set[bit >> 3] |= (unsigned char)(1 << (bit & 7));
+}
+
+static int
+automaton_bit(const unsigned char *set, uint16_t bit)
+{
+	return (set[bit >> 3] >> (bit & 7)) & 1;
+}
+
 void
 automaton_add_prefix(
     struct automaton *a, const char *s, size_t len, uint32_t pattern)
@@ -378,8 +410,9 @@ automaton_add_prefix(
 		fatalx("%s: automaton already compiled", __func__);
 	if (len < 2)
 		fatalx("%s: a prefix needs two bytes", __func__);
-	a->pstart[((unsigned char)s[0] << 8 | (unsigned char)s[1]) >> 3] |=
-	    (unsigned char)(1 << ((unsigned char)s[1] & 7));
+	automaton_bit_set(a->pstart2, automaton_start2(s));
+	if (len > 2)
+		automaton_bit_set(a->pstart3, automaton_start3(s));
 	for (i = 0; i < len; i++) {
 		next = automaton_map_get(
 		    &a->pgo, automaton_key(node, (unsigned char)s[i]));
@@ -651,10 +684,9 @@ automaton_prefixes(const struct automaton *a, const char *token, size_t len,
 	size_t i, n = 0;
 
 	if (len < 2 ||
-	    !(a->pstart[((unsigned char)token[0] << 8 |
-			    (unsigned char)token[1]) >>
-		  3] &
-		(1 << ((unsigned char)token[1] & 7))))
+	    !(automaton_bit(a->pstart2, automaton_start2(token)) ||
+		(len > 2 &&
+		    automaton_bit(a->pstart3, automaton_start3(token)))))
 		return 0;
 	for (i = 0; i < len; i++) {
 		end = a->pfirst[node + 1];
