@@ -3,9 +3,8 @@
  * string matching: an aid to bibliographic search", CACM 18(6), 1975),
  * with the goto function in one hash table keyed by (state, token id),
  * a direct array for the root, failure links computed breadth first and
- * output sets flattened at compile time. Prefix patterns use a byte trie
- * in a second hash table while building, compiled to sorted child
- * arrays.
+ * output sets flattened at compile time. Prefix patterns are looked up
+ * by hash: a token's first L bytes for each length L some prefix has.
  *
  * The scan looks up every token of the text, so what it reads per token
  * is kept small whatever the number of patterns: the dictionary's table
@@ -78,17 +77,16 @@ struct automaton {
 	uint32_t *out_start; /* nstates + 1 */
 	uint32_t *out; /* flattened outputs */
 
-	/* prefix byte trie: pgo while building, then node N's children
-	 * are pchild[pfirst[N], pfirst[N + 1]), sorted by byte (plabel) */
-	struct automaton_map pgo;
-	uint32_t *pfirst;
-	unsigned char *plabel;
-	uint32_t *pchild;
-	uint32_t npnodes;
-	struct automaton_output *pown;
+	/* prefix patterns: their texts interned in pdict, the patterns of
+	 * text I in pout[pout_start[I], pout_start[I + 1]), and the lengths
+	 * in bytes of the texts, ascending and unique */
+	struct automaton *pdict;
+	struct automaton_output *pown; /* building: (text, pattern) */
 	size_t npown;
-	uint32_t *pout_start; /* npnodes + 1 */
+	uint32_t *pout_start;
 	uint32_t *pout;
+	size_t *plens;
+	size_t nplens;
 	/* A token is walked down the trie only when these bit sets say a
 	 * prefix may start it (a prefix has at least two bytes: the
 	 * matcher asks for two characters): the first two bytes of some
@@ -206,7 +204,6 @@ automaton_new(void)
 	struct automaton *a = xcalloc(1, sizeof *a);
 
 	a->nstates = 1; /* the root */
-	a->npnodes = 1;
 	return a;
 }
 
@@ -221,14 +218,13 @@ automaton_free(struct automaton *a)
 	free(a->edges);
 	free(a->fail);
 	free(a->has_edges);
-	free(a->pfirst);
-	free(a->plabel);
-	free(a->pchild);
+
 	free(a->root_next);
 	free(a->own);
 	free(a->out_start);
 	free(a->out);
-	automaton_map_free(&a->pgo);
+	automaton_free(a->pdict);
+	free(a->plens);
 	free(a->pown);
 	free(a->pout_start);
 	free(a->pout);
@@ -403,7 +399,6 @@ void
 automaton_add_prefix(
     struct automaton *a, const char *s, size_t len, uint32_t pattern)
 {
-	uint32_t node = 0, next;
 	size_t i;
 
 	if (a->compiled)
@@ -413,20 +408,21 @@ automaton_add_prefix(
 	automaton_bit_set(a->pstart2, automaton_start2(s));
 	if (len > 2)
 		automaton_bit_set(a->pstart3, automaton_start3(s));
-	for (i = 0; i < len; i++) {
-		next = automaton_map_get(
-		    &a->pgo, automaton_key(node, (unsigned char)s[i]));
-		if (next == AUTOMATON_NONE) {
-			next = a->npnodes++;
-			automaton_map_put(&a->pgo,
-			    automaton_key(node, (unsigned char)s[i]), next);
-		}
-		node = next;
-	}
+	if (a->pdict == NULL)
+		a->pdict = automaton_new();
 	a->pown = xreallocarray(a->pown, a->npown + 1, sizeof *a->pown);
-	a->pown[a->npown].state = node;
+	a->pown[a->npown].state = automaton_intern(a->pdict, s, len);
 	a->pown[a->npown].pattern = pattern;
 	a->npown++;
+	for (i = 0; i < a->nplens && a->plens[i] < len; i++)
+		;
+	if (i < a->nplens && a->plens[i] == len)
+		return;
+	a->plens = xreallocarray(a->plens, a->nplens + 1, sizeof *a->plens);
+	memmove(
+	    a->plens + i + 1, a->plens + i, (a->nplens - i) * sizeof *a->plens);
+	a->plens[i] = len;
+	a->nplens++;
 }
 
 static int
@@ -489,44 +485,6 @@ automaton_compile_go(struct automaton *a)
 		a->has_edges[a->edges[i].from / 64] |= 1ULL
 		    << (a->edges[i].from % 64);
 	}
-}
-
-static int
-automaton_u64_cmp(const void *va, const void *vb)
-{
-	uint64_t a = *(const uint64_t *)va, b = *(const uint64_t *)vb;
-
-	return a < b ? -1 : a > b;
-}
-
-/* The prefix trie's hash table as sorted child arrays. */
-static void
-automaton_compile_prefixes(struct automaton *a)
-{
-	struct automaton_map *m = &a->pgo;
-	uint64_t *keys;
-	size_t i, n = 0;
-	uint32_t node;
-
-	keys = xreallocarray(NULL, m->count + 1, sizeof *keys);
-	for (i = 0; i < m->size; i++)
-		if (m->keys[i] != AUTOMATON_EMPTY_KEY)
-			keys[n++] = m->keys[i];
-	if (n > 0)
-		qsort(keys, n, sizeof *keys, automaton_u64_cmp);
-	a->pfirst = xcalloc((size_t)a->npnodes + 1, sizeof *a->pfirst);
-	a->plabel = xreallocarray(NULL, n + 1, sizeof *a->plabel);
-	a->pchild = xreallocarray(NULL, n + 1, sizeof *a->pchild);
-	for (i = 0; i < n; i++) {
-		node = (uint32_t)(keys[i] >> 32);
-		a->pfirst[node + 1]++;
-		a->plabel[i] = (unsigned char)keys[i];
-		a->pchild[i] = automaton_map_get(m, keys[i]);
-	}
-	for (i = 0; i < a->npnodes; i++)
-		a->pfirst[i + 1] += a->pfirst[i];
-	free(keys);
-	automaton_map_free(m);
 }
 
 void
@@ -637,11 +595,11 @@ automaton_compile(struct automaton *a)
 	free(a->edges);
 	a->edges = NULL;
 
-	automaton_group(
-	    a->pown, a->npown, a->npnodes, &a->pout_start, &a->pout);
+	if (a->pdict != NULL)
+		automaton_group(a->pown, a->npown, a->pdict->ntokens + 1,
+		    &a->pout_start, &a->pout);
 	free(a->pown);
 	a->pown = NULL;
-	automaton_compile_prefixes(a);
 }
 
 uint32_t
@@ -673,31 +631,24 @@ automaton_outputs(const struct automaton *a, uint32_t state, size_t *n)
 int
 automaton_has_prefixes(const struct automaton *a)
 {
-	return a->npnodes > 1;
+	return a->pdict != NULL;
 }
 
 size_t
 automaton_prefixes(const struct automaton *a, const char *token, size_t len,
     uint32_t *out, size_t max)
 {
-	uint32_t node = 0, k, c, end;
+	uint32_t id, k;
 	size_t i, n = 0;
 
-	if (len < 2 ||
+	if (a->pdict == NULL || len < 2 ||
 	    !(automaton_bit(a->pstart2, automaton_start2(token)) ||
 		(len > 2 &&
 		    automaton_bit(a->pstart3, automaton_start3(token)))))
 		return 0;
-	for (i = 0; i < len; i++) {
-		end = a->pfirst[node + 1];
-		for (c = a->pfirst[node];
-		     c < end && a->plabel[c] != (unsigned char)token[i]; c++)
-			;
-		if (c == end)
-			break;
-		node = a->pchild[c];
-		for (k = a->pout_start[node]; k < a->pout_start[node + 1];
-		     k++) {
+	for (i = 0; i < a->nplens && a->plens[i] <= len; i++) {
+		id = automaton_lookup(a->pdict, token, a->plens[i]);
+		for (k = a->pout_start[id]; k < a->pout_start[id + 1]; k++) {
 			if (n < max)
 				out[n] = a->pout[k];
 			n++;
