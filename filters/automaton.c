@@ -322,11 +322,31 @@ automaton_intern(struct automaton *a, const char *s, size_t len)
 uint32_t
 automaton_lookup(const struct automaton *a, const char *s, size_t len)
 {
+	return automaton_lookup_hashed(a, s, len, automaton_hash(s, len));
+}
+
+uint64_t
+automaton_token_hash(const char *s, size_t len)
+{
+	return automaton_hash(s, len);
+}
+
+void
+automaton_prefetch(const struct automaton *a, uint64_t hash)
+{
+	if (a->dict_size > 0)
+		__builtin_prefetch(&a->dict[hash & (a->dict_size - 1)]);
+}
+
+uint32_t
+automaton_lookup_hashed(
+    const struct automaton *a, const char *s, size_t len, uint64_t hash)
+{
 	const struct automaton_dict_slot *e;
 
 	if (a->dict_size == 0)
 		return 0;
-	e = automaton_dict_slot(a, s, len, automaton_hash(s, len));
+	e = automaton_dict_slot(a, s, len, hash);
 	return e->off == 0 ? 0 : automaton_token_at(a, e->off)->id;
 }
 

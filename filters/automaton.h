@@ -29,6 +29,16 @@ void automaton_free(struct automaton *);
 uint32_t automaton_intern(struct automaton *, const char *, size_t);
 /* The id of a token, or 0 when no pattern holds it. */
 uint32_t automaton_lookup(const struct automaton *, const char *, size_t);
+/*
+ * The same in two steps, for a scan that knows the tokens ahead: the
+ * token's hash, which automaton_prefetch() uses to start reading the
+ * dictionary where the lookup will, a few tokens before
+ * automaton_lookup_hashed() is called with it.
+ */
+uint64_t automaton_token_hash(const char *, size_t);
+void automaton_prefetch(const struct automaton *, uint64_t hash);
+uint32_t automaton_lookup_hashed(
+    const struct automaton *, const char *, size_t, uint64_t hash);
 /* Add a pattern of N token ids (N >= 1), reported as PATTERN. */
 void automaton_add(
     struct automaton *, const uint32_t *ids, size_t n, uint32_t pattern);

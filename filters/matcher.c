@@ -36,6 +36,8 @@
 #define MATCHER_MIN_PREFIX 2 /* characters before a '*' */
 #define MATCHER_MAX_ALIAS 1024 /* bytes */
 #define MATCHER_MAX_GUARD 3 /* leaves in a trigger's guard */
+/* Tokens the scan looks ahead to start reading the dictionary. */
+#define MATCHER_LOOKAHEAD 4
 /* Bytes of context on each side of a snippet. */
 #define MATCHER_SNIPPET_CONTEXT 60
 
@@ -1468,6 +1470,14 @@ matcher_verify_case(struct matcher *m, const struct matcher_pattern *p,
 }
 
 static void
+matcher_token_prefetch(struct matcher *m, size_t i, uint64_t *hash)
+{
+	*hash = automaton_token_hash(
+	    norm_token_text(&m->norm, i), m->norm.tokens[i].len);
+	automaton_prefetch(m->ac, *hash);
+}
+
+static void
 matcher_scan_segment(struct matcher *m, size_t seg)
 {
 	const struct matcher_segment *s = &m->segs[seg];
@@ -1475,13 +1485,23 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 	const uint32_t *outs;
 	uint32_t prefixes[MATCHER_MAX_PREFIX_OUT];
 	uint32_t state = AUTOMATON_ROOT, id;
+	uint64_t hash[MATCHER_LOOKAHEAD], h;
 	size_t i, k, n, first, end = s->tok_first + s->tok_count;
 	int has_prefixes = automaton_has_prefixes(m->ac);
 
+	/* Each token's place in the dictionary is asked for a few tokens
+	 * ahead, so that the reads overlap. */
+	for (i = s->tok_first; i < end && i < s->tok_first + MATCHER_LOOKAHEAD;
+	     i++)
+		matcher_token_prefetch(m, i, &hash[i % MATCHER_LOOKAHEAD]);
 	for (i = s->tok_first; i < end; i++) {
 		t = &m->norm.tokens[i];
-		id = automaton_lookup(
-		    m->ac, norm_token_text(&m->norm, i), t->len);
+		h = hash[i % MATCHER_LOOKAHEAD];
+		if (i + MATCHER_LOOKAHEAD < end)
+			matcher_token_prefetch(m, i + MATCHER_LOOKAHEAD,
+			    &hash[i % MATCHER_LOOKAHEAD]);
+		id = automaton_lookup_hashed(
+		    m->ac, norm_token_text(&m->norm, i), t->len, h);
 		state = automaton_next(m->ac, state, id);
 		if (state != AUTOMATON_ROOT) {
 			outs = automaton_outputs(m->ac, state, &n);
