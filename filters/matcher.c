@@ -1772,40 +1772,70 @@ struct matcher_eval {
 	const struct matcher_watchlist *w;
 };
 
-/* Call FN for each hit of LEAF that counts (right field; for entities,
- * not inside a longer alias). Stops when FN returns nonzero. */
+typedef int (*matcher_hit_fn)(void *, const struct matcher_leaf *, uint32_t);
+
+/*
+ * Call FN for each hit that counts of a leaf (LEAF, passed on to FN)
+ * in FIELDS: of pattern ARG, or with ENTITY of an alias of entity ARG
+ * not inside a longer alias. Stops when FN returns nonzero. What the
+ * masks of matcher_index() rule out is not looked at.
+ */
 static int
-matcher_leaf_each(const struct matcher_eval *ev,
-    const struct matcher_leaf *leaf,
-    int (*fn)(void *, const struct matcher_leaf *, uint32_t), void *arg)
+matcher_hits_each(const struct matcher_eval *ev, int entity, uint32_t arg,
+    unsigned fields, const struct matcher_leaf *leaf, matcher_hit_fn fn,
+    void *fn_arg)
 {
 	struct matcher *m = ev->m;
-	const uint32_t *pats = &leaf->pattern;
+	const uint32_t *pats = &arg;
 	size_t npats = 1, i, k;
 	const struct matcher_hitrec *h;
 	uint32_t p;
-	int entity = leaf->entity != SIZE_MAX, rc;
+	int rc;
 
 	if (entity) {
-		pats = m->entities[leaf->entity].patterns;
-		npats = m->entities[leaf->entity].naliases;
+		if (!(m->entity_found[arg] & fields))
+			return 0;
+		pats = m->entities[arg].patterns;
+		npats = m->entities[arg].naliases;
 	}
 	for (i = 0; i < npats; i++) {
 		p = pats[i];
-		if (m->found[p].any == 0) /* not hit in this item */
+		if (!(m->found[p].any & fields))
 			continue;
 		for (k = m->hot[p].first; k < m->hot[p].first + m->hot[p].count;
 		     k++) {
 			h = &m->hits[m->order[k]];
-			if (!(m->segs[h->seg].field & leaf->fields))
+			if (!(m->segs[h->seg].field & fields))
 				continue;
 			if (entity && h->suppressed)
 				continue;
-			if ((rc = fn(arg, leaf, m->order[k])) != 0)
+			if ((rc = fn(fn_arg, leaf, m->order[k])) != 0)
 				return rc;
 		}
 	}
 	return 0;
+}
+
+/* Call FN for each hit of LEAF that counts (right field; for entities,
+ * not inside a longer alias). Stops when FN returns nonzero. */
+static int
+matcher_leaf_each(const struct matcher_eval *ev,
+    const struct matcher_leaf *leaf, matcher_hit_fn fn, void *fn_arg)
+{
+	int entity = leaf->entity != SIZE_MAX;
+
+	return matcher_hits_each(ev, entity,
+	    entity ? (uint32_t)leaf->entity : leaf->pattern, leaf->fields, leaf,
+	    fn, fn_arg);
+}
+
+/* The same for the leaf of op OP, from the op (the leaf is not read). */
+static int
+matcher_op_each(const struct matcher_eval *ev, const struct matcher_op *op,
+    matcher_hit_fn fn, void *fn_arg)
+{
+	return matcher_hits_each(ev, op->entity, op->arg, op->fields,
+	    &ev->w->leaves[op->leaf], fn, fn_arg);
 }
 
 static void
@@ -2045,8 +2075,7 @@ matcher_pick_leaves(const struct matcher_eval *ev, const struct matcher_op *op,
 
 	for (; op < end; op++)
 		if (op->size == 1)
-			matcher_leaf_each(ev, &ev->w->leaves[op->leaf],
-			    matcher_pick_cb, picks);
+			matcher_op_each(ev, op, matcher_pick_cb, picks);
 }
 
 /* The hits that make true op OP true (none under NOT). The program is
@@ -2063,8 +2092,7 @@ matcher_pick(const struct matcher_eval *ev, const struct matcher_op *op,
 	case QUERY_PREFIX:
 	case QUERY_ENTITY:
 	case QUERY_REGEX:
-		matcher_leaf_each(
-		    ev, &ev->w->leaves[op->leaf], matcher_pick_cb, picks);
+		matcher_op_each(ev, op, matcher_pick_cb, picks);
 		return;
 	case QUERY_AND:
 	case QUERY_OR:
@@ -2216,6 +2244,30 @@ matcher_snippets_reserve(struct matcher *m, size_t n)
 	m->snippets = xreallocarray(m->snippets, m->snippets_size, 1);
 }
 
+/* Copy bytes [from, to) of TEXT to OUT + N, a run of white space as
+ * one space (*SPACE: the last byte copied was one); returns the new N. */
+static size_t
+matcher_snippet_copy(
+    char *out, size_t n, const char *text, size_t from, size_t to, int *space)
+{
+	unsigned char c;
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		c = (unsigned char)text[i];
+		if (c <= ' ' &&
+		    (c == ' ' || c == '\n' || c == '\t' || c == '\r')) {
+			if (!*space)
+				out[n++] = ' ';
+			*space = 1;
+			continue;
+		}
+		*space = 0;
+		out[n++] = (char)c;
+	}
+	return n;
+}
+
 /*
  * Append the snippet of bytes [start, end) of TEXT (LEN bytes) to
  * m->snippets, NUL-terminated; returns its offset there.
@@ -2226,7 +2278,7 @@ matcher_snippet(
 {
 	static const char ellipsis[] = "\xe2\x80\xa6";
 	size_t from, to, i, n, at;
-	char *out, c;
+	char *out;
 	int space = 0;
 
 	from = start > MATCHER_SNIPPET_CONTEXT ? start - MATCHER_SNIPPET_CONTEXT
@@ -2258,32 +2310,21 @@ matcher_snippet(
 		memcpy(out, ellipsis, sizeof ellipsis - 1);
 		n += sizeof ellipsis - 1;
 	}
-	for (i = from; i < to; i++) {
-		if (i == start) {
-			memcpy(out + n, MATCHER_MARK_OPEN,
-			    sizeof MATCHER_MARK_OPEN - 1);
-			n += sizeof MATCHER_MARK_OPEN - 1;
-		}
-		if (i == end) {
-			memcpy(out + n, MATCHER_MARK_CLOSE,
-			    sizeof MATCHER_MARK_CLOSE - 1);
-			n += sizeof MATCHER_MARK_CLOSE - 1;
-		}
-		c = text[i];
-		if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-			if (!space)
-				out[n++] = ' ';
-			space = 1;
-			continue;
-		}
-		space = 0;
-		out[n++] = c;
+	/* from <= start <= end <= to: the match is marked when it starts
+	 * before the cut */
+	n = matcher_snippet_copy(out, n, text, from, start, &space);
+	if (start < to) {
+		memcpy(
+		    out + n, MATCHER_MARK_OPEN, sizeof MATCHER_MARK_OPEN - 1);
+		n += sizeof MATCHER_MARK_OPEN - 1;
 	}
-	if (end >= to && start < to) {
+	n = matcher_snippet_copy(out, n, text, start, end, &space);
+	if (start < to) {
 		memcpy(
 		    out + n, MATCHER_MARK_CLOSE, sizeof MATCHER_MARK_CLOSE - 1);
 		n += sizeof MATCHER_MARK_CLOSE - 1;
 	}
+	n = matcher_snippet_copy(out, n, text, end, to, &space);
 	if (to < len) {
 		memcpy(out + n, ellipsis, sizeof ellipsis - 1);
 		n += sizeof ellipsis - 1;
