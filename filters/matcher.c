@@ -1701,6 +1701,11 @@ matcher_index(struct matcher *m, int explain)
 	m->ntouched = 0;
 	m->ncandidates = 0;
 	m->order = xreallocarray(m->order, m->nhits + 1, sizeof *m->order);
+	/* the patterns' records are far apart: ask for all of them first */
+	for (i = 0; i < m->nhits; i++) {
+		__builtin_prefetch(&m->hot[m->hits[i].pattern]);
+		__builtin_prefetch(&m->found[m->hits[i].pattern]);
+	}
 	for (i = 0; i < m->nhits; i++) {
 		h = &m->hits[i];
 		p = h->pattern;
@@ -1727,6 +1732,7 @@ matcher_index(struct matcher *m, int explain)
 		m->hot[p].first = sum;
 		sum += m->hot[p].count;
 		m->hot[p].count = 0;
+		__builtin_prefetch(m->triggers + m->hot[p].trig_first);
 	}
 	for (i = 0; i < m->nhits; i++) {
 		p = m->hits[i].pattern;
