@@ -991,11 +991,11 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
 }
 
 /*
- * A clause: leaves of which one holds whenever the node it was taken
- * from holds. A watchlist's clauses are those of its root: an AND or a
- * NEAR holds only when each of its parts does, so each part's clauses
- * are its own; an OR yields one, the union of one clause of each part;
- * NOT yields none. Its cost is that of a trigger set.
+ * A clause of a node: leaves of which one is found whenever the node
+ * holds. A leaf is one; an AND or a NEAR holds only when each of its
+ * parts does, so each part's clauses are its own; an OR yields one, the
+ * union of one clause of each part; NOT yields none. Its cost is that
+ * of a trigger set (below).
  */
 struct matcher_clause {
 	const struct matcher_leaf *leaves[MATCHER_MAX_GUARD];
@@ -1033,13 +1033,13 @@ matcher_clauses_add(struct matcher_clauses *c, const struct matcher_clause *cl)
 
 /* The cheapest clause that fits a guard, or NULL. */
 static const struct matcher_clause *
-matcher_clauses_best(const struct matcher_clauses *c, size_t skip)
+matcher_clauses_best(const struct matcher_clauses *c)
 {
 	const struct matcher_clause *best = NULL;
 	size_t i;
 
 	for (i = 0; i < c->n; i++)
-		if (i != skip && !c->v[i].too_long &&
+		if (!c->v[i].too_long &&
 		    (best == NULL || c->v[i].cost < best->cost))
 			best = &c->v[i];
 	return best;
@@ -1075,7 +1075,7 @@ matcher_clauses(const struct matcher *m, const struct matcher_watchlist *w,
 		for (i = 0; i < n->nkids; i++) {
 			memset(&kid, 0, sizeof kid);
 			matcher_clauses(m, w, n->kids[i], &kid);
-			best = matcher_clauses_best(&kid, SIZE_MAX);
+			best = matcher_clauses_best(&kid);
 			if (best == NULL)
 				cl.too_long = 1; /* no clause fits */
 			for (j = 0; best != NULL && j < best->n; j++) {
@@ -1141,12 +1141,16 @@ matcher_trig_guard(const struct matcher *m, const struct matcher_watchlist *w,
 	for (i = 0; i < n->nkids; i++)
 		if (i != skip)
 			matcher_clauses(m, w, n->kids[i], &c);
-	best = matcher_clauses_best(&c, SIZE_MAX);
+	best = matcher_clauses_best(&c);
 	for (i = 0; best != NULL && i < best->n; i++) {
 		leaf = best->leaves[i];
-		g.leaf[i] = leaf->entity != SIZE_MAX
-		    ? MATCHER_GUARD_ENTITY | (uint32_t)leaf->entity
-		    : leaf->pattern;
+		if ((leaf->entity != SIZE_MAX ? leaf->entity : leaf->pattern) >=
+		    MATCHER_GUARD_ENTITY - 1)
+			best = NULL; /* not a number a guard holds */
+		else
+			g.leaf[i] = leaf->entity != SIZE_MAX
+			    ? MATCHER_GUARD_ENTITY | (uint32_t)leaf->entity
+			    : leaf->pattern;
 	}
 	for (i = 0; best != NULL && i < t->n; i++)
 		if (t->guards[i].leaf[0] == MATCHER_GUARD_NONE)
