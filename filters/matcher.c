@@ -2073,6 +2073,7 @@ matcher_pick_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
 	p->v[p->n].leaf = leaf;
 	p->v[p->n].hit = hit;
 	p->n++;
+	__builtin_prefetch(leaf); /* its term is read when the hit is */
 	return 0;
 }
 
@@ -2453,12 +2454,17 @@ matcher_decide(struct matcher *m, int flags)
 	int ok;
 
 	m->ndecided = 0;
+	/* the programs are far apart: ask for all of them first */
+	for (i = 0; i < m->ncandidates; i++)
+		__builtin_prefetch(&m->ops[m->wl_op_first[m->candidates[i]]]);
 	for (i = 0; i < m->ncandidates; i++) {
 		wi = m->candidates[i];
 		ev.w = &m->watchlists[wi];
 		ok = matcher_run_ops(&ev, &m->ops[m->wl_op_first[wi]]);
-		if (ok || (flags & MATCHER_RUN_EXPLAIN))
+		if (ok || (flags & MATCHER_RUN_EXPLAIN)) {
 			m->decided[m->ndecided++] = wi << 1 | (uint32_t)ok;
+			__builtin_prefetch(ev.w); /* explained next */
+		}
 	}
 	if (m->ndecided > 1)
 		qsort(m->decided, m->ndecided, sizeof *m->decided,
