@@ -1752,8 +1752,7 @@ matcher_index(struct matcher *m, int explain)
 		}
 		trig = m->triggers + hot->trig_first;
 		for (k = 0; k < hot->trig_count; k++)
-			if (m->wl_stamp[trig[k].watchlist] != m->gen &&
-			    matcher_guard_holds(m, &trig[k].guard))
+			if (matcher_guard_holds(m, &trig[k].guard))
 				matcher_candidate(m, trig[k].watchlist);
 	}
 }
@@ -2263,19 +2262,18 @@ matcher_snippet_copy(
 {
 	unsigned char c;
 	size_t i;
+	int white, was_white = *space;
 
 	for (i = from; i < to; i++) {
 		c = (unsigned char)text[i];
-		if (c <= ' ' &&
-		    (c == ' ' || c == '\n' || c == '\t' || c == '\r')) {
-			if (!*space)
-				out[n++] = ' ';
-			*space = 1;
-			continue;
-		}
-		*space = 0;
-		out[n++] = (char)c;
+		white = c <= ' ' &&
+		    (c == ' ' || c == '\n' || c == '\t' || c == '\r');
+		/* written always, kept unless it follows white space */
+		out[n] = white ? ' ' : (char)c;
+		n += !(white && was_white);
+		was_white = white;
 	}
+	*space = was_white;
 	return n;
 }
 
