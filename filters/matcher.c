@@ -38,6 +38,8 @@
 #define MATCHER_MAX_GUARD 3 /* leaves in a trigger's guard */
 /* Tokens the scan looks ahead to start reading the dictionary. */
 #define MATCHER_LOOKAHEAD 4
+/* Arrays up to this long are sorted by insertion. */
+#define MATCHER_SMALL_SORT 32
 /* Bytes of context on each side of a snippet. */
 #define MATCHER_SNIPPET_CONTEXT 60
 
@@ -2374,6 +2376,29 @@ matcher_pick_cmp(const void *va, const void *vb, void *arg)
 	return 0;
 }
 
+/* Sort PICKS by position, keeping the order of equal ones (qsort_r()
+ * here is a merge sort); most matches have a few, sorted in place. */
+static void
+matcher_sort_picks(struct matcher *m, struct matcher_picks *picks)
+{
+	struct matcher_pick p;
+	size_t i, j;
+
+	if (picks->n > MATCHER_SMALL_SORT) {
+		qsort_r(
+		    picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
+		return;
+	}
+	for (i = 1; i < picks->n; i++) {
+		p = picks->v[i];
+		for (j = i;
+		     j > 0 && matcher_pick_cmp(&picks->v[j - 1], &p, m) > 0;
+		     j--)
+			picks->v[j] = picks->v[j - 1];
+		picks->v[j] = p;
+	}
+}
+
 /* The hits of match MM from PICKS, appended to m->out_hits; their
  * snippets' offsets go to m->out_snippet. */
 static void
@@ -2386,9 +2411,7 @@ matcher_fill_hits(
 	struct matcher_hit *out;
 	size_t i, k, n;
 
-	if (picks->n > 0)
-		qsort_r(
-		    picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
+	matcher_sort_picks(m, picks);
 	n = picks->n > MATCHER_MAX_MATCH_HITS ? MATCHER_MAX_MATCH_HITS
 					      : picks->n;
 	if (m->out_hits_size - m->nout_hits < n) {
@@ -2447,7 +2470,7 @@ static void
 matcher_decide(struct matcher *m, int flags)
 {
 	struct matcher_eval ev = {m, NULL};
-	size_t i;
+	size_t i, j;
 	uint32_t wi;
 	int ok;
 
@@ -2464,9 +2487,17 @@ matcher_decide(struct matcher *m, int flags)
 			__builtin_prefetch(ev.w); /* explained next */
 		}
 	}
-	if (m->ndecided > 1)
+	if (m->ndecided > MATCHER_SMALL_SORT) {
 		qsort(m->decided, m->ndecided, sizeof *m->decided,
 		    matcher_u32_cmp);
+		return;
+	}
+	for (i = 1; i < m->ndecided; i++) {
+		wi = m->decided[i];
+		for (j = i; j > 0 && m->decided[j - 1] > wi; j--)
+			m->decided[j] = m->decided[j - 1];
+		m->decided[j] = wi;
+	}
 }
 
 /* Explain the decision OK of watchlist WI in MM: its hits, and for a
