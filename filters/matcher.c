@@ -158,7 +158,12 @@ struct matcher_segment {
 	size_t category;
 	size_t tok_first;
 	size_t tok_count;
+	int plain; /* snippets copy it as it is (MATCHER_PLAIN_*) */
 };
+
+#define MATCHER_PLAIN_UNKNOWN 0
+#define MATCHER_PLAIN_YES 1 /* no white space but single ' ' */
+#define MATCHER_PLAIN_NO 2
 
 struct matcher_hitrec {
 	uint32_t pattern;
@@ -1424,6 +1429,7 @@ matcher_add_segment(
 	s->category = category;
 	s->tok_first = m->norm.ntokens;
 	s->tok_count = norm_tokenize(&m->norm, text, s->len, 0);
+	s->plain = MATCHER_PLAIN_UNKNOWN;
 }
 
 static void
@@ -2256,22 +2262,31 @@ matcher_snippets_reserve(struct matcher *m, size_t n)
 	m->snippets = xreallocarray(m->snippets, m->snippets_size, 1);
 }
 
-/* Copy bytes [from, to) of TEXT to OUT + N, a run of white space as
- * one space (*SPACE: the last byte copied was one); returns the new N. */
-static size_t
-matcher_snippet_copy(
-    char *out, size_t n, const char *text, size_t from, size_t to, int *space)
+/* White space, as a snippet folds it. */
+static int
+matcher_white(unsigned char c)
 {
-	unsigned char c;
+	return c <= ' ' && (c == ' ' || c == '\n' || c == '\t' || c == '\r');
+}
+
+/* Copy bytes [from, to) of TEXT to OUT + N, a run of white space as
+ * one space (*SPACE: the last byte copied was one), or with PLAIN as
+ * they are; returns the new N. */
+static size_t
+matcher_snippet_copy(char *out, size_t n, const char *text, size_t from,
+    size_t to, int plain, int *space)
+{
 	size_t i;
 	int white, was_white = *space;
 
+	if (plain) {
+		memcpy(out + n, text + from, to - from);
+		return n + (to - from);
+	}
 	for (i = from; i < to; i++) {
-		c = (unsigned char)text[i];
-		white = c <= ' ' &&
-		    (c == ' ' || c == '\n' || c == '\t' || c == '\r');
+		white = matcher_white((unsigned char)text[i]);
 		/* written always, kept unless it follows white space */
-		out[n] = white ? ' ' : (char)c;
+		out[n] = white ? ' ' : text[i];
 		n += !(white && was_white);
 		was_white = white;
 	}
@@ -2279,18 +2294,34 @@ matcher_snippet_copy(
 	return n;
 }
 
+/* Whether white space in segment S is only single ' ', which snippets
+ * keep as it is; found out on the first snippet of S. */
+static int
+matcher_segment_plain(struct matcher_segment *s)
+{
+	if (s->plain == MATCHER_PLAIN_UNKNOWN)
+		s->plain = memchr(s->text, '\n', s->len) == NULL &&
+			memchr(s->text, '\t', s->len) == NULL &&
+			memchr(s->text, '\r', s->len) == NULL &&
+			memmem(s->text, s->len, "  ", 2) == NULL
+		    ? MATCHER_PLAIN_YES
+		    : MATCHER_PLAIN_NO;
+	return s->plain == MATCHER_PLAIN_YES;
+}
+
 /*
- * Append the snippet of bytes [start, end) of TEXT (LEN bytes) to
- * m->snippets, NUL-terminated; returns its offset there.
+ * Append the snippet of bytes [start, end) of segment S to m->snippets,
+ * NUL-terminated; returns its offset there.
  */
 static size_t
 matcher_snippet(
-    struct matcher *m, const char *text, size_t len, size_t start, size_t end)
+    struct matcher *m, struct matcher_segment *s, size_t start, size_t end)
 {
 	static const char ellipsis[] = "\xe2\x80\xa6";
-	size_t from, to, i, n, at;
+	const char *text = s->text;
+	size_t len = s->len, from, to, i, n, at;
 	char *out;
-	int space = 0;
+	int space = 0, plain = matcher_segment_plain(s);
 
 	from = start > MATCHER_SNIPPET_CONTEXT ? start - MATCHER_SNIPPET_CONTEXT
 					       : 0;
@@ -2323,19 +2354,19 @@ matcher_snippet(
 	}
 	/* from <= start <= end <= to: the match is marked when it starts
 	 * before the cut */
-	n = matcher_snippet_copy(out, n, text, from, start, &space);
+	n = matcher_snippet_copy(out, n, text, from, start, plain, &space);
 	if (start < to) {
 		memcpy(
 		    out + n, MATCHER_MARK_OPEN, sizeof MATCHER_MARK_OPEN - 1);
 		n += sizeof MATCHER_MARK_OPEN - 1;
 	}
-	n = matcher_snippet_copy(out, n, text, start, end, &space);
+	n = matcher_snippet_copy(out, n, text, start, end, plain, &space);
 	if (start < to) {
 		memcpy(
 		    out + n, MATCHER_MARK_CLOSE, sizeof MATCHER_MARK_CLOSE - 1);
 		n += sizeof MATCHER_MARK_CLOSE - 1;
 	}
-	n = matcher_snippet_copy(out, n, text, end, to, &space);
+	n = matcher_snippet_copy(out, n, text, end, to, plain, &space);
 	if (to < len) {
 		memcpy(out + n, ellipsis, sizeof ellipsis - 1);
 		n += sizeof ellipsis - 1;
@@ -2351,11 +2382,10 @@ static size_t
 matcher_hit_snippet(struct matcher *m, uint32_t hit)
 {
 	const struct matcher_hitrec *h = &m->hits[hit];
-	const struct matcher_segment *s = &m->segs[h->seg];
 
 	if (m->hit_snippet[hit] == 0)
 		m->hit_snippet[hit] =
-		    1 + matcher_snippet(m, s->text, s->len, h->start, h->end);
+		    1 + matcher_snippet(m, &m->segs[h->seg], h->start, h->end);
 	return m->hit_snippet[hit] - 1;
 }
 
