@@ -6,9 +6,11 @@
  * scanned token by token: automaton_lookup() gives a token's id (0 for
  * a token no pattern holds, which sends the scan back to the root) and
  * automaton_next() the next state, whose outputs are the patterns that
- * end at that token. Prefix patterns ("ira*") sit in a separate byte
- * trie walked once per token. The cost per token does not depend on
- * how many patterns there are.
+ * end at that token. Prefix patterns ("ira*") are found by looking the
+ * token's first bytes up in a dictionary of their own, once for each
+ * length a prefix has. The work per token does not depend on how many
+ * patterns there are, only on how many lengths the prefixes have (the
+ * time does: larger tables miss the cache more).
  *
  * Build with automaton_intern/add/add_prefix, then automaton_compile()
  * once; after that the automaton is read-only and may be shared.
