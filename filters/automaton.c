@@ -3,8 +3,16 @@
  * string matching: an aid to bibliographic search", CACM 18(6), 1975),
  * with the goto function in one hash table keyed by (state, token id),
  * a direct array for the root, failure links computed breadth first and
- * output sets flattened at compile time. Prefix patterns use a byte trie
- * in a second hash table.
+ * output sets flattened at compile time. Prefix patterns are looked up
+ * by hash: a token's first L bytes for each length L some prefix has.
+ *
+ * The scan looks up every token of the text, so what it reads per token
+ * is kept small whatever the number of patterns: the dictionary's table
+ * holds 8 bytes a slot (part of the hash and where the token is; its
+ * id, length and text, side by side, are read only when the hash's part
+ * matches), the goto table only edges below the root,
+ * and a bit per state says whether it has any, so that a state that
+ * ends a one-word pattern falls back without a lookup.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +32,16 @@ struct automaton_map {
 	size_t count;
 };
 
-struct automaton_dict_entry {
-	uint64_t hash;
-	uint32_t off; /* in dict_text */
+/* A slot of the dictionary's table. */
+struct automaton_dict_slot {
+	uint32_t tag; /* the hash's high half */
+	uint32_t off; /* its token in dict_text; 0 = empty */
+};
+
+/* A token in dict_text (4-byte aligned): the text follows. */
+struct automaton_token {
+	uint32_t id;
 	uint32_t len;
-	uint32_t id; /* 0 = empty slot */
 };
 
 struct automaton_edge {
@@ -44,8 +57,8 @@ struct automaton_output {
 
 struct automaton {
 	/* token dictionary */
-	struct automaton_dict_entry *dict;
-	size_t dict_size;
+	struct automaton_dict_slot *dict;
+	size_t dict_size; /* power of two */
 	uint32_t ntokens;
 	char *dict_text;
 	size_t dict_text_len;
@@ -57,40 +70,60 @@ struct automaton {
 	size_t nedges;
 	uint32_t nstates;
 	uint32_t *fail;
+	uint64_t *has_edges; /* bit per state: has edges in go */
 	uint32_t *root_next; /* by token id, ntokens + 1 entries */
 	struct automaton_output *own; /* building */
 	size_t nown;
 	uint32_t *out_start; /* nstates + 1 */
 	uint32_t *out; /* flattened outputs */
 
-	/* prefix byte trie */
-	struct automaton_map pgo;
-	uint32_t npnodes;
-	struct automaton_output *pown;
+	/* prefix patterns: their texts interned in pdict, the patterns of
+	 * text I in pout[pout_start[I], pout_start[I + 1]), and the lengths
+	 * in bytes of the texts, ascending and unique */
+	struct automaton *pdict;
+	struct automaton_output *pown; /* building: (text, pattern) */
 	size_t npown;
-	uint32_t *pout_start; /* npnodes + 1 */
+	uint32_t *pout_start;
 	uint32_t *pout;
-	/* the first two bytes of some prefix, as a bit set (a prefix has
-	 * at least two bytes: the matcher asks for two characters) */
-	unsigned char pstart[65536 / 8];
+	size_t *plens;
+	size_t nplens;
+	/* A token is walked down the trie only when these bit sets say a
+	 * prefix may start it (a prefix has at least two bytes: the
+	 * matcher asks for two characters): the first two bytes of some
+	 * two-byte prefix, and a hash of the first three of some longer. */
+	unsigned char pstart2[65536 / 8];
+	unsigned char pstart3[65536 / 8];
 
 	int compiled;
 };
 
+/* Reads whole words, the last one overlapping when the length is not a
+ * multiple of eight (the length is mixed in first): no byte loop, no
+ * partial word through memory. */
 static uint64_t
 automaton_hash(const char *p, size_t n)
 {
 	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n, v;
+	const char *end = p + n;
+	uint32_t lo, hi;
 
-	while (n >= 8) {
-		memcpy(&v, p, 8);
-		h = (h ^ v) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-		p += 8;
-		n -= 8;
-	}
-	v = 0;
-	memcpy(&v, p, n);
+	if (n >= 8) {
+		for (; end - p > 8; p += 8) {
+			memcpy(&v, p, 8);
+			h = (h ^ v) * 0xff51afd7ed558ccdULL;
+			h ^= h >> 32;
+		}
+		memcpy(&v, end - 8, 8);
+	} else if (n >= 4) {
+		memcpy(&hi, p, 4);
+		memcpy(&lo, end - 4, 4);
+		v = (uint64_t)hi << 32 | lo;
+	} else if (n > 0) {
+		v = (uint64_t)(unsigned char)p[0] << 16 |
+		    (uint64_t)(unsigned char)p[n / 2] << 8 |
+		    (unsigned char)p[n - 1];
+	} else
+		v = 0;
 	h = (h ^ v) * 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 29;
 	return h;
@@ -184,7 +217,6 @@ automaton_new(void)
 	struct automaton *a = xcalloc(1, sizeof *a);
 
 	a->nstates = 1; /* the root */
-	a->npnodes = 1;
 	return a;
 }
 
@@ -198,30 +230,47 @@ automaton_free(struct automaton *a)
 	automaton_map_free(&a->go);
 	free(a->edges);
 	free(a->fail);
+	free(a->has_edges);
+
 	free(a->root_next);
 	free(a->own);
 	free(a->out_start);
 	free(a->out);
-	automaton_map_free(&a->pgo);
+	automaton_free(a->pdict);
+	free(a->plens);
 	free(a->pown);
 	free(a->pout_start);
 	free(a->pout);
 	free(a);
 }
 
-static struct automaton_dict_entry *
+/* The slot of token S (hash H): its own, or the empty one it would
+ * take. */
+static const struct automaton_token *
+automaton_token_at(const struct automaton *a, uint32_t off)
+{
+	return (const struct automaton_token *)(void *)(a->dict_text + off);
+}
+
+/* The slot of token S (hash H): its own, or the empty one it would
+ * take. */
+static struct automaton_dict_slot *
 automaton_dict_slot(
     const struct automaton *a, const char *s, size_t len, uint64_t h)
 {
 	size_t mask = a->dict_size - 1, i;
-	struct automaton_dict_entry *e;
+	uint32_t tag = (uint32_t)(h >> 32);
+	struct automaton_dict_slot *e;
+	const struct automaton_token *t;
 
 	for (i = h & mask;; i = (i + 1) & mask) {
 		e = &a->dict[i];
-		if (e->id == 0)
+		if (e->off == 0)
 			return e;
-		if (e->hash == h && e->len == len &&
-		    memcmp(a->dict_text + e->off, s, len) == 0)
+		if (e->tag != tag)
+			continue;
+		t = automaton_token_at(a, e->off);
+		if (t->len == len && memcmp(t + 1, s, len) == 0)
 			return e;
 	}
 }
@@ -229,54 +278,89 @@ automaton_dict_slot(
 static void
 automaton_dict_grow(struct automaton *a)
 {
-	struct automaton_dict_entry *old = a->dict, *e;
-	size_t oldsize = a->dict_size, i;
+	const struct automaton_token *t;
+	uint64_t h;
+	size_t off;
 
-	a->dict_size = oldsize ? oldsize * 2 : 256;
+	free(a->dict);
+	a->dict_size = a->dict_size ? a->dict_size * 2 : 256;
 	a->dict = xcalloc(a->dict_size, sizeof *a->dict);
-	for (i = 0; i < oldsize; i++) {
-		if (old[i].id == 0)
-			continue;
-		e = automaton_dict_slot(
-		    a, a->dict_text + old[i].off, old[i].len, old[i].hash);
-		*e = old[i];
+	for (off = sizeof *t; off < a->dict_text_len;
+	     off += sizeof *t + ((t->len + 3) & ~(size_t)3)) {
+		t = automaton_token_at(a, (uint32_t)off);
+		h = automaton_hash((const char *)(t + 1), t->len);
+		*automaton_dict_slot(a, (const char *)(t + 1), t->len, h) =
+		    (struct automaton_dict_slot){
+			(uint32_t)(h >> 32), (uint32_t)off};
 	}
-	free(old);
 }
 
 uint32_t
 automaton_intern(struct automaton *a, const char *s, size_t len)
 {
-	struct automaton_dict_entry *e;
+	struct automaton_dict_slot *e;
+	struct automaton_token t;
 	uint64_t h = automaton_hash(s, len);
+	size_t need = sizeof t + ((len + 3) & ~(size_t)3);
 
 	if (a->compiled)
 		fatalx("%s: automaton already compiled", __func__);
-	if ((a->ntokens + 1) * 2 > a->dict_size)
+	/* at most two thirds full */
+	if (((size_t)a->ntokens + 1) * 3 > a->dict_size * 2)
 		automaton_dict_grow(a);
 	e = automaton_dict_slot(a, s, len, h);
-	if (e->id != 0)
-		return e->id;
-	if (a->dict_text_len + len > a->dict_text_size) {
-		a->dict_text_size = (a->dict_text_len + len) * 2 + 256;
+	if (e->off != 0)
+		return automaton_token_at(a, e->off)->id;
+	if (a->dict_text_len == 0)
+		a->dict_text_len = sizeof t; /* offset 0 means empty */
+	if (a->dict_text_len + need > UINT32_MAX)
+		fatalx("%s: too many tokens", __func__);
+	if (a->dict_text_len + need > a->dict_text_size) {
+		a->dict_text_size = (a->dict_text_len + need) * 2 + 256;
 		a->dict_text =
 		    xreallocarray(a->dict_text, a->dict_text_size, 1);
 	}
-	memcpy(a->dict_text + a->dict_text_len, s, len);
-	e->hash = h;
+	t.id = ++a->ntokens;
+	t.len = (uint32_t)len;
+	memcpy(a->dict_text + a->dict_text_len, &t, sizeof t);
+	memcpy(a->dict_text + a->dict_text_len + sizeof t, s, len);
+	memset(a->dict_text + a->dict_text_len + sizeof t + len, 0,
+	    need - sizeof t - len);
+	e->tag = (uint32_t)(h >> 32);
 	e->off = (uint32_t)a->dict_text_len;
-	e->len = (uint32_t)len;
-	e->id = ++a->ntokens;
-	a->dict_text_len += len;
-	return e->id;
+	a->dict_text_len += need;
+	return t.id;
 }
 
 uint32_t
 automaton_lookup(const struct automaton *a, const char *s, size_t len)
 {
+	return automaton_lookup_hashed(a, s, len, automaton_hash(s, len));
+}
+
+uint64_t
+automaton_token_hash(const char *s, size_t len)
+{
+	return automaton_hash(s, len);
+}
+
+void
+automaton_prefetch(const struct automaton *a, uint64_t hash)
+{
+	if (a->dict_size > 0)
+		__builtin_prefetch(&a->dict[hash & (a->dict_size - 1)]);
+}
+
+uint32_t
+automaton_lookup_hashed(
+    const struct automaton *a, const char *s, size_t len, uint64_t hash)
+{
+	const struct automaton_dict_slot *e;
+
 	if (a->dict_size == 0)
 		return 0;
-	return automaton_dict_slot(a, s, len, automaton_hash(s, len))->id;
+	e = automaton_dict_slot(a, s, len, hash);
+	return e->off == 0 ? 0 : automaton_token_at(a, e->off)->id;
 }
 
 static uint64_t
@@ -315,33 +399,63 @@ automaton_add(
 	a->nown++;
 }
 
+/* The first two bytes of S, and a hash of its first three. */
+static uint16_t
+automaton_start2(const char *s)
+{
+	return (uint16_t)((unsigned char)s[0] << 8 | (unsigned char)s[1]);
+}
+
+static uint16_t
+automaton_start3(const char *s)
+{
+	uint32_t h = (uint32_t)(unsigned char)s[0] |
+	    (uint32_t)(unsigned char)s[1] << 8 |
+	    (uint32_t)(unsigned char)s[2] << 16;
+
+	return (uint16_t)((h * 0x9E3779B1u) >> 16);
+}
+
+static void
+automaton_bit_set(unsigned char *set, uint16_t bit)
+{
+	set[bit >> 3] |= (unsigned char)(1 << (bit & 7));
+}
+
+static int
+automaton_bit(const unsigned char *set, uint16_t bit)
+{
+	return (set[bit >> 3] >> (bit & 7)) & 1;
+}
+
 void
 automaton_add_prefix(
     struct automaton *a, const char *s, size_t len, uint32_t pattern)
 {
-	uint32_t node = 0, next;
 	size_t i;
 
 	if (a->compiled)
 		fatalx("%s: automaton already compiled", __func__);
 	if (len < 2)
 		fatalx("%s: a prefix needs two bytes", __func__);
-	a->pstart[((unsigned char)s[0] << 8 | (unsigned char)s[1]) >> 3] |=
-	    (unsigned char)(1 << ((unsigned char)s[1] & 7));
-	for (i = 0; i < len; i++) {
-		next = automaton_map_get(
-		    &a->pgo, automaton_key(node, (unsigned char)s[i]));
-		if (next == AUTOMATON_NONE) {
-			next = a->npnodes++;
-			automaton_map_put(&a->pgo,
-			    automaton_key(node, (unsigned char)s[i]), next);
-		}
-		node = next;
-	}
+	automaton_bit_set(a->pstart2, automaton_start2(s));
+	if (len > 2)
+		automaton_bit_set(a->pstart3, automaton_start3(s));
+	if (a->pdict == NULL)
+		a->pdict = automaton_new();
 	a->pown = xreallocarray(a->pown, a->npown + 1, sizeof *a->pown);
-	a->pown[a->npown].state = node;
+	a->pown[a->npown].state = automaton_intern(a->pdict, s, len);
 	a->pown[a->npown].pattern = pattern;
 	a->npown++;
+	for (i = 0; i < a->nplens && a->plens[i] < len; i++)
+		;
+	if (i < a->nplens && a->plens[i] == len)
+		return;
+	a->plens = xreallocarray(a->plens, a->nplens + 1, sizeof *a->plens);
+	memmove(
+	    a->plens + i + 1, a->plens + i, (a->nplens - i) * sizeof *a->plens);
+	a->plens[i] = len;
+	a->nplens++;
 }
 
 static int
@@ -383,6 +497,27 @@ automaton_group(struct automaton_output *own, size_t nown, uint32_t nstates,
 	}
 	for (i = 0; i < nstates; i++)
 		(*start)[i + 1] += (*start)[i];
+}
+
+/* Keep in go only the edges below the root (the root has root_next),
+ * and note which states have any. */
+static void
+automaton_compile_go(struct automaton *a)
+{
+	size_t i;
+
+	automaton_map_free(&a->go);
+	a->has_edges =
+	    xcalloc((size_t)a->nstates / 64 + 1, sizeof *a->has_edges);
+	for (i = 0; i < a->nedges; i++) {
+		if (a->edges[i].from == AUTOMATON_ROOT)
+			continue;
+		automaton_map_put(&a->go,
+		    automaton_key(a->edges[i].from, a->edges[i].id),
+		    a->edges[i].to);
+		a->has_edges[a->edges[i].from / 64] |= 1ULL
+		    << (a->edges[i].from % 64);
+	}
 }
 
 void
@@ -489,11 +624,13 @@ automaton_compile(struct automaton *a)
 	free(own_out);
 	free(a->own);
 	a->own = NULL;
+	automaton_compile_go(a);
 	free(a->edges);
 	a->edges = NULL;
 
-	automaton_group(
-	    a->pown, a->npown, a->npnodes, &a->pout_start, &a->pout);
+	if (a->pdict != NULL)
+		automaton_group(a->pown, a->npown, a->pdict->ntokens + 1,
+		    &a->pout_start, &a->pout);
 	free(a->pown);
 	a->pown = NULL;
 }
@@ -508,9 +645,11 @@ automaton_next(const struct automaton *a, uint32_t state, uint32_t id)
 	for (;;) {
 		if (state == AUTOMATON_ROOT)
 			return a->root_next[id];
-		t = automaton_map_get(&a->go, automaton_key(state, id));
-		if (t != AUTOMATON_NONE)
-			return t;
+		if (a->has_edges[state / 64] & (1ULL << (state % 64))) {
+			t = automaton_map_get(&a->go, automaton_key(state, id));
+			if (t != AUTOMATON_NONE)
+				return t;
+		}
 		state = a->fail[state];
 	}
 }
@@ -525,29 +664,24 @@ automaton_outputs(const struct automaton *a, uint32_t state, size_t *n)
 int
 automaton_has_prefixes(const struct automaton *a)
 {
-	return a->npnodes > 1;
+	return a->pdict != NULL;
 }
 
 size_t
 automaton_prefixes(const struct automaton *a, const char *token, size_t len,
     uint32_t *out, size_t max)
 {
-	uint32_t node = 0, k;
+	uint32_t id, k;
 	size_t i, n = 0;
 
-	if (len < 2 ||
-	    !(a->pstart[((unsigned char)token[0] << 8 |
-			    (unsigned char)token[1]) >>
-		  3] &
-		(1 << ((unsigned char)token[1] & 7))))
+	if (a->pdict == NULL || len < 2 ||
+	    !(automaton_bit(a->pstart2, automaton_start2(token)) ||
+		(len > 2 &&
+		    automaton_bit(a->pstart3, automaton_start3(token)))))
 		return 0;
-	for (i = 0; i < len; i++) {
-		node = automaton_map_get(
-		    &a->pgo, automaton_key(node, (unsigned char)token[i]));
-		if (node == AUTOMATON_NONE)
-			break;
-		for (k = a->pout_start[node]; k < a->pout_start[node + 1];
-		     k++) {
+	for (i = 0; i < a->nplens && a->plens[i] <= len; i++) {
+		id = automaton_lookup(a->pdict, token, a->plens[i]);
+		for (k = a->pout_start[id]; k < a->pout_start[id + 1]; k++) {
 			if (n < max)
 				out[n] = a->pout[k];
 			n++;

@@ -6,9 +6,11 @@
  * scanned token by token: automaton_lookup() gives a token's id (0 for
  * a token no pattern holds, which sends the scan back to the root) and
  * automaton_next() the next state, whose outputs are the patterns that
- * end at that token. Prefix patterns ("ira*") sit in a separate byte
- * trie walked once per token. The cost per token does not depend on
- * how many patterns there are.
+ * end at that token. Prefix patterns ("ira*") are found by looking the
+ * token's first bytes up in a dictionary of their own, once for each
+ * length a prefix has. The work per token does not depend on how many
+ * patterns there are, only on how many lengths the prefixes have (the
+ * time does: larger tables miss the cache more).
  *
  * Build with automaton_intern/add/add_prefix, then automaton_compile()
  * once; after that the automaton is read-only and may be shared.
@@ -29,6 +31,16 @@ void automaton_free(struct automaton *);
 uint32_t automaton_intern(struct automaton *, const char *, size_t);
 /* The id of a token, or 0 when no pattern holds it. */
 uint32_t automaton_lookup(const struct automaton *, const char *, size_t);
+/*
+ * The same in two steps, for a scan that knows the tokens ahead: the
+ * token's hash, which automaton_prefetch() uses to start reading the
+ * dictionary where the lookup will, a few tokens before
+ * automaton_lookup_hashed() is called with it.
+ */
+uint64_t automaton_token_hash(const char *, size_t);
+void automaton_prefetch(const struct automaton *, uint64_t hash);
+uint32_t automaton_lookup_hashed(
+    const struct automaton *, const char *, size_t, uint64_t hash);
 /* Add a pattern of N token ids (N >= 1), reported as PATTERN. */
 void automaton_add(
     struct automaton *, const uint32_t *ids, size_t n, uint32_t pattern);

@@ -35,6 +35,11 @@
 #define MATCHER_MAX_PHRASE 32 /* words in a phrase or alias */
 #define MATCHER_MIN_PREFIX 2 /* characters before a '*' */
 #define MATCHER_MAX_ALIAS 1024 /* bytes */
+#define MATCHER_MAX_GUARD 3 /* leaves in a trigger's guard */
+/* Tokens the scan looks ahead to start reading the dictionary. */
+#define MATCHER_LOOKAHEAD 4
+/* Arrays up to this long are sorted by insertion. */
+#define MATCHER_SMALL_SORT 32
 /* Bytes of context on each side of a snippet. */
 #define MATCHER_SNIPPET_CONTEXT 60
 
@@ -55,11 +60,29 @@ struct matcher_pattern {
 	unsigned fields; /* regex: the fields some leaf reads it in */
 	uint32_t *users; /* watchlists that use it, sorted, unique */
 	size_t nusers;
-	uint32_t *triggers; /* those that need it or a sibling (below) */
+	struct matcher_trigger *triggers; /* those that need it or a
+					     sibling (below) */
 	size_t ntriggers;
 	uint32_t *ids; /* phrase: token ids */
 	char *prefix; /* prefix: normalized bytes */
 	size_t prefix_len;
+};
+
+/*
+ * A watchlist a pattern's hit makes a candidate, when its guard holds:
+ * when one of the guard's leaves was found (a pattern, or an entity
+ * marked MATCHER_GUARD_ENTITY; in any field), or the guard is empty.
+ */
+#define MATCHER_GUARD_ENTITY 0x80000000u
+#define MATCHER_GUARD_NONE UINT32_MAX
+
+struct matcher_guard {
+	uint32_t leaf[MATCHER_MAX_GUARD]; /* MATCHER_GUARD_NONE after */
+};
+
+struct matcher_trigger {
+	uint32_t watchlist;
+	struct matcher_guard guard;
 };
 
 struct matcher_alias {
@@ -106,8 +129,9 @@ struct matcher_watchlist {
 struct matcher_op {
 	uint8_t kind; /* enum query_kind */
 	uint8_t entity; /* leaf: arg is an entity, not a pattern */
-	uint16_t fields; /* leaf: QUERY_FIELD_* */
-	uint32_t size; /* ops in this subtree, itself included */
+	uint8_t fields; /* leaf: QUERY_FIELD_* */
+	uint16_t size; /* ops in this subtree, itself included */
+	uint16_t leaf; /* the watchlist's leaf (its first, for a subtree) */
 	uint32_t arg; /* leaf: pattern or entity; NEAR: index in near_nodes */
 };
 
@@ -116,14 +140,16 @@ struct matcher_hot {
 	uint32_t stamp; /* == gen: hit in this item, first/count valid */
 	uint32_t first; /* its hits in order[] */
 	uint32_t count;
-	uint32_t trig_first; /* its triggers in hot_watchlists */
+	uint32_t trig_first; /* its triggers in matcher.triggers */
 	uint32_t trig_count;
 	uint32_t user_first; /* its users in hot_watchlists */
 	uint32_t user_count;
-	uint16_t ntokens;
-	uint8_t case_sensitive;
-	uint8_t is_alias;
 };
+
+/* What the scan reads of a pattern for each of its hits, in a byte. */
+#define MATCHER_SHAPE_NTOKENS 0x3f /* MATCHER_MAX_PHRASE fits */
+#define MATCHER_SHAPE_ALIAS 0x40
+#define MATCHER_SHAPE_CASED 0x80
 
 struct matcher_segment {
 	unsigned field;
@@ -132,7 +158,12 @@ struct matcher_segment {
 	size_t category;
 	size_t tok_first;
 	size_t tok_count;
+	int plain; /* snippets copy it as it is (MATCHER_PLAIN_*) */
 };
+
+#define MATCHER_PLAIN_UNKNOWN 0
+#define MATCHER_PLAIN_YES 1 /* no white space but single ' ' */
+#define MATCHER_PLAIN_NO 2
 
 struct matcher_hitrec {
 	uint32_t pattern;
@@ -170,6 +201,8 @@ struct matcher {
 	size_t nops;
 	const struct query_node **near_nodes;
 	size_t nnear;
+	uint32_t *wl_op_first; /* by watchlist: its program in ops */
+	struct matcher_trigger *triggers; /* of every pattern */
 	uint32_t *regexes; /* pattern ids of regexes */
 	size_t nregexes;
 	size_t nregex_jit;
@@ -186,13 +219,62 @@ struct matcher {
 	uint32_t *order; /* hits grouped by pattern */
 	uint32_t gen;
 	struct matcher_hot *hot; /* by pattern */
-	uint32_t *hot_watchlists; /* triggers and users of every pattern */
+	uint8_t *shape; /* by pattern: MATCHER_SHAPE_* */
+	uint32_t *hot_watchlists; /* users of every pattern */
 	uint32_t *touched; /* patterns hit */
 	size_t ntouched;
 	uint32_t *wl_stamp;
 	uint32_t *candidates;
 	size_t ncandidates;
 	int truncated;
+
+	/*
+	 * What deciding reads, so that a watchlist whose terms were not
+	 * all hit is turned down from a few small arrays: the fields each
+	 * pattern and each entity was hit in (zero when not hit), set from
+	 * the hits and cleared after each item.
+	 */
+	struct matcher_found *found; /* by pattern */
+	uint8_t *entity_found; /* by entity: fields of counting alias hits */
+	uint32_t *alias_entity_first; /* by pattern: its entities are */
+	uint32_t *alias_entities; /* alias_entities[first[p], first[p+1]) */
+	uint32_t *decided; /* watchlist << 1 | matched, to report */
+	size_t ndecided;
+	struct matcher_pick *picks; /* reused by each match */
+	size_t picks_size;
+
+	/*
+	 * The result's storage, built once per item and handed to it: the
+	 * hits of all its matches in one array, and the snippets in one
+	 * block, each built once per hit of the scan however many
+	 * watchlists report that hit.
+	 */
+	struct matcher_hit *out_hits;
+	size_t nout_hits, out_hits_size;
+	size_t *out_snippet; /* by out_hits: offset in snippets */
+	char *snippets;
+	size_t snippets_len, snippets_size;
+	size_t *hit_snippet; /* by hit: 1 + offset in snippets, 0 = none */
+	size_t hit_snippet_size;
+};
+
+/* The fields a pattern was hit in: any hit, and hits that count for an
+ * entity (not inside a longer alias). */
+struct matcher_found {
+	uint8_t any;
+	uint8_t entity;
+};
+
+struct matcher_pick {
+	const struct matcher_leaf *leaf;
+	uint32_t hit;
+};
+
+/* A result and the storage its matches point into. */
+struct matcher_result_store {
+	struct matcher_result result; /* first: what callers see */
+	struct matcher_hit *hits;
+	char *snippets;
 };
 
 static const char *
@@ -250,6 +332,8 @@ matcher_free(struct matcher *m)
 	automaton_free(m->names);
 	free(m->ops);
 	free(m->near_nodes);
+	free(m->wl_op_first);
+	free(m->triggers);
 	for (i = 0; i < m->npatterns; i++) {
 		free(m->patterns[i].cased);
 		pcre2_code_free(m->patterns[i].re);
@@ -290,10 +374,21 @@ matcher_free(struct matcher *m)
 	free(m->hits);
 	free(m->order);
 	free(m->hot);
+	free(m->shape);
 	free(m->hot_watchlists);
 	free(m->touched);
 	free(m->wl_stamp);
 	free(m->candidates);
+	free(m->found);
+	free(m->entity_found);
+	free(m->alias_entity_first);
+	free(m->alias_entities);
+	free(m->decided);
+	free(m->picks);
+	free(m->out_hits);
+	free(m->out_snippet);
+	free(m->snippets);
+	free(m->hit_snippet);
 	free(m);
 }
 
@@ -849,19 +944,29 @@ matcher_add_user(struct matcher_pattern *p, uint32_t watchlist)
 }
 
 static void
-matcher_add_trigger(struct matcher_pattern *p, uint32_t watchlist)
+matcher_add_trigger(struct matcher_pattern *p, uint32_t watchlist,
+    const struct matcher_guard *guard)
 {
-	if (p->ntriggers > 0 && p->triggers[p->ntriggers - 1] == watchlist)
-		return;
+	const struct matcher_trigger *last;
+
+	if (p->ntriggers > 0) {
+		last = &p->triggers[p->ntriggers - 1];
+		if (last->watchlist == watchlist &&
+		    memcmp(&last->guard, guard, sizeof *guard) == 0)
+			return;
+	}
 	p->triggers =
 	    xreallocarray(p->triggers, p->ntriggers + 1, sizeof *p->triggers);
-	p->triggers[p->ntriggers++] = watchlist;
+	p->triggers[p->ntriggers].watchlist = watchlist;
+	p->triggers[p->ntriggers].guard = *guard;
+	p->ntriggers++;
 }
 
-/* Append node N's program to m->ops. */
+/* Append node N's program to m->ops; its leaves are numbered from
+ * *NEXT_LEAF on, in the order matcher_collect_leaves() numbered them. */
 static void
 matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
-    const struct query_node *n)
+    const struct query_node *n, size_t *next_leaf)
 {
 	const struct matcher_leaf *leaf;
 	size_t at = m->nops, i;
@@ -871,9 +976,11 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
 	op = &m->ops[m->nops++];
 	memset(op, 0, sizeof *op);
 	op->kind = (uint8_t)n->kind;
+	op->leaf = (uint16_t)*next_leaf;
 	if (n->nkids == 0) {
 		leaf = &w->leaves[n->index];
-		op->fields = (uint16_t)leaf->fields;
+		(*next_leaf)++;
+		op->fields = (uint8_t)leaf->fields;
 		op->entity = leaf->entity != SIZE_MAX;
 		op->arg = op->entity ? (uint32_t)leaf->entity : leaf->pattern;
 	} else if (n->kind == QUERY_NEAR) {
@@ -883,8 +990,115 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
 		op->arg = (uint32_t)m->nnear++;
 	}
 	for (i = 0; i < n->nkids; i++)
-		matcher_emit(m, w, n->kids[i]);
-	m->ops[at].size = (uint32_t)(m->nops - at);
+		matcher_emit(m, w, n->kids[i], next_leaf);
+	/* QUERY_MAX_TERMS and QUERY_MAX_DEPTH keep a query far smaller */
+	if (m->nops - at > UINT16_MAX || *next_leaf > UINT16_MAX)
+		fatalx("%s: query too large", __func__);
+	m->ops[at].size = (uint16_t)(m->nops - at);
+}
+
+/*
+ * A clause of a node: leaves of which one is found whenever the node
+ * holds. A leaf is one; an AND or a NEAR holds only when each of its
+ * parts does, so each part's clauses are its own; an OR yields one, the
+ * union of one clause of each part; NOT yields none. Its cost is that
+ * of a trigger set (below).
+ */
+struct matcher_clause {
+	const struct matcher_leaf *leaves[MATCHER_MAX_GUARD];
+	size_t n;
+	int too_long; /* more leaves than a guard holds */
+	double cost;
+};
+
+struct matcher_clauses {
+	struct matcher_clause *v;
+	size_t n;
+};
+
+static double
+matcher_leaf_cost(const struct matcher *m, const struct matcher_leaf *leaf)
+{
+	const struct matcher_entity *e;
+	double cost = 0;
+	size_t k;
+
+	if (leaf->entity == SIZE_MAX)
+		return 1.0 + (double)m->patterns[leaf->pattern].nusers;
+	e = &m->entities[leaf->entity];
+	for (k = 0; k < e->naliases; k++)
+		cost += 1.0 + (double)m->patterns[e->patterns[k]].nusers;
+	return cost;
+}
+
+static void
+matcher_clauses_add(struct matcher_clauses *c, const struct matcher_clause *cl)
+{
+	c->v = xreallocarray(c->v, c->n + 1, sizeof *c->v);
+	c->v[c->n++] = *cl;
+}
+
+/* The cheapest clause that fits a guard, or NULL. */
+static const struct matcher_clause *
+matcher_clauses_best(const struct matcher_clauses *c)
+{
+	const struct matcher_clause *best = NULL;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (!c->v[i].too_long &&
+		    (best == NULL || c->v[i].cost < best->cost))
+			best = &c->v[i];
+	return best;
+}
+
+static void
+matcher_clauses(const struct matcher *m, const struct matcher_watchlist *w,
+    const struct query_node *n, struct matcher_clauses *out)
+{
+	struct matcher_clauses kid;
+	const struct matcher_clause *best;
+	struct matcher_clause cl;
+	size_t i, j;
+
+	memset(&cl, 0, sizeof cl);
+	switch (n->kind) {
+	case QUERY_WORD:
+	case QUERY_PREFIX:
+	case QUERY_ENTITY:
+	case QUERY_REGEX:
+		cl.leaves[cl.n++] = &w->leaves[n->index];
+		cl.cost = matcher_leaf_cost(m, cl.leaves[0]);
+		matcher_clauses_add(out, &cl);
+		return;
+	case QUERY_NOT:
+		return;
+	case QUERY_AND:
+	case QUERY_NEAR:
+		for (i = 0; i < n->nkids; i++)
+			matcher_clauses(m, w, n->kids[i], out);
+		return;
+	case QUERY_OR:
+		for (i = 0; i < n->nkids; i++) {
+			memset(&kid, 0, sizeof kid);
+			matcher_clauses(m, w, n->kids[i], &kid);
+			best = matcher_clauses_best(&kid);
+			if (best == NULL)
+				cl.too_long = 1; /* no clause fits */
+			for (j = 0; best != NULL && j < best->n; j++) {
+				if (cl.n == MATCHER_MAX_GUARD)
+					cl.too_long = 1;
+				else
+					cl.leaves[cl.n++] = best->leaves[j];
+			}
+			if (best != NULL)
+				cl.cost += best->cost;
+			free(kid.v);
+		}
+		if (!cl.too_long)
+			matcher_clauses_add(out, &cl);
+		return;
+	}
 }
 
 /*
@@ -894,13 +1108,62 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
  * part's set will do; an OR needs the union of its parts' sets. The cost
  * of a set is how many watchlists use its patterns, a stand-in for how
  * often they will be hit: shared entities and common words cost more.
+ *
+ * Each pattern of the set comes with a guard: when it was taken from a
+ * part of an AND or NEAR, the cheapest clause of the other parts, which
+ * the AND needs too. The node can then only be true when one of the
+ * patterns was hit and its guard holds: an OR is true by one of its
+ * parts, whose trigger was hit; an AND only when its other parts are.
  */
 struct matcher_trig {
 	uint32_t *v;
+	struct matcher_guard *guards; /* by pattern of v */
 	size_t n;
 	double cost;
 	int none;
 };
+
+static const struct matcher_guard matcher_no_guard = {
+    {MATCHER_GUARD_NONE, MATCHER_GUARD_NONE, MATCHER_GUARD_NONE}};
+
+static void
+matcher_trig_free(struct matcher_trig *t)
+{
+	free(t->v);
+	free(t->guards);
+}
+
+/* The cheapest clause of N's parts other than part SKIP, as a guard for
+ * the patterns of T that have none. */
+static void
+matcher_trig_guard(const struct matcher *m, const struct matcher_watchlist *w,
+    const struct query_node *n, size_t skip, struct matcher_trig *t)
+{
+	struct matcher_clauses c = {0};
+	const struct matcher_clause *best;
+	struct matcher_guard g = matcher_no_guard;
+	const struct matcher_leaf *leaf;
+	size_t i;
+
+	for (i = 0; i < n->nkids; i++)
+		if (i != skip)
+			matcher_clauses(m, w, n->kids[i], &c);
+	best = matcher_clauses_best(&c);
+	for (i = 0; best != NULL && i < best->n; i++) {
+		leaf = best->leaves[i];
+		if ((leaf->entity != SIZE_MAX ? leaf->entity : leaf->pattern) >=
+		    MATCHER_GUARD_ENTITY - 1)
+			best = NULL; /* not a number a guard holds */
+		else
+			g.leaf[i] = leaf->entity != SIZE_MAX
+			    ? MATCHER_GUARD_ENTITY | (uint32_t)leaf->entity
+			    : leaf->pattern;
+	}
+	for (i = 0; best != NULL && i < t->n; i++)
+		if (t->guards[i].leaf[0] == MATCHER_GUARD_NONE)
+			t->guards[i] = g;
+	free(c.v);
+}
 
 static void
 matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
@@ -909,7 +1172,7 @@ matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
 	const struct matcher_leaf *leaf;
 	const struct matcher_entity *e;
 	struct matcher_trig kid;
-	size_t i, k;
+	size_t i, k, chosen = 0;
 
 	memset(out, 0, sizeof *out);
 	switch (n->kind) {
@@ -928,9 +1191,13 @@ matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
 			for (k = 0; k < e->naliases; k++)
 				out->v[out->n++] = e->patterns[k];
 		}
-		for (k = 0; k < out->n; k++)
+		out->guards =
+		    xreallocarray(NULL, out->n + 1, sizeof *out->guards);
+		for (k = 0; k < out->n; k++) {
 			out->cost +=
 			    1.0 + (double)m->patterns[out->v[k]].nusers;
+			out->guards[k] = matcher_no_guard;
+		}
 		return;
 	case QUERY_NOT:
 		out->none = 1;
@@ -939,20 +1206,25 @@ matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
 		for (i = 0; i < n->nkids; i++) {
 			matcher_trigger(m, w, n->kids[i], &kid);
 			if (kid.none) {
-				free(kid.v);
-				free(out->v);
+				matcher_trig_free(&kid);
+				matcher_trig_free(out);
 				memset(out, 0, sizeof *out);
 				out->none = 1;
 				return;
 			}
 			out->v = xreallocarray(
 			    out->v, out->n + kid.n + 1, sizeof *out->v);
-			if (kid.n > 0)
+			out->guards = xreallocarray(out->guards,
+			    out->n + kid.n + 1, sizeof *out->guards);
+			if (kid.n > 0) {
 				memcpy(out->v + out->n, kid.v,
 				    kid.n * sizeof *kid.v);
+				memcpy(out->guards + out->n, kid.guards,
+				    kid.n * sizeof *kid.guards);
+			}
 			out->n += kid.n;
 			out->cost += kid.cost;
-			free(kid.v);
+			matcher_trig_free(&kid);
 		}
 		return;
 	case QUERY_AND:
@@ -961,14 +1233,45 @@ matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
 		for (i = 0; i < n->nkids; i++) {
 			matcher_trigger(m, w, n->kids[i], &kid);
 			if (!kid.none && (out->none || kid.cost < out->cost)) {
-				free(out->v);
+				matcher_trig_free(out);
 				*out = kid;
+				chosen = i;
 				continue;
 			}
-			free(kid.v);
+			matcher_trig_free(&kid);
 		}
+		if (!out->none)
+			matcher_trig_guard(m, w, n, chosen, out);
 		return;
 	}
+}
+
+/* Which entities each alias pattern belongs to (CSR by pattern). */
+static void
+matcher_compile_alias_entities(struct matcher *m)
+{
+	const struct matcher_entity *e;
+	uint32_t *first;
+	size_t i, j, total = 0;
+
+	first = xcalloc(m->npatterns + 2, sizeof *first);
+	for (i = 0; i < m->nentities; i++) {
+		e = &m->entities[i];
+		for (j = 0; j < e->naliases; j++)
+			first[e->patterns[j] + 2]++;
+		total += e->naliases;
+	}
+	for (i = 0; i < m->npatterns; i++)
+		first[i + 2] += first[i + 1];
+	m->alias_entities =
+	    xreallocarray(NULL, total + 1, sizeof *m->alias_entities);
+	for (i = 0; i < m->nentities; i++) {
+		e = &m->entities[i];
+		for (j = 0; j < e->naliases; j++)
+			m->alias_entities[first[e->patterns[j] + 1]++] =
+			    (uint32_t)i;
+	}
+	m->alias_entity_first = first;
 }
 
 int
@@ -978,7 +1281,7 @@ matcher_compile(struct matcher *m, char **cause)
 	struct matcher_leaf *leaf;
 	struct matcher_entity *e;
 	struct matcher_pattern *p;
-	size_t i, j, k;
+	size_t i, j, k, nleaves;
 
 	if (m->compiled)
 		return matcher_error(cause, "the matcher is already compiled");
@@ -1009,12 +1312,16 @@ matcher_compile(struct matcher *m, char **cause)
 		}
 	}
 	/* Now that every pattern's users are known, the trigger sets. */
+	m->wl_op_first =
+	    xreallocarray(NULL, m->nwatchlists + 1, sizeof *m->wl_op_first);
 	for (i = 0; i < m->nwatchlists; i++) {
 		struct matcher_trig t;
 
 		w = &m->watchlists[i];
 		w->op_first = (uint32_t)m->nops;
-		matcher_emit(m, w, w->root);
+		m->wl_op_first[i] = w->op_first;
+		nleaves = 0;
+		matcher_emit(m, w, w->root, &nleaves);
 		matcher_trigger(m, w, w->root, &t);
 		if (t.none) { /* e.g. NOT NOT x: any of its patterns */
 			for (j = 0; j < w->nleaves; j++) {
@@ -1022,19 +1329,20 @@ matcher_compile(struct matcher *m, char **cause)
 				if (leaf->entity == SIZE_MAX) {
 					matcher_add_trigger(
 					    &m->patterns[leaf->pattern],
-					    (uint32_t)i);
+					    (uint32_t)i, &matcher_no_guard);
 					continue;
 				}
 				e = &m->entities[leaf->entity];
 				for (k = 0; k < e->naliases; k++)
 					matcher_add_trigger(
 					    &m->patterns[e->patterns[k]],
-					    (uint32_t)i);
+					    (uint32_t)i, &matcher_no_guard);
 			}
 		}
 		for (j = 0; j < t.n; j++)
-			matcher_add_trigger(&m->patterns[t.v[j]], (uint32_t)i);
-		free(t.v);
+			matcher_add_trigger(
+			    &m->patterns[t.v[j]], (uint32_t)i, &t.guards[j]);
+		matcher_trig_free(&t);
 	}
 	for (i = 0; i < m->nregexes; i++) {
 		p = &m->patterns[m->regexes[i]];
@@ -1044,21 +1352,25 @@ matcher_compile(struct matcher *m, char **cause)
 	}
 	automaton_compile(m->ac);
 	m->hot = xcalloc(m->npatterns + 1, sizeof *m->hot);
-	for (i = 0, k = 0; i < m->npatterns; i++)
-		k += m->patterns[i].ntriggers + m->patterns[i].nusers;
+	m->shape = xcalloc(m->npatterns + 1, sizeof *m->shape);
+	for (i = 0, j = 0, k = 0; i < m->npatterns; i++) {
+		j += m->patterns[i].ntriggers;
+		k += m->patterns[i].nusers;
+	}
+	m->triggers = xreallocarray(NULL, j + 1, sizeof *m->triggers);
 	m->hot_watchlists =
 	    xreallocarray(NULL, k + 1, sizeof *m->hot_watchlists);
-	for (i = 0, k = 0; i < m->npatterns; i++) {
+	for (i = 0, j = 0, k = 0; i < m->npatterns; i++) {
 		p = &m->patterns[i];
-		m->hot[i].ntokens = (uint16_t)p->ntokens;
-		m->hot[i].case_sensitive = (uint8_t)p->case_sensitive;
-		m->hot[i].is_alias = (uint8_t)p->is_alias;
-		m->hot[i].trig_first = (uint32_t)k;
+		m->shape[i] = (uint8_t)(p->ntokens |
+		    (p->is_alias ? MATCHER_SHAPE_ALIAS : 0) |
+		    (p->case_sensitive ? MATCHER_SHAPE_CASED : 0));
+		m->hot[i].trig_first = (uint32_t)j;
 		m->hot[i].trig_count = (uint32_t)p->ntriggers;
 		if (p->ntriggers > 0)
-			memcpy(m->hot_watchlists + k, p->triggers,
+			memcpy(m->triggers + j, p->triggers,
 			    p->ntriggers * sizeof *p->triggers);
-		k += p->ntriggers;
+		j += p->ntriggers;
 		m->hot[i].user_first = (uint32_t)k;
 		m->hot[i].user_count = (uint32_t)p->nusers;
 		if (p->nusers > 0)
@@ -1069,6 +1381,10 @@ matcher_compile(struct matcher *m, char **cause)
 	m->touched = xcalloc(m->npatterns + 1, sizeof *m->touched);
 	m->wl_stamp = xcalloc(m->nwatchlists + 1, sizeof *m->wl_stamp);
 	m->candidates = xcalloc(m->nwatchlists + 1, sizeof *m->candidates);
+	m->decided = xcalloc(m->nwatchlists + 1, sizeof *m->decided);
+	m->found = xcalloc(m->npatterns + 1, sizeof *m->found);
+	m->entity_found = xcalloc(m->nentities + 1, sizeof *m->entity_found);
+	matcher_compile_alias_entities(m);
 	return 0;
 }
 
@@ -1113,6 +1429,7 @@ matcher_add_segment(
 	s->category = category;
 	s->tok_first = m->norm.ntokens;
 	s->tok_count = norm_tokenize(&m->norm, text, s->len, 0);
+	s->plain = MATCHER_PLAIN_UNKNOWN;
 }
 
 static void
@@ -1165,6 +1482,14 @@ matcher_verify_case(struct matcher *m, const struct matcher_pattern *p,
 }
 
 static void
+matcher_token_prefetch(struct matcher *m, size_t i, uint64_t *hash)
+{
+	*hash = automaton_token_hash(
+	    norm_token_text(&m->norm, i), m->norm.tokens[i].len);
+	automaton_prefetch(m->ac, *hash);
+}
+
+static void
 matcher_scan_segment(struct matcher *m, size_t seg)
 {
 	const struct matcher_segment *s = &m->segs[seg];
@@ -1172,19 +1497,30 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 	const uint32_t *outs;
 	uint32_t prefixes[MATCHER_MAX_PREFIX_OUT];
 	uint32_t state = AUTOMATON_ROOT, id;
+	uint64_t hash[MATCHER_LOOKAHEAD], h;
 	size_t i, k, n, first, end = s->tok_first + s->tok_count;
 	int has_prefixes = automaton_has_prefixes(m->ac);
 
+	/* Each token's place in the dictionary is asked for a few tokens
+	 * ahead, so that the reads overlap. */
+	for (i = s->tok_first; i < end && i < s->tok_first + MATCHER_LOOKAHEAD;
+	     i++)
+		matcher_token_prefetch(m, i, &hash[i % MATCHER_LOOKAHEAD]);
 	for (i = s->tok_first; i < end; i++) {
 		t = &m->norm.tokens[i];
-		id = automaton_lookup(
-		    m->ac, norm_token_text(&m->norm, i), t->len);
+		h = hash[i % MATCHER_LOOKAHEAD];
+		if (i + MATCHER_LOOKAHEAD < end)
+			matcher_token_prefetch(m, i + MATCHER_LOOKAHEAD,
+			    &hash[i % MATCHER_LOOKAHEAD]);
+		id = automaton_lookup_hashed(
+		    m->ac, norm_token_text(&m->norm, i), t->len, h);
 		state = automaton_next(m->ac, state, id);
 		if (state != AUTOMATON_ROOT) {
 			outs = automaton_outputs(m->ac, state, &n);
 			for (k = 0; k < n; k++) {
-				first = i + 1 - m->hot[outs[k]].ntokens;
-				if (m->hot[outs[k]].case_sensitive &&
+				first = i + 1 -
+				    (m->shape[outs[k]] & MATCHER_SHAPE_NTOKENS);
+				if ((m->shape[outs[k]] & MATCHER_SHAPE_CASED) &&
 				    !matcher_verify_case(m,
 					&m->patterns[outs[k]], s, first, i + 1))
 					continue;
@@ -1300,14 +1636,14 @@ matcher_suppress(struct matcher *m)
 	uint32_t seg = UINT32_MAX, max_te = 0, max_ts = 0;
 
 	for (i = 0; i < m->nhits; i++)
-		if (m->hot[m->hits[i].pattern].is_alias)
+		if (m->shape[m->hits[i].pattern] & MATCHER_SHAPE_ALIAS)
 			n++;
 	if (n < 2)
 		return;
 	v = xreallocarray(NULL, n, sizeof *v);
 	n = 0;
 	for (i = 0; i < m->nhits; i++)
-		if (m->hot[m->hits[i].pattern].is_alias)
+		if (m->shape[m->hits[i].pattern] & MATCHER_SHAPE_ALIAS)
 			v[n++] = &m->hits[i];
 	qsort(v, n, sizeof *v, matcher_alias_cmp);
 	for (i = 0; i < n; i++) {
@@ -1328,36 +1664,87 @@ matcher_suppress(struct matcher *m)
 	free(v);
 }
 
+/* Whether a leaf of guard G was found (an empty guard holds). */
+static int
+matcher_guard_holds(const struct matcher *m, const struct matcher_guard *g)
+{
+	size_t i;
+	uint32_t leaf;
+
+	if (g->leaf[0] == MATCHER_GUARD_NONE)
+		return 1;
+	for (i = 0; i < MATCHER_MAX_GUARD; i++) {
+		leaf = g->leaf[i];
+		if (leaf == MATCHER_GUARD_NONE)
+			break;
+		if (leaf & MATCHER_GUARD_ENTITY
+			? m->entity_found[leaf & ~MATCHER_GUARD_ENTITY] != 0
+			: m->found[leaf].any != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+matcher_candidate(struct matcher *m, uint32_t watchlist)
+{
+	if (m->wl_stamp[watchlist] == m->gen)
+		return;
+	m->wl_stamp[watchlist] = m->gen;
+	m->candidates[m->ncandidates++] = watchlist;
+}
+
 /*
- * Group the hits by pattern (order[]) and find the candidate watchlists:
- * those with a hit in their trigger set, or with EXPLAIN any hit.
+ * Group the hits by pattern (order[]), note the fields each pattern and
+ * entity was found in, and find the candidate watchlists: those with a
+ * hit in their trigger set, or with EXPLAIN any hit.
  */
 static void
 matcher_index(struct matcher *m, int explain)
 {
 	const uint32_t *users;
-	size_t nusers;
+	const struct matcher_trigger *trig;
+	const struct matcher_hitrec *h;
 	size_t i, k;
-	uint32_t p, sum = 0, w;
+	uint32_t p, sum = 0;
 	const struct matcher_hot *hot;
+	unsigned field;
 
 	m->ntouched = 0;
 	m->ncandidates = 0;
 	m->order = xreallocarray(m->order, m->nhits + 1, sizeof *m->order);
+	/* the patterns' records are far apart: ask for all of them first */
 	for (i = 0; i < m->nhits; i++) {
-		p = m->hits[i].pattern;
+		__builtin_prefetch(&m->hot[m->hits[i].pattern]);
+		__builtin_prefetch(&m->found[m->hits[i].pattern]);
+	}
+	for (i = 0; i < m->nhits; i++) {
+		h = &m->hits[i];
+		p = h->pattern;
 		if (m->hot[p].stamp != m->gen) {
 			m->hot[p].stamp = m->gen;
 			m->hot[p].count = 0;
 			m->touched[m->ntouched++] = p;
 		}
 		m->hot[p].count++;
+		field = m->segs[h->seg].field;
+		m->found[p].any |= (uint8_t)field;
+		if (!h->suppressed)
+			m->found[p].entity |= (uint8_t)field;
+	}
+	for (i = 0; i < m->ntouched; i++) {
+		p = m->touched[i];
+		for (k = m->alias_entity_first[p];
+		     k < m->alias_entity_first[p + 1]; k++)
+			m->entity_found[m->alias_entities[k]] |=
+			    m->found[p].entity;
 	}
 	for (i = 0; i < m->ntouched; i++) {
 		p = m->touched[i];
 		m->hot[p].first = sum;
 		sum += m->hot[p].count;
 		m->hot[p].count = 0;
+		__builtin_prefetch(m->triggers + m->hot[p].trig_first);
 	}
 	for (i = 0; i < m->nhits; i++) {
 		p = m->hits[i].pattern;
@@ -1365,16 +1752,33 @@ matcher_index(struct matcher *m, int explain)
 	}
 	for (i = 0; i < m->ntouched; i++) {
 		hot = &m->hot[m->touched[i]];
-		users = m->hot_watchlists +
-		    (explain ? hot->user_first : hot->trig_first);
-		nusers = explain ? hot->user_count : hot->trig_count;
-		for (k = 0; k < nusers; k++) {
-			w = users[k];
-			if (m->wl_stamp[w] == m->gen)
-				continue;
-			m->wl_stamp[w] = m->gen;
-			m->candidates[m->ncandidates++] = w;
+		if (explain) {
+			users = m->hot_watchlists + hot->user_first;
+			for (k = 0; k < hot->user_count; k++)
+				matcher_candidate(m, users[k]);
+			continue;
 		}
+		trig = m->triggers + hot->trig_first;
+		for (k = 0; k < hot->trig_count; k++)
+			if (matcher_guard_holds(m, &trig[k].guard))
+				matcher_candidate(m, trig[k].watchlist);
+	}
+}
+
+/* Forget what matcher_index() noted of this item's hits. */
+static void
+matcher_unindex(struct matcher *m)
+{
+	size_t i, k;
+	uint32_t p;
+
+	for (i = 0; i < m->ntouched; i++) {
+		p = m->touched[i];
+		m->found[p].any = 0;
+		m->found[p].entity = 0;
+		for (k = m->alias_entity_first[p];
+		     k < m->alias_entity_first[p + 1]; k++)
+			m->entity_found[m->alias_entities[k]] = 0;
 	}
 }
 
@@ -1385,46 +1789,70 @@ struct matcher_eval {
 	const struct matcher_watchlist *w;
 };
 
-/* Call FN for each hit of LEAF that counts (right field; for entities,
- * not inside a longer alias). Stops when FN returns nonzero. */
+typedef int (*matcher_hit_fn)(void *, const struct matcher_leaf *, uint32_t);
+
+/*
+ * Call FN for each hit that counts of a leaf (LEAF, passed on to FN)
+ * in FIELDS: of pattern ARG, or with ENTITY of an alias of entity ARG
+ * not inside a longer alias. Stops when FN returns nonzero. What the
+ * masks of matcher_index() rule out is not looked at.
+ */
 static int
-matcher_leaf_each(const struct matcher_eval *ev,
-    const struct matcher_leaf *leaf,
-    int (*fn)(void *, const struct matcher_leaf *, uint32_t), void *arg)
+matcher_hits_each(const struct matcher_eval *ev, int entity, uint32_t arg,
+    unsigned fields, const struct matcher_leaf *leaf, matcher_hit_fn fn,
+    void *fn_arg)
 {
 	struct matcher *m = ev->m;
-	const uint32_t *pats = &leaf->pattern;
+	const uint32_t *pats = &arg;
 	size_t npats = 1, i, k;
 	const struct matcher_hitrec *h;
 	uint32_t p;
-	int entity = leaf->entity != SIZE_MAX, rc;
+	int rc;
 
 	if (entity) {
-		pats = m->entities[leaf->entity].patterns;
-		npats = m->entities[leaf->entity].naliases;
+		if (!(m->entity_found[arg] & fields))
+			return 0;
+		pats = m->entities[arg].patterns;
+		npats = m->entities[arg].naliases;
 	}
 	for (i = 0; i < npats; i++) {
 		p = pats[i];
-		if (m->hot[p].stamp != m->gen)
+		if (!(m->found[p].any & fields))
 			continue;
 		for (k = m->hot[p].first; k < m->hot[p].first + m->hot[p].count;
 		     k++) {
 			h = &m->hits[m->order[k]];
-			if (!(m->segs[h->seg].field & leaf->fields))
+			if (!(m->segs[h->seg].field & fields))
 				continue;
 			if (entity && h->suppressed)
 				continue;
-			if ((rc = fn(arg, leaf, m->order[k])) != 0)
+			if ((rc = fn(fn_arg, leaf, m->order[k])) != 0)
 				return rc;
 		}
 	}
 	return 0;
 }
 
+/* Call FN for each hit of LEAF that counts (right field; for entities,
+ * not inside a longer alias). Stops when FN returns nonzero. */
 static int
-matcher_found_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
+matcher_leaf_each(const struct matcher_eval *ev,
+    const struct matcher_leaf *leaf, matcher_hit_fn fn, void *fn_arg)
 {
-	return 1;
+	int entity = leaf->entity != SIZE_MAX;
+
+	return matcher_hits_each(ev, entity,
+	    entity ? (uint32_t)leaf->entity : leaf->pattern, leaf->fields, leaf,
+	    fn, fn_arg);
+}
+
+/* The same for the leaf of op OP, from the op (the leaf is not read). */
+static int
+matcher_op_each(const struct matcher_eval *ev, const struct matcher_op *op,
+    matcher_hit_fn fn, void *fn_arg)
+{
+	return matcher_hits_each(ev, op->entity, op->arg, op->fields,
+	    &ev->w->leaves[op->leaf], fn, fn_arg);
 }
 
 static void
@@ -1532,6 +1960,16 @@ matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
 	free(b.v);
 }
 
+/* Whether LEAF has a hit that counts (as matcher_leaf_each() would
+ * find one), from what matcher_index() noted. */
+static int
+matcher_leaf_found(const struct matcher *m, const struct matcher_leaf *leaf)
+{
+	if (leaf->entity != SIZE_MAX)
+		return (m->entity_found[leaf->entity] & leaf->fields) != 0;
+	return (m->found[leaf->pattern].any & leaf->fields) != 0;
+}
+
 static int
 matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 {
@@ -1544,8 +1982,7 @@ matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 	case QUERY_PREFIX:
 	case QUERY_ENTITY:
 	case QUERY_REGEX:
-		return matcher_leaf_each(
-		    ev, &ev->w->leaves[n->index], matcher_found_cb, NULL);
+		return matcher_leaf_found(ev->m, &ev->w->leaves[n->index]);
 	case QUERY_AND:
 		for (i = 0; i < n->nkids; i++)
 			if (!matcher_eval(ev, n->kids[i]))
@@ -1571,28 +2008,9 @@ matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 static int
 matcher_op_found(const struct matcher *m, const struct matcher_op *op)
 {
-	const uint32_t *pats = &op->arg;
-	const struct matcher_hitrec *h;
-	size_t npats = 1, i, k, end;
-	uint32_t p;
-
-	if (op->entity) {
-		pats = m->entities[op->arg].patterns;
-		npats = m->entities[op->arg].naliases;
-	}
-	for (i = 0; i < npats; i++) {
-		p = pats[i];
-		if (m->hot[p].stamp != m->gen)
-			continue;
-		end = m->hot[p].first + m->hot[p].count;
-		for (k = m->hot[p].first; k < end; k++) {
-			h = &m->hits[m->order[k]];
-			if ((m->segs[h->seg].field & op->fields) &&
-			    !(op->entity && h->suppressed))
-				return 1;
-		}
-	}
-	return 0;
+	if (op->entity)
+		return (m->entity_found[op->arg] & op->fields) != 0;
+	return (m->found[op->arg].any & op->fields) != 0;
 }
 
 /* Run a decision program: the value of the query for this item. */
@@ -1620,17 +2038,17 @@ matcher_run_ops(const struct matcher_eval *ev, const struct matcher_op *op)
 	case QUERY_NOT:
 		return !matcher_run_ops(ev, op + 1);
 	case QUERY_NEAR:
+		/* Positions are only worth finding when both sides hold
+		 * somewhere: a side that is false has none. */
+		for (kid = op + 1; kid < end; kid += kid->size)
+			if (!matcher_run_ops(ev, kid))
+				return 0;
 		return matcher_eval(ev, ev->m->near_nodes[op->arg]);
 	}
 	return 0;
 }
 
 /* ---- explaining ---- */
-
-struct matcher_pick {
-	const struct matcher_leaf *leaf;
-	uint32_t hit;
-};
 
 struct matcher_picks {
 	struct matcher_pick *v;
@@ -1662,52 +2080,50 @@ matcher_pick_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
 	p->v[p->n].leaf = leaf;
 	p->v[p->n].hit = hit;
 	p->n++;
+	__builtin_prefetch(leaf); /* its term is read when the hit is */
 	return 0;
 }
 
+/* Pick the hits of every leaf of op OP. */
 static void
-matcher_pick_leaves(const struct matcher_eval *ev, const struct query_node *n,
+matcher_pick_leaves(const struct matcher_eval *ev, const struct matcher_op *op,
     struct matcher_picks *picks)
 {
-	size_t i;
+	const struct matcher_op *end = op + op->size;
 
-	if (n->nkids == 0) {
-		matcher_leaf_each(
-		    ev, &ev->w->leaves[n->index], matcher_pick_cb, picks);
-		return;
-	}
-	for (i = 0; i < n->nkids; i++)
-		matcher_pick_leaves(ev, n->kids[i], picks);
+	for (; op < end; op++)
+		if (op->size == 1)
+			matcher_op_each(ev, op, matcher_pick_cb, picks);
 }
 
-/* The hits that make true node N true (none under NOT). */
+/* The hits that make true op OP true (none under NOT). The program is
+ * read in order, as deciding reads it, rather than the query tree. */
 static void
-matcher_pick(const struct matcher_eval *ev, const struct query_node *n,
+matcher_pick(const struct matcher_eval *ev, const struct matcher_op *op,
     struct matcher_picks *picks)
 {
+	const struct matcher_op *kid, *end = op + op->size;
 	struct matcher_spans s = {0};
-	size_t i;
 
-	switch (n->kind) {
+	switch ((enum query_kind)op->kind) {
 	case QUERY_WORD:
 	case QUERY_PREFIX:
 	case QUERY_ENTITY:
 	case QUERY_REGEX:
-		matcher_leaf_each(
-		    ev, &ev->w->leaves[n->index], matcher_pick_cb, picks);
+		matcher_op_each(ev, op, matcher_pick_cb, picks);
 		return;
 	case QUERY_AND:
 	case QUERY_OR:
-		for (i = 0; i < n->nkids; i++)
-			if (matcher_eval(ev, n->kids[i]))
-				matcher_pick(ev, n->kids[i], picks);
+		for (kid = op + 1; kid < end; kid += kid->size)
+			if (matcher_run_ops(ev, kid))
+				matcher_pick(ev, kid, picks);
 		return;
 	case QUERY_NOT:
 		return;
 	case QUERY_NEAR:
-		matcher_spans(ev, n, &s);
+		matcher_spans(ev, ev->m->near_nodes[op->arg], &s);
 		picks->within = &s;
-		matcher_pick_leaves(ev, n, picks);
+		matcher_pick_leaves(ev, op, picks);
 		picks->within = NULL;
 		free(s.v);
 		return;
@@ -1731,7 +2147,7 @@ matcher_leaf_fields_found(
 	}
 	for (i = 0; i < npats; i++) {
 		p = pats[i];
-		if (m->hot[p].stamp != m->gen)
+		if (m->found[p].any == 0) /* not hit in this item */
 			continue;
 		for (k = m->hot[p].first; k < m->hot[p].first + m->hot[p].count;
 		     k++)
@@ -1747,12 +2163,13 @@ matcher_source(struct buf *b, const struct matcher_eval *ev,
 	buf_printf(b, "'%.*s'", (int)n->len, query + n->pos);
 }
 
-/* Why false node N is false. */
+/* Why false node N (OP in the program) is false. */
 static void
 matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
-    const struct query_node *n, const char *query)
+    const struct query_node *n, const struct matcher_op *op, const char *query)
 {
 	struct matcher_picks picks = {0};
+	const struct matcher_op *kid = op + 1;
 	const struct matcher_leaf *leaf;
 	const struct matcher_hitrec *h;
 	unsigned found, f;
@@ -1784,30 +2201,30 @@ matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
 		buf_addstr(b, " found only as part of a longer name");
 		return;
 	case QUERY_AND:
-		for (i = 0; i < n->nkids; i++) {
+		for (i = 0; i < n->nkids; i++, kid += kid->size) {
 			if (matcher_eval(ev, n->kids[i]))
 				continue;
 			if (!first)
 				buf_addstr(b, "; ");
 			first = 0;
-			matcher_explain_false(b, ev, n->kids[i], query);
+			matcher_explain_false(b, ev, n->kids[i], kid, query);
 		}
 		return;
 	case QUERY_OR:
 		buf_addstr(b, "none of ");
 		matcher_source(b, ev, n, query);
 		buf_addstr(b, " (");
-		for (i = 0; i < n->nkids; i++) {
+		for (i = 0; i < n->nkids; i++, kid += kid->size) {
 			if (i > 0)
 				buf_addstr(b, "; ");
-			matcher_explain_false(b, ev, n->kids[i], query);
+			matcher_explain_false(b, ev, n->kids[i], kid, query);
 		}
 		buf_addc(b, ')');
 		return;
 	case QUERY_NOT:
 		matcher_source(b, ev, n->kids[0], query);
 		buf_addstr(b, " is present and excluded by NOT");
-		matcher_pick(ev, n->kids[0], &picks);
+		matcher_pick(ev, kid, &picks);
 		if (picks.n > 0) {
 			h = &ev->m->hits[picks.v[0].hit];
 			buf_printf(b, " (%s %u-%u)",
@@ -1817,9 +2234,10 @@ matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
 		free(picks.v);
 		return;
 	case QUERY_NEAR:
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < 2; i++, kid += kid->size) {
 			if (!matcher_eval(ev, n->kids[i])) {
-				matcher_explain_false(b, ev, n->kids[i], query);
+				matcher_explain_false(
+				    b, ev, n->kids[i], kid, query);
 				return;
 			}
 		}
@@ -1834,13 +2252,76 @@ matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
 
 /* ---- results ---- */
 
-static char *
-matcher_snippet(const char *text, size_t len, size_t start, size_t end)
+/* Room for N more bytes of snippets. */
+static void
+matcher_snippets_reserve(struct matcher *m, size_t n)
+{
+	if (m->snippets_size - m->snippets_len >= n)
+		return;
+	m->snippets_size = (m->snippets_len + n) * 2;
+	m->snippets = xreallocarray(m->snippets, m->snippets_size, 1);
+}
+
+/* White space, as a snippet folds it. */
+static int
+matcher_white(unsigned char c)
+{
+	return c <= ' ' && (c == ' ' || c == '\n' || c == '\t' || c == '\r');
+}
+
+/* Copy bytes [from, to) of TEXT to OUT + N, a run of white space as
+ * one space (*SPACE: the last byte copied was one), or with PLAIN as
+ * they are; returns the new N. */
+static size_t
+matcher_snippet_copy(char *out, size_t n, const char *text, size_t from,
+    size_t to, int plain, int *space)
+{
+	size_t i;
+	int white, was_white = *space;
+
+	if (plain) {
+		memcpy(out + n, text + from, to - from);
+		return n + (to - from);
+	}
+	for (i = from; i < to; i++) {
+		white = matcher_white((unsigned char)text[i]);
+		/* written always, kept unless it follows white space */
+		out[n] = white ? ' ' : text[i];
+		n += !(white && was_white);
+		was_white = white;
+	}
+	*space = was_white;
+	return n;
+}
+
+/* Whether white space in segment S is only single ' ', which snippets
+ * keep as it is; found out on the first snippet of S. */
+static int
+matcher_segment_plain(struct matcher_segment *s)
+{
+	if (s->plain == MATCHER_PLAIN_UNKNOWN)
+		s->plain = memchr(s->text, '\n', s->len) == NULL &&
+			memchr(s->text, '\t', s->len) == NULL &&
+			memchr(s->text, '\r', s->len) == NULL &&
+			memmem(s->text, s->len, "  ", 2) == NULL
+		    ? MATCHER_PLAIN_YES
+		    : MATCHER_PLAIN_NO;
+	return s->plain == MATCHER_PLAIN_YES;
+}
+
+/*
+ * Append the snippet of bytes [start, end) of segment S to m->snippets,
+ * NUL-terminated; returns its offset there.
+ */
+static size_t
+matcher_snippet(
+    struct matcher *m, struct matcher_segment *s, size_t start, size_t end)
 {
 	static const char ellipsis[] = "\xe2\x80\xa6";
-	size_t from, to, i, n = 0;
-	char *out, c;
-	int space = 0;
+	const char *text = s->text;
+	size_t len = s->len, from, to, i, n, at;
+	char *out;
+	int space = 0, plain = matcher_segment_plain(s);
 
 	from = start > MATCHER_SNIPPET_CONTEXT ? start - MATCHER_SNIPPET_CONTEXT
 					       : 0;
@@ -1861,44 +2342,51 @@ matcher_snippet(const char *text, size_t len, size_t start, size_t end)
 			to = i - 1;
 			break;
 		}
-	out = xmalloc(to - from + 2 * (sizeof ellipsis - 1) +
-	    sizeof MATCHER_MARK_OPEN + sizeof MATCHER_MARK_CLOSE + 1);
+	matcher_snippets_reserve(m,
+	    to - from + 2 * (sizeof ellipsis - 1) + sizeof MATCHER_MARK_OPEN +
+		sizeof MATCHER_MARK_CLOSE + 1);
+	at = m->snippets_len;
+	out = m->snippets + at;
+	n = 0;
 	if (from > 0) {
 		memcpy(out, ellipsis, sizeof ellipsis - 1);
 		n += sizeof ellipsis - 1;
 	}
-	for (i = from; i < to; i++) {
-		if (i == start) {
-			memcpy(out + n, MATCHER_MARK_OPEN,
-			    sizeof MATCHER_MARK_OPEN - 1);
-			n += sizeof MATCHER_MARK_OPEN - 1;
-		}
-		if (i == end) {
-			memcpy(out + n, MATCHER_MARK_CLOSE,
-			    sizeof MATCHER_MARK_CLOSE - 1);
-			n += sizeof MATCHER_MARK_CLOSE - 1;
-		}
-		c = text[i];
-		if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-			if (!space)
-				out[n++] = ' ';
-			space = 1;
-			continue;
-		}
-		space = 0;
-		out[n++] = c;
+	/* from <= start <= end <= to: the match is marked when it starts
+	 * before the cut */
+	n = matcher_snippet_copy(out, n, text, from, start, plain, &space);
+	if (start < to) {
+		memcpy(
+		    out + n, MATCHER_MARK_OPEN, sizeof MATCHER_MARK_OPEN - 1);
+		n += sizeof MATCHER_MARK_OPEN - 1;
 	}
-	if (end >= to && start < to) {
+	n = matcher_snippet_copy(out, n, text, start, end, plain, &space);
+	if (start < to) {
 		memcpy(
 		    out + n, MATCHER_MARK_CLOSE, sizeof MATCHER_MARK_CLOSE - 1);
 		n += sizeof MATCHER_MARK_CLOSE - 1;
 	}
+	n = matcher_snippet_copy(out, n, text, end, to, plain, &space);
 	if (to < len) {
 		memcpy(out + n, ellipsis, sizeof ellipsis - 1);
 		n += sizeof ellipsis - 1;
 	}
 	out[n] = '\0';
-	return out;
+	m->snippets_len += n + 1;
+	return at;
+}
+
+/* The offset in m->snippets of the snippet of HIT, built on first use:
+ * every watchlist that reports this hit shares it. */
+static size_t
+matcher_hit_snippet(struct matcher *m, uint32_t hit)
+{
+	const struct matcher_hitrec *h = &m->hits[hit];
+
+	if (m->hit_snippet[hit] == 0)
+		m->hit_snippet[hit] =
+		    1 + matcher_snippet(m, &m->segs[h->seg], h->start, h->end);
+	return m->hit_snippet[hit] - 1;
 }
 
 static int
@@ -1918,6 +2406,31 @@ matcher_pick_cmp(const void *va, const void *vb, void *arg)
 	return 0;
 }
 
+/* Sort PICKS by position, keeping the order of equal ones (qsort_r()
+ * here is a merge sort); most matches have a few, sorted in place. */
+static void
+matcher_sort_picks(struct matcher *m, struct matcher_picks *picks)
+{
+	struct matcher_pick p;
+	size_t i, j;
+
+	if (picks->n > MATCHER_SMALL_SORT) {
+		qsort_r(
+		    picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
+		return;
+	}
+	for (i = 1; i < picks->n; i++) {
+		p = picks->v[i];
+		for (j = i;
+		     j > 0 && matcher_pick_cmp(&picks->v[j - 1], &p, m) > 0;
+		     j--)
+			picks->v[j] = picks->v[j - 1];
+		picks->v[j] = p;
+	}
+}
+
+/* The hits of match MM from PICKS, appended to m->out_hits; their
+ * snippets' offsets go to m->out_snippet. */
 static void
 matcher_fill_hits(
     struct matcher *m, struct matcher_match *mm, struct matcher_picks *picks)
@@ -1926,15 +2439,18 @@ matcher_fill_hits(
 	const struct matcher_segment *s;
 	const struct matcher_entity *e;
 	struct matcher_hit *out;
-	size_t i, k;
+	size_t i, k, n;
 
-	if (picks->n > 0)
-		qsort_r(
-		    picks->v, picks->n, sizeof *picks->v, matcher_pick_cmp, m);
-	mm->hits =
-	    xcalloc(picks->n > MATCHER_MAX_MATCH_HITS ? MATCHER_MAX_MATCH_HITS
-						      : picks->n + 1,
-		sizeof *mm->hits);
+	matcher_sort_picks(m, picks);
+	n = picks->n > MATCHER_MAX_MATCH_HITS ? MATCHER_MAX_MATCH_HITS
+					      : picks->n;
+	if (m->out_hits_size - m->nout_hits < n) {
+		m->out_hits_size = (m->nout_hits + n) * 2;
+		m->out_hits = xreallocarray(
+		    m->out_hits, m->out_hits_size, sizeof *m->out_hits);
+		m->out_snippet = xreallocarray(
+		    m->out_snippet, m->out_hits_size, sizeof *m->out_snippet);
+	}
 	for (i = 0; i < picks->n; i++) {
 		h = &m->hits[picks->v[i].hit];
 		if (prev != NULL && prev->seg == h->seg &&
@@ -1945,14 +2461,16 @@ matcher_fill_hits(
 		if (mm->nhits >= MATCHER_MAX_MATCH_HITS)
 			continue;
 		s = &m->segs[h->seg];
-		out = &mm->hits[mm->nhits++];
+		m->out_snippet[m->nout_hits] =
+		    matcher_hit_snippet(m, picks->v[i].hit);
+		out = &m->out_hits[m->nout_hits++];
+		mm->nhits++;
+		memset(out, 0, sizeof *out);
 		out->term = picks->v[i].leaf->term;
 		out->field = matcher_field_name(s->field);
 		out->category = s->category;
 		out->start = h->start;
 		out->end = h->end;
-		out->snippet =
-		    matcher_snippet(s->text, s->len, h->start, h->end);
 		if (picks->v[i].leaf->entity == SIZE_MAX)
 			continue;
 		e = &m->entities[picks->v[i].leaf->entity];
@@ -1973,48 +2491,118 @@ matcher_u32_cmp(const void *va, const void *vb)
 	return a < b ? -1 : a > b;
 }
 
+/*
+ * Decide every candidate watchlist from the hits. Those to report (the
+ * matches, and with EXPLAIN the near misses) go to m->decided, in the
+ * order of the watchlists, as index << 1 | matched.
+ */
 static void
-matcher_decide(
-    struct matcher *m, struct matcher_result *res, uint32_t wi, int flags)
+matcher_decide(struct matcher *m, int flags)
+{
+	struct matcher_eval ev = {m, NULL};
+	size_t i, j;
+	uint32_t wi;
+	int ok;
+
+	m->ndecided = 0;
+	/* the programs are far apart: ask for all of them first */
+	for (i = 0; i < m->ncandidates; i++)
+		__builtin_prefetch(&m->ops[m->wl_op_first[m->candidates[i]]]);
+	for (i = 0; i < m->ncandidates; i++) {
+		wi = m->candidates[i];
+		ev.w = &m->watchlists[wi];
+		ok = matcher_run_ops(&ev, &m->ops[m->wl_op_first[wi]]);
+		if (ok || (flags & MATCHER_RUN_EXPLAIN)) {
+			m->decided[m->ndecided++] = wi << 1 | (uint32_t)ok;
+			__builtin_prefetch(ev.w); /* explained next */
+		}
+	}
+	if (m->ndecided > MATCHER_SMALL_SORT) {
+		qsort(m->decided, m->ndecided, sizeof *m->decided,
+		    matcher_u32_cmp);
+		return;
+	}
+	for (i = 1; i < m->ndecided; i++) {
+		wi = m->decided[i];
+		for (j = i; j > 0 && m->decided[j - 1] > wi; j--)
+			m->decided[j] = m->decided[j - 1];
+		m->decided[j] = wi;
+	}
+}
+
+/* Explain the decision OK of watchlist WI in MM: its hits, and for a
+ * near miss what failed. */
+static void
+matcher_explain(
+    struct matcher *m, struct matcher_match *mm, uint32_t wi, int ok)
 {
 	struct matcher_eval ev = {m, &m->watchlists[wi]};
-	struct matcher_match *mm;
 	struct matcher_picks picks = {0};
 	struct buf b;
-	int ok;
 	size_t i;
 
-	ok = matcher_run_ops(&ev, &m->ops[ev.w->op_first]);
-	if (!ok && !(flags & MATCHER_RUN_EXPLAIN))
-		return;
 	picks.m = m;
-	res->matches = xreallocarray(
-	    res->matches, res->nmatches + 1, sizeof *res->matches);
-	mm = &res->matches[res->nmatches++];
-	memset(mm, 0, sizeof *mm);
+	picks.v = m->picks;
+	picks.size = m->picks_size;
 	mm->watchlist = ev.w->name;
 	mm->watchlist_index = wi;
 	mm->matched = ok;
 	if (ok) {
-		matcher_pick(&ev, ev.w->root, &picks);
+		matcher_pick(&ev, &m->ops[m->wl_op_first[wi]], &picks);
 	} else {
 		/* a near miss: what was found, and what failed */
 		for (i = 0; i < ev.w->nleaves; i++)
 			matcher_leaf_each(
 			    &ev, &ev.w->leaves[i], matcher_pick_cb, &picks);
 		buf_init(&b, 64 * 1024);
-		matcher_explain_false(&b, &ev, ev.w->root, ev.w->query);
+		matcher_explain_false(&b, &ev, ev.w->root,
+		    &m->ops[m->wl_op_first[wi]], ev.w->query);
 		mm->explain = buf_take(&b, NULL);
 	}
 	matcher_fill_hits(m, mm, &picks);
-	free(picks.v);
+	m->picks = picks.v;
+	m->picks_size = picks.size;
+}
+
+/* The matches of m->decided, with their hits and snippets, into ST. */
+static void
+matcher_report(struct matcher *m, struct matcher_result_store *st)
+{
+	struct matcher_result *res = &st->result;
+	size_t i, j, k;
+
+	m->nout_hits = 0;
+	m->snippets_len = 0;
+	if (m->hit_snippet_size < m->nhits + 1) {
+		m->hit_snippet_size = (m->nhits + 1) * 2;
+		m->hit_snippet = xreallocarray(m->hit_snippet,
+		    m->hit_snippet_size, sizeof *m->hit_snippet);
+	}
+	memset(m->hit_snippet, 0, m->nhits * sizeof *m->hit_snippet);
+	res->matches = xcalloc(m->ndecided, sizeof *res->matches);
+	res->nmatches = m->ndecided;
+	for (i = 0; i < m->ndecided; i++)
+		matcher_explain(m, &res->matches[i], m->decided[i] >> 1,
+		    (int)(m->decided[i] & 1));
+	/* Hand the result its own copy, now that nothing moves. */
+	st->hits = xreallocarray(NULL, m->nout_hits + 1, sizeof *st->hits);
+	if (m->nout_hits > 0)
+		memcpy(st->hits, m->out_hits, m->nout_hits * sizeof *st->hits);
+	st->snippets = xmalloc(m->snippets_len + 1);
+	if (m->snippets_len > 0)
+		memcpy(st->snippets, m->snippets, m->snippets_len);
+	for (i = 0, k = 0; i < res->nmatches; i++) {
+		res->matches[i].hits = st->hits + k;
+		for (j = 0; j < res->matches[i].nhits; j++, k++)
+			st->hits[k].snippet = st->snippets + m->out_snippet[k];
+	}
 }
 
 struct matcher_result *
 matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
     int flags)
 {
-	struct matcher_result *res = xcalloc(1, sizeof *res);
+	struct matcher_result_store *st = xcalloc(1, sizeof *st);
 	size_t i;
 
 	if (!m->compiled)
@@ -2045,28 +2633,26 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 		matcher_scan_regex(m, m->regexes[i]);
 	matcher_suppress(m);
 	matcher_index(m, flags & MATCHER_RUN_EXPLAIN);
-	if (m->ncandidates > 1)
-		qsort(m->candidates, m->ncandidates, sizeof *m->candidates,
-		    matcher_u32_cmp);
-	for (i = 0; i < m->ncandidates; i++)
-		matcher_decide(m, res, m->candidates[i], flags);
-	res->truncated = m->truncated;
-	return res;
+	matcher_decide(m, flags);
+	if (m->ndecided > 0)
+		matcher_report(m, st);
+	matcher_unindex(m);
+	st->result.truncated = m->truncated;
+	return &st->result;
 }
 
 void
 matcher_result_free(struct matcher_result *res)
 {
-	size_t i, j;
+	struct matcher_result_store *st = (struct matcher_result_store *)res;
+	size_t i;
 
 	if (res == NULL)
 		return;
-	for (i = 0; i < res->nmatches; i++) {
-		for (j = 0; j < res->matches[i].nhits; j++)
-			free(res->matches[i].hits[j].snippet);
-		free(res->matches[i].hits);
+	for (i = 0; i < res->nmatches; i++)
 		free(res->matches[i].explain);
-	}
 	free(res->matches);
-	free(res);
+	free(st->hits);
+	free(st->snippets);
+	free(st);
 }

@@ -102,7 +102,9 @@ int matcher_compile(struct matcher *, char **cause);
 /* The watchlists (those that matched, and near misses with
  * MATCHER_RUN_EXPLAIN) of ITEM read from the feed FEED_NAME (may be
  * NULL). Strings in the result point into the matcher, except snippets
- * and explanations; free it with matcher_result_free(). */
+ * and explanations, which the result holds (the hits of several matches
+ * that are the same hit share one snippet); free it, and nothing in it,
+ * with matcher_result_free(). */
 struct matcher_result *matcher_run(
     struct matcher *, const struct item *, const char *feed_name, int flags);
 void matcher_result_free(struct matcher_result *);

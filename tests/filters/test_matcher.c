@@ -201,6 +201,12 @@ static const struct match_case match_cases[] = {
     {"x NEAR/1 /y+/", {"x yyy"}, 1, NULL},
     {"title:/^Breaking/", {"Breaking: news"}, 1, NULL},
     {"title:/^Breaking/", {"Not Breaking"}, 0, NULL},
+    /* a word inside a longer alias still counts for the word, also when
+     * it is what lets the rest of an AND be looked at */
+    {"x AND (sudani OR y)", {"x: Mohammed Shia al-Sudani"}, 1,
+	"title 0-1 -|title 20-26 -"},
+    {"x AND (@sudani OR y)", {"x: Mohammed Shia al-Sudani"}, 1,
+	"title 0-1 -|title 3-26 Mohammed Shia al-Sudani"},
 };
 
 static struct matcher *
@@ -426,6 +432,69 @@ test_match_hit_record(void **state)
 	matcher_free(m);
 }
 
+/* Several watchlists report the same hits: each hit keeps its own
+ * snippet, and every watchlist that reports it gets that one. */
+static void
+test_match_shared_snippets(void **state)
+{
+	static const char *const queries[] = {
+	    "coalition AND @iraq", "iraq", "baghdad OR coalition", "@iraq"};
+#define OPEN "\xc2\xab"
+#define CLOSE "\xc2\xbb"
+#define MORE "\xe2\x80\xa6"
+	static const char *const coalition1 =
+	    "The " OPEN "coalition" CLOSE " met in Baghdad; Iraq said the "
+	    "coalition would stay until" MORE;
+	static const char *const baghdad =
+	    "The coalition met in " OPEN "Baghdad" CLOSE "; Iraq said the "
+	    "coalition would stay until the end of the" MORE;
+	static const char *const iraq =
+	    "The coalition met in Baghdad; " OPEN "Iraq" CLOSE " said the "
+	    "coalition would stay until the end of the year," MORE;
+	static const char *const coalition2 =
+	    "The coalition met in Baghdad; Iraq said the " OPEN
+	    "coalition" CLOSE " would stay until the end of the year, "
+	    "officials added.";
+#undef OPEN
+#undef CLOSE
+#undef MORE
+	const char *const want[][3] = {
+	    {coalition1, iraq, coalition2},
+	    {iraq, NULL, NULL},
+	    {coalition1, baghdad, coalition2},
+	    {iraq, NULL, NULL},
+	};
+	struct matcher *m = matcher_new(0);
+	struct matcher_result *res;
+	struct item it = {0};
+	char name[16];
+	size_t i, j, k;
+
+	for (i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+		snprintf(name, sizeof name, "w%zu", i);
+		assert_int_equal(
+		    matcher_add_watchlist(m, name, queries[i], NULL, NULL), 0);
+	}
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	it.content_text = (char *)"The coalition met in Baghdad; Iraq said "
+				  "the coalition would stay until the end "
+				  "of the year, officials added.";
+	for (j = 0; j < 2; j++) { /* twice: nothing is kept between items */
+		res = matcher_run(m, &it, NULL, 0);
+		assert_int_equal(res->nmatches, 4);
+		for (i = 0; i < res->nmatches; i++) {
+			assert_int_equal(res->matches[i].watchlist_index, i);
+			for (k = 0; k < 3 && want[i][k] != NULL; k++)
+				assert_string_equal(
+				    res->matches[i].hits[k].snippet,
+				    want[i][k]);
+			assert_int_equal(res->matches[i].nhits, k);
+		}
+		matcher_result_free(res);
+	}
+	matcher_free(m);
+}
+
 /* Near misses: which part failed. */
 struct explain_case {
 	const char *query;
@@ -583,6 +652,119 @@ test_match_many_watchlists(void **state)
 	matcher_free(m);
 }
 
+static void
+test_match_same(const struct matcher_match *a, const struct matcher_match *b,
+    const char *query, size_t item)
+{
+	const struct matcher_hit *x, *y;
+	size_t i;
+
+#define SAME_STR(s, t)                                                         \
+	do {                                                                   \
+		if (((s) == NULL) != ((t) == NULL) ||                          \
+		    ((s) != NULL && strcmp((s), (t)) != 0))                    \
+			fail_msg(                                              \
+			    "\"%s\" on item %zu: %s \"%s\", alone \"%s\"",     \
+			    query, item, #s, (s) ? (s) : "(null)",             \
+			    (t) ? (t) : "(null)");                             \
+	} while (0)
+	assert_int_equal(a->matched, b->matched);
+	assert_int_equal(a->nhits, b->nhits);
+	assert_int_equal(a->nhits_total, b->nhits_total);
+	SAME_STR(a->explain, b->explain);
+	for (i = 0; i < a->nhits; i++) {
+		x = &a->hits[i];
+		y = &b->hits[i];
+		SAME_STR(x->term, y->term);
+		SAME_STR(x->entity, y->entity);
+		SAME_STR(x->alias, y->alias);
+		SAME_STR(x->field, y->field);
+		SAME_STR(x->snippet, y->snippet);
+		assert_int_equal(x->category, y->category);
+		assert_int_equal(x->start, y->start);
+		assert_int_equal(x->end, y->end);
+	}
+#undef SAME_STR
+}
+
+/*
+ * Every watchlist of the tables at once, over every item of the tables:
+ * each reports what it reports alone (hits, offsets, snippets, near
+ * misses), though the watchlists share patterns, hits and snippets and
+ * are found through one another's triggers and guards.
+ */
+static void
+test_match_together(void **state)
+{
+	size_t nmatch = sizeof match_cases / sizeof match_cases[0];
+	size_t nexplain = sizeof explain_cases / sizeof explain_cases[0];
+	size_t n = nmatch + nexplain, i, j, k;
+	const struct test_item
+	    *items[sizeof match_cases / sizeof match_cases[0] +
+		sizeof explain_cases / sizeof explain_cases[0]];
+	const char *queries[sizeof items / sizeof items[0]];
+	struct matcher *all = test_matcher_new(0), **alone;
+	struct matcher_result *res, *one;
+	const struct matcher_match *mm;
+	struct item it;
+	char name[16];
+	int flags;
+
+	alone = calloc(n, sizeof *alone);
+	for (i = 0; i < n; i++) {
+		queries[i] = i < nmatch ? match_cases[i].query
+					: explain_cases[i - nmatch].query;
+		items[i] = i < nmatch ? &match_cases[i].item
+				      : &explain_cases[i - nmatch].item;
+		snprintf(name, sizeof name, "w%zu", i);
+		assert_int_equal(
+		    matcher_add_watchlist(all, name, queries[i], NULL, NULL),
+		    0);
+		alone[i] = test_matcher_new(0);
+		assert_int_equal(matcher_add_watchlist(
+				     alone[i], "w", queries[i], NULL, NULL),
+		    0);
+		assert_int_equal(matcher_compile(alone[i], NULL), 0);
+	}
+	assert_int_equal(matcher_compile(all, NULL), 0);
+	for (flags = 0; flags <= MATCHER_RUN_EXPLAIN;
+	     flags += MATCHER_RUN_EXPLAIN) {
+		for (i = 0; i < n; i++) {
+			test_item_make(&it, items[i]);
+			res = matcher_run(all, &it, items[i]->feed, flags);
+			for (j = 0, k = 0; j < n; j++) {
+				one = matcher_run(
+				    alone[j], &it, items[i]->feed, flags);
+				mm = k < res->nmatches &&
+					res->matches[k].watchlist_index == j
+				    ? &res->matches[k++]
+				    : NULL;
+				/* A near miss may be reported together
+				 * only: alone, fields that no watchlist
+				 * reads are not scanned. */
+				if ((mm != NULL) != (one->nmatches == 1) &&
+				    !(mm != NULL && !mm->matched))
+					fail_msg("\"%s\" on item %zu: %s",
+					    queries[j], i,
+					    mm != NULL
+						? "reported together only"
+						: "reported alone only");
+				if (mm != NULL && one->nmatches == 1)
+					test_match_same(mm, &one->matches[0],
+					    queries[j], i);
+				matcher_result_free(one);
+			}
+			assert_int_equal(k, res->nmatches);
+			matcher_result_free(res);
+			test_item_clean(&it);
+		}
+	}
+	for (i = 0; i < n; i++)
+		matcher_free(alone[i]);
+	free(alone);
+	matcher_free(all);
+}
+
 /* Hostile sizes: a long item full of hits stays bounded. */
 static void
 test_match_many_hits(void **state)
@@ -621,9 +803,11 @@ main(void)
 	    cmocka_unit_test(test_match_table_nojit),
 	    cmocka_unit_test(test_match_jit_used),
 	    cmocka_unit_test(test_match_hit_record),
+	    cmocka_unit_test(test_match_shared_snippets),
 	    cmocka_unit_test(test_match_explain),
 	    cmocka_unit_test(test_match_errors),
 	    cmocka_unit_test(test_match_many_watchlists),
+	    cmocka_unit_test(test_match_together),
 	    cmocka_unit_test(test_match_many_hits),
 	};
 
