@@ -530,15 +530,18 @@ engine_match_cb(void *arg, const char *feed_url, const struct item *item,
 /* Follow a permanent redirect seen consistently: poll the new URL (the
  * configuration still names the old one; the log says to change it). */
 static void
-engine_note_redirect(struct engine_feed *f, const struct fetch_result *r)
+engine_note_redirect(
+    struct engine_feed *f, const struct fetch_result *r, int ok)
 {
 	char esc[512], esc2[512];
 
+	/* Only a poll that succeeded counts (a login page behind the
+	 * redirect does not); an answer without the redirect ends the run,
+	 * a failure says nothing either way. */
+	if (!ok)
+		return;
 	if (!r->permanent_redirect || r->final_url == NULL) {
-		/* An answer without the redirect ends the run (a failure
-		 * says nothing either way). */
-		if (r->error == FETCH_OK)
-			f->state.redirect_count = 0;
+		f->state.redirect_count = 0;
 		return;
 	}
 	if (f->state.redirect_seen != NULL &&
@@ -729,7 +732,7 @@ engine_fetch_done_cb(
 		    log_escapes(esc, sizeof esc, f->conf->name),
 		    log_escapes(esc2, sizeof esc2, error));
 	}
-	engine_note_redirect(f, r);
+	engine_note_redirect(f, r, o.ok);
 
 	if (e->once)
 		schedule_remove(e->sched, &f->sched);

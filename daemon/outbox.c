@@ -18,9 +18,12 @@
 #define OUTBOX_JITTER_PERCENT 20
 /* Seconds before trying again when the store fails. */
 #define OUTBOX_STORE_RETRY 5
-/* Consecutive failed attempts that mean the receiver itself was down,
- * not one alert it refuses: its next OK makes every retry due. */
+/* What makes failures an outage of the receiver rather than alerts it
+ * refuses: at least this many failed attempts since its last OK, spread
+ * over at least this many seconds. Alerts refused together (one batch,
+ * woken together) fail within the same second and wake nothing. */
 #define OUTBOX_WAKE_AFTER_FAILURES 2
+#define OUTBOX_WAKE_MIN_SPAN 2
 
 /* Delays after the first, second, ... failed attempt, in seconds; the
  * last repeats. After the Standard Webhooks schedule. */
@@ -34,11 +37,12 @@ struct outbox_target {
 	void *arg;
 	size_t max_inflight;
 	size_t inflight;
-	/* Failed attempts since its last OK; at its first OK after a run of
-	 * them (or after a start: rows may wait from a run before), rows
+	/* Failed attempts since its last OK and when the first and the
+	 * latest of them were: at its first OK after an outage, rows
 	 * waiting for a retry are due at once. */
 	int failures;
-	int started;
+	int64_t first_failure_at;
+	int64_t last_failure_at;
 };
 
 struct outbox_delivery {
@@ -361,20 +365,23 @@ outbox_health(
 	size_t n;
 	char *cause;
 
+	int64_t now = outbox_now(ob);
+	int outage;
+
 	if (result == OUTBOX_TEMPFAIL) {
-		t->failures++;
+		if (t->failures++ == 0)
+			t->first_failure_at = now;
+		t->last_failure_at = now;
 		return;
 	}
 	if (result != OUTBOX_OK)
 		return;
-	if (t->started && t->failures < OUTBOX_WAKE_AFTER_FAILURES) {
-		t->failures = 0;
-		return;
-	}
-	t->started = 1;
+	outage = t->failures >= OUTBOX_WAKE_AFTER_FAILURES &&
+	    t->last_failure_at - t->first_failure_at >= OUTBOX_WAKE_MIN_SPAN;
 	t->failures = 0;
-	if (store_outbox_wake(ob->store, t->name, outbox_now(ob), &n, &cause) ==
-	    -1) {
+	if (!outage)
+		return;
+	if (store_outbox_wake(ob->store, t->name, now, &n, &cause) == -1) {
 		log_warnx("outbox: %s: %s", t->name, cause);
 		free(cause);
 	} else if (n > 0)

@@ -6,9 +6,9 @@
  * 2h, 5h, 10h, 14h, 20h, then every 24h, each +-20%), or after the
  * notifier's retry_after when it gives one, until the row is older than
  * give_up_after (default 72h): then dead. When a notifier delivers
- * again after failed attempts in a row (its receiver was down), or for
- * the first time since the start, its rows waiting for a retry become
- * due at once instead of at the end of their backoff.
+ * again after an outage (failed attempts spread over seconds, no OK in
+ * between), its rows waiting for a retry become due at once instead of
+ * at the end of their backoff.
  *
  * Delivery is at least once: a row is marked delivered after the
  * notifier's OK, so a crash in between sends it again, with the same id.

@@ -51,18 +51,20 @@ selfalert_find(const struct selfalert *sa, const char *subject)
 	    &key, sa->raised, sa->nraised, sizeof *sa->raised, selfalert_cmp);
 }
 
+/* Read the raised set again; on error the copy in memory stays. */
 static int
 selfalert_load(struct selfalert *sa, char **cause)
 {
-	store_self_alerts_free(sa->raised, sa->nraised);
-	sa->raised = NULL;
-	sa->nraised = 0;
-	if (store_self_alerts(sa->store, &sa->raised, &sa->nraised, cause) ==
-	    -1)
+	struct store_self_alert *raised;
+	size_t n;
+
+	if (store_self_alerts(sa->store, &raised, &n, cause) == -1)
 		return -1;
-	if (sa->nraised > 1)
-		qsort(
-		    sa->raised, sa->nraised, sizeof *sa->raised, selfalert_cmp);
+	if (n > 1)
+		qsort(raised, n, sizeof *raised, selfalert_cmp);
+	store_self_alerts_free(sa->raised, sa->nraised);
+	sa->raised = raised;
+	sa->nraised = n;
 	return 0;
 }
 

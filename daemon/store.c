@@ -2309,7 +2309,8 @@ store_self_alert_set(struct store *st, const char *const *subjects, size_t n,
 		}
 	}
 	/* synchronous=FULL (store_full above): durable on return */
-	return store_commit(st, cause);
+	if (store_commit(st, cause) == 0)
+		return 0;
 fail:
 	sqlite3_finalize(stmt);
 	store_rollback(st);

@@ -357,22 +357,41 @@ test_wake_on_recovery(void **state)
 		assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
 		store_outbox_row_clear(&row);
 	}
-	/* One failure between OKs: the failed row waits for its 5s. */
-	enqueue(env, 1); /* row 4 */
+	/* Two alerts refused in one batch, then an OK: refusals, not an
+	 * outage (one second): they wait for their 5s. */
+	enqueue(env, 2); /* rows 4 and 5 */
 	env->a.result = OUTBOX_TEMPFAIL;
 	pump(env);
-	enqueue(env, 1); /* row 5 */
+	enqueue(env, 1); /* row 6 */
 	env->a.result = OUTBOX_OK;
 	pump(env);
 	pump(env);
-	assert_int_equal(env->a.ndelivered, 12);
-	row = row_of(env, 4);
+	assert_int_equal(env->a.ndelivered, 13);
+	for (i = 4; i < 6; i++) {
+		row = row_of(env, i);
+		assert_int_equal(row.state, STORE_OUTBOX_PENDING);
+		assert_true(row.next_attempt_at > fake_now);
+		store_outbox_row_clear(&row);
+	}
+	fake_now += 60;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 15);
+	/* One failure between OKs: the failed row waits for its 5s. */
+	enqueue(env, 1); /* row 7 */
+	env->a.result = OUTBOX_TEMPFAIL;
+	pump(env);
+	enqueue(env, 1); /* row 8 */
+	env->a.result = OUTBOX_OK;
+	pump(env);
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 17);
+	row = row_of(env, 7);
 	assert_int_equal(row.state, STORE_OUTBOX_PENDING);
 	assert_true(row.next_attempt_at > fake_now);
 	store_outbox_row_clear(&row);
 	assert_int_equal(
 	    store_outbox_stats(env->st, fake_now, &stats, NULL), 0);
-	assert_int_equal(stats.delivered, 5);
+	assert_int_equal(stats.delivered, 8);
 }
 
 static void
