@@ -563,6 +563,23 @@ engine_note_redirect(
 	}
 }
 
+/* The address a feed moved to fails poll after poll: back to the one
+ * in the configuration (which may have been the right one all along). */
+static void
+engine_unmove(struct engine_feed *f)
+{
+	char esc[512], esc2[512];
+
+	log_notice("feed %s: %s, where it had moved, failed %d polls in a "
+		   "row: polling the configured address again",
+	    log_escapes(esc, sizeof esc, f->conf->name),
+	    log_escapes(esc2, sizeof esc2, f->state.moved_to),
+	    f->state.consecutive_failures);
+	engine_set(&f->state.moved_to, NULL);
+	engine_set(&f->state.redirect_seen, NULL);
+	f->state.redirect_count = 0;
+}
+
 /* Write the feed states waiting in e->dirty, in one transaction. */
 static void
 engine_flush(struct engine *e)
@@ -747,6 +764,9 @@ engine_fetch_done_cb(
 	if (f->sched.state.gone)
 		log_warnx("feed %s is gone (410): no longer polled",
 		    log_escapes(esc, sizeof esc, f->conf->name));
+	else if (!o.ok && f->state.moved_to != NULL &&
+	    f->state.consecutive_failures >= ENGINE_REDIRECT_ADOPT)
+		engine_unmove(f);
 
 	if (doc != NULL) {
 		memset(&io, 0, sizeof io);

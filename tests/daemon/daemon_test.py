@@ -428,7 +428,19 @@ def test_moved_permanently(tmp):
     check("moved: the next run polls the new address only",
           r.returncode == 0 and len(FEEDS.asked("/old")) == asked and
           FEEDS.asked("/new")[-1][1] is not None, r.stderr.decode()[-300:])
+    # The new address breaks; the old one serves the feed again.
     del FEEDS.moved["/old"]
+    FEEDS.docs["/old"] = FEEDS.docs.pop("/new")
+    errs = [run().stderr.decode() for _ in range(3)]
+    check("moved: three failures at the new address go back to the "
+          "configured one, and say so",
+          "polling the configured address again" in errs[2] and
+          db(tmp, "SELECT moved_to FROM feeds") == [(None,)], errs[2][-500:])
+    asked = len(FEEDS.asked("/old"))
+    r = run()
+    check("moved: the configured address is polled again",
+          r.returncode == 0 and len(FEEDS.asked("/old")) == asked + 1,
+          r.stderr.decode()[-300:])
 
 
 def test_loose_secret_refused(tmp):
