@@ -109,6 +109,8 @@ struct config_notifier {
 	struct config_mark mark;
 };
 
+/* Longest feed URL: in the configuration, and where a feed moves to. */
+#define CONFIG_MAX_URL 4096
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 32
 #define CONFIG_DEFAULT_MAX_PER_HOST 2
 #define CONFIG_DEFAULT_MAX_BODY (10 * 1024 * 1024)

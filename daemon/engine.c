@@ -540,7 +540,10 @@ engine_note_redirect(
 	 * a failure says nothing either way. */
 	if (!ok)
 		return;
-	if (!r->permanent_redirect || r->final_url == NULL) {
+	/* A target longer than a configured URL may be is not adopted (it
+	 * would be stored and polled for good). */
+	if (!r->permanent_redirect || r->final_url == NULL ||
+	    strlen(r->final_url) > CONFIG_MAX_URL) {
 		f->state.redirect_count = 0;
 		return;
 	}

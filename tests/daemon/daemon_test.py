@@ -443,6 +443,24 @@ def test_moved_permanently(tmp):
           r.stderr.decode()[-300:])
 
 
+def test_moved_too_far(tmp):
+    # A redirect to a URL longer than a configured one may be (4096).
+    far = "/far?" + "a" * 5000
+    FEEDS.docs[far] = rss([("f1", "Quiet", "nothing")])
+    FEEDS.moved["/near"] = far
+    write(os.path.join(tmp, "feedwatch.yaml"),
+          config(tmp, [("n", "/near")]))
+    for _ in range(4):
+        r = subprocess.run(
+            [FEEDWATCH, "once", "-c", os.path.join(tmp, "feedwatch.yaml")],
+            capture_output=True, timeout=60, cwd=tmp)
+    check("moved: a target longer than 4096 bytes is followed, never "
+          "adopted", r.returncode == 0 and
+          db(tmp, "SELECT moved_to, redirect_count FROM feeds") ==
+          [(None, 0)], r.stderr.decode()[-300:])
+    del FEEDS.moved["/near"]
+
+
 def test_loose_secret_refused(tmp):
     write(os.path.join(tmp, "hook.key"), "whsec_c2VjcmV0\n", 0o644)
     write(os.path.join(tmp, "feedwatch.yaml"),
@@ -490,6 +508,7 @@ def main():
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
                  test_once_alerts_only_new, test_self_alert_once,
                  test_self_alert_run, test_moved_permanently,
+                 test_moved_too_far,
                  test_loose_secret_refused,
                  test_cli_urls):
         with tempfile.TemporaryDirectory() as tmp:
