@@ -51,6 +51,29 @@ selfalert_find(const struct selfalert *sa, const char *subject)
 	    &key, sa->raised, sa->nraised, sizeof *sa->raised, selfalert_cmp);
 }
 
+/* The order of selfalert_cmp between SELFALERT_FEED_PREFIX + URL (the key)
+ * and a subject, without making the key's string. */
+static int
+selfalert_feed_cmp(const void *url, const void *elem)
+{
+	const char *subject = ((const struct store_self_alert *)elem)->subject;
+	size_t plen = strlen(SELFALERT_FEED_PREFIX);
+	int c = strncmp(SELFALERT_FEED_PREFIX, subject, plen);
+
+	return c != 0 ? c : strcmp(url, subject + plen);
+}
+
+/* The raised subject of the feed at URL, or NULL (once per feed and
+ * check: no allocation). */
+static struct store_self_alert *
+selfalert_find_feed(const struct selfalert *sa, const char *url)
+{
+	if (sa->nraised == 0)
+		return NULL;
+	return bsearch(url, sa->raised, sa->nraised, sizeof *sa->raised,
+	    selfalert_feed_cmp);
+}
+
 /* Read the raised set again; on error the copy in memory stays. */
 static int
 selfalert_load(struct selfalert *sa, char **cause)
@@ -311,17 +334,13 @@ selfalert_check_feeds(struct selfalert *sa, const struct config *cf,
 	struct store_self_alert *r;
 	unsigned char *seen;
 	size_t i, nup = 0, ndown = 0;
-	char *subject;
 	int rc = 0, nalerts = 0;
 
 	up = xcalloc(n + 1, sizeof *up);
 	down = xcalloc(n + 1, sizeof *down);
 	seen = xcalloc(sa->nraised + 1, 1);
 	for (i = 0; i < n; i++) {
-		xasprintf(&subject, SELFALERT_FEED_PREFIX "%s", feeds[i].url);
-		r = selfalert_find(sa, subject);
-		free(subject);
-		if (r != NULL) {
+		if ((r = selfalert_find_feed(sa, feeds[i].url)) != NULL) {
 			seen[r - sa->raised] = 1;
 			if (feeds[i].failing_since == 0)
 				down[ndown++] = &feeds[i];
