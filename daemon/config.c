@@ -627,6 +627,25 @@ config_parse_duration(const char *s, int64_t *ms)
 	return 0;
 }
 
+char *
+config_format_duration(char *dst, size_t size, int64_t ms)
+{
+	static const char *const units[] = {"d", "h", "m", "s"};
+	static const int64_t secs[] = {86400, 3600, 60, 1};
+	int64_t s = ms > 0 ? ms / 1000 : 0, next;
+	size_t i;
+	int len;
+
+	for (i = 0; i < 3 && s < secs[i]; i++)
+		;
+	len = snprintf(dst, size, "%lld%s", (long long)(s / secs[i]), units[i]);
+	if (i < 3 && (next = s % secs[i] / secs[i + 1]) > 0 && len > 0 &&
+	    (size_t)len < size)
+		snprintf(dst + len, size - (size_t)len, "%lld%s",
+		    (long long)next, units[i + 1]);
+	return dst;
+}
+
 int
 config_parse_size(const char *s, uint64_t *bytes)
 {

@@ -148,25 +148,6 @@ selfalert_period_ms(const struct config *cf)
 	return p;
 }
 
-/* "3d 4h", "6h 2m", "5m 10s", "42s". */
-static void
-selfalert_duration(char *dst, size_t len, int64_t s)
-{
-	if (s < 0)
-		s = 0;
-	if (s >= 86400)
-		snprintf(dst, len, "%lldd %lldh", (long long)(s / 86400),
-		    (long long)(s % 86400 / 3600));
-	else if (s >= 3600)
-		snprintf(dst, len, "%lldh %lldm", (long long)(s / 3600),
-		    (long long)(s % 3600 / 60));
-	else if (s >= 60)
-		snprintf(dst, len, "%lldm %llds", (long long)(s / 60),
-		    (long long)(s % 60));
-	else
-		snprintf(dst, len, "%llds", (long long)s);
-}
-
 /* Enqueue A for the configured notifiers and record SUBJECTS raised or
  * recovered, in one transaction; then the copy in memory follows. */
 static int
@@ -224,7 +205,7 @@ selfalert_feed_line(
 		return buf_printf(
 		    b, "%s <%s>: fetched again\n", f->name, f->url);
 	alert_format_time(since, sizeof since, f->failing_since);
-	selfalert_duration(d, sizeof d, now - f->failing_since);
+	config_format_duration(d, sizeof d, (now - f->failing_since) * 1000);
 	if (f->last_success_at > 0)
 		alert_format_time(last, sizeof last, f->last_success_at);
 	else
@@ -253,7 +234,7 @@ selfalert_feeds(struct selfalert *sa, const struct config *cf,
 	a = selfalert_alert(cf,
 	    raise ? SELFALERT_FEED_FAILING : SELFALERT_FEED_RECOVERED, raise,
 	    now);
-	selfalert_duration(d, sizeof d, cf->self_feed_failing_ms / 1000);
+	config_format_duration(d, sizeof d, cf->self_feed_failing_ms);
 	if (n == 1) {
 		a->feed_title = xstrdup(list[0]->name);
 		a->feed_url = xstrdup(list[0]->url);
@@ -403,7 +384,7 @@ selfalert_check_outbox(
 	a = selfalert_alert(cf,
 	    raised ? SELFALERT_OUTBOX_RECOVERED : SELFALERT_OUTBOX_BACKLOG,
 	    !raised, now);
-	selfalert_duration(d, sizeof d, os.oldest_pending_age);
+	config_format_duration(d, sizeof d, os.oldest_pending_age * 1000);
 	if (raised)
 		xasprintf(&a->item_title,
 		    "Outbox recovered: %llu alerts pending",
@@ -416,7 +397,7 @@ selfalert_check_outbox(
 	buf_printf(&text, "Pending: %zu; in flight: %zu; dead: %zu.",
 	    os.pending, os.inflight, os.dead);
 	if (limit_ms > 0) {
-		selfalert_duration(t, sizeof t, limit_ms / 1000);
+		config_format_duration(t, sizeof t, limit_ms);
 		buf_printf(&text, " Threshold: the oldest pending for %s.", t);
 	}
 	if (limit_rows > 0)

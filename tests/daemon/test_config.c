@@ -393,6 +393,23 @@ test_durations_and_sizes(void **state)
 	    "1.5MiB",
 	    "10MiBs",
 	};
+	static const struct {
+		int64_t ms;
+		const char *text;
+		int exact; /* parses back to ms */
+	} formats[] = {
+	    {0, "0s", 1},
+	    {999, "0s", 0},
+	    {45000, "45s", 1},
+	    {60000, "1m", 1},
+	    {610000, "10m10s", 1},
+	    {5400000, "1h30m", 1},
+	    {21600000, "6h", 1},
+	    {21720000 + 7000, "6h2m", 0},
+	    {86400000 + 4 * 3600000, "1d4h", 1},
+	    {3 * 86400000 + 59000, "3d", 0},
+	};
+	char buf[32];
 	int64_t ms;
 	uint64_t bytes;
 	size_t i;
@@ -405,6 +422,17 @@ test_durations_and_sizes(void **state)
 	for (i = 0; i < sizeof bad_durations / sizeof bad_durations[0]; i++)
 		if (config_parse_duration(bad_durations[i], &ms) != -1)
 			fail_msg("accepted duration \"%s\"", bad_durations[i]);
+	/* Written back in the same syntax, its two largest units. */
+	for (i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		assert_string_equal(
+		    config_format_duration(buf, sizeof buf, formats[i].ms),
+		    formats[i].text);
+		if (formats[i].exact) {
+			assert_int_equal(
+			    config_parse_duration(formats[i].text, &ms), 0);
+			assert_int_equal(ms, formats[i].ms);
+		}
+	}
 	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		assert_int_equal(config_parse_size(sizes[i].text, &bytes), 0);
 		assert_int_equal(bytes, sizes[i].bytes);
