@@ -151,6 +151,9 @@ static const char *const store_migrations[] = {
 enum store_stmt {
 	S_BEGIN,
 	S_COMMIT,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
 	S_SYNC_NORMAL,
 	S_SYNC_FULL,
 	S_FEED_GET,
@@ -180,6 +183,9 @@ enum store_stmt {
 static const char *const store_sql[S_NSTMTS] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
+    [S_SAVEPOINT] = "SAVEPOINT ingest",
+    [S_RELEASE] = "RELEASE ingest",
+    [S_ROLLBACK_TO] = "ROLLBACK TO ingest",
     [S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
     [S_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [S_FEED_GET] = "SELECT url, name, etag, last_modified, next_poll_at, "
@@ -258,6 +264,10 @@ struct store {
 	char *path;
 	sqlite3_stmt *stmts[S_NSTMTS];
 	uint64_t commits;
+	/* store_batch_begin() opened a transaction that ingests join;
+	 * batch_rows: outbox rows they inserted, synced at its commit */
+	int batch;
+	size_t batch_rows;
 	/* synchronous is NORMAL (1), FULL (0), or unknown (-1) */
 	int relaxed;
 	/* SHA-256 fetched once and one context reused for every digest: an
@@ -368,6 +378,10 @@ store_run(struct store *st, enum store_stmt which, char **cause)
 static int
 store_begin(struct store *st, char **cause)
 {
+	if (st->batch) {
+		store_error(NULL, cause, "a batch of ingests is open");
+		return -1;
+	}
 	return store_run(st, S_BEGIN, cause);
 }
 
@@ -380,7 +394,8 @@ store_commit(struct store *st, char **cause)
 static void
 store_rollback(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	/* another writer's error leaves an open batch alone */
+	if (!st->batch && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -398,6 +413,10 @@ store_rollback(struct store *st)
 static int
 store_relax(struct store *st, int relaxed, char **cause)
 {
+	if (st->batch) {
+		store_error(NULL, cause, "a batch of ingests is open");
+		return -1;
+	}
 	if (st->relaxed == relaxed)
 		return 0;
 	st->relaxed = -1;
@@ -563,6 +582,7 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
+	store_batch_abort(st);
 	for (i = 0; i < S_NSTMTS; i++)
 		sqlite3_finalize(st->stmts[i]);
 	sqlite3_close(st->db);
@@ -1622,6 +1642,69 @@ store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
 	return store_summary_flush(m, seq);
 }
 
+/*
+ * Undo the open ingest of a batch, which goes on without it. When SQLite
+ * has already rolled the whole transaction back (some I/O errors do), the
+ * savepoint is gone with it and store_batch_commit() says so.
+ */
+static void
+store_batch_undo(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	if (store_run(st, S_ROLLBACK_TO, NULL) == 0)
+		store_run(st, S_RELEASE, NULL);
+}
+
+int
+store_batch_begin(struct store *st, char **cause)
+{
+	if (cause != NULL)
+		*cause = NULL;
+	if (store_relax(st, 1, cause) == -1 || store_begin(st, cause) == -1)
+		return -1;
+	st->batch = 1;
+	st->batch_rows = 0;
+	return 0;
+}
+
+int
+store_batch_commit(struct store *st, char **cause)
+{
+	size_t rows = st->batch_rows;
+
+	if (cause != NULL)
+		*cause = NULL;
+	if (!st->batch) {
+		store_error(NULL, cause, "no batch of ingests is open");
+		return -1;
+	}
+	st->batch = 0;
+	st->batch_rows = 0;
+	if (sqlite3_get_autocommit(st->db)) {
+		store_error(st, cause, "the batch was rolled back");
+		return -1;
+	}
+	if (store_commit(st, cause) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	/* committed: alerts are made durable here, before the return */
+	if (rows > 0 && store_sync_wal(st, cause) == -1)
+		return -1;
+	return 0;
+}
+
+void
+store_batch_abort(struct store *st)
+{
+	if (!st->batch)
+		return;
+	st->batch = 0;
+	st->batch_rows = 0;
+	store_rollback(st);
+}
+
 int
 store_ingest(struct store *st, const struct store_feed *feed,
     const struct feed_doc *doc, const struct store_ingest_options *opts,
@@ -1641,10 +1724,15 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	memset(result, 0, sizeof *result);
 	if (cause != NULL)
 		*cause = NULL;
-	if (store_relax(st, 1, cause) == -1)
-		return -1;
-	if (store_begin(st, cause) == -1)
-		goto fail;
+	if (st->batch) {
+		if (store_run(st, S_SAVEPOINT, cause) == -1)
+			return -1;
+	} else {
+		if (store_relax(st, 1, cause) == -1)
+			return -1;
+		if (store_begin(st, cause) == -1)
+			goto fail;
+	}
 	if (store_feed_write(st, feed, cause) == -1)
 		goto fail;
 	if ((stmt = store_stmt(st, S_FEED_IDS, cause)) == NULL)
@@ -1712,7 +1800,16 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	result->baseline_open =
 	    first_poll && doc->bozo && seq < STORE_BASELINE_ILLFORMED_POLLS;
 	sqlite3_bind_int(stmt, 4, !result->baseline_open);
-	if (store_done(st, stmt, cause) == -1 || store_commit(st, cause) == -1)
+	if (store_done(st, stmt, cause) == -1)
+		goto fail;
+	if (st->batch) {
+		if (store_run(st, S_RELEASE, cause) == -1)
+			goto fail;
+		st->batch_rows += result->nrows;
+		free(entries);
+		return 0;
+	}
+	if (store_commit(st, cause) == -1)
 		goto fail;
 	free(entries);
 	/* committed: alerts are made durable here, before the return */
@@ -1720,7 +1817,10 @@ store_ingest(struct store *st, const struct store_feed *feed,
 		return -1;
 	return 0;
 fail:
-	store_rollback(st);
+	if (st->batch)
+		store_batch_undo(st);
+	else
+		store_rollback(st);
 	free(entries);
 	memset(result, 0, sizeof *result);
 	return -1;

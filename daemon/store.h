@@ -132,6 +132,20 @@ int store_ingest(struct store *, const struct store_feed *feed,
     store_match_fn *match, void *arg, struct store_ingest_result *,
     char **cause);
 
+/*
+ * A group commit: the ingests between store_batch_begin() and
+ * store_batch_commit() share ONE transaction (one write of the log for
+ * many feeds, not one each). Each ingest still applies as a whole or not
+ * at all (in a savepoint of its own: one that fails is undone alone and
+ * the batch goes on), but none is durable, nor its results final, before
+ * store_batch_commit() returns 0; when it fails, every ingest of the
+ * batch is undone. Nothing but ingests may run while a batch is open.
+ */
+int store_batch_begin(struct store *, char **cause);
+int store_batch_commit(struct store *, char **cause);
+/* Undo every ingest of the open batch. */
+void store_batch_abort(struct store *);
+
 /* A stored item, for running watchlists again; store_item_clear() frees. */
 struct store_item {
 	char *key;

@@ -652,6 +652,28 @@ test_sync(void **state)
 	    store_prune(st, NOW + 400 * 86400, 86400, NULL, &cause));
 	SYNCS_AFTER_RELAXED(store_feed_delete(st, URL, &cause));
 #undef SYNCS_AFTER_RELAXED
+
+	/* A group commit: no sync before the commit, nor after one that
+	 * holds no alert; one with alerts is synced before it returns. */
+	f = feed_of("http://example.com/grouped");
+	doc = fixture_doc("g", "T", "http://example.com/g", 0, 2);
+	before = sync_wal_syncs;
+	assert_int_equal(store_batch_begin(st, &cause), 0);
+	assert_int_equal(
+	    store_ingest(st, &f, doc, &opts, fixture_match, &fm, NULL, &cause),
+	    0);
+	assert_int_equal(store_batch_commit(st, &cause), 0);
+	feed_doc_free(doc);
+	assert_int_equal(sync_wal_syncs, before);
+	doc = fixture_doc("g", "T", "http://example.com/g", 0, 4);
+	assert_int_equal(store_batch_begin(st, &cause), 0);
+	assert_int_equal(
+	    store_ingest(st, &f, doc, &opts, fixture_match, &fm, NULL, &cause),
+	    0);
+	assert_int_equal(sync_wal_syncs, before);
+	assert_int_equal(store_batch_commit(st, &cause), 0);
+	feed_doc_free(doc);
+	assert_true(sync_wal_syncs > before);
 	store_close(st);
 	sqlite3_vfs_unregister(&vfs);
 }
@@ -1017,6 +1039,108 @@ test_one_commit_per_poll(void **state)
 	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 8);
 }
 
+/*
+ * A group commit: ingests of several feeds in one transaction, each in a
+ * savepoint of its own. One that fails is undone alone; nothing is seen
+ * by another connection before the commit; an abort undoes them all; no
+ * other writer may run inside.
+ */
+/* Ingest items KEY-0 .. KEY-(N-1) into feed F at time NOW, in a batch or
+ * not. */
+static int
+ingest_doc(struct store *st, const struct store_feed *f, const char *key, int n,
+    struct fixture_matcher *fm, struct store_ingest_result *r, char **cause)
+{
+	struct store_ingest_options o = {NOW, 0, 0};
+	struct feed_doc *doc = fixture_doc(key, "T", f->url, 0, n);
+	int rc;
+
+	rc = store_ingest(st, f, doc, &o, fixture_match, fm, r, cause);
+	feed_doc_free(doc);
+	return rc;
+}
+
+static void
+test_group_commit(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct fixture_matcher failing = {0, 2, 0, 0};
+	struct store_feed a = feed_of("http://a.example/feed");
+	struct store_feed b = feed_of("http://b.example/feed");
+	struct store_feed c = feed_of("http://c.example/feed");
+	struct store_ingest_result r;
+	char *cause = NULL;
+	uint64_t before;
+
+	/* b has a baseline: its next items alert */
+	assert_int_equal(ingest_doc(env->st, &b, "b", 2, &fm, &r, NULL), 0);
+	before = store_commits(env->st);
+
+	assert_int_equal(store_batch_begin(env->st, &cause), 0);
+	assert_int_equal(ingest_doc(env->st, &a, "a", 3, &fm, &r, NULL), 0);
+	assert_int_equal(r.nbaseline, 3);
+	/* b's matcher fails on its second item: b's ingest is undone */
+	assert_int_equal(
+	    ingest_doc(env->st, &b, "b", 4, &failing, &r, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(r.nalerts, 0);
+	/* ... and the batch goes on: c's baseline, b again */
+	assert_int_equal(ingest_doc(env->st, &c, "c", 2, &fm, &r, NULL), 0);
+	assert_int_equal(r.nbaseline, 2);
+	assert_int_equal(ingest_doc(env->st, &b, "b", 4, &fm, &r, NULL), 0);
+	assert_int_equal(r.nnew, 2);
+	assert_int_equal(r.nalerts, 2);
+	/* nothing but ingests inside a batch */
+	assert_int_equal(store_feed_put(env->st, &a, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	/* not committed: another connection sees b's baseline alone */
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 2);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(store_batch_commit(env->st, &cause), 0);
+	assert_int_equal(store_commits(env->st) - before, 1);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 9);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 4);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM feeds WHERE "
+			     "first_poll_done = 1"),
+	    3);
+	/* an ingest outside a batch works again */
+	r = ingest_at(env, "http://c.example/feed",
+	    fixture_doc("c", "T", "http://c.example/p", 0, 3), &fm, NOW, 0);
+	assert_int_equal(r.nnew, 1);
+
+	/* an abort undoes every ingest of the batch */
+	assert_int_equal(store_batch_begin(env->st, &cause), 0);
+	assert_int_equal(ingest_doc(env->st, &a, "a", 5, &fm, &r, NULL), 0);
+	assert_int_equal(r.nalerts, 2);
+	store_batch_abort(env->st);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE key LIKE 'a%%'"),
+	    3);
+	/* a commit with no batch open is an error, not a silent success */
+	assert_int_equal(store_batch_commit(env->st, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	/* a batch left open is undone when the store closes */
+	assert_int_equal(store_batch_begin(env->st, NULL), 0);
+	assert_int_equal(ingest_doc(env->st, &a, "a", 6, &fm, &r, NULL), 0);
+	store_close(env->st);
+	env->st = store_open(env->path, &cause);
+	assert_non_null(env->st);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE key LIKE 'a%%'"),
+	    3);
+}
+
 static int
 count_item(void *arg, const struct store_item *item)
 {
@@ -1297,6 +1421,7 @@ main(void)
 		test_duplicate_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_one_commit_per_poll, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_insert, setup, teardown),
