@@ -34,6 +34,10 @@
 #define ENGINE_REDIRECT_ADOPT 3
 /* How long feed states wait to be written together. */
 #define ENGINE_FLUSH_DELAY_MS 200
+/* Group commit: parsed documents are stored together, up to this many
+ * in one transaction, none waiting longer than the delay. */
+#define ENGINE_INGEST_BATCH 16
+#define ENGINE_INGEST_DELAY_MS 20
 /* How long a removed notifier's queued alerts wait for it to come back. */
 #define ENGINE_NOTIFIER_GONE_RETRY 3600
 
@@ -54,8 +58,16 @@ struct engine_feed {
 	char *fetch_url; /* the URL being fetched */
 	char *doc_title; /* of the document being ingested */
 	unsigned char *applies; /* per watchlist (config order): reads us */
-	int once_pending; /* once mode: still to poll */
+	int once_pending; /* once mode: still to poll (and store) */
 	int dirty; /* its state waits in engine->dirty */
+	int ingesting; /* its document waits in engine->ingests */
+};
+
+/* A parsed document waiting for the next group commit. */
+struct engine_ingest {
+	struct engine_feed *feed;
+	struct feed_doc *doc;
+	int64_t now; /* when it was fetched, seconds */
 };
 
 struct engine_notifier {
@@ -86,6 +98,10 @@ struct engine {
 	struct engine_feed **dirty;
 	size_t ndirty;
 	struct event *flush_timer;
+	struct engine_ingest ingests[ENGINE_INGEST_BATCH];
+	size_t ningests;
+	struct event *ingest_timer;
+	int closing; /* engine_free() runs */
 	struct engine_feed **feeds;
 	size_t nfeeds;
 	struct engine_notifier **notifiers;
@@ -583,6 +599,8 @@ engine_unmove(struct engine_feed *f)
 	f->state.redirect_count = 0;
 }
 
+static void engine_ingest_flush(struct engine *);
+
 /* Write the feed states waiting in e->dirty, in one transaction. */
 static void
 engine_flush(struct engine *e)
@@ -591,6 +609,8 @@ engine_flush(struct engine *e)
 	char *cause = NULL;
 	size_t i;
 
+	/* a feed's document before any later state of it */
+	engine_ingest_flush(e);
 	if (e->ndirty == 0)
 		return;
 	states = xcalloc(e->ndirty, sizeof *states);
@@ -662,7 +682,8 @@ engine_count_fetch(
 
 /* Metrics of one committed ingest. */
 static void
-engine_count_ingest(struct engine *e, const struct store_ingest_result *ir)
+engine_count_ingest(struct engine *e, const struct store_ingest_result *ir,
+    const size_t *match_counts)
 {
 	size_t i;
 
@@ -671,9 +692,9 @@ engine_count_ingest(struct engine *e, const struct store_ingest_result *ir)
 	metrics_add(e->metrics, "feedwatch_items_updated_total",
 	    (double)ir->nupdated, NULL);
 	for (i = 0; i < e->cf->nwatchlists; i++)
-		if (e->match_counts[i] > 0)
+		if (match_counts[i] > 0)
 			metrics_add(e->metrics, "feedwatch_alerts_total",
-			    (double)e->match_counts[i], "watchlist",
+			    (double)match_counts[i], "watchlist",
 			    e->cf->watchlists[i].key, NULL);
 }
 
@@ -694,6 +715,135 @@ engine_count_delivery(struct engine *e, const struct store_outbox_row *row,
 		    row->notifier, NULL);
 }
 
+/* Once mode: the feed is polled and what it brought stored. */
+static void
+engine_polled(struct engine_feed *f)
+{
+	struct engine *e = f->engine;
+
+	if (!f->once_pending)
+		return;
+	f->once_pending = 0;
+	e->once_pending--;
+	if (!e->closing)
+		engine_once_done(e);
+}
+
+static void
+engine_ingest_cb(evutil_socket_t fd, short events, void *arg)
+{
+	engine_ingest_flush(arg);
+}
+
+/* Wait for the next group commit: at most ENGINE_INGEST_DELAY_MS, or
+ * until the batch is full. */
+static void
+engine_ingest_queue(struct engine_feed *f, struct feed_doc *doc, int64_t now)
+{
+	struct engine *e = f->engine;
+	struct timeval tv = {0, ENGINE_INGEST_DELAY_MS * 1000};
+	struct engine_ingest *in = &e->ingests[e->ningests++];
+
+	in->feed = f;
+	in->doc = doc;
+	in->now = now;
+	f->ingesting = 1;
+	if (e->ningests == ENGINE_INGEST_BATCH)
+		engine_ingest_flush(e);
+	else if (!evtimer_pending(e->ingest_timer, NULL))
+		evtimer_add(e->ingest_timer, &tv);
+}
+
+/*
+ * A document that could not be stored: its items are not, nor are the
+ * validators that came with it, which the feed forgets, so that the next
+ * poll fetches the whole feed again rather than hearing "not modified".
+ */
+static void
+engine_ingest_failed(struct engine_feed *f, const char *cause)
+{
+	char esc[512];
+
+	log_warnx("store: feed %s: %s",
+	    log_escapes(esc, sizeof esc, f->conf->name),
+	    cause != NULL ? cause : "failed");
+	f->engine->polls_failed++;
+	engine_set(&f->state.etag, NULL);
+	engine_set(&f->state.last_modified, NULL);
+	engine_dirty(f);
+}
+
+/*
+ * Store the waiting documents in one transaction (each feed's items,
+ * matches and alerts still all or nothing), then act on what was
+ * committed: a document's results count only once the commit is done.
+ */
+static void
+engine_ingest_flush(struct engine *e)
+{
+	struct engine_ingest batch[ENGINE_INGEST_BATCH];
+	struct store_ingest_result results[ENGINE_INGEST_BATCH];
+	struct store_ingest_options io;
+	size_t *counts[ENGINE_INGEST_BATCH];
+	char *causes[ENGINE_INGEST_BATCH], *cause = NULL, esc[512];
+	int ok[ENGINE_INGEST_BATCH], kick = 0, committed;
+	size_t i, n = e->ningests;
+	struct engine_feed *f;
+
+	if (n == 0)
+		return;
+	evtimer_del(e->ingest_timer);
+	/* what follows may queue again (once mode's end flushes) */
+	memcpy(batch, e->ingests, n * sizeof *batch);
+	e->ningests = 0;
+	committed = store_batch_begin(e->store, &cause) == 0;
+	for (i = 0; i < n; i++) {
+		f = batch[i].feed;
+		f->ingesting = 0;
+		causes[i] = NULL;
+		counts[i] = xcalloc(e->cf->nwatchlists + 1, sizeof *counts[i]);
+		ok[i] = 0;
+		if (!committed)
+			continue;
+		memset(&io, 0, sizeof io);
+		io.now = batch[i].now;
+		io.first_poll_max_age = f->conf->first_poll_alert_age_ms / 1000;
+		engine_set(&f->doc_title, batch[i].doc->title);
+		e->match_counts = counts[i];
+		ok[i] = store_ingest(e->store, &f->state, batch[i].doc, &io,
+			    engine_match_cb, f, &results[i], &causes[i]) == 0;
+		e->match_counts = NULL;
+	}
+	if (committed && store_batch_commit(e->store, &cause) == -1)
+		committed = 0;
+	for (i = 0; i < n; i++) {
+		f = batch[i].feed;
+		if (!committed || !ok[i]) {
+			engine_ingest_failed(f, !committed ? cause : causes[i]);
+		} else {
+			f->state.first_poll_done = !results[i].baseline_open;
+			e->alerts += results[i].nalerts;
+			engine_count_ingest(e, &results[i], counts[i]);
+			log_info(
+			    "feed %s: %zu items, %zu new, %zu updated, %zu "
+			    "baseline, %zu alerts",
+			    log_escapes(esc, sizeof esc, f->conf->name),
+			    batch[i].doc->nitems, results[i].nnew,
+			    results[i].nupdated, results[i].nbaseline,
+			    results[i].nalerts);
+			kick |= results[i].nrows > 0;
+		}
+		free(causes[i]);
+		free(counts[i]);
+		feed_doc_free(batch[i].doc);
+	}
+	free(cause);
+	if (kick && !e->closing)
+		outbox_kick(e->outbox);
+	for (i = 0; i < n; i++)
+		engine_polled(batch[i].feed);
+}
+
 /* A fetch ended: parse, ingest, record, schedule the next poll. */
 static void
 engine_fetch_done_cb(
@@ -702,8 +852,6 @@ engine_fetch_done_cb(
 	struct engine_feed *f = arg;
 	struct engine *e = f->engine;
 	struct schedule_outcome o;
-	struct store_ingest_options io;
-	struct store_ingest_result ir;
 	struct feed_doc *doc = NULL;
 	char *cause = NULL, *error = NULL, esc[512], esc2[1024];
 	int64_t now_ms = engine_now_ms();
@@ -772,41 +920,13 @@ engine_fetch_done_cb(
 		engine_unmove(f);
 
 	if (doc != NULL) {
-		memset(&io, 0, sizeof io);
-		io.now = now_ms / 1000;
-		io.first_poll_max_age = f->conf->first_poll_alert_age_ms / 1000;
-		engine_set(&f->doc_title, doc->title);
-		e->match_counts =
-		    xcalloc(e->cf->nwatchlists + 1, sizeof *e->match_counts);
-		if (store_ingest(e->store, &f->state, doc, &io, engine_match_cb,
-			f, &ir, &cause) == -1) {
-			log_warnx("store: feed %s: %s",
-			    log_escapes(esc, sizeof esc, f->conf->name), cause);
-			free(cause);
-		} else {
-			f->state.first_poll_done = !ir.baseline_open;
-			e->alerts += ir.nalerts;
-			engine_count_ingest(e, &ir);
-			log_info(
-			    "feed %s: %zu items, %zu new, %zu updated, %zu "
-			    "baseline, %zu alerts",
-			    log_escapes(esc, sizeof esc, f->conf->name),
-			    doc->nitems, ir.nnew, ir.nupdated, ir.nbaseline,
-			    ir.nalerts);
-			if (ir.nrows > 0)
-				outbox_kick(e->outbox);
-		}
-		free(e->match_counts);
-		e->match_counts = NULL;
-		feed_doc_free(doc);
-	} else
-		engine_dirty(f);
-	free(error);
-	if (f->once_pending) {
-		f->once_pending = 0;
-		e->once_pending--;
-		engine_once_done(e);
+		engine_ingest_queue(f, doc, now_ms / 1000);
+		free(error);
+		return; /* the rest once it is stored */
 	}
+	engine_dirty(f);
+	free(error);
+	engine_polled(f);
 }
 
 /* Start polling a feed now. */
@@ -824,6 +944,8 @@ engine_poll(struct engine_feed *f)
 
 	if (f->fetch != NULL || e->draining)
 		return;
+	if (f->ingesting) /* its validators come with that document */
+		engine_ingest_flush(e);
 	memset(&opts, 0, sizeof opts);
 	opts.url = url;
 	opts.etag = f->state.first_poll_done ? f->state.etag : NULL;
@@ -1129,6 +1251,7 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 	    e->curl, cf->max_connections, cf->max_connections_per_host);
 	e->sched = schedule_new(base, NULL, 0, engine_due_cb, e);
 	e->flush_timer = evtimer_new(base, engine_flush_cb, e);
+	e->ingest_timer = evtimer_new(base, engine_ingest_cb, e);
 	if ((e->outbox = outbox_new(base, e->store, NULL, cause)) == NULL)
 		goto fail;
 	if ((e->selfalert = selfalert_new(e->store, cause)) == NULL)
@@ -1156,11 +1279,14 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
+	e->closing = 1;
 	if (e->store != NULL)
 		engine_flush(e);
 	free(e->dirty);
 	if (e->flush_timer != NULL)
 		event_free(e->flush_timer);
+	if (e->ingest_timer != NULL)
+		event_free(e->ingest_timer);
 	if (e->self_timer != NULL)
 		event_free(e->self_timer);
 	selfalert_free(e->selfalert);
@@ -1254,6 +1380,8 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 		matcher_free(m);
 		return -1;
 	}
+	/* waiting documents are matched by the watchlists they came under */
+	engine_ingest_flush(e);
 	matcher_free(e->matcher);
 	e->matcher = m;
 	e->cf = newcf;
@@ -1340,7 +1468,7 @@ engine_idle(struct engine *e)
 
 	if (fetch_queue_running(e->fetchq) > 0 ||
 	    fetch_queue_waiting(e->fetchq) > 0 ||
-	    outbox_inflight(e->outbox) > 0 || e->ndirty > 0)
+	    outbox_inflight(e->outbox) > 0 || e->ndirty > 0 || e->ningests > 0)
 		return 0;
 	if (!e->once || e->draining)
 		return 1;
@@ -1363,7 +1491,7 @@ engine_working(struct engine *e)
 	size_t i, held = 0;
 
 	if (fetch_queue_running(e->fetchq) > 0 ||
-	    fetch_queue_waiting(e->fetchq) > 0)
+	    fetch_queue_waiting(e->fetchq) > 0 || e->ningests > 0)
 		return 1;
 	for (i = 0; i < e->nnotifiers; i++)
 		if (e->notifiers[i]->current != NULL)
