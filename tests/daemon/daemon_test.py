@@ -461,6 +461,59 @@ def test_moved_too_far(tmp):
     del FEEDS.moved["/near"]
 
 
+def test_store_locked(tmp):
+    """A document the store could not take (another process held the
+    database past the busy timeout) is fetched whole at the next poll,
+    not answered 304 with the validators that came with it: its new item
+    still alerts."""
+    FEEDS.set("/L", [("l1", "Coalition old", "x")])
+    write(os.path.join(tmp, "feedwatch.yaml"), config(tmp, [("l", "/L")]))
+    errpath = os.path.join(tmp, "stderr.log")
+    with open(errpath, "wb") as errf:
+        proc = subprocess.Popen(
+            [FEEDWATCH, "run", "-c", os.path.join(tmp, "feedwatch.yaml"),
+             "--log-level", "info"],
+            stdout=subprocess.PIPE, stderr=errf, cwd=tmp)
+    log = lambda: open(errpath, "rb").read().decode(errors="replace")
+    try:
+        def baseline():
+            try:
+                return db(tmp, "SELECT first_poll_done FROM feeds") == [(1,)]
+            except sqlite3.Error:  # not created yet
+                return False
+        check("locked: baseline stored", wait_for(baseline, 15))
+        FEEDS.set("/L", [("l2", "Coalition new", "y"),
+                         ("l1", "Coalition old", "x")])
+        new_etag = '"%d"' % (hash(FEEDS.docs["/L"]) & 0xffffffff)
+        before = len(FEEDS.asked("/L"))
+        lock = sqlite3.connect(os.path.join(tmp, "state.db"), timeout=10,
+                               isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        check("locked: the new document is fetched", wait_for(
+            lambda: len(FEEDS.asked("/L")) > before, 30))
+        failed = wait_for(lambda: "store: feed l:" in log(), 30)
+        lock.execute("ROLLBACK")
+        lock.close()
+        check("locked: the ingest fails and says so", failed, log()[-500:])
+        check("locked: the item alerts at the next poll", wait_for(
+            lambda: db(tmp, "SELECT count(*) FROM outbox "
+                       "WHERE item_key = 'l2'") == [(1,)], 40))
+        asked = FEEDS.asked("/L")[before:]
+        check("locked: the poll after the failure is not conditional on "
+              "the lost document", len(asked) >= 2 and
+              asked[1][1] != new_etag, str(asked))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out = proc.communicate(timeout=15)[0].decode()
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out = proc.communicate()[0].decode()
+    check("locked: one alert, for the new item",
+          [json.loads(l)["item"]["id"] for l in out.splitlines()] == ["l2"],
+          out[:300])
+
+
 def test_loose_secret_refused(tmp):
     write(os.path.join(tmp, "hook.key"), "whsec_c2VjcmV0\n", 0o644)
     write(os.path.join(tmp, "feedwatch.yaml"),
@@ -508,7 +561,7 @@ def main():
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
                  test_once_alerts_only_new, test_self_alert_once,
                  test_self_alert_run, test_moved_permanently,
-                 test_moved_too_far,
+                 test_moved_too_far, test_store_locked,
                  test_loose_secret_refused,
                  test_cli_urls):
         with tempfile.TemporaryDirectory() as tmp:
