@@ -2,7 +2,8 @@
  * engine: the pipeline of a running feedwatch, shared by `run` and `once`.
  *
  *   schedule -> fetch (curl multi on the event loop) -> parse (streamed)
- *     -> store (one transaction: new items, matching, outbox rows)
+ *     -> store (one transaction: new items, matching, outbox rows; the
+ *        documents of up to 16 feeds parsed within 20 ms share it)
  *     -> outbox dispatcher -> notifiers
  *
  * The engine owns the store, the matcher, the notifiers, the curl multi,
