@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,12 +46,21 @@
 #define STORE_SUMMARY_MAX_TEXT (16 * 1024)
 /*
  * Pages of write-ahead log before a commit copies them back into the
- * database (SQLite's default is 1,000). Each copy syncs the log and the
- * database; a first cycle (35,000 items, about 20,000 pages of log) made
- * 76 of these syncs with 1,000 and makes 16 with 8,192, and a page
- * rewritten by many commits in between is copied back once.
+ * database (SQLite's default is 1,000), when there is no checkpointer
+ * thread (below). Each copy syncs the log and the database; a first cycle
+ * (35,000 items, about 20,000 pages of log) made 76 of these syncs with
+ * 1,000 and makes 16 with 8,192, and a page rewritten by many commits in
+ * between is copied back once.
  */
 #define STORE_WAL_CHECKPOINT_PAGES 8192
+/*
+ * Pages of log after which the checkpointer thread is woken. It copies
+ * them back with a connection of its own while the event loop goes on
+ * writing (a passive checkpoint waits for no one and blocks no one), so
+ * the copy and its syncs cost the loop nothing, and the log is reset
+ * before it grows large.
+ */
+#define STORE_WAL_BACKGROUND_PAGES 1024
 /* Bytes the log file is cut back to once copied (it is otherwise left
  * at its largest): a little more than the pages above. */
 #define STORE_WAL_SIZE_LIMIT (40 * 1024 * 1024)
@@ -259,9 +269,22 @@ static const char *const store_sql[S_NSTMTS] = {
 			"WHERE id = ?1 AND state = 'inflight'",
 };
 
+/* The checkpointer thread; only db is its own, the rest is under mu. */
+struct store_ckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	sqlite3 *db;
+	int wanted; /* the log has grown past STORE_WAL_BACKGROUND_PAGES */
+	int stop;
+	int error; /* SQLite's code of the latest failed copy, not yet logged */
+	uint64_t runs; /* copies done */
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
+	struct store_ckpt *ckpt; /* NULL: SQLite's own checkpoints */
 	sqlite3_stmt *stmts[S_NSTMTS];
 	uint64_t commits;
 	/* store_batch_begin() opened a transaction that ingests join;
@@ -513,6 +536,122 @@ store_migrate(struct store *st, char **cause)
 	return 0;
 }
 
+static void *
+store_ckpt_main(void *arg)
+{
+	struct store_ckpt *c = arg;
+	int rc;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->wanted && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		c->wanted = 0;
+		pthread_mutex_unlock(&c->mu);
+		rc = sqlite3_wal_checkpoint_v2(
+		    c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+		/* BUSY: another checkpoint (a shutdown's, another
+		 * process's) holds the log; it copies what this one would. */
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			c->error = rc;
+		c->runs++;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Stop the checkpointer and close its connection. */
+static void
+store_ckpt_free(struct store_ckpt *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	sqlite3_close(c->db);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+/* After every commit of the store's connection (in place of SQLite's
+ * automatic checkpoint). */
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store_ckpt *c = arg;
+	int error;
+
+	if (pages < STORE_WAL_BACKGROUND_PAGES)
+		return SQLITE_OK;
+	pthread_mutex_lock(&c->mu);
+	c->wanted = 1;
+	error = c->error;
+	c->error = 0;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	if (error != 0)
+		log_warnx("store: checkpoint: %s", sqlite3_errstr(error));
+	return SQLITE_OK;
+}
+
+/*
+ * Start the checkpointer thread. Without it (SQLite built without
+ * threads, no thread to be had), SQLite's automatic checkpoints go on
+ * doing the work in the commits themselves.
+ */
+static void
+store_ckpt_start(struct store *st)
+{
+	struct store_ckpt *c;
+
+	if (!sqlite3_threadsafe())
+		return;
+	c = xcalloc(1, sizeof *c);
+	if (sqlite3_open_v2(st->path, &c->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK ||
+	    sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL,
+		NULL) != SQLITE_OK) {
+		log_warnx("store: checkpointer: %s", sqlite3_errmsg(c->db));
+		sqlite3_close(c->db);
+		free(c);
+		return;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if ((errno = pthread_create(&c->thread, NULL, store_ckpt_main, c)) !=
+	    0) {
+		log_warn("store: checkpointer thread");
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
+		sqlite3_close(c->db);
+		free(c);
+		return;
+	}
+	st->ckpt = c;
+	sqlite3_wal_hook(st->db, store_wal_hook, c);
+}
+
+uint64_t
+store_background_checkpoints(struct store *st)
+{
+	uint64_t runs;
+
+	if (st->ckpt == NULL)
+		return 0;
+	pthread_mutex_lock(&st->ckpt->mu);
+	runs = st->ckpt->runs;
+	pthread_mutex_unlock(&st->ckpt->mu);
+	return runs;
+}
+
 struct store *
 store_open(const char *path, char **cause)
 {
@@ -572,6 +711,7 @@ store_open(const char *path, char **cause)
 	}
 	st->relaxed = 0;
 	sqlite3_commit_hook(st->db, store_commit_hook, st);
+	store_ckpt_start(st);
 	return st;
 }
 
@@ -583,6 +723,9 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	store_batch_abort(st);
+	/* the store's connection is then the last one: closing it copies
+	 * what is left and removes the log */
+	store_ckpt_free(st->ckpt);
 	for (i = 0; i < S_NSTMTS; i++)
 		sqlite3_finalize(st->stmts[i]);
 	sqlite3_close(st->db);

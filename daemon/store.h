@@ -37,6 +37,9 @@ int store_check(struct store *, char **cause);
 /* Write transactions committed since open (one per ingest, whatever the
  * number of items). */
 uint64_t store_commits(const struct store *);
+/* Copies of the log into the database done by the checkpointer thread
+ * (0 when the store has none). */
+uint64_t store_background_checkpoints(struct store *);
 
 /* The state of a feed, keyed by the URL of its configuration entry. */
 struct store_feed {

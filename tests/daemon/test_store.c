@@ -1141,6 +1141,50 @@ test_group_commit(void **state)
 	    3);
 }
 
+/*
+ * The checkpointer thread copies the log back into the database once it
+ * passes 1,024 pages, while the store stays open: well before SQLite's
+ * own checkpoint (8,192 pages) would have.
+ */
+static void
+test_background_checkpoint(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_feed f = feed_of(URL);
+	struct store_ingest_options o = {NOW, 0, 0};
+	struct feed_doc *doc;
+	struct stat sb;
+	char *text = xmalloc(12 * 1024 + 1), *cause = NULL;
+	int i, j;
+
+	memset(text, 'x', 12 * 1024);
+	text[12 * 1024] = '\0';
+	assert_int_equal(store_background_checkpoints(env->st), 0);
+	for (i = 0; i < 4; i++) { /* 400 items of 12 KiB: about 1,200 pages */
+		doc = fixture_doc(
+		    "big", "T", "http://example.com/big", 100 * i, 100);
+		for (j = 0; j < 100; j++) {
+			free(doc->items[j].summary_text);
+			doc->items[j].summary_text = xstrdup(text);
+		}
+		assert_int_equal(store_ingest(env->st, &f, doc, &o,
+				     fixture_match, &fm, NULL, &cause),
+		    0);
+		feed_doc_free(doc);
+	}
+	free(text);
+	for (i = 0; i < 500 && store_background_checkpoints(env->st) == 0; i++)
+		usleep(10 * 1000);
+	assert_true(store_background_checkpoints(env->st) > 0);
+	/* the pages are in the database file itself, the store still open */
+	assert_int_equal(stat(env->path, &sb), 0);
+	assert_true(sb.st_size > 4 * 1024 * 1024);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 400);
+	assert_int_equal(store_check(env->st, &cause), 0);
+}
+
 static int
 count_item(void *arg, const struct store_item *item)
 {
@@ -1422,6 +1466,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_one_commit_per_poll, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_background_checkpoint, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_insert, setup, teardown),
