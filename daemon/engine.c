@@ -1537,6 +1537,7 @@ engine_checkpoint(struct engine *e)
 {
 	char *cause = NULL;
 
+	engine_flush(e); /* what waits to be written goes first */
 	if (store_checkpoint(e->store, &cause) == -1) {
 		log_warnx("store: checkpoint: %s", cause);
 		free(cause);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +47,9 @@
 #define STORE_SUMMARY_MAX_TEXT (16 * 1024)
 /*
  * Pages of write-ahead log before a commit copies them back into the
- * database (SQLite's default is 1,000), when there is no checkpointer
- * thread (below). Each copy syncs the log and the database; a first cycle
+ * database (SQLite's default is 1,000): what SQLite does when there is no
+ * checkpointer thread (below), and what a commit does when the thread is
+ * gone or does not keep up. Each copy syncs the log and the database; a first cycle
  * (35,000 items, about 20,000 pages of log) made 76 of these syncs with
  * 1,000 and makes 16 with 8,192, and a page rewritten by many commits in
  * between is copied back once.
@@ -269,16 +271,23 @@ static const char *const store_sql[S_NSTMTS] = {
 			"WHERE id = ?1 AND state = 'inflight'",
 };
 
-/* The checkpointer thread; only db is its own, the rest is under mu. */
+/*
+ * The checkpointer thread, made when the log first passes
+ * STORE_WAL_BACKGROUND_PAGES (a command that writes little never has
+ * one). Its connection is its own; what both threads read is under mu.
+ */
 struct store_ckpt {
-	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	sqlite3 *db;
+	const char *path; /* the store's */
+	pthread_t thread;
+	int running; /* the thread was made: join it (main thread only) */
+	int logged; /* the error logged last (main thread only) */
 	int wanted; /* the log has grown past STORE_WAL_BACKGROUND_PAGES */
 	int stop;
-	int error; /* SQLite's code of the latest failed copy, not yet logged */
-	uint64_t runs; /* copies done */
+	int dead; /* no thread, or no connection: commits copy themselves */
+	int error; /* SQLite's code of the latest failed copy */
+	uint64_t runs; /* copies attempted */
 };
 
 struct store {
@@ -291,6 +300,9 @@ struct store {
 	 * batch_rows: outbox rows they inserted, synced at its commit */
 	int batch;
 	size_t batch_rows;
+	/* SQLite rolled the batch's transaction back (or a savepoint could
+	 * not be undone): no ingest may run, the commit fails */
+	int batch_broken;
 	/* synchronous is NORMAL (1), FULL (0), or unknown (-1) */
 	int relaxed;
 	/* SHA-256 fetched once and one context reused for every digest: an
@@ -540,10 +552,20 @@ static void *
 store_ckpt_main(void *arg)
 {
 	struct store_ckpt *c = arg;
+	sqlite3 *db = NULL;
 	int rc;
 
+	rc = sqlite3_open_v2(
+	    c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(
+		    db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 	pthread_mutex_lock(&c->mu);
-	for (;;) {
+	if (rc != SQLITE_OK) {
+		c->error = rc;
+		c->dead = 1;
+	}
+	while (!c->dead) {
 		while (!c->wanted && !c->stop)
 			pthread_cond_wait(&c->cv, &c->mu);
 		if (c->stop)
@@ -551,37 +573,47 @@ store_ckpt_main(void *arg)
 		c->wanted = 0;
 		pthread_mutex_unlock(&c->mu);
 		rc = sqlite3_wal_checkpoint_v2(
-		    c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		    db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_lock(&c->mu);
-		/* BUSY: another checkpoint (a shutdown's, another
-		 * process's) holds the log; it copies what this one would. */
+		/* BUSY: another checkpoint (another process's) holds the
+		 * log; it copies what this one would. */
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			c->error = rc;
 		c->runs++;
 	}
 	pthread_mutex_unlock(&c->mu);
+	sqlite3_close(db);
 	return NULL;
 }
 
-/* Stop the checkpointer and close its connection. */
+/* Make the thread, every signal blocked in it: they are the event
+ * loop's. */
 static void
-store_ckpt_free(struct store_ckpt *c)
+store_ckpt_run(struct store_ckpt *c)
 {
-	if (c == NULL)
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&c->thread, NULL, store_ckpt_main, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errno = rc;
+		log_warn("store: checkpointer thread");
+		c->dead = 1; /* no thread yet: no lock needed */
 		return;
-	pthread_mutex_lock(&c->mu);
-	c->stop = 1;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
-	sqlite3_close(c->db);
-	pthread_cond_destroy(&c->cv);
-	pthread_mutex_destroy(&c->mu);
-	free(c);
+	}
+	c->running = 1;
 }
 
-/* After every commit of the store's connection (in place of SQLite's
- * automatic checkpoint). */
+/*
+ * After every commit of the store's connection, in place of SQLite's
+ * automatic checkpoint: past STORE_WAL_BACKGROUND_PAGES, wake the thread
+ * (made the first time). Past STORE_WAL_CHECKPOINT_PAGES the thread is
+ * gone or does not keep up, and the commit copies the log itself as
+ * SQLite's would (a passive checkpoint: it gives way to the thread's).
+ */
 static int
 store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
@@ -590,53 +622,70 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 	if (pages < STORE_WAL_BACKGROUND_PAGES)
 		return SQLITE_OK;
+	if (!c->running && !c->dead)
+		store_ckpt_run(c);
 	pthread_mutex_lock(&c->mu);
 	c->wanted = 1;
 	error = c->error;
-	c->error = 0;
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
-	if (error != 0)
-		log_warnx("store: checkpoint: %s", sqlite3_errstr(error));
+	if (error != c->logged) { /* each new error once */
+		if (error != 0)
+			log_warnx(
+			    "store: checkpoint: %s", sqlite3_errstr(error));
+		c->logged = error;
+	}
+	if (pages >= STORE_WAL_CHECKPOINT_PAGES)
+		sqlite3_wal_checkpoint_v2(
+		    db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return SQLITE_OK;
 }
 
-/*
- * Start the checkpointer thread. Without it (SQLite built without
- * threads, no thread to be had), SQLite's automatic checkpoints go on
- * doing the work in the commits themselves.
- */
+/* Hand checkpoints to a thread (made when first needed). Without one
+ * (SQLite built without threads), SQLite's automatic checkpoints go on
+ * doing the work in the commits themselves. */
 static void
-store_ckpt_start(struct store *st)
+store_ckpt_new(struct store *st)
 {
 	struct store_ckpt *c;
 
 	if (!sqlite3_threadsafe())
 		return;
 	c = xcalloc(1, sizeof *c);
-	if (sqlite3_open_v2(st->path, &c->db,
-		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-		NULL) != SQLITE_OK ||
-	    sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL,
-		NULL) != SQLITE_OK) {
-		log_warnx("store: checkpointer: %s", sqlite3_errmsg(c->db));
-		sqlite3_close(c->db);
+	if (pthread_mutex_init(&c->mu, NULL) != 0) {
 		free(c);
 		return;
 	}
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
-	if ((errno = pthread_create(&c->thread, NULL, store_ckpt_main, c)) !=
-	    0) {
-		log_warn("store: checkpointer thread");
-		pthread_cond_destroy(&c->cv);
+	if (pthread_cond_init(&c->cv, NULL) != 0) {
 		pthread_mutex_destroy(&c->mu);
-		sqlite3_close(c->db);
 		free(c);
 		return;
 	}
+	c->path = st->path;
 	st->ckpt = c;
 	sqlite3_wal_hook(st->db, store_wal_hook, c);
+}
+
+/* Stop the thread; SQLite's automatic checkpoints take over again. */
+static void
+store_ckpt_free(struct store *st)
+{
+	struct store_ckpt *c = st->ckpt;
+
+	if (c == NULL)
+		return;
+	sqlite3_wal_autocheckpoint(st->db, STORE_WAL_CHECKPOINT_PAGES);
+	if (c->running) {
+		pthread_mutex_lock(&c->mu);
+		c->stop = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->thread, NULL);
+	}
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+	st->ckpt = NULL;
 }
 
 uint64_t
@@ -711,7 +760,7 @@ store_open(const char *path, char **cause)
 	}
 	st->relaxed = 0;
 	sqlite3_commit_hook(st->db, store_commit_hook, st);
-	store_ckpt_start(st);
+	store_ckpt_new(st);
 	return st;
 }
 
@@ -725,7 +774,7 @@ store_close(struct store *st)
 	store_batch_abort(st);
 	/* the store's connection is then the last one: closing it copies
 	 * what is left and removes the log */
-	store_ckpt_free(st->ckpt);
+	store_ckpt_free(st);
 	for (i = 0; i < S_NSTMTS; i++)
 		sqlite3_finalize(st->stmts[i]);
 	sqlite3_close(st->db);
@@ -740,6 +789,8 @@ store_checkpoint(struct store *st, char **cause)
 {
 	int rc;
 
+	/* at shutdown: the thread's copy would make this one fail busy */
+	store_ckpt_free(st);
 	rc = sqlite3_wal_checkpoint_v2(
 	    st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -1793,10 +1844,17 @@ store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
 static void
 store_batch_undo(struct store *st)
 {
-	if (sqlite3_get_autocommit(st->db))
+	if (sqlite3_get_autocommit(st->db)) {
+		st->batch_broken = 1;
 		return;
-	if (store_run(st, S_ROLLBACK_TO, NULL) == 0)
-		store_run(st, S_RELEASE, NULL);
+	}
+	if (store_run(st, S_ROLLBACK_TO, NULL) == -1 ||
+	    store_run(st, S_RELEASE, NULL) == -1) {
+		/* what the savepoint held may be in the transaction still:
+		 * none of it may commit */
+		st->batch_broken = 1;
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 }
 
 int
@@ -1808,6 +1866,7 @@ store_batch_begin(struct store *st, char **cause)
 		return -1;
 	st->batch = 1;
 	st->batch_rows = 0;
+	st->batch_broken = 0;
 	return 0;
 }
 
@@ -1824,8 +1883,9 @@ store_batch_commit(struct store *st, char **cause)
 	}
 	st->batch = 0;
 	st->batch_rows = 0;
-	if (sqlite3_get_autocommit(st->db)) {
-		store_error(st, cause, "the batch was rolled back");
+	if (st->batch_broken || sqlite3_get_autocommit(st->db)) {
+		store_error(NULL, cause, "the batch was rolled back");
+		store_rollback(st);
 		return -1;
 	}
 	if (store_commit(st, cause) == -1) {
@@ -1868,6 +1928,13 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	if (cause != NULL)
 		*cause = NULL;
 	if (st->batch) {
+		/* Outside the transaction, SAVEPOINT would begin one of its
+		 * own and RELEASE commit it, with none of the batch's rules. */
+		if (st->batch_broken || sqlite3_get_autocommit(st->db)) {
+			st->batch_broken = 1;
+			store_error(NULL, cause, "the batch was rolled back");
+			return -1;
+		}
 		if (store_run(st, S_SAVEPOINT, cause) == -1)
 			return -1;
 	} else {

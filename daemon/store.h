@@ -37,8 +37,8 @@ int store_check(struct store *, char **cause);
 /* Write transactions committed since open (one per ingest, whatever the
  * number of items). */
 uint64_t store_commits(const struct store *);
-/* Copies of the log into the database done by the checkpointer thread
- * (0 when the store has none). */
+/* Copies of the log into the database the checkpointer thread has
+ * attempted (0 when the store has none, or has not needed it yet). */
 uint64_t store_background_checkpoints(struct store *);
 
 /* The state of a feed, keyed by the URL of its configuration entry. */

@@ -359,6 +359,7 @@ struct sync_file {
 
 static sqlite3_vfs *sync_real_vfs;
 static int sync_wal_syncs;
+static int sync_fail_wal_writes; /* writes to the log fail (I/O error) */
 
 #define SYNC_REAL(f) (((struct sync_file *)(f))->real)
 
@@ -380,6 +381,8 @@ sync_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
 static int
 sync_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
 {
+	if (((struct sync_file *)f)->wal && sync_fail_wal_writes)
+		return SQLITE_IOERR_WRITE;
 	return SYNC_REAL(f)->pMethods->xWrite(SYNC_REAL(f), b, n, o);
 }
 
@@ -549,6 +552,27 @@ sync_error(sqlite3_vfs *vfs, int n, char *out)
 	return sync_real_vfs->xGetLastError(sync_real_vfs, n, out);
 }
 
+/* Make the counting (and failing) file system SQLite's default. */
+static void
+sync_vfs_register(sqlite3_vfs *vfs)
+{
+	sync_real_vfs = sqlite3_vfs_find(NULL);
+	assert_non_null(sync_real_vfs);
+	vfs->iVersion = 1;
+	vfs->szOsFile = (int)sizeof(struct sync_file) + sync_real_vfs->szOsFile;
+	vfs->mxPathname = sync_real_vfs->mxPathname;
+	vfs->zName = "fw-sync-count";
+	vfs->xOpen = sync_open;
+	vfs->xDelete = sync_delete;
+	vfs->xAccess = sync_access;
+	vfs->xFullPathname = sync_fullname;
+	vfs->xRandomness = sync_random;
+	vfs->xSleep = sync_sleep;
+	vfs->xCurrentTime = sync_time;
+	vfs->xGetLastError = sync_error;
+	assert_int_equal(sqlite3_vfs_register(vfs, 1), SQLITE_OK);
+}
+
 /*
  * Which commits sync the write-ahead log: those that enqueue alerts and
  * every other verb that writes (the outbox's, retention, deleting a
@@ -571,21 +595,7 @@ test_sync(void **state)
 	size_t n;
 	int before;
 
-	sync_real_vfs = sqlite3_vfs_find(NULL);
-	assert_non_null(sync_real_vfs);
-	vfs.iVersion = 1;
-	vfs.szOsFile = (int)sizeof(struct sync_file) + sync_real_vfs->szOsFile;
-	vfs.mxPathname = sync_real_vfs->mxPathname;
-	vfs.zName = "fw-sync-count";
-	vfs.xOpen = sync_open;
-	vfs.xDelete = sync_delete;
-	vfs.xAccess = sync_access;
-	vfs.xFullPathname = sync_fullname;
-	vfs.xRandomness = sync_random;
-	vfs.xSleep = sync_sleep;
-	vfs.xCurrentTime = sync_time;
-	vfs.xGetLastError = sync_error;
-	assert_int_equal(sqlite3_vfs_register(&vfs, 1), SQLITE_OK);
+	sync_vfs_register(&vfs);
 	snprintf(path, sizeof path, "%s/sync.db", env->dir);
 	st = store_open(path, &cause);
 	assert_non_null(st);
@@ -1142,6 +1152,70 @@ test_group_commit(void **state)
 }
 
 /*
+ * An I/O error in the middle of a batch makes SQLite roll its whole
+ * transaction back: the ingests after it must not run outside it (each
+ * would commit on its own), and the commit fails; nothing of the batch
+ * is stored, and the store works again afterwards.
+ */
+static void
+test_broken_batch(void **state)
+{
+	struct env *env = *state;
+	static sqlite3_vfs vfs;
+	struct fixture_matcher fm = {0};
+	struct store_feed a = feed_of("http://a.example/feed");
+	struct store_feed b = feed_of("http://b.example/feed");
+	struct store_feed c = feed_of("http://c.example/feed");
+	struct store_ingest_options o = {NOW, 0, 0};
+	struct store_ingest_result r;
+	struct feed_doc *doc;
+	char path[192], *text, *cause = NULL;
+	struct store *st;
+	int i;
+
+	sync_vfs_register(&vfs);
+	snprintf(path, sizeof path, "%s/broken.db", env->dir);
+	st = store_open(path, &cause);
+	assert_non_null(st);
+	assert_int_equal(store_batch_begin(st, &cause), 0);
+	assert_int_equal(ingest_doc(st, &a, "a", 3, &fm, &r, NULL), 0);
+	/* b's items do not fit the page cache: the spill to the log fails */
+	doc = fixture_doc("b", "T", b.url, 0, 1000);
+	text = xmalloc(16 * 1024 + 1);
+	memset(text, 'y', 16 * 1024);
+	text[16 * 1024] = '\0';
+	for (i = 0; i < 1000; i++) {
+		free(doc->items[i].summary_text);
+		doc->items[i].summary_text = xstrdup(text);
+	}
+	free(text);
+	sync_fail_wal_writes = 1;
+	assert_int_equal(
+	    store_ingest(st, &b, doc, &o, fixture_match, &fm, &r, &cause), -1);
+	sync_fail_wal_writes = 0;
+	feed_doc_free(doc);
+	free(cause);
+	cause = NULL;
+	/* the batch is gone: c is refused, not committed on its own */
+	assert_int_equal(ingest_doc(st, &c, "c", 2, &fm, &r, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_batch_commit(st, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(fixture_count(path, "SELECT count(*) FROM items"), 0);
+	/* the store goes on */
+	assert_int_equal(store_batch_begin(st, &cause), 0);
+	assert_int_equal(ingest_doc(st, &c, "c", 2, &fm, &r, NULL), 0);
+	assert_int_equal(store_batch_commit(st, &cause), 0);
+	assert_int_equal(fixture_count(path, "SELECT count(*) FROM items"), 2);
+	store_close(st);
+	sqlite3_vfs_unregister(&vfs);
+}
+
+/*
  * The checkpointer thread copies the log back into the database once it
  * passes 1,024 pages, while the store stays open: well before SQLite's
  * own checkpoint (8,192 pages) would have.
@@ -1174,12 +1248,18 @@ test_background_checkpoint(void **state)
 		feed_doc_free(doc);
 	}
 	free(text);
-	for (i = 0; i < 500 && store_background_checkpoints(env->st) == 0; i++)
+	for (i = 0; i < 3000 && store_background_checkpoints(env->st) == 0; i++)
 		usleep(10 * 1000);
 	assert_true(store_background_checkpoints(env->st) > 0);
-	/* the pages are in the database file itself, the store still open */
-	assert_int_equal(stat(env->path, &sb), 0);
-	assert_true(sb.st_size > 4 * 1024 * 1024);
+	/* pages are in the database file itself (before any copy it holds
+	 * the schema alone), the store still open */
+	for (i = 0; i < 3000; i++) {
+		assert_int_equal(stat(env->path, &sb), 0);
+		if (sb.st_size > 1024 * 1024)
+			break;
+		usleep(10 * 1000);
+	}
+	assert_true(sb.st_size > 1024 * 1024);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 400);
 	assert_int_equal(store_check(env->st, &cause), 0);
@@ -1466,6 +1546,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_one_commit_per_poll, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_broken_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_background_checkpoint, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
