@@ -599,13 +599,20 @@ static void
 parse_fix_double_utf8(char *s, size_t *len)
 {
 	unsigned char *u = (unsigned char *)s;
-	size_t i, out = 0, k, n;
+	size_t i, out = 0, k, n, need = 0;
 	int high = 0;
-	unsigned char c;
+	unsigned char c, d;
 	char *tmp;
 
+	/*
+	 * First a look that ends early: at a character past U+00FF, or at
+	 * the first byte the repair would turn into something that is not
+	 * UTF-8. Text that is not double-encoded (most accented text: "é"
+	 * would stand for a lead byte, followed by a letter) ends at its
+	 * first accented character, without the copy below.
+	 */
 	for (i = 0; i < *len; i++) {
-		while (i + 8 <= *len) {
+		while (need == 0 && i + 8 <= *len) {
 			uint64_t w;
 
 			memcpy(&w, u + i, 8);
@@ -615,14 +622,37 @@ parse_fix_double_utf8(char *s, size_t *len)
 		}
 		if (i >= *len)
 			break;
-		if (u[i] < 0x80)
+		c = u[i];
+		if (c < 0x80) {
+			if (need > 0)
+				return; /* a sequence cut short */
 			continue;
-		if (u[i] >= 0xc4)
+		}
+		if (c >= 0xc4)
 			return; /* a character past U+00FF */
-		if (u[i] == 0xc2 || u[i] == 0xc3)
+		d = c;
+		if (c == 0xc2 || c == 0xc3) {
+			if (i + 1 >= *len || u[i + 1] >= 0xc4)
+				return;
+			d = (unsigned char)(((c & 0x03) << 6) |
+			    (u[i + 1] & 0x3f));
+			i++;
 			high = 1;
+		}
+		if (need > 0) {
+			if ((d & 0xc0) != 0x80)
+				return;
+			need--;
+		} else if (d >= 0xc2 && d <= 0xdf)
+			need = 1;
+		else if (d >= 0xe0 && d <= 0xef)
+			need = 2;
+		else if (d >= 0xf0 && d <= 0xf4)
+			need = 3;
+		else
+			return; /* a continuation byte or no lead byte at all */
 	}
-	if (!high)
+	if (!high || need > 0)
 		return;
 	tmp = xmalloc(*len + 1);
 	for (i = 0; i < *len; i++) {

@@ -758,6 +758,60 @@ count_cb(struct item *it, void *arg)
 	(*(size_t *)arg)++;
 }
 
+/*
+ * Text that was UTF-8, decoded as ISO-8859-1 and encoded again is
+ * repaired; accented text that is not, is left alone, wherever its
+ * accents are.
+ */
+static void
+test_double_utf8(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    /* "São Paulo" encoded twice */
+	    {"S\xc3\x83\xc2\xa3o Paulo", "S\xc3\xa3o Paulo"},
+	    /* "é x" twice, "café" twice at the end */
+	    {"\xc3\x83\xc2\xa9 x", "\xc3\xa9 x"},
+	    {"caf\xc3\x83\xc2\xa9", "caf\xc3\xa9"},
+	    /* "São Paulo café" as it should be: unchanged */
+	    {"S\xc3\xa3o Paulo caf\xc3\xa9", "S\xc3\xa3o Paulo caf\xc3\xa9"},
+	    /* one accent right, one twice: the repair would break the
+	     * first, so neither changes */
+	    {"caf\xc3\xa9 \xc3\x83\xc2\xa9", "caf\xc3\xa9 \xc3\x83\xc2\xa9"},
+	    {"\xc3\x83\xc2\xa9 caf\xc3\xa9", "\xc3\x83\xc2\xa9 caf\xc3\xa9"},
+	    /* a character past U+00FF: not ISO-8859-1 at all */
+	    {"S\xc3\x83\xc2\xa3o \xe2\x82\xac",
+		"S\xc3\x83\xc2\xa3o \xe2\x82\xac"},
+	    /* the encoded bytes would be a sequence cut short at the end */
+	    {"x \xc3\x83", "x \xc3\x83"},
+	    /* the encoded bytes would be a 3-byte sequence cut short (the
+	     * C1 control is then read as windows-1252's) */
+	    {"\xc3\xa2\xc2\x82 x", "\xc3\xa2\xe2\x80\x9a x"},
+	    /* "€" (3 bytes) encoded twice */
+	    {"\xc3\xa2\xc2\x82\xc2\xac 5", "\xe2\x82\xac 5"},
+	};
+	char doc[8192], *cause = NULL;
+	struct feed_doc *d;
+	size_t i, off;
+
+	(void)state;
+	off = (size_t)snprintf(doc, sizeof doc,
+	    "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+	    "<rss version=\"2.0\"><channel>");
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		off += (size_t)snprintf(doc + off, sizeof doc - off,
+		    "<item><guid>g%zu</guid><title>%s</title></item>", i,
+		    cases[i].in);
+	snprintf(doc + off, sizeof doc - off, "</channel></rss>");
+	d = parse_str(doc, &cause);
+	assert_non_null(d);
+	assert_int_equal(d->nitems, sizeof cases / sizeof cases[0]);
+	for (i = 0; i < d->nitems; i++)
+		check_str(cases[i].in, cases[i].want, d->items[i].title_text);
+	feed_doc_free(d);
+}
+
 static void
 test_item_cb(void **state)
 {
@@ -796,6 +850,7 @@ main(void)
 	    cmocka_unit_test(test_long_name),
 	    cmocka_unit_test(test_broken_bytes),
 	    cmocka_unit_test(test_item_cb),
+	    cmocka_unit_test(test_double_utf8),
 	    cmocka_unit_test(test_utf8_chunks),
 	    cmocka_unit_test(test_namespace_rebound),
 	    cmocka_unit_test(test_field_after_long_field),
