@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "alert.h"
+#include "curlev.h"
 #include "notify_helper.h"
 
 pid_t
@@ -80,6 +81,42 @@ nh_tmpdir(void)
 
 	assert_non_null(mkdtemp(dir));
 	return dir;
+}
+
+void
+nh_env_init(struct nh_env *env, int with_curl)
+{
+	memset(env, 0, sizeof *env);
+	env->base = event_base_new();
+	assert_non_null(env->base);
+	if (with_curl)
+		env->curl = curlev_new(env->base);
+	env->ctx.base = env->base;
+	env->ctx.curl = env->curl;
+	env->dir = nh_tmpdir();
+}
+
+void
+nh_env_clear(struct nh_env *env)
+{
+	char cmd[600];
+	size_t i;
+
+	for (i = 0; i < sizeof env->pids / sizeof env->pids[0]; i++)
+		nh_stop(env->pids[i]);
+	curlev_free(env->curl);
+	event_base_free(env->base);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", env->dir);
+	assert_int_equal(system(cmd), 0);
+	free(env->dir);
+}
+
+int
+nh_teardown(void **state)
+{
+	nh_env_clear(*state);
+	free(*state);
+	return 0;
 }
 
 struct alert *

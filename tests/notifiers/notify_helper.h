@@ -12,8 +12,9 @@
 
 #include "notifier.h"
 
-struct event_base;
 struct alert;
+struct curlev;
+struct event_base;
 
 #define NH_SERVERS FW_SOURCE_DIR "/tests/servers"
 #define NH_PYTHON "/usr/bin/python3"
@@ -24,6 +25,26 @@ struct nh_result {
 	long long retry_after;
 	char error[1024];
 };
+
+/*
+ * What every notifier test holds: an event loop (with curl on it when
+ * asked), the notifiers' context on them, a temporary folder, and the
+ * receivers started for the test (stopped by nh_env_clear).
+ */
+struct nh_env {
+	struct event_base *base;
+	struct curlev *curl; /* NULL unless asked */
+	struct notifier_ctx ctx;
+	char *dir;
+	pid_t pids[2];
+};
+
+void nh_env_init(struct nh_env *, int with_curl);
+/* Stop the receivers, free the loop, remove the folder. */
+void nh_env_clear(struct nh_env *);
+/* cmocka teardown of a fixture (calloc'ed) whose first member is its
+ * struct nh_env. */
+int nh_teardown(void **state);
 
 /* Start argv (a receiver) with its stdout on a pipe; read the first line
  * into line (fails the test on EOF or after 20 s). Returns the pid. */

@@ -24,17 +24,12 @@
 #define MAX_JOBS 64
 
 struct fixture {
-	struct event_base *base;
-	struct curlev *curl;
-	struct notifier_ctx ctx;
-	char *dir;
+	struct nh_env env; /* receivers: the webhook's, the SMTP one */
 	char log[512];
 	char url[160];
 	char mailurl[160];
 	char ca[600];
 	char maillog[512];
-	pid_t pid;
-	pid_t smtp_pid;
 };
 
 /* One delivery's answers (must be exactly one). */
@@ -52,44 +47,23 @@ setup(void **state)
 	char line[128];
 	int port;
 
-	f->base = event_base_new();
-	f->curl = curlev_new(f->base);
-	f->ctx.base = f->base;
-	f->ctx.curl = f->curl;
-	f->dir = nh_tmpdir();
-	snprintf(f->log, sizeof f->log, "%s/webhook.jsonl", f->dir);
+	nh_env_init(&f->env, 1);
+	snprintf(f->log, sizeof f->log, "%s/webhook.jsonl", f->env.dir);
 	const char *argv[] = {NH_PYTHON, NH_SERVERS "/webhook_receiver.py",
 	    "--log", f->log, "--secret", SECRET, NULL};
-	f->pid = nh_spawn(argv, line, sizeof line);
+	f->env.pids[0] = nh_spawn(argv, line, sizeof line);
 	assert_int_equal(sscanf(line, "PORT %d", &port), 1);
 	snprintf(f->url, sizeof f->url, "url=http://127.0.0.1:%d/", port);
 
-	snprintf(f->maillog, sizeof f->maillog, "%s/mail.jsonl", f->dir);
-	snprintf(f->ca, sizeof f->ca, "ca_file=%s/cert.pem", f->dir);
+	snprintf(f->maillog, sizeof f->maillog, "%s/mail.jsonl", f->env.dir);
+	snprintf(f->ca, sizeof f->ca, "ca_file=%s/cert.pem", f->env.dir);
 	const char *sargv[] = {NH_PYTHON, NH_SERVERS "/smtp_receiver.py",
-	    "--dir", f->dir, "--log", f->maillog, NULL};
-	f->smtp_pid = nh_spawn(sargv, line, sizeof line);
+	    "--dir", f->env.dir, "--log", f->maillog, NULL};
+	f->env.pids[1] = nh_spawn(sargv, line, sizeof line);
 	assert_int_equal(sscanf(line, "PORT %d", &port), 1);
 	snprintf(
 	    f->mailurl, sizeof f->mailurl, "url=smtp://127.0.0.1:%d", port);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[600];
-
-	nh_stop(f->pid);
-	nh_stop(f->smtp_pid);
-	curlev_free(f->curl);
-	event_base_free(f->base);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -150,7 +124,7 @@ wait_all(
 			done += answers[i].calls > 0;
 		if (done == count)
 			break;
-		event_base_loop(f->base, EVLOOP_ONCE);
+		event_base_loop(f->env.base, EVLOOP_ONCE);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (elapsed_ms(&start, &now) > timeout_ms)
 			fail_msg("%zu of %zu answered in %d ms", done, count,
@@ -158,7 +132,7 @@ wait_all(
 	}
 	/* A few more turns: a second answer would show now. */
 	for (i = 0; i < 5; i++)
-		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		event_base_loop(f->env.base, EVLOOP_NONBLOCK);
 	for (i = 0; i < count; i++)
 		assert_int_equal(answers[i].calls, 1);
 }
@@ -225,29 +199,30 @@ test_options(void **state)
 		char opt[64];
 
 		snprintf(opt, sizeof opt, "rate_limit=%s", bad_rates[i]);
-		n = nh_notifier("console", &f->ctx, &cause, opt, NULL);
+		n = nh_notifier("console", &f->env.ctx, &cause, opt, NULL);
 		assert_null(n);
 		assert_non_null(strstr(cause, "rate_limit"));
 		free(cause);
 	}
-	n = nh_notifier("console", &f->ctx, &cause, "rate_limit=30/min", NULL);
+	n = nh_notifier(
+	    "console", &f->env.ctx, &cause, "rate_limit=30/min", NULL);
 	assert_non_null(n);
 	notifier_free(n);
 	/* Digests only where a backend renders them. */
-	n = nh_notifier("console", &f->ctx, &cause, "digest=15m", NULL);
+	n = nh_notifier("console", &f->env.ctx, &cause, "digest=15m", NULL);
 	assert_null(n);
 	assert_non_null(strstr(cause, "cannot send digests"));
 	free(cause);
-	n = nh_notifier("webhook", &f->ctx, &cause, f->url, "preset=slack",
+	n = nh_notifier("webhook", &f->env.ctx, &cause, f->url, "preset=slack",
 	    "digest=15m", NULL);
 	assert_null(n);
 	assert_non_null(strstr(cause, "default body"));
 	free(cause);
 	n = nh_notifier(
-	    "webhook", &f->ctx, &cause, f->url, "digest=500ms", NULL);
+	    "webhook", &f->env.ctx, &cause, f->url, "digest=500ms", NULL);
 	assert_null(n);
 	free(cause);
-	n = nh_notifier("webhook", &f->ctx, &cause, f->url, "digest=15m",
+	n = nh_notifier("webhook", &f->env.ctx, &cause, f->url, "digest=15m",
 	    "allow_private=true", NULL);
 	assert_non_null(n);
 	notifier_free(n);
@@ -270,8 +245,8 @@ test_rate_limit_digest(void **state)
 
 	for (i = 0; i < 12; i++)
 		wl[i] = i % 4 == 3 ? "other" : "iraq-coalition";
-	n = nh_notifier("webhook", &f->ctx, &cause, f->url, "secret=" SECRET,
-	    "allow_private=true", "rate_limit=3/s", NULL);
+	n = nh_notifier("webhook", &f->env.ctx, &cause, f->url,
+	    "secret=" SECRET, "allow_private=true", "rate_limit=3/s", NULL);
 	assert_non_null(n);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	deliver_all(n, "rl-", wl, 12, answers);
@@ -314,8 +289,8 @@ test_digest_window(void **state)
 	int seen[5];
 	size_t i, digests;
 
-	n = nh_notifier("webhook", &f->ctx, &cause, f->url, "secret=" SECRET,
-	    "allow_private=true", "digest=1s", NULL);
+	n = nh_notifier("webhook", &f->env.ctx, &cause, f->url,
+	    "secret=" SECRET, "allow_private=true", "digest=1s", NULL);
 	assert_non_null(n);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	deliver_all(n, "dw-", wl, 5, answers);
@@ -335,8 +310,8 @@ test_digest_window(void **state)
 	notifier_free(n);
 
 	snprintf(url, sizeof url, "%sstatus/503?retry_after=7", f->url);
-	n = nh_notifier("webhook", &f->ctx, &cause, url, "allow_private=true",
-	    "digest=1s", NULL);
+	n = nh_notifier("webhook", &f->env.ctx, &cause, url,
+	    "allow_private=true", "digest=1s", NULL);
 	assert_non_null(n);
 	deliver_all(n, "tf-", wl, 3, failed);
 	wait_all(f, failed, 3, 5000);
@@ -359,15 +334,15 @@ test_free_while_held(void **state)
 	char *cause, *log;
 	size_t i;
 
-	n = nh_notifier("webhook", &f->ctx, &cause, f->url,
+	n = nh_notifier("webhook", &f->env.ctx, &cause, f->url,
 	    "allow_private=true", "digest=1h", NULL);
 	assert_non_null(n);
 	deliver_all(n, "fh-", wl, 4, answers);
 	for (i = 0; i < 10; i++)
-		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		event_base_loop(f->env.base, EVLOOP_NONBLOCK);
 	notifier_free(n);
 	for (i = 0; i < 10; i++)
-		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		event_base_loop(f->env.base, EVLOOP_NONBLOCK);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(answers[i].calls, 0);
 	log = nh_read_file(f->log);
@@ -386,8 +361,8 @@ test_flush(void **state)
 	char *cause;
 	size_t i;
 
-	n = nh_notifier("webhook", &f->ctx, &cause, f->url, "secret=" SECRET,
-	    "allow_private=true", "digest=1h", NULL);
+	n = nh_notifier("webhook", &f->env.ctx, &cause, f->url,
+	    "secret=" SECRET, "allow_private=true", "digest=1h", NULL);
 	assert_non_null(n);
 	deliver_all(n, "fl-", wl, 3, answers);
 	notifier_flush(n);
@@ -412,7 +387,7 @@ test_email_digest(void **state)
 	const char *subject, *text, *html;
 	size_t i, j, found_digest = 0;
 
-	n = nh_notifier("email", &f->ctx, &cause, f->mailurl, f->ca,
+	n = nh_notifier("email", &f->env.ctx, &cause, f->mailurl, f->ca,
 	    "from=feedwatch <fw@example.org>", "to=[ops@example.org]",
 	    "allow_private=true", "digest=1s", NULL);
 	assert_non_null(n);
@@ -460,15 +435,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_options, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_options, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_rate_limit_digest, setup, teardown),
+		test_rate_limit_digest, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_digest_window, setup, teardown),
+		test_digest_window, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_free_while_held, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_email_digest, setup, teardown),
+		test_free_while_held, setup, nh_teardown),
+	    cmocka_unit_test_setup_teardown(test_flush, setup, nh_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_email_digest, setup, nh_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,12 +21,8 @@
 #include "notify_helper.h"
 
 struct fixture {
-	struct event_base *base;
-	struct curlev *curl;
-	struct notifier_ctx ctx;
-	char *dir;
+	struct nh_env env;
 	char log[512], url[128], ca[600], pwfile[600];
-	pid_t pid;
 };
 
 static int
@@ -37,22 +33,18 @@ start(void **state, int tls)
 	FILE *fp;
 	int port;
 
-	f->base = event_base_new();
-	f->curl = curlev_new(f->base);
-	f->ctx.base = f->base;
-	f->ctx.curl = f->curl;
-	f->dir = nh_tmpdir();
-	snprintf(f->log, sizeof f->log, "%s/mail.jsonl", f->dir);
-	snprintf(f->ca, sizeof f->ca, "ca_file=%s/cert.pem", f->dir);
-	snprintf(f->pwfile, sizeof f->pwfile, "%s/password", f->dir);
+	nh_env_init(&f->env, 1);
+	snprintf(f->log, sizeof f->log, "%s/mail.jsonl", f->env.dir);
+	snprintf(f->ca, sizeof f->ca, "ca_file=%s/cert.pem", f->env.dir);
+	snprintf(f->pwfile, sizeof f->pwfile, "%s/password", f->env.dir);
 	fp = fopen(f->pwfile, "w");
 	fputs("s3cret pass\n", fp);
 	fclose(fp);
 	chmod(f->pwfile, 0600);
 	const char *argv[] = {NH_PYTHON, NH_SERVERS "/smtp_receiver.py",
-	    "--dir", f->dir, "--log", f->log, "--user", "fw", "--password",
+	    "--dir", f->env.dir, "--log", f->log, "--user", "fw", "--password",
 	    "s3cret pass", tls ? NULL : "--no-tls", NULL};
-	f->pid = nh_spawn(argv, line, sizeof line);
+	f->env.pids[0] = nh_spawn(argv, line, sizeof line);
 	assert_int_equal(sscanf(line, "PORT %d", &port), 1);
 	snprintf(f->url, sizeof f->url, "url=smtp://127.0.0.1:%d", port);
 	*state = f;
@@ -71,22 +63,6 @@ setup_notls(void **state)
 	return start(state, 0);
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[600];
-
-	nh_stop(f->pid);
-	curlev_free(f->curl);
-	event_base_free(f->base);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f->dir);
-	free(f);
-	return 0;
-}
-
 static json_t *
 received(struct fixture *f, size_t expect)
 {
@@ -99,7 +75,7 @@ mailer(struct fixture *f, const char *to, const char *password)
 	struct notifier *n;
 	char *cause = NULL;
 
-	n = nh_notifier("email", &f->ctx, &cause, f->url,
+	n = nh_notifier("email", &f->env.ctx, &cause, f->url,
 	    "from=feedwatch <fw@example.net>", to, "username=fw", password,
 	    f->ca, "subject=[{{alert.watchlist}}] {{item.title}}", NULL);
 	if (n == NULL)
@@ -121,7 +97,7 @@ test_send(void **state)
 
 	snprintf(pw, sizeof pw, "password_file=%s", f->pwfile);
 	n = mailer(f, "to=[a@example.org|Bee <b@example.org>]", pw);
-	nh_deliver(f->base, n, "ob-1", a, 1, &r, 10000);
+	nh_deliver(f->env.base, n, "ob-1", a, 1, &r, 10000);
 	if (r.status != NOTIFIER_OK)
 		fail_msg("%s", r.error);
 	got = received(f, 1);
@@ -193,7 +169,7 @@ test_failures(void **state)
 	a->item_title = strdup("Hi\r\nBcc: x@evil.example\r\n.\r\nQUIT");
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		n = mailer(f, cases[i].to, cases[i].password);
-		nh_deliver(f->base, n, "ob-2", a, 1, &r, 10000);
+		nh_deliver(f->env.base, n, "ob-2", a, 1, &r, 10000);
 		if (r.status != cases[i].status ||
 		    strstr(r.error, cases[i].error) == NULL)
 			fail_msg("%s: status %d \"%s\"", cases[i].to, r.status,
@@ -203,7 +179,7 @@ test_failures(void **state)
 	/* datafail and reset delivered a message each; the reset one is
 	 * the ambiguous case, and a resend keeps its Message-ID. */
 	n = mailer(f, "to=a@example.org", "password=s3cret pass");
-	nh_deliver(f->base, n, "ob-2", a, 2, &r, 10000);
+	nh_deliver(f->env.base, n, "ob-2", a, 2, &r, 10000);
 	assert_int_equal(r.status, NOTIFIER_OK);
 	notifier_free(n);
 	got = received(f, 3);
@@ -241,17 +217,17 @@ test_starttls_required(void **state)
 	struct nh_result r;
 	char *cause;
 
-	n = nh_notifier("email", &f->ctx, &cause, f->url, "from=fw@example.net",
-	    "to=a@example.org", NULL);
-	nh_deliver(f->base, n, "ob-3", a, 1, &r, 10000);
+	n = nh_notifier("email", &f->env.ctx, &cause, f->url,
+	    "from=fw@example.net", "to=a@example.org", NULL);
+	nh_deliver(f->env.base, n, "ob-3", a, 1, &r, 10000);
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
 	notifier_free(n);
 	assert_int_equal(nh_wait_lines(f->log, 1, 300), 0);
-	n = nh_notifier("email", &f->ctx, &cause, f->url, "from=fw@example.net",
-	    "to=a@example.org", "starttls=false", "username=fw",
-	    "password_env=FW_TEST_SMTP_PASSWORD", NULL);
+	n = nh_notifier("email", &f->env.ctx, &cause, f->url,
+	    "from=fw@example.net", "to=a@example.org", "starttls=false",
+	    "username=fw", "password_env=FW_TEST_SMTP_PASSWORD", NULL);
 	assert_non_null(n);
-	nh_deliver(f->base, n, "ob-3", a, 1, &r, 10000);
+	nh_deliver(f->env.base, n, "ob-3", a, 1, &r, 10000);
 	if (r.status != NOTIFIER_OK)
 		fail_msg("%s", r.error);
 	notifier_free(n);
@@ -301,10 +277,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_options),
-	    cmocka_unit_test_setup_teardown(test_send, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send, setup, nh_teardown),
+	    cmocka_unit_test_setup_teardown(test_failures, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_starttls_required, setup_notls, teardown),
+		test_starttls_required, setup_notls, nh_teardown),
 	};
 
 	setenv("FW_TEST_SMTP_PASSWORD", "s3cret pass", 1);

@@ -23,9 +23,7 @@
 #include "notify_helper.h"
 
 struct fixture {
-	struct event_base *base;
-	struct notifier_ctx ctx;
-	char *dir;
+	struct nh_env env;
 };
 
 static int
@@ -33,24 +31,8 @@ setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 
-	f->base = event_base_new();
-	f->ctx.base = f->base;
-	f->dir = nh_tmpdir();
+	nh_env_init(&f->env, 0);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[600];
-
-	event_base_free(f->base);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -80,12 +62,12 @@ test_exit_codes(void **state)
 
 	/* The child runs in our working directory. */
 	assert_non_null(getcwd(cwd, sizeof cwd));
-	assert_int_equal(chdir(f->dir), 0);
+	assert_int_equal(chdir(f->env.dir), 0);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		snprintf(cmd, sizeof cmd, "command=%s", cases[i].script);
-		n = nh_notifier("exec", &f->ctx, &cause, cmd, NULL);
+		n = nh_notifier("exec", &f->env.ctx, &cause, cmd, NULL);
 		assert_non_null(n);
-		nh_deliver(f->base, n, "ob-7", a, 3, &r, 5000);
+		nh_deliver(f->env.base, n, "ob-7", a, 3, &r, 5000);
 		if (r.status != cases[i].status ||
 		    strstr(r.error, cases[i].error) == NULL)
 			fail_msg("%s: %d \"%s\"", cases[i].script, r.status,
@@ -94,13 +76,13 @@ test_exit_codes(void **state)
 	}
 	assert_int_equal(chdir(cwd), 0);
 	/* The child got the alert document on stdin and a small env. */
-	snprintf(path, sizeof path, "%s/stdin", f->dir);
+	snprintf(path, sizeof path, "%s/stdin", f->env.dir);
 	data = nh_read_file(path);
 	json = alert_to_json(a);
 	assert_string_equal(data, json);
 	free(data);
 	free(json);
-	snprintf(path, sizeof path, "%s/env", f->dir);
+	snprintf(path, sizeof path, "%s/env", f->env.dir);
 	data = nh_read_file(path);
 	assert_non_null(strstr(data, "FEEDWATCH_OUTBOX_ID=ob-7\n"));
 	assert_non_null(strstr(data, "FEEDWATCH_ALERT_ID=alert-1\n"));
@@ -126,19 +108,19 @@ test_timeout_and_missing(void **state)
 	char *cause;
 	double ms;
 
-	n = nh_notifier("exec", &f->ctx, &cause, "command=sleep 30 & sleep 30",
-	    "timeout=300ms", NULL);
+	n = nh_notifier("exec", &f->env.ctx, &cause,
+	    "command=sleep 30 & sleep 30", "timeout=300ms", NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	nh_deliver(f->base, n, "ob-8", a, 1, &r, 5000);
+	nh_deliver(f->env.base, n, "ob-8", a, 1, &r, 5000);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
 	assert_non_null(strstr(r.error, "killed after 300 ms"));
 	assert_true(ms >= 250 && ms < 3000);
 	notifier_free(n);
-	n = nh_notifier(
-	    "exec", &f->ctx, &cause, "command=[/nonexistent/notify|x]", NULL);
-	nh_deliver(f->base, n, "ob-9", a, 1, &r, 5000);
+	n = nh_notifier("exec", &f->env.ctx, &cause,
+	    "command=[/nonexistent/notify|x]", NULL);
+	nh_deliver(f->env.base, n, "ob-9", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
 	assert_non_null(strstr(r.error, "/nonexistent/notify"));
 	notifier_free(n);
@@ -161,19 +143,19 @@ test_free_in_flight(void **state)
 	char *cause = NULL, *json, pidfile[600], cmd[700], *pid;
 	struct timeval tv = {0, 300000};
 
-	snprintf(pidfile, sizeof pidfile, "%s/pid", f->dir);
+	snprintf(pidfile, sizeof pidfile, "%s/pid", f->env.dir);
 	snprintf(
 	    cmd, sizeof cmd, "command=echo $$ > %s; exec sleep 30", pidfile);
-	n = nh_notifier("exec", &f->ctx, &cause, cmd, NULL);
+	n = nh_notifier("exec", &f->env.ctx, &cause, cmd, NULL);
 	json = alert_to_json(a);
 	assert_int_equal(notifier_deliver(n, "ob-10", json, strlen(json), 1,
 			     never_cb, NULL, &cause),
 	    0);
 	assert_int_equal(notifier_inflight(n), 1);
-	event_base_loopexit(f->base, &tv);
-	event_base_dispatch(f->base);
+	event_base_loopexit(f->env.base, &tv);
+	event_base_dispatch(f->env.base);
 	notifier_free(n);
-	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	event_base_loop(f->env.base, EVLOOP_NONBLOCK);
 	pid = nh_read_file(pidfile);
 	assert_non_null(pid);
 	assert_int_equal(kill(atoi(pid), 0), -1);
@@ -192,14 +174,14 @@ test_console_and_bad_payload(void **state)
 	char *cause = NULL, path[600], *data, *json;
 	int saved, fd;
 
-	snprintf(path, sizeof path, "%s/stdout", f->dir);
+	snprintf(path, sizeof path, "%s/stdout", f->env.dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	saved = dup(STDOUT_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	n = nh_notifier("console", &f->ctx, &cause, NULL);
-	nh_deliver(f->base, n, "ob-11", a, 1, &r, 5000);
+	n = nh_notifier("console", &f->env.ctx, &cause, NULL);
+	nh_deliver(f->env.base, n, "ob-11", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_OK);
-	nh_deliver(f->base, n, "ob-12", a, 1, &r, 5000);
+	nh_deliver(f->env.base, n, "ob-12", a, 1, &r, 5000);
 	dup2(saved, STDOUT_FILENO);
 	close(fd);
 	close(saved);
@@ -219,10 +201,10 @@ test_console_and_bad_payload(void **state)
 	assert_int_equal(notifier_inflight(n), 0);
 	assert_string_equal(notifier_type(n), "console");
 	notifier_free(n);
-	assert_null(nh_notifier("pager", &f->ctx, &cause, NULL));
+	assert_null(nh_notifier("pager", &f->env.ctx, &cause, NULL));
 	assert_non_null(strstr(cause, "unknown type"));
 	free(cause);
-	assert_null(nh_notifier("exec", &f->ctx, &cause, NULL));
+	assert_null(nh_notifier("exec", &f->env.ctx, &cause, NULL));
 	assert_non_null(strstr(cause, "command"));
 	free(cause);
 	alert_free(a);
@@ -232,13 +214,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_timeout_and_missing, setup, teardown),
+		test_exit_codes, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_free_in_flight, setup, teardown),
+		test_timeout_and_missing, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_console_and_bad_payload, setup, teardown),
+		test_free_in_flight, setup, nh_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_console_and_bad_payload, setup, nh_teardown),
 	};
 
 	setenv("FW_TEST_SECRET", "hunter2", 1);

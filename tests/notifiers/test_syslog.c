@@ -17,12 +17,9 @@
 #include "notify_helper.h"
 
 struct fixture {
-	struct event_base *base;
-	struct notifier_ctx ctx;
-	char *dir;
+	struct nh_env env;
 	char log[512], sock[512];
 	int udp, tcp;
-	pid_t pid;
 };
 
 static int
@@ -31,31 +28,14 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof *f);
 	char line[700];
 
-	f->base = event_base_new();
-	f->ctx.base = f->base;
-	f->dir = nh_tmpdir();
-	snprintf(f->log, sizeof f->log, "%s/messages.jsonl", f->dir);
+	nh_env_init(&f->env, 0);
+	snprintf(f->log, sizeof f->log, "%s/messages.jsonl", f->env.dir);
 	const char *argv[] = {
-	    NH_PYTHON, NH_SERVERS "/syslog_receiver.py", f->dir, NULL};
-	f->pid = nh_spawn(argv, line, sizeof line);
+	    NH_PYTHON, NH_SERVERS "/syslog_receiver.py", f->env.dir, NULL};
+	f->env.pids[0] = nh_spawn(argv, line, sizeof line);
 	assert_int_equal(
 	    sscanf(line, "READY %d %d %511s", &f->udp, &f->tcp, f->sock), 3);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[600];
-
-	nh_stop(f->pid);
-	event_base_free(f->base);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -91,18 +71,18 @@ test_remote_and_local(void **state)
 	snprintf(udp, sizeof udp, "server=udp://127.0.0.1:%d", f->udp);
 	snprintf(tcp, sizeof tcp, "server=tcp://127.0.0.1:%d", f->tcp);
 	snprintf(sock, sizeof sock, "socket=%s", f->sock);
-	n[0] = nh_notifier("syslog", &f->ctx, &cause, udp, "ident=fwudp",
+	n[0] = nh_notifier("syslog", &f->env.ctx, &cause, udp, "ident=fwudp",
 	    "facility=local3", NULL);
-	n[1] = nh_notifier("syslog", &f->ctx, &cause, tcp, "ident=fwtcp",
+	n[1] = nh_notifier("syslog", &f->env.ctx, &cause, tcp, "ident=fwtcp",
 	    "facility=local4", "priorities=[high=err|low=debug]", NULL);
-	n[2] =
-	    nh_notifier("syslog", &f->ctx, &cause, sock, "ident=fwlocal", NULL);
+	n[2] = nh_notifier(
+	    "syslog", &f->env.ctx, &cause, sock, "ident=fwlocal", NULL);
 	for (i = 0; i < 3; i++) {
 		assert_non_null(n[i]);
-		nh_deliver(f->base, n[i], "ob-1", a, 1, &r, 5000);
+		nh_deliver(f->env.base, n[i], "ob-1", a, 1, &r, 5000);
 		assert_int_equal(r.status, NOTIFIER_OK);
 		got = received(f, 2 * i + 1);
-		nh_deliver(f->base, n[i], "ob-2", b, 1, &r, 5000);
+		nh_deliver(f->env.base, n[i], "ob-2", b, 1, &r, 5000);
 		assert_int_equal(r.status, NOTIFIER_OK);
 		got = (json_decref(got), received(f, 2 * i + 2));
 		for (j = 2 * i; j < 2 * i + 2; j++) {
@@ -159,21 +139,21 @@ test_tcp_burst_and_down(void **state)
 	int i;
 
 	snprintf(tcp, sizeof tcp, "server=tcp://127.0.0.1:%d", f->tcp);
-	n = nh_notifier("syslog", &f->ctx, &cause, tcp, NULL);
+	n = nh_notifier("syslog", &f->env.ctx, &cause, tcp, NULL);
 	for (i = 0; i < 50; i++) {
 		snprintf(id, sizeof id, "ob-%d", i);
-		nh_deliver(f->base, n, id, a, 1, &r, 5000);
+		nh_deliver(f->env.base, n, id, a, 1, &r, 5000);
 		assert_int_equal(r.status, NOTIFIER_OK);
 	}
 	json_decref(received(f, 50));
-	nh_stop(f->pid);
-	f->pid = 0;
+	nh_stop(f->env.pids[0]);
+	f->env.pids[0] = 0;
 	for (i = 0; i < 5 && r.status == NOTIFIER_OK; i++)
-		nh_deliver(f->base, n, "ob-x", a, 1, &r, 15000);
+		nh_deliver(f->env.base, n, "ob-x", a, 1, &r, 15000);
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
 	notifier_free(n);
-	n = nh_notifier("syslog", &f->ctx, &cause, tcp, NULL);
-	nh_deliver(f->base, n, "ob-y", a, 1, &r, 15000);
+	n = nh_notifier("syslog", &f->env.ctx, &cause, tcp, NULL);
+	nh_deliver(f->env.base, n, "ob-y", a, 1, &r, 15000);
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
 	notifier_free(n);
 	alert_free(a);
@@ -217,9 +197,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_options),
 	    cmocka_unit_test_setup_teardown(
-		test_remote_and_local, setup, teardown),
+		test_remote_and_local, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_tcp_burst_and_down, setup, teardown),
+		test_tcp_burst_and_down, setup, nh_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

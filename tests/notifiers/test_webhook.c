@@ -27,13 +27,9 @@
 #define NEW_SECRET "whsec_dGhpcyBpcyB0aGUgbmV3IGtleSBvZiB0aGUgdGVzdHM="
 
 struct fixture {
-	struct event_base *base;
-	struct curlev *curl;
-	struct notifier_ctx ctx;
-	char *dir;
+	struct nh_env env;
 	char log[512];
 	char url[128];
-	pid_t pid;
 };
 
 static int
@@ -43,34 +39,14 @@ setup(void **state)
 	char line[128];
 	int port;
 
-	f->base = event_base_new();
-	f->curl = curlev_new(f->base);
-	f->ctx.base = f->base;
-	f->ctx.curl = f->curl;
-	f->dir = nh_tmpdir();
-	snprintf(f->log, sizeof f->log, "%s/webhook.jsonl", f->dir);
+	nh_env_init(&f->env, 1);
+	snprintf(f->log, sizeof f->log, "%s/webhook.jsonl", f->env.dir);
 	const char *argv[] = {NH_PYTHON, NH_SERVERS "/webhook_receiver.py",
 	    "--log", f->log, "--secret", NEW_SECRET, NULL};
-	f->pid = nh_spawn(argv, line, sizeof line);
+	f->env.pids[0] = nh_spawn(argv, line, sizeof line);
 	assert_int_equal(sscanf(line, "PORT %d", &port), 1);
 	snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d", port);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[600];
-
-	nh_stop(f->pid);
-	curlev_free(f->curl);
-	event_base_free(f->base);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -128,7 +104,7 @@ test_options(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		n = nh_notifier("webhook", &f->ctx, &cause, cases[i].kv[0],
+		n = nh_notifier("webhook", &f->env.ctx, &cause, cases[i].kv[0],
 		    cases[i].kv[1], cases[i].kv[2], NULL);
 		if (cases[i].error == NULL) {
 			assert_non_null(n);
@@ -156,13 +132,13 @@ test_post_signed(void **state)
 	json_t *got, *e;
 
 	snprintf(url, sizeof url, "url=%s/hook", f->url);
-	n = nh_notifier("webhook", &f->ctx, &cause, url,
+	n = nh_notifier("webhook", &f->env.ctx, &cause, url,
 	    "secret=[" OLD_SECRET "|" NEW_SECRET "]", "allow_private=true",
 	    "headers=[X-Test: yes]", NULL);
 	assert_non_null(n);
-	nh_deliver(f->base, n, "outbox-17", a, 1, &r, 5000);
+	nh_deliver(f->env.base, n, "outbox-17", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_OK);
-	nh_deliver(f->base, n, "outbox-17", a, 2, &r, 5000);
+	nh_deliver(f->env.base, n, "outbox-17", a, 2, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_OK);
 	got = received(f, 2);
 	expect = alert_to_json(a);
@@ -200,9 +176,9 @@ test_post_wrong_key(void **state)
 	json_t *got;
 
 	snprintf(url, sizeof url, "url=%s/hook", f->url);
-	n = nh_notifier("webhook", &f->ctx, &cause, url, "secret=" OLD_SECRET,
-	    "allow_private=yes", NULL);
-	nh_deliver(f->base, n, "outbox-18", a, 1, &r, 5000);
+	n = nh_notifier("webhook", &f->env.ctx, &cause, url,
+	    "secret=" OLD_SECRET, "allow_private=yes", NULL);
+	nh_deliver(f->env.base, n, "outbox-18", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_PERMFAIL);
 	assert_non_null(strstr(r.error, "HTTP 401"));
 	got = received(f, 1);
@@ -296,10 +272,10 @@ test_failures(void **state)
 		snprintf(url, sizeof url, "url=%s%s", f->url, cases[i].path);
 		snprintf(
 		    timeout, sizeof timeout, "timeout=%s", cases[i].timeout);
-		n = nh_notifier("webhook", &f->ctx, &cause, url, timeout,
+		n = nh_notifier("webhook", &f->env.ctx, &cause, url, timeout,
 		    "allow_private=true", "secret=" NEW_SECRET, NULL);
 		assert_non_null(n);
-		nh_deliver(f->base, n, "outbox-20", a, 1, &r, 10000);
+		nh_deliver(f->env.base, n, "outbox-20", a, 1, &r, 10000);
 		if (r.status != cases[i].status ||
 		    r.retry_after != cases[i].retry_after ||
 		    strstr(r.error, cases[i].error) == NULL)
@@ -323,12 +299,12 @@ test_gone_disables(void **state)
 
 	snprintf(url, sizeof url, "url=%s/status/410", f->url);
 	n = nh_notifier(
-	    "webhook", &f->ctx, &cause, url, "allow_private=true", NULL);
-	nh_deliver(f->base, n, "outbox-30", a, 1, &r, 5000);
+	    "webhook", &f->env.ctx, &cause, url, "allow_private=true", NULL);
+	nh_deliver(f->env.base, n, "outbox-30", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_PERMFAIL);
 	assert_non_null(strstr(r.error, "410"));
 	assert_non_null(notifier_disabled(n));
-	nh_deliver(f->base, n, "outbox-31", a, 1, &r, 5000);
+	nh_deliver(f->env.base, n, "outbox-31", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
 	assert_true(r.retry_after > 0);
 	assert_non_null(strstr(r.error, "disabled"));
@@ -350,15 +326,15 @@ test_network_errors(void **state)
 	char url[256], *cause;
 
 	snprintf(url, sizeof url, "url=%s/hook", f->url);
-	n = nh_notifier("webhook", &f->ctx, &cause, url, NULL);
-	nh_deliver(f->base, n, "outbox-40", a, 1, &r, 5000);
+	n = nh_notifier("webhook", &f->env.ctx, &cause, url, NULL);
+	nh_deliver(f->env.base, n, "outbox-40", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
 	notifier_free(n);
 	assert_int_equal(nh_wait_lines(f->log, 1, 300), 0);
 
-	n = nh_notifier("webhook", &f->ctx, &cause, "url=http://127.0.0.1:1/",
-	    "allow_private=true", NULL);
-	nh_deliver(f->base, n, "outbox-41", a, 1, &r, 5000);
+	n = nh_notifier("webhook", &f->env.ctx, &cause,
+	    "url=http://127.0.0.1:1/", "allow_private=true", NULL);
+	nh_deliver(f->env.base, n, "outbox-41", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
 	assert_non_null(strstr(r.error, "onnect"));
 	notifier_free(n);
@@ -380,22 +356,22 @@ test_presets_and_template(void **state)
 	free(a->item_title);
 	a->item_title = strdup("Breaking <!everyone> @here \"quoted\"\r\nline");
 	snprintf(url, sizeof url, "url=%s/hook", f->url);
-	n = nh_notifier("webhook", &f->ctx, &cause, url, "preset=slack",
+	n = nh_notifier("webhook", &f->env.ctx, &cause, url, "preset=slack",
 	    "allow_private=true", "secret=" NEW_SECRET, NULL);
-	nh_deliver(f->base, n, "outbox-50", a, 1, &r, 5000);
+	nh_deliver(f->env.base, n, "outbox-50", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_OK);
 	notifier_free(n);
-	n = nh_notifier("webhook", &f->ctx, &cause, url,
+	n = nh_notifier("webhook", &f->env.ctx, &cause, url,
 	    "template={\"t\": \"{{item.title}}\", \"n\": {{hits.count}}}",
 	    "allow_private=true", "secret=" NEW_SECRET, NULL);
-	nh_deliver(f->base, n, "outbox-51", a, 1, &r, 5000);
+	nh_deliver(f->env.base, n, "outbox-51", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_OK);
 	notifier_free(n);
 	snprintf(url, sizeof url, "url=%s/topic-x", f->url);
-	n = nh_notifier("webhook", &f->ctx, &cause, url, "preset=ntfy",
+	n = nh_notifier("webhook", &f->env.ctx, &cause, url, "preset=ntfy",
 	    "allow_private=true", "secret=" NEW_SECRET, NULL);
 	assert_non_null(n);
-	nh_deliver(f->base, n, "outbox-52", a, 1, &r, 5000);
+	nh_deliver(f->env.base, n, "outbox-52", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_OK);
 	notifier_free(n);
 
@@ -438,19 +414,20 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sign_vector),
-	    cmocka_unit_test_setup_teardown(test_options, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_post_signed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_options, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_post_wrong_key, setup, teardown),
+		test_post_signed, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_replay_and_tamper, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+		test_post_wrong_key, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_gone_disables, setup, teardown),
+		test_replay_and_tamper, setup, nh_teardown),
+	    cmocka_unit_test_setup_teardown(test_failures, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_network_errors, setup, teardown),
+		test_gone_disables, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_presets_and_template, setup, teardown),
+		test_network_errors, setup, nh_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_presets_and_template, setup, nh_teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
