@@ -6,6 +6,8 @@
 # usage: bench/poll/run.sh [--feeds N] [--hosts K] [--build DIR] [--keep]
 #        bench/poll/run.sh --hold N [--interval DURATION] [--idle SECONDS]
 #                          [--hosts K] [--build DIR] [--keep]
+#        bench/poll/run.sh --store-share RUNS [--feeds N] [--hosts K]
+#                          [--build DIR] [--keep]
 #
 # The first form times one cycle over N feeds (default 1000) and a second
 # cycle with nothing changed, for: curl --parallel (the floor: fetch only),
@@ -15,6 +17,10 @@
 # over an idle window. Everything stops by itself; nothing listens beyond
 # loopback: 127.0.0.1, or 127.0.0.1 to 127.0.0.K with --hosts K (the feeds
 # then take the K addresses in turn, so that per-host limits see K hosts).
+# The third form runs `feedwatch once` on a fresh store RUNS times with
+# uprobes on the store and the parser (perf, as root) and prints the
+# store's share of each first cycle: the figure the store's target is
+# about (bench/store/README.md).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +28,7 @@ top=$(cd "$here/../.." && pwd)
 build=$top/build
 feeds=1000
 hold=0
+share=0
 interval=2m
 idle=60
 hosts=1
@@ -42,7 +49,7 @@ die() {
 }
 
 usage() {
-	sed -n '6,8p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '6,10p' "$0" | sed 's/^# \{0,1\}//'
 	exit "$1"
 }
 
@@ -51,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--feeds) [ $# -ge 2 ] || usage 2; feeds=$2; shift 2 ;;
 	--build) [ $# -ge 2 ] || usage 2; build=$2; shift 2 ;;
 	--hold) [ $# -ge 2 ] || usage 2; hold=1; feeds=$2; shift 2 ;;
+	--store-share) [ $# -ge 2 ] || usage 2; share=$2; shift 2 ;;
 	--interval) [ $# -ge 2 ] || usage 2; interval=$2; shift 2 ;;
 	--idle) [ $# -ge 2 ] || usage 2; idle=$2; shift 2 ;;
 	--hosts) [ $# -ge 2 ] || usage 2; hosts=$2; shift 2 ;;
@@ -63,6 +71,10 @@ case $feeds in '' | *[!0-9]*) die "--feeds/--hold needs a number, not '$feeds'" 
 case $hosts in '' | *[!0-9]*) die "--hosts needs a number, not '$hosts'" ;; esac
 [ "$hosts" -ge 1 ] && [ "$hosts" -le 254 ] || die "--hosts must be 1 to 254"
 case $idle in '' | *[!0-9]*) die "--idle needs a number of seconds, not '$idle'" ;; esac
+case $share in '' | *[!0-9]*) die "--store-share needs a number of runs, not '$share'" ;; esac
+[ "$hold" -eq 0 ] || [ "$share" -eq 0 ] || die "--hold and --store-share are two modes: one at a time"
+# the modes without the peers
+solo=$((hold + (share > 0 ? 1 : 0)))
 [ "$feeds" -ge 1 ] || die "need at least one feed"
 [ "$idle" -ge 5 ] || die "--idle must be at least 5 seconds"
 case $build in /*) ;; *) build=$(pwd)/$build ;; esac
@@ -78,10 +90,11 @@ need curl curl
 need /usr/bin/time time
 need python3 python3
 need timeout coreutils
-if [ "$hold" -eq 0 ]; then
+if [ "$solo" -eq 0 ]; then
 	need sfeed_update sfeed
 	need r2e rss2email
 fi
+[ "$share" -eq 0 ] || need perf linux-perf
 [ -z "$missing" ] || die "missing Debian packages:$missing (install them, or run make bench-poll)"
 
 # has_command NAME: the build's feedwatch lists NAME among its commands.
@@ -89,6 +102,10 @@ has_command() {
 	[ -x "$fw" ] && "$fw" help 2>&1 | grep -q "^  $1 "
 }
 # The hold mode has nothing to measure without the daemon: say so first.
+if [ "$share" -gt 0 ]; then
+	[ -x "$fw" ] || { echo "feedwatch: no binary at $fw (run make build)"; exit 0; }
+	[ "$(id -u)" -eq 0 ] || die "--store-share places uprobes: run it as root"
+fi
 if [ "$hold" -eq 1 ]; then
 	if [ ! -x "$fw" ]; then
 		echo "feedwatch: no binary at $fw (run make build)"
@@ -334,6 +351,65 @@ mkdir -p "$work/fw"
 	    type: console
 	EOF
 } > "$work/fw/feedwatch.yaml"
+
+# --- store-share mode: the store's part of feedwatch's first cycle --------
+
+# Uprobes (entry and return) on the store's ingest path, its checkpoint
+# and the parser; the time between entry and return summed per function,
+# per thread, by probe_sum.
+SHARE_FUNCS="store_ingest store_batch_begin store_batch_commit store_checkpoint feedparse_push"
+probe_sum() {
+	perf script -i "$1" -F tid,time,event 2>/dev/null | awk '{
+		t = $2; sub(/:$/, "", t); ev = $3
+		sub(/^probe_feedwatch:/, "", ev); sub(/:$/, "", ev)
+		if (ev ~ /__return$/) {
+			fn = ev; sub(/__return$/, "", fn); k = $1 SUBSEP fn
+			if (k in st) { tot[fn] += t - st[k]; delete st[k] }
+		} else
+			st[$1 SUBSEP ev] = t
+	} END { for (f in tot) printf "%s %.6f\n", f, tot[f] }'
+}
+if [ "$share" -gt 0 ]; then
+	perf probe -q -d 'probe_feedwatch:*' 2>/dev/null || true
+	for f in $SHARE_FUNCS; do
+		perf probe -q -x "$fw" -a "$f" -a "$f%return" ||
+			die "perf probe could not place a uprobe on $f in $fw"
+	done
+	echo "feedwatch once on a fresh store, $share runs (uprobes on: $SHARE_FUNCS)"
+	printf '%-4s %8s %8s %8s %8s %10s %8s\n' run cycle store share ckpt "+ckpt" parse
+	: > "$work/log/shares"
+	r=1
+	while [ "$r" -le "$share" ]; do
+		rm -f "$work/fw/state.db" "$work/fw/state.db-wal" "$work/fw/state.db-shm"
+		# the cycle is feedwatch's own wall clock, not perf's start-up
+		(cd "$work/fw" && perf record -q -e 'probe_feedwatch:*' \
+			-o "$work/log/probe.data" -- /usr/bin/time -f %e \
+			-o "$work/log/share.time" timeout "$LIMIT_FEEDWATCH" \
+			"$fw" once -c feedwatch.yaml) > "$work/log/share.out" 2>&1 ||
+			{ tail -n 5 "$work/log/share.out" >&2; die "feedwatch once failed (its last lines above)"; }
+		cycle=$(tail -n 1 "$work/log/share.time")
+		probe_sum "$work/log/probe.data" > "$work/log/probe.sum"
+		awk -v c="$cycle" -v r="$r" '
+			$1 ~ /^store_(ingest|batch_)/ { s += $2 }
+			$1 == "store_checkpoint" { k = $2 }
+			$1 == "feedparse_push" { p = $2 }
+			END {
+				printf "%-4d %7.3fs %7.3fs %7.1f%% %7.3fs %9.1f%% %7.3fs\n",
+				    r, c, s, 100 * s / c, k, 100 * (s + k) / c, p
+				printf "%.1f %.1f\n", 100 * s / c, 100 * (s + k) / c > "/dev/stderr"
+			}' "$work/log/probe.sum" 2>> "$work/log/shares"
+		r=$((r + 1))
+	done
+	perf probe -q -d 'probe_feedwatch:*' 2>/dev/null || true
+	sort -n -k2 "$work/log/shares" | awk '{ a[NR] = $2; b[NR] = $1 }
+		END { m = int((NR + 1) / 2)
+		printf "median of %d runs: store %.1f%% of the first cycle with the exit checkpoint (%.1f%% without); target < 25%%: %s\n",
+		    NR, a[m], b[m], a[m] < 25 ? "PASS" : "FAIL" }'
+	echo "(cycle: feedwatch once from start to exit, under the probes; store: its"
+	echo " ingests with their transactions' begin and commit; ckpt: the copy of the"
+	echo " log at the exit; parse: the parser, plain text included)"
+	exit 0
+fi
 
 # --- hold mode: feedwatch run on many feeds, RSS and idle CPU -------------
 
