@@ -13,92 +13,39 @@ usage: admin_test.py FEEDWATCH
 """
 import email.utils
 import http.client
-import http.server
 import json
 import math
 import os
 import re
 import signal
 import socket
-import socketserver
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
+import harness
+from harness import Feeds, check, free_port, rss, serve, summary, write
+
 FEEDWATCH = os.path.abspath(sys.argv[1])
-RESULTS = {"passed": 0, "failed": 0}
 TOKEN = "t0ken-for-the-admin-api-0123456789"
 ODD_NAME = 'World "wire" \\ news'
 
 
-def check(name, ok, detail=""):
-    RESULTS["passed" if ok else "failed"] += 1
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    sys.stdout.flush()
+def feed():
+    """A feed whose items are an hour old: they alert on a first poll
+    (first_poll_alert_age 1d)."""
+    return rss((("a1", "Coalition talks resume", ""),
+                ("a2", "Weather report", ""),
+                ("a3", "Coalition partners meet", "")),
+               email.utils.formatdate(time.time() - 60, usegmt=True))
 
 
-def rss():
-    now = email.utils.formatdate(time.time() - 60, usegmt=True)
-    items = "".join(
-        "<item><guid isPermaLink='false'>%s</guid><title>%s</title>"
-        "<pubDate>%s</pubDate></item>" % (g, t, now)
-        for g, t in (("a1", "Coalition talks resume"),
-                     ("a2", "Weather report"),
-                     ("a3", "Coalition partners meet")))
-    return ('<?xml version="1.0"?><rss version="2.0"><channel>'
-            "<title>t</title>%s</channel></rss>" % items).encode()
-
-
-DOCS = {"/a": rss(), "/c": rss(), "/bad": b"<html><body>not a feed</body></html>"}
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        doc = DOCS.get(self.path)
-        if doc is None:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        etag = '"%d"' % len(doc)
-        if self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("ETag", etag)
-        self.send_header("Content-Length", str(len(doc)))
-        self.end_headers()
-        self.wfile.write(doc)
-
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def write(path, text, mode=0o600):
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, mode)
+FEEDS = Feeds()
+FEEDS.docs.update({"/a": feed(), "/c": feed(),
+                   "/bad": b"<html><body>not a feed</body></html>"})
+DOCS = FEEDS.docs
 
 
 def config(feed_port, admin_port, extra_feeds=()):
@@ -323,16 +270,7 @@ def exposition_self_test():
 
 
 def wait_for(pred, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if pred():
-                return True
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.1)
-    return False
-
+    return harness.wait_for(pred, timeout, (OSError, ValueError, KeyError))
 
 def sample(fams, family, name, **labels):
     return fams[family]["samples"].get((name, tuple(sorted(labels.items()))))
@@ -549,19 +487,17 @@ def metrics_values(fams):
 
 
 def main():
-    server = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, port = serve(FEEDS)
     exposition_self_test()
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            test_admin(tmp, server.server_address[1])
+            test_admin(tmp, port)
         except Exception as e:  # a crash of the test is a failure
             import traceback
             traceback.print_exc()
             check("test_admin", False, repr(e))
     server.shutdown()
-    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
-    sys.exit(1 if RESULTS["failed"] else 0)
+    summary()
 
 
 if __name__ == "__main__":

@@ -8,13 +8,11 @@ Every wait is bounded; the script prints one line per check and ends with
 
 usage: daemon_test.py FEEDWATCH
 """
-import http.server
 import json
 import os
 import re
 import signal
 import socket
-import socketserver
 import sqlite3
 import subprocess
 import sys
@@ -22,100 +20,10 @@ import tempfile
 import threading
 import time
 
+from harness import Feeds, check, etag, rss, serve, summary, wait_for, write
+
 FEEDWATCH = os.path.abspath(sys.argv[1])
-RESULTS = {"passed": 0, "failed": 0}
-
-
-def check(name, ok, detail=""):
-    RESULTS["passed" if ok else "failed"] += 1
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    sys.stdout.flush()
-
-
-def rss(items):
-    body = "".join(
-        "<item><guid isPermaLink='false'>%s</guid><title>%s</title>"
-        "<description>%s</description></item>" % (g, t, d)
-        for g, t, d in items)
-    return ('<?xml version="1.0"?><rss version="2.0"><channel>'
-            "<title>t</title>%s</channel></rss>" % body).encode()
-
-
-class Feeds:
-    """What the server serves, and what it was asked."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.docs = {}  # path -> bytes
-        self.moved = {}  # path -> where it moved permanently (301)
-        self.requests = []  # (path, if-none-match)
-
-    def set(self, path, items):
-        with self.lock:
-            self.docs[path] = rss(items)
-
-    def asked(self, path):
-        with self.lock:
-            return [r for r in self.requests if r[0] == path]
-
-
 FEEDS = Feeds()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        inm = self.headers.get("If-None-Match")
-        with FEEDS.lock:
-            FEEDS.requests.append((self.path, inm))
-            doc = FEEDS.docs.get(self.path)
-            moved = FEEDS.moved.get(self.path)
-        if moved is not None:
-            self.send_response(301)
-            self.send_header("Location", moved)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        if self.path == "/slow":
-            # Headers, then a byte a second: a transfer that stays in flight.
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", "100000")
-            self.end_headers()
-            try:
-                for _ in range(60):
-                    self.wfile.write(b" ")
-                    self.wfile.flush()
-                    time.sleep(1)
-            except OSError:
-                pass
-            return
-        if doc is None:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        etag = '"%d"' % (hash(doc) & 0xffffffff)
-        if inm == etag:
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("ETag", etag)
-        self.send_header("Content-Length", str(len(doc)))
-        self.end_headers()
-        self.wfile.write(doc)
-
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
 
 
 class Notify:
@@ -160,12 +68,6 @@ class Notify:
         return None
 
 
-def write(path, text, mode=0o600):
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, mode)
-
-
 def config(base, feeds, extra=""):
     lines = ["store: state.db",
              "fetch: {block_private_addresses: false}",
@@ -206,15 +108,6 @@ def stop(proc, timeout=15):
         proc.kill()
         out, err = proc.communicate()
     return proc.returncode, out.decode(), err.decode()
-
-
-def wait_for(pred, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def db(tmp, sql, args=()):
@@ -484,7 +377,7 @@ def test_store_locked(tmp):
         check("locked: baseline stored", wait_for(baseline, 15))
         FEEDS.set("/L", [("l2", "Coalition new", "y"),
                          ("l1", "Coalition old", "x")])
-        new_etag = '"%d"' % (hash(FEEDS.docs["/L"]) & 0xffffffff)
+        new_etag = etag(FEEDS.docs["/L"])
         before = len(FEEDS.asked("/L"))
         failures = log().count("store: feed l:")
         lock = sqlite3.connect(os.path.join(tmp, "state.db"), timeout=10,
@@ -557,9 +450,7 @@ def test_cli_urls(tmp):
 
 def main():
     global PORT
-    server = Server(("127.0.0.1", 0), Handler)
-    PORT = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, PORT = serve(FEEDS)
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
                  test_once_alerts_only_new, test_self_alert_once,
                  test_self_alert_run, test_moved_permanently,
@@ -572,8 +463,7 @@ def main():
             except Exception as e:  # a crash of the test is a failure
                 check(test.__name__, False, repr(e))
     server.shutdown()
-    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
-    sys.exit(1 if RESULTS["failed"] else 0)
+    summary()
 
 
 if __name__ == "__main__":
