@@ -25,7 +25,8 @@ import sys
 import tempfile
 import time
 
-import harness
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import harness  # noqa: E402
 from harness import Feeds, check, free_port, rss, serve, summary, write
 
 FEEDWATCH = os.path.abspath(sys.argv[1])

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from harness import Feeds, check, etag, rss, serve, summary, wait_for, write
 
 FEEDWATCH = os.path.abspath(sys.argv[1])
