@@ -742,8 +742,11 @@ engine_ingest_queue(struct engine_feed *f, struct feed_doc *doc, int64_t now)
 {
 	struct engine *e = f->engine;
 	struct timeval tv = {0, ENGINE_INGEST_DELAY_MS * 1000};
-	struct engine_ingest *in = &e->ingests[e->ningests++];
+	struct engine_ingest *in;
 
+	if (e->ningests == ENGINE_INGEST_BATCH) /* never left full; still */
+		engine_ingest_flush(e);
+	in = &e->ingests[e->ningests++];
 	in->feed = f;
 	in->doc = doc;
 	in->now = now;

@@ -49,10 +49,10 @@
  * Pages of write-ahead log before a commit copies them back into the
  * database (SQLite's default is 1,000): what SQLite does when there is no
  * checkpointer thread (below), and what a commit does when the thread is
- * gone or does not keep up. Each copy syncs the log and the database; a first cycle
- * (35,000 items, about 20,000 pages of log) made 76 of these syncs with
- * 1,000 and makes 16 with 8,192, and a page rewritten by many commits in
- * between is copied back once.
+ * gone or does not keep up. Each copy syncs the log and the database; a
+ * first cycle (35,000 items, about 20,000 pages of log) made 76 of these
+ * syncs with 1,000 and makes 16 with 8,192, and a page rewritten by many
+ * commits in between is copied back once.
  */
 #define STORE_WAL_CHECKPOINT_PAGES 8192
 /*
@@ -577,7 +577,9 @@ store_ckpt_main(void *arg)
 		pthread_mutex_lock(&c->mu);
 		/* BUSY: another checkpoint (another process's) holds the
 		 * log; it copies what this one would. */
-		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		if (rc == SQLITE_OK)
+			c->error = 0; /* a later failure is news again */
+		else if (rc != SQLITE_BUSY)
 			c->error = rc;
 		c->runs++;
 	}
