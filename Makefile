@@ -1,13 +1,15 @@
 # The front door. The README's two commands:
 #   make run    install what is missing, build, run feedwatch on examples/
 #   make test   install what is missing, build, run every test, then the
-#               same tests again in an ASan/UBSan build
-# Other targets: build, asan, deps, format, clean; bench and its parts
+#               same tests again in an ASan/UBSan build, and the store's
+#               tests (the part with a second thread) under TSan
+# Other targets: build, asan, tsan, deps, format, clean; bench and its parts
 # (bench-parse, bench-poll, bench-match, bench-store, bench-text); soak
 # (the daemon under chaos, 10 minutes) and fuzz (every libFuzzer target).
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
@@ -24,7 +26,7 @@ BENCH_PACKAGES = nginx sfeed rss2email curl time python3
 # Extra arguments, e.g. make bench-poll BENCH_POLL_ARGS='--hold 10000'
 BENCH_POLL_ARGS ?=
 
-.PHONY: all run test build asan deps format clean bench bench-parse \
+.PHONY: all run test build asan tsan deps format clean bench bench-parse \
 	bench-poll bench-match bench-store bench-text soak fuzz
 
 all: build
@@ -41,9 +43,19 @@ asan: deps
 		-DFW_FUZZ=ON $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-test: build asan
+# ThreadSanitizer over what runs on two threads: the store and its
+# checkpointer thread (only that test is built).
+tsan: deps
+	CC=clang cmake -S . -B $(TSAN_BUILD) -DFW_WERROR=ON \
+		-DCMAKE_C_FLAGS=-fsanitize=thread \
+		-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread $(CMAKE_FLAGS)
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_store
+
+test: build asan tsan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN_BUILD) \
+		--output-on-failure -R '^test_store$$'
 
 run: build
 	@sh examples/run.sh $(BUILD)/daemon/feedwatch
@@ -96,4 +108,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
