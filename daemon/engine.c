@@ -742,11 +742,9 @@ engine_ingest_queue(struct engine_feed *f, struct feed_doc *doc, int64_t now)
 {
 	struct engine *e = f->engine;
 	struct timeval tv = {0, ENGINE_INGEST_DELAY_MS * 1000};
-	struct engine_ingest *in;
+	/* never full here: a full batch is flushed below, at once */
+	struct engine_ingest *in = &e->ingests[e->ningests++];
 
-	if (e->ningests == ENGINE_INGEST_BATCH) /* never left full; still */
-		engine_ingest_flush(e);
-	in = &e->ingests[e->ningests++];
 	in->feed = f;
 	in->doc = doc;
 	in->now = now;

@@ -323,6 +323,23 @@ test_retry_after_and_total(void **state)
 	store_outbox_row_clear(&row);
 }
 
+/* Rows FROM .. TO - 1 of notifier "a" are in STATE; pending ones wait
+ * for a later time than now. */
+static void
+expect_rows(
+    struct env *env, size_t from, size_t to, enum store_outbox_state state)
+{
+	struct store_outbox_row row;
+
+	for (; from < to; from++) {
+		row = row_of(env, from);
+		assert_int_equal(row.state, state);
+		if (state == STORE_OUTBOX_PENDING)
+			assert_true(row.next_attempt_at > fake_now);
+		store_outbox_row_clear(&row);
+	}
+}
+
 /* The receiver back after failed attempts in a row: its next OK makes
  * every waiting retry due at once. One refused alert among OKs is not an
  * outage: it keeps its backoff. */
@@ -332,7 +349,6 @@ test_wake_on_recovery(void **state)
 	struct env *env = *state;
 	struct store_outbox_row row;
 	struct store_outbox_stats stats;
-	size_t i;
 
 	enqueue(env, 3);
 	start(env, 0);
@@ -352,11 +368,7 @@ test_wake_on_recovery(void **state)
 	pump(env);
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 10);
-	for (i = 0; i < 4; i++) {
-		row = row_of(env, i);
-		assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
-		store_outbox_row_clear(&row);
-	}
+	expect_rows(env, 0, 4, STORE_OUTBOX_DELIVERED);
 	/* Two alerts refused in one batch, then an OK: refusals, not an
 	 * outage (one second): they wait for their 5s. */
 	enqueue(env, 2); /* rows 4 and 5 */
@@ -367,12 +379,7 @@ test_wake_on_recovery(void **state)
 	pump(env);
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 13);
-	for (i = 4; i < 6; i++) {
-		row = row_of(env, i);
-		assert_int_equal(row.state, STORE_OUTBOX_PENDING);
-		assert_true(row.next_attempt_at > fake_now);
-		store_outbox_row_clear(&row);
-	}
+	expect_rows(env, 4, 6, STORE_OUTBOX_PENDING);
 	fake_now += 60;
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 15);
