@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "buf.h"
 #include "config.h"
 #include "log.h"
@@ -1064,19 +1065,14 @@ static int
 config_severity(struct config_loader *ld, const struct yamltree_node *node,
     const char *what, char **out)
 {
-	static const char *const names[] = {
-	    "info", "low", "medium", "high", "critical", NULL};
-	size_t i;
 	char *s = NULL;
 
 	if (config_string(ld, node, what, &s) == -1)
 		return -1;
-	for (i = 0; names[i] != NULL; i++) {
-		if (strcmp(s, names[i]) == 0) {
-			free(*out);
-			*out = s;
-			return 0;
-		}
+	if (alert_severity_parse(s) != -1) {
+		free(*out);
+		*out = s;
+		return 0;
 	}
 	config_error(
 	    ld, node, "%s must be info, low, medium, high or critical", what);
@@ -1362,6 +1358,17 @@ config_load_section(struct config_loader *ld, const struct yamltree_node *node,
 }
 
 /* Cross-references: notify names, watchlist feed selectors. */
+static int
+config_has_notifier(const struct config *cf, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < cf->nnotifiers; k++)
+		if (strcmp(cf->notifiers[k].key, name) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 config_check_refs(struct config_loader *ld)
 {
@@ -1373,11 +1380,7 @@ config_check_refs(struct config_loader *ld)
 
 	memset(&at, 0, sizeof at);
 	for (j = 0; j < cf->nself_notify; j++) {
-		for (k = 0; k < cf->nnotifiers; k++)
-			if (strcmp(cf->notifiers[k].key, cf->self_notify[j]) ==
-			    0)
-				break;
-		if (k < cf->nnotifiers)
+		if (config_has_notifier(cf, cf->self_notify[j]))
 			continue;
 		at.line = cf->self_mark.line;
 		at.column = cf->self_mark.column;
@@ -1390,11 +1393,7 @@ config_check_refs(struct config_loader *ld)
 		at.line = wl->mark.line;
 		at.column = wl->mark.column;
 		for (j = 0; j < wl->nnotify; j++) {
-			for (k = 0; k < cf->nnotifiers; k++)
-				if (strcmp(cf->notifiers[k].key,
-					wl->notify[j]) == 0)
-					break;
-			if (k == cf->nnotifiers)
+			if (!config_has_notifier(cf, wl->notify[j]))
 				config_error(ld, &at,
 				    "watchlist \"%s\" notifies "
 				    "\"%.64s\", which is not a notifier",
