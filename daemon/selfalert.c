@@ -169,7 +169,8 @@ selfalert_send(struct selfalert *sa, const struct config *cf,
 		sta.payload = payload;
 	}
 	rc = store_self_alert_set(sa->store, subjects, n, raise, now,
-	    a != NULL ? &sta : NULL, a != NULL ? a->feed_url : NULL, cause);
+	    a != NULL ? &sta : NULL, a != NULL ? a->feed_url : NULL,
+	    a != NULL ? a->item_id : NULL, cause);
 	free(payload);
 	if (rc == -1)
 		return -1;
@@ -295,7 +296,7 @@ selfalert_forget(
 	rc = 0;
 	if (n > 0) {
 		rc = store_self_alert_set(
-		    sa->store, gone, n, 0, now, NULL, NULL, cause);
+		    sa->store, gone, n, 0, now, NULL, NULL, NULL, cause);
 		if (rc == 0) {
 			log_info("self-alert: %zu feeds no longer configured "
 				 "forgotten",

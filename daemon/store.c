@@ -2574,10 +2574,9 @@ store_self_alerts_free(struct store_self_alert *v, size_t n)
 int
 store_self_alert_set(struct store *st, const char *const *subjects, size_t n,
     int raise, int64_t now, const struct store_alert *alert,
-    const char *feed_url, char **cause)
+    const char *feed_url, const char *item_key, char **cause)
 {
 	sqlite3_stmt *stmt = NULL;
-	char key[64];
 	size_t i;
 	int rc;
 
@@ -2585,7 +2584,7 @@ store_self_alert_set(struct store *st, const char *const *subjects, size_t n,
 		*cause = NULL;
 	if (alert != NULL &&
 	    (alert->alert_id == NULL || alert->watchlist == NULL ||
-		alert->payload == NULL)) {
+		alert->payload == NULL || item_key == NULL)) {
 		store_error(NULL, cause, "self alert without id or payload");
 		return -1;
 	}
@@ -2610,11 +2609,10 @@ store_self_alert_set(struct store *st, const char *const *subjects, size_t n,
 	sqlite3_finalize(stmt);
 	stmt = NULL;
 	if (alert != NULL) {
-		snprintf(key, sizeof key, "self:%s", alert->alert_id);
 		for (i = 0; i < alert->nnotifiers; i++) {
 			rc = store_outbox_add(st, alert->alert_id,
 			    alert->watchlist, alert->notifiers[i],
-			    feed_url != NULL ? feed_url : "", key, 0,
+			    feed_url != NULL ? feed_url : "", item_key, 0,
 			    alert->payload, now, cause);
 			if (rc == -1)
 				goto fail;

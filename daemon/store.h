@@ -271,10 +271,10 @@ void store_self_alerts_free(struct store_self_alert *, size_t);
  * In ONE transaction, durable on return: mark N SUBJECTS raised at NOW
  * (RAISE 1) or recovered (0) and, when ALERT is not NULL, enqueue it for
  * each of its notifiers (alert_id required; its rows carry FEED_URL, may
- * be NULL, and the item key "self:" + alert id).
+ * be NULL, and ITEM_KEY, the alert document's item id, required).
  */
 int store_self_alert_set(struct store *, const char *const *subjects, size_t n,
     int raise, int64_t now, const struct store_alert *alert,
-    const char *feed_url, char **cause);
+    const char *feed_url, const char *item_key, char **cause);
 
 #endif

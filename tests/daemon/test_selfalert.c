@@ -239,7 +239,7 @@ enqueue(struct env *env, int n, int64_t t)
 		sa.nnotifiers = 1;
 		sa.payload = "{}";
 		assert_int_equal(store_self_alert_set(env->st, NULL, 0, 1, t,
-				     &sa, "http://x.example/", &cause),
+				     &sa, "http://x.example/", id, &cause),
 		    0);
 	}
 }

@@ -649,8 +649,9 @@ test_sync(void **state)
 	/* rows[0] is due at NOW: a wake at NOW - 1 moves it */
 	SYNCS_AFTER_RELAXED(
 	    store_outbox_wake(st, rows[0].notifier, NOW - 1, NULL, &cause));
-	SYNCS_AFTER_RELAXED(store_self_alert_set(st,
-	    (const char *const[]){"outbox"}, 1, 1, NOW, NULL, NULL, &cause));
+	SYNCS_AFTER_RELAXED(
+	    store_self_alert_set(st, (const char *const[]){"outbox"}, 1, 1, NOW,
+		NULL, NULL, NULL, &cause));
 	SYNCS_AFTER_RELAXED(store_outbox_drop(st, rows[1].id, &cause));
 	store_outbox_rows_free(rows, n);
 	assert_int_equal(
