@@ -880,7 +880,8 @@ parse_category_wanted(struct item_state *st, const char *term)
 	struct item *item = &st->item;
 	size_t i;
 
-	if (term == NULL || *term == '\0')
+	if (term == NULL || *term == '\0' ||
+	    item->ncategories >= FEEDPARSE_CATEGORIES_MAX)
 		return 0;
 	for (i = 0; i < item->ncategories; i++)
 		if (strcmp(item->categories[i], term) == 0)

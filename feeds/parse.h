@@ -24,6 +24,13 @@
 
 #define FEEDPARSE_BODY_MAX (10 * 1024 * 1024)
 #define FEEDPARSE_ITEMS_MAX 2000
+/*
+ * Categories kept per item; more are dropped. A bound on what a hostile
+ * feed can make each item carry (one comma-separated <media:keywords> of
+ * a megabyte would otherwise be half a million) and on the duplicate
+ * check, which compares each new one with those kept.
+ */
+#define FEEDPARSE_CATEGORIES_MAX 256
 #define FEEDPARSE_FIELD_MAX (1024 * 1024)
 #define FEEDPARSE_DEPTH_MAX 64
 #define FEEDPARSE_ENTITIES_MAX 64

@@ -538,6 +538,34 @@ test_many_items(void **state)
 	buf_free(&b);
 }
 
+/* Categories per item are capped, tags in one field or many elements. */
+static void
+test_many_categories(void **state)
+{
+	struct buf b;
+	struct feed_doc *d;
+	char *cause;
+	int i;
+
+	(void)state;
+	buf_init(&b, (size_t)-1 / 2);
+	buf_addstr(&b,
+	    "<rss xmlns:media=\"http://search.yahoo.com/mrss/\">"
+	    "<channel><item><title>t</title><media:keywords>");
+	for (i = 0; i < 100000; i++)
+		buf_printf(&b, "%sk%d", i > 0 ? "," : "", i);
+	buf_addstr(&b, "</media:keywords>");
+	for (i = 0; i < 1000; i++)
+		buf_printf(&b, "<category>c%d</category>", i);
+	buf_addstr(&b, "</item></channel></rss>");
+	d = feedparse_buffer(b.data, b.len, NULL, &cause);
+	assert_non_null(d);
+	assert_int_equal(d->nitems, 1);
+	assert_int_equal(d->items[0].ncategories, FEEDPARSE_CATEGORIES_MAX);
+	feed_doc_free(d);
+	buf_free(&b);
+}
+
 static void
 test_long_name(void **state)
 {
@@ -847,6 +875,7 @@ main(void)
 	    cmocka_unit_test(test_depth),
 	    cmocka_unit_test(test_big_text),
 	    cmocka_unit_test(test_many_items),
+	    cmocka_unit_test(test_many_categories),
 	    cmocka_unit_test(test_long_name),
 	    cmocka_unit_test(test_broken_bytes),
 	    cmocka_unit_test(test_item_cb),
