@@ -26,8 +26,9 @@
 #define FEEDPARSE_ITEMS_MAX 2000
 /*
  * Categories kept per item; more are dropped. A bound on what a hostile
- * feed can make each item carry (one comma-separated <media:keywords> of
- * a megabyte would otherwise be half a million) and on the duplicate
+ * feed can make each item carry (a megabyte of <category> elements, or
+ * of one comma-separated <tags>, would otherwise be tens of thousands,
+ * up to half a million) and on the duplicate
  * check, which compares each new one with those kept.
  */
 #define FEEDPARSE_CATEGORIES_MAX 256
