@@ -1398,17 +1398,20 @@ parse_capture_add(struct frame *f, const char *s, size_t len)
 /*
  * The captured text as a new string. The frame keeps its storage for the
  * next element at this depth (most fields are short and alike), unless it
- * grew past PARSE_CAPTURE_KEEP.
+ * grew past PARSE_CAPTURE_KEEP: that storage is handed over, not copied.
  */
 static char *
 parse_capture_take(struct frame *f, size_t *len)
 {
-	char *s = xmalloc(f->text.len + 1);
+	char *s;
 
+	if (f->text.size > PARSE_CAPTURE_KEEP)
+		return buf_take(&f->text, len);
+	s = xmalloc(f->text.len + 1);
 	memcpy(s, buf_str(&f->text), f->text.len + 1);
 	if (len != NULL)
 		*len = f->text.len;
-	parse_capture_drop(f);
+	buf_reset(&f->text);
 	return s;
 }
 
