@@ -115,7 +115,6 @@ struct matcher_leaf {
 struct matcher_watchlist {
 	char *name;
 	char *query;
-	uint32_t op_first; /* its decision program in matcher.ops */
 	struct query_node *root;
 	struct matcher_leaf *leaves;
 	size_t nleaves;
@@ -1318,8 +1317,7 @@ matcher_compile(struct matcher *m, char **cause)
 		struct matcher_trig t;
 
 		w = &m->watchlists[i];
-		w->op_first = (uint32_t)m->nops;
-		m->wl_op_first[i] = w->op_first;
+		m->wl_op_first[i] = (uint32_t)m->nops;
 		nleaves = 0;
 		matcher_emit(m, w, w->root, &nleaves);
 		matcher_trigger(m, w, w->root, &t);
