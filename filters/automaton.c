@@ -4,7 +4,8 @@
  * with the goto function in one hash table keyed by (state, token id),
  * a direct array for the root, failure links computed breadth first and
  * output sets flattened at compile time. Prefix patterns are looked up
- * by hash: a token's first L bytes for each length L some prefix has.
+ * by hash: a token's first L bytes for each length L some prefix has,
+ * when a bit set of the prefixes' first bytes says one may be there.
  *
  * The scan looks up every token of the text, so what it reads per token
  * is kept small whatever the number of patterns: the dictionary's table
@@ -87,12 +88,12 @@ struct automaton {
 	uint32_t *pout;
 	size_t *plens;
 	size_t nplens;
-	/* A token is walked down the trie only when these bit sets say a
-	 * prefix may start it (a prefix has at least two bytes: the
-	 * matcher asks for two characters): the first two bytes of some
-	 * two-byte prefix, and a hash of the first three of some longer. */
+	/* A token is looked at only when its first two bytes are those of
+	 * some prefix (a prefix has at least two bytes: the matcher asks
+	 * for two characters), and the dictionary is asked for its first L
+	 * bytes only when their bit (automaton_pbit()) is set in pbits. */
 	unsigned char pstart2[65536 / 8];
-	unsigned char pstart3[65536 / 8];
+	unsigned char pbits[65536 / 8];
 
 	int compiled;
 };
@@ -399,21 +400,35 @@ automaton_add(
 	a->nown++;
 }
 
-/* The first two bytes of S, and a hash of its first three. */
+/* The first two bytes of S. */
 static uint16_t
 automaton_start2(const char *s)
 {
 	return (uint16_t)((unsigned char)s[0] << 8 | (unsigned char)s[1]);
 }
 
-static uint16_t
-automaton_start3(const char *s)
+/* The first eight bytes of S (LEN of them), zero-padded. */
+static uint64_t
+automaton_word(const char *s, size_t len)
 {
-	uint32_t h = (uint32_t)(unsigned char)s[0] |
-	    (uint32_t)(unsigned char)s[1] << 8 |
-	    (uint32_t)(unsigned char)s[2] << 16;
+	uint64_t w = 0;
 
-	return (uint16_t)((h * 0x9E3779B1u) >> 16);
+	memcpy(&w, s, len < 8 ? len : 8);
+	return w;
+}
+
+/* The bit in pbits of the first L bytes of a text: from W, its first
+ * eight bytes (automaton_word()), when L is eight or less, which costs
+ * a multiplication; from a hash of the bytes otherwise. */
+static uint16_t
+automaton_pbit(const char *s, uint64_t w, size_t l)
+{
+	if (l > 8)
+		return (uint16_t)(automaton_hash(s, l) >> 16);
+	if (l < 8)
+		w &= ((uint64_t)1 << (8 * l)) - 1;
+	return (
+	    uint16_t)(((w ^ (uint64_t)l << 59) * 0x9E3779B97F4A7C15ULL) >> 48);
 }
 
 static void
@@ -439,8 +454,8 @@ automaton_add_prefix(
 	if (len < 2)
 		fatalx("%s: a prefix needs two bytes", __func__);
 	automaton_bit_set(a->pstart2, automaton_start2(s));
-	if (len > 2)
-		automaton_bit_set(a->pstart3, automaton_start3(s));
+	automaton_bit_set(
+	    a->pbits, automaton_pbit(s, automaton_word(s, len), len));
 	if (a->pdict == NULL)
 		a->pdict = automaton_new();
 	a->pown = xreallocarray(a->pown, a->npown + 1, sizeof *a->pown);
@@ -671,15 +686,18 @@ size_t
 automaton_prefixes(const struct automaton *a, const char *token, size_t len,
     uint32_t *out, size_t max)
 {
+	uint64_t w;
 	uint32_t id, k;
 	size_t i, n = 0;
 
-	if (a->pdict == NULL || len < 2 ||
-	    !(automaton_bit(a->pstart2, automaton_start2(token)) ||
-		(len > 2 &&
-		    automaton_bit(a->pstart3, automaton_start3(token)))))
+	if (a->pdict == NULL || len < a->plens[0] ||
+	    !automaton_bit(a->pstart2, automaton_start2(token)))
 		return 0;
+	w = automaton_word(token, len);
 	for (i = 0; i < a->nplens && a->plens[i] <= len; i++) {
+		if (!automaton_bit(
+			a->pbits, automaton_pbit(token, w, a->plens[i])))
+			continue;
 		id = automaton_lookup(a->pdict, token, a->plens[i]);
 		for (k = a->pout_start[id]; k < a->pout_start[id + 1]; k++) {
 			if (n < max)

@@ -72,6 +72,8 @@ struct matcher_pattern {
  * A watchlist a pattern's hit makes a candidate, when its guard holds:
  * when one of the guard's leaves was found (a pattern, or an entity
  * marked MATCHER_GUARD_ENTITY; in any field), or the guard is empty.
+ * Once compiled, an entity E of a guard is npatterns + E instead, its
+ * bit in matcher.found_bits.
  */
 #define MATCHER_GUARD_ENTITY 0x80000000u
 #define MATCHER_GUARD_NONE UINT32_MAX
@@ -157,12 +159,9 @@ struct matcher_segment {
 	size_t category;
 	size_t tok_first;
 	size_t tok_count;
-	int plain; /* snippets copy it as it is (MATCHER_PLAIN_*) */
+	int plain; /* only single ' ' as white space: snippets copy it as
+		      it is */
 };
-
-#define MATCHER_PLAIN_UNKNOWN 0
-#define MATCHER_PLAIN_YES 1 /* no white space but single ' ' */
-#define MATCHER_PLAIN_NO 2
 
 struct matcher_hitrec {
 	uint32_t pattern;
@@ -222,7 +221,7 @@ struct matcher {
 	uint32_t *hot_watchlists; /* users of every pattern */
 	uint32_t *touched; /* patterns hit */
 	size_t ntouched;
-	uint32_t *wl_stamp;
+	uint64_t *cand_bits; /* by watchlist: in candidates[] */
 	uint32_t *candidates;
 	size_t ncandidates;
 	int truncated;
@@ -234,13 +233,18 @@ struct matcher {
 	 * the hits and cleared after each item.
 	 */
 	struct matcher_found *found; /* by pattern */
+	uint64_t *found_bits; /* patterns, then entities: found at all */
 	uint8_t *entity_found; /* by entity: fields of counting alias hits */
 	uint32_t *alias_entity_first; /* by pattern: its entities are */
 	uint32_t *alias_entities; /* alias_entities[first[p], first[p+1]) */
+	struct matcher_hitrec **alias_hits; /* matcher_suppress() */
+	size_t alias_hits_size;
 	uint32_t *decided; /* watchlist << 1 | matched, to report */
 	size_t ndecided;
 	struct matcher_pick *picks; /* reused by each match */
 	size_t picks_size;
+	struct matcher_match *out_matches; /* the result's, built here */
+	size_t out_matches_size;
 
 	/*
 	 * The result's storage, built once per item and handed to it: the
@@ -269,12 +273,16 @@ struct matcher_pick {
 	uint32_t hit;
 };
 
-/* A result and the storage its matches point into. */
+/* A result, in one block with what it points into: its matches, their
+ * hits, then the snippets. */
 struct matcher_result_store {
 	struct matcher_result result; /* first: what callers see */
-	struct matcher_hit *hits;
-	char *snippets;
 };
+_Static_assert(
+    sizeof(struct matcher_result) % _Alignof(struct matcher_match) == 0,
+    "matches follow the result");
+_Static_assert(sizeof(struct matcher_match) % _Alignof(struct matcher_hit) == 0,
+    "hits follow the matches");
 
 static const char *
 matcher_field_name(unsigned field)
@@ -376,14 +384,17 @@ matcher_free(struct matcher *m)
 	free(m->shape);
 	free(m->hot_watchlists);
 	free(m->touched);
-	free(m->wl_stamp);
+	free(m->cand_bits);
+	free(m->found_bits);
 	free(m->candidates);
 	free(m->found);
 	free(m->entity_found);
 	free(m->alias_entity_first);
 	free(m->alias_entities);
+	free(m->alias_hits);
 	free(m->decided);
 	free(m->picks);
+	free(m->out_matches);
 	free(m->out_hits);
 	free(m->out_snippet);
 	free(m->snippets);
@@ -1273,6 +1284,24 @@ matcher_compile_alias_entities(struct matcher *m)
 	m->alias_entity_first = first;
 }
 
+/* The entities of the guards of the N triggers: from
+ * MATCHER_GUARD_ENTITY | E to npatterns + E, their bits in found_bits. */
+static void
+matcher_guard_renumber(struct matcher *m, size_t n)
+{
+	uint32_t *leaf;
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < MATCHER_MAX_GUARD; k++) {
+			leaf = &m->triggers[i].guard.leaf[k];
+			if (*leaf != MATCHER_GUARD_NONE &&
+			    (*leaf & MATCHER_GUARD_ENTITY))
+				*leaf = (uint32_t)m->npatterns +
+				    (*leaf & ~MATCHER_GUARD_ENTITY);
+		}
+}
+
 int
 matcher_compile(struct matcher *m, char **cause)
 {
@@ -1377,7 +1406,10 @@ matcher_compile(struct matcher *m, char **cause)
 		k += p->nusers;
 	}
 	m->touched = xcalloc(m->npatterns + 1, sizeof *m->touched);
-	m->wl_stamp = xcalloc(m->nwatchlists + 1, sizeof *m->wl_stamp);
+	m->cand_bits = xcalloc(m->nwatchlists / 64 + 1, sizeof *m->cand_bits);
+	m->found_bits = xcalloc(
+	    (m->npatterns + m->nentities) / 64 + 1, sizeof *m->found_bits);
+	matcher_guard_renumber(m, j);
 	m->candidates = xcalloc(m->nwatchlists + 1, sizeof *m->candidates);
 	m->decided = xcalloc(m->nwatchlists + 1, sizeof *m->decided);
 	m->found = xcalloc(m->npatterns + 1, sizeof *m->found);
@@ -1427,7 +1459,7 @@ matcher_add_segment(
 	s->category = category;
 	s->tok_first = m->norm.ntokens;
 	s->tok_count = norm_tokenize(&m->norm, text, s->len, 0);
-	s->plain = MATCHER_PLAIN_UNKNOWN;
+	s->plain = m->norm.single_spaced;
 }
 
 static void
@@ -1629,8 +1661,8 @@ matcher_alias_cmp(const void *va, const void *vb)
 static void
 matcher_suppress(struct matcher *m)
 {
-	struct matcher_hitrec **v;
-	size_t i, n = 0;
+	struct matcher_hitrec **v, *h;
+	size_t i, j, n = 0;
 	uint32_t seg = UINT32_MAX, max_te = 0, max_ts = 0;
 
 	for (i = 0; i < m->nhits; i++)
@@ -1638,12 +1670,26 @@ matcher_suppress(struct matcher *m)
 			n++;
 	if (n < 2)
 		return;
-	v = xreallocarray(NULL, n, sizeof *v);
+	if (m->alias_hits_size < n) {
+		m->alias_hits_size = n * 2;
+		m->alias_hits = xreallocarray(
+		    m->alias_hits, m->alias_hits_size, sizeof *m->alias_hits);
+	}
+	v = m->alias_hits;
 	n = 0;
 	for (i = 0; i < m->nhits; i++)
 		if (m->shape[m->hits[i].pattern] & MATCHER_SHAPE_ALIAS)
 			v[n++] = &m->hits[i];
-	qsort(v, n, sizeof *v, matcher_alias_cmp);
+	if (n > MATCHER_SMALL_SORT)
+		qsort(v, n, sizeof *v, matcher_alias_cmp);
+	else
+		for (i = 1; i < n; i++) {
+			h = v[i];
+			for (j = i;
+			     j > 0 && matcher_alias_cmp(&v[j - 1], &h) > 0; j--)
+				v[j] = v[j - 1];
+			v[j] = h;
+		}
 	for (i = 0; i < n; i++) {
 		if (v[i]->seg != seg) {
 			seg = v[i]->seg;
@@ -1659,7 +1705,24 @@ matcher_suppress(struct matcher *m)
 			max_ts = v[i]->ts;
 		}
 	}
-	free(v);
+}
+
+static int
+matcher_bit(const uint64_t *set, size_t i)
+{
+	return (int)(set[i / 64] >> (i % 64) & 1);
+}
+
+static void
+matcher_bit_set(uint64_t *set, size_t i)
+{
+	set[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static void
+matcher_bit_clear(uint64_t *set, size_t i)
+{
+	set[i / 64] &= ~((uint64_t)1 << (i % 64));
 }
 
 /* Whether a leaf of guard G was found (an empty guard holds). */
@@ -1675,9 +1738,7 @@ matcher_guard_holds(const struct matcher *m, const struct matcher_guard *g)
 		leaf = g->leaf[i];
 		if (leaf == MATCHER_GUARD_NONE)
 			break;
-		if (leaf & MATCHER_GUARD_ENTITY
-			? m->entity_found[leaf & ~MATCHER_GUARD_ENTITY] != 0
-			: m->found[leaf].any != 0)
+		if (matcher_bit(m->found_bits, leaf))
 			return 1;
 	}
 	return 0;
@@ -1686,9 +1747,9 @@ matcher_guard_holds(const struct matcher *m, const struct matcher_guard *g)
 static void
 matcher_candidate(struct matcher *m, uint32_t watchlist)
 {
-	if (m->wl_stamp[watchlist] == m->gen)
+	if (matcher_bit(m->cand_bits, watchlist))
 		return;
-	m->wl_stamp[watchlist] = m->gen;
+	matcher_bit_set(m->cand_bits, watchlist);
 	m->candidates[m->ncandidates++] = watchlist;
 }
 
@@ -1725,6 +1786,7 @@ matcher_index(struct matcher *m, int explain)
 			m->touched[m->ntouched++] = p;
 		}
 		m->hot[p].count++;
+		matcher_bit_set(m->found_bits, p);
 		field = m->segs[h->seg].field;
 		m->found[p].any |= (uint8_t)field;
 		if (!h->suppressed)
@@ -1732,10 +1794,15 @@ matcher_index(struct matcher *m, int explain)
 	}
 	for (i = 0; i < m->ntouched; i++) {
 		p = m->touched[i];
+		if (m->found[p].entity == 0)
+			continue;
 		for (k = m->alias_entity_first[p];
-		     k < m->alias_entity_first[p + 1]; k++)
+		     k < m->alias_entity_first[p + 1]; k++) {
 			m->entity_found[m->alias_entities[k]] |=
 			    m->found[p].entity;
+			matcher_bit_set(
+			    m->found_bits, m->npatterns + m->alias_entities[k]);
+		}
 	}
 	for (i = 0; i < m->ntouched; i++) {
 		p = m->touched[i];
@@ -1763,7 +1830,8 @@ matcher_index(struct matcher *m, int explain)
 	}
 }
 
-/* Forget what matcher_index() noted of this item's hits. */
+/* Forget what matcher_index() noted of this item: its hits, its
+ * candidates. */
 static void
 matcher_unindex(struct matcher *m)
 {
@@ -1774,10 +1842,16 @@ matcher_unindex(struct matcher *m)
 		p = m->touched[i];
 		m->found[p].any = 0;
 		m->found[p].entity = 0;
+		matcher_bit_clear(m->found_bits, p);
 		for (k = m->alias_entity_first[p];
-		     k < m->alias_entity_first[p + 1]; k++)
+		     k < m->alias_entity_first[p + 1]; k++) {
 			m->entity_found[m->alias_entities[k]] = 0;
+			matcher_bit_clear(
+			    m->found_bits, m->npatterns + m->alias_entities[k]);
+		}
 	}
+	for (i = 0; i < m->ncandidates; i++)
+		matcher_bit_clear(m->cand_bits, m->candidates[i]);
 }
 
 /* ---- deciding a watchlist ---- */
@@ -2110,7 +2184,10 @@ matcher_pick(const struct matcher_eval *ev, const struct matcher_op *op,
 	case QUERY_REGEX:
 		matcher_op_each(ev, op, matcher_pick_cb, picks);
 		return;
-	case QUERY_AND:
+	case QUERY_AND: /* true: so is every part */
+		for (kid = op + 1; kid < end; kid += kid->size)
+			matcher_pick(ev, kid, picks);
+		return;
 	case QUERY_OR:
 		for (kid = op + 1; kid < end; kid += kid->size)
 			if (matcher_run_ops(ev, kid))
@@ -2292,21 +2369,6 @@ matcher_snippet_copy(char *out, size_t n, const char *text, size_t from,
 	return n;
 }
 
-/* Whether white space in segment S is only single ' ', which snippets
- * keep as it is; found out on the first snippet of S. */
-static int
-matcher_segment_plain(struct matcher_segment *s)
-{
-	if (s->plain == MATCHER_PLAIN_UNKNOWN)
-		s->plain = memchr(s->text, '\n', s->len) == NULL &&
-			memchr(s->text, '\t', s->len) == NULL &&
-			memchr(s->text, '\r', s->len) == NULL &&
-			memmem(s->text, s->len, "  ", 2) == NULL
-		    ? MATCHER_PLAIN_YES
-		    : MATCHER_PLAIN_NO;
-	return s->plain == MATCHER_PLAIN_YES;
-}
-
 /*
  * Append the snippet of bytes [start, end) of segment S to m->snippets,
  * NUL-terminated; returns its offset there.
@@ -2319,7 +2381,7 @@ matcher_snippet(
 	const char *text = s->text;
 	size_t len = s->len, from, to, i, n, at;
 	char *out;
-	int space = 0, plain = matcher_segment_plain(s);
+	int space = 0, plain = s->plain;
 
 	from = start > MATCHER_SNIPPET_CONTEXT ? start - MATCHER_SNIPPET_CONTEXT
 					       : 0;
@@ -2562,12 +2624,17 @@ matcher_explain(
 	m->picks_size = picks.size;
 }
 
-/* The matches of m->decided, with their hits and snippets, into ST. */
-static void
-matcher_report(struct matcher *m, struct matcher_result_store *st)
+/* The result of the item: the matches of m->decided, with their hits
+ * and snippets, built in the matcher's arrays and then copied into one
+ * block, now that nothing moves. */
+static struct matcher_result *
+matcher_report(struct matcher *m)
 {
-	struct matcher_result *res = &st->result;
-	size_t i, j, k;
+	struct matcher_result_store *st;
+	struct matcher_result *res;
+	struct matcher_hit *hits;
+	char *snippets;
+	size_t i, j, k, size;
 
 	m->nout_hits = 0;
 	m->snippets_len = 0;
@@ -2577,30 +2644,46 @@ matcher_report(struct matcher *m, struct matcher_result_store *st)
 		    m->hit_snippet_size, sizeof *m->hit_snippet);
 	}
 	memset(m->hit_snippet, 0, m->nhits * sizeof *m->hit_snippet);
-	res->matches = xcalloc(m->ndecided, sizeof *res->matches);
-	res->nmatches = m->ndecided;
-	for (i = 0; i < m->ndecided; i++)
-		matcher_explain(m, &res->matches[i], m->decided[i] >> 1,
-		    (int)(m->decided[i] & 1));
-	/* Hand the result its own copy, now that nothing moves. */
-	st->hits = xreallocarray(NULL, m->nout_hits + 1, sizeof *st->hits);
-	if (m->nout_hits > 0)
-		memcpy(st->hits, m->out_hits, m->nout_hits * sizeof *st->hits);
-	st->snippets = xmalloc(m->snippets_len + 1);
-	if (m->snippets_len > 0)
-		memcpy(st->snippets, m->snippets, m->snippets_len);
-	for (i = 0, k = 0; i < res->nmatches; i++) {
-		res->matches[i].hits = st->hits + k;
-		for (j = 0; j < res->matches[i].nhits; j++, k++)
-			st->hits[k].snippet = st->snippets + m->out_snippet[k];
+	if (m->out_matches_size < m->ndecided) {
+		m->out_matches_size = m->ndecided * 2;
+		m->out_matches = xreallocarray(m->out_matches,
+		    m->out_matches_size, sizeof *m->out_matches);
 	}
+	memset(m->out_matches, 0, m->ndecided * sizeof *m->out_matches);
+	for (i = 0; i < m->ndecided; i++)
+		matcher_explain(m, &m->out_matches[i], m->decided[i] >> 1,
+		    (int)(m->decided[i] & 1));
+
+	/* the sizes are multiples of the alignment of what follows them:
+	 * a match and a hit hold pointers and size_t */
+	size = sizeof *st + m->ndecided * sizeof *res->matches +
+	    m->nout_hits * sizeof *hits;
+	st = xmalloc(size + m->snippets_len);
+	res = &st->result;
+	res->matches = (struct matcher_match *)(void *)(st + 1);
+	res->nmatches = m->ndecided;
+	res->truncated = 0;
+	hits = (struct matcher_hit *)(void *)(res->matches + m->ndecided);
+	snippets = (char *)st + size;
+	memcpy(
+	    res->matches, m->out_matches, m->ndecided * sizeof *res->matches);
+	if (m->nout_hits > 0)
+		memcpy(hits, m->out_hits, m->nout_hits * sizeof *hits);
+	if (m->snippets_len > 0)
+		memcpy(snippets, m->snippets, m->snippets_len);
+	for (i = 0, k = 0; i < res->nmatches; i++) {
+		res->matches[i].hits = hits + k;
+		for (j = 0; j < res->matches[i].nhits; j++, k++)
+			hits[k].snippet = snippets + m->out_snippet[k];
+	}
+	return res;
 }
 
 struct matcher_result *
 matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
     int flags)
 {
-	struct matcher_result_store *st = xcalloc(1, sizeof *st);
+	struct matcher_result *res;
 	size_t i;
 
 	if (!m->compiled)
@@ -2612,8 +2695,6 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 	if (++m->gen == 0) { /* wrapped: forget every stamp */
 		for (i = 0; i < m->npatterns; i++)
 			m->hot[i].stamp = 0;
-		memset(
-		    m->wl_stamp, 0, (m->nwatchlists + 1) * sizeof *m->wl_stamp);
 		m->gen = 1;
 	}
 	matcher_add_segment(m, QUERY_FIELD_TITLE, item->title_text, 0);
@@ -2633,10 +2714,12 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 	matcher_index(m, flags & MATCHER_RUN_EXPLAIN);
 	matcher_decide(m, flags);
 	if (m->ndecided > 0)
-		matcher_report(m, st);
+		res = matcher_report(m);
+	else
+		res = xcalloc(1, sizeof(struct matcher_result_store));
 	matcher_unindex(m);
-	st->result.truncated = m->truncated;
-	return &st->result;
+	res->truncated = m->truncated;
+	return res;
 }
 
 void
@@ -2649,8 +2732,5 @@ matcher_result_free(struct matcher_result *res)
 		return;
 	for (i = 0; i < res->nmatches; i++)
 		free(res->matches[i].explain);
-	free(res->matches);
-	free(st->hits);
-	free(st->snippets);
 	free(st);
 }

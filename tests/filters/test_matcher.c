@@ -108,6 +108,16 @@ static const struct match_case match_cases[] = {
     {"ransom*", {"ransom paid"}, 1, NULL},
     {"ransom*", {"transom"}, 0, NULL},
     {"ira*", {"Iraqi and Iranian"}, 1, "title 0-5 -|title 10-17 -"},
+    /* prefixes of 2, 8 and more than 8 bytes (the last are filtered by a
+     * hash of their bytes, the others by their first 8 bytes) */
+    {"ir*", {"Iran"}, 1, "title 0-4 -"},
+    {"terroris*", {"terrorism and terrorists"}, 1, "title 0-9 -|title 14-24 -"},
+    {"terroris*", {"terror terrorise"}, 1, "title 7-16 -"},
+    {"terroris*", {"terror"}, 0, NULL},
+    {"counterterror*", {"Counterterrorism unit"}, 1, "title 0-16 -"},
+    {"counterterror*", {"counterterm counterterro"}, 0, NULL},
+    {"ir* AND counterterror* AND ransom*", {"Iran counterterrorism ransoms"}, 1,
+	"title 0-4 -|title 5-21 -|title 22-29 -"},
     /* fields */
     {"title:sport", {"Sport news"}, 1, "title 0-5 -"},
     {"title:sport", {"News", "sport"}, 0, NULL},
@@ -428,6 +438,50 @@ test_match_hit_record(void **state)
 	assert_null(h->entity);
 	assert_null(h->alias);
 	assert_memory_equal(content + h->start, "coalition", 9);
+	matcher_result_free(res);
+	matcher_free(m);
+}
+
+/* A snippet folds each run of white space into one space, in the fields
+ * that have runs and not in those without, whatever their order. */
+static void
+test_match_snippet_spaces(void **state)
+{
+#define OPEN "\xc2\xab"
+#define CLOSE "\xc2\xbb"
+	static const char *const want[][2] = {
+	    {"title", OPEN "In Iraq" CLOSE " the coalition"},
+	    {"title", "In " OPEN "Iraq" CLOSE " the coalition"},
+	    {"summary",
+		"Talks " OPEN "in Iraq" CLOSE " go on, the coalition said"},
+	    {"summary",
+		"Talks in " OPEN "Iraq" CLOSE " go on, the coalition said"},
+	    {"content", OPEN "Iraq" CLOSE " and \xc2\xa0so on"},
+	};
+#undef OPEN
+#undef CLOSE
+	struct matcher *m = test_matcher_new(0);
+	struct matcher_result *res;
+	struct item it = {0};
+	size_t i;
+
+	assert_int_equal(
+	    matcher_add_watchlist(m, "w", "iraq OR \"in iraq\"", NULL, NULL),
+	    0);
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	it.title_text = (char *)"In Iraq the  coalition";
+	it.summary_text =
+	    (char *)"Talks\t\tin  Iraq go on,\r\nthe coalition said";
+	/* no run of white space here: a non-breaking space is not one */
+	it.content_text = (char *)"Iraq and \xc2\xa0so on";
+	res = matcher_run(m, &it, NULL, 0);
+	assert_int_equal(res->nmatches, 1);
+	assert_int_equal(res->matches[0].nhits, 5);
+	for (i = 0; i < 5; i++) {
+		assert_string_equal(res->matches[0].hits[i].field, want[i][0]);
+		assert_string_equal(
+		    res->matches[0].hits[i].snippet, want[i][1]);
+	}
 	matcher_result_free(res);
 	matcher_free(m);
 }
@@ -804,6 +858,7 @@ main(void)
 	    cmocka_unit_test(test_match_jit_used),
 	    cmocka_unit_test(test_match_hit_record),
 	    cmocka_unit_test(test_match_shared_snippets),
+	    cmocka_unit_test(test_match_snippet_spaces),
 	    cmocka_unit_test(test_match_explain),
 	    cmocka_unit_test(test_match_errors),
 	    cmocka_unit_test(test_match_many_watchlists),
