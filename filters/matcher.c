@@ -3,6 +3,7 @@
  * of an item, the decision of each watchlist from the hits, and the
  * explanation of hits and near misses.
  */
+#include <endian.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,9 +160,12 @@ struct matcher_segment {
 	size_t category;
 	size_t tok_first;
 	size_t tok_count;
-	int plain; /* only single ' ' as white space: snippets copy it as
-		      it is */
+	int plain; /* snippets copy it as it is (MATCHER_PLAIN_*) */
 };
+
+#define MATCHER_PLAIN_UNKNOWN 0
+#define MATCHER_PLAIN_YES 1 /* no white space but single ' ' */
+#define MATCHER_PLAIN_NO 2
 
 struct matcher_hitrec {
 	uint32_t pattern;
@@ -1459,7 +1463,7 @@ matcher_add_segment(
 	s->category = category;
 	s->tok_first = m->norm.ntokens;
 	s->tok_count = norm_tokenize(&m->norm, text, s->len, 0);
-	s->plain = m->norm.single_spaced;
+	s->plain = MATCHER_PLAIN_UNKNOWN;
 }
 
 static void
@@ -2369,6 +2373,57 @@ matcher_snippet_copy(char *out, size_t n, const char *text, size_t from,
 	return n;
 }
 
+#define MATCHER_BYTES(b) (0x0101010101010101ULL * (b))
+
+/* Whether the N bytes at S hold white space other than single spaces
+ * (a run, or a tab, CR or LF), eight bytes at a time: the bytes that
+ * are spaces and those under 0x20 are found with exact bit tricks, and
+ * the latter, rare in text, looked at one by one. */
+static int
+matcher_white_runs(const char *s, size_t n)
+{
+	const uint64_t high = MATCHER_BYTES(0x80), low = MATCHER_BYTES(0x7f);
+	uint64_t x, y, sp, ctl;
+	size_t i = 0, k;
+	int prev_space = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		x = le64toh(x); /* byte i + k in bits 8k to 8k + 7 */
+		y = x ^ MATCHER_BYTES(' '); /* spaces are 0 */
+		sp = ~(((y & low) + low) | y) & high;
+		/* under 0x20: (b & 0x7f) + 0x60 leaves the high bit clear */
+		ctl = ~(((x & low) + MATCHER_BYTES(0x60)) | x) & high;
+		if ((sp & (sp >> 8)) != 0 || (prev_space && (sp & 0x80) != 0))
+			return 1;
+		for (; ctl != 0; ctl &= ctl - 1) {
+			k = (size_t)__builtin_ctzll(ctl) / 8;
+			if (matcher_white((unsigned char)s[i + k]))
+				return 1;
+		}
+		prev_space = (sp >> 63) != 0;
+	}
+	for (; i < n; i++) {
+		if (matcher_white((unsigned char)s[i]) &&
+		    (s[i] != ' ' || prev_space))
+			return 1;
+		prev_space = s[i] == ' ';
+	}
+	return 0;
+}
+
+/* Whether white space in segment S is only single ' ', which snippets
+ * keep as it is; found out on the first snippet of S. */
+static int
+matcher_segment_plain(struct matcher_segment *s)
+{
+	if (s->plain == MATCHER_PLAIN_UNKNOWN)
+		s->plain = matcher_white_runs(s->text, s->len)
+		    ? MATCHER_PLAIN_NO
+		    : MATCHER_PLAIN_YES;
+	return s->plain == MATCHER_PLAIN_YES;
+}
+
 /*
  * Append the snippet of bytes [start, end) of segment S to m->snippets,
  * NUL-terminated; returns its offset there.
@@ -2381,7 +2436,7 @@ matcher_snippet(
 	const char *text = s->text;
 	size_t len = s->len, from, to, i, n, at;
 	char *out;
-	int space = 0, plain = s->plain;
+	int space = 0, plain = matcher_segment_plain(s);
 
 	from = start > MATCHER_SNIPPET_CONTEXT ? start - MATCHER_SNIPPET_CONTEXT
 					       : 0;

@@ -301,7 +301,6 @@ norm_tokenize(struct norm *n, const char *text, size_t len, int flags)
 	if (len > NORM_MAX_INPUT)
 		len = NORM_MAX_INPUT;
 	norm_reserve_text(n, len + 1);
-	n->single_spaced = 1;
 	while (pos < len) {
 		c = (unsigned char)text[pos];
 		if (c < 0x80) {
@@ -322,9 +321,6 @@ norm_tokenize(struct norm *n, const char *text, size_t len, int flags)
 			if (w.open)
 				norm_close(
 				    n, &w, c, text + pos + 1, len - pos - 1);
-			if (c == '\n' || c == '\t' || c == '\r' ||
-			    (c == ' ' && pos + 1 < len && text[pos + 1] == ' '))
-				n->single_spaced = 0;
 			pos++;
 			continue;
 		}

@@ -51,9 +51,6 @@ struct norm {
 	char *text; /* normalized token bytes, not NUL-separated */
 	size_t text_len;
 	size_t text_size;
-	/* The text of the last norm_tokenize() has no white space but
-	 * single spaces: no run of two, no tab, CR or LF. */
-	int single_spaced;
 };
 
 /* Whether a Unicode category is one of a word's: letters and numbers. */
