@@ -17,8 +17,8 @@ CMAKE_FLAGS ?=
 DEB_PACKAGES = build-essential cmake pkg-config clang clang-format \
 	libcurl4-openssl-dev libxml2-dev libevent-dev libsqlite3-dev \
 	libyaml-dev libutf8proc-dev libpcre2-dev libjansson-dev libssl-dev \
-	libcmocka-dev iso-codes python3 sqlite3 libxml2-utils time \
-	python3-aiosmtpd rsyslog openssl
+	libxxhash-dev libcmocka-dev iso-codes python3 sqlite3 libxml2-utils \
+	time python3-aiosmtpd rsyslog openssl
 
 # What bench/poll runs besides feedwatch: a local web server and the peers
 # it is compared with. Not needed to build or test.

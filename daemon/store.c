@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
+#include <xxhash.h>
 
 #include "buf.h"
 #include "log.h"
@@ -30,6 +31,11 @@
 /* Text kept per field of a stored item, in bytes (cut on a UTF-8
  * boundary); the fingerprint covers the full text. */
 #define STORE_MAX_TEXT (16 * 1024)
+/* An item's fingerprint: XXH3-128 (store_fingerprint()). Earlier
+ * versions stored SHA-256, 32 bytes: such a row is compared the old way
+ * (store_fingerprint_old()) until the item changes. */
+#define STORE_FP_LEN 16
+#define STORE_FP_OLD_LEN 32
 /* Longest item key stored; longer keys are stored as their hash. */
 #define STORE_MAX_KEY 2048
 /* Milliseconds a writer waits for another connection's lock. */
@@ -309,6 +315,7 @@ struct store {
 	 * implicit fetch per item costs as much as hashing its text. */
 	EVP_MD *sha256;
 	EVP_MD_CTX *md;
+	XXH3_state_t *xxh; /* the fingerprints' */
 };
 
 static const char *const store_state_names[] = {
@@ -725,6 +732,8 @@ store_open(const char *path, char **cause)
 	if ((st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
 	    (st->md = EVP_MD_CTX_new()) == NULL)
 		fatalx("SHA-256 is not available");
+	if ((st->xxh = XXH3_createState()) == NULL)
+		fatal("XXH3_createState");
 	if (sqlite3_open_v2(path, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 		NULL) != SQLITE_OK) {
@@ -782,6 +791,7 @@ store_close(struct store *st)
 	sqlite3_close(st->db);
 	EVP_MD_CTX_free(st->md);
 	EVP_MD_free(st->sha256);
+	XXH3_freeState(st->xxh);
 	free(st->path);
 	free(st);
 }
@@ -1017,7 +1027,7 @@ struct store_entry {
 	int64_t item_id; /* 0 when not stored yet */
 	int revision;
 	int64_t seen_seq;
-	unsigned char fingerprint[32];
+	unsigned char fingerprint[STORE_FP_LEN];
 	int64_t link_hash;
 	int64_t title_hash;
 	int has_link;
@@ -1091,18 +1101,73 @@ store_hex(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-/* sha256 over title, link, summary and content text, each prefixed by
- * its length (absent fields differ from empty ones). */
+/*
+ * The fingerprint of an item: XXH3-128 over title, link, summary and
+ * content text, each prefixed by its length as 8 bytes little-endian
+ * (an absent field: UINT64_MAX and no text, so that it differs from an
+ * empty one), stored big-endian (XXH128_canonicalFromHash). A hash to
+ * notice a change, not a defence against the feed's author, who could
+ * change an item under a new key anyway; and much cheaper than SHA-256.
+ * Also measures the fields' lengths for the stored copy.
+ */
 static void
 store_fingerprint(struct store *st, struct store_entry *e)
 {
 	const char *fields[4] = {e->item->title_text, e->item->link,
 	    e->item->summary_text, e->item->content_text};
-	size_t i;
+	unsigned char len[8];
+	uint64_t n;
+	XXH128_canonical_t out;
+	size_t i, k;
 
-	for (i = 0; i < 4; i++)
+	if (XXH3_128bits_reset(st->xxh) == XXH_ERROR)
+		fatalx("XXH3_128bits_reset failed");
+	for (i = 0; i < 4; i++) {
 		e->lens[i] = fields[i] != NULL ? strlen(fields[i]) : 0;
-	store_digest(st, fields, e->lens, 4, 1, e->fingerprint);
+		n = fields[i] != NULL ? (uint64_t)e->lens[i] : UINT64_MAX;
+		for (k = 0; k < 8; k++)
+			len[k] = (unsigned char)(n >> (8 * k));
+		if (XXH3_128bits_update(st->xxh, len, sizeof len) ==
+			XXH_ERROR ||
+		    (fields[i] != NULL &&
+			XXH3_128bits_update(st->xxh, fields[i], e->lens[i]) ==
+			    XXH_ERROR))
+			fatalx("XXH3_128bits_update failed");
+	}
+	XXH128_canonicalFromHash(&out, XXH3_128bits_digest(st->xxh));
+	_Static_assert(sizeof out.digest == STORE_FP_LEN, "fingerprint size");
+	memcpy(e->fingerprint, out.digest, STORE_FP_LEN);
+}
+
+/* The fingerprint earlier versions stored: SHA-256 over the same fields,
+ * each prefixed by its length in the machine's byte order (little-endian
+ * wherever they ran). E->lens must be measured. */
+static void
+store_fingerprint_old(
+    struct store *st, const struct store_entry *e, unsigned char out[32])
+{
+	const char *fields[4] = {e->item->title_text, e->item->link,
+	    e->item->summary_text, e->item->content_text};
+
+	store_digest(st, fields, e->lens, 4, 1, out);
+}
+
+/* Whether the stored fingerprint BLOB (N bytes) is that of E: a row of an
+ * earlier version holds SHA-256, compared as such. */
+static int
+store_fingerprint_same(
+    struct store *st, const struct store_entry *e, const void *blob, int n)
+{
+	unsigned char old[STORE_FP_OLD_LEN];
+
+	if (blob == NULL)
+		return 0;
+	if (n == STORE_FP_LEN)
+		return memcmp(blob, e->fingerprint, STORE_FP_LEN) == 0;
+	if (n != STORE_FP_OLD_LEN)
+		return 0;
+	store_fingerprint_old(st, e, old);
+	return memcmp(blob, old, STORE_FP_OLD_LEN) == 0;
 }
 
 /* FNV-1a, for the churn guard's lookups (a collision only hides a new
@@ -1548,9 +1613,8 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 			blob = sqlite3_column_blob(stmt, 1);
 			e->revision = sqlite3_column_int(stmt, 2);
 			e->seen_seq = sqlite3_column_int64(stmt, 3);
-			if (blob != NULL &&
-			    sqlite3_column_bytes(stmt, 1) == 32 &&
-			    memcmp(blob, e->fingerprint, 32) == 0)
+			if (store_fingerprint_same(
+				st, e, blob, sqlite3_column_bytes(stmt, 1)))
 				e->class = STORE_CLASS_UNCHANGED;
 			else
 				e->class = STORE_CLASS_UPDATED;
@@ -1619,7 +1683,8 @@ store_bind_item(sqlite3_stmt *stmt, int first, int64_t feed_id,
 	sqlite3_bind_text(
 	    stmt, first + 1, e->key, (int)e->keylen, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, first + 2, now);
-	sqlite3_bind_blob(stmt, first + 3, e->fingerprint, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(
+	    stmt, first + 3, e->fingerprint, STORE_FP_LEN, SQLITE_STATIC);
 	store_bind_hash(stmt, first + 4, e->has_link, e->link_hash);
 	store_bind_hash(stmt, first + 5, e->has_title, e->title_hash);
 	sqlite3_bind_int64(stmt, first + 6, seq);
@@ -1745,7 +1810,7 @@ store_item_update(
 	if ((stmt = store_stmt(st, S_ITEM_UPDATE, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, e->item_id);
-	sqlite3_bind_blob(stmt, 2, e->fingerprint, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 2, e->fingerprint, STORE_FP_LEN, SQLITE_STATIC);
 	sqlite3_bind_int(stmt, 3, e->revision);
 	store_bind_hash(stmt, 4, e->has_link, e->link_hash);
 	store_bind_hash(stmt, 5, e->has_title, e->title_hash);

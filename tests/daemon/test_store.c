@@ -79,6 +79,17 @@ feed_of(const char *url)
 	return f;
 }
 
+/* Run SQL on the store's file from a connection of the test's own. */
+static void
+exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, 0, 0, 0), SQLITE_OK);
+	sqlite3_close(db);
+}
+
 /* Ingest DOC (freed) for URL at time NOW; fails the test on error. */
 static struct store_ingest_result
 ingest_at(struct env *env, const char *url, struct feed_doc *doc,
@@ -108,7 +119,6 @@ test_open(void **state)
 	struct env *env = *state;
 	struct stat sb;
 	char *cause = NULL;
-	sqlite3 *db;
 
 	assert_int_equal(stat(env->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
@@ -128,21 +138,14 @@ test_open(void **state)
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 3);
 	/* A schema from a newer feedwatch is refused. */
 	store_close(env->st);
-	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(db, "PRAGMA user_version = 99", 0, 0, 0), SQLITE_OK);
-	sqlite3_close(db);
+	exec_sql(env->path, "PRAGMA user_version = 99");
 	env->st = store_open(env->path, &cause);
 	assert_null(env->st);
 	assert_non_null(strstr(cause, "newer"));
 	free(cause);
 	/* A database of schema 2 (before self-alerts) is upgraded in place
 	 * and keeps its data. */
-	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(db, UNDO_SCHEMA_3 "PRAGMA user_version = 2", 0, 0, 0),
-	    SQLITE_OK);
-	sqlite3_close(db);
+	exec_sql(env->path, UNDO_SCHEMA_3 "PRAGMA user_version = 2");
 	assert_non_null(env->st = store_open(env->path, &cause));
 	assert_int_equal(
 	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
@@ -169,7 +172,6 @@ test_upgrade(void **state)
 	struct store_ingest_result r;
 	size_t npruned = 0;
 	char *cause = NULL;
-	sqlite3 *db;
 
 	ingest_at(env, URL,
 	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm,
@@ -177,14 +179,9 @@ test_upgrade(void **state)
 	store_close(env->st);
 	env->st = NULL;
 	/* Back to version 1: the same tables, with its indexes. */
-	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(db,
-		UNDO_SCHEMA_3 "CREATE INDEX items_first_seen ON "
-			      "items(first_seen); PRAGMA user_version = 1",
-		0, 0, 0),
-	    SQLITE_OK);
-	sqlite3_close(db);
+	exec_sql(env->path,
+	    UNDO_SCHEMA_3 "CREATE INDEX items_first_seen ON "
+			  "items(first_seen); PRAGMA user_version = 1");
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM sqlite_master WHERE name = "
 			     "'items_first_seen'"),
@@ -923,6 +920,18 @@ test_cap_summary(void **state)
 	}
 }
 
+/* Items k-0 to k-2, item I with the summary "Corrected summary.". */
+static struct feed_doc *
+corrected_doc(int i)
+{
+	struct feed_doc *doc =
+	    fixture_doc("k", "T", "http://example.com/p", 0, 3);
+
+	free(doc->items[i].summary_text);
+	doc->items[i].summary_text = xstrdup("Corrected summary.");
+	return doc;
+}
+
 /* A changed fingerprint on a known key is an update; it alerts only the
  * watchlists that ask for updates. */
 static void
@@ -934,10 +943,7 @@ test_updates(void **state)
 	struct feed_doc *doc;
 
 	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 3), &fm);
-	doc = fixture_doc("k", "T", "http://example.com/p", 0, 3);
-	free(doc->items[1].summary_text);
-	doc->items[1].summary_text = xstrdup("Corrected summary.");
-	r = ingest(env, doc, &fm);
+	r = ingest(env, corrected_doc(1), &fm);
 	assert_int_equal(r.nupdated, 1);
 	assert_int_equal(r.nunchanged, 2);
 	assert_int_equal(r.nalerts, 1);
@@ -951,18 +957,13 @@ test_updates(void **state)
 			     "summary_text = 'Corrected summary.'"),
 	    1);
 	/* The same again: unchanged, nothing more. */
-	doc = fixture_doc("k", "T", "http://example.com/p", 0, 3);
-	free(doc->items[1].summary_text);
-	doc->items[1].summary_text = xstrdup("Corrected summary.");
-	r = ingest(env, doc, &fm);
+	r = ingest(env, corrected_doc(1), &fm);
 	assert_int_equal(r.nupdated, 0);
 	assert_int_equal(r.nunchanged, 3);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 1);
 	/* A title change is an update too; absent differs from empty. */
-	doc = fixture_doc("k", "T", "http://example.com/p", 0, 3);
-	free(doc->items[1].summary_text);
-	doc->items[1].summary_text = xstrdup("Corrected summary.");
+	doc = corrected_doc(1);
 	free(doc->items[2].summary_text);
 	doc->items[2].summary_text = NULL;
 	r = ingest(env, doc, &fm);
@@ -1318,10 +1319,11 @@ test_retention(void **state)
 }
 
 /*
- * Stored digests are what every earlier version stored: a fingerprint
- * computed differently would make every stored item "updated" once, and
- * a long key hashed differently would make it new. The expected values
- * come from Python's hashlib over the documented layout.
+ * Stored digests stay what they are from one version to the next: a
+ * fingerprint computed differently would make every stored item
+ * "updated" once, and a long key hashed differently would make it new.
+ * The expected values come from xxhsum -H2 (XXH3-128) and Python's
+ * hashlib (SHA-256) over the documented layouts.
  */
 static void
 test_stable_digests(void **state)
@@ -1335,20 +1337,63 @@ test_stable_digests(void **state)
 	memset(doc->items[1].key, 'x', 4999);
 	doc->items[1].key[4999] = '\0';
 	ingest(env, doc, NULL);
-	/* sha256 of: u64 length + text for title, link, summary, then
-	 * UINT64_MAX for the absent content (native byte order: little-endian
-	 * on the machines this runs on). */
+	/* XXH3-128 of: u64 little-endian length + text for title, link,
+	 * summary, then UINT64_MAX for the absent content; big-endian. */
 	assert_int_equal(
 	    fixture_count(env->path,
-		"SELECT fingerprint = x'd7235b2096be42a4bd905fd127f"
-		"4d86dbbeba0df08e1915cd818a9e14670bd41' FROM items "
-		"WHERE key = 'k-0'"),
+		"SELECT fingerprint = x'ae434d60e3c9d0545fef17ab17ca0f67' "
+		"FROM items WHERE key = 'k-0'"),
 	    1);
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM items WHERE key = "
 			     "'sha256:b05e6c1412dad5e9fc501472d09ceb10c3856a64"
 			     "07730900e293d756e4'"),
 	    1);
+}
+
+/* SHA-256 of the layout above, the fingerprint of item k-0 in stores of
+ * earlier versions. */
+#define OLD_FINGERPRINT                                                        \
+	"x'd7235b2096be42a4bd905fd127f4d86dbbeba0df08e1915cd818a9e14670bd41'"
+
+/*
+ * Items stored by an earlier version carry a SHA-256 fingerprint: an
+ * unchanged one is still unchanged (not an update of every stored item
+ * after an upgrade), a changed one is an update and gets the new kind.
+ */
+static void
+test_old_fingerprints(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {1, 0, 0, 0};
+	struct store_ingest_result r;
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 3), &fm);
+	exec_sql(env->path,
+	    "UPDATE items SET fingerprint = " OLD_FINGERPRINT
+	    " WHERE key = 'k-0';"
+	    "UPDATE items SET fingerprint = zeroblob(32) "
+	    "WHERE key = 'k-1'");
+	r = ingest(
+	    env, fixture_doc("k", "T", "http://example.com/p", 0, 3), &fm);
+	assert_int_equal(r.nunchanged, 2);
+	assert_int_equal(r.nupdated, 1); /* k-1: its SHA-256 is not this */
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE key = 'k-0' "
+			     "AND fingerprint = " OLD_FINGERPRINT),
+	    1);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT length(fingerprint) FROM items "
+			     "WHERE key = 'k-1'"),
+	    16);
+	/* k-0 changes: an update, with the new fingerprint */
+	r = ingest(env, corrected_doc(0), &fm);
+	assert_int_equal(r.nupdated, 1);
+	assert_int_equal(r.nunchanged, 2);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE "
+			     "length(fingerprint) = 16"),
+	    3);
 }
 
 /* Rows of ITEMS whose text row is their own (title "T N" for key
@@ -1372,7 +1417,6 @@ test_batch_insert(void **state)
 	struct env *env = *state;
 	struct fixture_matcher fm = {0};
 	struct store_ingest_result r;
-	sqlite3 *db;
 
 	/* 16 + 16 + 4 + 1 */
 	r = ingest(
@@ -1382,14 +1426,10 @@ test_batch_insert(void **state)
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM item_texts"), 37);
 	/* Again, after the last possible ids are near. */
-	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-			     "INSERT INTO items (id, feed_id, key, first_seen, "
-			     "fingerprint, seen_seq) VALUES "
-			     "(9223372036854775800, 1, 'far', 0, x'00', 1)",
-			     0, 0, 0),
-	    SQLITE_OK);
-	sqlite3_close(db);
+	exec_sql(env->path,
+	    "INSERT INTO items (id, feed_id, key, first_seen, "
+	    "fingerprint, seen_seq) VALUES "
+	    "(9223372036854775800, 1, 'far', 0, x'00', 1)");
 	r = ingest_at(env, "http://other.example/feed",
 	    fixture_doc("k", "T", "http://example.com/p", 0, 20), &fm, NOW, 0);
 	assert_int_equal(r.nbaseline, 20);
@@ -1555,6 +1595,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_batch_insert, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_stable_digests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_old_fingerprints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox_verbs, setup, teardown),
 	};
 
