@@ -33,7 +33,7 @@
 #define STORE_MAX_TEXT (16 * 1024)
 /* An item's fingerprint: XXH3-128 (store_fingerprint()). Earlier
  * versions stored SHA-256, 32 bytes: such a row is compared the old way
- * (store_fingerprint_old()) until the item changes. */
+ * (store_fingerprint_old()) and rewritten (migration 5). */
 #define STORE_FP_LEN 16
 #define STORE_FP_OLD_LEN 32
 /* Longest item key stored; longer keys are stored as their hash. */
@@ -158,6 +158,12 @@ static const char *const store_migrations[] = {
      * whose keys are mostly new and now reads the feed's hashes once. */
     ("DROP INDEX IF EXISTS items_link;"
      "DROP INDEX IF EXISTS items_title;"),
+    /* 5: item fingerprints are XXH3-128, 16 bytes (STORE_FP_LEN), not
+     * SHA-256; the 32-byte ones stored before are compared as such and
+     * replaced on the item's next poll. The tables do not change: the
+     * version goes up so that an older feedwatch refuses the store
+     * rather than take every new fingerprint for an update. */
+    "SELECT 1;",
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
@@ -188,6 +194,7 @@ enum store_stmt {
 	S_ITEM_INSERT_BATCH4,
 	S_TEXT_INSERT_BATCH4,
 	S_ITEM_SEEN,
+	S_ITEM_FINGERPRINT,
 	S_ITEM_UPDATE,
 	S_TEXT_UPDATE,
 	S_OUTBOX_INSERT,
@@ -254,6 +261,7 @@ static const char *const store_sql[S_NSTMTS] = {
 	"summary_text, content_text) VALUES " STORE_ROWS4(
 	    "(?, ?, ?, ?, ?, ?, ?)"),
     [S_ITEM_SEEN] = "UPDATE items SET seen_seq = ?2 WHERE id = ?1",
+    [S_ITEM_FINGERPRINT] = "UPDATE items SET fingerprint = ?2 WHERE id = ?1",
     [S_ITEM_UPDATE] = "UPDATE items SET fingerprint = ?2, revision = ?3, "
 		      "link_hash = ?4, title_hash = ?5, seen_seq = ?6 "
 		      "WHERE id = ?1",
@@ -1028,6 +1036,7 @@ struct store_entry {
 	int revision;
 	int64_t seen_seq;
 	unsigned char fingerprint[STORE_FP_LEN];
+	int old_fingerprint; /* unchanged, its stored fingerprint SHA-256 */
 	int64_t link_hash;
 	int64_t title_hash;
 	int has_link;
@@ -1153,10 +1162,11 @@ store_fingerprint_old(
 }
 
 /* Whether the stored fingerprint BLOB (N bytes) is that of E: a row of an
- * earlier version holds SHA-256, compared as such. */
+ * earlier version holds SHA-256, compared as such (and E noted, so that
+ * the row gets the new kind). */
 static int
 store_fingerprint_same(
-    struct store *st, const struct store_entry *e, const void *blob, int n)
+    struct store *st, struct store_entry *e, const void *blob, int n)
 {
 	unsigned char old[STORE_FP_OLD_LEN];
 
@@ -1167,7 +1177,8 @@ store_fingerprint_same(
 	if (n != STORE_FP_OLD_LEN)
 		return 0;
 	store_fingerprint_old(st, e, old);
-	return memcmp(blob, old, STORE_FP_OLD_LEN) == 0;
+	e->old_fingerprint = memcmp(blob, old, STORE_FP_OLD_LEN) == 0;
+	return e->old_fingerprint;
 }
 
 /* FNV-1a, for the churn guard's lookups (a collision only hides a new
@@ -1824,6 +1835,21 @@ store_item_update(
 	return store_done(st, stmt, cause);
 }
 
+/* An unchanged item whose row holds a SHA-256 fingerprint gets the new
+ * kind, once (migration 5). */
+static int
+store_item_refingerprint(
+    struct store *st, const struct store_entry *e, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = store_stmt(st, S_ITEM_FINGERPRINT, cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, e->item_id);
+	sqlite3_bind_blob(stmt, 2, e->fingerprint, STORE_FP_LEN, SQLITE_STATIC);
+	return store_done(st, stmt, cause);
+}
+
 static int
 store_item_seen(
     struct store *st, struct store_entry *e, int64_t seq, char **cause)
@@ -1863,6 +1889,9 @@ store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
 		case STORE_CLASS_UNCHANGED:
 			r->nunchanged++;
 			if (bump && store_item_seen(st, e, seq, m->cause) == -1)
+				return -1;
+			if (e->old_fingerprint &&
+			    store_item_refingerprint(st, e, m->cause) == -1)
 				return -1;
 			continue;
 		case STORE_CLASS_UPDATED:

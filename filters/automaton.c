@@ -15,6 +15,7 @@
  * and a bit per state says whether it has any, so that a state that
  * ends a one-word pattern falls back without a lookup.
  */
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -407,24 +408,25 @@ automaton_start2(const char *s)
 	return (uint16_t)((unsigned char)s[0] << 8 | (unsigned char)s[1]);
 }
 
-/* The first eight bytes of S (LEN of them), zero-padded. */
+/* The first eight bytes of S (LEN of them), zero-padded, byte I in bits
+ * 8I to 8I + 7 whatever the machine's byte order. */
 static uint64_t
 automaton_word(const char *s, size_t len)
 {
 	uint64_t w = 0;
 
 	memcpy(&w, s, len < 8 ? len : 8);
-	return w;
+	return le64toh(w);
 }
 
 /* The bit in pbits of the first L bytes of a text: from W, its first
  * eight bytes (automaton_word()), when L is eight or less, which costs
- * a multiplication; from a hash of the bytes otherwise. */
+ * a multiplication; from H, their automaton_hash(), otherwise. */
 static uint16_t
-automaton_pbit(const char *s, uint64_t w, size_t l)
+automaton_pbit(uint64_t w, uint64_t h, size_t l)
 {
 	if (l > 8)
-		return (uint16_t)(automaton_hash(s, l) >> 16);
+		return (uint16_t)(h >> 16);
 	if (l < 8)
 		w &= ((uint64_t)1 << (8 * l)) - 1;
 	return (
@@ -454,8 +456,9 @@ automaton_add_prefix(
 	if (len < 2)
 		fatalx("%s: a prefix needs two bytes", __func__);
 	automaton_bit_set(a->pstart2, automaton_start2(s));
-	automaton_bit_set(
-	    a->pbits, automaton_pbit(s, automaton_word(s, len), len));
+	automaton_bit_set(a->pbits,
+	    automaton_pbit(
+		automaton_word(s, len), automaton_hash(s, len), len));
 	if (a->pdict == NULL)
 		a->pdict = automaton_new();
 	a->pown = xreallocarray(a->pown, a->npown + 1, sizeof *a->pown);
@@ -686,7 +689,7 @@ size_t
 automaton_prefixes(const struct automaton *a, const char *token, size_t len,
     uint32_t *out, size_t max)
 {
-	uint64_t w;
+	uint64_t w, h;
 	uint32_t id, k;
 	size_t i, n = 0;
 
@@ -695,10 +698,13 @@ automaton_prefixes(const struct automaton *a, const char *token, size_t len,
 		return 0;
 	w = automaton_word(token, len);
 	for (i = 0; i < a->nplens && a->plens[i] <= len; i++) {
-		if (!automaton_bit(
-			a->pbits, automaton_pbit(token, w, a->plens[i])))
+		/* longer prefixes are hashed once, for both */
+		h = a->plens[i] > 8 ? automaton_hash(token, a->plens[i]) : 0;
+		if (!automaton_bit(a->pbits, automaton_pbit(w, h, a->plens[i])))
 			continue;
-		id = automaton_lookup(a->pdict, token, a->plens[i]);
+		if (a->plens[i] <= 8)
+			h = automaton_hash(token, a->plens[i]);
+		id = automaton_lookup_hashed(a->pdict, token, a->plens[i], h);
 		for (k = a->pout_start[id]; k < a->pout_start[id + 1]; k++) {
 			if (n < max)
 				out[n] = a->pout[k];

@@ -251,10 +251,10 @@ struct matcher {
 	size_t out_matches_size;
 
 	/*
-	 * The result's storage, built once per item and handed to it: the
-	 * hits of all its matches in one array, and the snippets in one
-	 * block, each built once per hit of the scan however many
-	 * watchlists report that hit.
+	 * Where the result is built before it is copied into its block
+	 * (matcher_report()): the hits of all its matches in one array, and
+	 * the snippets in one buffer, each built once per hit of the scan
+	 * however many watchlists report that hit.
 	 */
 	struct matcher_hit *out_hits;
 	size_t nout_hits, out_hits_size;
@@ -277,11 +277,8 @@ struct matcher_pick {
 	uint32_t hit;
 };
 
-/* A result, in one block with what it points into: its matches, their
- * hits, then the snippets. */
-struct matcher_result_store {
-	struct matcher_result result; /* first: what callers see */
-};
+/* A result is one block with what it points into: the result, its
+ * matches, their hits, then the snippets (matcher_report()). */
 _Static_assert(
     sizeof(struct matcher_result) % _Alignof(struct matcher_match) == 0,
     "matches follow the result");
@@ -1317,6 +1314,9 @@ matcher_compile(struct matcher *m, char **cause)
 
 	if (m->compiled)
 		return matcher_error(cause, "the matcher is already compiled");
+	/* a guard's leaf numbers patterns, then entities, in 32 bits */
+	if (m->npatterns + m->nentities >= MATCHER_GUARD_NONE)
+		return matcher_error(cause, "too many terms and entities");
 	m->compiled = 1;
 	for (i = 0; i < m->nentities; i++) {
 		e = &m->entities[i];
@@ -2685,7 +2685,6 @@ matcher_explain(
 static struct matcher_result *
 matcher_report(struct matcher *m)
 {
-	struct matcher_result_store *st;
 	struct matcher_result *res;
 	struct matcher_hit *hits;
 	char *snippets;
@@ -2711,15 +2710,14 @@ matcher_report(struct matcher *m)
 
 	/* the sizes are multiples of the alignment of what follows them:
 	 * a match and a hit hold pointers and size_t */
-	size = sizeof *st + m->ndecided * sizeof *res->matches +
+	size = sizeof *res + m->ndecided * sizeof *res->matches +
 	    m->nout_hits * sizeof *hits;
-	st = xmalloc(size + m->snippets_len);
-	res = &st->result;
-	res->matches = (struct matcher_match *)(void *)(st + 1);
+	res = xmalloc(size + m->snippets_len);
+	res->matches = (struct matcher_match *)(void *)(res + 1);
 	res->nmatches = m->ndecided;
 	res->truncated = 0;
 	hits = (struct matcher_hit *)(void *)(res->matches + m->ndecided);
-	snippets = (char *)st + size;
+	snippets = (char *)res + size;
 	memcpy(
 	    res->matches, m->out_matches, m->ndecided * sizeof *res->matches);
 	if (m->nout_hits > 0)
@@ -2771,7 +2769,7 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 	if (m->ndecided > 0)
 		res = matcher_report(m);
 	else
-		res = xcalloc(1, sizeof(struct matcher_result_store));
+		res = xcalloc(1, sizeof *res);
 	matcher_unindex(m);
 	res->truncated = m->truncated;
 	return res;
@@ -2780,12 +2778,11 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 void
 matcher_result_free(struct matcher_result *res)
 {
-	struct matcher_result_store *st = (struct matcher_result_store *)res;
 	size_t i;
 
 	if (res == NULL)
 		return;
 	for (i = 0; i < res->nmatches; i++)
 		free(res->matches[i].explain);
-	free(st);
+	free(res); /* the block of matcher_report() */
 }

@@ -20,7 +20,7 @@
 #define URL "http://example.com/feed.xml"
 #define NOW 1700000000
 /* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 /* What migration 3 adds, taken away again: a version 2 database. */
 #define UNDO_SCHEMA_3                                                          \
 	"ALTER TABLE feeds DROP COLUMN failing_since;"                         \
@@ -1351,15 +1351,18 @@ test_stable_digests(void **state)
 	    1);
 }
 
-/* SHA-256 of the layout above, the fingerprint of item k-0 in stores of
- * earlier versions. */
+/* SHA-256 of the layout above, the fingerprints of items k-0 and k-2 in
+ * stores of earlier versions (hashlib). */
 #define OLD_FINGERPRINT                                                        \
 	"x'd7235b2096be42a4bd905fd127f4d86dbbeba0df08e1915cd818a9e14670bd41'"
+#define OLD_FINGERPRINT_2                                                      \
+	"x'fca4e4ad0610f8b5fecb83d92552d07abb6f9f3ce4384753ef1c35f3ddad8b81'"
 
 /*
  * Items stored by an earlier version carry a SHA-256 fingerprint: an
  * unchanged one is still unchanged (not an update of every stored item
- * after an upgrade), a changed one is an update and gets the new kind.
+ * after an upgrade) and gets the new kind; a changed one, or one of no
+ * known size, is an update.
  */
 static void
 test_old_fingerprints(void **state)
@@ -1372,28 +1375,30 @@ test_old_fingerprints(void **state)
 	exec_sql(env->path,
 	    "UPDATE items SET fingerprint = " OLD_FINGERPRINT
 	    " WHERE key = 'k-0';"
-	    "UPDATE items SET fingerprint = zeroblob(32) "
-	    "WHERE key = 'k-1'");
-	r = ingest(
-	    env, fixture_doc("k", "T", "http://example.com/p", 0, 3), &fm);
-	assert_int_equal(r.nunchanged, 2);
-	assert_int_equal(r.nupdated, 1); /* k-1: its SHA-256 is not this */
-	assert_int_equal(fixture_count(env->path,
-			     "SELECT count(*) FROM items WHERE key = 'k-0' "
-			     "AND fingerprint = " OLD_FINGERPRINT),
-	    1);
-	assert_int_equal(fixture_count(env->path,
-			     "SELECT length(fingerprint) FROM items "
-			     "WHERE key = 'k-1'"),
-	    16);
-	/* k-0 changes: an update, with the new fingerprint */
-	r = ingest(env, corrected_doc(0), &fm);
-	assert_int_equal(r.nupdated, 1);
-	assert_int_equal(r.nunchanged, 2);
+	    "UPDATE items SET fingerprint = " OLD_FINGERPRINT_2
+	    " WHERE key = 'k-2';"
+	    "UPDATE items SET fingerprint = zeroblob(32) WHERE key = 'k-1'");
+	/* k-2 changed, k-1's SHA-256 is not its own: two updates */
+	r = ingest(env, corrected_doc(2), &fm);
+	assert_int_equal(r.nunchanged, 1);
+	assert_int_equal(r.nupdated, 2);
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM items WHERE "
 			     "length(fingerprint) = 16"),
 	    3);
+	assert_int_equal(
+	    fixture_count(env->path,
+		"SELECT fingerprint = x'ae434d60e3c9d0545fef17ab17ca0f67' "
+		"FROM items WHERE key = 'k-0'"),
+	    1);
+	/* and then nothing changes; a fingerprint of another size is a
+	 * change */
+	exec_sql(env->path,
+	    "UPDATE items SET fingerprint = zeroblob(5) "
+	    "WHERE key = 'k-1'");
+	r = ingest(env, corrected_doc(2), &fm);
+	assert_int_equal(r.nunchanged, 2);
+	assert_int_equal(r.nupdated, 1);
 }
 
 /* Rows of ITEMS whose text row is their own (title "T N" for key

@@ -102,6 +102,60 @@ test_automaton_prefix(void **state)
 	automaton_free(a);
 }
 
+/*
+ * Prefixes of 2 to 12 bytes over a small alphabet (so that many share
+ * their first bytes, and many tokens start with one) against a brute-
+ * force check of every token: every prefix a token starts with, and no
+ * other, whatever the token's length (under 8 bytes, 8, more).
+ */
+#define NPREFIXES 200
+#define NTOKENS 20000
+
+static void
+test_automaton_prefix_random(void **state)
+{
+	static char pre[NPREFIXES][16];
+	static size_t prelen[NPREFIXES];
+	struct automaton *a = automaton_new();
+	uint64_t seed = 7;
+	uint32_t out[NPREFIXES];
+	char tok[32];
+	size_t i, j, k, n, len, want, total = 0;
+
+	for (i = 0; i < NPREFIXES; i++) {
+		prelen[i] = 2 + rnd(&seed) % 11;
+		for (j = 0; j < prelen[i]; j++)
+			pre[i][j] = (char)('a' + rnd(&seed) % 3);
+		automaton_add_prefix(a, pre[i], prelen[i], (uint32_t)i);
+	}
+	automaton_compile(a);
+	for (i = 0; i < NTOKENS; i++) {
+		/* half the tokens start with a prefix, half are random */
+		k = rnd(&seed) % NPREFIXES;
+		len = 1 + rnd(&seed) % 20;
+		for (j = 0; j < len; j++)
+			tok[j] = (char)('a' + rnd(&seed) % 3);
+		if (i % 2 == 0 && prelen[k] <= len)
+			memcpy(tok, pre[k], prelen[k]);
+		n = automaton_prefixes(a, tok, len, out, NPREFIXES);
+		for (want = 0, k = 0; k < NPREFIXES; k++) {
+			if (prelen[k] > len || memcmp(tok, pre[k], prelen[k]))
+				continue;
+			want++;
+			for (j = 0; j < n && j < NPREFIXES; j++)
+				if (out[j] == k)
+					break;
+			if (j == n)
+				fail_msg("token %.*s: prefix %.*s not found",
+				    (int)len, tok, (int)prelen[k], pre[k]);
+		}
+		assert_int_equal(n, want);
+		total += n;
+	}
+	assert_true(total > NTOKENS); /* the check saw prefixes found */
+	automaton_free(a);
+}
+
 /* An empty automaton sends everything to the root. */
 static void
 test_automaton_empty(void **state)
@@ -124,6 +178,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_automaton_random),
 	    cmocka_unit_test(test_automaton_prefix),
+	    cmocka_unit_test(test_automaton_prefix_random),
 	    cmocka_unit_test(test_automaton_empty),
 	};
 

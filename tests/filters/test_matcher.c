@@ -486,37 +486,51 @@ test_match_snippet_spaces(void **state)
 	matcher_free(m);
 }
 
-/* The same at every offset of the run from the start of the field (the
- * field is scanned eight bytes at a time): two spaces, a tab, a CR, an
- * LF, and a control character that is no white space (kept). */
+/* The same at every offset of the run in the field, before the hit and
+ * after it (the field is scanned eight bytes at a time, then its last
+ * bytes one by one): two spaces, a tab, a CR, an LF; and a control
+ * character, which is no white space, kept as it is. */
 static void
 test_match_snippet_runs(void **state)
 {
 	static const char *const runs[] = {"  ", "\t", "\r", "\n", "\x01"};
 	static const char *const kept[] = {" ", " ", " ", " ", "\x01"};
+	static const char *const a20 = "aaaaaaaaaaaaaaaaaaaa";
 	struct matcher *m = test_matcher_new(0);
 	struct matcher_result *res;
 	struct item it = {0};
 	char text[64], want[128];
-	size_t i, k;
+	size_t i, k, after;
 
 	assert_int_equal(matcher_add_watchlist(m, "w", "iraq", NULL, NULL), 0);
 	assert_int_equal(matcher_compile(m, NULL), 0);
 	for (i = 0; i < sizeof runs / sizeof runs[0]; i++)
-		for (k = 0; k < 20; k++) {
-			snprintf(text, sizeof text, "%.*s%sb Iraq c", (int)k,
-			    "aaaaaaaaaaaaaaaaaaaa", runs[i]);
-			snprintf(want, sizeof want,
-			    "%.*s%sb \xc2\xab"
-			    "Iraq\xc2\xbb c",
-			    (int)k, "aaaaaaaaaaaaaaaaaaaa", kept[i]);
-			it.title_text = text;
-			res = matcher_run(m, &it, NULL, 0);
-			assert_int_equal(res->nmatches, 1);
-			assert_string_equal(
-			    res->matches[0].hits[0].snippet, want);
-			matcher_result_free(res);
-		}
+		for (after = 0; after < 2; after++)
+			for (k = 0; k < 20; k++) {
+				if (after) {
+					snprintf(text, sizeof text,
+					    "Iraq b%s%.*s", runs[i], (int)k,
+					    a20);
+					snprintf(want, sizeof want,
+					    "\xc2\xab"
+					    "Iraq\xc2\xbb b%s%.*s",
+					    kept[i], (int)k, a20);
+				} else {
+					snprintf(text, sizeof text,
+					    "%.*s%sb Iraq c", (int)k, a20,
+					    runs[i]);
+					snprintf(want, sizeof want,
+					    "%.*s%sb \xc2\xab"
+					    "Iraq\xc2\xbb c",
+					    (int)k, a20, kept[i]);
+				}
+				it.title_text = text;
+				res = matcher_run(m, &it, NULL, 0);
+				assert_int_equal(res->nmatches, 1);
+				assert_string_equal(
+				    res->matches[0].hits[0].snippet, want);
+				matcher_result_free(res);
+			}
 	matcher_free(m);
 }
 
