@@ -27,7 +27,7 @@ BENCH_PACKAGES = nginx sfeed rss2email curl time python3
 BENCH_POLL_ARGS ?=
 
 .PHONY: all run test build asan tsan deps format clean bench bench-parse \
-	bench-poll bench-match bench-store bench-text soak fuzz
+	bench-poll bench-match bench-match-count bench-store bench-text soak fuzz
 
 all: build
 
@@ -79,6 +79,11 @@ bench-poll: build
 bench-match: build
 	@sh .ci/install-deps time
 	sh bench/match/run.sh $(BUILD)
+
+# The matcher's instructions and cache misses (callgrind), after bench-match.
+bench-match-count: build
+	@sh .ci/install-deps valgrind
+	sh bench/match/count.sh $(BUILD)
 
 # Ingesting 35,000 items into the store, against raw sqlite3 inserts.
 bench-store: build

@@ -1,0 +1,42 @@
+#!/bin/sh
+# The matcher's work counted instead of timed: instructions and simulated
+# first-level data cache misses inside matcher_run() (and the freeing of
+# its results), under callgrind, over the first ITEMS (default 5,000) of
+# run.sh's generated items, for 1 and 10,000 watchlists. The counts do
+# not move with the machine's load, so they compare two builds where
+# timings on a shared machine cannot; run.sh's MB/s stay the figures
+# the targets are about.
+#
+# usage: [WORKLOAD=realistic|uniform] bench/match/count.sh [BUILD_DIR] [ITEMS]
+# (from the top folder, after `make build` and one run of run.sh, which
+# builds bench_match and generates the data)
+set -eu
+build=${1:-build}
+nitems=${2:-5000}
+case ${WORKLOAD:-realistic} in
+realistic) wl=wl ;;
+uniform) wl=wl-uniform ;;
+*) echo "WORKLOAD is realistic or uniform" >&2; exit 2 ;;
+esac
+here=$(dirname "$0")
+work=${TMPDIR:-/tmp}/feedwatch-bench-match
+command -v valgrind >/dev/null || { echo "count.sh needs valgrind" >&2; exit 2; }
+[ -f "$work/items.tsv" ] || { echo "no data in $work: run run.sh first" >&2; exit 2; }
+
+cc -O2 -g -I filters -I feeds -I daemon/core "$here/bench_match.c" \
+	"$build/filters/libfwfilters.a" "$build/feeds/libfwfeeds.a" \
+	"$build/daemon/core/libfwcore.a" \
+	$(pkg-config --libs libutf8proc libpcre2-8) -o "$work/bench_match_count"
+head -n "$nitems" "$work/items.tsv" >"$work/items-count.tsv"
+for n in 1 10000; do
+	valgrind --tool=callgrind --cache-sim=yes \
+		--toggle-collect=matcher_run --toggle-collect=matcher_result_free \
+		--callgrind-out-file="$work/callgrind-$n.out" \
+		"$work/bench_match_count" "$work/items-count.tsv" \
+		"$work/$wl-$n.tsv" "$work/entities.tsv" >/dev/null 2>"$work/callgrind-$n.log"
+	awk -v n="$n" -v items="$nitems" '
+		/I   refs:/ { gsub(",", "", $4); ir = $4 }
+		/D1  misses:/ { gsub(",", "", $4); d1 = $4 }
+		END { printf "watchlists=%s items=%s instructions=%d per_item=%.0f d1_misses=%d per_item=%.0f\n",
+			n, items, ir, ir / items, d1, d1 / items }' "$work/callgrind-$n.log"
+done
