@@ -113,10 +113,14 @@ def wait_for(pred, timeout):
 
 
 def jsonl(path):
+    """The complete lines of a log a receiver is still writing: a long
+    line reaches the file in several writes, and the last line read may
+    be the start of one."""
     if not os.path.exists(path):
         return []
     with open(path) as f:
-        return [json.loads(l) for l in f if l.strip()]
+        lines = f.read().split("\n")
+    return [json.loads(l) for l in lines[:-1] if l.strip()]
 
 
 def write(path, text, mode=0o600):
