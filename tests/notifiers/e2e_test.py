@@ -284,6 +284,7 @@ def test_loss(tmp, feed_port):
                         os.path.join(SERVERS, "webhook_receiver.py"),
                         "--log", hook_log, "--secret", SECRET])
     hook_port = int(line.split()[1])
+    daemon = None
     try:
         for f in range(NFEEDS):
             with DOCS_LOCK:
@@ -395,6 +396,10 @@ def test_loss(tmp, feed_port):
         check("loss: bounded in time (%.1f s)" % (time.time() - t0),
               time.time() - t0 < 60)
     finally:
+        # a failure above must not leave a daemon running
+        if daemon is not None and daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
         stop(hook)
 
 
