@@ -26,6 +26,8 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+# harness.py is in the tests folder, above this one
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness  # noqa: E402
 from harness import Feeds, check, free_port, rss, serve, summary, write
 

@@ -21,6 +21,8 @@ import threading
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+# harness.py is in the tests folder, above this one
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import Feeds, check, etag, rss, serve, summary, wait_for, write
 
 FEEDWATCH = os.path.abspath(sys.argv[1])

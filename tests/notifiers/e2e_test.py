@@ -16,71 +16,32 @@ Runs under /usr/bin/python3 (aiosmtpd and rsyslog come from Debian).
 usage: e2e_test.py FEEDWATCH
 """
 import email.utils
-import http.server
 import json
 import os
 import signal
-import socketserver
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+# harness.py is in the tests folder, above this one
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from harness import Feeds, check, serve, summary, wait_for, write  # noqa
 
 FEEDWATCH = os.path.abspath(sys.argv[1])
 SERVERS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "..", "servers")
 SECRET = "whsec_dGhpcyBpcyB0aGUgbmV3IGtleSBvZiB0aGUgdGVzdHM="
-RESULTS = {"passed": 0, "failed": 0}
+FEEDS = Feeds()
 
 
-def check(name, ok, detail=""):
-    RESULTS["passed" if ok else "failed"] += 1
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    sys.stdout.flush()
-
-
-def rss(items):
-    # Dated now: the first poll alerts on items younger than
-    # first_poll_alert_age, and an undated item is never young.
-    now = email.utils.formatdate(usegmt=True)
-    body = "".join(
-        "<item><guid isPermaLink='false'>%s</guid><title>%s</title>"
-        "<pubDate>%s</pubDate><description>%s</description></item>"
-        % (g, t, now, d) for g, t, d in items)
-    return ('<?xml version="1.0"?><rss version="2.0"><channel>'
-            "<title>t</title>%s</channel></rss>" % body).encode()
-
-
-DOCS = {}
-DOCS_LOCK = threading.Lock()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        with DOCS_LOCK:
-            doc = DOCS.get(self.path)
-        if doc is None:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("Content-Length", str(len(doc)))
-        self.end_headers()
-        self.wfile.write(doc)
-
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
+def dated_now():
+    # The first poll alerts on items younger than first_poll_alert_age,
+    # and an undated item is never young.
+    return email.utils.formatdate(usegmt=True)
 
 
 def spawn(argv):
@@ -103,15 +64,6 @@ def stop(proc):
             proc.wait()
 
 
-def wait_for(pred, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
-
-
 def jsonl(path):
     """The complete lines of a log a receiver is still writing: a long
     line reaches the file in several writes, and the last line read may
@@ -121,12 +73,6 @@ def jsonl(path):
     with open(path) as f:
         lines = f.read().split("\n")
     return [json.loads(l) for l in lines[:-1] if l.strip()]
-
-
-def write(path, text, mode=0o600):
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, mode)
 
 
 def control(port, **req):
@@ -165,13 +111,12 @@ def test_once(tmp, feed_port):
     try:
         write(os.path.join(tmp, "smtp-password"), "s3cret pass\n")
         write(os.path.join(tmp, "hook-secret"), SECRET + "\n")
-        with DOCS_LOCK:
-            DOCS["/e2e"] = rss([
-                ("i1", "Coalition talks resume", "In Baghdad."),
-                ("i2", "PM Soudani visits Cairo", "A state visit."),
-                ("i3", "Weather report", "Sunny, no match here."),
-                ("i4", "Sudani and the coalition", "Both match."),
-            ])
+        FEEDS.set("/e2e", [
+            ("i1", "Coalition talks resume", "In Baghdad."),
+            ("i2", "PM Soudani visits Cairo", "A state visit."),
+            ("i3", "Weather report", "Sunny, no match here."),
+            ("i4", "Sudani and the coalition", "Both match."),
+        ], dated_now())
         cfg = "\n".join([
             "store: state.db",
             "fetch: {block_private_addresses: false}",
@@ -248,7 +193,8 @@ def test_once(tmp, feed_port):
         lines = jsonl(syslog_file)
         check("syslog: 4 lines from rsyslogd", len(lines) == 4,
               str(len(lines)))
-        check("syslog: ident", len(lines) > 0 and all(l.get("app") == "fwtest" for l in lines),
+        check("syslog: ident", len(lines) > 0 and
+              all(l.get("app") == "fwtest" for l in lines),
               str([l.get("app") for l in lines]))
         check("syslog: each alert id once",
               sorted(a for a in alert_ids
@@ -287,8 +233,8 @@ def test_loss(tmp, feed_port):
     daemon = None
     try:
         for f in range(NFEEDS):
-            with DOCS_LOCK:
-                DOCS["/loss%d" % f] = rss([("base%d" % f, "quiet", "x")])
+            FEEDS.set("/loss%d" % f, [("base%d" % f, "quiet", "x")],
+                      dated_now())
         lines = ["store: state.db",
                  "fetch: {block_private_addresses: false, "
                  "max_connections: 8}",
@@ -312,11 +258,11 @@ def test_loss(tmp, feed_port):
               proc.stderr.decode()[-500:])
         # 500 new matching items; the receiver answers 503, Retry-After 1.
         for f in range(NFEEDS):
-            with DOCS_LOCK:
-                DOCS["/loss%d" % f] = rss(
-                    [("base%d" % f, "quiet", "x")] +
-                    [("n%d-%d" % (f, i), "Coalition item %d-%d" % (f, i),
-                      "coalition") for i in range(PER_FEED)])
+            FEEDS.set("/loss%d" % f,
+                      [("base%d" % f, "quiet", "x")] +
+                      [("n%d-%d" % (f, i), "Coalition item %d-%d" % (f, i),
+                        "coalition") for i in range(PER_FEED)],
+                      dated_now())
         # Retry-After 8 while `once` tries each alert: long enough that
         # none is due again before once has tried them all and exits.
         control(hook_port, mode="status/503", retry_after=8)
@@ -404,17 +350,14 @@ def test_loss(tmp, feed_port):
 
 
 def main():
-    server = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
+    _, port = serve(FEEDS)
     for test in (test_once, test_loss):
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 test(tmp, port)
             except Exception as e:  # a crash is a failure, not a pass
                 check(test.__name__, False, repr(e))
-    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
-    sys.exit(1 if RESULTS["failed"] else 0)
+    summary()
 
 
 if __name__ == "__main__":

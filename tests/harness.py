@@ -1,8 +1,9 @@
-"""What the daemon's integration tests share (daemon_test.py and
-admin_test.py): checks that count, bounded waits, private files, and a
-local feed server on 127.0.0.1 that serves RSS with ETags, permanent
-redirects and a slow feed, and records what it was asked. Standard
-library only.
+"""What the integration tests that run the binary share (daemon/
+daemon_test.py, daemon/admin_test.py, notifiers/e2e_test.py): checks
+that count, bounded waits, private files, and a local feed server on
+127.0.0.1 that serves RSS with ETags, permanent redirects and a slow
+feed, and records what it was asked. Standard library only; a script
+puts the tests folder on sys.path to import it.
 """
 import http.server
 import os
@@ -34,17 +35,18 @@ def write(path, text, mode=0o600):
 
 
 def wait_for(pred, timeout, ignore=()):
-    """Until pred() is true, at most timeout seconds; the exceptions in
-    ignore count as not yet."""
+    """Until pred() is true, at most timeout seconds (and one last look
+    at the end); the exceptions in ignore count as not yet."""
     end = time.time() + timeout
-    while time.time() < end:
+    while True:
         try:
             if pred():
                 return True
         except ignore:
             pass
+        if time.time() >= end:
+            return False
         time.sleep(0.05)
-    return False
 
 
 def free_port():
@@ -75,9 +77,9 @@ class Feeds:
         self.moved = {}  # path -> where it moved permanently (301)
         self.requests = []  # (path, if-none-match)
 
-    def set(self, path, items):
+    def set(self, path, items, pubdate=None):
         with self.lock:
-            self.docs[path] = rss(items)
+            self.docs[path] = rss(items, pubdate)
 
     def asked(self, path):
         with self.lock:
