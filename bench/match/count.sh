@@ -23,10 +23,7 @@ work=${TMPDIR:-/tmp}/feedwatch-bench-match
 command -v valgrind >/dev/null || { echo "count.sh needs valgrind" >&2; exit 2; }
 [ -f "$work/items.tsv" ] || { echo "no data in $work: run run.sh first" >&2; exit 2; }
 
-cc -O2 -g -I filters -I feeds -I daemon/core "$here/bench_match.c" \
-	"$build/filters/libfwfilters.a" "$build/feeds/libfwfeeds.a" \
-	"$build/daemon/core/libfwcore.a" \
-	$(pkg-config --libs libutf8proc libpcre2-8) -o "$work/bench_match_count"
+sh "$here/build.sh" "$build" "$work/bench_match_count"
 head -n "$nitems" "$work/items.tsv" >"$work/items-count.tsv"
 for n in 1 10000; do
 	valgrind --tool=callgrind --cache-sim=yes \

@@ -35,10 +35,7 @@ mkdir -p "$work"
 
 calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 
-cc -O2 -I filters -I feeds -I daemon/core "$here/bench_match.c" \
-	"$build/filters/libfwfilters.a" "$build/feeds/libfwfeeds.a" \
-	"$build/daemon/core/libfwcore.a" \
-	$(pkg-config --libs libutf8proc libpcre2-8) -o "$work/bench_match"
+sh "$here/build.sh" "$build" "$work/bench_match"
 if [ "$(cat "$work/items.count" 2>/dev/null)" != "$nitems" ] ||
 	[ ! -f "$work/wl-uniform-1.tsv" ]; then
 	python3 "$here/gen.py" "$work" "$nitems"
