@@ -1162,11 +1162,10 @@ store_fingerprint_old(
 }
 
 /* Whether the stored fingerprint BLOB (N bytes) is that of E: a row of an
- * earlier version holds SHA-256, compared as such (and E noted, so that
- * the row gets the new kind). */
+ * earlier version holds SHA-256 (STORE_FP_OLD_LEN), compared as such. */
 static int
 store_fingerprint_same(
-    struct store *st, struct store_entry *e, const void *blob, int n)
+    struct store *st, const struct store_entry *e, const void *blob, int n)
 {
 	unsigned char old[STORE_FP_OLD_LEN];
 
@@ -1177,8 +1176,7 @@ store_fingerprint_same(
 	if (n != STORE_FP_OLD_LEN)
 		return 0;
 	store_fingerprint_old(st, e, old);
-	e->old_fingerprint = memcmp(blob, old, STORE_FP_OLD_LEN) == 0;
-	return e->old_fingerprint;
+	return memcmp(blob, old, STORE_FP_OLD_LEN) == 0;
 }
 
 /* FNV-1a, for the churn guard's lookups (a collision only hides a new
@@ -1574,7 +1572,7 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 	const void *blob;
 	size_t i, mask, nunique = 0, nunknown = 0;
 	int64_t when;
-	int rc;
+	int rc, n;
 	unsigned char h[32];
 
 	for (mask = 1; mask < 2 * doc->nitems + 2; mask <<= 1)
@@ -1624,11 +1622,14 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 			blob = sqlite3_column_blob(stmt, 1);
 			e->revision = sqlite3_column_int(stmt, 2);
 			e->seen_seq = sqlite3_column_int64(stmt, 3);
-			if (store_fingerprint_same(
-				st, e, blob, sqlite3_column_bytes(stmt, 1)))
-				e->class = STORE_CLASS_UNCHANGED;
-			else
-				e->class = STORE_CLASS_UPDATED;
+			n = sqlite3_column_bytes(stmt, 1);
+			e->class = store_fingerprint_same(st, e, blob, n)
+			    ? STORE_CLASS_UNCHANGED
+			    : STORE_CLASS_UPDATED;
+			/* to be rewritten with the new kind (migration 5) */
+			e->old_fingerprint =
+			    e->class == STORE_CLASS_UNCHANGED &&
+			    n == STORE_FP_OLD_LEN;
 		} else if (rc == SQLITE_DONE) {
 			nunknown++;
 			e->class = STORE_CLASS_NEW;
