@@ -419,14 +419,12 @@ automaton_word(const char *s, size_t len)
 	return le64toh(w);
 }
 
-/* The bit in pbits of the first L bytes of a text: from W, its first
- * eight bytes (automaton_word()), when L is eight or less, which costs
- * a multiplication; from H, their automaton_hash(), otherwise. */
+/* The bit in pbits of the first L bytes of a text, from W, its first
+ * eight bytes (automaton_word()): one multiplication. A prefix longer
+ * than eight bytes is told by its first eight and its length. */
 static uint16_t
-automaton_pbit(uint64_t w, uint64_t h, size_t l)
+automaton_pbit(uint64_t w, size_t l)
 {
-	if (l > 8)
-		return (uint16_t)(h >> 16);
 	if (l < 8)
 		w &= ((uint64_t)1 << (8 * l)) - 1;
 	return (
@@ -456,9 +454,8 @@ automaton_add_prefix(
 	if (len < 2)
 		fatalx("%s: a prefix needs two bytes", __func__);
 	automaton_bit_set(a->pstart2, automaton_start2(s));
-	automaton_bit_set(a->pbits,
-	    automaton_pbit(
-		automaton_word(s, len), automaton_hash(s, len), len));
+	automaton_bit_set(
+	    a->pbits, automaton_pbit(automaton_word(s, len), len));
 	if (a->pdict == NULL)
 		a->pdict = automaton_new();
 	a->pown = xreallocarray(a->pown, a->npown + 1, sizeof *a->pown);
@@ -689,7 +686,7 @@ size_t
 automaton_prefixes(const struct automaton *a, const char *token, size_t len,
     uint32_t *out, size_t max)
 {
-	uint64_t w, h;
+	uint64_t w;
 	uint32_t id, k;
 	size_t i, n = 0;
 
@@ -698,13 +695,9 @@ automaton_prefixes(const struct automaton *a, const char *token, size_t len,
 		return 0;
 	w = automaton_word(token, len);
 	for (i = 0; i < a->nplens && a->plens[i] <= len; i++) {
-		/* longer prefixes are hashed once, for both */
-		h = a->plens[i] > 8 ? automaton_hash(token, a->plens[i]) : 0;
-		if (!automaton_bit(a->pbits, automaton_pbit(w, h, a->plens[i])))
+		if (!automaton_bit(a->pbits, automaton_pbit(w, a->plens[i])))
 			continue;
-		if (a->plens[i] <= 8)
-			h = automaton_hash(token, a->plens[i]);
-		id = automaton_lookup_hashed(a->pdict, token, a->plens[i], h);
+		id = automaton_lookup(a->pdict, token, a->plens[i]);
 		for (k = a->pout_start[id]; k < a->pout_start[id + 1]; k++) {
 			if (n < max)
 				out[n] = a->pout[k];

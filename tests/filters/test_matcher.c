@@ -108,8 +108,8 @@ static const struct match_case match_cases[] = {
     {"ransom*", {"ransom paid"}, 1, NULL},
     {"ransom*", {"transom"}, 0, NULL},
     {"ira*", {"Iraqi and Iranian"}, 1, "title 0-5 -|title 10-17 -"},
-    /* prefixes of 2, 8 and more than 8 bytes (the last are filtered by a
-     * hash of their bytes, the others by their first 8 bytes) */
+    /* prefixes of 2, 8 and more than 8 bytes (filtered by their first 8
+     * bytes, masked to their length, and the length) */
     {"ir*", {"Iran"}, 1, "title 0-4 -"},
     {"terroris*", {"terrorism and terrorists"}, 1, "title 0-9 -|title 14-24 -"},
     {"terroris*", {"terror terrorise"}, 1, "title 7-16 -"},
