@@ -1,11 +1,10 @@
 /*
  * The store on SQLite: schema, migrations, and the verbs of store.h.
  *
- * Items live in two tables: `items` is narrow (key, fingerprint, the
- * hashes the churn guard looks up, and seen_seq, which equals the feed's
- * fetch_seq while the item is in the feed's latest fetch), so the
- * per-poll bookkeeping rewrites small rows; `item_texts` holds the
- * bounded text kept to run watchlists again.
+ * An item is one row of `items`: its key, fingerprint and the bounded
+ * text kept to run watchlists again. Which items the feed's latest fetch
+ * held is the feed's `present` set (the ids, store_ids_encode()), so a
+ * poll whose items changed rewrites one feed row, never its items' rows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -164,6 +163,37 @@ static const char *const store_migrations[] = {
      * version goes up so that an older feedwatch refuses the store
      * rather than take every new fingerprint for an update. */
     "SELECT 1;",
+    /* 6: an item's text in its own row (one B-tree an item, not two);
+     * the latest fetch's items as a set on the feed row instead of a
+     * seen_seq on every item (a poll whose items changed rewrote them
+     * all); no stored link and title hashes (the churn guard computes
+     * them from the texts, on the rare poll it runs). fw_idset() is
+     * defined by store_open(). */
+    "ALTER TABLE feeds ADD COLUMN present BLOB;"
+    "UPDATE feeds SET present = (SELECT fw_idset(id) FROM items "
+    " WHERE items.feed_id = feeds.id AND items.seen_seq = feeds.fetch_seq);"
+    "ALTER TABLE feeds DROP COLUMN present_count;"
+    "CREATE TABLE items6 ("
+    " id INTEGER PRIMARY KEY,"
+    " feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " first_seen INTEGER NOT NULL,"
+    " fingerprint BLOB NOT NULL,"
+    " revision INTEGER NOT NULL DEFAULT 0,"
+    " title TEXT,"
+    " link TEXT,"
+    " published INTEGER,"
+    " updated INTEGER,"
+    " summary_text TEXT,"
+    " content_text TEXT,"
+    " UNIQUE (feed_id, key));"
+    "INSERT INTO items6 SELECT i.id, i.feed_id, i.key, i.first_seen,"
+    " i.fingerprint, i.revision, t.title, t.link, t.published, t.updated,"
+    " t.summary_text, t.content_text"
+    " FROM items i LEFT JOIN item_texts t ON t.item_id = i.id;"
+    "DROP TABLE item_texts;"
+    "DROP TABLE items;"
+    "ALTER TABLE items6 RENAME TO items;",
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
@@ -187,16 +217,11 @@ enum store_stmt {
 	S_ITEM_GET,
 	S_ITEM_HASHES,
 	S_ITEM_INSERT,
-	S_TEXT_INSERT,
 	S_ITEM_MAX_ID,
 	S_ITEM_INSERT_BATCH,
-	S_TEXT_INSERT_BATCH,
 	S_ITEM_INSERT_BATCH4,
-	S_TEXT_INSERT_BATCH4,
-	S_ITEM_SEEN,
 	S_ITEM_FINGERPRINT,
 	S_ITEM_UPDATE,
-	S_TEXT_UPDATE,
 	S_OUTBOX_INSERT,
 	S_OUTBOX_DUE,
 	S_OUTBOX_INFLIGHT,
@@ -229,45 +254,32 @@ static const char *const store_sql[S_NSTMTS] = {
 	"last_status = ?7, last_error = ?8, consecutive_failures = ?9, "
 	"last_success_at = ?10, gone_reason = ?11, failing_since = ?12, "
 	"moved_to = ?13, redirect_seen = ?14, redirect_count = ?15",
-    [S_FEED_IDS] = "SELECT id, first_poll_done, fetch_seq, present_count "
+    [S_FEED_IDS] = "SELECT id, first_poll_done, fetch_seq, present "
 		   "FROM feeds WHERE url = ?1",
     [S_FEED_DONE] = "UPDATE feeds SET first_poll_done = ?4, fetch_seq = ?2, "
-		    "present_count = ?3 WHERE id = ?1",
-    [S_ITEM_GET] = "SELECT id, fingerprint, revision, seen_seq FROM items "
+		    "present = coalesce(?3, present) WHERE id = ?1",
+    [S_ITEM_GET] = "SELECT id, fingerprint, revision FROM items "
 		   "WHERE feed_id = ?1 AND key = ?2",
-    [S_ITEM_HASHES] =
-	"SELECT link_hash, title_hash FROM items WHERE feed_id = ?1",
+    [S_ITEM_HASHES] = "SELECT title, link FROM items WHERE feed_id = ?1",
     [S_ITEM_INSERT] = "INSERT INTO items (feed_id, key, first_seen, "
-		      "fingerprint, revision, link_hash, title_hash, seen_seq) "
-		      "VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)",
-    [S_TEXT_INSERT] = "INSERT INTO item_texts (item_id, title, link, "
-		      "published, updated, summary_text, content_text) VALUES "
-		      "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		      "fingerprint, revision, title, link, published, "
+		      "updated, summary_text, content_text) VALUES "
+		      "(?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_ITEM_MAX_ID] = "SELECT max(id) FROM items",
     [S_ITEM_INSERT_BATCH] =
 	"INSERT INTO items (id, feed_id, key, first_seen, fingerprint, "
-	"revision, link_hash, title_hash, seen_seq) VALUES " STORE_ROWS16(
-	    "(?, ?, ?, ?, ?, 0, ?, ?, ?)"),
-    [S_TEXT_INSERT_BATCH] =
-	"INSERT INTO item_texts (item_id, title, link, published, updated, "
-	"summary_text, content_text) VALUES " STORE_ROWS16(
-	    "(?, ?, ?, ?, ?, ?, ?)"),
+	"revision, title, link, published, updated, summary_text, "
+	"content_text) VALUES " STORE_ROWS16("(?, ?, ?, ?, ?, 0, ?, ?, ?, ?, "
+					     "?, ?)"),
     [S_ITEM_INSERT_BATCH4] =
 	"INSERT INTO items (id, feed_id, key, first_seen, fingerprint, "
-	"revision, link_hash, title_hash, seen_seq) VALUES " STORE_ROWS4(
-	    "(?, ?, ?, ?, ?, 0, ?, ?, ?)"),
-    [S_TEXT_INSERT_BATCH4] =
-	"INSERT INTO item_texts (item_id, title, link, published, updated, "
-	"summary_text, content_text) VALUES " STORE_ROWS4(
-	    "(?, ?, ?, ?, ?, ?, ?)"),
-    [S_ITEM_SEEN] = "UPDATE items SET seen_seq = ?2 WHERE id = ?1",
+	"revision, title, link, published, updated, summary_text, "
+	"content_text) VALUES " STORE_ROWS4("(?, ?, ?, ?, ?, 0, ?, ?, ?, ?, "
+					    "?, ?)"),
     [S_ITEM_FINGERPRINT] = "UPDATE items SET fingerprint = ?2 WHERE id = ?1",
     [S_ITEM_UPDATE] = "UPDATE items SET fingerprint = ?2, revision = ?3, "
-		      "link_hash = ?4, title_hash = ?5, seen_seq = ?6 "
-		      "WHERE id = ?1",
-    [S_TEXT_UPDATE] = "UPDATE item_texts SET title = ?2, link = ?3, "
-		      "published = ?4, updated = ?5, summary_text = ?6, "
-		      "content_text = ?7 WHERE item_id = ?1",
+		      "title = ?4, link = ?5, published = ?6, updated = ?7, "
+		      "summary_text = ?8, content_text = ?9 WHERE id = ?1",
     [S_OUTBOX_INSERT] =
 	"INSERT OR IGNORE INTO outbox (id, alert_id, watchlist, notifier, "
 	"feed_url, item_key, revision, payload, state, attempts, "
@@ -522,6 +534,124 @@ store_column_strdup(sqlite3_stmt *stmt, int i)
 	return s != NULL ? xstrdup((const char *)s) : NULL;
 }
 
+/*
+ * A set of item ids (a feed's `present`): the ids in increasing order,
+ * the first as it is and each next as its difference from the one
+ * before, in unsigned LEB128; a feed whose items came in one poll takes
+ * a byte an item. *OUT is allocated (LEN 0 for an empty set).
+ */
+static void
+store_ids_encode(const int64_t *ids, size_t n, unsigned char **out, size_t *len)
+{
+	unsigned char *p;
+	uint64_t prev = 0, v;
+	size_t i;
+
+	p = *out = xmalloc(10 * n + 1);
+	for (i = 0; i < n; i++) {
+		v = (uint64_t)ids[i] - prev;
+		prev = (uint64_t)ids[i];
+		for (; v >= 0x80; v >>= 7)
+			*p++ = (unsigned char)(v | 0x80);
+		*p++ = (unsigned char)v;
+	}
+	*len = (size_t)(p - *out);
+}
+
+/* The ids of a set store_ids_encode() made, in increasing order, in *IDS
+ * (allocated, N of them): -1 when P is not such a set. */
+static int
+store_ids_decode(const void *blob, size_t len, int64_t **ids, size_t *n)
+{
+	const unsigned char *p = blob;
+	int64_t *out;
+	uint64_t v, prev = 0;
+	size_t i = 0, count = 0;
+	int shift;
+
+	out = xreallocarray(NULL, len > 0 ? len : 1, sizeof *out);
+	while (i < len) {
+		v = 0;
+		for (shift = 0;; shift += 7) {
+			if (i == len || shift > 63)
+				goto bad;
+			v |= (uint64_t)(p[i] & 0x7f) << shift;
+			if (!(p[i++] & 0x80))
+				break;
+		}
+		prev += v;
+		if (count > 0 && (int64_t)prev <= out[count - 1])
+			goto bad;
+		out[count++] = (int64_t)prev;
+	}
+	*ids = out;
+	*n = count;
+	return 0;
+bad:
+	free(out);
+	return -1;
+}
+
+static int
+store_id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+store_ids_have(const int64_t *ids, size_t n, int64_t id)
+{
+	return n > 0 && bsearch(&id, ids, n, sizeof *ids, store_id_cmp) != NULL;
+}
+
+/* fw_idset(id), an aggregate: the set of the ids, for migration 6. */
+struct store_idagg {
+	int64_t *ids;
+	size_t n, cap;
+};
+
+static void
+store_idset_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store_idagg *a;
+
+	(void)argc;
+	if ((a = sqlite3_aggregate_context(ctx, sizeof *a)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER) {
+		sqlite3_result_error(ctx, "fw_idset: not an id", -1);
+		return;
+	}
+	if (a->n == a->cap) {
+		a->cap = a->cap > 0 ? 2 * a->cap : 64;
+		a->ids = xreallocarray(a->ids, a->cap, sizeof *a->ids);
+	}
+	a->ids[a->n++] = sqlite3_value_int64(argv[0]);
+}
+
+static void
+store_idset_final(sqlite3_context *ctx)
+{
+	struct store_idagg *a = sqlite3_aggregate_context(ctx, 0);
+	unsigned char *blob;
+	size_t i, n = 0, len;
+
+	if (a != NULL && a->n > 0) {
+		qsort(a->ids, a->n, sizeof *a->ids, store_id_cmp);
+		for (i = 0; i < a->n; i++)
+			if (n == 0 || a->ids[i] != a->ids[n - 1])
+				a->ids[n++] = a->ids[i];
+	}
+	store_ids_encode(a != NULL ? a->ids : NULL, n, &blob, &len);
+	if (a != NULL)
+		free(a->ids);
+	sqlite3_result_blob(ctx, blob, (int)len, free);
+}
+
 static int
 store_migrate(struct store *st, char **cause)
 {
@@ -751,6 +881,13 @@ store_open(const char *path, char **cause)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	if (sqlite3_create_function_v2(st->db, "fw_idset", 1,
+		SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+		NULL, store_idset_step, store_idset_final, NULL) != SQLITE_OK) {
+		store_error(st, cause, "%s: fw_idset", path);
+		store_close(st);
+		return NULL;
+	}
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt,
 		NULL) != SQLITE_OK) {
 		store_error(st, cause, "%s: journal_mode", path);
@@ -1034,13 +1171,8 @@ struct store_entry {
 	enum store_class class;
 	int64_t item_id; /* 0 when not stored yet */
 	int revision;
-	int64_t seen_seq;
 	unsigned char fingerprint[STORE_FP_LEN];
 	int old_fingerprint; /* unchanged, its stored fingerprint SHA-256 */
-	int64_t link_hash;
-	int64_t title_hash;
-	int has_link;
-	int has_title;
 	/* strlen of title, link, summary and content text (0 when NULL),
 	 * measured once for the fingerprint and the stored copy */
 	size_t lens[4];
@@ -1196,35 +1328,40 @@ store_fnv(uint64_t h, const char *s, size_t len)
 /* The link without scheme and host: http -> https and a host rename
  * keep the same value. */
 static int
-store_link_hash(const char *link, int64_t *out)
+store_link_hash(const char *link, size_t len, int64_t *out)
 {
-	const char *p;
+	const char *p, *end;
 
-	if (link == NULL || *link == '\0')
+	if (link == NULL || len == 0)
 		return 0;
-	if ((p = strstr(link, "://")) != NULL) {
-		p += 3;
-		p += strcspn(p, "/?#");
-	} else
+	end = link + len;
+	if ((p = memmem(link, len, "://", 3)) != NULL)
+		for (p += 3; p < end && *p != '/' && *p != '?' && *p != '#';)
+			p++;
+	else
 		p = link;
-	if (*p == '\0')
+	if (p == end) {
 		p = "/";
-	*out = (int64_t)store_fnv(0xcbf29ce484222325ULL, p, strlen(p));
+		end = p + 1;
+	}
+	*out = (int64_t)store_fnv(0xcbf29ce484222325ULL, p, (size_t)(end - p));
 	return 1;
 }
 
-/* The title, ASCII case folded and whitespace collapsed. */
+/* The title (its first LEN bytes), ASCII case folded and whitespace
+ * collapsed. */
 static int
-store_title_hash(const char *title, int64_t *out)
+store_title_hash(const char *title, size_t len, int64_t *out)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	int space = 0, any = 0;
+	size_t i;
 	char c;
 
 	if (title == NULL)
 		return 0;
-	for (; *title != '\0'; title++) {
-		c = *title;
+	for (i = 0; i < len; i++) {
+		c = title[i];
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
 			space = any;
 			continue;
@@ -1243,21 +1380,27 @@ store_title_hash(const char *title, int64_t *out)
 	return 1;
 }
 
-/* Bind at most STORE_MAX_TEXT bytes of S (LEN long), cut on a UTF-8
- * boundary. */
-static void
-store_bind_capped(sqlite3_stmt *stmt, int i, const char *s, size_t len)
+/* How much of S (LEN long) is stored: at most STORE_MAX_TEXT bytes, cut
+ * on a UTF-8 boundary. */
+static size_t
+store_capped(const char *s, size_t len)
 {
-	if (s == NULL) {
-		sqlite3_bind_null(stmt, i);
-		return;
-	}
 	if (len > STORE_MAX_TEXT) {
 		len = STORE_MAX_TEXT;
 		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
 			len--;
 	}
-	sqlite3_bind_text(stmt, i, s, (int)len, SQLITE_STATIC);
+	return len;
+}
+
+static void
+store_bind_capped(sqlite3_stmt *stmt, int i, const char *s, size_t len)
+{
+	if (s == NULL)
+		sqlite3_bind_null(stmt, i);
+	else
+		sqlite3_bind_text(
+		    stmt, i, s, (int)store_capped(s, len), SQLITE_STATIC);
 }
 
 static void
@@ -1509,23 +1652,29 @@ store_churn(struct store *st, int64_t feed_id, size_t n,
 	struct store_hashset links, titles;
 	struct store_entry *e;
 	sqlite3_stmt *stmt;
-	int64_t *rows = NULL;
+	const char *text;
+	int64_t *rows = NULL, link_hash, title_hash;
 	size_t i, nrows = 0, cap = 0, size;
-	int rc;
+	int rc, has_link, has_title;
 
 	if ((stmt = store_stmt(st, S_ITEM_HASHES, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, feed_id);
-	/* rows: pairs of (has, hash) for link, then title */
+	/* rows: pairs of (has, hash) for link, then title; of the stored
+	 * texts, which the new items' are cut like below */
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (nrows + 4 > cap) {
 			cap = cap > 0 ? 2 * cap : 256;
 			rows = xreallocarray(rows, cap, sizeof *rows);
 		}
-		rows[nrows++] = sqlite3_column_type(stmt, 0) != SQLITE_NULL;
-		rows[nrows++] = sqlite3_column_int64(stmt, 0);
-		rows[nrows++] = sqlite3_column_type(stmt, 1) != SQLITE_NULL;
-		rows[nrows++] = sqlite3_column_int64(stmt, 1);
+		text = (const char *)sqlite3_column_text(stmt, 1);
+		rows[nrows] = store_link_hash(text,
+		    (size_t)sqlite3_column_bytes(stmt, 1), &rows[nrows + 1]);
+		nrows += 2;
+		text = (const char *)sqlite3_column_text(stmt, 0);
+		rows[nrows] = store_title_hash(text,
+		    (size_t)sqlite3_column_bytes(stmt, 0), &rows[nrows + 1]);
+		nrows += 2;
 	}
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE) {
@@ -1550,8 +1699,15 @@ store_churn(struct store *st, int64_t feed_id, size_t n,
 		e = &entries[i];
 		if (e->class != STORE_CLASS_NEW)
 			continue;
-		if ((e->has_link && store_hashset_has(&links, e->link_hash)) ||
-		    (e->has_title && store_hashset_has(&titles, e->title_hash)))
+		has_link = e->item->link != NULL &&
+		    store_link_hash(e->item->link,
+			store_capped(e->item->link, e->lens[1]), &link_hash);
+		has_title = e->item->title_text != NULL &&
+		    store_title_hash(e->item->title_text,
+			store_capped(e->item->title_text, e->lens[0]),
+			&title_hash);
+		if ((has_link && store_hashset_has(&links, link_hash)) ||
+		    (has_title && store_hashset_has(&titles, title_hash)))
 			e->class = STORE_CLASS_REKEYED;
 	}
 	free(links.slots);
@@ -1601,9 +1757,6 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 		}
 		nunique++;
 		store_fingerprint(st, e);
-		e->has_link = store_link_hash(e->item->link, &e->link_hash);
-		e->has_title =
-		    store_title_hash(e->item->title_text, &e->title_hash);
 		/* Before its first ingest (fetch_seq 0) a feed has no item
 		 * to look up. */
 		if (empty) {
@@ -1621,7 +1774,6 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 			e->item_id = sqlite3_column_int64(stmt, 0);
 			blob = sqlite3_column_blob(stmt, 1);
 			e->revision = sqlite3_column_int(stmt, 2);
-			e->seen_seq = sqlite3_column_int64(stmt, 3);
 			n = sqlite3_column_bytes(stmt, 1);
 			e->class = store_fingerprint_same(st, e, blob, n)
 			    ? STORE_CLASS_UNCHANGED
@@ -1676,20 +1828,11 @@ store_bind_texts(sqlite3_stmt *stmt, int first, const struct store_entry *e)
 	store_bind_capped(stmt, first + 5, item->content_text, e->lens[3]);
 }
 
-static void
-store_bind_hash(sqlite3_stmt *stmt, int i, int has, int64_t hash)
-{
-	if (has)
-		sqlite3_bind_int64(stmt, i, hash);
-	else
-		sqlite3_bind_null(stmt, i);
-}
-
-/* Bind a new item's row to parameters FIRST .. FIRST+6: feed, key, first
- * seen, fingerprint, link and title hashes, seen_seq. */
+/* Bind a new item's row to parameters FIRST .. FIRST+9: feed, key, first
+ * seen, fingerprint, texts and dates. */
 static void
 store_bind_item(sqlite3_stmt *stmt, int first, int64_t feed_id,
-    const struct store_entry *e, int64_t now, int64_t seq)
+    const struct store_entry *e, int64_t now)
 {
 	sqlite3_bind_int64(stmt, first, feed_id);
 	sqlite3_bind_text(
@@ -1697,37 +1840,31 @@ store_bind_item(sqlite3_stmt *stmt, int first, int64_t feed_id,
 	sqlite3_bind_int64(stmt, first + 2, now);
 	sqlite3_bind_blob(
 	    stmt, first + 3, e->fingerprint, STORE_FP_LEN, SQLITE_STATIC);
-	store_bind_hash(stmt, first + 4, e->has_link, e->link_hash);
-	store_bind_hash(stmt, first + 5, e->has_title, e->title_hash);
-	sqlite3_bind_int64(stmt, first + 6, seq);
+	store_bind_texts(stmt, first + 4, e);
 }
 
 static int
 store_item_insert(struct store *st, int64_t feed_id, struct store_entry *e,
-    int64_t now, int64_t seq, char **cause)
+    int64_t now, char **cause)
 {
 	sqlite3_stmt *stmt;
 
 	if ((stmt = store_stmt(st, S_ITEM_INSERT, cause)) == NULL)
 		return -1;
-	store_bind_item(stmt, 1, feed_id, e, now, seq);
+	store_bind_item(stmt, 1, feed_id, e, now);
 	if (store_done(st, stmt, cause) == -1)
 		return -1;
 	e->item_id = sqlite3_last_insert_rowid(st->db);
 	e->revision = 0;
-	if ((stmt = store_stmt(st, S_TEXT_INSERT, cause)) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, e->item_id);
-	store_bind_texts(stmt, 2, e);
-	return store_done(st, stmt, cause);
+	return 0;
 }
 
-/* N new items (STORE_INSERT_BATCH or STORE_INSERT_SMALL_BATCH) in two
- * statements, with the ids SQLite would have given them one by one (the
+/* N new items (STORE_INSERT_BATCH or STORE_INSERT_SMALL_BATCH) in one
+ * statement, with the ids SQLite would have given them one by one (the
  * largest id plus one, two...). */
 static int
 store_item_insert_batch(struct store *st, int64_t feed_id,
-    struct store_entry **batch, int n, int64_t now, int64_t seq, char **cause)
+    struct store_entry **batch, int n, int64_t now, char **cause)
 {
 	sqlite3_stmt *stmt;
 	int64_t max_id;
@@ -1745,7 +1882,7 @@ store_item_insert_batch(struct store *st, int64_t feed_id,
 	if (max_id > INT64_MAX - n) { /* SQLite picks ids at random then */
 		for (i = 0; i < n; i++)
 			if (store_item_insert(
-				st, feed_id, batch[i], now, seq, cause) == -1)
+				st, feed_id, batch[i], now, cause) == -1)
 				return -1;
 		return 0;
 	}
@@ -1756,18 +1893,8 @@ store_item_insert_batch(struct store *st, int64_t feed_id,
 	for (i = 0; i < n; i++) {
 		batch[i]->item_id = max_id + 1 + i;
 		batch[i]->revision = 0;
-		sqlite3_bind_int64(stmt, 8 * i + 1, batch[i]->item_id);
-		store_bind_item(stmt, 8 * i + 2, feed_id, batch[i], now, seq);
-	}
-	if (store_done(st, stmt, cause) == -1)
-		return -1;
-	if ((stmt = store_stmt(st,
-		 big ? S_TEXT_INSERT_BATCH : S_TEXT_INSERT_BATCH4, cause)) ==
-	    NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		sqlite3_bind_int64(stmt, 7 * i + 1, batch[i]->item_id);
-		store_bind_texts(stmt, 7 * i + 2, batch[i]);
+		sqlite3_bind_int64(stmt, 11 * i + 1, batch[i]->item_id);
+		store_bind_item(stmt, 11 * i + 2, feed_id, batch[i], now);
 	}
 	return store_done(st, stmt, cause);
 }
@@ -1776,8 +1903,7 @@ store_item_insert_batch(struct store *st, int64_t feed_id,
  * largest batches their number allows, in document order. */
 static int
 store_items_insert(struct store *st, int64_t feed_id,
-    struct store_entry *entries, size_t n, int64_t now, int64_t seq,
-    char **cause)
+    struct store_entry *entries, size_t n, int64_t now, char **cause)
 {
 	struct store_entry *batch[STORE_INSERT_BATCH];
 	size_t i, left = 0;
@@ -1796,15 +1922,15 @@ store_items_insert(struct store *st, int64_t feed_id,
 			    : 1;
 		left--;
 		if (size == 1) {
-			if (store_item_insert(st, feed_id, &entries[i], now,
-				seq, cause) == -1)
+			if (store_item_insert(
+				st, feed_id, &entries[i], now, cause) == -1)
 				return -1;
 			continue;
 		}
 		batch[nbatch++] = &entries[i];
 		if (nbatch == size) {
-			if (store_item_insert_batch(st, feed_id, batch, size,
-				now, seq, cause) == -1)
+			if (store_item_insert_batch(
+				st, feed_id, batch, size, now, cause) == -1)
 				return -1;
 			nbatch = 0;
 		}
@@ -1813,8 +1939,7 @@ store_items_insert(struct store *st, int64_t feed_id,
 }
 
 static int
-store_item_update(
-    struct store *st, struct store_entry *e, int64_t seq, char **cause)
+store_item_update(struct store *st, struct store_entry *e, char **cause)
 {
 	sqlite3_stmt *stmt;
 
@@ -1824,15 +1949,7 @@ store_item_update(
 	sqlite3_bind_int64(stmt, 1, e->item_id);
 	sqlite3_bind_blob(stmt, 2, e->fingerprint, STORE_FP_LEN, SQLITE_STATIC);
 	sqlite3_bind_int(stmt, 3, e->revision);
-	store_bind_hash(stmt, 4, e->has_link, e->link_hash);
-	store_bind_hash(stmt, 5, e->has_title, e->title_hash);
-	sqlite3_bind_int64(stmt, 6, seq);
-	if (store_done(st, stmt, cause) == -1)
-		return -1;
-	if ((stmt = store_stmt(st, S_TEXT_UPDATE, cause)) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, e->item_id);
-	store_bind_texts(stmt, 2, e);
+	store_bind_texts(stmt, 4, e);
 	return store_done(st, stmt, cause);
 }
 
@@ -1851,22 +1968,9 @@ store_item_refingerprint(
 	return store_done(st, stmt, cause);
 }
 
-static int
-store_item_seen(
-    struct store *st, struct store_entry *e, int64_t seq, char **cause)
-{
-	sqlite3_stmt *stmt;
-
-	if ((stmt = store_stmt(st, S_ITEM_SEEN, cause)) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, e->item_id);
-	sqlite3_bind_int64(stmt, 2, seq);
-	return store_done(st, stmt, cause);
-}
-
 /* Pass two: write the items and enqueue their alerts. */
 static int
-store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
+store_apply(struct store *st, int64_t feed_id, int64_t seq,
     struct store_entry *entries, size_t n, struct store_match *m,
     store_match_fn *match, void *arg)
 {
@@ -1878,7 +1982,7 @@ store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
 	cap = m->opts->max_alerts > 0 ? m->opts->max_alerts
 				      : STORE_DEFAULT_MAX_ALERTS;
 	if (store_items_insert(
-		st, feed_id, entries, n, m->opts->now, seq, m->cause) == -1)
+		st, feed_id, entries, n, m->opts->now, m->cause) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		e = &entries[i];
@@ -1889,14 +1993,12 @@ store_apply(struct store *st, int64_t feed_id, int64_t seq, int bump,
 			continue;
 		case STORE_CLASS_UNCHANGED:
 			r->nunchanged++;
-			if (bump && store_item_seen(st, e, seq, m->cause) == -1)
-				return -1;
 			if (e->old_fingerprint &&
 			    store_item_refingerprint(st, e, m->cause) == -1)
 				return -1;
 			continue;
 		case STORE_CLASS_UPDATED:
-			if (store_item_update(st, e, seq, m->cause) == -1)
+			if (store_item_update(st, e, m->cause) == -1)
 				return -1;
 			alertable = 1;
 			break;
@@ -2015,9 +2117,10 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	struct store_entry *entries = NULL;
 	struct store_match m;
 	sqlite3_stmt *stmt;
-	int64_t feed_id, seq, present;
-	size_t i, nunique = 0;
-	int first_poll, bump, rc;
+	int64_t feed_id, seq, *present = NULL, *ids = NULL;
+	unsigned char *set = NULL;
+	size_t i, nunique = 0, npresent = 0, setlen = 0;
+	int first_poll, bump, damaged, rc;
 
 	if (result == NULL)
 		result = &dummy;
@@ -2053,24 +2156,32 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	feed_id = sqlite3_column_int64(stmt, 0);
 	first_poll = !sqlite3_column_int(stmt, 1);
 	seq = sqlite3_column_int64(stmt, 2);
-	present = sqlite3_column_int64(stmt, 3);
+	/* NULL (never fetched) is the empty set */
+	damaged = store_ids_decode(sqlite3_column_blob(stmt, 3),
+		      (size_t)sqlite3_column_bytes(stmt, 3), &present,
+		      &npresent) == -1;
 	sqlite3_reset(stmt);
+	if (damaged) /* rewritten below, from this fetch */
+		log_warnx("store: %s: the set of the latest fetch's items is "
+			  "damaged",
+		    feed->url);
 
 	entries = xcalloc(doc->nitems + 1, sizeof *entries);
 	if (store_classify(st, feed_id, first_poll, seq == 0, doc, opts,
 		entries, cause) == -1)
 		goto fail;
 
-	/* The same keys as the latest fetch: no item row to rewrite. */
-	bump = first_poll;
+	/* The same items as the latest fetch: the feed's set stays. */
+	bump = first_poll || damaged;
 	for (i = 0; i < doc->nitems; i++) {
 		if (entries[i].class == STORE_CLASS_DUPLICATE)
 			continue;
 		nunique++;
-		if (entries[i].item_id == 0 || entries[i].seen_seq != seq)
+		if (entries[i].item_id == 0 ||
+		    !store_ids_have(present, npresent, entries[i].item_id))
 			bump = 1;
 	}
-	if ((int64_t)nunique != present)
+	if (nunique != npresent)
 		bump = 1;
 	if (bump)
 		seq++;
@@ -2083,8 +2194,8 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	m.cause = cause;
 	m.sum_watchlists = json_array();
 	m.sum_items = json_array();
-	rc = store_apply(
-	    st, feed_id, seq, bump, entries, doc->nitems, &m, match, arg);
+	rc =
+	    store_apply(st, feed_id, seq, entries, doc->nitems, &m, match, arg);
 	for (i = 0; i < m.sum_nnotifiers; i++)
 		free(m.sum_notifiers[i]);
 	free(m.sum_notifiers);
@@ -2097,7 +2208,16 @@ store_ingest(struct store *st, const struct store_feed *feed,
 		goto fail;
 	sqlite3_bind_int64(stmt, 1, feed_id);
 	sqlite3_bind_int64(stmt, 2, seq);
-	sqlite3_bind_int64(stmt, 3, (int64_t)nunique);
+	if (bump) { /* every unique item has its row (and id) now */
+		ids = xreallocarray(NULL, nunique + 1, sizeof *ids);
+		for (nunique = 0, i = 0; i < doc->nitems; i++)
+			if (entries[i].class != STORE_CLASS_DUPLICATE)
+				ids[nunique++] = entries[i].item_id;
+		qsort(ids, nunique, sizeof *ids, store_id_cmp);
+		store_ids_encode(ids, nunique, &set, &setlen);
+		sqlite3_bind_blob(stmt, 3, set, (int)setlen, SQLITE_STATIC);
+	} else
+		sqlite3_bind_null(stmt, 3); /* kept as it is */
 	/*
 	 * An ill-formed first document may hold only part of the feed (a
 	 * cut-short body recovered): the baseline stays open for the next
@@ -2107,7 +2227,13 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	result->baseline_open =
 	    first_poll && doc->bozo && seq < STORE_BASELINE_ILLFORMED_POLLS;
 	sqlite3_bind_int(stmt, 4, !result->baseline_open);
-	if (store_done(st, stmt, cause) == -1)
+	rc = store_done(st, stmt, cause);
+	free(present);
+	free(ids);
+	free(set);
+	present = ids = NULL;
+	set = NULL;
+	if (rc == -1)
 		goto fail;
 	if (st->batch) {
 		if (store_run(st, S_RELEASE, cause) == -1)
@@ -2129,6 +2255,9 @@ fail:
 	else
 		store_rollback(st);
 	free(entries);
+	free(present);
+	free(ids);
+	free(set);
 	memset(result, 0, sizeof *result);
 	return -1;
 }
@@ -2154,23 +2283,56 @@ store_column_time(sqlite3_stmt *stmt, int i)
 	return sqlite3_column_int64(stmt, i);
 }
 
+/* The set of the items of the latest fetch, from column I of STMT (a
+ * feeds row): a damaged one is taken as empty and said so in the log. */
+static void
+store_present_get(
+    sqlite3_stmt *stmt, int i, const char *what, int64_t **ids, size_t *n)
+{
+	if (store_ids_decode(sqlite3_column_blob(stmt, i),
+		(size_t)sqlite3_column_bytes(stmt, i), ids, n) == 0)
+		return;
+	log_warnx(
+	    "store: %s: the set of the latest fetch's items is damaged", what);
+	*ids = xreallocarray(NULL, 1, sizeof **ids);
+	*n = 0;
+}
+
 int
 store_items_foreach(struct store *st, const char *feed_url,
     int (*fn)(void *, const struct store_item *), void *arg, char **cause)
 {
 	sqlite3_stmt *stmt;
 	struct store_item item;
+	int64_t *present = NULL;
+	size_t npresent = 0;
 	int rc, stop = 0;
 
 	if (sqlite3_prepare_v2(st->db,
-		"SELECT i.key, i.first_seen, i.revision, "
-		"i.seen_seq = f.fetch_seq, t.title, t.link, t.published, "
-		"t.updated, t.summary_text, t.content_text FROM feeds f "
-		"JOIN items i ON i.feed_id = f.id "
-		"JOIN item_texts t ON t.item_id = i.id "
+		"SELECT present FROM feeds WHERE url = ?1", -1, &stmt,
+		NULL) != SQLITE_OK) {
+		store_error(st, cause, "items");
+		return -1;
+	}
+	store_bind_text(stmt, 1, feed_url);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		store_present_get(stmt, 0, feed_url, &present, &npresent);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE) /* not a feed of the store: no items */
+		return 0;
+	if (rc != SQLITE_ROW) {
+		store_error(st, cause, "items");
+		return -1;
+	}
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT i.key, i.first_seen, i.revision, i.id, i.title, "
+		"i.link, i.published, i.updated, i.summary_text, "
+		"i.content_text FROM feeds f JOIN items i ON i.feed_id = f.id "
 		"WHERE f.url = ?1 ORDER BY i.first_seen, i.id",
 		-1, &stmt, NULL) != SQLITE_OK) {
 		store_error(st, cause, "items");
+		free(present);
 		return -1;
 	}
 	store_bind_text(stmt, 1, feed_url);
@@ -2179,7 +2341,8 @@ store_items_foreach(struct store *st, const char *feed_url,
 		item.key = store_column_strdup(stmt, 0);
 		item.first_seen = sqlite3_column_int64(stmt, 1);
 		item.revision = sqlite3_column_int(stmt, 2);
-		item.present = sqlite3_column_int(stmt, 3);
+		item.present = store_ids_have(
+		    present, npresent, sqlite3_column_int64(stmt, 3));
 		item.title = store_column_strdup(stmt, 4);
 		item.link = store_column_strdup(stmt, 5);
 		item.published = store_column_time(stmt, 6);
@@ -2189,6 +2352,7 @@ store_items_foreach(struct store *st, const char *feed_url,
 		stop = fn(arg, &item);
 		store_item_clear(&item);
 	}
+	free(present);
 	if (!stop && rc != SQLITE_DONE) {
 		store_error(st, cause, "items");
 		sqlite3_finalize(stmt);
@@ -2198,25 +2362,74 @@ store_items_foreach(struct store *st, const char *feed_url,
 	return 0;
 }
 
+/* Delete the items first seen before BEFORE that the latest fetch of
+ * their feed did not hold, feed by feed; *N counts them. */
+static int
+store_prune_items(struct store *st, int64_t before, size_t *n)
+{
+	sqlite3_stmt *feeds = NULL, *old = NULL, *del = NULL;
+	int64_t *present, *gone = NULL, id;
+	size_t npresent, ngone, cap = 0, i;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id, url, present FROM feeds", -1,
+		&feeds, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db,
+		"SELECT id FROM items WHERE feed_id = ?1 AND first_seen < ?2",
+		-1, &old, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "DELETE FROM items WHERE id = ?1", -1,
+		&del, NULL) != SQLITE_OK)
+		goto out;
+	while (sqlite3_step(feeds) == SQLITE_ROW) {
+		store_present_get(feeds, 2,
+		    (const char *)sqlite3_column_text(feeds, 1), &present,
+		    &npresent);
+		sqlite3_bind_int64(old, 1, sqlite3_column_int64(feeds, 0));
+		sqlite3_bind_int64(old, 2, before);
+		ngone = 0;
+		while (sqlite3_step(old) == SQLITE_ROW) {
+			id = sqlite3_column_int64(old, 0);
+			if (store_ids_have(present, npresent, id))
+				continue;
+			if (ngone == cap) {
+				cap = cap > 0 ? 2 * cap : 64;
+				gone = xreallocarray(gone, cap, sizeof *gone);
+			}
+			gone[ngone++] = id;
+		}
+		free(present);
+		if (sqlite3_reset(old) != SQLITE_OK)
+			goto out;
+		for (i = 0; i < ngone; i++) {
+			sqlite3_bind_int64(del, 1, gone[i]);
+			if (sqlite3_step(del) != SQLITE_DONE) {
+				sqlite3_reset(del);
+				goto out;
+			}
+			sqlite3_reset(del);
+			*n += (size_t)sqlite3_changes(st->db);
+		}
+	}
+	rc = sqlite3_reset(feeds) == SQLITE_OK ? 0 : -1;
+out:
+	sqlite3_finalize(feeds);
+	sqlite3_finalize(old);
+	sqlite3_finalize(del);
+	free(gone);
+	return rc;
+}
+
 int
 store_prune(struct store *st, int64_t now, int64_t max_age, size_t *npruned,
     char **cause)
 {
 	sqlite3_stmt *stmt = NULL;
-	int n;
+	size_t n = 0;
 
 	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1)
 		return -1;
-	if (sqlite3_prepare_v2(st->db,
-		"DELETE FROM items WHERE first_seen < ?1 AND seen_seq < "
-		"(SELECT fetch_seq FROM feeds WHERE feeds.id = items.feed_id)",
-		-1, &stmt, NULL) != SQLITE_OK)
+	if (store_prune_items(st, now - max_age, &n) == -1)
 		goto fail;
-	sqlite3_bind_int64(stmt, 1, now - max_age);
-	if (sqlite3_step(stmt) != SQLITE_DONE)
-		goto fail;
-	n = sqlite3_changes(st->db);
-	sqlite3_finalize(stmt);
 	if (sqlite3_prepare_v2(st->db,
 		"DELETE FROM outbox WHERE created_at < ?1 AND "
 		"state IN ('delivered', 'dead')",
@@ -2231,7 +2444,7 @@ store_prune(struct store *st, int64_t now, int64_t max_age, size_t *npruned,
 		return -1;
 	}
 	if (npruned != NULL)
-		*npruned = (size_t)n;
+		*npruned = n;
 	return 0;
 fail:
 	store_error(st, cause, "prune");

@@ -20,8 +20,39 @@
 #define URL "http://example.com/feed.xml"
 #define NOW 1700000000
 /* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 /* What migration 3 adds, taken away again: a version 2 database. */
+/*
+ * Back to the tables of version 5: items narrow, with seen_seq (every
+ * item taken as in the latest fetch), and their texts in item_texts; the
+ * feed's present_count, no present set. The link and title hashes of
+ * those versions are left NULL (migration 6 drops them).
+ */
+#define UNDO_SCHEMA_6                                                          \
+	"CREATE TABLE items5 ("                                                \
+	" id INTEGER PRIMARY KEY,"                                             \
+	" feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,"    \
+	" key TEXT NOT NULL, first_seen INTEGER NOT NULL,"                     \
+	" fingerprint BLOB NOT NULL, revision INTEGER NOT NULL DEFAULT 0,"     \
+	" link_hash INTEGER, title_hash INTEGER,"                              \
+	" seen_seq INTEGER NOT NULL, UNIQUE (feed_id, key));"                  \
+	"INSERT INTO items5 SELECT id, feed_id, key, first_seen, fingerprint," \
+	" revision, NULL, NULL, (SELECT fetch_seq FROM feeds"                  \
+	" WHERE feeds.id = items.feed_id) FROM items;"                         \
+	"CREATE TABLE item_texts ("                                            \
+	" item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE," \
+	" title TEXT, link TEXT, published INTEGER, updated INTEGER,"          \
+	" summary_text TEXT, content_text TEXT);"                              \
+	"INSERT INTO item_texts SELECT id, title, link, published, updated,"   \
+	" summary_text, content_text FROM items;"                              \
+	"DROP TABLE items;"                                                    \
+	"ALTER TABLE items5 RENAME TO items;"                                  \
+	"ALTER TABLE feeds ADD COLUMN present_count INTEGER NOT NULL"          \
+	" DEFAULT 0;"                                                          \
+	"UPDATE feeds SET present_count = (SELECT count(*) FROM items"         \
+	" WHERE items.feed_id = feeds.id);"                                    \
+	"ALTER TABLE feeds DROP COLUMN present;"
+
 #define UNDO_SCHEMA_3                                                          \
 	"ALTER TABLE feeds DROP COLUMN failing_since;"                         \
 	"ALTER TABLE feeds DROP COLUMN moved_to;"                              \
@@ -145,7 +176,8 @@ test_open(void **state)
 	free(cause);
 	/* A database of schema 2 (before self-alerts) is upgraded in place
 	 * and keeps its data. */
-	exec_sql(env->path, UNDO_SCHEMA_3 "PRAGMA user_version = 2");
+	exec_sql(
+	    env->path, UNDO_SCHEMA_6 UNDO_SCHEMA_3 "PRAGMA user_version = 2");
 	assert_non_null(env->st = store_open(env->path, &cause));
 	assert_int_equal(
 	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
@@ -180,8 +212,9 @@ test_upgrade(void **state)
 	env->st = NULL;
 	/* Back to version 1: the same tables, with its indexes. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_3 "CREATE INDEX items_first_seen ON "
-			  "items(first_seen); PRAGMA user_version = 1");
+	    UNDO_SCHEMA_6 UNDO_SCHEMA_3
+	    "CREATE INDEX items_first_seen ON "
+	    "items(first_seen); PRAGMA user_version = 1");
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM sqlite_master WHERE name = "
 			     "'items_first_seen'"),
@@ -217,7 +250,7 @@ test_upgrade(void **state)
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 10);
 	assert_int_equal(
-	    fixture_count(env->path, "SELECT count(*) FROM item_texts"), 10);
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 10);
 }
 
 static void
@@ -953,7 +986,7 @@ test_updates(void **state)
 			     "'upd' AND item_key = 'k-1' AND revision = 1"),
 	    1);
 	assert_int_equal(fixture_count(env->path,
-			     "SELECT count(*) FROM item_texts WHERE "
+			     "SELECT count(*) FROM items WHERE "
 			     "summary_text = 'Corrected summary.'"),
 	    1);
 	/* The same again: unchanged, nothing more. */
@@ -1308,14 +1341,151 @@ test_retention(void **state)
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 14);
 	assert_int_equal(
-	    fixture_count(env->path, "SELECT count(*) FROM item_texts"), 14);
-	assert_int_equal(
 	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
 	assert_int_equal(present, 10);
 	/* A pruned item that comes back is new again, and so alerts: the
 	 * reason why present items are kept. */
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 5 * 2);
+}
+
+#define FETCH_SEQ "SELECT fetch_seq FROM feeds WHERE url = '%s'"
+
+/*
+ * The items of the latest fetch are a set on the feed's row: a poll with
+ * the same items rewrites nothing, one with other items replaces the
+ * set, and a damaged set is rebuilt from the next fetch without losing
+ * the poll.
+ */
+static void
+test_present_set(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	size_t npruned = 0;
+	char *cause = NULL;
+	int present = 0;
+
+	ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm,
+	    NOW - 100 * 86400, 0);
+	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 1);
+	/* The same items, in another order and with a repeat: no change */
+	r = ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm, NOW, 0);
+	assert_int_equal(r.nunchanged, 10);
+	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 1);
+	/* One item fewer: another set */
+	r = ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 1, 9), &fm, NOW, 0);
+	assert_int_equal(r.nunchanged, 9);
+	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 2);
+	assert_int_equal(
+	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
+	assert_int_equal(present, 9);
+	/* A damaged set (a varint cut short, ids out of order, a repeat):
+	 * the poll goes on and writes the set again. */
+	exec_sql(env->path, "UPDATE feeds SET present = x'81'");
+	r = ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 1, 9), &fm, NOW, 0);
+	assert_int_equal(r.nunchanged, 9);
+	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 3);
+	exec_sql(env->path, "UPDATE feeds SET present = x'0500'");
+	present = 0;
+	assert_int_equal(
+	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
+	assert_int_equal(present, 0);
+	/* 5, then 5 + 2^64 - 1 (that is, 4) */
+	exec_sql(
+	    env->path, "UPDATE feeds SET present = x'05ffffffffffffffffff01'");
+	r = ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 1, 9), &fm, NOW, 0);
+	assert_int_equal(r.nunchanged, 9);
+	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 4);
+	present = 0;
+	assert_int_equal(
+	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
+	assert_int_equal(present, 9);
+	/* Only k-0 is old and out of the latest fetch. */
+	assert_int_equal(
+	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(npruned, 1);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE key = 'k-0'"),
+	    0);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 0);
+}
+
+/*
+ * A store of version 5 (texts in item_texts, seen_seq on every item)
+ * upgrades in place: the texts move into the items' rows, the items whose
+ * seen_seq was the feed's fetch_seq become its set, and retention keeps
+ * to it.
+ */
+static void
+test_upgrade_present(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	size_t npruned = 0;
+	char *cause = NULL;
+	int present = 0;
+
+	ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm,
+	    NOW - 100 * 86400, 0);
+	ingest_at(env, "http://other.example/feed",
+	    fixture_doc("o", "T", "http://other.example/p", 0, 4), &fm,
+	    NOW - 100 * 86400, 0);
+	store_close(env->st);
+	env->st = NULL;
+	/* Version 5, where k-0, k-1 and k-2 were no longer in the feed. */
+	exec_sql(env->path,
+	    UNDO_SCHEMA_6 "UPDATE items SET seen_seq = seen_seq - 1 "
+			  "WHERE key IN ('k-0', 'k-1', 'k-2');"
+			  "UPDATE feeds SET present_count = 7 WHERE url = "
+			  "'" URL "'; PRAGMA user_version = 5");
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM item_texts t JOIN items i "
+			     "ON i.id = t.item_id WHERE t.title = 'T ' || "
+			     "substr(i.key, 3)"),
+	    14);
+
+	assert_non_null(env->st = store_open(env->path, &cause));
+	assert_int_equal(
+	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name = "
+			     "'item_texts'"),
+	    0);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE title = 'T ' || "
+			     "substr(key, 3) AND summary_text IS NOT NULL"),
+	    14);
+	assert_int_equal(store_check(env->st, &cause), 0);
+	assert_int_equal(
+	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
+	assert_int_equal(present, 7);
+	/* The latest fetch again: the same set, nothing rewritten. */
+	r = ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 3, 7), &fm,
+	    NOW - 100 * 86400, 0);
+	assert_int_equal(r.nunchanged, 7);
+	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 1);
+	/* Retention: the three out of the fetch go, the other feed's stay. */
+	assert_int_equal(
+	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(npruned, 3);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 11);
+	/* The churn guard reads the moved texts: new keys, known links. */
+	r = ingest_at(env, URL,
+	    fixture_doc("g", "T", "http://example.com/p", 3, 7), &fm, NOW, 0);
+	assert_int_equal(r.nrekeyed, 7);
+	assert_int_equal(r.nnew, 0);
 }
 
 /*
@@ -1401,11 +1571,11 @@ test_old_fingerprints(void **state)
 	assert_int_equal(r.nupdated, 1);
 }
 
-/* Rows of ITEMS whose text row is their own (title "T N" for key
- * "k-N"), in document order. */
+/* Rows of ITEMS whose texts are their own (title "T N" for key "k-N"),
+ * in document order. */
 #define TEXTS_MATCH                                                            \
-	"SELECT count(*) FROM items i JOIN item_texts t ON t.item_id = i.id "  \
-	"WHERE t.title = 'T ' || substr(i.key, 3) AND t.link = "               \
+	"SELECT count(*) FROM items i "                                        \
+	"WHERE i.title = 'T ' || substr(i.key, 3) AND i.link = "               \
 	"'http://example.com/p/' || substr(i.key, 3) AND i.feed_id = "         \
 	"(SELECT id FROM feeds WHERE url = '%s') AND i.id = (SELECT "          \
 	"min(id) FROM items WHERE feed_id = i.feed_id) + "                     \
@@ -1413,8 +1583,9 @@ test_old_fingerprints(void **state)
 
 /*
  * New items are stored many to a statement (16, then 4, then one by
- * one): every item gets its own text row and ids in document order, and
- * near the largest id SQLite can give, one by one.
+ * one): every item gets its own texts and ids in document order, and
+ * near the largest id SQLite can give, one by one (then ids SQLite picks
+ * at random: the feed's set of present items holds them all).
  */
 static void
 test_batch_insert(void **state)
@@ -1422,6 +1593,8 @@ test_batch_insert(void **state)
 	struct env *env = *state;
 	struct fixture_matcher fm = {0};
 	struct store_ingest_result r;
+	char *cause = NULL;
+	int present = 0;
 
 	/* 16 + 16 + 4 + 1 */
 	r = ingest(
@@ -1429,21 +1602,29 @@ test_batch_insert(void **state)
 	assert_int_equal(r.nbaseline, 37);
 	assert_int_equal(fixture_count(env->path, TEXTS_MATCH, URL), 37);
 	assert_int_equal(
-	    fixture_count(env->path, "SELECT count(*) FROM item_texts"), 37);
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 37);
 	/* Again, after the last possible ids are near. */
 	exec_sql(env->path,
 	    "INSERT INTO items (id, feed_id, key, first_seen, "
-	    "fingerprint, seen_seq) VALUES "
-	    "(9223372036854775800, 1, 'far', 0, x'00', 1)");
+	    "fingerprint) VALUES "
+	    "(9223372036854775800, 1, 'far', 0, x'00')");
 	r = ingest_at(env, "http://other.example/feed",
 	    fixture_doc("k", "T", "http://example.com/p", 0, 20), &fm, NOW, 0);
 	assert_int_equal(r.nbaseline, 20);
 	assert_int_equal(fixture_count(env->path,
-			     "SELECT count(*) FROM items i JOIN item_texts t "
-			     "ON t.item_id = i.id WHERE t.title = 'T ' || "
-			     "substr(i.key, 3) AND i.feed_id = (SELECT id FROM "
-			     "feeds WHERE url = 'http://other.example/feed')"),
+			     "SELECT count(*) FROM items i WHERE i.title = "
+			     "'T ' || substr(i.key, 3) AND i.feed_id = (SELECT "
+			     "id FROM feeds WHERE url = "
+			     "'http://other.example/feed')"),
 	    20);
+	assert_int_equal(
+	    store_items_foreach(env->st, "http://other.example/feed",
+		count_item, &present, &cause),
+	    0);
+	assert_int_equal(present, 20);
+	r = ingest_at(env, "http://other.example/feed",
+	    fixture_doc("k", "T", "http://example.com/p", 0, 20), &fm, NOW, 0);
+	assert_int_equal(r.nunchanged, 20);
 }
 
 /* Text is kept bounded, on a UTF-8 boundary; long keys are hashed. */
@@ -1468,7 +1649,7 @@ test_bounds(void **state)
 	ingest(env, doc, NULL);
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT length(CAST(content_text AS BLOB)) FROM "
-			     "item_texts WHERE content_text IS NOT NULL"),
+			     "items WHERE content_text IS NOT NULL"),
 	    16 * 1024);
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM items WHERE key LIKE "
@@ -1596,6 +1777,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_background_checkpoint, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_present_set, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_upgrade_present, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_insert, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
