@@ -190,7 +190,10 @@ static const char *const store_migrations[] = {
     "INSERT INTO items6 SELECT i.id, i.feed_id, i.key, i.first_seen,"
     " i.fingerprint, i.revision, t.title, t.link, t.published, t.updated,"
     " t.summary_text, t.content_text"
-    " FROM items i LEFT JOIN item_texts t ON t.item_id = i.id;"
+    " FROM items i LEFT JOIN item_texts t ON t.item_id = i.id"
+    /* an item of no feed (one deleted with foreign keys off, as in
+     * the sqlite3 shell) would fail the new table's check: left out */
+    " WHERE i.feed_id IN (SELECT id FROM feeds);"
     "DROP TABLE item_texts;"
     "DROP TABLE items;"
     "ALTER TABLE items6 RENAME TO items;",
@@ -2284,18 +2287,20 @@ store_column_time(sqlite3_stmt *stmt, int i)
 }
 
 /* The set of the items of the latest fetch, from column I of STMT (a
- * feeds row): a damaged one is taken as empty and said so in the log. */
-static void
+ * feeds row). A damaged one is said so in the log and given as empty:
+ * -1. */
+static int
 store_present_get(
     sqlite3_stmt *stmt, int i, const char *what, int64_t **ids, size_t *n)
 {
 	if (store_ids_decode(sqlite3_column_blob(stmt, i),
 		(size_t)sqlite3_column_bytes(stmt, i), ids, n) == 0)
-		return;
+		return 0;
 	log_warnx(
 	    "store: %s: the set of the latest fetch's items is damaged", what);
 	*ids = xreallocarray(NULL, 1, sizeof **ids);
 	*n = 0;
+	return -1;
 }
 
 int
@@ -2308,23 +2313,26 @@ store_items_foreach(struct store *st, const char *feed_url,
 	size_t npresent = 0;
 	int rc, stop = 0;
 
+	/* the set and the items of one snapshot */
+	if (store_exec(st, "SAVEPOINT items_read", cause) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(st->db,
 		"SELECT present FROM feeds WHERE url = ?1", -1, &stmt,
 		NULL) != SQLITE_OK) {
 		store_error(st, cause, "items");
-		return -1;
+		goto fail;
 	}
 	store_bind_text(stmt, 1, feed_url);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
-		store_present_get(stmt, 0, feed_url, &present, &npresent);
+		(void)store_present_get(stmt, 0, feed_url, &present, &npresent);
+	else if (rc != SQLITE_DONE)
+		store_error(st, cause, "items");
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_DONE) /* not a feed of the store: no items */
-		return 0;
-	if (rc != SQLITE_ROW) {
-		store_error(st, cause, "items");
-		return -1;
-	}
+		return store_exec(st, "RELEASE items_read", cause);
+	if (rc != SQLITE_ROW)
+		goto fail;
 	if (sqlite3_prepare_v2(st->db,
 		"SELECT i.key, i.first_seen, i.revision, i.id, i.title, "
 		"i.link, i.published, i.updated, i.summary_text, "
@@ -2332,8 +2340,7 @@ store_items_foreach(struct store *st, const char *feed_url,
 		"WHERE f.url = ?1 ORDER BY i.first_seen, i.id",
 		-1, &stmt, NULL) != SQLITE_OK) {
 		store_error(st, cause, "items");
-		free(present);
-		return -1;
+		goto fail;
 	}
 	store_bind_text(stmt, 1, feed_url);
 	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -2353,19 +2360,25 @@ store_items_foreach(struct store *st, const char *feed_url,
 		store_item_clear(&item);
 	}
 	free(present);
+	present = NULL;
 	if (!stop && rc != SQLITE_DONE) {
 		store_error(st, cause, "items");
 		sqlite3_finalize(stmt);
-		return -1;
+		goto fail;
 	}
 	sqlite3_finalize(stmt);
-	return 0;
+	return store_exec(st, "RELEASE items_read", cause);
+fail:
+	free(present);
+	sqlite3_exec(st->db, "RELEASE items_read", NULL, NULL, NULL);
+	return -1;
 }
 
 /* Delete the items first seen before BEFORE that the latest fetch of
- * their feed did not hold, feed by feed; *N counts them. */
+ * their feed did not hold, feed by feed (none of a feed whose set is
+ * damaged: they may be in it); *N counts them. */
 static int
-store_prune_items(struct store *st, int64_t before, size_t *n)
+store_prune_items(struct store *st, int64_t before, size_t *n, char **cause)
 {
 	sqlite3_stmt *feeds = NULL, *old = NULL, *del = NULL;
 	int64_t *present, *gone = NULL, id;
@@ -2379,11 +2392,14 @@ store_prune_items(struct store *st, int64_t before, size_t *n)
 		-1, &old, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, "DELETE FROM items WHERE id = ?1", -1,
 		&del, NULL) != SQLITE_OK)
-		goto out;
-	while (sqlite3_step(feeds) == SQLITE_ROW) {
-		store_present_get(feeds, 2,
-		    (const char *)sqlite3_column_text(feeds, 1), &present,
-		    &npresent);
+		goto fail;
+	while ((rc = sqlite3_step(feeds)) == SQLITE_ROW) {
+		if (store_present_get(feeds, 2,
+			(const char *)sqlite3_column_text(feeds, 1), &present,
+			&npresent) == -1) {
+			free(present);
+			continue;
+		}
 		sqlite3_bind_int64(old, 1, sqlite3_column_int64(feeds, 0));
 		sqlite3_bind_int64(old, 2, before);
 		ngone = 0;
@@ -2399,18 +2415,23 @@ store_prune_items(struct store *st, int64_t before, size_t *n)
 		}
 		free(present);
 		if (sqlite3_reset(old) != SQLITE_OK)
-			goto out;
+			goto fail;
 		for (i = 0; i < ngone; i++) {
 			sqlite3_bind_int64(del, 1, gone[i]);
-			if (sqlite3_step(del) != SQLITE_DONE) {
-				sqlite3_reset(del);
-				goto out;
-			}
+			if (sqlite3_step(del) != SQLITE_DONE)
+				goto fail;
 			sqlite3_reset(del);
 			*n += (size_t)sqlite3_changes(st->db);
 		}
 	}
-	rc = sqlite3_reset(feeds) == SQLITE_OK ? 0 : -1;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	/* the message before the statements are let go of */
+	store_error(st, cause, "prune");
+	rc = -1;
 out:
 	sqlite3_finalize(feeds);
 	sqlite3_finalize(old);
@@ -2428,8 +2449,10 @@ store_prune(struct store *st, int64_t now, int64_t max_age, size_t *npruned,
 
 	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1)
 		return -1;
-	if (store_prune_items(st, now - max_age, &n) == -1)
-		goto fail;
+	if (store_prune_items(st, now - max_age, &n, cause) == -1) {
+		store_rollback(st);
+		return -1;
+	}
 	if (sqlite3_prepare_v2(st->db,
 		"DELETE FROM outbox WHERE created_at < ?1 AND "
 		"state IN ('delivered', 'dead')",

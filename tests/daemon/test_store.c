@@ -1349,7 +1349,62 @@ test_retention(void **state)
 	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 5 * 2);
 }
 
+/* Ten items whose titles are "N " and PAD. */
+static struct feed_doc *
+long_titles_doc(const char *keyprefix, const char *linkprefix, const char *pad)
+{
+	struct feed_doc *doc = fixture_doc(keyprefix, "T", linkprefix, 0, 10);
+	size_t i;
+
+	for (i = 0; i < doc->nitems; i++) {
+		free(doc->items[i].title_text);
+		xasprintf(&doc->items[i].title_text, "%zu %s", i, pad);
+	}
+	return doc;
+}
+
+/*
+ * Titles longer than what is stored: the churn guard compares what both
+ * sides keep (the stored title is cut at 16 KiB), so new keys and links
+ * for the same long titles are still no new items.
+ */
+static void
+test_churn_long_titles(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	char pad[20000];
+
+	memset(pad, 'a', sizeof pad - 1);
+	pad[sizeof pad - 1] = '\0';
+	r = ingest(env, long_titles_doc("k", "http://example.com/p", pad), &fm);
+	assert_int_equal(r.nbaseline, 10);
+	r = ingest(env,
+	    long_titles_doc("g", "https://example.org/elsewhere", pad), &fm);
+	assert_int_equal(r.nrekeyed, 10);
+	assert_int_equal(r.nnew, 0);
+}
+
 #define FETCH_SEQ "SELECT fetch_seq FROM feeds WHERE url = '%s'"
+
+/* Items FIRST .. FIRST + N - 1 last to first, then FIRST again. */
+static struct feed_doc *
+reversed_doc(int first, int n)
+{
+	struct feed_doc *doc =
+	    fixture_doc("k", "T", "http://example.com/p", first, n + 1);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		item_clear(&doc->items[i]);
+		fixture_item(&doc->items[i], "k", "T", "http://example.com/p",
+		    first + n - 1 - i);
+	}
+	item_clear(&doc->items[n]);
+	fixture_item(&doc->items[n], "k", "T", "http://example.com/p", first);
+	return doc;
+}
 
 /*
  * The items of the latest fetch are a set on the feed's row: a poll with
@@ -1372,9 +1427,9 @@ test_present_set(void **state)
 	    NOW - 100 * 86400, 0);
 	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 1);
 	/* The same items, in another order and with a repeat: no change */
-	r = ingest_at(env, URL,
-	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm, NOW, 0);
+	r = ingest_at(env, URL, reversed_doc(0, 10), &fm, NOW, 0);
 	assert_int_equal(r.nunchanged, 10);
+	assert_int_equal(r.nduplicate, 1);
 	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 1);
 	/* One item fewer: another set */
 	r = ingest_at(env, URL,
@@ -1384,15 +1439,29 @@ test_present_set(void **state)
 	assert_int_equal(
 	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
 	assert_int_equal(present, 9);
-	/* A damaged set (a varint cut short, ids out of order, a repeat):
-	 * the poll goes on and writes the set again. */
+	/* A damaged set (a varint cut short, one too long, a repeat, ids
+	 * out of order): retention keeps all of the feed's items, the poll
+	 * goes on and writes the set again. */
 	exec_sql(env->path, "UPDATE feeds SET present = x'81'");
+	assert_int_equal(
+	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(npruned, 0);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 10);
 	r = ingest_at(env, URL,
 	    fixture_doc("k", "T", "http://example.com/p", 1, 9), &fm, NOW, 0);
 	assert_int_equal(r.nunchanged, 9);
 	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 3);
-	exec_sql(env->path, "UPDATE feeds SET present = x'0500'");
+	/* 5, then a varint of eleven bytes */
+	exec_sql(env->path,
+	    "UPDATE feeds SET present = x'05"
+	    "80808080808080808080"
+	    "01'");
 	present = 0;
+	assert_int_equal(
+	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
+	assert_int_equal(present, 0);
+	exec_sql(env->path, "UPDATE feeds SET present = x'0500'");
 	assert_int_equal(
 	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
 	assert_int_equal(present, 0);
@@ -1416,6 +1485,14 @@ test_present_set(void **state)
 	    0);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM outbox"), 0);
+	/* A damaged set and a fetch with no items: the empty set. */
+	exec_sql(env->path, "UPDATE feeds SET present = x'81'");
+	r = ingest_at(env, URL,
+	    fixture_doc("k", "T", "http://example.com/p", 0, 0), &fm, NOW, 0);
+	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 5);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM feeds WHERE present = x''"),
+	    1);
 }
 
 /*
@@ -1434,25 +1511,30 @@ test_upgrade_present(void **state)
 	char *cause = NULL;
 	int present = 0;
 
+	/* 12 items: their keys' order (k-10 before k-2) is not their ids' */
 	ingest_at(env, URL,
-	    fixture_doc("k", "T", "http://example.com/p", 0, 10), &fm,
+	    fixture_doc("k", "T", "http://example.com/p", 0, 12), &fm,
 	    NOW - 100 * 86400, 0);
 	ingest_at(env, "http://other.example/feed",
 	    fixture_doc("o", "T", "http://other.example/p", 0, 4), &fm,
 	    NOW - 100 * 86400, 0);
 	store_close(env->st);
 	env->st = NULL;
-	/* Version 5, where k-0, k-1 and k-2 were no longer in the feed. */
+	/* Version 5, where k-0, k-1 and k-2 were no longer in the feed, and
+	 * an item of a feed deleted with foreign keys off. */
 	exec_sql(env->path,
 	    UNDO_SCHEMA_6 "UPDATE items SET seen_seq = seen_seq - 1 "
 			  "WHERE key IN ('k-0', 'k-1', 'k-2');"
-			  "UPDATE feeds SET present_count = 7 WHERE url = "
-			  "'" URL "'; PRAGMA user_version = 5");
+			  "UPDATE feeds SET present_count = 9 WHERE url = "
+			  "'" URL "';"
+			  "INSERT INTO items (feed_id, key, first_seen, "
+			  "fingerprint, seen_seq) VALUES (99, 'orphan', 0, "
+			  "x'00', 1); PRAGMA user_version = 5");
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM item_texts t JOIN items i "
 			     "ON i.id = t.item_id WHERE t.title = 'T ' || "
 			     "substr(i.key, 3)"),
-	    14);
+	    16);
 
 	assert_non_null(env->st = store_open(env->path, &cause));
 	assert_int_equal(
@@ -1464,27 +1546,29 @@ test_upgrade_present(void **state)
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM items WHERE title = 'T ' || "
 			     "substr(key, 3) AND summary_text IS NOT NULL"),
-	    14);
+	    16);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 16);
 	assert_int_equal(store_check(env->st, &cause), 0);
 	assert_int_equal(
 	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
-	assert_int_equal(present, 7);
+	assert_int_equal(present, 9);
 	/* The latest fetch again: the same set, nothing rewritten. */
 	r = ingest_at(env, URL,
-	    fixture_doc("k", "T", "http://example.com/p", 3, 7), &fm,
+	    fixture_doc("k", "T", "http://example.com/p", 3, 9), &fm,
 	    NOW - 100 * 86400, 0);
-	assert_int_equal(r.nunchanged, 7);
+	assert_int_equal(r.nunchanged, 9);
 	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 1);
 	/* Retention: the three out of the fetch go, the other feed's stay. */
 	assert_int_equal(
 	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
 	assert_int_equal(npruned, 3);
 	assert_int_equal(
-	    fixture_count(env->path, "SELECT count(*) FROM items"), 11);
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 13);
 	/* The churn guard reads the moved texts: new keys, known links. */
 	r = ingest_at(env, URL,
-	    fixture_doc("g", "T", "http://example.com/p", 3, 7), &fm, NOW, 0);
-	assert_int_equal(r.nrekeyed, 7);
+	    fixture_doc("g", "T", "http://example.com/p", 3, 9), &fm, NOW, 0);
+	assert_int_equal(r.nrekeyed, 9);
 	assert_int_equal(r.nnew, 0);
 }
 
@@ -1778,6 +1862,8 @@ main(void)
 		test_background_checkpoint, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_present_set, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_churn_long_titles, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_upgrade_present, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
