@@ -21,7 +21,6 @@
 #define NOW 1700000000
 /* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
 #define SCHEMA_VERSION 6
-/* What migration 3 adds, taken away again: a version 2 database. */
 /*
  * Back to the tables of version 5: items narrow, with seen_seq (every
  * item taken as in the latest fetch), and their texts in item_texts; the
@@ -53,6 +52,7 @@
 	" WHERE items.feed_id = feeds.id);"                                    \
 	"ALTER TABLE feeds DROP COLUMN present;"
 
+/* What migration 3 adds, taken away again: a version 2 database. */
 #define UNDO_SCHEMA_3                                                          \
 	"ALTER TABLE feeds DROP COLUMN failing_since;"                         \
 	"ALTER TABLE feeds DROP COLUMN moved_to;"                              \
@@ -247,8 +247,6 @@ test_upgrade(void **state)
 	assert_int_equal(
 	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
 	assert_int_equal(npruned, 10);
-	assert_int_equal(
-	    fixture_count(env->path, "SELECT count(*) FROM items"), 10);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 10);
 }
