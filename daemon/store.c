@@ -2217,9 +2217,7 @@ store_ingest(struct store *st, const struct store_feed *feed,
 		      (size_t)sqlite3_column_bytes(stmt, 3), &present,
 		      &npresent) == -1;
 	/* The latest fetch's digest says what its items are only when the
-	 * set of them is sound (and a first poll looks everything up): so
-	 * a fetch found the same never rewrites the set, whose ids it did
-	 * not look up. */
+	 * set of them is sound (and a first poll looks everything up). */
 	trusted = !first_poll && !damaged &&
 	    sqlite3_column_bytes(stmt, 4) == STORE_FP_LEN;
 	if (trusted)

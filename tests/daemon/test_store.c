@@ -1509,9 +1509,8 @@ test_fetch_digest(void **state)
 	struct env *env = *state;
 	struct fixture_matcher fm = {1, 0, 0, 0};
 	struct store_ingest_result r;
-	struct feed_doc *doc;
 	char *cause = NULL;
-	int i, present = 0;
+	int present = 0;
 
 	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 3), &fm);
 	assert_int_equal(
@@ -1546,19 +1545,6 @@ test_fetch_digest(void **state)
 	assert_int_equal(
 	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
 	assert_int_equal(present, 3);
-	/* A first poll still open (an ill-formed document, twice): looked
-	 * up too, and the set holds the items. */
-	for (i = 0; i < 2; i++) {
-		doc = fixture_doc("k", "T", "http://example.com/p", 0, 6);
-		doc->bozo = 1;
-		ingest_at(env, "http://other.example/feed", doc, &fm, NOW, 0);
-	}
-	present = 0;
-	assert_int_equal(
-	    store_items_foreach(env->st, "http://other.example/feed",
-		count_item, &present, &cause),
-	    0);
-	assert_int_equal(present, 6);
 }
 
 /*
