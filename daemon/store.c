@@ -197,9 +197,6 @@ static const char *const store_migrations[] = {
     "DROP TABLE item_texts;"
     "DROP TABLE items;"
     "ALTER TABLE items6 RENAME TO items;",
-    /* 7: a digest of the latest fetch's keys and fingerprints, so that a
-     * fetch with nothing new or changed looks no item up */
-    "ALTER TABLE feeds ADD COLUMN fetch_digest BLOB;",
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
@@ -260,11 +257,10 @@ static const char *const store_sql[S_NSTMTS] = {
 	"last_status = ?7, last_error = ?8, consecutive_failures = ?9, "
 	"last_success_at = ?10, gone_reason = ?11, failing_since = ?12, "
 	"moved_to = ?13, redirect_seen = ?14, redirect_count = ?15",
-    [S_FEED_IDS] = "SELECT id, first_poll_done, fetch_seq, present, "
-		   "fetch_digest FROM feeds WHERE url = ?1",
+    [S_FEED_IDS] = "SELECT id, first_poll_done, fetch_seq, present "
+		   "FROM feeds WHERE url = ?1",
     [S_FEED_DONE] = "UPDATE feeds SET first_poll_done = ?4, fetch_seq = ?2, "
-		    "present = coalesce(?3, present), fetch_digest = ?5 "
-		    "WHERE id = ?1",
+		    "present = coalesce(?3, present) WHERE id = ?1",
     [S_ITEM_GET] = "SELECT id, fingerprint, revision FROM items "
 		   "WHERE feed_id = ?1 AND key = ?2",
     [S_ITEM_HASHES] = "SELECT title, link FROM items WHERE feed_id = ?1",
@@ -1723,47 +1719,10 @@ store_churn(struct store *st, int64_t feed_id, size_t n,
 	return 0;
 }
 
-/* The digest of a fetch: XXH3-128 over its unique keys, each with its
- * length (8 bytes, little-endian) and its item's fingerprint, in order;
- * laid out in one buffer and hashed at once (a streamed update per
- * field costs more than the hashing). */
-static void
-store_fetch_digest(const struct store_entry *entries, size_t n,
-    unsigned char out[STORE_FP_LEN])
-{
-	unsigned char *buf, *p;
-	XXH128_canonical_t d;
-	size_t i, k, len = 0;
-
-	for (i = 0; i < n; i++)
-		if (entries[i].class != STORE_CLASS_DUPLICATE)
-			len += 8 + entries[i].keylen + STORE_FP_LEN;
-	p = buf = xmalloc(len + 1);
-	for (i = 0; i < n; i++) {
-		if (entries[i].class == STORE_CLASS_DUPLICATE)
-			continue;
-		for (k = 0; k < 8; k++)
-			*p++ = (unsigned char)((uint64_t)entries[i].keylen >>
-			    (8 * k));
-		memcpy(p, entries[i].key, entries[i].keylen);
-		p += entries[i].keylen;
-		memcpy(p, entries[i].fingerprint, STORE_FP_LEN);
-		p += STORE_FP_LEN;
-	}
-	XXH128_canonicalFromHash(&d, XXH3_128bits(buf, len));
-	memcpy(out, d.digest, STORE_FP_LEN);
-	free(buf);
-}
-
-/*
- * Pass one: look every item up, read only. When LAST (the digest of the
- * feed's latest fetch, NULL when it may not be trusted) is this fetch's
- * (DIGEST), every item is unchanged and none is looked up: *SAME is set.
- */
+/* Pass one: look every item up, read only. */
 static int
 store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
     const struct feed_doc *doc, const struct store_ingest_options *opts,
-    const unsigned char *last, unsigned char digest[STORE_FP_LEN], int *same,
     struct store_entry *entries, char **cause)
 {
 	struct store_entry *e;
@@ -1801,19 +1760,6 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 		}
 		nunique++;
 		store_fingerprint(st, e);
-	}
-	free(table);
-	table = NULL;
-	store_fetch_digest(entries, doc->nitems, digest);
-	*same = last != NULL && memcmp(last, digest, STORE_FP_LEN) == 0;
-	for (i = 0; i < doc->nitems; i++) {
-		e = &entries[i];
-		if (e->class == STORE_CLASS_DUPLICATE)
-			continue;
-		if (*same) {
-			e->class = STORE_CLASS_UNCHANGED;
-			continue;
-		}
 		/* Before its first ingest (fetch_seq 0) a feed has no item
 		 * to look up. */
 		if (empty) {
@@ -1859,6 +1805,7 @@ store_classify(struct store *st, int64_t feed_id, int first_poll, int empty,
 		if (stmt != NULL)
 			sqlite3_reset(stmt);
 	}
+	free(table);
 
 	/* The churn guard: mostly new keys, for links or titles we know. */
 	if (first_poll || nunknown < STORE_CHURN_MIN_NEW ||
@@ -2174,9 +2121,9 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	struct store_match m;
 	sqlite3_stmt *stmt;
 	int64_t feed_id, seq, *present = NULL, *ids = NULL;
-	unsigned char *set = NULL, last[STORE_FP_LEN], digest[STORE_FP_LEN];
+	unsigned char *set = NULL;
 	size_t i, nunique = 0, npresent = 0, setlen = 0;
-	int first_poll, bump, damaged, trusted, same, rc;
+	int first_poll, bump, damaged, rc;
 
 	if (result == NULL)
 		result = &dummy;
@@ -2216,12 +2163,6 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	damaged = store_ids_decode(sqlite3_column_blob(stmt, 3),
 		      (size_t)sqlite3_column_bytes(stmt, 3), &present,
 		      &npresent) == -1;
-	/* The latest fetch's digest says what its items are only when the
-	 * set of them is sound (and a first poll looks everything up). */
-	trusted = !first_poll && !damaged &&
-	    sqlite3_column_bytes(stmt, 4) == STORE_FP_LEN;
-	if (trusted)
-		memcpy(last, sqlite3_column_blob(stmt, 4), STORE_FP_LEN);
 	sqlite3_reset(stmt);
 	if (damaged) /* rewritten below, from this fetch */
 		log_warnx("store: %s: the set of the latest fetch's items is "
@@ -2230,23 +2171,20 @@ store_ingest(struct store *st, const struct store_feed *feed,
 
 	entries = xcalloc(doc->nitems + 1, sizeof *entries);
 	if (store_classify(st, feed_id, first_poll, seq == 0, doc, opts,
-		trusted ? last : NULL, digest, &same, entries, cause) == -1)
+		entries, cause) == -1)
 		goto fail;
 
-	/* The same items as the latest fetch: the feed's set stays. (When
-	 * the digests are the same, no item was looked up: none has its
-	 * id, and none needs it.) */
+	/* The same items as the latest fetch: the feed's set stays. */
 	bump = first_poll || damaged;
 	for (i = 0; i < doc->nitems; i++) {
 		if (entries[i].class == STORE_CLASS_DUPLICATE)
 			continue;
 		nunique++;
-		if (!same &&
-		    (entries[i].item_id == 0 ||
-			!store_ids_have(present, npresent, entries[i].item_id)))
+		if (entries[i].item_id == 0 ||
+		    !store_ids_have(present, npresent, entries[i].item_id))
 			bump = 1;
 	}
-	if (!same && nunique != npresent)
+	if (nunique != npresent)
 		bump = 1;
 	if (bump)
 		seq++;
@@ -2292,7 +2230,6 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	result->baseline_open =
 	    first_poll && doc->bozo && seq < STORE_BASELINE_ILLFORMED_POLLS;
 	sqlite3_bind_int(stmt, 4, !result->baseline_open);
-	sqlite3_bind_blob(stmt, 5, digest, STORE_FP_LEN, SQLITE_STATIC);
 	rc = store_done(st, stmt, cause);
 	free(present);
 	free(ids);

@@ -20,10 +20,7 @@
 #define URL "http://example.com/feed.xml"
 #define NOW 1700000000
 /* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
-#define SCHEMA_VERSION 7
-/* What migration 7 adds, taken away again: a version 6 database. */
-#define UNDO_SCHEMA_7 "ALTER TABLE feeds DROP COLUMN fetch_digest;"
-
+#define SCHEMA_VERSION 6
 /*
  * Back to the tables of version 5: items narrow, with seen_seq (every
  * item taken as in the latest fetch), and their texts in item_texts; the
@@ -179,9 +176,8 @@ test_open(void **state)
 	free(cause);
 	/* A database of schema 2 (before self-alerts) is upgraded in place
 	 * and keeps its data. */
-	exec_sql(env->path,
-	    UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_3
-	    "PRAGMA user_version = 2");
+	exec_sql(
+	    env->path, UNDO_SCHEMA_6 UNDO_SCHEMA_3 "PRAGMA user_version = 2");
 	assert_non_null(env->st = store_open(env->path, &cause));
 	assert_int_equal(
 	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
@@ -216,7 +212,7 @@ test_upgrade(void **state)
 	env->st = NULL;
 	/* Back to version 1: the same tables, with its indexes. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_3
+	    UNDO_SCHEMA_6 UNDO_SCHEMA_3
 	    "CREATE INDEX items_first_seen ON "
 	    "items(first_seen); PRAGMA user_version = 1");
 	assert_int_equal(fixture_count(env->path,
@@ -1498,56 +1494,6 @@ test_present_set(void **state)
 }
 
 /*
- * A fetch whose keys and fingerprints are those of the latest one (the
- * feed's digest of them) looks no item up: all are unchanged. Any
- * difference (order, a changed item) or a set that cannot be trusted
- * takes the lookups again.
- */
-static void
-test_fetch_digest(void **state)
-{
-	struct env *env = *state;
-	struct fixture_matcher fm = {1, 0, 0, 0};
-	struct store_ingest_result r;
-	char *cause = NULL;
-	int present = 0;
-
-	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 3), &fm);
-	assert_int_equal(
-	    fixture_count(env->path, "SELECT length(fetch_digest) FROM feeds"),
-	    16);
-	/* The sign that nothing was looked up: a row taken away behind
-	 * the store's back is not missed while the feed stays the same. */
-	exec_sql(env->path, "DELETE FROM items WHERE key = 'k-1'");
-	r = ingest(
-	    env, fixture_doc("k", "T", "http://example.com/p", 0, 3), &fm);
-	assert_int_equal(r.nunchanged, 3);
-	assert_int_equal(r.nnew, 0);
-	assert_int_equal(
-	    fixture_count(env->path, "SELECT count(*) FROM items"), 2);
-	/* Another order: looked up (and k-1 is new again), the set kept. */
-	r = ingest(env, reversed_doc(0, 3), &fm);
-	assert_int_equal(r.nunchanged, 2);
-	assert_int_equal(r.nnew, 1);
-	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 2);
-	/* A changed item: an update. */
-	r = ingest(env, corrected_doc(2), &fm);
-	assert_int_equal(r.nunchanged, 2);
-	assert_int_equal(r.nupdated, 1);
-	r = ingest(env, corrected_doc(2), &fm);
-	assert_int_equal(r.nunchanged, 3);
-	assert_int_equal(r.nupdated, 0);
-	/* A damaged set: looked up, so that the set written again holds
-	 * the items' ids. */
-	exec_sql(env->path, "UPDATE feeds SET present = x'81'");
-	r = ingest(env, corrected_doc(2), &fm);
-	assert_int_equal(r.nunchanged, 3);
-	assert_int_equal(
-	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
-	assert_int_equal(present, 3);
-}
-
-/*
  * A store of version 5 (texts in item_texts, seen_seq on every item)
  * upgrades in place: the texts move into the items' rows, the items whose
  * seen_seq was the feed's fetch_seq become its set, and retention keeps
@@ -1575,14 +1521,13 @@ test_upgrade_present(void **state)
 	/* Version 5, where k-0, k-1 and k-2 were no longer in the feed, and
 	 * an item of a feed deleted with foreign keys off. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_7 UNDO_SCHEMA_6
-	    "UPDATE items SET seen_seq = seen_seq - 1 "
-	    "WHERE key IN ('k-0', 'k-1', 'k-2');"
-	    "UPDATE feeds SET present_count = 9 WHERE url = "
-	    "'" URL "';"
-	    "INSERT INTO items (feed_id, key, first_seen, "
-	    "fingerprint, seen_seq) VALUES (99, 'orphan', 0, "
-	    "x'00', 1); PRAGMA user_version = 5");
+	    UNDO_SCHEMA_6 "UPDATE items SET seen_seq = seen_seq - 1 "
+			  "WHERE key IN ('k-0', 'k-1', 'k-2');"
+			  "UPDATE feeds SET present_count = 9 WHERE url = "
+			  "'" URL "';"
+			  "INSERT INTO items (feed_id, key, first_seen, "
+			  "fingerprint, seen_seq) VALUES (99, 'orphan', 0, "
+			  "x'00', 1); PRAGMA user_version = 5");
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM item_texts t JOIN items i "
 			     "ON i.id = t.item_id WHERE t.title = 'T ' || "
@@ -1679,9 +1624,7 @@ test_old_fingerprints(void **state)
 	struct store_ingest_result r;
 
 	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 3), &fm);
-	/* as an earlier version left it: no digest of the latest fetch */
 	exec_sql(env->path,
-	    "UPDATE feeds SET fetch_digest = NULL;"
 	    "UPDATE items SET fingerprint = " OLD_FINGERPRINT
 	    " WHERE key = 'k-0';"
 	    "UPDATE items SET fingerprint = " OLD_FINGERPRINT_2
@@ -1703,7 +1646,6 @@ test_old_fingerprints(void **state)
 	/* and then nothing changes; a fingerprint of another size is a
 	 * change */
 	exec_sql(env->path,
-	    "UPDATE feeds SET fetch_digest = NULL;"
 	    "UPDATE items SET fingerprint = zeroblob(5) "
 	    "WHERE key = 'k-1'");
 	r = ingest(env, corrected_doc(2), &fm);
@@ -1918,7 +1860,6 @@ main(void)
 		test_background_checkpoint, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_present_set, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_fetch_digest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_churn_long_titles, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
