@@ -609,6 +609,23 @@ store_ids_have(const int64_t *ids, size_t n, int64_t id)
 	return n > 0 && bsearch(&id, ids, n, sizeof *ids, store_id_cmp) != NULL;
 }
 
+/* The set of the items of the latest fetch, from column I of STMT (a
+ * feeds row). A damaged one is said so in the log and given as empty:
+ * -1. */
+static int
+store_present_get(
+    sqlite3_stmt *stmt, int i, const char *what, int64_t **ids, size_t *n)
+{
+	if (store_ids_decode(sqlite3_column_blob(stmt, i),
+		(size_t)sqlite3_column_bytes(stmt, i), ids, n) == 0)
+		return 0;
+	log_warnx(
+	    "store: %s: the set of the latest fetch's items is damaged", what);
+	*ids = xreallocarray(NULL, 1, sizeof **ids);
+	*n = 0;
+	return -1;
+}
+
 /* fw_idset(id), an aggregate: the set of the ids, for migration 6. */
 struct store_idagg {
 	int64_t *ids;
@@ -641,15 +658,13 @@ store_idset_final(sqlite3_context *ctx)
 {
 	struct store_idagg *a = sqlite3_aggregate_context(ctx, 0);
 	unsigned char *blob;
-	size_t i, n = 0, len;
+	size_t len;
 
-	if (a != NULL && a->n > 0) {
+	/* the ids are rowids: no repeat */
+	if (a != NULL)
 		qsort(a->ids, a->n, sizeof *a->ids, store_id_cmp);
-		for (i = 0; i < a->n; i++)
-			if (n == 0 || a->ids[i] != a->ids[n - 1])
-				a->ids[n++] = a->ids[i];
-	}
-	store_ids_encode(a != NULL ? a->ids : NULL, n, &blob, &len);
+	store_ids_encode(
+	    a != NULL ? a->ids : NULL, a != NULL ? a->n : 0, &blob, &len);
 	if (a != NULL)
 		free(a->ids);
 	sqlite3_result_blob(ctx, blob, (int)len, free);
@@ -2159,15 +2174,11 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	feed_id = sqlite3_column_int64(stmt, 0);
 	first_poll = !sqlite3_column_int(stmt, 1);
 	seq = sqlite3_column_int64(stmt, 2);
-	/* NULL (never fetched) is the empty set */
-	damaged = store_ids_decode(sqlite3_column_blob(stmt, 3),
-		      (size_t)sqlite3_column_bytes(stmt, 3), &present,
-		      &npresent) == -1;
+	/* NULL (never fetched) is the empty set; a damaged one is written
+	 * again below, from this fetch */
+	damaged =
+	    store_present_get(stmt, 3, feed->url, &present, &npresent) == -1;
 	sqlite3_reset(stmt);
-	if (damaged) /* rewritten below, from this fetch */
-		log_warnx("store: %s: the set of the latest fetch's items is "
-			  "damaged",
-		    feed->url);
 
 	entries = xcalloc(doc->nitems + 1, sizeof *entries);
 	if (store_classify(st, feed_id, first_poll, seq == 0, doc, opts,
@@ -2284,23 +2295,6 @@ store_column_time(sqlite3_stmt *stmt, int i)
 	if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
 		return ITEM_TIME_NONE;
 	return sqlite3_column_int64(stmt, i);
-}
-
-/* The set of the items of the latest fetch, from column I of STMT (a
- * feeds row). A damaged one is said so in the log and given as empty:
- * -1. */
-static int
-store_present_get(
-    sqlite3_stmt *stmt, int i, const char *what, int64_t **ids, size_t *n)
-{
-	if (store_ids_decode(sqlite3_column_blob(stmt, i),
-		(size_t)sqlite3_column_bytes(stmt, i), ids, n) == 0)
-		return 0;
-	log_warnx(
-	    "store: %s: the set of the latest fetch's items is damaged", what);
-	*ids = xreallocarray(NULL, 1, sizeof **ids);
-	*n = 0;
-	return -1;
 }
 
 int
