@@ -1717,13 +1717,11 @@ store_churn(struct store *st, int64_t feed_id, size_t n,
 		e = &entries[i];
 		if (e->class != STORE_CLASS_NEW)
 			continue;
-		has_link = e->item->link != NULL &&
-		    store_link_hash(e->item->link,
-			store_capped(e->item->link, e->lens[1]), &link_hash);
-		has_title = e->item->title_text != NULL &&
-		    store_title_hash(e->item->title_text,
-			store_capped(e->item->title_text, e->lens[0]),
-			&title_hash);
+		/* a NULL text has length 0: no hash */
+		has_link = store_link_hash(e->item->link,
+		    store_capped(e->item->link, e->lens[1]), &link_hash);
+		has_title = store_title_hash(e->item->title_text,
+		    store_capped(e->item->title_text, e->lens[0]), &title_hash);
 		if ((has_link && store_hashset_has(&links, link_hash)) ||
 		    (has_title && store_hashset_has(&titles, title_hash)))
 			e->class = STORE_CLASS_REKEYED;
