@@ -43,19 +43,20 @@ asan: deps
 		-DFW_FUZZ=ON $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# ThreadSanitizer over what runs on two threads: the store and its
-# checkpointer thread (only that test is built).
+# ThreadSanitizer over what runs on more than one thread: the store and
+# its checkpointer thread, the parser pool and its workers (only those
+# tests are built).
 tsan: deps
 	CC=clang cmake -S . -B $(TSAN_BUILD) -DFW_WERROR=ON \
 		-DCMAKE_C_FLAGS=-fsanitize=thread \
 		-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread $(CMAKE_FLAGS)
-	cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_store
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_store test_parsepool
 
 test: build asan tsan
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN_BUILD) \
-		--output-on-failure -R '^test_store$$'
+		--output-on-failure -R '^test_(store|parsepool)$$'
 
 run: build
 	@sh examples/run.sh $(BUILD)/daemon/feedwatch

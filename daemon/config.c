@@ -76,7 +76,7 @@ static const char *const config_self_keys[] = {"notify", "feed_failing_for",
     "outbox_pending_for", "outbox_pending_rows", "severity", NULL};
 static const char *const config_fetch_keys[] = {"block_private_addresses",
     "max_connections", "max_connections_per_host", "max_body", "user_agent",
-    NULL};
+    "parse_threads", NULL};
 static const char *const config_defaults_keys[] = {"interval", "timeout", NULL};
 static const char *const config_feed_keys[] = {"url", "name", "interval",
     "timeout", "tags", "first_poll_alert_age", "allow_private", "headers",
@@ -522,6 +522,9 @@ config_load_fetch(struct config_loader *ld, const struct yamltree_node *node)
 	}
 	if ((v = config_get(node, "user_agent")) != NULL)
 		config_string(ld, v, "fetch.user_agent", &cf->user_agent);
+	if ((v = config_get(node, "parse_threads")) != NULL &&
+	    config_uint(ld, v, "fetch.parse_threads", 0, 8, &n) == 0)
+		cf->parse_threads = (size_t)n;
 }
 
 /* "Name: value" lines: a token, a colon, no CR or LF anywhere. */

@@ -135,6 +135,7 @@ struct config {
 	size_t max_connections_per_host;
 	uint64_t max_body;
 	char *user_agent;
+	size_t parse_threads; /* 0: one per processor (parsepool.h) */
 	/* admin: the HTTP server for health, metrics and the API */
 	int admin_enabled; /* default on */
 	char *admin_address; /* numeric; default 127.0.0.1 */

@@ -23,6 +23,7 @@
 #include "notifier.h"
 #include "outbox.h"
 #include "parse.h"
+#include "parsepool.h"
 #include "schedule.h"
 #include "selfalert.h"
 #include "store.h"
@@ -54,13 +55,29 @@ struct engine_feed {
 	struct schedule_feed sched;
 	struct store_feed state; /* as the store has it */
 	struct fetch *fetch; /* in flight */
-	struct feedparse *parser; /* made when the response arrives */
+	/* The parse of the response, made when its first header or byte
+	 * arrives; after the fetch ends, what it said waits in fetched
+	 * until the document comes back from the parser pool. */
+	struct parsepool_job *parse;
+	struct engine_fetched *fetched;
+	int paused; /* in engine->paused: its body waits for the pool */
 	char *fetch_url; /* the URL being fetched */
 	char *doc_title; /* of the document being ingested */
 	unsigned char *applies; /* per watchlist (config order): reads us */
 	int once_pending; /* once mode: still to poll (and store) */
 	int dirty; /* its state waits in engine->dirty */
 	int ingesting; /* its document waits in engine->ingests */
+};
+
+/* How a fetch ended, kept while its body is being parsed: a
+ * fetch_result whose strings are copies. */
+struct engine_fetched {
+	struct fetch_result r;
+	char *cause;
+	char *etag;
+	char *last_modified;
+	char *content_type;
+	char *final_url;
 };
 
 /* A parsed document waiting for the next group commit. */
@@ -91,6 +108,11 @@ struct engine {
 	struct matcher *matcher;
 	struct curlev *curl;
 	struct fetch_queue *fetchq;
+	struct parsepool *parsepool;
+	struct event *parsed_event; /* the pool has results */
+	size_t nparsing; /* fetches ended, documents not back */
+	struct engine_feed **paused; /* transfers waiting for the pool */
+	size_t npaused;
 	struct schedule *sched;
 	struct outbox *outbox;
 	/* Feed states to write (304s, failures), in one transaction at
@@ -365,6 +387,8 @@ engine_schedule_to_state(struct engine_feed *f)
 }
 
 static void engine_due_cb(struct schedule_feed *, void *);
+static void engine_unpause(struct engine_feed *);
+static void engine_fetched_free(struct engine_fetched *);
 
 static struct engine_feed *
 engine_feed_new(struct engine *e, const struct config_feed *conf)
@@ -397,7 +421,12 @@ engine_feed_free(struct engine_feed *f)
 		return;
 	if (f->fetch != NULL)
 		fetch_cancel(f->fetch);
-	feedparse_free(f->parser);
+	engine_unpause(f);
+	parsepool_cancel(f->parse);
+	if (f->fetched != NULL) {
+		f->engine->nparsing--;
+		engine_fetched_free(f->fetched);
+	}
 	free(f->fetch_url);
 	store_feed_clear(&f->state);
 	free(f->doc_title);
@@ -405,35 +434,125 @@ engine_feed_free(struct engine_feed *f)
 	free(f);
 }
 
+static void engine_parsed_cb(struct feed_doc *, char *, void *);
+
 /*
- * The parser of the response being received, made when its first header
+ * The parse of the response being received, made when its first header
  * or byte arrives: a fetch waiting in the queue, a 304 or an error holds
  * none (with thousands of feeds due at once, that is most of the memory).
  */
-static struct feedparse *
-engine_parser(struct engine_feed *f)
+static struct parsepool_job *
+engine_parse(struct engine_feed *f)
 {
-	if (f->parser == NULL) {
-		f->parser = feedparse_new(f->fetch_url);
-		feedparse_set_body_max(
-		    f->parser, (size_t)f->engine->cf->max_body);
-	}
-	return f->parser;
+	if (f->parse == NULL)
+		f->parse = parsepool_job(f->engine->parsepool, f->fetch_url,
+		    (size_t)f->engine->cf->max_body, engine_parsed_cb, f);
+	return f->parse;
 }
 
 /* Fetch sink: response headers go to the parser (charset, base URL). */
 static int
 engine_sink_header(void *arg, const char *name, const char *value)
 {
-	feedparse_header(engine_parser(arg), name, value);
+	parsepool_header(engine_parse(arg), name, value);
 	return 0;
 }
 
-/* Fetch sink: body bytes go to the parser as they arrive. */
+/* Fetch sink: body bytes go to the parser as they arrive; while the
+ * pool is full, the transfer waits (engine_resume_cb). */
 static int
 engine_sink_data(void *arg, const void *data, size_t len)
 {
-	return feedparse_push(engine_parser(arg), data, len);
+	struct engine_feed *f = arg;
+	struct engine *e = f->engine;
+	int rc;
+
+	if ((rc = parsepool_push(engine_parse(f), data, len)) != 1)
+		return rc;
+	if (!f->paused) {
+		f->paused = 1;
+		e->paused =
+		    xreallocarray(e->paused, e->npaused + 1, sizeof *e->paused);
+		e->paused[e->npaused++] = f;
+	}
+	return FETCH_SINK_PAUSE;
+}
+
+/* The feed's transfer no longer waits for the pool. */
+static void
+engine_unpause(struct engine_feed *f)
+{
+	struct engine *e = f->engine;
+	size_t i;
+
+	if (!f->paused)
+		return;
+	f->paused = 0;
+	for (i = 0; i < e->npaused; i++) {
+		if (e->paused[i] == f) {
+			e->paused[i] = e->paused[--e->npaused];
+			break;
+		}
+	}
+}
+
+/* The pool has room again: paused transfers go on (and may pause again,
+ * into a new list). */
+static void
+engine_resume_cb(void *arg)
+{
+	struct engine *e = arg;
+	struct engine_feed **paused = e->paused;
+	size_t i, n = e->npaused;
+
+	e->paused = NULL;
+	e->npaused = 0;
+	for (i = 0; i < n; i++)
+		paused[i]->paused = 0;
+	for (i = 0; i < n; i++)
+		if (paused[i]->fetch != NULL)
+			fetch_resume(paused[i]->fetch);
+	free(paused);
+}
+
+static void
+engine_pool_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct engine *e = arg;
+
+	parsepool_collect(e->parsepool);
+}
+
+/* A copy of r that outlives the fetch. */
+static struct engine_fetched *
+engine_fetched_new(const struct fetch_result *r)
+{
+	struct engine_fetched *kept = xcalloc(1, sizeof *kept);
+
+	kept->r = *r;
+	kept->r.cause = kept->cause =
+	    r->cause != NULL ? xstrdup(r->cause) : NULL;
+	kept->r.etag = kept->etag = r->etag != NULL ? xstrdup(r->etag) : NULL;
+	kept->r.last_modified = kept->last_modified =
+	    r->last_modified != NULL ? xstrdup(r->last_modified) : NULL;
+	kept->r.content_type = kept->content_type =
+	    r->content_type != NULL ? xstrdup(r->content_type) : NULL;
+	kept->r.final_url = kept->final_url =
+	    r->final_url != NULL ? xstrdup(r->final_url) : NULL;
+	return kept;
+}
+
+static void
+engine_fetched_free(struct engine_fetched *kept)
+{
+	if (kept == NULL)
+		return;
+	free(kept->cause);
+	free(kept->etag);
+	free(kept->last_modified);
+	free(kept->content_type);
+	free(kept->final_url);
+	free(kept);
 }
 
 /* The alert document for one matched watchlist of one item; its new id
@@ -845,19 +964,20 @@ engine_ingest_flush(struct engine *e)
 		engine_polled(batch[i].feed);
 }
 
-/* A fetch ended: parse, ingest, record, schedule the next poll. */
+/*
+ * A poll's end: what the fetch said (r) and, when there was a body, the
+ * parser's document or its cause (both ours). Ingest, record, schedule
+ * the next poll.
+ */
 static void
-engine_fetch_done_cb(
-    struct fetch *fetch, const struct fetch_result *r, void *arg)
+engine_poll_end(struct engine_feed *f, const struct fetch_result *r,
+    struct feed_doc *doc, char *cause)
 {
-	struct engine_feed *f = arg;
 	struct engine *e = f->engine;
 	struct schedule_outcome o;
-	struct feed_doc *doc = NULL;
-	char *cause = NULL, *error = NULL, esc[512], esc2[1024];
+	char *error = NULL, esc[512], esc2[1024];
 	int64_t now_ms = engine_now_ms();
 
-	f->fetch = NULL;
 	e->polls_done++;
 	e->last_progress = now_ms / 1000;
 	schedule_outcome_init(&o);
@@ -872,8 +992,6 @@ engine_fetch_done_cb(
 	if (r->error == FETCH_OK && r->not_modified) {
 		o.ok = 1;
 	} else if (r->error == FETCH_OK || r->error == FETCH_ERR_SINK) {
-		/* The parser is freed below; the document is ours. */
-		doc = feedparse_finish(engine_parser(f), &cause);
 		if (doc == NULL) {
 			xasprintf(&error, "parse: %s",
 			    cause != NULL ? cause : "not a feed");
@@ -886,12 +1004,10 @@ engine_fetch_done_cb(
 			feed_doc_free(doc);
 			doc = NULL;
 		}
-		free(cause);
 	} else
 		xasprintf(&error, "%s: %s", fetch_error_name(r->error),
 		    r->cause != NULL ? r->cause : "failed");
-	feedparse_free(f->parser);
-	f->parser = NULL;
+	free(cause);
 	engine_count_fetch(e, r,
 	    doc == NULL && error != NULL && strncmp(error, "parse: ", 7) == 0);
 	if (!o.ok) {
@@ -930,6 +1046,41 @@ engine_fetch_done_cb(
 	engine_polled(f);
 }
 
+/* The parser pool: the document of a fetch that ended. */
+static void
+engine_parsed_cb(struct feed_doc *doc, char *cause, void *arg)
+{
+	struct engine_feed *f = arg;
+	struct engine_fetched *kept = f->fetched;
+
+	f->parse = NULL;
+	f->fetched = NULL;
+	f->engine->nparsing--;
+	engine_poll_end(f, &kept->r, doc, cause);
+	engine_fetched_free(kept);
+}
+
+/* A fetch ended: a body waits for its parse, anything else ends the poll. */
+static void
+engine_fetch_done_cb(
+    struct fetch *fetch, const struct fetch_result *r, void *arg)
+{
+	struct engine_feed *f = arg;
+
+	f->fetch = NULL;
+	engine_unpause(f);
+	if ((r->error == FETCH_OK && !r->not_modified) ||
+	    r->error == FETCH_ERR_SINK) {
+		f->fetched = engine_fetched_new(r);
+		f->engine->nparsing++;
+		parsepool_finish(engine_parse(f));
+		return;
+	}
+	parsepool_cancel(f->parse);
+	f->parse = NULL;
+	engine_poll_end(f, r, NULL, NULL);
+}
+
 /* Start polling a feed now. */
 static void
 engine_poll(struct engine_feed *f)
@@ -943,7 +1094,7 @@ engine_poll(struct engine_feed *f)
 	    f->state.moved_to != NULL ? f->state.moved_to : c->url;
 	char *cause = NULL;
 
-	if (f->fetch != NULL || e->draining)
+	if (f->fetch != NULL || f->fetched != NULL || e->draining)
 		return;
 	if (f->ingesting) /* its validators come with that document */
 		engine_ingest_flush(e);
@@ -966,8 +1117,8 @@ engine_poll(struct engine_feed *f)
 	    e->cf->block_private_addresses && !c->allow_private;
 	opts.timeout_ms = c->timeout_ms;
 	opts.max_body = e->cf->max_body;
-	feedparse_free(f->parser);
-	f->parser = NULL;
+	parsepool_cancel(f->parse);
+	f->parse = NULL;
 	engine_set(&f->fetch_url, url);
 	sink.header = engine_sink_header;
 	sink.data = engine_sink_data;
@@ -1247,6 +1398,12 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 		goto fail;
 	if ((e->store = store_open(cf->store_path, cause)) == NULL)
 		goto fail;
+	if ((e->parsepool = parsepool_new(
+		 cf->parse_threads, 0, engine_resume_cb, e, cause)) == NULL)
+		goto fail;
+	e->parsed_event = event_new(base, parsepool_fd(e->parsepool),
+	    EV_READ | EV_PERSIST, engine_pool_cb, e);
+	event_add(e->parsed_event, NULL);
 	e->curl = curlev_new(base);
 	e->fetchq = fetch_queue_new(
 	    e->curl, cf->max_connections, cf->max_connections_per_host);
@@ -1296,6 +1453,10 @@ engine_free(struct engine *e)
 		engine_feed_free(e->feeds[i]);
 	}
 	free(e->feeds);
+	free(e->paused);
+	if (e->parsed_event != NULL)
+		event_free(e->parsed_event);
+	parsepool_free(e->parsepool);
 	/* The dispatcher first: it abandons deliveries (rows stay in
 	 * flight, retried at the next start) before notifiers go. */
 	outbox_free(e->outbox);
@@ -1421,7 +1582,7 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 			    f->sched.interval_ms == newcf->feeds[i].interval_ms;
 			engine_feed_bind(f, newcf, &newcf->feeds[i]);
 			engine_set(&f->state.name, newcf->feeds[i].name);
-			if (!keep && f->fetch == NULL) {
+			if (!keep && f->fetch == NULL && f->fetched == NULL) {
 				/* A new interval applies from the next poll. */
 				schedule_remove(e->sched, &f->sched);
 				schedule_add(e->sched, &f->sched, now);
@@ -1469,7 +1630,8 @@ engine_idle(struct engine *e)
 
 	if (fetch_queue_running(e->fetchq) > 0 ||
 	    fetch_queue_waiting(e->fetchq) > 0 ||
-	    outbox_inflight(e->outbox) > 0 || e->ndirty > 0 || e->ningests > 0)
+	    outbox_inflight(e->outbox) > 0 || e->ndirty > 0 ||
+	    e->ningests > 0 || e->nparsing > 0)
 		return 0;
 	if (!e->once || e->draining)
 		return 1;
@@ -1492,7 +1654,8 @@ engine_working(struct engine *e)
 	size_t i, held = 0;
 
 	if (fetch_queue_running(e->fetchq) > 0 ||
-	    fetch_queue_waiting(e->fetchq) > 0 || e->ningests > 0)
+	    fetch_queue_waiting(e->fetchq) > 0 || e->ningests > 0 ||
+	    e->nparsing > 0)
 		return 1;
 	for (i = 0; i < e->nnotifiers; i++)
 		if (e->notifiers[i]->current != NULL)

@@ -295,7 +295,8 @@ struct feedparse {
 	size_t items_emitted;
 };
 
-static size_t parse_denied_loads;
+/* counted from every thread that parses (parsepool.h) */
+static _Atomic size_t parse_denied_loads;
 
 /* The external entity loader: nothing is ever loaded. */
 static xmlParserInputPtr

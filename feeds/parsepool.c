@@ -1,0 +1,445 @@
+/*
+ * parsepool: feed documents parsed on worker threads. See parsepool.h.
+ *
+ * One mutex guards the pool's lists and every job's messages and flags.
+ * A job is at any time in one of these states:
+ *
+ *   idle      no message waiting, no worker on it (owned by the loop)
+ *   queued    in runq: messages wait for a worker
+ *   running   a worker took its messages and parses them, unlocked;
+ *             new messages wait on the job meanwhile
+ *   finished  in done: the document waits for parsepool_collect()
+ *
+ * A cancelled job is freed by whoever holds it next: the loop at once
+ * when it is idle or finished, the worker when it is queued or running.
+ * The parser is touched only by the thread that holds the job, and the
+ * mutex passes it from one thread to the next.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "item.h"
+#include "parse.h"
+#include "parsepool.h"
+#include "xmalloc.h"
+
+enum parsepool_kind { PARSEPOOL_HEADER, PARSEPOOL_DATA, PARSEPOOL_END };
+
+struct parsepool_msg {
+	struct parsepool_msg *next;
+	enum parsepool_kind kind;
+	size_t len; /* DATA: bytes in data; HEADER: name's, NUL included */
+	char data[]; /* HEADER: name NUL value NUL */
+};
+
+struct parsepool_job {
+	struct parsepool *pool;
+	struct feedparse *parser;
+	struct parsepool_msg *head, *tail; /* waiting, in order */
+	size_t bytes; /* DATA bytes among them */
+	int queued; /* in pool->runq */
+	int running; /* a worker holds it */
+	int finished; /* in pool->done */
+	int cancelled;
+	int refused; /* the parser refused the document */
+	struct feed_doc *doc;
+	char *cause;
+	parsepool_done_cb done;
+	void *arg;
+	TAILQ_ENTRY(parsepool_job) entry; /* runq or done */
+};
+
+TAILQ_HEAD(parsepool_jobs, parsepool_job);
+
+struct parsepool {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t *threads;
+	size_t nthreads;
+	struct parsepool_jobs runq;
+	struct parsepool_jobs done;
+	size_t queued; /* DATA bytes waiting in all jobs */
+	size_t queued_max;
+	int refused_push; /* a push was refused: resume when there is room */
+	int resume_due; /* collect runs the resume callback */
+	int notified; /* a byte is in the pipe since the last collect */
+	int stopping;
+	int pipe[2];
+	void (*resume)(void *);
+	void *resume_arg;
+};
+
+/* Free a chain of messages; the DATA bytes among them. */
+static size_t
+parsepool_msgs_free(struct parsepool_msg *m)
+{
+	struct parsepool_msg *next;
+	size_t bytes = 0;
+
+	for (; m != NULL; m = next) {
+		next = m->next;
+		if (m->kind == PARSEPOOL_DATA)
+			bytes += m->len;
+		free(m);
+	}
+	return bytes;
+}
+
+/* Tell the loop (locked). */
+static void
+parsepool_notify(struct parsepool *pool)
+{
+	ssize_t n;
+
+	if (pool->notified)
+		return;
+	pool->notified = 1;
+	/* a full pipe is a pending wake-up already */
+	do
+		n = write(pool->pipe[1], "", 1);
+	while (n == -1 && errno == EINTR);
+}
+
+/* Waiting bytes parsed or dropped (locked): resume when there is room. */
+static void
+parsepool_drop(struct parsepool *pool, size_t bytes)
+{
+	pool->queued -= bytes;
+	if (pool->refused_push && pool->queued <= pool->queued_max / 2) {
+		pool->refused_push = 0;
+		pool->resume_due = 1;
+		parsepool_notify(pool);
+	}
+}
+
+/* Free a job the caller holds (locked, or once the workers stopped). */
+static void
+parsepool_job_free(struct parsepool_job *job)
+{
+	parsepool_drop(job->pool, parsepool_msgs_free(job->head));
+	feedparse_free(job->parser);
+	feed_doc_free(job->doc);
+	free(job->cause);
+	free(job);
+}
+
+/* Run the messages of a job this worker holds, unlocked; whether the
+ * parser has refused the document. */
+static int
+parsepool_run(struct parsepool_job *job, struct parsepool_msg *m, int refused)
+{
+	const char *name;
+
+	for (; m != NULL; m = m->next) {
+		switch (m->kind) {
+		case PARSEPOOL_HEADER:
+			name = m->data;
+			feedparse_header(job->parser, name, name + m->len);
+			break;
+		case PARSEPOOL_DATA:
+			if (!refused &&
+			    feedparse_push(job->parser, m->data, m->len) == -1)
+				refused = 1;
+			break;
+		case PARSEPOOL_END:
+			job->doc = feedparse_finish(job->parser, &job->cause);
+			feedparse_free(job->parser);
+			job->parser = NULL;
+			break;
+		}
+	}
+	return refused;
+}
+
+static void *
+parsepool_main(void *arg)
+{
+	struct parsepool *pool = arg;
+	struct parsepool_job *job;
+	struct parsepool_msg *msgs;
+	size_t bytes;
+	int refused;
+
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		while (!pool->stopping && TAILQ_EMPTY(&pool->runq))
+			pthread_cond_wait(&pool->wake, &pool->lock);
+		if (pool->stopping)
+			break;
+		job = TAILQ_FIRST(&pool->runq);
+		TAILQ_REMOVE(&pool->runq, job, entry);
+		job->queued = 0;
+		if (job->cancelled) {
+			parsepool_job_free(job);
+			continue;
+		}
+		job->running = 1;
+		msgs = job->head;
+		bytes = job->bytes;
+		refused = job->refused;
+		job->head = job->tail = NULL;
+		job->bytes = 0;
+		pthread_mutex_unlock(&pool->lock);
+
+		refused = parsepool_run(job, msgs, refused);
+		parsepool_msgs_free(msgs);
+
+		pthread_mutex_lock(&pool->lock);
+		parsepool_drop(pool, bytes);
+		job->refused = refused;
+		job->running = 0;
+		if (job->cancelled)
+			parsepool_job_free(job);
+		else if (job->parser == NULL) {
+			job->finished = 1;
+			TAILQ_INSERT_TAIL(&pool->done, job, entry);
+			parsepool_notify(pool);
+		} else if (job->head != NULL) {
+			job->queued = 1;
+			TAILQ_INSERT_TAIL(&pool->runq, job, entry);
+		}
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
+}
+
+struct parsepool *
+parsepool_new(size_t nthreads, size_t max_queued, void (*resume)(void *),
+    void *arg, char **cause)
+{
+	struct parsepool *pool = xcalloc(1, sizeof *pool);
+	long ncpu;
+	int rc;
+
+	if (nthreads == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = ncpu < 1 ? 1 : (size_t)ncpu;
+		if (nthreads > PARSEPOOL_THREADS_MAX)
+			nthreads = PARSEPOOL_THREADS_MAX;
+	}
+	pool->queued_max =
+	    max_queued != 0 ? max_queued : PARSEPOOL_DEFAULT_QUEUED_MAX;
+	pool->resume = resume;
+	pool->resume_arg = arg;
+	TAILQ_INIT(&pool->runq);
+	TAILQ_INIT(&pool->done);
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->wake, NULL);
+	pool->pipe[0] = pool->pipe[1] = -1;
+	if (pipe2(pool->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		xasprintf(cause, "parser pool: pipe: %s", strerror(errno));
+		parsepool_free(pool);
+		return NULL;
+	}
+	/* the parser's one-time set-up, on this thread */
+	feedparse_free(feedparse_new(NULL));
+	pool->threads = xcalloc(nthreads, sizeof *pool->threads);
+	for (; pool->nthreads < nthreads; pool->nthreads++) {
+		rc = pthread_create(
+		    &pool->threads[pool->nthreads], NULL, parsepool_main, pool);
+		if (rc != 0) {
+			xasprintf(cause, "parser pool: thread %zu of %zu: %s",
+			    pool->nthreads + 1, nthreads, strerror(rc));
+			parsepool_free(pool);
+			return NULL;
+		}
+	}
+	return pool;
+}
+
+void
+parsepool_free(struct parsepool *pool)
+{
+	struct parsepool_job *job;
+	size_t i;
+
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->stopping = 1;
+	pthread_cond_broadcast(&pool->wake);
+	pthread_mutex_unlock(&pool->lock);
+	for (i = 0; i < pool->nthreads; i++)
+		pthread_join(pool->threads[i], NULL);
+	free(pool->threads);
+	/* every worker put back the job it held: what is left is in a list */
+	while ((job = TAILQ_FIRST(&pool->runq)) != NULL) {
+		TAILQ_REMOVE(&pool->runq, job, entry);
+		parsepool_job_free(job);
+	}
+	while ((job = TAILQ_FIRST(&pool->done)) != NULL) {
+		TAILQ_REMOVE(&pool->done, job, entry);
+		parsepool_job_free(job);
+	}
+	if (pool->pipe[0] != -1)
+		close(pool->pipe[0]);
+	if (pool->pipe[1] != -1)
+		close(pool->pipe[1]);
+	pthread_cond_destroy(&pool->wake);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool);
+}
+
+size_t
+parsepool_threads(const struct parsepool *pool)
+{
+	return pool->nthreads;
+}
+
+int
+parsepool_fd(const struct parsepool *pool)
+{
+	return pool->pipe[0];
+}
+
+void
+parsepool_collect(struct parsepool *pool)
+{
+	struct parsepool_job *job;
+	char drain[64];
+	int resume;
+
+	/* the pipe first: a byte written after this is for a later call */
+	while (read(pool->pipe[0], drain, sizeof drain) > 0)
+		;
+	pthread_mutex_lock(&pool->lock);
+	pool->notified = 0;
+	resume = pool->resume_due;
+	pool->resume_due = 0;
+	/* one at a time: a callback may cancel another finished job */
+	while ((job = TAILQ_FIRST(&pool->done)) != NULL) {
+		TAILQ_REMOVE(&pool->done, job, entry);
+		pthread_mutex_unlock(&pool->lock);
+		job->done(job->doc, job->cause, job->arg);
+		job->doc = NULL;
+		job->cause = NULL;
+		pthread_mutex_lock(&pool->lock);
+		parsepool_job_free(job);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	if (resume && pool->resume != NULL)
+		pool->resume(pool->resume_arg);
+}
+
+struct parsepool_job *
+parsepool_job(struct parsepool *pool, const char *doc_url, size_t body_max,
+    parsepool_done_cb done, void *arg)
+{
+	struct parsepool_job *job = xcalloc(1, sizeof *job);
+
+	job->pool = pool;
+	job->parser = feedparse_new(doc_url);
+	feedparse_set_body_max(job->parser, body_max);
+	job->done = done;
+	job->arg = arg;
+	return job;
+}
+
+/* Append a message to the job and wake a worker for it (locked). */
+static void
+parsepool_add(struct parsepool_job *job, struct parsepool_msg *m)
+{
+	struct parsepool *pool = job->pool;
+
+	m->next = NULL;
+	if (job->tail != NULL)
+		job->tail->next = m;
+	else
+		job->head = m;
+	job->tail = m;
+	if (m->kind == PARSEPOOL_DATA) {
+		job->bytes += m->len;
+		pool->queued += m->len;
+	}
+	if (!job->queued && !job->running) {
+		job->queued = 1;
+		TAILQ_INSERT_TAIL(&pool->runq, job, entry);
+		pthread_cond_signal(&pool->wake);
+	}
+}
+
+static struct parsepool_msg *
+parsepool_msg(enum parsepool_kind kind, size_t size)
+{
+	struct parsepool_msg *m = xmalloc(sizeof *m + size);
+
+	m->kind = kind;
+	m->len = size;
+	return m;
+}
+
+void
+parsepool_header(struct parsepool_job *job, const char *name, const char *value)
+{
+	size_t nlen = strlen(name) + 1, vlen = strlen(value) + 1;
+	struct parsepool_msg *m = parsepool_msg(PARSEPOOL_HEADER, nlen + vlen);
+
+	memcpy(m->data, name, nlen);
+	memcpy(m->data + nlen, value, vlen);
+	m->len = nlen;
+	pthread_mutex_lock(&job->pool->lock);
+	parsepool_add(job, m);
+	pthread_mutex_unlock(&job->pool->lock);
+}
+
+int
+parsepool_push(struct parsepool_job *job, const void *data, size_t len)
+{
+	struct parsepool *pool = job->pool;
+	struct parsepool_msg *m;
+	int refused, full;
+
+	if (len == 0)
+		return 0;
+	pthread_mutex_lock(&pool->lock);
+	refused = job->refused;
+	full = pool->queued >= pool->queued_max;
+	if (full && !refused)
+		pool->refused_push = 1;
+	pthread_mutex_unlock(&pool->lock);
+	if (refused)
+		return -1;
+	if (full)
+		return 1;
+	m = parsepool_msg(PARSEPOOL_DATA, len);
+	memcpy(m->data, data, len);
+	pthread_mutex_lock(&pool->lock);
+	parsepool_add(job, m);
+	pthread_mutex_unlock(&pool->lock);
+	return 0;
+}
+
+void
+parsepool_finish(struct parsepool_job *job)
+{
+	struct parsepool_msg *m = parsepool_msg(PARSEPOOL_END, 0);
+
+	pthread_mutex_lock(&job->pool->lock);
+	parsepool_add(job, m);
+	pthread_mutex_unlock(&job->pool->lock);
+}
+
+void
+parsepool_cancel(struct parsepool_job *job)
+{
+	struct parsepool *pool;
+
+	if (job == NULL)
+		return;
+	pool = job->pool;
+	pthread_mutex_lock(&pool->lock);
+	if (job->queued || job->running)
+		job->cancelled = 1; /* the worker frees it */
+	else {
+		if (job->finished)
+			TAILQ_REMOVE(&pool->done, job, entry);
+		parsepool_job_free(job);
+	}
+	pthread_mutex_unlock(&pool->lock);
+}
