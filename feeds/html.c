@@ -161,6 +161,44 @@ html_is_stripped(uint32_t cp)
 	    (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/*
+ * Eight bytes at a time (SWAR): w holds them as loaded by memcpy. Each
+ * test is exact as a whole (whether any byte is so), which is all the
+ * loops below ask; html_swar_zeros() is exact byte by byte.
+ */
+#define HTML_SWAR_ONES 0x0101010101010101ULL
+#define HTML_SWAR_HIGHS 0x8080808080808080ULL
+
+/* Whether a byte of w is below n (n <= 128). */
+static uint64_t
+html_swar_below(uint64_t w, unsigned n)
+{
+	return (w - HTML_SWAR_ONES * n) & ~w & HTML_SWAR_HIGHS;
+}
+
+/* Whether a byte of w is above 0x7e (DEL or not ASCII). */
+static uint64_t
+html_swar_above_7e(uint64_t w)
+{
+	return ((w + HTML_SWAR_ONES) | w) & HTML_SWAR_HIGHS;
+}
+
+/* Whether a byte of w is c. */
+static uint64_t
+html_swar_has(uint64_t w, unsigned char c)
+{
+	return html_swar_below(w ^ (HTML_SWAR_ONES * c), 1);
+}
+
+/* The high bit of each byte of w that is zero, and only those. */
+static uint64_t
+html_swar_zeros(uint64_t w)
+{
+	uint64_t low7 = HTML_SWAR_ONES * 0x7f;
+
+	return ~(((w & low7) + low7) | w | low7);
+}
+
 static int
 html_is_space(unsigned char c)
 {
@@ -206,6 +244,34 @@ html_out_add(struct html_out *out, const unsigned char *s, size_t n)
 			space = 0;
 			*d++ = (char)c;
 			s++;
+			/*
+			 * Eight bytes at a time while they are printable
+			 * ASCII with single spaces, which stay as they are;
+			 * a space at the end may start a run: it is taken
+			 * back and pending, as the byte loop would have it.
+			 */
+			while (end - s >= 8 && lim - d >= 8) {
+				uint64_t w, sp;
+
+				memcpy(&w, s, 8);
+				if (html_swar_below(w, 0x20) |
+				    html_swar_above_7e(w))
+					break;
+				sp =
+				    html_swar_zeros(w ^ (HTML_SWAR_ONES * ' '));
+				if (sp & (sp << 8))
+					break; /* two spaces in a row */
+				memcpy(d, &w, 8);
+				d += 8;
+				s += 8;
+				if (sp >> 63) {
+					d--;
+					space = 1;
+					break;
+				}
+			}
+			if (space)
+				continue;
 			/* the rest of the word */
 			while (s < end && d<lim && * s> 0x20 && *s < 0x7f)
 				*d++ = (char)*s++;
@@ -718,6 +784,16 @@ html_fast(struct html_out *out, const unsigned char *s, size_t n)
 
 	while (s < end && !out->full) {
 		run = s;
+		/* text without markup, references or bytes to check */
+		while (end - s >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s, 8);
+			if (html_swar_below(w, 0x20) | html_swar_has(w, '<') |
+			    html_swar_has(w, '&') | html_swar_has(w, 0xef))
+				break;
+			s += 8;
+		}
 		while (s < end && *s != '<' && *s != '&') {
 			if (*s < 0x20 && !html_is_blank(*s))
 				return -1; /* libxml2 drops most, not all */

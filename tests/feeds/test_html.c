@@ -595,6 +595,113 @@ test_fast_path(void **state)
 	}
 }
 
+/*
+ * html_out_add (through html_clean_text) against a byte-at-a-time
+ * reference of its rules, on random text of the pieces below with random
+ * caps: it copies eight bytes at a time where it can, and must cut and
+ * collapse exactly as one byte at a time would.
+ */
+static const char *const clean_pieces[] = {
+    "a",
+    "bc",
+    "word",
+    "longerword",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "\xc3\xa9", /* é */
+    "\xe2\x82\xac", /* € */
+    "\xe2\x80\x8e", /* U+200E, dropped */
+    "\xff", /* bad: U+FFFD */
+    "\x01", /* control: dropped */
+    "\x7f", /* DEL: dropped */
+    "x y z",
+};
+
+/* The reference: the rules of html_out_add, one byte at a time. */
+static size_t
+clean_reference(const unsigned char *s, size_t n, size_t cap, char *out)
+{
+	size_t i = 0, len = 0, k, used, need;
+	const char *seq;
+	int space = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+
+		seq = (const char *)s + i;
+		if (c == ' ' || c == '\t' || c == '\n') {
+			space = 1;
+			i++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			i++;
+			continue;
+		}
+		if (c == 0xe2 && s[i + 1] == 0x80) {
+			i += 3; /* U+200E */
+			continue;
+		}
+		if (c < 0x80)
+			k = used = 1;
+		else if (c == 0xc3)
+			k = used = 2;
+		else if (c == 0xe2)
+			k = used = 3;
+		else {
+			seq = "\xef\xbf\xbd"; /* a bad byte */
+			k = 3;
+			used = 1;
+		}
+		need = k + (space && len > 0);
+		if (cap - len < need)
+			break;
+		if (space && len > 0)
+			out[len++] = ' ';
+		space = 0;
+		memcpy(out + len, seq, k);
+		len += k;
+		i += used;
+	}
+	out[len] = '\0';
+	return len;
+}
+
+static void
+test_clean_swar(void **state)
+{
+	uint32_t seed = 99;
+	char in[400], want[1300], *got;
+	size_t len, k, cap, i, n;
+	int round;
+
+	for (round = 0; round < 50000; round++) {
+		len = 0;
+		n = 1 + soup_next(&seed) % 60;
+		for (i = 0; i < n; i++) {
+			const char *piece = clean_pieces[soup_next(&seed) %
+			    (sizeof clean_pieces / sizeof clean_pieces[0])];
+
+			k = strlen(piece);
+			if (len + k >= sizeof in)
+				break;
+			memcpy(in + len, piece, k);
+			len += k;
+		}
+		in[len] = '\0';
+		cap = soup_next(&seed) % 4 == 0 ? soup_next(&seed) % 64
+						: soup_next(&seed) % 400;
+		clean_reference((const unsigned char *)in, len, cap, want);
+		got = html_clean_text(in, len, cap);
+		if (strcmp(got, want) != 0)
+			fail_msg("cap %zu, input \"%s\": \"%s\" != \"%s\"", cap,
+			    in, got, want);
+		free(got);
+	}
+}
+
 int
 main(void)
 {
@@ -607,6 +714,7 @@ main(void)
 	    cmocka_unit_test(test_deep_nesting),
 	    cmocka_unit_test(test_no_network),
 	    cmocka_unit_test(test_fast_path),
+	    cmocka_unit_test(test_clean_swar),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
