@@ -955,7 +955,7 @@ engine_ingest_flush(struct engine *e)
 		}
 		free(causes[i]);
 		free(counts[i]);
-		feed_doc_free(batch[i].doc);
+		parsepool_dispose(e->parsepool, batch[i].doc);
 	}
 	free(cause);
 	if (kick && !e->closing)

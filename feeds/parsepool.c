@@ -57,6 +57,12 @@ struct parsepool_job {
 
 TAILQ_HEAD(parsepool_jobs, parsepool_job);
 
+/* A document the loop is done with, for a worker to free. */
+struct parsepool_trash {
+	struct parsepool_trash *next;
+	struct feed_doc *doc;
+};
+
 struct parsepool {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -64,6 +70,7 @@ struct parsepool {
 	size_t nthreads;
 	struct parsepool_jobs runq;
 	struct parsepool_jobs done;
+	struct parsepool_trash *trash;
 	size_t queued; /* DATA bytes waiting in all jobs */
 	size_t queued_max;
 	int refused_push; /* a push was refused: resume when there is room */
@@ -157,21 +164,45 @@ parsepool_run(struct parsepool_job *job, struct parsepool_msg *m, int refused)
 	return refused;
 }
 
+/* Free documents (unlocked). */
+static void
+parsepool_trash_free(struct parsepool_trash *t)
+{
+	struct parsepool_trash *next;
+
+	for (; t != NULL; t = next) {
+		next = t->next;
+		feed_doc_free(t->doc);
+		free(t);
+	}
+}
+
 static void *
 parsepool_main(void *arg)
 {
 	struct parsepool *pool = arg;
 	struct parsepool_job *job;
 	struct parsepool_msg *msgs;
+	struct parsepool_trash *trash;
 	size_t bytes;
 	int refused;
 
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
-		while (!pool->stopping && TAILQ_EMPTY(&pool->runq))
+		while (!pool->stopping && TAILQ_EMPTY(&pool->runq) &&
+		    pool->trash == NULL)
 			pthread_cond_wait(&pool->wake, &pool->lock);
 		if (pool->stopping)
 			break;
+		/* documents first: quick, and they hold memory */
+		if (pool->trash != NULL) {
+			trash = pool->trash;
+			pool->trash = NULL;
+			pthread_mutex_unlock(&pool->lock);
+			parsepool_trash_free(trash);
+			pthread_mutex_lock(&pool->lock);
+			continue;
+		}
 		job = TAILQ_FIRST(&pool->runq);
 		TAILQ_REMOVE(&pool->runq, job, entry);
 		job->queued = 0;
@@ -277,6 +308,7 @@ parsepool_free(struct parsepool *pool)
 		TAILQ_REMOVE(&pool->done, job, entry);
 		parsepool_job_free(job);
 	}
+	parsepool_trash_free(pool->trash);
 	if (pool->pipe[0] != -1)
 		close(pool->pipe[0]);
 	if (pool->pipe[1] != -1)
@@ -423,6 +455,22 @@ parsepool_finish(struct parsepool_job *job)
 	pthread_mutex_lock(&job->pool->lock);
 	parsepool_add(job, m);
 	pthread_mutex_unlock(&job->pool->lock);
+}
+
+void
+parsepool_dispose(struct parsepool *pool, struct feed_doc *doc)
+{
+	struct parsepool_trash *t;
+
+	if (doc == NULL)
+		return;
+	t = xmalloc(sizeof *t);
+	t->doc = doc;
+	pthread_mutex_lock(&pool->lock);
+	t->next = pool->trash;
+	pool->trash = t;
+	pthread_cond_signal(&pool->wake);
+	pthread_mutex_unlock(&pool->lock);
 }
 
 void

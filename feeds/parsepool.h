@@ -76,5 +76,8 @@ void parsepool_finish(struct parsepool_job *);
 /* Drop the job (before or after finish); done will not run. NULL is
  * accepted. */
 void parsepool_cancel(struct parsepool_job *);
+/* Free a document on a worker (feed_doc_free), off the loop's thread.
+ * NULL is accepted. */
+void parsepool_dispose(struct parsepool *, struct feed_doc *);
 
 #endif
