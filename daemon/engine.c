@@ -60,7 +60,6 @@ struct engine_feed {
 	 * until the document comes back from the parser pool. */
 	struct parsepool_job *parse;
 	struct engine_fetched *fetched;
-	int paused; /* in engine->paused: its body waits for the pool */
 	char *fetch_url; /* the URL being fetched */
 	char *doc_title; /* of the document being ingested */
 	unsigned char *applies; /* per watchlist (config order): reads us */
@@ -111,8 +110,6 @@ struct engine {
 	struct parsepool *parsepool;
 	struct event *parsed_event; /* the pool has results */
 	size_t nparsing; /* fetches ended, documents not back */
-	struct engine_feed **paused; /* transfers waiting for the pool */
-	size_t npaused;
 	struct schedule *sched;
 	struct outbox *outbox;
 	/* Feed states to write (304s, failures), in one transaction at
@@ -387,7 +384,6 @@ engine_schedule_to_state(struct engine_feed *f)
 }
 
 static void engine_due_cb(struct schedule_feed *, void *);
-static void engine_unpause(struct engine_feed *);
 static void engine_fetched_free(struct engine_fetched *);
 
 static struct engine_feed *
@@ -421,7 +417,6 @@ engine_feed_free(struct engine_feed *f)
 		return;
 	if (f->fetch != NULL)
 		fetch_cancel(f->fetch);
-	engine_unpause(f);
 	parsepool_cancel(f->parse);
 	if (f->fetched != NULL) {
 		f->engine->nparsing--;
@@ -458,61 +453,11 @@ engine_sink_header(void *arg, const char *name, const char *value)
 	return 0;
 }
 
-/* Fetch sink: body bytes go to the parser as they arrive; while the
- * pool is full, the transfer waits (engine_resume_cb). */
+/* Fetch sink: body bytes go to the parser as they arrive. */
 static int
 engine_sink_data(void *arg, const void *data, size_t len)
 {
-	struct engine_feed *f = arg;
-	struct engine *e = f->engine;
-	int rc;
-
-	if ((rc = parsepool_push(engine_parse(f), data, len)) != 1)
-		return rc;
-	if (!f->paused) {
-		f->paused = 1;
-		e->paused =
-		    xreallocarray(e->paused, e->npaused + 1, sizeof *e->paused);
-		e->paused[e->npaused++] = f;
-	}
-	return FETCH_SINK_PAUSE;
-}
-
-/* The feed's transfer no longer waits for the pool. */
-static void
-engine_unpause(struct engine_feed *f)
-{
-	struct engine *e = f->engine;
-	size_t i;
-
-	if (!f->paused)
-		return;
-	f->paused = 0;
-	for (i = 0; i < e->npaused; i++) {
-		if (e->paused[i] == f) {
-			e->paused[i] = e->paused[--e->npaused];
-			break;
-		}
-	}
-}
-
-/* The pool has room again: paused transfers go on (and may pause again,
- * into a new list). */
-static void
-engine_resume_cb(void *arg)
-{
-	struct engine *e = arg;
-	struct engine_feed **paused = e->paused;
-	size_t i, n = e->npaused;
-
-	e->paused = NULL;
-	e->npaused = 0;
-	for (i = 0; i < n; i++)
-		paused[i]->paused = 0;
-	for (i = 0; i < n; i++)
-		if (paused[i]->fetch != NULL)
-			fetch_resume(paused[i]->fetch);
-	free(paused);
+	return parsepool_push(engine_parse(arg), data, len);
 }
 
 static void
@@ -1068,7 +1013,6 @@ engine_fetch_done_cb(
 	struct engine_feed *f = arg;
 
 	f->fetch = NULL;
-	engine_unpause(f);
 	if ((r->error == FETCH_OK && !r->not_modified) ||
 	    r->error == FETCH_ERR_SINK) {
 		f->fetched = engine_fetched_new(r);
@@ -1355,6 +1299,12 @@ engine_metrics_new(void)
 	    "Share of successful fetches answered 304 Not Modified.", NULL, 0);
 	metrics_declare(m, "feedwatch_parse_errors_total", METRICS_COUNTER,
 	    "Fetched documents that did not parse as a feed.", NULL, 0);
+	metrics_declare(m, "feedwatch_parse_queued_bytes", METRICS_GAUGE,
+	    "Body bytes received and waiting for the parser threads.", NULL, 0);
+	metrics_declare(m, "feedwatch_parse_wait_seconds_total",
+	    METRICS_COUNTER,
+	    "Time the event loop waited for the parser threads to make room.",
+	    NULL, 0);
 	metrics_declare(m, "feedwatch_items_new_total", METRICS_COUNTER,
 	    "New items stored (first-poll baselines excluded).", NULL, 0);
 	metrics_declare(m, "feedwatch_items_updated_total", METRICS_COUNTER,
@@ -1398,12 +1348,14 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 		goto fail;
 	if ((e->store = store_open(cf->store_path, cause)) == NULL)
 		goto fail;
-	if ((e->parsepool = parsepool_new(
-		 cf->parse_threads, 0, engine_resume_cb, e, cause)) == NULL)
+	if ((e->parsepool = parsepool_new(cf->parse_threads, 0, cause)) == NULL)
 		goto fail;
 	e->parsed_event = event_new(base, parsepool_fd(e->parsepool),
 	    EV_READ | EV_PERSIST, engine_pool_cb, e);
-	event_add(e->parsed_event, NULL);
+	if (e->parsed_event == NULL || event_add(e->parsed_event, NULL) != 0) {
+		xasprintf(cause, "cannot watch the parser threads");
+		goto fail;
+	}
 	e->curl = curlev_new(base);
 	e->fetchq = fetch_queue_new(
 	    e->curl, cf->max_connections, cf->max_connections_per_host);
@@ -1453,7 +1405,6 @@ engine_free(struct engine *e)
 		engine_feed_free(e->feeds[i]);
 	}
 	free(e->feeds);
-	free(e->paused);
 	if (e->parsed_event != NULL)
 		event_free(e->parsed_event);
 	parsepool_free(e->parsepool);
@@ -1683,8 +1634,8 @@ engine_stats(struct engine *e, struct engine_stats *st)
 		else if (e->feeds[i]->sched.state.consecutive_failures > 0)
 			st->failing++;
 	}
-	st->polls_running =
-	    fetch_queue_running(e->fetchq) + fetch_queue_waiting(e->fetchq);
+	st->polls_running = fetch_queue_running(e->fetchq) +
+	    fetch_queue_waiting(e->fetchq) + e->nparsing;
 	st->polls_done = e->polls_done;
 	st->polls_failed = e->polls_failed;
 	st->alerts = e->alerts;
@@ -1736,8 +1687,8 @@ engine_metrics_render(struct engine *e, struct buf *b)
 	struct metrics *m = e->metrics;
 	struct store_outbox_stats os;
 	const struct engine_feed *f;
-	double ok, not_modified;
-	size_t i;
+	double ok, not_modified, waited;
+	size_t i, queued;
 
 	metrics_clear(m, "feedwatch_feeds");
 	metrics_clear(m, "feedwatch_feed_last_success_timestamp_seconds");
@@ -1779,6 +1730,9 @@ engine_metrics_render(struct engine *e, struct buf *b)
 		metrics_set(m, "feedwatch_outbox_oldest_pending_age_seconds",
 		    (double)os.oldest_pending_age, NULL);
 	}
+	parsepool_stats(e->parsepool, &queued, &waited);
+	metrics_set(m, "feedwatch_parse_queued_bytes", (double)queued, NULL);
+	metrics_set(m, "feedwatch_parse_wait_seconds_total", waited, NULL);
 	metrics_set(m, "feedwatch_self_alerts_raised",
 	    (double)selfalert_raised(e->selfalert), NULL);
 	return metrics_render(m, b);
@@ -1823,6 +1777,6 @@ engine_feed_info(struct engine *e, size_t i, struct engine_feed_info *info)
 	info->last_error = f->sched.state.last_error[0] != '\0'
 	    ? f->sched.state.last_error
 	    : NULL;
-	info->polling = f->fetch != NULL;
+	info->polling = f->fetch != NULL || f->fetched != NULL;
 	return 0;
 }

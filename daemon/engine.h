@@ -30,7 +30,7 @@ struct engine_stats {
 	size_t feeds; /* configured */
 	size_t failing; /* feeds whose last poll failed */
 	size_t gone; /* feeds that answered 410 */
-	size_t polls_running; /* fetches queued or in flight */
+	size_t polls_running; /* fetches queued, in flight or parsing */
 	size_t polls_done; /* since start */
 	size_t polls_failed; /* since start */
 	size_t alerts; /* enqueued since start */
@@ -111,7 +111,7 @@ struct engine_feed_info {
 	int consecutive_failures;
 	long last_status;
 	const char *last_error; /* NULL after a success */
-	int polling; /* a fetch is queued or running */
+	int polling; /* a fetch is queued or running, or its parse */
 };
 size_t engine_nfeeds(const struct engine *);
 /* Feed I in configuration order: 0, or -1 past the end. */

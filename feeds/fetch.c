@@ -381,29 +381,20 @@ fetch_write_cb(char *data, size_t size, size_t n, void *arg)
 {
 	struct fetch *f = arg;
 	size_t len = size * n;
-	int rc;
 
-	if (len > f->max_body - f->bytes) {
-		f->bytes += len;
+	f->bytes += len;
+	if (f->bytes > f->max_body) {
 		f->abort = FETCH_ABORT_TOO_LARGE;
 		return 0;
 	}
-	if (!fetch_status_ok(f->status)) {
-		f->bytes += len;
+	if (!fetch_status_ok(f->status))
 		return len; /* a body curl does not follow: dropped */
-	}
-	if (fetch_deliver_headers(f) != 0) {
+	if (fetch_deliver_headers(f) != 0 ||
+	    (f->sink.data != NULL &&
+		f->sink.data(f->sink.arg, data, len) != 0)) {
 		f->abort = FETCH_ABORT_SINK;
 		return 0;
 	}
-	rc = f->sink.data != NULL ? f->sink.data(f->sink.arg, data, len) : 0;
-	if (rc == FETCH_SINK_PAUSE)
-		return CURL_WRITEFUNC_PAUSE; /* the same bytes come again */
-	if (rc != 0) {
-		f->abort = FETCH_ABORT_SINK;
-		return 0;
-	}
-	f->bytes += len;
 	return len;
 }
 
@@ -931,13 +922,6 @@ fetch_cancel(struct fetch *f)
 	fetch_host_release(q, h);
 	fetch_destroy(f);
 	fetch_dispatch(q);
-}
-
-void
-fetch_resume(struct fetch *f)
-{
-	if (f->running)
-		curl_easy_pause(f->easy, CURLPAUSE_CONT);
 }
 
 struct fetch_queue *

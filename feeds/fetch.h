@@ -63,13 +63,10 @@ struct fetch_opts {
  * Where the body goes. header() is called for each header of the final
  * 2xx response, just before its first data() call (or at the end when
  * the body is empty); data() gets the decoded body in order. Either
- * returns -1 to abort the fetch (FETCH_ERR_SINK). data() may also return
- * FETCH_SINK_PAUSE: it took none of the bytes, and the transfer waits
- * until fetch_resume(), which delivers them again. Both run inside curl's
+ * returns -1 to abort the fetch (FETCH_ERR_SINK). Both run inside curl's
  * callbacks: they must not call curlev or fetch functions. Either may be
  * NULL. Nothing is delivered for 304 or error statuses.
  */
-#define FETCH_SINK_PAUSE 1
 struct fetch_sink {
 	int (*header)(void *arg, const char *name, const char *value);
 	int (*data)(void *arg, const void *data, size_t len);
@@ -138,9 +135,6 @@ struct fetch *fetch_start(struct fetch_queue *, const struct fetch_opts *,
     const struct fetch_sink *, fetch_done_cb done_cb, void *arg, char **cause);
 /* Drop a queued or running fetch; no callback. Not from inside a sink. */
 void fetch_cancel(struct fetch *);
-/* Go on with a transfer its sink paused (FETCH_SINK_PAUSE); the timeouts
- * kept running meanwhile. Not from inside a sink. */
-void fetch_resume(struct fetch *);
 
 /* "connect", "timeout", ...: a stable name for logs and metrics. */
 const char *fetch_error_name(enum fetch_error);

@@ -4,24 +4,30 @@
  * One mutex guards the pool's lists and every job's messages and flags.
  * A job is at any time in one of these states:
  *
- *   idle      no message waiting, no worker on it (owned by the loop)
- *   queued    in runq: messages wait for a worker
- *   running   a worker took its messages and parses them, unlocked;
- *             new messages wait on the job meanwhile
- *   finished  in done: the document waits for parsepool_collect()
+ *   idle        no message waiting, no worker on it (owned by the loop)
+ *   queued      in runq: messages wait for a worker
+ *   running     a worker took its messages and parses them, unlocked;
+ *               new messages wait on the job meanwhile
+ *   finished    in done: the document waits for parsepool_collect()
+ *   collecting  its done callback runs; collect frees it after
  *
  * A cancelled job is freed by whoever holds it next: the loop at once
- * when it is idle or finished, the worker when it is queued or running.
- * The parser is touched only by the thread that holds the job, and the
- * mutex passes it from one thread to the next.
+ * when it is idle or finished, the worker when it is queued or running,
+ * collect when it is collecting. The parser is touched only by the
+ * thread that holds the job, and the mutex passes it from one thread to
+ * the next. What is freed (parsers, documents, messages) is unlinked
+ * under the mutex and freed after it is released.
  */
 #include <sys/queue.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "item.h"
@@ -46,6 +52,7 @@ struct parsepool_job {
 	int queued; /* in pool->runq */
 	int running; /* a worker holds it */
 	int finished; /* in pool->done */
+	int collecting; /* its done callback runs */
 	int cancelled;
 	int refused; /* the parser refused the document */
 	struct feed_doc *doc;
@@ -65,7 +72,8 @@ struct parsepool_trash {
 
 struct parsepool {
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	pthread_cond_t wake; /* for the workers: work or stop */
+	pthread_cond_t room; /* for a push: fewer bytes wait */
 	pthread_t *threads;
 	size_t nthreads;
 	struct parsepool_jobs runq;
@@ -73,29 +81,23 @@ struct parsepool {
 	struct parsepool_trash *trash;
 	size_t queued; /* DATA bytes waiting in all jobs */
 	size_t queued_max;
-	int refused_push; /* a push was refused: resume when there is room */
-	int resume_due; /* collect runs the resume callback */
+	int pushers; /* pushes waiting for room */
+	uint64_t waited_ns; /* by pushes, in all */
 	int notified; /* a byte is in the pipe since the last collect */
 	int stopping;
 	int pipe[2];
-	void (*resume)(void *);
-	void *resume_arg;
 };
 
-/* Free a chain of messages; the DATA bytes among them. */
-static size_t
+/* Free a chain of messages. */
+static void
 parsepool_msgs_free(struct parsepool_msg *m)
 {
 	struct parsepool_msg *next;
-	size_t bytes = 0;
 
 	for (; m != NULL; m = next) {
 		next = m->next;
-		if (m->kind == PARSEPOOL_DATA)
-			bytes += m->len;
 		free(m);
 	}
-	return bytes;
 }
 
 /* Tell the loop (locked). */
@@ -113,23 +115,28 @@ parsepool_notify(struct parsepool *pool)
 	while (n == -1 && errno == EINTR);
 }
 
-/* Waiting bytes parsed or dropped (locked): resume when there is room. */
+/* Waiting bytes parsed or dropped (locked): wake the pushes waiting. */
 static void
 parsepool_drop(struct parsepool *pool, size_t bytes)
 {
 	pool->queued -= bytes;
-	if (pool->refused_push && pool->queued <= pool->queued_max / 2) {
-		pool->refused_push = 0;
-		pool->resume_due = 1;
-		parsepool_notify(pool);
-	}
+	if (pool->pushers > 0 && pool->queued < pool->queued_max)
+		pthread_cond_broadcast(&pool->room);
 }
 
-/* Free a job the caller holds (locked, or once the workers stopped). */
+/* Take a job out of the pool's counts (locked); parsepool_job_free()
+ * then frees it, unlocked. */
+static void
+parsepool_job_unlink(struct parsepool_job *job)
+{
+	parsepool_drop(job->pool, job->bytes);
+	job->bytes = 0;
+}
+
 static void
 parsepool_job_free(struct parsepool_job *job)
 {
-	parsepool_drop(job->pool, parsepool_msgs_free(job->head));
+	parsepool_msgs_free(job->head);
 	feedparse_free(job->parser);
 	feed_doc_free(job->doc);
 	free(job->cause);
@@ -207,7 +214,10 @@ parsepool_main(void *arg)
 		TAILQ_REMOVE(&pool->runq, job, entry);
 		job->queued = 0;
 		if (job->cancelled) {
+			parsepool_job_unlink(job);
+			pthread_mutex_unlock(&pool->lock);
 			parsepool_job_free(job);
+			pthread_mutex_lock(&pool->lock);
 			continue;
 		}
 		job->running = 1;
@@ -225,9 +235,12 @@ parsepool_main(void *arg)
 		parsepool_drop(pool, bytes);
 		job->refused = refused;
 		job->running = 0;
-		if (job->cancelled)
+		if (job->cancelled) {
+			parsepool_job_unlink(job);
+			pthread_mutex_unlock(&pool->lock);
 			parsepool_job_free(job);
-		else if (job->parser == NULL) {
+			pthread_mutex_lock(&pool->lock);
+		} else if (job->parser == NULL) {
 			job->finished = 1;
 			TAILQ_INSERT_TAIL(&pool->done, job, entry);
 			parsepool_notify(pool);
@@ -241,12 +254,12 @@ parsepool_main(void *arg)
 }
 
 struct parsepool *
-parsepool_new(size_t nthreads, size_t max_queued, void (*resume)(void *),
-    void *arg, char **cause)
+parsepool_new(size_t nthreads, size_t max_queued, char **cause)
 {
 	struct parsepool *pool = xcalloc(1, sizeof *pool);
+	sigset_t all, old;
 	long ncpu;
-	int rc;
+	int rc = 0;
 
 	if (nthreads == 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -256,12 +269,11 @@ parsepool_new(size_t nthreads, size_t max_queued, void (*resume)(void *),
 	}
 	pool->queued_max =
 	    max_queued != 0 ? max_queued : PARSEPOOL_DEFAULT_QUEUED_MAX;
-	pool->resume = resume;
-	pool->resume_arg = arg;
 	TAILQ_INIT(&pool->runq);
 	TAILQ_INIT(&pool->done);
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->wake, NULL);
+	pthread_cond_init(&pool->room, NULL);
 	pool->pipe[0] = pool->pipe[1] = -1;
 	if (pipe2(pool->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
 		xasprintf(cause, "parser pool: pipe: %s", strerror(errno));
@@ -270,16 +282,22 @@ parsepool_new(size_t nthreads, size_t max_queued, void (*resume)(void *),
 	}
 	/* the parser's one-time set-up, on this thread */
 	feedparse_free(feedparse_new(NULL));
+	/* signals are the loop's: the workers start with all blocked */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pool->threads = xcalloc(nthreads, sizeof *pool->threads);
 	for (; pool->nthreads < nthreads; pool->nthreads++) {
 		rc = pthread_create(
 		    &pool->threads[pool->nthreads], NULL, parsepool_main, pool);
-		if (rc != 0) {
-			xasprintf(cause, "parser pool: thread %zu of %zu: %s",
-			    pool->nthreads + 1, nthreads, strerror(rc));
-			parsepool_free(pool);
-			return NULL;
-		}
+		if (rc != 0)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		xasprintf(cause, "parser pool: thread %zu of %zu: %s",
+		    pool->nthreads + 1, nthreads, strerror(rc));
+		parsepool_free(pool);
+		return NULL;
 	}
 	return pool;
 }
@@ -313,6 +331,7 @@ parsepool_free(struct parsepool *pool)
 		close(pool->pipe[0]);
 	if (pool->pipe[1] != -1)
 		close(pool->pipe[1]);
+	pthread_cond_destroy(&pool->room);
 	pthread_cond_destroy(&pool->wake);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
@@ -331,32 +350,40 @@ parsepool_fd(const struct parsepool *pool)
 }
 
 void
+parsepool_stats(struct parsepool *pool, size_t *queued, double *waited_s)
+{
+	pthread_mutex_lock(&pool->lock);
+	if (queued != NULL)
+		*queued = pool->queued;
+	if (waited_s != NULL)
+		*waited_s = (double)pool->waited_ns / 1e9;
+	pthread_mutex_unlock(&pool->lock);
+}
+
+void
 parsepool_collect(struct parsepool *pool)
 {
 	struct parsepool_job *job;
 	char drain[64];
-	int resume;
 
 	/* the pipe first: a byte written after this is for a later call */
 	while (read(pool->pipe[0], drain, sizeof drain) > 0)
 		;
 	pthread_mutex_lock(&pool->lock);
 	pool->notified = 0;
-	resume = pool->resume_due;
-	pool->resume_due = 0;
 	/* one at a time: a callback may cancel another finished job */
 	while ((job = TAILQ_FIRST(&pool->done)) != NULL) {
 		TAILQ_REMOVE(&pool->done, job, entry);
+		job->finished = 0;
+		job->collecting = 1;
 		pthread_mutex_unlock(&pool->lock);
 		job->done(job->doc, job->cause, job->arg);
 		job->doc = NULL;
 		job->cause = NULL;
-		pthread_mutex_lock(&pool->lock);
 		parsepool_job_free(job);
+		pthread_mutex_lock(&pool->lock);
 	}
 	pthread_mutex_unlock(&pool->lock);
-	if (resume && pool->resume != NULL)
-		pool->resume(pool->resume_arg);
 }
 
 struct parsepool_job *
@@ -425,23 +452,36 @@ parsepool_push(struct parsepool_job *job, const void *data, size_t len)
 {
 	struct parsepool *pool = job->pool;
 	struct parsepool_msg *m;
-	int refused, full;
+	struct timespec t0, t1;
+	int waited = 0;
 
 	if (len == 0)
 		return 0;
-	pthread_mutex_lock(&pool->lock);
-	refused = job->refused;
-	full = pool->queued >= pool->queued_max;
-	if (full && !refused)
-		pool->refused_push = 1;
-	pthread_mutex_unlock(&pool->lock);
-	if (refused)
-		return -1;
-	if (full)
-		return 1;
 	m = parsepool_msg(PARSEPOOL_DATA, len);
 	memcpy(m->data, data, len);
 	pthread_mutex_lock(&pool->lock);
+	/* room: the workers are behind; wait for them, as a parse on this
+	 * thread would have taken this long */
+	while (pool->queued >= pool->queued_max && !job->refused) {
+		if (!waited) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			waited = 1;
+		}
+		pool->pushers++;
+		pthread_cond_wait(&pool->room, &pool->lock);
+		pool->pushers--;
+	}
+	if (waited) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		pool->waited_ns +=
+		    (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+		    (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	}
+	if (job->refused) {
+		pthread_mutex_unlock(&pool->lock);
+		free(m);
+		return -1;
+	}
 	parsepool_add(job, m);
 	pthread_mutex_unlock(&pool->lock);
 	return 0;
@@ -477,17 +517,23 @@ void
 parsepool_cancel(struct parsepool_job *job)
 {
 	struct parsepool *pool;
+	int mine = 0;
 
 	if (job == NULL)
 		return;
 	pool = job->pool;
 	pthread_mutex_lock(&pool->lock);
-	if (job->queued || job->running)
+	if (job->collecting)
+		; /* its own callback: collect frees it */
+	else if (job->queued || job->running)
 		job->cancelled = 1; /* the worker frees it */
 	else {
 		if (job->finished)
 			TAILQ_REMOVE(&pool->done, job, entry);
-		parsepool_job_free(job);
+		parsepool_job_unlink(job);
+		mine = 1;
 	}
 	pthread_mutex_unlock(&pool->lock);
+	if (mine)
+		parsepool_job_free(job);
 }

@@ -9,10 +9,11 @@
  * parsepool_collect() calls each finished job's done callback there.
  *
  * Memory: the chunks waiting for a worker count against the pool's
- * max_queued bytes. Over it, parsepool_push() takes nothing and returns
- * 1: the caller pauses the transfer, and the pool's resume callback runs
- * from parsepool_collect() once the workers have brought the waiting
- * bytes down to half of it.
+ * max_queued bytes. While they are over it, parsepool_push() waits for
+ * the workers to parse some: the loop then stands still for as long as
+ * it would have taken to parse the chunk itself, and no transfer is
+ * paused (libcurl cannot pause file:// transfers, and a paused transfer
+ * keeps decoding into a buffer of its own).
  *
  * Every function is for the loop's thread; only the parsing runs on the
  * workers.
@@ -40,19 +41,21 @@ typedef void (*parsepool_done_cb)(struct feed_doc *doc, char *cause, void *arg);
 
 /*
  * nthreads workers (0: one per online processor, at most
- * PARSEPOOL_THREADS_MAX); max_queued 0 means the default. resume (may be
- * NULL) runs from parsepool_collect() after a refused push, once there
- * is room again. NULL with *cause when a thread cannot start.
+ * PARSEPOOL_THREADS_MAX), which block every signal; max_queued 0 means
+ * the default. NULL with *cause when a thread cannot start.
  */
-struct parsepool *parsepool_new(size_t nthreads, size_t max_queued,
-    void (*resume)(void *), void *arg, char **cause);
-/* Stop and join the workers; jobs still open are dropped without their
- * callbacks. */
+struct parsepool *parsepool_new(
+    size_t nthreads, size_t max_queued, char **cause);
+/* Stop and join the workers; jobs still open are freed without their
+ * callbacks (a caller's pointers to them are then dangling). */
 void parsepool_free(struct parsepool *);
 size_t parsepool_threads(const struct parsepool *);
+/* Bytes waiting for the workers now, and seconds pushes have waited for
+ * room in all (either may be NULL). */
+void parsepool_stats(struct parsepool *, size_t *queued, double *waited_s);
 /* Readable when parsepool_collect() has something to do. */
 int parsepool_fd(const struct parsepool *);
-/* Run the callbacks of finished jobs and, if due, the resume callback. */
+/* Run the callbacks of finished jobs. */
 void parsepool_collect(struct parsepool *);
 
 /*
@@ -66,15 +69,16 @@ struct parsepool_job *parsepool_job(struct parsepool *, const char *doc_url,
 void parsepool_header(
     struct parsepool_job *, const char *name, const char *value);
 /*
- * The next chunk, copied: 0 taken; 1 not taken, the pool is full (call
- * again with the same bytes after the resume callback); -1 the parser
- * has refused the document already (the rest need not be sent).
+ * The next chunk, copied (after waiting for room, see above): 0, or -1
+ * when the parser has refused the document already (the rest need not
+ * be sent).
  */
 int parsepool_push(struct parsepool_job *, const void *data, size_t len);
 /* The end of the body: no more pushes; done will run. */
 void parsepool_finish(struct parsepool_job *);
-/* Drop the job (before or after finish); done will not run. NULL is
- * accepted. */
+/* Drop the job (before or after finish); done will not run (from its
+ * own done callback: nothing happens, the job goes when it returns).
+ * NULL is accepted. */
 void parsepool_cancel(struct parsepool_job *);
 /* Free a document on a worker (feed_doc_free), off the loop's thread.
  * NULL is accepted. */

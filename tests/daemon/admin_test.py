@@ -443,7 +443,8 @@ def metrics_values(fams):
     want = ["feedwatch_feeds", "feedwatch_fetches_total",
             "feedwatch_fetch_duration_seconds", "feedwatch_fetch_bytes_total",
             "feedwatch_fetch_not_modified_ratio",
-            "feedwatch_parse_errors_total", "feedwatch_items_new_total",
+            "feedwatch_parse_errors_total", "feedwatch_parse_queued_bytes",
+            "feedwatch_parse_wait_seconds_total", "feedwatch_items_new_total",
             "feedwatch_alerts_total", "feedwatch_outbox_rows",
             "feedwatch_outbox_oldest_pending_age_seconds",
             "feedwatch_deliveries_total",
@@ -467,6 +468,9 @@ def metrics_values(fams):
           s("feedwatch_fetches_total", result="ok", status_class="2xx") == 1,
           str(fams["feedwatch_fetches_total"]["samples"]))
     check("parse errors counted", s("feedwatch_parse_errors_total") == 1)
+    check("nothing waits for the parser threads once polled",
+          s("feedwatch_parse_queued_bytes") == 0 and
+          s("feedwatch_parse_wait_seconds_total") >= 0)
     check("304 ratio", s("feedwatch_fetch_not_modified_ratio") == 0.5)
     check("fetch duration histogram counts the four fetches",
           s("feedwatch_fetch_duration_seconds",

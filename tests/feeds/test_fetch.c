@@ -501,79 +501,6 @@ test_sink_refuses(void **state)
 	env_free(&e);
 }
 
-/* A sink that pauses: every other chunk it takes nothing, and a timer
- * resumes the transfer, which delivers the same bytes again. */
-struct pauser {
-	struct outcome o;
-	struct fetch *fetch;
-	struct event *timer;
-	uint64_t sum; /* of the bytes taken, to compare with the server's */
-	int calls;
-	int pauses;
-	int paused;
-};
-
-static int
-pauser_data(void *arg, const void *data, size_t len)
-{
-	struct pauser *p = arg;
-	struct timeval tv = {0, 1000};
-	const unsigned char *b = data;
-	size_t i;
-
-	assert_false(p->paused); /* nothing comes while paused */
-	if (p->calls++ % 2 == 0) {
-		p->pauses++;
-		p->paused = 1;
-		evtimer_add(p->timer, &tv);
-		return FETCH_SINK_PAUSE;
-	}
-	for (i = 0; i < len; i++)
-		p->sum = p->sum * 31 + b[i];
-	p->o.sink_bytes += len;
-	return 0;
-}
-
-static void
-pauser_resume_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct pauser *p = arg;
-
-	p->paused = 0;
-	fetch_resume(p->fetch);
-}
-
-static void
-test_sink_pauses(void **state)
-{
-	struct fetch_opts opts = {.url = url("/big?mib=1")};
-	struct fetch_sink sink = {NULL, pauser_data, NULL};
-	struct pauser p;
-	uint64_t want = 0;
-	struct env e;
-	char *cause = NULL;
-	size_t i;
-
-	env_init(&e, 0, 0);
-	memset(&p, 0, sizeof p);
-	sink.arg = &p;
-	p.timer = evtimer_new(e.base, pauser_resume_cb, &p);
-	p.fetch = fetch_start(e.q, &opts, &sink, done, &p.o, &cause);
-	assert_non_null(p.fetch);
-	run(&e, 10000);
-	assert_int_equal(p.o.done, 1);
-	assert_int_equal(p.o.error, FETCH_OK);
-	/* every byte once (the server sends 'x's), counted once */
-	assert_int_equal(p.o.sink_bytes, 1024 * 1024);
-	assert_int_equal(p.o.bytes, 1024 * 1024);
-	for (i = 0; i < 1024 * 1024; i++)
-		want = want * 31 + (unsigned char)"x"[0];
-	assert_true(p.sum == want);
-	assert_true(p.pauses > 10);
-	event_free(p.timer);
-	env_free(&e);
-}
-
 /* User agent, extra headers and basic auth reach the server. */
 static void
 test_request_options(void **state)
@@ -912,7 +839,6 @@ main(void)
 	    cmocka_unit_test(test_caps),
 	    cmocka_unit_test(test_cache_hints),
 	    cmocka_unit_test(test_sink_refuses),
-	    cmocka_unit_test(test_sink_pauses),
 	    cmocka_unit_test(test_request_options),
 	    cmocka_unit_test(test_file_url),
 	    cmocka_unit_test(test_bad_feeds_delay_no_other),

@@ -1,9 +1,10 @@
 /*
  * The parser pool: documents pushed in pieces, many at once, come back
- * the same as a parse of the whole body; a full pool refuses pushes and
- * calls back once there is room; a refused document, cancelled jobs in
- * every state and a pool freed with jobs still open lose nothing and
- * leak nothing, nor do documents handed back to be freed (the sanitizer
+ * the same as a parse of the whole body; a push waits while the pool is
+ * full, so that what waits never passes its cap; a refused document,
+ * cancelled jobs in every state (from their own callback and another's
+ * too) and a pool freed with jobs still open lose nothing and leak
+ * nothing, nor do documents handed back to be freed (the sanitizer
  * builds check the last three).
  */
 #include <setjmp.h>
@@ -33,9 +34,9 @@ struct result {
 	int done;
 	struct feed_doc *doc;
 	char *cause;
+	struct parsepool_job *cancel; /* the callback cancels this job */
 };
 
-static int resumes;
 static int completed; /* done callbacks so far */
 
 static void
@@ -47,30 +48,32 @@ done_cb(struct feed_doc *doc, char *cause, void *arg)
 	r->done++;
 	r->doc = doc;
 	r->cause = cause;
+	if (r->cancel != NULL)
+		parsepool_cancel(r->cancel);
 }
 
+/* Collect until *count reaches want or limit_ms pass. */
 static void
-resume_cb(void *arg)
-{
-	resumes++;
-}
-
-/* Collect until *count reaches want or WAIT_MS pass. */
-static void
-collect_until(struct parsepool *pool, const int *count, int want)
+collect_for(struct parsepool *pool, const int *count, int want, long limit_ms)
 {
 	struct pollfd pfd = {.fd = parsepool_fd(pool), .events = POLLIN};
 	struct timespec start, now;
 	long ms = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (*count < want && ms < WAIT_MS) {
+	while (*count < want && ms < limit_ms) {
 		if (poll(&pfd, 1, 100) == 1)
 			parsepool_collect(pool);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (now.tv_sec - start.tv_sec) * 1000 +
 		    (now.tv_nsec - start.tv_nsec) / 1000000;
 	}
+}
+
+static void
+collect_until(struct parsepool *pool, const int *count, int want)
+{
+	collect_for(pool, count, want, WAIT_MS);
 }
 
 /* Document i: RSS or Atom, a few items with HTML to convert. */
@@ -164,9 +167,9 @@ test_many(void **state)
 	int i, left, rc;
 
 	srand(7);
-	completed = resumes = 0;
+	completed = 0;
 	memset(results, 0, sizeof results);
-	pool = parsepool_new(3, 0, resume_cb, NULL, &cause);
+	pool = parsepool_new(3, 0, &cause);
 	assert_non_null(pool);
 	assert_int_equal(parsepool_threads(pool), 3);
 	for (i = 0; i < NDOCS; i++) {
@@ -211,55 +214,64 @@ test_many(void **state)
 		free(docs[i]);
 	}
 	parsepool_dispose(pool, NULL);
-	assert_int_equal(resumes, 0);
 	parsepool_free(pool);
 }
 
 /*
- * A pool that holds one byte: pushes are refused while a chunk waits,
- * the resume callback comes once it is parsed, and the document pushed
- * again after each refusal comes back whole.
+ * A pool that holds 1 KiB: pushes of 512 bytes wait for the room, so that
+ * what waits never passes the cap by more than one push; the document
+ * comes back whole.
  */
 static void
-test_full(void **state)
+test_room(void **state)
 {
 	struct parsepool *pool;
 	struct parsepool_job *job;
 	struct result result;
 	struct feed_doc *whole;
+	struct buf b;
 	char *doc, *cause = NULL;
-	size_t off = 0, len, n;
-	int refusals = 0, rc, seen;
+	size_t off = 0, len, n, queued, most = 0;
+	double waited;
+	int i;
 
-	completed = resumes = 0;
+	completed = 0;
 	memset(&result, 0, sizeof result);
-	pool = parsepool_new(1, 1, resume_cb, NULL, &cause);
+	pool = parsepool_new(1, 1024, &cause);
 	assert_non_null(pool);
-	doc = make_doc(16);
-	len = strlen(doc);
+	/* one document of many items: about 200 KB */
+	buf_init(&b, 1024 * 1024);
+	buf_addstr(&b, "<rss version=\"2.0\"><channel><title>t</title>");
+	for (i = 0; i < 1000; i++)
+		buf_printf(&b,
+		    "<item><guid>%d</guid><title>Item %d</title><description>"
+		    "&lt;p&gt;Some &lt;b&gt;text&lt;/b&gt; of item %d, "
+		    "long enough to take a while.&lt;/p&gt;</description>"
+		    "</item>",
+		    i, i, i);
+	buf_addstr(&b, "</channel></rss>");
+	doc = buf_take(&b, &len);
 	job = parsepool_job(pool, NULL, FEEDPARSE_BODY_MAX, done_cb, &result);
 	while (off < len) {
-		n = len - off < 64 ? len - off : 64;
-		rc = parsepool_push(job, doc + off, n);
-		assert_in_range(rc, 0, 1);
-		if (rc == 0) {
-			off += n;
-			continue;
-		}
-		/* refused: nothing taken; wait for the room */
-		refusals++;
-		seen = resumes;
-		collect_until(pool, &resumes, seen + 1);
-		assert_int_equal(resumes, seen + 1);
+		n = len - off < 512 ? len - off : 512;
+		assert_int_equal(parsepool_push(job, doc + off, n), 0);
+		off += n;
+		parsepool_stats(pool, &queued, NULL);
+		if (queued > most)
+			most = queued;
+		assert_true(queued < 1024 + 512);
 	}
 	parsepool_finish(job);
 	collect_until(pool, &completed, 1);
 	assert_int_equal(result.done, 1);
-	/* a 64-byte push right after another finds it still waiting at
-	 * least once in the document's dozens of pieces */
-	assert_true(refusals > 0);
+	parsepool_stats(pool, &queued, &waited);
+	assert_int_equal(queued, 0);
+	assert_true(waited >= 0);
 	whole = feedparse_buffer(doc, len, NULL, &cause);
 	assert_same_doc(result.doc, whole);
+	assert_int_equal(result.doc->nitems, 1000);
+	print_message(
+	    "most bytes waiting: %zu; pushes waited %.6f s\n", most, waited);
 	feed_doc_free(whole);
 	feed_doc_free(result.doc);
 	free(doc);
@@ -279,7 +291,7 @@ test_refused(void **state)
 
 	completed = 0;
 	memset(&result, 0, sizeof result);
-	pool = parsepool_new(2, 0, NULL, NULL, &cause);
+	pool = parsepool_new(2, 0, &cause);
 	assert_non_null(pool);
 	doc = make_doc(30);
 	len = strlen(doc);
@@ -310,23 +322,25 @@ test_refused(void **state)
 
 /*
  * Cancelled jobs in every state never call back: idle, waiting or being
- * parsed, finished and not yet collected; the pool is then freed with a
- * job still open in it. One worker, so that the order is known.
+ * parsed, finished and not yet collected, and from a done callback: its
+ * own job (which then goes once the callback returns) or another; the
+ * pool is then freed with a job still open in it. One worker, so that
+ * the order is known.
  */
 static void
 test_cancel(void **state)
 {
 	struct parsepool *pool;
-	struct parsepool_job *idle, *busy, *done, *left;
+	struct parsepool_job *idle, *busy, *done, *self, *a, *b, *left;
 	struct pollfd pfd;
-	struct result r[4];
+	struct result r[7];
 	char *doc, *cause = NULL;
 	size_t len;
 	int i;
 
 	completed = 0;
 	memset(r, 0, sizeof r);
-	pool = parsepool_new(1, 0, NULL, NULL, &cause);
+	pool = parsepool_new(1, 0, &cause);
 	assert_non_null(pool);
 	doc = make_doc(40);
 	len = strlen(doc);
@@ -335,11 +349,11 @@ test_cancel(void **state)
 	parsepool_cancel(idle);
 	parsepool_cancel(NULL);
 
-	/* waiting or being parsed when cancelled: its worker frees it */
+	/* waiting or being parsed when cancelled (never finished, so that
+	 * it never writes to the pipe): its worker frees it */
 	busy = parsepool_job(pool, NULL, FEEDPARSE_BODY_MAX, done_cb, &r[1]);
 	for (i = 0; i < 50; i++)
 		assert_int_equal(parsepool_push(busy, doc, len / 2), 0);
-	parsepool_finish(busy);
 	parsepool_cancel(busy);
 
 	/* finished, not collected: only it can make the pipe readable */
@@ -351,15 +365,35 @@ test_cancel(void **state)
 	assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
 	parsepool_cancel(done);
 	parsepool_collect(pool);
+	assert_int_equal(completed, 0);
+
+	/* from its own callback, and from another's */
+	self = parsepool_job(pool, NULL, FEEDPARSE_BODY_MAX, done_cb, &r[3]);
+	r[3].cancel = self;
+	assert_int_equal(parsepool_push(self, doc, len), 0);
+	parsepool_finish(self);
+	a = parsepool_job(pool, NULL, FEEDPARSE_BODY_MAX, done_cb, &r[4]);
+	b = parsepool_job(pool, NULL, FEEDPARSE_BODY_MAX, done_cb, &r[5]);
+	r[4].cancel = b;
+	assert_int_equal(parsepool_push(a, doc, len), 0);
+	parsepool_finish(a);
+	assert_int_equal(parsepool_push(b, doc, len), 0);
+	parsepool_finish(b);
+	collect_until(pool, &completed, 2);
+	collect_for(pool, &completed, 3, 300); /* b must not come */
+	assert_int_equal(r[3].done, 1);
+	assert_int_equal(r[4].done, 1);
+	feed_doc_free(r[3].doc);
+	feed_doc_free(r[4].doc);
 
 	/* open when the pool goes: freed with it, no call */
-	left = parsepool_job(pool, NULL, FEEDPARSE_BODY_MAX, done_cb, &r[3]);
+	left = parsepool_job(pool, NULL, FEEDPARSE_BODY_MAX, done_cb, &r[6]);
 	assert_int_equal(parsepool_push(left, doc, len), 0);
 	parsepool_finish(left);
 	parsepool_free(pool);
-	for (i = 0; i < 4; i++)
-		assert_int_equal(r[i].done, 0);
-	assert_int_equal(completed, 0);
+	for (i = 0; i < 7; i++)
+		assert_int_equal(r[i].done, i == 3 || i == 4);
+	assert_int_equal(completed, 2);
 	free(doc);
 }
 
@@ -368,7 +402,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_many),
-	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_room),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_cancel),
 	};
