@@ -5,7 +5,8 @@
  * a direct array for the root, failure links computed breadth first and
  * output sets flattened at compile time. Prefix patterns are looked up
  * by hash: a token's first L bytes for each length L some prefix has,
- * when a bit set of the prefixes' first bytes says one may be there.
+ * when a bit set of the prefixes' first bytes says one may be there;
+ * below eight bytes, as one word in a table of their own.
  *
  * The scan looks up every token of the text, so what it reads per token
  * is kept small whatever the number of patterns: the dictionary's table
@@ -25,6 +26,7 @@
 
 #define AUTOMATON_NONE UINT32_MAX
 #define AUTOMATON_EMPTY_KEY UINT64_MAX
+#define AUTOMATON_PSTART 4096 /* entries of pstart, a power of two */
 
 /* Open-addressing map from a 64-bit key to a 32-bit value. */
 struct automaton_map {
@@ -55,6 +57,14 @@ struct automaton_edge {
 struct automaton_output {
 	uint32_t state;
 	uint32_t pattern;
+};
+
+/* A prefix of fewer than eight bytes in the prefix table: its key
+ * (automaton_pkey()) and where its patterns are in pout. */
+struct automaton_pslot {
+	uint64_t key;
+	uint32_t first;
+	uint32_t count; /* 0: an empty slot */
 };
 
 struct automaton {
@@ -89,12 +99,20 @@ struct automaton {
 	uint32_t *pout;
 	size_t *plens;
 	size_t nplens;
-	/* A token is looked at only when its first two bytes are those of
-	 * some prefix (a prefix has at least two bytes: the matcher asks
-	 * for two characters), and the dictionary is asked for its first L
-	 * bytes only when their bit (automaton_pbit()) is set in pbits. */
-	unsigned char pstart2[65536 / 8];
+	/* A token is looked at only for the lengths of the prefixes that
+	 * start with its first two bytes (a prefix has at least two bytes:
+	 * the matcher asks for two characters): pstart, by a hash of the
+	 * two bytes (automaton_start()), holds bit I for plens[I] (bit 7:
+	 * every length from plens[7] on). Its first L bytes are looked up
+	 * only when their bit (automaton_pbit()) is set in pbits. */
+	uint8_t pstart[AUTOMATON_PSTART];
 	unsigned char pbits[65536 / 8];
+	/* The prefixes of fewer than eight bytes, by key, open addressing
+	 * from the top bits of the key's hash: a token's first L bytes are
+	 * compared as one word, without hashing them again. */
+	struct automaton_pslot *ptab;
+	size_t ptab_size; /* power of two */
+	unsigned ptab_shift; /* 64 - log2(ptab_size) */
 
 	int compiled;
 };
@@ -243,6 +261,7 @@ automaton_free(struct automaton *a)
 	free(a->pown);
 	free(a->pout_start);
 	free(a->pout);
+	free(a->ptab);
 	free(a);
 }
 
@@ -401,34 +420,66 @@ automaton_add(
 	a->nown++;
 }
 
-/* The first two bytes of S. */
-static uint16_t
-automaton_start2(const char *s)
+/* The entry of pstart for the first two bytes of S. */
+static size_t
+automaton_start(const char *s)
 {
-	return (uint16_t)((unsigned char)s[0] << 8 | (unsigned char)s[1]);
+	uint32_t two =
+	    (uint32_t)((unsigned char)s[0] << 8 | (unsigned char)s[1]);
+
+	return (two * 0x9E3779B1u >> 16) & (AUTOMATON_PSTART - 1);
 }
 
 /* The first eight bytes of S (LEN of them), zero-padded, byte I in bits
- * 8I to 8I + 7 whatever the machine's byte order. */
+ * 8I to 8I + 7 whatever the machine's byte order: whole loads, the
+ * second overlapping the first when LEN is 4 to 7. */
 static uint64_t
 automaton_word(const char *s, size_t len)
 {
 	uint64_t w = 0;
+	uint32_t lo, hi;
+	size_t i;
 
-	memcpy(&w, s, len < 8 ? len : 8);
-	return le64toh(w);
+	if (len >= 8) {
+		memcpy(&w, s, 8);
+		return le64toh(w);
+	}
+	if (len >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + len - 4, 4);
+		return (uint64_t)le32toh(lo) |
+		    (uint64_t)le32toh(hi) << (8 * (len - 4));
+	}
+	for (i = 0; i < len; i++)
+		w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	return w;
 }
 
-/* The bit in pbits of the first L bytes of a text, from W, its first
- * eight bytes (automaton_word()): one multiplication. A prefix longer
- * than eight bytes is told by its first eight and its length. */
-static uint16_t
-automaton_pbit(uint64_t w, size_t l)
+/* The key of the first L bytes of a text, from W, its first eight bytes
+ * (automaton_word()): the bytes, and L in the top five bits. Below
+ * eight bytes no two texts have the same key; a longer one is told only
+ * by its first eight bytes and its length. */
+static uint64_t
+automaton_pkey(uint64_t w, size_t l)
 {
 	if (l < 8)
 		w &= ((uint64_t)1 << (8 * l)) - 1;
-	return (
-	    uint16_t)(((w ^ (uint64_t)l << 59) * 0x9E3779B97F4A7C15ULL) >> 48);
+	return w ^ (uint64_t)l << 59;
+}
+
+/* The hash of a key: its top 16 bits are its bit in pbits, its top
+ * bits its place in ptab. One multiplication. */
+static uint64_t
+automaton_phash(uint64_t key)
+{
+	return key * 0x9E3779B97F4A7C15ULL;
+}
+
+/* The bit in pbits of the first L bytes of a text. */
+static uint16_t
+automaton_pbit(uint64_t w, size_t l)
+{
+	return (uint16_t)(automaton_phash(automaton_pkey(w, l)) >> 48);
 }
 
 static void
@@ -453,7 +504,6 @@ automaton_add_prefix(
 		fatalx("%s: automaton already compiled", __func__);
 	if (len < 2)
 		fatalx("%s: a prefix needs two bytes", __func__);
-	automaton_bit_set(a->pstart2, automaton_start2(s));
 	automaton_bit_set(
 	    a->pbits, automaton_pbit(automaton_word(s, len), len));
 	if (a->pdict == NULL)
@@ -532,6 +582,43 @@ automaton_compile_go(struct automaton *a)
 		    a->edges[i].to);
 		a->has_edges[a->edges[i].from / 64] |= 1ULL
 		    << (a->edges[i].from % 64);
+	}
+}
+
+/* Note the lengths of the prefixes by their first two bytes in pstart,
+ * and put those of fewer than eight bytes in ptab, at most half full. */
+static void
+automaton_compile_prefixes(struct automaton *a)
+{
+	const struct automaton *d = a->pdict;
+	const struct automaton_token *t;
+	struct automaton_pslot *slot;
+	uint64_t key;
+	size_t off, i, bits = 4;
+
+	while (((size_t)1 << bits) < 2 * (size_t)d->ntokens)
+		bits++;
+	a->ptab_size = (size_t)1 << bits;
+	a->ptab_shift = (unsigned)(64 - bits);
+	a->ptab = xcalloc(a->ptab_size, sizeof *a->ptab);
+	for (off = sizeof *t; off < d->dict_text_len;
+	     off += sizeof *t + ((t->len + 3) & ~(size_t)3)) {
+		t = automaton_token_at(d, (uint32_t)off);
+		for (i = 0; a->plens[i] != t->len; i++)
+			;
+		a->pstart[automaton_start((const char *)(t + 1))] |=
+		    (uint8_t)(1 << (i < 7 ? i : 7));
+		if (t->len >= 8)
+			continue;
+		key = automaton_pkey(
+		    automaton_word((const char *)(t + 1), t->len), t->len);
+		i = automaton_phash(key) >> a->ptab_shift;
+		while (a->ptab[i].count != 0)
+			i = (i + 1) & (a->ptab_size - 1);
+		slot = &a->ptab[i];
+		slot->key = key;
+		slot->first = a->pout_start[t->id];
+		slot->count = a->pout_start[t->id + 1] - slot->first;
 	}
 }
 
@@ -643,9 +730,11 @@ automaton_compile(struct automaton *a)
 	free(a->edges);
 	a->edges = NULL;
 
-	if (a->pdict != NULL)
+	if (a->pdict != NULL) {
 		automaton_group(a->pown, a->npown, a->pdict->ntokens + 1,
 		    &a->pout_start, &a->pout);
+		automaton_compile_prefixes(a);
+	}
 	free(a->pown);
 	a->pown = NULL;
 }
@@ -682,29 +771,64 @@ automaton_has_prefixes(const struct automaton *a)
 	return a->pdict != NULL;
 }
 
-size_t
-automaton_prefixes(const struct automaton *a, const char *token, size_t len,
-    uint32_t *out, size_t max)
+/* automaton_prefixes() for a token whose first two bytes start prefixes
+ * of the lengths LENS (an entry of pstart). Not inlined: most tokens
+ * are turned down before, and do not pay for what this one saves and
+ * restores. */
+static __attribute__((noinline)) size_t
+automaton_prefixes_of(const struct automaton *a, const char *token, size_t len,
+    unsigned lens, uint32_t *out, size_t max)
 {
-	uint64_t w;
-	uint32_t id, k;
-	size_t i, n = 0;
+	const struct automaton_pslot *slot;
+	uint64_t w, key, h;
+	uint32_t id, first, count, k;
+	size_t i, j, l, n = 0;
 
-	if (a->pdict == NULL || len < a->plens[0] ||
-	    !automaton_bit(a->pstart2, automaton_start2(token)))
-		return 0;
 	w = automaton_word(token, len);
-	for (i = 0; i < a->nplens && a->plens[i] <= len; i++) {
-		if (!automaton_bit(a->pbits, automaton_pbit(w, a->plens[i])))
+	for (i = 0; i < a->nplens && (l = a->plens[i]) <= len; i++) {
+		if (!(lens >> (i < 7 ? i : 7) & 1))
 			continue;
-		id = automaton_lookup(a->pdict, token, a->plens[i]);
-		for (k = a->pout_start[id]; k < a->pout_start[id + 1]; k++) {
+		key = automaton_pkey(w, l);
+		h = automaton_phash(key);
+		if (!automaton_bit(a->pbits, (uint16_t)(h >> 48)))
+			continue;
+		first = count = 0;
+		if (l < 8) {
+			for (j = h >> a->ptab_shift;;
+			     j = (j + 1) & (a->ptab_size - 1)) {
+				slot = &a->ptab[j];
+				if (slot->count == 0)
+					break;
+				if (slot->key == key) {
+					first = slot->first;
+					count = slot->count;
+					break;
+				}
+			}
+		} else {
+			id = automaton_lookup(a->pdict, token, l);
+			first = a->pout_start[id];
+			count = a->pout_start[id + 1] - first;
+		}
+		for (k = 0; k < count; k++) {
 			if (n < max)
-				out[n] = a->pout[k];
+				out[n] = a->pout[first + k];
 			n++;
 		}
 	}
 	return n;
+}
+
+size_t
+automaton_prefixes(const struct automaton *a, const char *token, size_t len,
+    uint32_t *out, size_t max)
+{
+	unsigned lens;
+
+	if (a->pdict == NULL || len < a->plens[0] ||
+	    (lens = a->pstart[automaton_start(token)]) == 0)
+		return 0;
+	return automaton_prefixes_of(a, token, len, lens, out, max);
 }
 
 size_t
