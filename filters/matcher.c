@@ -2080,13 +2080,27 @@ matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 	return 0;
 }
 
-/* Whether a leaf op has a hit that counts. */
+/* Whether a leaf op has a hit that counts. A pattern's fields are read
+ * only when it was found at all (its bit in found_bits, which stays in
+ * the cache), not for each pattern of the program not hit. */
 static int
 matcher_op_found(const struct matcher *m, const struct matcher_op *op)
 {
 	if (op->entity)
 		return (m->entity_found[op->arg] & op->fields) != 0;
-	return (m->found[op->arg].any & op->fields) != 0;
+	return matcher_bit(m->found_bits, op->arg) &&
+	    (m->found[op->arg].any & op->fields) != 0;
+}
+
+static int matcher_run_ops(
+    const struct matcher_eval *, const struct matcher_op *);
+
+/* The value of op OP, a leaf (size 1) without a call. */
+static int
+matcher_run_op(const struct matcher_eval *ev, const struct matcher_op *op)
+{
+	return op->size == 1 ? matcher_op_found(ev->m, op)
+			     : matcher_run_ops(ev, op);
 }
 
 /* Run a decision program: the value of the query for this item. */
@@ -2103,21 +2117,21 @@ matcher_run_ops(const struct matcher_eval *ev, const struct matcher_op *op)
 		return matcher_op_found(ev->m, op);
 	case QUERY_AND:
 		for (kid = op + 1; kid < end; kid += kid->size)
-			if (!matcher_run_ops(ev, kid))
+			if (!matcher_run_op(ev, kid))
 				return 0;
 		return 1;
 	case QUERY_OR:
 		for (kid = op + 1; kid < end; kid += kid->size)
-			if (matcher_run_ops(ev, kid))
+			if (matcher_run_op(ev, kid))
 				return 1;
 		return 0;
 	case QUERY_NOT:
-		return !matcher_run_ops(ev, op + 1);
+		return !matcher_run_op(ev, op + 1);
 	case QUERY_NEAR:
 		/* Positions are only worth finding when both sides hold
 		 * somewhere: a side that is false has none. */
 		for (kid = op + 1; kid < end; kid += kid->size)
-			if (!matcher_run_ops(ev, kid))
+			if (!matcher_run_op(ev, kid))
 				return 0;
 		return matcher_eval(ev, ev->m->near_nodes[op->arg]);
 	}
@@ -2194,7 +2208,7 @@ matcher_pick(const struct matcher_eval *ev, const struct matcher_op *op,
 		return;
 	case QUERY_OR:
 		for (kid = op + 1; kid < end; kid += kid->size)
-			if (matcher_run_ops(ev, kid))
+			if (matcher_run_op(ev, kid))
 				matcher_pick(ev, kid, picks);
 		return;
 	case QUERY_NOT:
