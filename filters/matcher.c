@@ -137,7 +137,14 @@ struct matcher_op {
 	uint32_t arg; /* leaf: pattern or entity; NEAR: index in near_nodes */
 };
 
-/* What the scan needs of a pattern, packed (one cache miss, not five). */
+/*
+ * What matcher_run() reads and writes of a pattern, in one record of 32
+ * bytes, so that a pattern hit costs one cache miss, not one an array:
+ * its shape for the scan, its hits and triggers for gathering, and the
+ * fields it was hit in for deciding (any hit, and the hits that count
+ * for an entity: not inside a longer alias), which are valid when its
+ * bit in found_bits is set and cleared after each item.
+ */
 struct matcher_hot {
 	uint32_t stamp; /* == gen: hit in this item, first/count valid */
 	uint32_t first; /* its hits in order[] */
@@ -146,7 +153,12 @@ struct matcher_hot {
 	uint32_t trig_count;
 	uint32_t user_first; /* its users in hot_watchlists */
 	uint32_t user_count;
+	uint8_t shape; /* MATCHER_SHAPE_* */
+	uint8_t found_any;
+	uint8_t found_entity;
 };
+_Static_assert(
+    sizeof(struct matcher_hot) == 32, "a pattern's record is 32 bytes");
 
 /* What the scan reads of a pattern for each of its hits, in a byte. */
 #define MATCHER_SHAPE_NTOKENS 0x3f /* MATCHER_MAX_PHRASE fits */
@@ -221,7 +233,6 @@ struct matcher {
 	uint32_t *order; /* hits grouped by pattern */
 	uint32_t gen;
 	struct matcher_hot *hot; /* by pattern */
-	uint8_t *shape; /* by pattern: MATCHER_SHAPE_* */
 	uint32_t *hot_watchlists; /* users of every pattern */
 	uint32_t *touched; /* patterns hit */
 	size_t ntouched;
@@ -236,7 +247,6 @@ struct matcher {
 	 * pattern and each entity was hit in (zero when not hit), set from
 	 * the hits and cleared after each item.
 	 */
-	struct matcher_found *found; /* by pattern */
 	uint64_t *found_bits; /* patterns, then entities: found at all */
 	uint8_t *entity_found; /* by entity: fields of counting alias hits */
 	uint32_t *alias_entity_first; /* by pattern: its entities are */
@@ -263,13 +273,6 @@ struct matcher {
 	size_t snippets_len, snippets_size;
 	size_t *hit_snippet; /* by hit: 1 + offset in snippets, 0 = none */
 	size_t hit_snippet_size;
-};
-
-/* The fields a pattern was hit in: any hit, and hits that count for an
- * entity (not inside a longer alias). */
-struct matcher_found {
-	uint8_t any;
-	uint8_t entity;
 };
 
 struct matcher_pick {
@@ -382,13 +385,11 @@ matcher_free(struct matcher *m)
 	free(m->hits);
 	free(m->order);
 	free(m->hot);
-	free(m->shape);
 	free(m->hot_watchlists);
 	free(m->touched);
 	free(m->cand_bits);
 	free(m->found_bits);
 	free(m->candidates);
-	free(m->found);
 	free(m->entity_found);
 	free(m->alias_entity_first);
 	free(m->alias_entities);
@@ -1303,6 +1304,20 @@ matcher_guard_renumber(struct matcher *m, size_t n)
 		}
 }
 
+/* N records of SIZE bytes (a power of two, at most a cache line),
+ * zeroed, each starting at a multiple of SIZE, so that none straddles
+ * two cache lines. Freed with free(). */
+static void *
+matcher_records(size_t n, size_t size)
+{
+	void *p;
+
+	if (n > SIZE_MAX / size || (p = aligned_alloc(size, n * size)) == NULL)
+		fatal("%s: %zu records of %zu bytes", __func__, n, size);
+	memset(p, 0, n * size);
+	return p;
+}
+
 int
 matcher_compile(struct matcher *m, char **cause)
 {
@@ -1382,8 +1397,7 @@ matcher_compile(struct matcher *m, char **cause)
 			m->nregex_jit++;
 	}
 	automaton_compile(m->ac);
-	m->hot = xcalloc(m->npatterns + 1, sizeof *m->hot);
-	m->shape = xcalloc(m->npatterns + 1, sizeof *m->shape);
+	m->hot = matcher_records(m->npatterns + 1, sizeof *m->hot);
 	for (i = 0, j = 0, k = 0; i < m->npatterns; i++) {
 		j += m->patterns[i].ntriggers;
 		k += m->patterns[i].nusers;
@@ -1393,7 +1407,7 @@ matcher_compile(struct matcher *m, char **cause)
 	    xreallocarray(NULL, k + 1, sizeof *m->hot_watchlists);
 	for (i = 0, j = 0, k = 0; i < m->npatterns; i++) {
 		p = &m->patterns[i];
-		m->shape[i] = (uint8_t)(p->ntokens |
+		m->hot[i].shape = (uint8_t)(p->ntokens |
 		    (p->is_alias ? MATCHER_SHAPE_ALIAS : 0) |
 		    (p->case_sensitive ? MATCHER_SHAPE_CASED : 0));
 		m->hot[i].trig_first = (uint32_t)j;
@@ -1416,7 +1430,6 @@ matcher_compile(struct matcher *m, char **cause)
 	matcher_guard_renumber(m, j);
 	m->candidates = xcalloc(m->nwatchlists + 1, sizeof *m->candidates);
 	m->decided = xcalloc(m->nwatchlists + 1, sizeof *m->decided);
-	m->found = xcalloc(m->npatterns + 1, sizeof *m->found);
 	m->entity_found = xcalloc(m->nentities + 1, sizeof *m->entity_found);
 	matcher_compile_alias_entities(m);
 	return 0;
@@ -1553,8 +1566,10 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 			outs = automaton_outputs(m->ac, state, &n);
 			for (k = 0; k < n; k++) {
 				first = i + 1 -
-				    (m->shape[outs[k]] & MATCHER_SHAPE_NTOKENS);
-				if ((m->shape[outs[k]] & MATCHER_SHAPE_CASED) &&
+				    (m->hot[outs[k]].shape &
+					MATCHER_SHAPE_NTOKENS);
+				if ((m->hot[outs[k]].shape &
+					MATCHER_SHAPE_CASED) &&
 				    !matcher_verify_case(m,
 					&m->patterns[outs[k]], s, first, i + 1))
 					continue;
@@ -1670,7 +1685,7 @@ matcher_suppress(struct matcher *m)
 	uint32_t seg = UINT32_MAX, max_te = 0, max_ts = 0;
 
 	for (i = 0; i < m->nhits; i++)
-		if (m->shape[m->hits[i].pattern] & MATCHER_SHAPE_ALIAS)
+		if (m->hot[m->hits[i].pattern].shape & MATCHER_SHAPE_ALIAS)
 			n++;
 	if (n < 2)
 		return;
@@ -1682,7 +1697,7 @@ matcher_suppress(struct matcher *m)
 	v = m->alias_hits;
 	n = 0;
 	for (i = 0; i < m->nhits; i++)
-		if (m->shape[m->hits[i].pattern] & MATCHER_SHAPE_ALIAS)
+		if (m->hot[m->hits[i].pattern].shape & MATCHER_SHAPE_ALIAS)
 			v[n++] = &m->hits[i];
 	if (n > MATCHER_SMALL_SORT)
 		qsort(v, n, sizeof *v, matcher_alias_cmp);
@@ -1727,6 +1742,14 @@ static void
 matcher_bit_clear(uint64_t *set, size_t i)
 {
 	set[i / 64] &= ~((uint64_t)1 << (i % 64));
+}
+
+/* The fields pattern P was hit in, from its record only when it was hit
+ * at all (its bit in found_bits, which stays in the cache). */
+static unsigned
+matcher_found_any(const struct matcher *m, uint32_t p)
+{
+	return matcher_bit(m->found_bits, p) ? m->hot[p].found_any : 0;
 }
 
 /* Whether a leaf of guard G was found (an empty guard holds). */
@@ -1779,7 +1802,6 @@ matcher_index(struct matcher *m, int explain)
 	/* the patterns' records are far apart: ask for all of them first */
 	for (i = 0; i < m->nhits; i++) {
 		__builtin_prefetch(&m->hot[m->hits[i].pattern]);
-		__builtin_prefetch(&m->found[m->hits[i].pattern]);
 	}
 	for (i = 0; i < m->nhits; i++) {
 		h = &m->hits[i];
@@ -1792,18 +1814,19 @@ matcher_index(struct matcher *m, int explain)
 		m->hot[p].count++;
 		matcher_bit_set(m->found_bits, p);
 		field = m->segs[h->seg].field;
-		m->found[p].any |= (uint8_t)field;
+		m->hot[p].found_any |= (uint8_t)field;
 		if (!h->suppressed)
-			m->found[p].entity |= (uint8_t)field;
+			m->hot[p].found_entity |= (uint8_t)field;
 	}
 	for (i = 0; i < m->ntouched; i++) {
 		p = m->touched[i];
-		if (m->found[p].entity == 0)
+		if (m->hot[p].found_entity == 0 ||
+		    !(m->hot[p].shape & MATCHER_SHAPE_ALIAS))
 			continue;
 		for (k = m->alias_entity_first[p];
 		     k < m->alias_entity_first[p + 1]; k++) {
 			m->entity_found[m->alias_entities[k]] |=
-			    m->found[p].entity;
+			    m->hot[p].found_entity;
 			matcher_bit_set(
 			    m->found_bits, m->npatterns + m->alias_entities[k]);
 		}
@@ -1844,9 +1867,11 @@ matcher_unindex(struct matcher *m)
 
 	for (i = 0; i < m->ntouched; i++) {
 		p = m->touched[i];
-		m->found[p].any = 0;
-		m->found[p].entity = 0;
+		m->hot[p].found_any = 0;
+		m->hot[p].found_entity = 0;
 		matcher_bit_clear(m->found_bits, p);
+		if (!(m->hot[p].shape & MATCHER_SHAPE_ALIAS))
+			continue;
 		for (k = m->alias_entity_first[p];
 		     k < m->alias_entity_first[p + 1]; k++) {
 			m->entity_found[m->alias_entities[k]] = 0;
@@ -1893,7 +1918,7 @@ matcher_hits_each(const struct matcher_eval *ev, int entity, uint32_t arg,
 	}
 	for (i = 0; i < npats; i++) {
 		p = pats[i];
-		if (!(m->found[p].any & fields))
+		if (!(matcher_found_any(m, p) & fields))
 			continue;
 		for (k = m->hot[p].first; k < m->hot[p].first + m->hot[p].count;
 		     k++) {
@@ -2043,7 +2068,7 @@ matcher_leaf_found(const struct matcher *m, const struct matcher_leaf *leaf)
 {
 	if (leaf->entity != SIZE_MAX)
 		return (m->entity_found[leaf->entity] & leaf->fields) != 0;
-	return (m->found[leaf->pattern].any & leaf->fields) != 0;
+	return (matcher_found_any(m, leaf->pattern) & leaf->fields) != 0;
 }
 
 static int
@@ -2080,16 +2105,13 @@ matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 	return 0;
 }
 
-/* Whether a leaf op has a hit that counts. A pattern's fields are read
- * only when it was found at all (its bit in found_bits, which stays in
- * the cache), not for each pattern of the program not hit. */
+/* Whether a leaf op has a hit that counts. */
 static int
 matcher_op_found(const struct matcher *m, const struct matcher_op *op)
 {
 	if (op->entity)
 		return (m->entity_found[op->arg] & op->fields) != 0;
-	return matcher_bit(m->found_bits, op->arg) &&
-	    (m->found[op->arg].any & op->fields) != 0;
+	return (matcher_found_any(m, op->arg) & op->fields) != 0;
 }
 
 static int matcher_run_ops(
@@ -2240,7 +2262,7 @@ matcher_leaf_fields_found(
 	}
 	for (i = 0; i < npats; i++) {
 		p = pats[i];
-		if (m->found[p].any == 0) /* not hit in this item */
+		if (matcher_found_any(m, p) == 0) /* not hit in this item */
 			continue;
 		for (k = m->hot[p].first; k < m->hot[p].first + m->hot[p].count;
 		     k++)
