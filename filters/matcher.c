@@ -2118,7 +2118,7 @@ static int matcher_run_ops(
     const struct matcher_eval *, const struct matcher_op *);
 
 /* The value of op OP, a leaf (size 1) without a call. */
-static int
+static inline int
 matcher_run_op(const struct matcher_eval *ev, const struct matcher_op *op)
 {
 	return op->size == 1 ? matcher_op_found(ev->m, op)
