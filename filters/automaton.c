@@ -6,7 +6,8 @@
  * output sets flattened at compile time. Prefix patterns are looked up
  * by hash: a token's first L bytes for each length L some prefix has,
  * when a bit set of the prefixes' first bytes says one may be there;
- * below eight bytes, as one word in a table of their own.
+ * below eight bytes, as one word in a table of their own. The prefixes
+ * of the tokens the dictionary holds are found once, when compiled.
  *
  * The scan looks up every token of the text, so what it reads per token
  * is kept small whatever the number of patterns: the dictionary's table
@@ -42,10 +43,15 @@ struct automaton_dict_slot {
 	uint32_t off; /* its token in dict_text; 0 = empty */
 };
 
-/* A token in dict_text (4-byte aligned): the text follows. */
+/* A token in dict_text (4-byte aligned): the text follows. Once
+ * compiled, the prefix patterns the token starts with are
+ * tok_pout[pfirst, pfirst + pcount): found once, when compiled, and
+ * read beside its text instead of looked up for every occurrence. */
 struct automaton_token {
 	uint32_t id;
 	uint32_t len;
+	uint32_t pfirst;
+	uint32_t pcount;
 };
 
 struct automaton_edge {
@@ -113,6 +119,7 @@ struct automaton {
 	struct automaton_pslot *ptab;
 	size_t ptab_size; /* power of two */
 	unsigned ptab_shift; /* 64 - log2(ptab_size) */
+	uint32_t *tok_pout; /* by token of the dictionary: see pfirst */
 
 	int compiled;
 };
@@ -262,6 +269,7 @@ automaton_free(struct automaton *a)
 	free(a->pout_start);
 	free(a->pout);
 	free(a->ptab);
+	free(a->tok_pout);
 	free(a);
 }
 
@@ -343,6 +351,7 @@ automaton_intern(struct automaton *a, const char *s, size_t len)
 	}
 	t.id = ++a->ntokens;
 	t.len = (uint32_t)len;
+	t.pfirst = t.pcount = 0;
 	memcpy(a->dict_text + a->dict_text_len, &t, sizeof t);
 	memcpy(a->dict_text + a->dict_text_len + sizeof t, s, len);
 	memset(a->dict_text + a->dict_text_len + sizeof t + len, 0,
@@ -353,10 +362,25 @@ automaton_intern(struct automaton *a, const char *s, size_t len)
 	return t.id;
 }
 
+/* The token S (hash H) in the dictionary, or NULL. */
+static const struct automaton_token *
+automaton_find(const struct automaton *a, const char *s, size_t len, uint64_t h)
+{
+	const struct automaton_dict_slot *e;
+
+	if (a->dict_size == 0)
+		return NULL;
+	e = automaton_dict_slot(a, s, len, h);
+	return e->off == 0 ? NULL : automaton_token_at(a, e->off);
+}
+
 uint32_t
 automaton_lookup(const struct automaton *a, const char *s, size_t len)
 {
-	return automaton_lookup_hashed(a, s, len, automaton_hash(s, len));
+	const struct automaton_token *t =
+	    automaton_find(a, s, len, automaton_hash(s, len));
+
+	return t != NULL ? t->id : 0;
 }
 
 uint64_t
@@ -376,12 +400,25 @@ uint32_t
 automaton_lookup_hashed(
     const struct automaton *a, const char *s, size_t len, uint64_t hash)
 {
-	const struct automaton_dict_slot *e;
+	const struct automaton_token *t = automaton_find(a, s, len, hash);
 
-	if (a->dict_size == 0)
+	return t != NULL ? t->id : 0;
+}
+
+uint32_t
+automaton_lookup_prefixes(const struct automaton *a, const char *s, size_t len,
+    uint64_t hash, const uint32_t **prefixes, size_t *nprefixes)
+{
+	const struct automaton_token *t = automaton_find(a, s, len, hash);
+
+	if (t == NULL) {
+		*prefixes = NULL;
+		*nprefixes = 0;
 		return 0;
-	e = automaton_dict_slot(a, s, len, hash);
-	return e->off == 0 ? 0 : automaton_token_at(a, e->off)->id;
+	}
+	*prefixes = a->tok_pout + t->pfirst;
+	*nprefixes = t->pcount;
+	return t->id;
 }
 
 static uint64_t
@@ -622,6 +659,36 @@ automaton_compile_prefixes(struct automaton *a)
 	}
 }
 
+/* The prefix patterns each token of the dictionary starts with
+ * (struct automaton_token), found as automaton_prefixes() finds them
+ * for any token. */
+static void
+automaton_compile_token_prefixes(struct automaton *a)
+{
+	struct automaton_token *t;
+	size_t off, n, total = 0;
+
+	for (off = sizeof *t; off < a->dict_text_len;
+	     off += sizeof *t + ((t->len + 3) & ~(size_t)3)) {
+		t = (struct automaton_token *)(void *)(a->dict_text + off);
+		n = automaton_prefixes(
+		    a, (const char *)(t + 1), t->len, NULL, 0);
+		if (total + n > UINT32_MAX)
+			fatalx("%s: too many prefixes", __func__);
+		t->pfirst = (uint32_t)total;
+		t->pcount = (uint32_t)n;
+		total += n;
+	}
+	a->tok_pout = xreallocarray(NULL, total + 1, sizeof *a->tok_pout);
+	for (off = sizeof *t; off < a->dict_text_len;
+	     off += sizeof *t + ((t->len + 3) & ~(size_t)3)) {
+		t = (struct automaton_token *)(void *)(a->dict_text + off);
+		if (t->pcount > 0)
+			automaton_prefixes(a, (const char *)(t + 1), t->len,
+			    a->tok_pout + t->pfirst, t->pcount);
+	}
+}
+
 void
 automaton_compile(struct automaton *a)
 {
@@ -737,6 +804,7 @@ automaton_compile(struct automaton *a)
 	}
 	free(a->pown);
 	a->pown = NULL;
+	automaton_compile_token_prefixes(a);
 }
 
 uint32_t

@@ -8,7 +8,8 @@
  * automaton_next() the next state, whose outputs are the patterns that
  * end at that token. Prefix patterns ("ira*") are found by looking the
  * token's first bytes up in a dictionary of their own, once for each
- * length a prefix has. The work per token does not depend on how many
+ * length a prefix has, or, for a token that has an id, read with it
+ * (automaton_lookup_prefixes()). The work per token does not depend on how many
  * patterns there are, only on how many lengths the prefixes have (the
  * time does: larger tables miss the cache more).
  *
@@ -41,6 +42,15 @@ uint64_t automaton_token_hash(const char *, size_t);
 void automaton_prefetch(const struct automaton *, uint64_t hash);
 uint32_t automaton_lookup_hashed(
     const struct automaton *, const char *, size_t, uint64_t hash);
+/*
+ * automaton_lookup_hashed() that also gives, for a token that has an
+ * id, the prefix patterns it starts with: *PREFIXES (the automaton's,
+ * read-only), all *NPREFIXES of them, in the order automaton_prefixes()
+ * gives them. For a token that has none, *PREFIXES is NULL and
+ * automaton_prefixes() finds them.
+ */
+uint32_t automaton_lookup_prefixes(const struct automaton *, const char *,
+    size_t, uint64_t hash, const uint32_t **prefixes, size_t *nprefixes);
 /* Add a pattern of N token ids (N >= 1), reported as PATTERN. */
 void automaton_add(
     struct automaton *, const uint32_t *ids, size_t n, uint32_t pattern);

@@ -1541,11 +1541,11 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 {
 	const struct matcher_segment *s = &m->segs[seg];
 	const struct norm_token *t;
-	const uint32_t *outs;
+	const uint32_t *outs, *known;
 	uint32_t prefixes[MATCHER_MAX_PREFIX_OUT];
 	uint32_t state = AUTOMATON_ROOT, id;
 	uint64_t hash[MATCHER_LOOKAHEAD], h;
-	size_t i, k, n, first, end = s->tok_first + s->tok_count;
+	size_t i, k, n, nknown, first, end = s->tok_first + s->tok_count;
 	int has_prefixes = automaton_has_prefixes(m->ac);
 
 	/* Each token's place in the dictionary is asked for a few tokens
@@ -1559,8 +1559,13 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 		if (i + MATCHER_LOOKAHEAD < end)
 			matcher_token_prefetch(m, i + MATCHER_LOOKAHEAD,
 			    &hash[i % MATCHER_LOOKAHEAD]);
-		id = automaton_lookup_hashed(
-		    m->ac, norm_token_text(&m->norm, i), t->len, h);
+		if (has_prefixes)
+			id = automaton_lookup_prefixes(m->ac,
+			    norm_token_text(&m->norm, i), t->len, h, &known,
+			    &nknown);
+		else
+			id = automaton_lookup_hashed(
+			    m->ac, norm_token_text(&m->norm, i), t->len, h);
 		state = automaton_next(m->ac, state, id);
 		if (state != AUTOMATON_ROOT) {
 			outs = automaton_outputs(m->ac, state, &n);
@@ -1579,15 +1584,20 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 		}
 		if (!has_prefixes)
 			continue;
-		n = automaton_prefixes(m->ac, norm_token_text(&m->norm, i),
-		    t->len, prefixes, MATCHER_MAX_PREFIX_OUT);
-		if (n > MATCHER_MAX_PREFIX_OUT) {
-			n = MATCHER_MAX_PREFIX_OUT;
+		/* a token the dictionary holds comes with its prefixes */
+		if (known == NULL) {
+			nknown = automaton_prefixes(m->ac,
+			    norm_token_text(&m->norm, i), t->len, prefixes,
+			    MATCHER_MAX_PREFIX_OUT);
+			known = prefixes;
+		}
+		if (nknown > MATCHER_MAX_PREFIX_OUT) {
+			nknown = MATCHER_MAX_PREFIX_OUT;
 			m->truncated = 1;
 		}
-		for (k = 0; k < n; k++)
+		for (k = 0; k < nknown; k++)
 			matcher_add_hit(
-			    m, prefixes[k], seg, i, i + 1, t->start, t->end);
+			    m, known[k], seg, i, i + 1, t->start, t->end);
 	}
 }
 

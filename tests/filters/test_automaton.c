@@ -156,6 +156,56 @@ test_automaton_prefix_random(void **state)
 	automaton_free(a);
 }
 
+/*
+ * A token the dictionary holds comes from automaton_lookup_prefixes()
+ * with the prefixes automaton_prefixes() finds for it, in the same
+ * order; a token it does not hold, with none (NULL).
+ */
+static void
+test_automaton_token_prefixes(void **state)
+{
+	static char word[NTOKENS / 10][32];
+	static size_t wordlen[NTOKENS / 10];
+	struct automaton *a = automaton_new();
+	uint64_t seed = 11;
+	uint32_t out[NPREFIXES], id;
+	const uint32_t *known;
+	char pre[16];
+	size_t i, j, n, nknown, prelen, nwords = NTOKENS / 10, total = 0;
+
+	for (i = 0; i < NPREFIXES; i++) {
+		prelen = 2 + rnd(&seed) % 11;
+		for (j = 0; j < prelen; j++)
+			pre[j] = (char)('a' + rnd(&seed) % 3);
+		automaton_add_prefix(a, pre, prelen, (uint32_t)i);
+	}
+	for (i = 0; i < nwords; i++) {
+		wordlen[i] = 1 + rnd(&seed) % 20;
+		for (j = 0; j < wordlen[i]; j++)
+			word[i][j] = (char)('a' + rnd(&seed) % 3);
+		id = automaton_intern(a, word[i], wordlen[i]);
+		automaton_add(a, &id, 1, (uint32_t)i);
+	}
+	automaton_compile(a);
+	for (i = 0; i < nwords; i++) {
+		id = automaton_lookup_prefixes(a, word[i], wordlen[i],
+		    automaton_token_hash(word[i], wordlen[i]), &known, &nknown);
+		assert_true(id != 0);
+		assert_non_null(known);
+		n = automaton_prefixes(a, word[i], wordlen[i], out, NPREFIXES);
+		assert_int_equal(nknown, n);
+		for (j = 0; j < n; j++)
+			assert_int_equal(known[j], out[j]);
+		total += n;
+	}
+	assert_true(total > nwords); /* prefixes were found */
+	id = automaton_lookup_prefixes(
+	    a, "d", 1, automaton_token_hash("d", 1), &known, &nknown);
+	assert_int_equal(id, 0);
+	assert_null(known);
+	automaton_free(a);
+}
+
 /* An empty automaton sends everything to the root. */
 static void
 test_automaton_empty(void **state)
@@ -179,6 +229,7 @@ main(void)
 	    cmocka_unit_test(test_automaton_random),
 	    cmocka_unit_test(test_automaton_prefix),
 	    cmocka_unit_test(test_automaton_prefix_random),
+	    cmocka_unit_test(test_automaton_token_prefixes),
 	    cmocka_unit_test(test_automaton_empty),
 	};
 
