@@ -173,6 +173,7 @@ struct matcher_segment {
 	size_t tok_first;
 	size_t tok_count;
 	int plain; /* snippets copy it as it is (MATCHER_PLAIN_*) */
+	const char *field_name; /* its hits', once the first is reported */
 };
 
 #define MATCHER_PLAIN_UNKNOWN 0
@@ -184,7 +185,8 @@ struct matcher_hitrec {
 	uint32_t seg;
 	uint32_t ts, te; /* tokens [ts, te), indexes into the norm */
 	uint32_t start, end; /* bytes of the segment's text */
-	int suppressed; /* inside a longer alias hit */
+	uint8_t alias; /* of a pattern some entity has */
+	uint8_t suppressed; /* inside a longer alias hit */
 };
 
 struct matcher_span {
@@ -230,6 +232,7 @@ struct matcher {
 	size_t nsegs, segs_size;
 	struct matcher_hitrec *hits;
 	size_t nhits, hits_size;
+	size_t nalias_hits; /* of them, of a pattern some entity has */
 	uint32_t *order; /* hits grouped by pattern */
 	uint32_t gen;
 	struct matcher_hot *hot; /* by pattern */
@@ -1477,11 +1480,12 @@ matcher_add_segment(
 	s->tok_first = m->norm.ntokens;
 	s->tok_count = norm_tokenize(&m->norm, text, s->len, 0);
 	s->plain = MATCHER_PLAIN_UNKNOWN;
+	s->field_name = NULL;
 }
 
 static void
-matcher_add_hit(struct matcher *m, uint32_t pattern, size_t seg, size_t ts,
-    size_t te, size_t start, size_t end)
+matcher_add_hit(struct matcher *m, uint32_t pattern, int alias, size_t seg,
+    size_t ts, size_t te, size_t start, size_t end)
 {
 	struct matcher_hitrec *h;
 
@@ -1500,7 +1504,9 @@ matcher_add_hit(struct matcher *m, uint32_t pattern, size_t seg, size_t ts,
 	h->te = (uint32_t)te;
 	h->start = (uint32_t)start;
 	h->end = (uint32_t)end;
+	h->alias = alias != 0;
 	h->suppressed = 0;
+	m->nalias_hits += h->alias;
 }
 
 /* A case-sensitive phrase: do the original words have its case? */
@@ -1578,7 +1584,9 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 				    !matcher_verify_case(m,
 					&m->patterns[outs[k]], s, first, i + 1))
 					continue;
-				matcher_add_hit(m, outs[k], seg, first, i + 1,
+				matcher_add_hit(m, outs[k],
+				    m->hot[outs[k]].shape & MATCHER_SHAPE_ALIAS,
+				    seg, first, i + 1,
 				    m->norm.tokens[first].start, t->end);
 			}
 		}
@@ -1597,7 +1605,7 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 		}
 		for (k = 0; k < nknown; k++)
 			matcher_add_hit(
-			    m, known[k], seg, i, i + 1, t->start, t->end);
+			    m, known[k], 0, seg, i, i + 1, t->start, t->end);
 	}
 }
 
@@ -1651,7 +1659,8 @@ matcher_scan_regex(struct matcher *m, uint32_t pattern)
 			}
 			ov = pcre2_get_ovector_pointer(p->md);
 			matcher_token_range(m, s, ov[0], ov[1], &ts, &te);
-			matcher_add_hit(m, pattern, seg, ts, te, ov[0], ov[1]);
+			matcher_add_hit(
+			    m, pattern, 0, seg, ts, te, ov[0], ov[1]);
 			offset = ov[1];
 			if (ov[1] ==
 			    ov[0]) { /* empty match: step a character */
@@ -1691,12 +1700,9 @@ static void
 matcher_suppress(struct matcher *m)
 {
 	struct matcher_hitrec **v, *h;
-	size_t i, j, n = 0;
+	size_t i, j, n = m->nalias_hits;
 	uint32_t seg = UINT32_MAX, max_te = 0, max_ts = 0;
 
-	for (i = 0; i < m->nhits; i++)
-		if (m->hot[m->hits[i].pattern].shape & MATCHER_SHAPE_ALIAS)
-			n++;
 	if (n < 2)
 		return;
 	if (m->alias_hits_size < n) {
@@ -1707,7 +1713,7 @@ matcher_suppress(struct matcher *m)
 	v = m->alias_hits;
 	n = 0;
 	for (i = 0; i < m->nhits; i++)
-		if (m->hot[m->hits[i].pattern].shape & MATCHER_SHAPE_ALIAS)
+		if (m->hits[i].alias)
 			v[n++] = &m->hits[i];
 	if (n > MATCHER_SMALL_SORT)
 		qsort(v, n, sizeof *v, matcher_alias_cmp);
@@ -2597,7 +2603,7 @@ matcher_fill_hits(
     struct matcher *m, struct matcher_match *mm, struct matcher_picks *picks)
 {
 	const struct matcher_hitrec *h, *prev = NULL;
-	const struct matcher_segment *s;
+	struct matcher_segment *s;
 	const struct matcher_entity *e;
 	struct matcher_hit *out;
 	size_t i, k, n;
@@ -2628,7 +2634,9 @@ matcher_fill_hits(
 		mm->nhits++;
 		memset(out, 0, sizeof *out);
 		out->term = picks->v[i].leaf->term;
-		out->field = matcher_field_name(s->field);
+		if (s->field_name == NULL)
+			s->field_name = matcher_field_name(s->field);
+		out->field = s->field_name;
 		out->category = s->category;
 		out->start = h->start;
 		out->end = h->end;
@@ -2790,6 +2798,7 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 	norm_reset(&m->norm);
 	m->nsegs = 0;
 	m->nhits = 0;
+	m->nalias_hits = 0;
 	m->truncated = 0;
 	if (++m->gen == 0) { /* wrapped: forget every stamp */
 		for (i = 0; i < m->npatterns; i++)
