@@ -12,8 +12,9 @@
  * The scan looks up every token of the text, so what it reads per token
  * is kept small whatever the number of patterns: the dictionary's table
  * holds 8 bytes a slot (part of the hash and where the token is; its
- * id, length and text, side by side, are read only when the hash's part
- * matches), the goto table only edges below the root,
+ * record, read only when the hash's part matches, holds beside its text
+ * its id, its state from the root and that state's outputs, and its
+ * prefix patterns), the goto table only edges below the root,
  * and a bit per state says whether it has any, so that a state that
  * ends a one-word pattern falls back without a lookup.
  */
@@ -43,15 +44,23 @@ struct automaton_dict_slot {
 	uint32_t off; /* its token in dict_text; 0 = empty */
 };
 
-/* A token in dict_text (4-byte aligned): the text follows. Once
- * compiled, the prefix patterns the token starts with are
- * tok_pout[pfirst, pfirst + pcount): found once, when compiled, and
- * read beside its text instead of looked up for every occurrence. */
+/*
+ * A token in dict_text (4-byte aligned): the text follows. Once
+ * compiled, it also holds what a scan reads after finding it, so that
+ * this is read beside its text rather than in three tables: the prefix
+ * patterns it starts with, tok_pout[pfirst, pfirst + pcount) (found
+ * once, when compiled, instead of looked up at every occurrence); the
+ * state it leads to from the root, and that state's outputs,
+ * out[ofirst, ofirst + ocount).
+ */
 struct automaton_token {
 	uint32_t id;
 	uint32_t len;
 	uint32_t pfirst;
 	uint32_t pcount;
+	uint32_t root;
+	uint32_t ofirst;
+	uint32_t ocount;
 };
 
 struct automaton_edge {
@@ -283,7 +292,7 @@ automaton_token_at(const struct automaton *a, uint32_t off)
 
 /* The slot of token S (hash H): its own, or the empty one it would
  * take. */
-static struct automaton_dict_slot *
+static inline struct automaton_dict_slot *
 automaton_dict_slot(
     const struct automaton *a, const char *s, size_t len, uint64_t h)
 {
@@ -352,6 +361,7 @@ automaton_intern(struct automaton *a, const char *s, size_t len)
 	t.id = ++a->ntokens;
 	t.len = (uint32_t)len;
 	t.pfirst = t.pcount = 0;
+	t.root = t.ofirst = t.ocount = 0;
 	memcpy(a->dict_text + a->dict_text_len, &t, sizeof t);
 	memcpy(a->dict_text + a->dict_text_len + sizeof t, s, len);
 	memset(a->dict_text + a->dict_text_len + sizeof t + len, 0,
@@ -394,31 +404,6 @@ automaton_prefetch(const struct automaton *a, uint64_t hash)
 {
 	if (a->dict_size > 0)
 		__builtin_prefetch(&a->dict[hash & (a->dict_size - 1)]);
-}
-
-uint32_t
-automaton_lookup_hashed(
-    const struct automaton *a, const char *s, size_t len, uint64_t hash)
-{
-	const struct automaton_token *t = automaton_find(a, s, len, hash);
-
-	return t != NULL ? t->id : 0;
-}
-
-uint32_t
-automaton_lookup_prefixes(const struct automaton *a, const char *s, size_t len,
-    uint64_t hash, const uint32_t **prefixes, size_t *nprefixes)
-{
-	const struct automaton_token *t = automaton_find(a, s, len, hash);
-
-	if (t == NULL) {
-		*prefixes = NULL;
-		*nprefixes = 0;
-		return 0;
-	}
-	*prefixes = a->tok_pout + t->pfirst;
-	*nprefixes = t->pcount;
-	return t->id;
 }
 
 static uint64_t
@@ -659,11 +644,11 @@ automaton_compile_prefixes(struct automaton *a)
 	}
 }
 
-/* The prefix patterns each token of the dictionary starts with
- * (struct automaton_token), found as automaton_prefixes() finds them
- * for any token. */
+/* What each token of the dictionary holds once compiled (struct
+ * automaton_token): its prefix patterns, found as automaton_prefixes()
+ * finds them for any token, and its state from the root. */
 static void
-automaton_compile_token_prefixes(struct automaton *a)
+automaton_compile_tokens(struct automaton *a)
 {
 	struct automaton_token *t;
 	size_t off, n, total = 0;
@@ -678,6 +663,9 @@ automaton_compile_token_prefixes(struct automaton *a)
 		t->pfirst = (uint32_t)total;
 		t->pcount = (uint32_t)n;
 		total += n;
+		t->root = a->root_next[t->id];
+		t->ofirst = a->out_start[t->root];
+		t->ocount = a->out_start[t->root + 1] - t->ofirst;
 	}
 	a->tok_pout = xreallocarray(NULL, total + 1, sizeof *a->tok_pout);
 	for (off = sizeof *t; off < a->dict_text_len;
@@ -804,19 +792,20 @@ automaton_compile(struct automaton *a)
 	}
 	free(a->pown);
 	a->pown = NULL;
-	automaton_compile_token_prefixes(a);
+	automaton_compile_tokens(a);
 }
 
-uint32_t
-automaton_next(const struct automaton *a, uint32_t state, uint32_t id)
+/* automaton_next() for a token ID that has one, whose state from the
+ * root is ROOT. */
+static inline uint32_t
+automaton_next_id(
+    const struct automaton *a, uint32_t state, uint32_t id, uint32_t root)
 {
 	uint32_t t;
 
-	if (id == 0)
-		return AUTOMATON_ROOT;
 	for (;;) {
 		if (state == AUTOMATON_ROOT)
-			return a->root_next[id];
+			return root;
 		if (a->has_edges[state / 64] & (1ULL << (state % 64))) {
 			t = automaton_map_get(&a->go, automaton_key(state, id));
 			if (t != AUTOMATON_NONE)
@@ -824,6 +813,38 @@ automaton_next(const struct automaton *a, uint32_t state, uint32_t id)
 		}
 		state = a->fail[state];
 	}
+}
+
+uint32_t
+automaton_next(const struct automaton *a, uint32_t state, uint32_t id)
+{
+	if (id == 0)
+		return AUTOMATON_ROOT;
+	return automaton_next_id(a, state, id, a->root_next[id]);
+}
+
+uint32_t
+automaton_step(const struct automaton *a, uint32_t state, const char *s,
+    size_t len, uint64_t hash, struct automaton_step *step)
+{
+	const struct automaton_token *t = automaton_find(a, s, len, hash);
+
+	if (t == NULL) {
+		step->outs = a->out;
+		step->nouts = 0;
+		step->prefixes = NULL;
+		step->nprefixes = 0;
+		return AUTOMATON_ROOT;
+	}
+	step->prefixes = a->tok_pout + t->pfirst;
+	step->nprefixes = t->pcount;
+	state = automaton_next_id(a, state, t->id, t->root);
+	if (state == t->root) {
+		step->outs = a->out + t->ofirst;
+		step->nouts = t->ocount;
+	} else
+		step->outs = automaton_outputs(a, state, &step->nouts);
+	return state;
 }
 
 const uint32_t *

@@ -9,7 +9,7 @@
  * end at that token. Prefix patterns ("ira*") are found by looking the
  * token's first bytes up in a dictionary of their own, once for each
  * length a prefix has, or, for a token that has an id, read with it
- * (automaton_lookup_prefixes()). The work per token does not depend on how many
+ * (automaton_step()). The work per token does not depend on how many
  * patterns there are, only on how many lengths the prefixes have (the
  * time does: larger tables miss the cache more).
  *
@@ -33,24 +33,28 @@ uint32_t automaton_intern(struct automaton *, const char *, size_t);
 /* The id of a token, or 0 when no pattern holds it. */
 uint32_t automaton_lookup(const struct automaton *, const char *, size_t);
 /*
- * The same in two steps, for a scan that knows the tokens ahead: the
- * token's hash, which automaton_prefetch() uses to start reading the
- * dictionary where the lookup will, a few tokens before
- * automaton_lookup_hashed() is called with it.
+ * A scan's step, for a scan that knows the tokens ahead: the token's
+ * hash, which automaton_prefetch() uses to start reading the dictionary
+ * where the step will, a few tokens before automaton_step() is called
+ * with it. The step looks the token (LEN bytes, hash HASH) up and
+ * moves from STATE as automaton_lookup() and automaton_next() would,
+ * returns the new state and fills STEP (what it points to is the
+ * automaton's, read-only).
  */
+struct automaton_step {
+	const uint32_t *outs; /* as automaton_outputs() of the new state */
+	size_t nouts;
+	/* For a token that has an id, the prefix patterns it starts with,
+	 * all of them, in the order automaton_prefixes() gives them; for
+	 * one that has none, NULL: automaton_prefixes() finds them. */
+	const uint32_t *prefixes;
+	size_t nprefixes;
+};
+
 uint64_t automaton_token_hash(const char *, size_t);
 void automaton_prefetch(const struct automaton *, uint64_t hash);
-uint32_t automaton_lookup_hashed(
-    const struct automaton *, const char *, size_t, uint64_t hash);
-/*
- * automaton_lookup_hashed() that also gives, for a token that has an
- * id, the prefix patterns it starts with: *PREFIXES (the automaton's,
- * read-only), all *NPREFIXES of them, in the order automaton_prefixes()
- * gives them. For a token that has none, *PREFIXES is NULL and
- * automaton_prefixes() finds them.
- */
-uint32_t automaton_lookup_prefixes(const struct automaton *, const char *,
-    size_t, uint64_t hash, const uint32_t **prefixes, size_t *nprefixes);
+uint32_t automaton_step(const struct automaton *, uint32_t state, const char *,
+    size_t, uint64_t hash, struct automaton_step *);
 /* Add a pattern of N token ids (N >= 1), reported as PATTERN. */
 void automaton_add(
     struct automaton *, const uint32_t *ids, size_t n, uint32_t pattern);

@@ -1483,7 +1483,7 @@ matcher_add_segment(
 	s->field_name = NULL;
 }
 
-static void
+static inline void
 matcher_add_hit(struct matcher *m, uint32_t pattern, int alias, size_t seg,
     size_t ts, size_t te, size_t start, size_t end)
 {
@@ -1549,9 +1549,10 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 	const struct norm_token *t;
 	const uint32_t *outs, *known;
 	uint32_t prefixes[MATCHER_MAX_PREFIX_OUT];
-	uint32_t state = AUTOMATON_ROOT, id;
+	uint32_t state = AUTOMATON_ROOT;
 	uint64_t hash[MATCHER_LOOKAHEAD], h;
-	size_t i, k, n, nknown, first, end = s->tok_first + s->tok_count;
+	struct automaton_step step;
+	size_t i, k, nknown, first, end = s->tok_first + s->tok_count;
 	int has_prefixes = automaton_has_prefixes(m->ac);
 
 	/* Each token's place in the dictionary is asked for a few tokens
@@ -1565,34 +1566,25 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 		if (i + MATCHER_LOOKAHEAD < end)
 			matcher_token_prefetch(m, i + MATCHER_LOOKAHEAD,
 			    &hash[i % MATCHER_LOOKAHEAD]);
-		if (has_prefixes)
-			id = automaton_lookup_prefixes(m->ac,
-			    norm_token_text(&m->norm, i), t->len, h, &known,
-			    &nknown);
-		else
-			id = automaton_lookup_hashed(
-			    m->ac, norm_token_text(&m->norm, i), t->len, h);
-		state = automaton_next(m->ac, state, id);
-		if (state != AUTOMATON_ROOT) {
-			outs = automaton_outputs(m->ac, state, &n);
-			for (k = 0; k < n; k++) {
-				first = i + 1 -
-				    (m->hot[outs[k]].shape &
-					MATCHER_SHAPE_NTOKENS);
-				if ((m->hot[outs[k]].shape &
-					MATCHER_SHAPE_CASED) &&
-				    !matcher_verify_case(m,
-					&m->patterns[outs[k]], s, first, i + 1))
-					continue;
-				matcher_add_hit(m, outs[k],
-				    m->hot[outs[k]].shape & MATCHER_SHAPE_ALIAS,
-				    seg, first, i + 1,
-				    m->norm.tokens[first].start, t->end);
-			}
+		state = automaton_step(m->ac, state,
+		    norm_token_text(&m->norm, i), t->len, h, &step);
+		outs = step.outs;
+		for (k = 0; k < step.nouts; k++) {
+			first = i + 1 -
+			    (m->hot[outs[k]].shape & MATCHER_SHAPE_NTOKENS);
+			if ((m->hot[outs[k]].shape & MATCHER_SHAPE_CASED) &&
+			    !matcher_verify_case(
+				m, &m->patterns[outs[k]], s, first, i + 1))
+				continue;
+			matcher_add_hit(m, outs[k],
+			    m->hot[outs[k]].shape & MATCHER_SHAPE_ALIAS, seg,
+			    first, i + 1, m->norm.tokens[first].start, t->end);
 		}
 		if (!has_prefixes)
 			continue;
 		/* a token the dictionary holds comes with its prefixes */
+		known = step.prefixes;
+		nknown = step.nprefixes;
 		if (known == NULL) {
 			nknown = automaton_prefixes(m->ac,
 			    norm_token_text(&m->norm, i), t->len, prefixes,

@@ -157,9 +157,9 @@ test_automaton_prefix_random(void **state)
 }
 
 /*
- * A token the dictionary holds comes from automaton_lookup_prefixes()
- * with the prefixes automaton_prefixes() finds for it, in the same
- * order; a token it does not hold, with none (NULL).
+ * A token the dictionary holds comes from automaton_step() with its
+ * state and outputs, and the prefixes automaton_prefixes() finds for
+ * it, in the same order; a token it does not hold, with none (NULL).
  */
 static void
 test_automaton_token_prefixes(void **state)
@@ -168,10 +168,12 @@ test_automaton_token_prefixes(void **state)
 	static size_t wordlen[NTOKENS / 10];
 	struct automaton *a = automaton_new();
 	uint64_t seed = 11;
-	uint32_t out[NPREFIXES], id;
-	const uint32_t *known;
+	struct automaton_step step;
+	uint32_t out[NPREFIXES], id, to;
+	const uint32_t *known, *outs, *want;
 	char pre[16];
-	size_t i, j, n, nknown, prelen, nwords = NTOKENS / 10, total = 0;
+	size_t i, j, n, nknown, nouts, nwant, prelen, nwords = NTOKENS / 10;
+	size_t total = 0;
 
 	for (i = 0; i < NPREFIXES; i++) {
 		prelen = 2 + rnd(&seed) % 11;
@@ -188,9 +190,20 @@ test_automaton_token_prefixes(void **state)
 	}
 	automaton_compile(a);
 	for (i = 0; i < nwords; i++) {
-		id = automaton_lookup_prefixes(a, word[i], wordlen[i],
-		    automaton_token_hash(word[i], wordlen[i]), &known, &nknown);
-		assert_true(id != 0);
+		to = automaton_step(a, AUTOMATON_ROOT, word[i], wordlen[i],
+		    automaton_token_hash(word[i], wordlen[i]), &step);
+		outs = step.outs;
+		nouts = step.nouts;
+		known = step.prefixes;
+		nknown = step.nprefixes;
+		assert_int_equal(to,
+		    automaton_next(a, AUTOMATON_ROOT,
+			automaton_lookup(a, word[i], wordlen[i])));
+		want = automaton_outputs(a, to, &nwant);
+		assert_int_equal(nouts, nwant);
+		assert_true(nouts >= 1);
+		for (j = 0; j < nouts; j++)
+			assert_int_equal(outs[j], want[j]);
 		assert_non_null(known);
 		n = automaton_prefixes(a, word[i], wordlen[i], out, NPREFIXES);
 		assert_int_equal(nknown, n);
@@ -199,10 +212,11 @@ test_automaton_token_prefixes(void **state)
 		total += n;
 	}
 	assert_true(total > nwords); /* prefixes were found */
-	id = automaton_lookup_prefixes(
-	    a, "d", 1, automaton_token_hash("d", 1), &known, &nknown);
-	assert_int_equal(id, 0);
-	assert_null(known);
+	to = automaton_step(
+	    a, AUTOMATON_ROOT, "d", 1, automaton_token_hash("d", 1), &step);
+	assert_int_equal(to, AUTOMATON_ROOT);
+	assert_int_equal(step.nouts, 0);
+	assert_null(step.prefixes);
 	automaton_free(a);
 }
 
