@@ -29,6 +29,7 @@
 #define AUTOMATON_NONE UINT32_MAX
 #define AUTOMATON_EMPTY_KEY UINT64_MAX
 #define AUTOMATON_PSTART 4096 /* entries of pstart, a power of two */
+#define AUTOMATON_LINE 64 /* bytes of a cache line */
 
 /* Open-addressing map from a 64-bit key to a 32-bit value. */
 struct automaton_map {
@@ -677,6 +678,51 @@ automaton_compile_tokens(struct automaton *a)
 	}
 }
 
+/* Lay the tokens out again, on a cache line's boundary, so that none
+ * whose record fits in a line crosses one: a token found by the scan is
+ * one line read. Records are not walked in order after this (gaps lie
+ * between them). */
+static void
+automaton_compile_layout(struct automaton *a)
+{
+	const struct automaton_token *t;
+	uint32_t *at; /* by token id: its new offset */
+	size_t off, need, to = AUTOMATON_LINE, i;
+	char *text;
+
+	if (a->ntokens == 0)
+		return;
+	at = xcalloc((size_t)a->ntokens + 1, sizeof *at);
+	for (off = sizeof *t; off < a->dict_text_len; off += need) {
+		t = automaton_token_at(a, (uint32_t)off);
+		need = sizeof *t + ((t->len + 3) & ~(size_t)3);
+		if (need <= AUTOMATON_LINE &&
+		    to / AUTOMATON_LINE != (to + need - 1) / AUTOMATON_LINE)
+			to += AUTOMATON_LINE - to % AUTOMATON_LINE;
+		if (to + need > UINT32_MAX)
+			fatalx("%s: too many tokens", __func__);
+		at[t->id] = (uint32_t)to;
+		to += need;
+	}
+	to += AUTOMATON_LINE - to % AUTOMATON_LINE;
+	if ((text = aligned_alloc(AUTOMATON_LINE, to)) == NULL)
+		fatal("%s: %zu bytes", __func__, to);
+	memset(text, 0, to);
+	for (off = sizeof *t; off < a->dict_text_len; off += need) {
+		t = automaton_token_at(a, (uint32_t)off);
+		need = sizeof *t + ((t->len + 3) & ~(size_t)3);
+		memcpy(text + at[t->id], t, need);
+	}
+	for (i = 0; i < a->dict_size; i++)
+		if (a->dict[i].off != 0)
+			a->dict[i].off =
+			    at[automaton_token_at(a, a->dict[i].off)->id];
+	free(a->dict_text);
+	a->dict_text = text;
+	a->dict_text_len = a->dict_text_size = to;
+	free(at);
+}
+
 void
 automaton_compile(struct automaton *a)
 {
@@ -793,6 +839,7 @@ automaton_compile(struct automaton *a)
 	free(a->pown);
 	a->pown = NULL;
 	automaton_compile_tokens(a);
+	automaton_compile_layout(a);
 }
 
 /* automaton_next() for a token ID that has one, whose state from the
