@@ -874,8 +874,11 @@ uint32_t
 automaton_step(const struct automaton *a, uint32_t state, const char *s,
     size_t len, uint64_t hash, struct automaton_step *step)
 {
-	const struct automaton_token *t = automaton_find(a, s, len, hash);
+	const struct automaton_token *t;
 
+	if (!a->compiled)
+		fatalx("%s: automaton not compiled", __func__);
+	t = automaton_find(a, s, len, hash);
 	if (t == NULL) {
 		step->outs = a->out;
 		step->nouts = 0;

@@ -897,6 +897,47 @@ test_match_many_hits(void **state)
 	free(text);
 }
 
+/*
+ * A token with more prefix patterns than a token may report (256): the
+ * result says it was cut, and 256 of them match, whether the token is a
+ * word of the dictionary (its prefixes were found when compiled) or not
+ * (they are looked up during the scan).
+ */
+static void
+test_match_prefix_cap(void **state)
+{
+	struct matcher *m;
+	struct matcher_result *res;
+	struct item it = {0};
+	char name[32], query[320], word[301];
+	int i, dict;
+
+	memset(word, 'a', 300);
+	word[300] = '\0';
+	for (dict = 0; dict < 2; dict++) {
+		m = matcher_new(MATCHER_NO_COUNTRIES);
+		for (i = 2; i <= 300; i++) {
+			snprintf(name, sizeof name, "p%03d", i);
+			snprintf(query, sizeof query, "%.*s*", i, word);
+			assert_int_equal(
+			    matcher_add_watchlist(m, name, query, NULL, NULL),
+			    0);
+		}
+		if (dict)
+			assert_int_equal(
+			    matcher_add_watchlist(m, "word", word, NULL, NULL),
+			    0);
+		assert_int_equal(matcher_compile(m, NULL), 0);
+		it.title_text = word;
+		res = matcher_run(m, &it, NULL, 0);
+		assert_true(res->truncated);
+		assert_int_equal(res->nmatches, 256 + dict);
+		assert_string_equal(res->matches[0].watchlist, "p002");
+		matcher_result_free(res);
+		matcher_free(m);
+	}
+}
+
 int
 main(void)
 {
@@ -913,6 +954,7 @@ main(void)
 	    cmocka_unit_test(test_match_many_watchlists),
 	    cmocka_unit_test(test_match_together),
 	    cmocka_unit_test(test_match_many_hits),
+	    cmocka_unit_test(test_match_prefix_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,8 @@ static const char *const fuzz_match_queries[] = {
     "Αθήνα OR москва OR بغداد OR \"São Paulo\" OR 北京",
     "a NEAR/0 a NEAR/1000 a",
     "x (NOT y OR z) -w",
+    /* prefixes of 8 bytes and more, and several with the same start */
+    "cyberattack* OR cyberattacks* OR cyb* OR cyber* OR terror*",
 };
 
 static struct matcher *fuzz_match_fixed;
