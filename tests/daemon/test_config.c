@@ -96,7 +96,7 @@ test_fetch_and_feed_options(void **state)
 	static const char yaml[] =
 	    "fetch: {block_private_addresses: false, max_connections: 8,\n"
 	    "        max_connections_per_host: 1, max_body: 2MiB,\n"
-	    "        user_agent: 'fw-test/1'}\n"
+	    "        user_agent: 'fw-test/1', parse_threads: 3}\n"
 	    "feeds:\n"
 	    "  - url: https://intranet.example/feed\n"
 	    "    allow_private: yes\n"
@@ -117,6 +117,7 @@ test_fetch_and_feed_options(void **state)
 	assert_int_equal(cf->max_connections_per_host, 1);
 	assert_int_equal(cf->max_body, 2 * 1024 * 1024);
 	assert_string_equal(cf->user_agent, "fw-test/1");
+	assert_int_equal(cf->parse_threads, 3);
 	assert_true(cf->feeds[0].allow_private);
 	assert_int_equal(cf->feeds[0].nheaders, 2);
 	assert_string_equal(cf->feeds[0].headers[0], "X-Token: abc");
@@ -132,6 +133,7 @@ test_fetch_and_feed_options(void **state)
 	assert_int_equal(cf->max_connections, 32);
 	assert_int_equal(cf->max_connections_per_host, 2);
 	assert_int_equal(cf->max_body, 10 * 1024 * 1024);
+	assert_int_equal(cf->parse_threads, 0); /* one per processor */
 	config_free(cf);
 }
 
@@ -184,6 +186,8 @@ static const struct {
 	"t.yaml:1:16: the admin token must have at least 16 characters"},
     {"admin: {token: 0123456789abcdef, token_file: t}\n",
 	"t.yaml:1:46: give either token or token_file, not both"},
+    {"fetch: {parse_threads: 9}\n",
+	"t.yaml:1:24: fetch.parse_threads must be a whole number from 0 to 8"},
     {"fetch: {max_connections: 0}\n",
 	"t.yaml:1:26: fetch.max_connections must be a whole number from 1 to "
 	"1024"},
