@@ -10,6 +10,7 @@
  * collapsed; invisible controls that could disguise text (C0/C1, bidi
  * embeddings and overrides) are removed.
  */
+#include <endian.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,7 +254,9 @@ html_out_add(struct html_out *out, const unsigned char *s, size_t n)
 			while (end - s >= 8 && lim - d >= 8) {
 				uint64_t w, sp;
 
+				/* the first byte the lowest, wherever */
 				memcpy(&w, s, 8);
+				w = le64toh(w);
 				if (html_swar_below(w, 0x20) |
 				    html_swar_above_7e(w))
 					break;
@@ -261,7 +264,7 @@ html_out_add(struct html_out *out, const unsigned char *s, size_t n)
 				    html_swar_zeros(w ^ (HTML_SWAR_ONES * ' '));
 				if (sp & (sp << 8))
 					break; /* two spaces in a row */
-				memcpy(d, &w, 8);
+				memcpy(d, s, 8);
 				d += 8;
 				s += 8;
 				if (sp >> 63) {
