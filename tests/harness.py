@@ -76,6 +76,9 @@ class Feeds:
         self.docs = {}  # path -> bytes
         self.moved = {}  # path -> where it moved permanently (301)
         self.requests = []  # (path, if-none-match)
+        # paths whose body stops half way until release is set (or 10 s)
+        self.held = set()
+        self.release = threading.Event()
 
     def set(self, path, items, pubdate=None):
         with self.lock:
@@ -110,6 +113,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             feeds.requests.append((self.path, inm))
             doc = feeds.docs.get(self.path)
             moved = feeds.moved.get(self.path)
+            held = self.path in feeds.held
         if moved is not None:
             self.empty(301, [("Location", moved)])
             return
@@ -138,6 +142,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("ETag", etag(doc))
         self.send_header("Content-Length", str(len(doc)))
         self.end_headers()
+        if held:
+            try:
+                self.wfile.write(doc[:len(doc) // 2])
+                self.wfile.flush()
+                feeds.release.wait(10)
+                self.wfile.write(doc[len(doc) // 2:])
+            except OSError:
+                pass
+            return
         self.wfile.write(doc)
 
 
