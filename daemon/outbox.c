@@ -24,6 +24,16 @@
  * woken together) fail within the same second and wake nothing. */
 #define OUTBOX_WAKE_AFTER_FAILURES 2
 #define OUTBOX_WAKE_MIN_SPAN 2
+/*
+ * The probe: an alert's second failure is followed by a retry after
+ * OUTBOX_PROBE_EVERY seconds instead of its 5 minutes, for one alert of a
+ * receiver at a time; when it goes through, the receiver is back and the
+ * others waiting for a retry are due at once. Without it, alerts that
+ * failed twice waited their 5 minutes whenever nothing else went to the
+ * receiver after it came back (the end of a burst), or when a restart had
+ * lost the count of its failures.
+ */
+#define OUTBOX_PROBE_EVERY 30
 
 /* Delays after the first, second, ... failed attempt, in seconds; the
  * last repeats. After the Standard Webhooks schedule. */
@@ -43,6 +53,7 @@ struct outbox_target {
 	int failures;
 	int64_t first_failure_at;
 	int64_t last_failure_at;
+	int64_t probe_at; /* the probing alert is due then (0: none) */
 };
 
 struct outbox_delivery {
@@ -304,10 +315,24 @@ outbox_delivery_row(const struct outbox_delivery *d)
 	return &d->row;
 }
 
-/* Record the outcome of one attempt in the store. */
+/* The delay before the next attempt of an alert of t that failed now for
+ * the attempts-th time: its backoff, or the probe's (see above). */
+static int64_t
+outbox_retry_delay(
+    struct outbox *ob, struct outbox_target *t, int attempts, int64_t now)
+{
+	if (attempts == 2 && t->probe_at <= now) {
+		t->probe_at = now + OUTBOX_PROBE_EVERY;
+		return OUTBOX_PROBE_EVERY;
+	}
+	return outbox_jitter(ob, outbox_backoff(attempts));
+}
+
+/* Record the outcome of one attempt (to target t) in the store. */
 static void
-outbox_record(struct outbox *ob, struct store_outbox_row *row,
-    enum outbox_result result, int64_t retry_after, const char *error)
+outbox_record(struct outbox *ob, struct outbox_target *t,
+    struct store_outbox_row *row, enum outbox_result result,
+    int64_t retry_after, const char *error)
 {
 	enum store_outbox_state state;
 	int64_t now = outbox_now(ob), deadline, next = now, delay;
@@ -338,7 +363,7 @@ outbox_record(struct outbox *ob, struct store_outbox_row *row,
 			    ? retry_after
 			    : OUTBOX_MAX_RETRY_AFTER;
 		else
-			delay = outbox_jitter(ob, outbox_backoff(attempts));
+			delay = outbox_retry_delay(ob, t, attempts, now);
 		next = now + delay;
 		/* One last attempt at the deadline. */
 		if (next > deadline)
@@ -357,10 +382,13 @@ outbox_record(struct outbox *ob, struct store_outbox_row *row,
 /*
  * The receiver is back: the alerts it failed while it was down would
  * otherwise wait for their backoff (up to hours after a long outage).
+ * failed is how many attempts of the alert just tried had failed before:
+ * one that failed twice and now goes through (the probe, or any other)
+ * says the receiver is back, whatever the counts since the start.
  */
 static void
-outbox_health(
-    struct outbox *ob, struct outbox_target *t, enum outbox_result result)
+outbox_health(struct outbox *ob, struct outbox_target *t,
+    enum outbox_result result, int failed)
 {
 	size_t n;
 	char *cause;
@@ -376,8 +404,11 @@ outbox_health(
 	}
 	if (result != OUTBOX_OK)
 		return;
-	outage = t->failures >= OUTBOX_WAKE_AFTER_FAILURES &&
-	    t->last_failure_at - t->first_failure_at >= OUTBOX_WAKE_MIN_SPAN;
+	t->probe_at = 0;
+	outage = (t->failures >= OUTBOX_WAKE_AFTER_FAILURES &&
+		     t->last_failure_at - t->first_failure_at >=
+			 OUTBOX_WAKE_MIN_SPAN) ||
+	    failed >= 2;
 	t->failures = 0;
 	if (!outage)
 		return;
@@ -397,8 +428,9 @@ outbox_delivery_done(struct outbox_delivery *d, enum outbox_result result,
 	struct outbox *ob = d->ob;
 
 	if (ob != NULL) {
-		outbox_record(ob, &d->row, result, retry_after, error);
-		outbox_health(ob, d->target, result);
+		outbox_record(
+		    ob, d->target, &d->row, result, retry_after, error);
+		outbox_health(ob, d->target, result, d->row.attempts);
 		if (d->prev != NULL)
 			d->prev->next = d->next;
 		else

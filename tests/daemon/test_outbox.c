@@ -254,6 +254,8 @@ test_backoff_until_dead(void **state)
 		nominal = outbox_backoff(attempts);
 		if (row.next_attempt_at == deadline)
 			clamped++;
+		else if (attempts == 2)
+			assert_int_equal(delay, 30); /* the probe */
 		else {
 			assert_true(delay >= nominal - nominal / 5);
 			assert_true(delay <= nominal + nominal / 5);
@@ -271,8 +273,9 @@ test_backoff_until_dead(void **state)
 	assert_int_equal(fake_now, deadline);
 	assert_int_equal(clamped, 1);
 	assert_true(jittered >= 5);
-	/* 5s 5m 30m 2h 5h 10h 14h 20h = 51.6h nominal, the next 24h
-	 * passes 72h: 10 attempts, or 11 when the jitter shortened them. */
+	/* 5s, 30s (the probe), 30m 2h 5h 10h 14h 20h = 51.5h nominal, the
+	 * next 24h passes 72h: 10 attempts, or 11 when the jitter shortened
+	 * them. */
 	assert_true(attempts == 10 || attempts == 11);
 	assert_int_equal(outbox_backoff(1), 5);
 	assert_int_equal(outbox_backoff(4), 2 * 3600);
@@ -349,6 +352,7 @@ test_wake_on_recovery(void **state)
 	struct env *env = *state;
 	struct store_outbox_row row;
 	struct store_outbox_stats stats;
+	int i, probes;
 
 	enqueue(env, 3);
 	start(env, 0);
@@ -357,10 +361,18 @@ test_wake_on_recovery(void **state)
 	fake_now += 10;
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 6);
-	row = row_of(env, 0);
-	assert_int_equal(row.attempts, 2);
-	assert_true(row.next_attempt_at - fake_now >= 4 * 60);
-	store_outbox_row_clear(&row);
+	/* one of the three is the probe (30s), the others wait 5 minutes */
+	probes = 0;
+	for (i = 0; i < 3; i++) {
+		row = row_of(env, i);
+		assert_int_equal(row.attempts, 2);
+		if (row.next_attempt_at - fake_now == 30)
+			probes++;
+		else
+			assert_true(row.next_attempt_at - fake_now >= 4 * 60);
+		store_outbox_row_clear(&row);
+	}
+	assert_int_equal(probes, 1);
 	/* Back: a new alert goes through, and the three follow at once. */
 	fake_now += 1;
 	enqueue(env, 1);
@@ -399,6 +411,50 @@ test_wake_on_recovery(void **state)
 	assert_int_equal(
 	    store_outbox_stats(env->st, fake_now, &stats, NULL), 0);
 	assert_int_equal(stats.delivered, 8);
+}
+
+/*
+ * The receiver back at the end of a burst, with nothing new to send it:
+ * the probe (the first alert to fail twice) goes through 30 seconds after
+ * its second failure and the others, waiting 5 minutes, follow at once.
+ * The same after a restart, which forgets the count of failures.
+ */
+static void
+test_probe_wakes(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_row row;
+	int restart, base;
+
+	for (restart = 0; restart < 2; restart++) {
+		base = env->nitems;
+		enqueue(env, 3);
+		if (env->ob == NULL)
+			start(env, 0);
+		env->a.result = OUTBOX_TEMPFAIL;
+		env->a.ndelivered = 0;
+		pump(env);
+		fake_now += 10;
+		pump(env);
+		assert_int_equal(env->a.ndelivered, 6);
+		if (restart) {
+			outbox_free(env->ob);
+			start(env, 0);
+		}
+		env->a.result = OUTBOX_OK;
+		fake_now += 29;
+		pump(env);
+		assert_int_equal(env->a.ndelivered, 6); /* not before its 30s */
+		fake_now += 1;
+		pump(env);
+		pump(env);
+		assert_int_equal(env->a.ndelivered, 9);
+		expect_rows(env, base, base + 3, STORE_OUTBOX_DELIVERED);
+		row = row_of(env, base);
+		assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
+		store_outbox_row_clear(&row);
+		fake_now += 3600;
+	}
 }
 
 static void
@@ -538,6 +594,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_short_total, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_wake_on_recovery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_probe_wakes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_inflight_recovery, setup, teardown),
