@@ -75,7 +75,6 @@ struct engine_fetched {
 	char *cause;
 	char *etag;
 	char *last_modified;
-	char *content_type;
 	char *final_url;
 };
 
@@ -468,22 +467,22 @@ engine_pool_cb(evutil_socket_t fd, short events, void *arg)
 	parsepool_collect(e->parsepool);
 }
 
-/* A copy of r that outlives the fetch. */
+/* A copy of r that outlives the fetch: what engine_poll_end() reads. */
 static struct engine_fetched *
 engine_fetched_new(const struct fetch_result *r)
 {
 	struct engine_fetched *kept = xcalloc(1, sizeof *kept);
 
+	engine_set(&kept->cause, r->cause);
+	engine_set(&kept->etag, r->etag);
+	engine_set(&kept->last_modified, r->last_modified);
+	engine_set(&kept->final_url, r->final_url);
 	kept->r = *r;
-	kept->r.cause = kept->cause =
-	    r->cause != NULL ? xstrdup(r->cause) : NULL;
-	kept->r.etag = kept->etag = r->etag != NULL ? xstrdup(r->etag) : NULL;
-	kept->r.last_modified = kept->last_modified =
-	    r->last_modified != NULL ? xstrdup(r->last_modified) : NULL;
-	kept->r.content_type = kept->content_type =
-	    r->content_type != NULL ? xstrdup(r->content_type) : NULL;
-	kept->r.final_url = kept->final_url =
-	    r->final_url != NULL ? xstrdup(r->final_url) : NULL;
+	kept->r.cause = kept->cause;
+	kept->r.etag = kept->etag;
+	kept->r.last_modified = kept->last_modified;
+	kept->r.final_url = kept->final_url;
+	kept->r.content_type = NULL; /* not read after the fetch */
 	return kept;
 }
 
@@ -495,7 +494,6 @@ engine_fetched_free(struct engine_fetched *kept)
 	free(kept->cause);
 	free(kept->etag);
 	free(kept->last_modified);
-	free(kept->content_type);
 	free(kept->final_url);
 	free(kept);
 }
@@ -1061,8 +1059,6 @@ engine_poll(struct engine_feed *f)
 	    e->cf->block_private_addresses && !c->allow_private;
 	opts.timeout_ms = c->timeout_ms;
 	opts.max_body = e->cf->max_body;
-	parsepool_cancel(f->parse);
-	f->parse = NULL;
 	engine_set(&f->fetch_url, url);
 	sink.header = engine_sink_header;
 	sink.data = engine_sink_data;
