@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "parsepool.h"
 #include "readall.h"
 #include "secret.h"
 #include "xmalloc.h"
@@ -523,7 +524,8 @@ config_load_fetch(struct config_loader *ld, const struct yamltree_node *node)
 	if ((v = config_get(node, "user_agent")) != NULL)
 		config_string(ld, v, "fetch.user_agent", &cf->user_agent);
 	if ((v = config_get(node, "parse_threads")) != NULL &&
-	    config_uint(ld, v, "fetch.parse_threads", 0, 8, &n) == 0)
+	    config_uint(ld, v, "fetch.parse_threads", 0, PARSEPOOL_THREADS_MAX,
+		&n) == 0)
 		cf->parse_threads = (size_t)n;
 }
 
