@@ -522,6 +522,27 @@ soup_next(uint32_t *seed)
 	return *seed >> 16;
 }
 
+/* Up to n pieces drawn from the first npieces of pieces, joined into buf
+ * (of size bytes, NUL-terminated); the length. */
+static size_t
+soup_join(char *buf, size_t size, const char *const *pieces, size_t npieces,
+    size_t n, uint32_t *seed)
+{
+	size_t i, k, len = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *piece = pieces[soup_next(seed) % npieces];
+
+		k = strlen(piece);
+		if (len + k >= size)
+			break;
+		memcpy(buf + len, piece, k);
+		len += k;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
 /* Compare both conversions of s; fail the test when they differ. */
 static void
 fast_path_check(const char *s, size_t len)
@@ -541,7 +562,7 @@ test_fast_path(void **state)
 	uint32_t seed = 12345;
 	char buf[512];
 	const char *stack[16];
-	size_t i, len, k, n, pieces, depth;
+	size_t i, len, n, pieces, depth;
 	int round;
 
 	(void)state;
@@ -549,22 +570,11 @@ test_fast_path(void **state)
 		fast_path_check(fast_path_cases[i], strlen(fast_path_cases[i]));
 	/* flat soup of pieces */
 	for (round = 0; round < 20000; round++) {
-		len = 0;
 		n = 1 + soup_next(&seed) % 24;
 		/* three rounds in four keep to what the fast path takes */
 		pieces = round % 4 ? SOUP_FAST
 				   : sizeof soup_pieces / sizeof soup_pieces[0];
-		for (i = 0; i < n; i++) {
-			const char *piece =
-			    soup_pieces[soup_next(&seed) % pieces];
-
-			k = strlen(piece);
-			if (len + k >= sizeof buf)
-				break;
-			memcpy(buf + len, piece, k);
-			len += k;
-		}
-		buf[len] = '\0';
+		len = soup_join(buf, sizeof buf, soup_pieces, pieces, n, &seed);
 		fast_path_check(buf, len);
 	}
 	/* nested soup: elements opened and closed, mostly in order */
@@ -674,23 +684,13 @@ test_clean_swar(void **state)
 {
 	uint32_t seed = 99;
 	char in[400], want[1300], *got;
-	size_t len, k, cap, i, n;
+	size_t len, cap, n;
 	int round;
 
 	for (round = 0; round < 50000; round++) {
-		len = 0;
 		n = 1 + soup_next(&seed) % 60;
-		for (i = 0; i < n; i++) {
-			const char *piece = clean_pieces[soup_next(&seed) %
-			    (sizeof clean_pieces / sizeof clean_pieces[0])];
-
-			k = strlen(piece);
-			if (len + k >= sizeof in)
-				break;
-			memcpy(in + len, piece, k);
-			len += k;
-		}
-		in[len] = '\0';
+		len = soup_join(in, sizeof in, clean_pieces,
+		    sizeof clean_pieces / sizeof clean_pieces[0], n, &seed);
 		cap = soup_next(&seed) % 4 == 0 ? soup_next(&seed) % 64
 						: soup_next(&seed) % 400;
 		clean_reference((const unsigned char *)in, len, cap, want);
