@@ -3,6 +3,7 @@
  * rollback, retention) on real SQLite files in a temporary folder. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1103,6 +1104,80 @@ ingest_doc(struct store *st, const struct store_feed *f, const char *key, int n,
 	return rc;
 }
 
+/* A VFS that counts what SQLite opens as files through it: all, and
+ * the sub-journals of savepoints. */
+static sqlite3_vfs count_vfs;
+static sqlite3_vfs *count_real;
+static atomic_int count_files, count_subjournals; /* the checkpointer's
+							thread opens too */
+
+static int
+count_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
+    int flags, int *out)
+{
+	(void)vfs;
+	atomic_fetch_add(&count_files, 1);
+	if (flags & SQLITE_OPEN_SUBJOURNAL)
+		atomic_fetch_add(&count_subjournals, 1);
+	return count_real->xOpen(count_real, name, file, flags, out);
+}
+
+/*
+ * A group commit of many feeds keeps the savepoints' sub-journals in
+ * memory: 16 feeds of 300 items in one batch, each feed's savepoint
+ * changing pages the ones before it changed (the items' last pages,
+ * the key index), open no sub-journal file (at SQLite's default of
+ * 64 KiB in memory they did).
+ */
+static void
+test_batch_subjournal(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_feed f[16];
+	struct store_ingest_result r;
+	char urls[16][64], key[16];
+	char *cause = NULL;
+	size_t i;
+
+	/* store_open() above has set SQLite up; new connections go
+	 * through the counting VFS */
+	store_close(env->st);
+	count_real = sqlite3_vfs_find(NULL);
+	assert_non_null(count_real);
+	count_vfs = *count_real;
+	count_vfs.zName = "fw-count";
+	count_vfs.xOpen = count_open;
+	assert_int_equal(sqlite3_vfs_register(&count_vfs, 1), SQLITE_OK);
+	atomic_store(&count_files, 0);
+	atomic_store(&count_subjournals, 0);
+	env->st = store_open(env->path, &cause);
+	assert_non_null(env->st);
+
+	for (i = 0; i < 16; i++) {
+		snprintf(
+		    urls[i], sizeof urls[i], "http://f%zu.example/feed", i);
+		f[i] = feed_of(urls[i]);
+	}
+	assert_int_equal(store_batch_begin(env->st, &cause), 0);
+	for (i = 0; i < 16; i++) {
+		snprintf(key, sizeof key, "f%zu", i);
+		assert_int_equal(
+		    ingest_doc(env->st, &f[i], key, 300, &fm, &r, &cause), 0);
+		assert_int_equal(r.nbaseline, 300);
+	}
+	assert_int_equal(store_batch_commit(env->st, &cause), 0);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 4800);
+	assert_true(atomic_load(&count_files) > 0); /* the VFS was used */
+	assert_int_equal(atomic_load(&count_subjournals), 0);
+
+	store_close(env->st);
+	assert_int_equal(sqlite3_vfs_unregister(&count_vfs), SQLITE_OK);
+	env->st = store_open(env->path, &cause);
+	assert_non_null(env->st);
+}
+
 static void
 test_group_commit(void **state)
 {
@@ -1855,6 +1930,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_one_commit_per_poll, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_batch_subjournal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_broken_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_background_checkpoint, setup, teardown),
