@@ -797,8 +797,18 @@ engine_ingest_cb(evutil_socket_t fd, short events, void *arg)
 	engine_ingest_flush(arg);
 }
 
+/* Whether a document could join a batch soon: a fetch is running or
+ * waiting, or a parse is out. */
+static int
+engine_ingest_expecting(struct engine *e)
+{
+	return fetch_queue_running(e->fetchq) > 0 ||
+	    fetch_queue_waiting(e->fetchq) > 0 || e->nparsing > 0;
+}
+
 /* Wait for the next group commit: at most ENGINE_INGEST_DELAY_MS, or
- * until the batch is full. */
+ * until the batch is full; not at all when no other document can come
+ * (waiting would only delay this one's alerts). */
 static void
 engine_ingest_queue(struct engine_feed *f, struct feed_doc *doc, int64_t now)
 {
@@ -811,7 +821,7 @@ engine_ingest_queue(struct engine_feed *f, struct feed_doc *doc, int64_t now)
 	in->doc = doc;
 	in->now = now;
 	f->ingesting = 1;
-	if (e->ningests == ENGINE_INGEST_BATCH)
+	if (e->ningests == ENGINE_INGEST_BATCH || !engine_ingest_expecting(e))
 		engine_ingest_flush(e);
 	else if (!evtimer_pending(e->ingest_timer, NULL))
 		evtimer_add(e->ingest_timer, &tv);
