@@ -508,10 +508,16 @@ fi
 
 # --- cycle mode ------------------------------------------------------------
 
-mkdir -p "$work/curl/h" "$work/sfeed" "$work/r2e"
+mkdir -p "$work/curl/h" "$work/curl/bodies" "$work/sfeed" "$work/r2e"
 awk -F'\t' '{
 	printf "url = \"%s\"\noutput = \"/dev/null\"\n", $1
 }' "$work/feeds.tsv" > "$work/curl/get.cfg"
+# The same fetch keeping each body in a file of its own: what fetching
+# means to a tool that keeps what it fetched (feedwatch stores items).
+# Reported beside the floor, not used for the targets.
+awk -F'\t' -v dir="$work/curl/bodies" '{
+	printf "url = \"%s\"\noutput = \"%s/%s\"\n", $1, dir, $2
+}' "$work/feeds.tsv" > "$work/curl/save.cfg"
 
 # The validators a conditional client would have kept: one untimed HEAD
 # pass, then a curl config sending them back (If-None-Match when the server
@@ -544,8 +550,9 @@ min() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || (b != "-" && b < a)) pr
 # curl_floors TAG: best of three runs of each floor; keeps the minimum
 # over every call in FLOOR and FLOOR304.
 FLOOR=- FLOOR304=- FLOOR_PCT=- FLOOR304_PCT=- FLOOR_CPU=- FLOOR304_CPU=-
+SAVED=- SAVED_CPU=- SAVED_REQS=- SAVED_RSS=-
 curl_floors() {
-	best=- best304=-
+	best=- best304=- bestsaved=-
 	for i in 1 2 3; do
 		timed "curl-$1-$i" "$LIMIT_CURL" curl -s -S --no-progress-meter --parallel \
 			--parallel-max "$PARALLEL" -K "$work/curl/get.cfg"
@@ -562,11 +569,23 @@ curl_floors() {
 		best304=$(min "$best304" "$SECS")
 		FLOOR304_PCT=$PCT304 FLOOR304_REQS=$REQS FLOOR304_RSS=$RSS
 	done
-	echo "  curl floors ($1, best of 3): ${best}s fetch, ${best304}s conditional ($FLOOR304_PCT% 304)"
+	for i in 1 2 3; do
+		rm -f "$work/curl/bodies"/*
+		timed "curlsave-$1-$i" "$LIMIT_CURL" curl -s -S --no-progress-meter --parallel \
+			--parallel-max "$PARALLEL" -K "$work/curl/save.cfg"
+		[ "$RC" -eq 0 ] || die "curl fetch to files failed (exit $RC)"
+		[ "$(min "$bestsaved" "$SECS")" != "$SECS" ] || cpusaved=$CPU
+		bestsaved=$(min "$bestsaved" "$SECS")
+		SAVED_REQS=$REQS SAVED_RSS=$RSS
+	done
+	rm -f "$work/curl/bodies"/*
+	echo "  curl floors ($1, best of 3): ${best}s fetch, ${best304}s conditional ($FLOOR304_PCT% 304), ${bestsaved}s fetch to files"
 	[ "$(min "$FLOOR" "$best")" != "$best" ] || FLOOR_CPU=$cpu
 	[ "$(min "$FLOOR304" "$best304")" != "$best304" ] || FLOOR304_CPU=$cpu304
+	[ "$(min "$SAVED" "$bestsaved")" != "$bestsaved" ] || SAVED_CPU=$cpusaved
 	FLOOR=$(min "$FLOOR" "$best")
 	FLOOR304=$(min "$FLOOR304" "$best304")
+	SAVED=$(min "$SAVED" "$bestsaved")
 }
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
@@ -661,6 +680,8 @@ row "curl --parallel (floor)" "$FLOOR" - "$FLOOR_CPU" - "$FLOOR_REQS/-" - \
 	"$FLOOR_RSS" -
 row "curl conditional (304)" - "$FLOOR304" - "$FLOOR304_CPU" \
 	"-/$FLOOR304_REQS" "$FLOOR304_PCT%" "$FLOOR304_RSS" -
+row "curl, bodies to files" "$SAVED" - "$SAVED_CPU" - "$SAVED_REQS/-" - \
+	"$SAVED_RSS" -
 row sfeed_update "$S1" "$S2" "$S1_CPU" "$S2_CPU" "$S1_REQS/$S2_REQS" \
 	"$S2_PCT%" "$S1_RSS" "$S1_ITEMS"
 row "rss2email (r2e)" "$R1" "$R2" "$R1_CPU" "$R2_CPU" "$R1_REQS/$R2_REQS" \
@@ -694,6 +715,8 @@ if [ -z "$FW" ]; then
 	printf '  first cycle within 5x of the curl floor:    %s = %s   %s\n' \
 		"${F1}s" "$(ratio "$F1" "$FLOOR")" \
 		"$(verdict "$(awk -v a="$F1" -v b="$FLOOR" 'BEGIN { print (a == "-") ? "-" : a / b }')" 5)"
+	printf '  (first cycle against curl keeping the bodies in files: %s)\n' \
+		"$(ratio "$F1" "$SAVED")"
 	printf '  second cycle within 3x of the 304 floor:    %s = %s   %s\n' \
 		"${F2}s" "$(ratio "$F2" "$FLOOR304")" \
 		"$(verdict "$(awk -v a="$F2" -v b="$FLOOR304" 'BEGIN { print (a == "-") ? "-" : a / b }')" 3)"
