@@ -769,6 +769,7 @@ store_ckpt_run(struct store_ckpt *c)
 		c->dead = 1; /* no thread yet: no lock needed */
 		return;
 	}
+	(void)pthread_setname_np(c->thread, "fw-checkpoint");
 	c->running = 1;
 }
 

@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -258,6 +259,7 @@ parsepool_new(size_t nthreads, size_t max_queued, char **cause)
 {
 	struct parsepool *pool = xcalloc(1, sizeof *pool);
 	sigset_t all, old;
+	char name[16]; /* a thread's name: 15 bytes */
 	long ncpu;
 	int rc = 0;
 
@@ -291,6 +293,9 @@ parsepool_new(size_t nthreads, size_t max_queued, char **cause)
 		    &pool->threads[pool->nthreads], NULL, parsepool_main, pool);
 		if (rc != 0)
 			break;
+		/* for top -H and ps -L: which thread is which */
+		snprintf(name, sizeof name, "fw-parse-%zu", pool->nthreads);
+		(void)pthread_setname_np(pool->threads[pool->nthreads], name);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {

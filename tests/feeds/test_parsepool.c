@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <dirent.h>
 #include <poll.h>
 
 #include <cmocka.h>
@@ -396,6 +397,41 @@ test_cancel(void **state)
 	free(doc);
 }
 
+/* The workers are named, for top -H and ps -L: fw-parse-0, -1, -2. */
+static void
+test_thread_names(void **state)
+{
+	struct parsepool *pool;
+	char *cause = NULL, path[300], comm[32];
+	int seen[3] = {0, 0, 0}, k;
+	struct dirent *d;
+	FILE *f;
+	DIR *dir;
+
+	(void)state;
+	pool = parsepool_new(3, 0, &cause);
+	assert_non_null(pool);
+	dir = opendir("/proc/self/task");
+	assert_non_null(dir);
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(
+		    path, sizeof path, "/proc/self/task/%s/comm", d->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue; /* a thread gone meanwhile */
+		if (fgets(comm, sizeof comm, f) != NULL &&
+		    sscanf(comm, "fw-parse-%d", &k) == 1 && k >= 0 && k < 3)
+			seen[k]++;
+		fclose(f);
+	}
+	closedir(dir);
+	parsepool_free(pool);
+	assert_int_equal(seen[0], 1);
+	assert_int_equal(seen[1], 1);
+	assert_int_equal(seen[2], 1);
+}
+
 int
 main(void)
 {
@@ -404,6 +440,7 @@ main(void)
 	    cmocka_unit_test(test_room),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_thread_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
