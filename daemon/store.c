@@ -213,6 +213,8 @@ enum store_stmt {
 	S_ROLLBACK_TO,
 	S_SYNC_NORMAL,
 	S_SYNC_FULL,
+	S_TEMP_MEMORY,
+	S_TEMP_DEFAULT,
 	S_FEED_GET,
 	S_FEED_UPSERT,
 	S_FEED_IDS,
@@ -241,6 +243,8 @@ static const char *const store_sql[S_NSTMTS] = {
     [S_ROLLBACK_TO] = "ROLLBACK TO ingest",
     [S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
     [S_SYNC_FULL] = "PRAGMA synchronous = FULL",
+    [S_TEMP_MEMORY] = "PRAGMA temp_store = MEMORY",
+    [S_TEMP_DEFAULT] = "PRAGMA temp_store = DEFAULT",
     [S_FEED_GET] = "SELECT url, name, etag, last_modified, next_poll_at, "
 		   "last_poll_at, last_status, last_error, "
 		   "consecutive_failures, last_success_at, gone_reason, "
@@ -867,30 +871,6 @@ store_background_checkpoints(struct store *st)
 	return runs;
 }
 
-/*
- * A group commit holds each feed's ingest in a savepoint of its own,
- * and SQLite keeps, for each savepoint, the pages it changes that an
- * earlier feed of the batch had changed: a sub-journal, used only to
- * roll the savepoint back (never for crash recovery). Past 64 KiB, its
- * default, that journal goes to a temporary file: a first cycle of
- * 1,000 feeds wrote 56 MB to /var/tmp that way, more than the log
- * itself. Up to this size it stays in memory.
- */
-#define STORE_SUBJOURNAL_MEMORY (8 * 1024 * 1024)
-
-static pthread_once_t store_library_once = PTHREAD_ONCE_INIT;
-
-static void
-store_library_init(void)
-{
-	/* Only before SQLite's own initialization (sqlite3_open() does
-	 * it); afterwards SQLITE_MISUSE, and the default stays: slower,
-	 * nothing else. */
-	if (sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL,
-		STORE_SUBJOURNAL_MEMORY) != SQLITE_OK)
-		log_debug("store: sub-journals spill at SQLite's default");
-}
-
 struct store *
 store_open(const char *path, char **cause)
 {
@@ -900,7 +880,6 @@ store_open(const char *path, char **cause)
 	char sql[128];
 	int fd, ok;
 
-	pthread_once(&store_library_once, store_library_init);
 	/* SQLite would create the file 0644; the state is private. */
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		if (cause != NULL)
@@ -2098,13 +2077,49 @@ store_batch_undo(struct store *st)
 	}
 }
 
+/*
+ * A group commit holds each feed's ingest in a savepoint of its own, and
+ * SQLite keeps, for each savepoint, the pages it changes that an earlier
+ * feed of the batch had changed: a sub-journal, used only to roll the
+ * savepoint back, never for crash recovery. Past 64 KiB it goes to a
+ * temporary file (a first cycle of 1,000 feeds wrote 56 MB to /var/tmp
+ * that way, more than the log itself), unless the transaction begins
+ * with temp_store = MEMORY: then it stays in memory, as large as the
+ * pages one feed's ingest rewrites. Only for the batch's transaction:
+ * elsewhere temporary tables (a large GROUP BY) may still go to a file.
+ * (A larger SQLITE_CONFIG_STMTJRNL_SPILL would do the same, but SQLite
+ * 3.40 then fails a savepoint that outgrows it with SQLITE_FULL.)
+ */
+static int
+store_temp_memory(struct store *st, int on, char **cause)
+{
+	return store_run(st, on ? S_TEMP_MEMORY : S_TEMP_DEFAULT, cause);
+}
+
+/* The batch's transaction is over: temporary storage as elsewhere. */
+static void
+store_batch_done(struct store *st)
+{
+	char *cause = NULL;
+
+	if (store_temp_memory(st, 0, &cause) == -1) {
+		log_warnx("store: %s", cause != NULL ? cause : "temp_store");
+		free(cause);
+	}
+}
+
 int
 store_batch_begin(struct store *st, char **cause)
 {
 	if (cause != NULL)
 		*cause = NULL;
-	if (store_relax(st, 1, cause) == -1 || store_begin(st, cause) == -1)
+	if (store_relax(st, 1, cause) == -1 ||
+	    store_temp_memory(st, 1, cause) == -1)
 		return -1;
+	if (store_begin(st, cause) == -1) {
+		store_batch_done(st);
+		return -1;
+	}
 	st->batch = 1;
 	st->batch_rows = 0;
 	st->batch_broken = 0;
@@ -2127,12 +2142,15 @@ store_batch_commit(struct store *st, char **cause)
 	if (st->batch_broken || sqlite3_get_autocommit(st->db)) {
 		store_error(NULL, cause, "the batch was rolled back");
 		store_rollback(st);
+		store_batch_done(st);
 		return -1;
 	}
 	if (store_commit(st, cause) == -1) {
 		store_rollback(st);
+		store_batch_done(st);
 		return -1;
 	}
+	store_batch_done(st);
 	/* committed: alerts are made durable here, before the return */
 	if (rows > 0 && store_sync_wal(st, cause) == -1)
 		return -1;
@@ -2147,6 +2165,7 @@ store_batch_abort(struct store *st)
 	st->batch = 0;
 	st->batch_rows = 0;
 	store_rollback(st);
+	store_batch_done(st);
 }
 
 int

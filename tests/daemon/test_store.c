@@ -1122,37 +1122,78 @@ count_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
 	return count_real->xOpen(count_real, name, file, flags, out);
 }
 
+/* The counting VFS as the default, for the connections opened after
+ * (setup's store_open() has set SQLite up already). */
+static int
+setup_counting(void **state)
+{
+	struct env *env;
+
+	if (setup(state) != 0)
+		return -1;
+	env = *state;
+	store_close(env->st);
+	count_real = sqlite3_vfs_find(NULL);
+	if (count_real == NULL)
+		return -1;
+	count_vfs = *count_real;
+	count_vfs.zName = "fw-count";
+	count_vfs.xOpen = count_open;
+	if (sqlite3_vfs_register(&count_vfs, 1) != SQLITE_OK)
+		return -1;
+	atomic_store(&count_files, 0);
+	atomic_store(&count_subjournals, 0);
+	env->st = store_open(env->path, NULL);
+	return env->st != NULL ? 0 : -1;
+}
+
+static int
+teardown_counting(void **state)
+{
+	struct env *env = *state;
+
+	store_close(env->st);
+	env->st = NULL;
+	sqlite3_vfs_unregister(&count_vfs);
+	return teardown(state);
+}
+
+/* Items I of a document of N whose contents are LEN bytes of C. */
+static struct feed_doc *
+doc_with_contents(const char *key, const char *url, int n, size_t len, char c)
+{
+	struct feed_doc *doc = fixture_doc(key, "T", url, 0, n);
+	size_t i;
+
+	for (i = 0; i < doc->nitems; i++) {
+		doc->items[i].content_text = xmalloc(len + 1);
+		memset(doc->items[i].content_text, c, len);
+		doc->items[i].content_text[len] = '\0';
+	}
+	return doc;
+}
+
 /*
- * A group commit of many feeds keeps the savepoints' sub-journals in
- * memory: 16 feeds of 300 items in one batch, each feed's savepoint
- * changing pages the ones before it changed (the items' last pages,
- * the key index), open no sub-journal file (at SQLite's default of
- * 64 KiB in memory they did).
+ * A group commit keeps its savepoints' sub-journals in memory: 16 feeds
+ * of 300 items in one batch, each feed's savepoint changing pages the
+ * ones before it changed (the items' last pages, the key index), and a
+ * feed's 3,000 items stored and then all changed within one batch (its
+ * second savepoint rewrites some 3 MB of pages the batch had written)
+ * open no sub-journal file; at SQLite's default (64 KiB in memory,
+ * then a file) both did.
  */
 static void
 test_batch_subjournal(void **state)
 {
 	struct env *env = *state;
 	struct fixture_matcher fm = {0};
-	struct store_feed f[16];
+	struct store_ingest_options o = {NOW, 0, 0};
+	struct store_feed f[16], big = feed_of("http://big.example/feed");
 	struct store_ingest_result r;
+	struct feed_doc *doc;
 	char urls[16][64], key[16];
 	char *cause = NULL;
 	size_t i;
-
-	/* store_open() above has set SQLite up; new connections go
-	 * through the counting VFS */
-	store_close(env->st);
-	count_real = sqlite3_vfs_find(NULL);
-	assert_non_null(count_real);
-	count_vfs = *count_real;
-	count_vfs.zName = "fw-count";
-	count_vfs.xOpen = count_open;
-	assert_int_equal(sqlite3_vfs_register(&count_vfs, 1), SQLITE_OK);
-	atomic_store(&count_files, 0);
-	atomic_store(&count_subjournals, 0);
-	env->st = store_open(env->path, &cause);
-	assert_non_null(env->st);
 
 	for (i = 0; i < 16; i++) {
 		snprintf(
@@ -1172,10 +1213,26 @@ test_batch_subjournal(void **state)
 	assert_true(atomic_load(&count_files) > 0); /* the VFS was used */
 	assert_int_equal(atomic_load(&count_subjournals), 0);
 
-	store_close(env->st);
-	assert_int_equal(sqlite3_vfs_unregister(&count_vfs), SQLITE_OK);
-	env->st = store_open(env->path, &cause);
-	assert_non_null(env->st);
+	assert_int_equal(store_batch_begin(env->st, &cause), 0);
+	doc = doc_with_contents("big", big.url, 3000, 1000, 'a');
+	assert_int_equal(store_ingest(env->st, &big, doc, &o, fixture_match,
+			     &fm, &r, &cause),
+	    0);
+	feed_doc_free(doc);
+	assert_int_equal(r.nbaseline, 3000);
+	assert_int_equal(atomic_load(&count_subjournals), 0);
+	doc = doc_with_contents("big", big.url, 3000, 1000, 'b');
+	if (store_ingest(
+		env->st, &big, doc, &o, fixture_match, &fm, &r, &cause) != 0)
+		fail_msg("%s", cause);
+	feed_doc_free(doc);
+	assert_int_equal(r.nupdated, 3000);
+	assert_int_equal(store_batch_commit(env->st, &cause), 0);
+	assert_int_equal(atomic_load(&count_subjournals), 0);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE content_text "
+			     "LIKE 'b%%'"),
+	    3000);
 }
 
 static void
@@ -1931,7 +1988,7 @@ main(void)
 		test_one_commit_per_poll, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_batch_subjournal, setup, teardown),
+		test_batch_subjournal, setup_counting, teardown_counting),
 	    cmocka_unit_test_setup_teardown(test_broken_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_background_checkpoint, setup, teardown),
