@@ -797,13 +797,18 @@ engine_ingest_cb(evutil_socket_t fd, short events, void *arg)
 	engine_ingest_flush(arg);
 }
 
-/* Whether a document could join a batch soon: a fetch is running or
- * waiting, or a parse is out. */
+/* Whether a document could join a batch within the wait: a fetch is
+ * running or waiting, a parse is out, or a poll is due by then (the
+ * first polls of a cycle come every few milliseconds: a commit each
+ * more than doubled a first cycle's commits and their system time). */
 static int
 engine_ingest_expecting(struct engine *e)
 {
+	int64_t next = schedule_next_at(e->sched);
+
 	return fetch_queue_running(e->fetchq) > 0 ||
-	    fetch_queue_waiting(e->fetchq) > 0 || e->nparsing > 0;
+	    fetch_queue_waiting(e->fetchq) > 0 || e->nparsing > 0 ||
+	    (next >= 0 && next <= engine_now_ms() + ENGINE_INGEST_DELAY_MS);
 }
 
 /* Wait for the next group commit: at most ENGINE_INGEST_DELAY_MS, or
