@@ -570,7 +570,7 @@ curl_floors() {
 		FLOOR304_PCT=$PCT304 FLOOR304_REQS=$REQS FLOOR304_RSS=$RSS
 	done
 	for i in 1 2 3; do
-		rm -f "$work/curl/bodies"/*
+		rm -rf "$work/curl/bodies" && mkdir "$work/curl/bodies"
 		timed "curlsave-$1-$i" "$LIMIT_CURL" curl -s -S --no-progress-meter --parallel \
 			--parallel-max "$PARALLEL" -K "$work/curl/save.cfg"
 		[ "$RC" -eq 0 ] || die "curl fetch to files failed (exit $RC)"
@@ -578,7 +578,7 @@ curl_floors() {
 		bestsaved=$(min "$bestsaved" "$SECS")
 		SAVED_REQS=$REQS SAVED_RSS=$RSS
 	done
-	rm -f "$work/curl/bodies"/*
+	rm -rf "$work/curl/bodies" && mkdir "$work/curl/bodies"
 	echo "  curl floors ($1, best of 3): ${best}s fetch, ${best304}s conditional ($FLOOR304_PCT% 304), ${bestsaved}s fetch to files"
 	[ "$(min "$FLOOR" "$best")" != "$best" ] || FLOOR_CPU=$cpu
 	[ "$(min "$FLOOR304" "$best304")" != "$best304" ] || FLOOR304_CPU=$cpu304
