@@ -476,8 +476,10 @@ store_rollback(struct store *st)
  * alerts in the outbox first, is synchronous=FULL: every other verb that
  * writes calls store_full() first. The pragma cannot change inside a
  * transaction: set before it. It is run only when the setting changes,
- * since running it also makes SQLite prepare every statement again (and a
- * first cycle is a thousand relaxed ingests in a row).
+ * since each run costs a prepare (SQLite expires a PRAGMA statement once
+ * it has run; store_stmt() prepares it again, and the setting is applied
+ * then, at prepare time: a statement prepared ahead of its step would do
+ * nothing).
  */
 static int
 store_relax(struct store *st, int relaxed, char **cause)
@@ -2093,6 +2095,8 @@ store_batch_undo(struct store *st)
 static int
 store_temp_memory(struct store *st, int on, char **cause)
 {
+	/* applied when prepared, which store_run() does each time (see
+	 * store_relax()) */
 	return store_run(st, on ? S_TEMP_MEMORY : S_TEMP_DEFAULT, cause);
 }
 

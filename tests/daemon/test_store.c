@@ -1122,29 +1122,42 @@ count_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
 	return count_real->xOpen(count_real, name, file, flags, out);
 }
 
-/* The counting VFS as the default, for the connections opened after
- * (setup's store_open() has set SQLite up already). */
+static int teardown_counting(void **);
+
+/* The counting VFS as the default, for the store opened again after it.
+ * cmocka skips the teardown of a failed setup: this one undoes itself. */
 static int
 setup_counting(void **state)
 {
 	struct env *env;
+	char *cause = NULL;
 
 	if (setup(state) != 0)
 		return -1;
 	env = *state;
 	store_close(env->st);
+	env->st = NULL;
 	count_real = sqlite3_vfs_find(NULL);
-	if (count_real == NULL)
+	if (count_real == NULL) {
+		teardown(state);
 		return -1;
+	}
 	count_vfs = *count_real;
 	count_vfs.zName = "fw-count";
 	count_vfs.xOpen = count_open;
-	if (sqlite3_vfs_register(&count_vfs, 1) != SQLITE_OK)
+	if (sqlite3_vfs_register(&count_vfs, 1) != SQLITE_OK) {
+		teardown(state);
 		return -1;
+	}
 	atomic_store(&count_files, 0);
 	atomic_store(&count_subjournals, 0);
-	env->st = store_open(env->path, NULL);
-	return env->st != NULL ? 0 : -1;
+	if ((env->st = store_open(env->path, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		teardown_counting(state);
+		return -1;
+	}
+	return 0;
 }
 
 static int
