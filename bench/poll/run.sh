@@ -547,8 +547,8 @@ curl_validators() {
 
 min() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || (b != "-" && b < a)) print b; else print a }'; }
 
-# curl_floors TAG: best of three runs of each floor; keeps the minimum
-# over every call in FLOOR and FLOOR304.
+# curl_floors TAG: best of three runs of each floor and of the fetch to
+# files; keeps the minimum over every call in FLOOR, FLOOR304 and SAVED.
 FLOOR=- FLOOR304=- FLOOR_PCT=- FLOOR304_PCT=- FLOOR_CPU=- FLOOR304_CPU=-
 SAVED=- SAVED_CPU=- SAVED_REQS=- SAVED_RSS=-
 curl_floors() {
