@@ -1171,7 +1171,7 @@ teardown_counting(void **state)
 	return teardown(state);
 }
 
-/* Items I of a document of N whose contents are LEN bytes of C. */
+/* fixture_doc()'s N items, with contents of LEN bytes of C. */
 static struct feed_doc *
 doc_with_contents(const char *key, const char *url, int n, size_t len, char c)
 {
