@@ -1188,7 +1188,9 @@ engine_slot(struct engine *e, const char *name)
 	on.arg = slot;
 	/* Notifiers hold alerts for digests and rate limits themselves. */
 	on.max_inflight = NOTIFIER_MAX_INFLIGHT;
-	outbox_add_notifier(e->outbox, &on);
+	/* a new name (the slots are looked up by name above) */
+	if (outbox_add_notifier(e->outbox, &on) == -1)
+		fatalx("%s: notifier %s twice", __func__, name);
 	return slot;
 }
 

@@ -72,7 +72,8 @@ struct outbox {
 	void *now_arg;
 	int64_t give_up_after;
 	uint64_t rng;
-	struct outbox_target *targets;
+	struct outbox_target **targets; /* each its own: deliveries point
+					   at them, and more may come */
 	size_t ntargets;
 	struct outbox_delivery *deliveries; /* in flight */
 	size_t ninflight;
@@ -143,7 +144,7 @@ outbox_timer_cb(int fd, short events, void *arg)
 
 	ob->running = 1;
 	for (i = 0; i < ob->ntargets; i++) {
-		t = &ob->targets[i];
+		t = ob->targets[i];
 		if (t->inflight >= t->max_inflight)
 			continue;
 		now = outbox_now(ob);
@@ -192,7 +193,7 @@ outbox_schedule_next(struct outbox *ob)
 	if (ob->running)
 		return;
 	for (i = 0; i < ob->ntargets; i++) {
-		t = &ob->targets[i];
+		t = ob->targets[i];
 		if (t->inflight >= t->max_inflight)
 			continue;
 		rc = store_outbox_next_due(ob->store, t->name, &at, &cause);
@@ -265,8 +266,10 @@ outbox_free(struct outbox *ob)
 		d->ob = NULL;
 	if (ob->timer != NULL)
 		event_free(ob->timer);
-	for (i = 0; i < ob->ntargets; i++)
-		free(ob->targets[i].name);
+	for (i = 0; i < ob->ntargets; i++) {
+		free(ob->targets[i]->name);
+		free(ob->targets[i]);
+	}
 	free(ob->targets);
 	free(ob);
 }
@@ -278,15 +281,13 @@ outbox_add_notifier(struct outbox *ob, const struct outbox_notifier *n)
 	size_t i;
 
 	for (i = 0; i < ob->ntargets; i++)
-		if (strcmp(ob->targets[i].name, n->name) == 0)
+		if (strcmp(ob->targets[i]->name, n->name) == 0)
 			return -1;
-	/* Deliveries point at targets: no growing once one is running. */
-	if (ob->ninflight > 0)
-		return -1;
+	/* Deliveries in flight point at their targets, which stay put:
+	 * only the array of pointers moves. */
 	ob->targets =
 	    xreallocarray(ob->targets, ob->ntargets + 1, sizeof *ob->targets);
-	t = &ob->targets[ob->ntargets++];
-	memset(t, 0, sizeof *t);
+	t = ob->targets[ob->ntargets++] = xcalloc(1, sizeof *t);
 	t->name = xstrdup(n->name);
 	t->deliver = n->deliver;
 	t->arg = n->arg;
@@ -315,17 +316,43 @@ outbox_delivery_row(const struct outbox_delivery *d)
 	return &d->row;
 }
 
-/* The delay before the next attempt of an alert of t that failed now for
- * the attempts-th time: its backoff, or the probe's (see above). */
-static int64_t
-outbox_retry_delay(
-    struct outbox *ob, struct outbox_target *t, int attempts, int64_t now)
+/*
+ * The step of the schedule an alert AGE seconds old has reached at the
+ * least, every delay before it taken as short as the jitter makes it.
+ * Attempts made out of the schedule (the probe, a wake) do not move an
+ * alert along it faster than time does: a failed probe is followed by
+ * the 5 minutes it stood in for, not by the 30 minutes after them.
+ */
+static int
+outbox_step_for_age(int64_t age)
 {
+	int64_t at = 0;
+	size_t k;
+
+	for (k = 1; k < OUTBOX_NSCHEDULE; k++) {
+		at += outbox_schedule[k - 1] * (100 - OUTBOX_JITTER_PERCENT) /
+		    100;
+		if (age < at)
+			return (int)k;
+	}
+	return (int)OUTBOX_NSCHEDULE;
+}
+
+/* The delay before the next attempt of an alert of t, created at
+ * created_at, that failed now for the attempts-th time: its backoff, or
+ * the probe's (see above). */
+static int64_t
+outbox_retry_delay(struct outbox *ob, struct outbox_target *t, int attempts,
+    int64_t created_at, int64_t now)
+{
+	int step = outbox_step_for_age(now - created_at);
+
 	if (attempts == 2 && t->probe_at <= now) {
 		t->probe_at = now + OUTBOX_PROBE_EVERY;
 		return OUTBOX_PROBE_EVERY;
 	}
-	return outbox_jitter(ob, outbox_backoff(attempts));
+	return outbox_jitter(
+	    ob, outbox_backoff(step < attempts ? step : attempts));
 }
 
 /* Record the outcome of one attempt (to target t) in the store. */
@@ -363,7 +390,8 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 			    ? retry_after
 			    : OUTBOX_MAX_RETRY_AFTER;
 		else
-			delay = outbox_retry_delay(ob, t, attempts, now);
+			delay = outbox_retry_delay(
+			    ob, t, attempts, row->created_at, now);
 		next = now + delay;
 		/* One last attempt at the deadline. */
 		if (next > deadline)

@@ -61,6 +61,8 @@ struct outbox *outbox_new(struct event_base *, struct store *,
 /* Deliveries still running are abandoned: their rows stay in flight
  * and are retried by the next start. */
 void outbox_free(struct outbox *);
+/* Add a notifier, also while deliveries run (a reload): -1 when one of
+ * that name is there already. */
 int outbox_add_notifier(struct outbox *, const struct outbox_notifier *);
 /* Look for due rows at the next loop turn (after an ingest). */
 void outbox_kick(struct outbox *);
