@@ -362,7 +362,7 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
     int64_t retry_after, const char *error)
 {
 	enum store_outbox_state state;
-	int64_t now = outbox_now(ob), deadline, next = now, delay;
+	int64_t now = outbox_now(ob), deadline, next = now, delay, hold = 0;
 	int attempts = row->attempts + 1;
 	char *cause, *msg = NULL;
 
@@ -396,10 +396,12 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 		/* One last attempt at the deadline. */
 		if (next > deadline)
 			next = deadline;
+		if (retry_after > 0)
+			hold = next;
 		break;
 	}
 	if (store_outbox_finish(
-		ob->store, row->id, state, next, error, &cause) == -1) {
+		ob->store, row->id, state, next, hold, error, &cause) == -1) {
 		/* The row stays in flight until the next start. */
 		log_warnx("outbox: %s: %s", row->id, cause);
 		free(cause);

@@ -197,6 +197,9 @@ static const char *const store_migrations[] = {
     "DROP TABLE item_texts;"
     "DROP TABLE items;"
     "ALTER TABLE items6 RENAME TO items;",
+    /* 7: until when the receiver asked an alert to wait (Retry-After):
+     * the wake of a receiver back from an outage leaves it waiting. */
+    "ALTER TABLE outbox ADD COLUMN hold_until INTEGER NOT NULL DEFAULT 0;",
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
@@ -300,7 +303,8 @@ static const char *const store_sql[S_NSTMTS] = {
     [S_OUTBOX_NEXT] = "SELECT min(next_attempt_at) FROM outbox "
 		      "WHERE state = 'pending' AND notifier = ?1",
     [S_OUTBOX_FINISH] = "UPDATE outbox SET state = ?2, attempts = attempts "
-			"+ 1, next_attempt_at = ?3, last_error = ?4 "
+			"+ 1, next_attempt_at = ?3, last_error = ?4, "
+			"hold_until = ?5 "
 			"WHERE id = ?1 AND state = 'inflight'",
 };
 
@@ -2719,8 +2723,8 @@ store_outbox_next_due(
 
 int
 store_outbox_finish(struct store *st, const char *id,
-    enum store_outbox_state state, int64_t next_attempt_at, const char *error,
-    char **cause)
+    enum store_outbox_state state, int64_t next_attempt_at, int64_t hold_until,
+    const char *error, char **cause)
 {
 	sqlite3_stmt *stmt;
 
@@ -2732,6 +2736,7 @@ store_outbox_finish(struct store *st, const char *id,
 	    stmt, 2, store_outbox_state_name(state), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, next_attempt_at);
 	store_bind_text(stmt, 4, error);
+	sqlite3_bind_int64(stmt, 5, hold_until);
 	return store_done(st, stmt, cause);
 }
 
@@ -3011,8 +3016,9 @@ store_outbox_wake(struct store *st, const char *notifier, int64_t now,
 	if (store_full(st, cause) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
-		"UPDATE outbox SET next_attempt_at = ?2 WHERE state = "
-		"'pending' AND notifier = ?1 AND next_attempt_at > ?2",
+		"UPDATE outbox SET next_attempt_at = MAX(?2, hold_until) "
+		"WHERE state = 'pending' AND notifier = ?1 AND "
+		"next_attempt_at > MAX(?2, hold_until)",
 		-1, &stmt, NULL) != SQLITE_OK) {
 		store_error(st, cause, "outbox wake");
 		return -1;

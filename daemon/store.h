@@ -214,7 +214,8 @@ int store_outbox_recover(
 int store_outbox_claim(struct store *, const char *notifier, int64_t now,
     size_t limit, struct store_outbox_row **rows, size_t *nrows, char **cause);
 /* NOTIFIER's pending rows waiting for a later attempt become due at NOW
- * (its receiver is back); *nwoken (may be NULL) counts them. */
+ * (its receiver is back), or when the receiver asked them to wait until
+ * (hold_until), if later; *nwoken (may be NULL) counts them. */
 int store_outbox_wake(struct store *, const char *notifier, int64_t now,
     size_t *nwoken, char **cause);
 /* The earliest next_attempt_at of NOTIFIER's pending rows: 0 and *at, or
@@ -222,9 +223,12 @@ int store_outbox_wake(struct store *, const char *notifier, int64_t now,
 int store_outbox_next_due(
     struct store *, const char *notifier, int64_t *at, char **cause);
 /* The outcome of one attempt on an in-flight row: delivered, pending
- * again at next_attempt_at, or dead. ERROR may be NULL. */
+ * again at next_attempt_at, or dead. HOLD_UNTIL: the time the receiver
+ * asked it to wait until (Retry-After), which a wake keeps; 0 for none.
+ * ERROR may be NULL. */
 int store_outbox_finish(struct store *, const char *id, enum store_outbox_state,
-    int64_t next_attempt_at, const char *error, char **cause);
+    int64_t next_attempt_at, int64_t hold_until, const char *error,
+    char **cause);
 /* Rows in STATE (all when state is -1), oldest first. */
 int store_outbox_list(struct store *, int state, struct store_outbox_row **,
     size_t *, char **cause);

@@ -345,6 +345,19 @@ expect_rows(
 	}
 }
 
+/* N new alerts, the outbox started, each failed twice (GAP s apart). */
+static void
+fail_twice(struct env *env, int n, int64_t gap)
+{
+	enqueue(env, n);
+	start(env, 0);
+	env->a.result = OUTBOX_TEMPFAIL;
+	pump(env);
+	fake_now += gap;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 2 * n);
+}
+
 /* The receiver back after failed attempts in a row: its next OK makes
  * every waiting retry due at once. One refused alert among OKs is not an
  * outage: it keeps its backoff. */
@@ -356,13 +369,7 @@ test_wake_on_recovery(void **state)
 	struct store_outbox_stats stats;
 	int i, probes;
 
-	enqueue(env, 3);
-	start(env, 0);
-	env->a.result = OUTBOX_TEMPFAIL;
-	pump(env);
-	fake_now += 10;
-	pump(env);
-	assert_int_equal(env->a.ndelivered, 6);
+	fail_twice(env, 3, 10);
 	/* one of the three is the probe (30s), the others wait 5 minutes */
 	probes = 0;
 	for (i = 0; i < 3; i++) {
@@ -471,12 +478,7 @@ test_probe_fails(void **state)
 	struct store_outbox_row row;
 	int64_t wait;
 
-	enqueue(env, 1);
-	start(env, 0);
-	env->a.result = OUTBOX_TEMPFAIL;
-	pump(env);
-	fake_now += 6;
-	pump(env);
+	fail_twice(env, 1, 6);
 	row = row_of(env, 0);
 	assert_int_equal(row.attempts, 2);
 	assert_int_equal(row.next_attempt_at - fake_now, 30); /* the probe */
@@ -496,6 +498,50 @@ test_probe_fails(void **state)
 	assert_true(wait >= 24 * 60 && wait <= 36 * 60);
 	store_outbox_row_clear(&row);
 	assert_int_equal(env->a.ndelivered, 4);
+}
+
+/*
+ * The wake keeps what the receiver asked for: an alert it answered with
+ * Retry-After stays waiting when another alert's OK says it is back,
+ * also after a restart (the wait is in the store).
+ */
+static void
+test_wake_keeps_retry_after(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_row row;
+	int64_t held;
+
+	fail_twice(env, 1, 6); /* row 0, then the probe */
+	outbox_free(env->ob);
+	start(env, 0);
+	fake_now += 1;
+	enqueue(env, 1); /* row 1: told to wait an hour */
+	env->a.retry_after = 3600;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 3);
+	row = row_of(env, 1);
+	held = row.next_attempt_at;
+	assert_int_equal(held, fake_now + 3600);
+	store_outbox_row_clear(&row);
+	/* the probe goes through: the receiver is back, but row 1 waits */
+	env->a.result = OUTBOX_OK;
+	env->a.retry_after = 0;
+	fake_now += 30;
+	pump(env);
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 4);
+	row = row_of(env, 0);
+	assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
+	store_outbox_row_clear(&row);
+	row = row_of(env, 1);
+	assert_int_equal(row.state, STORE_OUTBOX_PENDING);
+	assert_int_equal(row.next_attempt_at, held);
+	store_outbox_row_clear(&row);
+	fake_now = held;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 5);
+	expect_rows(env, 0, 2, STORE_OUTBOX_DELIVERED);
 }
 
 static void
@@ -668,6 +714,8 @@ main(void)
 		test_wake_on_recovery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_probe_wakes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_probe_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_wake_keeps_retry_after, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_add_while_inflight, setup, teardown),

@@ -21,7 +21,9 @@
 #define URL "http://example.com/feed.xml"
 #define NOW 1700000000
 /* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
+/* Back to version 6: the outbox without hold_until. */
+#define UNDO_SCHEMA_7 "ALTER TABLE outbox DROP COLUMN hold_until;"
 /*
  * Back to the tables of version 5: items narrow, with seen_seq (every
  * item taken as in the latest fetch), and their texts in item_texts; the
@@ -177,8 +179,9 @@ test_open(void **state)
 	free(cause);
 	/* A database of schema 2 (before self-alerts) is upgraded in place
 	 * and keeps its data. */
-	exec_sql(
-	    env->path, UNDO_SCHEMA_6 UNDO_SCHEMA_3 "PRAGMA user_version = 2");
+	exec_sql(env->path,
+	    UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_3
+	    "PRAGMA user_version = 2");
 	assert_non_null(env->st = store_open(env->path, &cause));
 	assert_int_equal(
 	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
@@ -213,7 +216,7 @@ test_upgrade(void **state)
 	env->st = NULL;
 	/* Back to version 1: the same tables, with its indexes. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_6 UNDO_SCHEMA_3
+	    UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_3
 	    "CREATE INDEX items_first_seen ON "
 	    "items(first_seen); PRAGMA user_version = 1");
 	assert_int_equal(fixture_count(env->path,
@@ -657,7 +660,7 @@ test_sync(void **state)
 	assert_true(sync_wal_syncs > before);
 	before = sync_wal_syncs;
 	assert_int_equal(store_outbox_finish(st, rows[0].id,
-			     STORE_OUTBOX_DELIVERED, 0, NULL, &cause),
+			     STORE_OUTBOX_DELIVERED, 0, 0, NULL, &cause),
 	    0);
 	assert_true(sync_wal_syncs > before);
 	store_outbox_rows_free(rows, n);
@@ -1666,13 +1669,14 @@ test_upgrade_present(void **state)
 	/* Version 5, where k-0, k-1 and k-2 were no longer in the feed, and
 	 * an item of a feed deleted with foreign keys off. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_6 "UPDATE items SET seen_seq = seen_seq - 1 "
-			  "WHERE key IN ('k-0', 'k-1', 'k-2');"
-			  "UPDATE feeds SET present_count = 9 WHERE url = "
-			  "'" URL "';"
-			  "INSERT INTO items (feed_id, key, first_seen, "
-			  "fingerprint, seen_seq) VALUES (99, 'orphan', 0, "
-			  "x'00', 1); PRAGMA user_version = 5");
+	    UNDO_SCHEMA_7 UNDO_SCHEMA_6
+	    "UPDATE items SET seen_seq = seen_seq - 1 "
+	    "WHERE key IN ('k-0', 'k-1', 'k-2');"
+	    "UPDATE feeds SET present_count = 9 WHERE url = "
+	    "'" URL "';"
+	    "INSERT INTO items (feed_id, key, first_seen, "
+	    "fingerprint, seen_seq) VALUES (99, 'orphan', 0, "
+	    "x'00', 1); PRAGMA user_version = 5");
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM item_texts t JOIN items i "
 			     "ON i.id = t.item_id WHERE t.title = 'T ' || "
@@ -1922,14 +1926,14 @@ test_outbox_verbs(void **state)
 	assert_string_equal(rows[0].feed_url, URL);
 	snprintf(id, sizeof id, "%s", rows[0].id);
 	assert_int_equal(store_outbox_finish(env->st, rows[0].id,
-			     STORE_OUTBOX_DELIVERED, NOW + 10, NULL, &cause),
+			     STORE_OUTBOX_DELIVERED, NOW + 10, 0, NULL, &cause),
 	    0);
 	assert_int_equal(store_outbox_finish(env->st, rows[1].id,
-			     STORE_OUTBOX_DEAD, NOW + 10, "refused", &cause),
+			     STORE_OUTBOX_DEAD, NOW + 10, 0, "refused", &cause),
 	    0);
 	/* Finishing a row that is not in flight changes nothing. */
 	assert_int_equal(store_outbox_finish(env->st, rows[0].id,
-			     STORE_OUTBOX_DEAD, NOW + 10, "late", &cause),
+			     STORE_OUTBOX_DEAD, NOW + 10, 0, "late", &cause),
 	    0);
 	assert_int_equal(
 	    store_outbox_list(env->st, STORE_OUTBOX_DEAD, &all, &nall, &cause),
