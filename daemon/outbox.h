@@ -5,10 +5,13 @@
  * pending again after an exponential backoff with jitter (5s, 5m, 30m,
  * 2h, 5h, 10h, 14h, 20h, then every 24h, each +-20%), or after the
  * notifier's retry_after when it gives one, until the row is older than
- * give_up_after (default 72h): then dead. When a notifier delivers
- * again after an outage (failed attempts spread over seconds, no OK in
- * between), its rows waiting for a retry become due at once instead of
- * at the end of their backoff.
+ * give_up_after (default 72h): then dead. One alert of a notifier at a
+ * time is retried 30 s after its second failure (the probe); an attempt
+ * out of turn never moves an alert along the schedule faster than its
+ * age. When a notifier delivers again after an outage (failed attempts
+ * spread over seconds, or an alert that had failed twice), its rows
+ * waiting for a retry become due at once instead of at the end of their
+ * backoff, but not before a retry_after they were given.
  *
  * Delivery is at least once: a row is marked delivered after the
  * notifier's OK, so a crash in between sends it again, with the same id.
