@@ -1121,8 +1121,11 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 		result = OUTBOX_PERMFAIL;
 	engine_count_delivery(
 	    slot->engine, outbox_delivery_row(d->delivery), result);
-	outbox_delivery_done(d->delivery, result,
-	    res->retry_after > 0 ? res->retry_after : 0, res->error);
+	if (result == OUTBOX_TEMPFAIL && res->parked && res->retry_after > 0)
+		outbox_delivery_wait(d->delivery, res->retry_after, res->error);
+	else
+		outbox_delivery_done(d->delivery, result,
+		    res->retry_after > 0 ? res->retry_after : 0, res->error);
 	/* A replaced notifier goes once its last delivery is done, at the
 	 * next loop turn: this callback still runs inside it. */
 	for (i = 0; i < slot->nretired; i++) {
@@ -1147,8 +1150,7 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 
 	if (slot->current == NULL) {
 		engine_count_delivery(slot->engine, row, OUTBOX_TEMPFAIL);
-		outbox_delivery_done(delivery, OUTBOX_TEMPFAIL,
-		    ENGINE_NOTIFIER_GONE_RETRY,
+		outbox_delivery_wait(delivery, ENGINE_NOTIFIER_GONE_RETRY,
 		    "notifier no longer configured");
 		return;
 	}

@@ -317,53 +317,33 @@ outbox_delivery_row(const struct outbox_delivery *d)
 }
 
 /*
- * The step of the schedule an alert AGE seconds old has reached at the
- * least, every delay before it taken as short as the jitter makes it.
- * Attempts made out of the schedule (the probe, a wake) do not move an
- * alert along it faster than time does: a failed probe is followed by
- * the 5 minutes it stood in for, not by the 30 minutes after them.
+ * The delay before the next attempt of ROW (to target t) that failed now
+ * for the attempts-th time, of which probes were probes: its backoff,
+ * the probes left out (a failed probe is followed by the 5 minutes it
+ * stood in for), or the probe's (see above): *probe then says so.
  */
-static int
-outbox_step_for_age(int64_t age)
-{
-	int64_t at = 0;
-	size_t k;
-
-	for (k = 1; k < OUTBOX_NSCHEDULE; k++) {
-		at += outbox_schedule[k - 1] * (100 - OUTBOX_JITTER_PERCENT) /
-		    100;
-		if (age < at)
-			return (int)k;
-	}
-	return (int)OUTBOX_NSCHEDULE;
-}
-
-/* The delay before the next attempt of an alert of t, created at
- * created_at, that failed now for the attempts-th time: its backoff, or
- * the probe's (see above). */
 static int64_t
 outbox_retry_delay(struct outbox *ob, struct outbox_target *t, int attempts,
-    int64_t created_at, int64_t now)
+    int probes, int64_t now, int *probe)
 {
-	int step = outbox_step_for_age(now - created_at);
-
-	if (attempts == 2 && t->probe_at <= now) {
+	*probe = 0;
+	if (attempts == 2 && probes == 0 && t->probe_at <= now) {
 		t->probe_at = now + OUTBOX_PROBE_EVERY;
+		*probe = 1;
 		return OUTBOX_PROBE_EVERY;
 	}
-	return outbox_jitter(
-	    ob, outbox_backoff(step < attempts ? step : attempts));
+	return outbox_jitter(ob, outbox_backoff(attempts - probes));
 }
 
 /* Record the outcome of one attempt (to target t) in the store. */
 static void
 outbox_record(struct outbox *ob, struct outbox_target *t,
     struct store_outbox_row *row, enum outbox_result result,
-    int64_t retry_after, const char *error)
+    int64_t retry_after, int hold_it, const char *error)
 {
 	enum store_outbox_state state;
 	int64_t now = outbox_now(ob), deadline, next = now, delay, hold = 0;
-	int attempts = row->attempts + 1;
+	int attempts = row->attempts + 1, probe = 0;
 	char *cause, *msg = NULL;
 
 	switch (result) {
@@ -391,17 +371,17 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 			    : OUTBOX_MAX_RETRY_AFTER;
 		else
 			delay = outbox_retry_delay(
-			    ob, t, attempts, row->created_at, now);
+			    ob, t, attempts, row->probes, now, &probe);
 		next = now + delay;
 		/* One last attempt at the deadline. */
 		if (next > deadline)
 			next = deadline;
-		if (retry_after > 0)
+		if (retry_after > 0 && hold_it)
 			hold = next;
 		break;
 	}
-	if (store_outbox_finish(
-		ob->store, row->id, state, next, hold, error, &cause) == -1) {
+	if (store_outbox_finish(ob->store, row->id, state, next, hold, probe,
+		error, &cause) == -1) {
 		/* The row stays in flight until the next start. */
 		log_warnx("outbox: %s: %s", row->id, cause);
 		free(cause);
@@ -451,15 +431,15 @@ outbox_health(struct outbox *ob, struct outbox_target *t,
 		    t->name, n);
 }
 
-void
-outbox_delivery_done(struct outbox_delivery *d, enum outbox_result result,
-    int64_t retry_after, const char *error)
+static void
+outbox_finish(struct outbox_delivery *d, enum outbox_result result,
+    int64_t retry_after, int hold, const char *error)
 {
 	struct outbox *ob = d->ob;
 
 	if (ob != NULL) {
 		outbox_record(
-		    ob, d->target, &d->row, result, retry_after, error);
+		    ob, d->target, &d->row, result, retry_after, hold, error);
 		outbox_health(ob, d->target, result, d->row.attempts);
 		if (d->prev != NULL)
 			d->prev->next = d->next;
@@ -473,4 +453,18 @@ outbox_delivery_done(struct outbox_delivery *d, enum outbox_result result,
 	}
 	store_outbox_row_clear(&d->row);
 	free(d);
+}
+
+void
+outbox_delivery_done(struct outbox_delivery *d, enum outbox_result result,
+    int64_t retry_after, const char *error)
+{
+	outbox_finish(d, result, retry_after, 1, error);
+}
+
+void
+outbox_delivery_wait(
+    struct outbox_delivery *d, int64_t seconds, const char *error)
+{
+	outbox_finish(d, OUTBOX_TEMPFAIL, seconds, 0, error);
 }

@@ -6,12 +6,12 @@
  * 2h, 5h, 10h, 14h, 20h, then every 24h, each +-20%), or after the
  * notifier's retry_after when it gives one, until the row is older than
  * give_up_after (default 72h): then dead. One alert of a notifier at a
- * time is retried 30 s after its second failure (the probe); an attempt
- * out of turn never moves an alert along the schedule faster than its
- * age. When a notifier delivers again after an outage (failed attempts
- * spread over seconds, or an alert that had failed twice), its rows
- * waiting for a retry become due at once instead of at the end of their
- * backoff, but not before a retry_after they were given.
+ * time is retried 30 s after its second failure (the probe), which is
+ * not a step of its schedule. When a notifier delivers again after an
+ * outage (failed attempts spread over seconds, or an alert that had
+ * failed twice), its rows waiting for a retry become due at once instead
+ * of at the end of their backoff, but not before a retry_after the
+ * receiver gave them.
  *
  * Delivery is at least once: a row is marked delivered after the
  * notifier's OK, so a crash in between sends it again, with the same id.
@@ -78,6 +78,11 @@ const struct store_outbox_row *outbox_delivery_row(
  * TEMPFAIL; ERROR may be NULL. Frees the delivery. */
 void outbox_delivery_done(struct outbox_delivery *, enum outbox_result,
     int64_t retry_after, const char *error);
+/* A TEMPFAIL that waits SECONDS (at most 24 h) for a reason of the
+ * daemon's own (a notifier disabled or no longer configured), not the
+ * receiver's: a wake of the receiver (see above) may end it. */
+void outbox_delivery_wait(
+    struct outbox_delivery *, int64_t seconds, const char *error);
 
 /* The nominal delay before attempt ATTEMPTS + 1, without jitter. */
 int64_t outbox_backoff(int attempts);

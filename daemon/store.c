@@ -198,14 +198,18 @@ static const char *const store_migrations[] = {
     "DROP TABLE items;"
     "ALTER TABLE items6 RENAME TO items;",
     /* 7: until when the receiver asked an alert to wait (Retry-After):
-     * the wake of a receiver back from an outage leaves it waiting. */
-    "ALTER TABLE outbox ADD COLUMN hold_until INTEGER NOT NULL DEFAULT 0;",
+     * the wake of a receiver back from an outage leaves it waiting; and
+     * the attempts that were probes (outbox.c), which are not steps of
+     * its schedule. */
+    ("ALTER TABLE outbox ADD COLUMN hold_until INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE outbox ADD COLUMN probes INTEGER NOT NULL DEFAULT 0;"),
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
 #define OUTBOX_COLUMNS                                                         \
 	"id, alert_id, watchlist, notifier, feed_url, item_key, revision, "    \
-	"payload, state, attempts, next_attempt_at, created_at, last_error"
+	"payload, state, attempts, next_attempt_at, created_at, last_error, "  \
+	"probes"
 
 /* Prepared once, on first use. */
 enum store_stmt {
@@ -304,7 +308,7 @@ static const char *const store_sql[S_NSTMTS] = {
 		      "WHERE state = 'pending' AND notifier = ?1",
     [S_OUTBOX_FINISH] = "UPDATE outbox SET state = ?2, attempts = attempts "
 			"+ 1, next_attempt_at = ?3, last_error = ?4, "
-			"hold_until = ?5 "
+			"hold_until = ?5, probes = probes + ?6 "
 			"WHERE id = ?1 AND state = 'inflight'",
 };
 
@@ -2592,6 +2596,7 @@ store_outbox_row_read(sqlite3_stmt *stmt, struct store_outbox_row *row)
 	row->next_attempt_at = sqlite3_column_int64(stmt, 10);
 	row->created_at = sqlite3_column_int64(stmt, 11);
 	row->last_error = store_column_strdup(stmt, 12);
+	row->probes = sqlite3_column_int(stmt, 13);
 }
 
 /* Read every row of STMT (stepped to the end, not finalized). */
@@ -2724,7 +2729,7 @@ store_outbox_next_due(
 int
 store_outbox_finish(struct store *st, const char *id,
     enum store_outbox_state state, int64_t next_attempt_at, int64_t hold_until,
-    const char *error, char **cause)
+    int probe, const char *error, char **cause)
 {
 	sqlite3_stmt *stmt;
 
@@ -2737,6 +2742,7 @@ store_outbox_finish(struct store *st, const char *id,
 	sqlite3_bind_int64(stmt, 3, next_attempt_at);
 	store_bind_text(stmt, 4, error);
 	sqlite3_bind_int64(stmt, 5, hold_until);
+	sqlite3_bind_int(stmt, 6, probe != 0);
 	return store_done(st, stmt, cause);
 }
 

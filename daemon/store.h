@@ -199,6 +199,7 @@ struct store_outbox_row {
 	int64_t next_attempt_at;
 	int64_t created_at;
 	char *last_error;
+	int probes; /* of the attempts, the outbox's probes */
 };
 
 const char *store_outbox_state_name(enum store_outbox_state);
@@ -225,9 +226,10 @@ int store_outbox_next_due(
 /* The outcome of one attempt on an in-flight row: delivered, pending
  * again at next_attempt_at, or dead. HOLD_UNTIL: the time the receiver
  * asked it to wait until (Retry-After), which a wake keeps; 0 for none.
- * ERROR may be NULL. */
+ * PROBE: the next attempt is a probe (counted in probes). ERROR may be
+ * NULL. */
 int store_outbox_finish(struct store *, const char *id, enum store_outbox_state,
-    int64_t next_attempt_at, int64_t hold_until, const char *error,
+    int64_t next_attempt_at, int64_t hold_until, int probe, const char *error,
     char **cause);
 /* Rows in STATE (all when state is -1), oldest first. */
 int store_outbox_list(struct store *, int state, struct store_outbox_row **,

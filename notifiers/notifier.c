@@ -54,6 +54,7 @@ struct notifier_jobx {
 	int held;
 	enum notifier_status status;
 	int64_t retry_after;
+	int parked; /* retry_after is this notifier's own wait */
 	char *error;
 	struct event *finish_ev;
 	struct notifier_jobx **members; /* of a digest */
@@ -292,6 +293,7 @@ notifier_finish_cb(evutil_socket_t fd, short events, void *arg)
 	n->njobs--;
 	result.status = x->status;
 	result.retry_after = x->retry_after;
+	result.parked = x->parked;
 	result.error = x->status == NOTIFIER_OK ? NULL : x->error;
 	if (result.error == NULL && x->status != NOTIFIER_OK)
 		result.error = "failed";
@@ -334,13 +336,15 @@ notifier_job_finish(struct notifier_job *job, enum notifier_status status,
 			evtimer_add(n->pump_ev, &zero);
 	}
 	/* A digest's outcome is every member's. */
-	for (i = 0; i < x->nmembers; i++)
+	for (i = 0; i < x->nmembers; i++) {
+		x->members[i]->parked = x->parked;
 		if (x->error != NULL)
 			notifier_job_finish(&x->members[i]->job, status,
 			    retry_after, "digest: %s", x->error);
 		else
 			notifier_job_finish(
 			    &x->members[i]->job, status, retry_after, NULL);
+	}
 	x->finish_ev = evtimer_new(n->base, notifier_finish_cb, x);
 	if (x->finish_ev == NULL)
 		fatalx("notifier_job_finish: evtimer_new failed");
@@ -352,6 +356,7 @@ static void
 notifier_dispatch(struct notifier *n, struct notifier_jobx *x)
 {
 	if (n->disabled != NULL) {
+		x->parked = 1;
 		notifier_job_finish(&x->job, NOTIFIER_TEMPFAIL,
 		    NOTIFIER_DISABLED_RETRY, "notifier disabled: %s",
 		    n->disabled);

@@ -49,6 +49,8 @@ enum notifier_status {
 struct notifier_result {
 	enum notifier_status status;
 	int64_t retry_after; /* seconds the receiver asked to wait, or -1 */
+	int parked; /* retry_after is the notifier's own wait (disabled),
+		       not the receiver's */
 	const char *error; /* NULL when OK; valid during the callback only */
 };
 

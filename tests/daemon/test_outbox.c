@@ -34,6 +34,7 @@ struct script {
 	int64_t retry_after;
 	const char *error;
 	int async; /* keep deliveries until answer_all() */
+	int own_wait; /* TEMPFAIL as a wait of the daemon's own */
 	struct outbox_delivery *held[64];
 	size_t nheld;
 	int ndelivered;
@@ -54,7 +55,10 @@ script_deliver(void *arg, struct outbox_delivery *d)
 		s->held[s->nheld++] = d;
 		return;
 	}
-	outbox_delivery_done(d, s->result, s->retry_after, s->error);
+	if (s->own_wait && s->result == OUTBOX_TEMPFAIL)
+		outbox_delivery_wait(d, s->retry_after, s->error);
+	else
+		outbox_delivery_done(d, s->result, s->retry_after, s->error);
 }
 
 static size_t
@@ -466,44 +470,57 @@ test_probe_wakes(void **state)
 	}
 }
 
+/* Row I has had ATTEMPTS attempts and waits LO to HI seconds: how long. */
+static int64_t
+expect_wait(struct env *env, size_t i, int attempts, int64_t lo, int64_t hi)
+{
+	struct store_outbox_row row = row_of(env, i);
+	int64_t wait = row.next_attempt_at - fake_now;
+
+	assert_int_equal(row.attempts, attempts);
+	assert_true(wait >= lo && wait <= hi);
+	store_outbox_row_clear(&row);
+	return wait;
+}
+
 /*
- * A probe that fails: its alert waits the 5 minutes the probe stood in
- * for, then 30 minutes, as an alert never probed; likewise an alert woken
- * early that fails again does not skip ahead in the schedule.
+ * A probe that fails is not a step of the schedule: its alert waits the
+ * 5 minutes the probe stood in for, then 30 minutes, as an alert never
+ * probed; also when the alert had waited before its failures (there a
+ * Retry-After of 10 minutes, as a digest or a backlog would).
  */
 static void
 test_probe_fails(void **state)
 {
 	struct env *env = *state;
-	struct store_outbox_row row;
-	int64_t wait;
 
 	fail_twice(env, 1, 6);
-	row = row_of(env, 0);
-	assert_int_equal(row.attempts, 2);
-	assert_int_equal(row.next_attempt_at - fake_now, 30); /* the probe */
-	store_outbox_row_clear(&row);
+	expect_wait(env, 0, 2, 30, 30); /* the probe */
 	fake_now += 30;
 	pump(env);
-	row = row_of(env, 0);
-	assert_int_equal(row.attempts, 3);
-	wait = row.next_attempt_at - fake_now;
-	assert_true(wait >= 4 * 60 && wait <= 6 * 60);
-	store_outbox_row_clear(&row);
-	fake_now += wait;
+	fake_now += expect_wait(env, 0, 3, 4 * 60, 6 * 60);
 	pump(env);
-	row = row_of(env, 0);
-	assert_int_equal(row.attempts, 4);
-	wait = row.next_attempt_at - fake_now;
-	assert_true(wait >= 24 * 60 && wait <= 36 * 60);
-	store_outbox_row_clear(&row);
+	expect_wait(env, 0, 4, 24 * 60, 36 * 60);
 	assert_int_equal(env->a.ndelivered, 4);
+
+	fake_now += 7200;
+	enqueue(env, 1); /* row 1 */
+	env->a.retry_after = 600;
+	pump(env);
+	env->a.retry_after = 0;
+	fake_now += 600;
+	pump(env);
+	expect_wait(env, 1, 2, 30, 30); /* the probe */
+	fake_now += 30;
+	pump(env);
+	expect_wait(env, 1, 3, 4 * 60, 6 * 60);
 }
 
 /*
  * The wake keeps what the receiver asked for: an alert it answered with
  * Retry-After stays waiting when another alert's OK says it is back,
- * also after a restart (the wait is in the store).
+ * also after a restart (the wait is in the store); a wait of the
+ * daemon's own (outbox_delivery_wait()) does not.
  */
 static void
 test_wake_keeps_retry_after(void **state)
@@ -524,14 +541,24 @@ test_wake_keeps_retry_after(void **state)
 	held = row.next_attempt_at;
 	assert_int_equal(held, fake_now + 3600);
 	store_outbox_row_clear(&row);
-	/* the probe goes through: the receiver is back, but row 1 waits */
+	/* row 2: an hour's wait of the daemon's own (a disabled notifier) */
+	enqueue(env, 1);
+	env->a.own_wait = 1;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 4);
+	env->a.own_wait = 0;
+	/* the probe goes through: the receiver is back, but row 1 waits;
+	 * row 2 goes at once */
 	env->a.result = OUTBOX_OK;
 	env->a.retry_after = 0;
 	fake_now += 30;
 	pump(env);
 	pump(env);
-	assert_int_equal(env->a.ndelivered, 4);
+	assert_int_equal(env->a.ndelivered, 6);
 	row = row_of(env, 0);
+	assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
+	store_outbox_row_clear(&row);
+	row = row_of(env, 2);
 	assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
 	store_outbox_row_clear(&row);
 	row = row_of(env, 1);
@@ -540,8 +567,8 @@ test_wake_keeps_retry_after(void **state)
 	store_outbox_row_clear(&row);
 	fake_now = held;
 	pump(env);
-	assert_int_equal(env->a.ndelivered, 5);
-	expect_rows(env, 0, 2, STORE_OUTBOX_DELIVERED);
+	assert_int_equal(env->a.ndelivered, 7);
+	expect_rows(env, 0, 3, STORE_OUTBOX_DELIVERED);
 }
 
 static void

@@ -22,8 +22,10 @@
 #define NOW 1700000000
 /* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
 #define SCHEMA_VERSION 7
-/* Back to version 6: the outbox without hold_until. */
-#define UNDO_SCHEMA_7 "ALTER TABLE outbox DROP COLUMN hold_until;"
+/* Back to version 6: the outbox without hold_until and probes. */
+#define UNDO_SCHEMA_7                                                          \
+	"ALTER TABLE outbox DROP COLUMN hold_until;"                           \
+	"ALTER TABLE outbox DROP COLUMN probes;"
 /*
  * Back to the tables of version 5: items narrow, with seen_seq (every
  * item taken as in the latest fetch), and their texts in item_texts; the
@@ -660,7 +662,7 @@ test_sync(void **state)
 	assert_true(sync_wal_syncs > before);
 	before = sync_wal_syncs;
 	assert_int_equal(store_outbox_finish(st, rows[0].id,
-			     STORE_OUTBOX_DELIVERED, 0, 0, NULL, &cause),
+			     STORE_OUTBOX_DELIVERED, 0, 0, 0, NULL, &cause),
 	    0);
 	assert_true(sync_wal_syncs > before);
 	store_outbox_rows_free(rows, n);
@@ -1925,15 +1927,17 @@ test_outbox_verbs(void **state)
 	assert_string_equal(rows[0].notifier, "a");
 	assert_string_equal(rows[0].feed_url, URL);
 	snprintf(id, sizeof id, "%s", rows[0].id);
-	assert_int_equal(store_outbox_finish(env->st, rows[0].id,
-			     STORE_OUTBOX_DELIVERED, NOW + 10, 0, NULL, &cause),
+	assert_int_equal(
+	    store_outbox_finish(env->st, rows[0].id, STORE_OUTBOX_DELIVERED,
+		NOW + 10, 0, 0, NULL, &cause),
 	    0);
-	assert_int_equal(store_outbox_finish(env->st, rows[1].id,
-			     STORE_OUTBOX_DEAD, NOW + 10, 0, "refused", &cause),
+	assert_int_equal(
+	    store_outbox_finish(env->st, rows[1].id, STORE_OUTBOX_DEAD,
+		NOW + 10, 0, 0, "refused", &cause),
 	    0);
 	/* Finishing a row that is not in flight changes nothing. */
 	assert_int_equal(store_outbox_finish(env->st, rows[0].id,
-			     STORE_OUTBOX_DEAD, NOW + 10, 0, "late", &cause),
+			     STORE_OUTBOX_DEAD, NOW + 10, 0, 0, "late", &cause),
 	    0);
 	assert_int_equal(
 	    store_outbox_list(env->st, STORE_OUTBOX_DEAD, &all, &nall, &cause),

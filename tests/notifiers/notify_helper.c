@@ -207,6 +207,7 @@ nh_done_cb(const struct notifier_result *r, void *arg)
 	res->done = 1;
 	res->status = r->status;
 	res->retry_after = r->retry_after;
+	res->parked = r->parked;
 	snprintf(res->error, sizeof res->error, "%s",
 	    r->error != NULL ? r->error : "");
 }

@@ -23,6 +23,7 @@ struct nh_result {
 	int done;
 	enum notifier_status status;
 	long long retry_after;
+	int parked;
 	char error[1024];
 };
 
