@@ -317,22 +317,23 @@ outbox_delivery_row(const struct outbox_delivery *d)
 }
 
 /*
- * The delay before the next attempt of ROW (to target t) that failed now
- * for the attempts-th time, of which probes were probes: its backoff,
- * the probes left out (a failed probe is followed by the 5 minutes it
- * stood in for), or the probe's (see above): *probe then says so.
+ * The delay before the next attempt of an alert (to target t) that failed
+ * now for the attempts-th time, out_of_turn of them out of turn (a probe,
+ * a wake): its backoff, at the step of its attempts in turn (a failed
+ * probe is followed by the 5 minutes it stood in for), or the probe's
+ * (see above): *probe then says so.
  */
 static int64_t
 outbox_retry_delay(struct outbox *ob, struct outbox_target *t, int attempts,
-    int probes, int64_t now, int *probe)
+    int out_of_turn, int64_t now, int *probe)
 {
 	*probe = 0;
-	if (attempts == 2 && probes == 0 && t->probe_at <= now) {
+	if (attempts == 2 && out_of_turn == 0 && t->probe_at <= now) {
 		t->probe_at = now + OUTBOX_PROBE_EVERY;
 		*probe = 1;
 		return OUTBOX_PROBE_EVERY;
 	}
-	return outbox_jitter(ob, outbox_backoff(attempts - probes));
+	return outbox_jitter(ob, outbox_backoff(attempts - out_of_turn));
 }
 
 /* Record the outcome of one attempt (to target t) in the store. */
@@ -371,7 +372,7 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 			    : OUTBOX_MAX_RETRY_AFTER;
 		else
 			delay = outbox_retry_delay(
-			    ob, t, attempts, row->probes, now, &probe);
+			    ob, t, attempts, row->out_of_turn, now, &probe);
 		next = now + delay;
 		/* One last attempt at the deadline. */
 		if (next > deadline)

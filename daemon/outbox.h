@@ -6,12 +6,12 @@
  * 2h, 5h, 10h, 14h, 20h, then every 24h, each +-20%), or after the
  * notifier's retry_after when it gives one, until the row is older than
  * give_up_after (default 72h): then dead. One alert of a notifier at a
- * time is retried 30 s after its second failure (the probe), which is
- * not a step of its schedule. When a notifier delivers again after an
- * outage (failed attempts spread over seconds, or an alert that had
- * failed twice), its rows waiting for a retry become due at once instead
- * of at the end of their backoff, but not before a retry_after the
- * receiver gave them.
+ * time is retried 30 s after its second failure (the probe). When a
+ * notifier delivers again after an outage (failed attempts spread over
+ * seconds, or an alert that had failed twice), its rows waiting for a
+ * retry become due at once instead of at the end of their backoff (the
+ * wake), but not before a retry_after the receiver gave them. Neither a
+ * probe nor a woken attempt is a step of the schedule.
  *
  * Delivery is at least once: a row is marked delivered after the
  * notifier's OK, so a crash in between sends it again, with the same id.

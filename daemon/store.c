@@ -199,17 +199,18 @@ static const char *const store_migrations[] = {
     "ALTER TABLE items6 RENAME TO items;",
     /* 7: until when the receiver asked an alert to wait (Retry-After):
      * the wake of a receiver back from an outage leaves it waiting; and
-     * the attempts that were probes (outbox.c), which are not steps of
-     * its schedule. */
+     * how many of its attempts came out of turn (a probe, a wake:
+     * outbox.c), which are not steps of its schedule. */
     ("ALTER TABLE outbox ADD COLUMN hold_until INTEGER NOT NULL DEFAULT 0;"
-     "ALTER TABLE outbox ADD COLUMN probes INTEGER NOT NULL DEFAULT 0;"),
+     "ALTER TABLE outbox ADD COLUMN out_of_turn INTEGER NOT NULL DEFAULT "
+     "0;"),
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
 #define OUTBOX_COLUMNS                                                         \
 	"id, alert_id, watchlist, notifier, feed_url, item_key, revision, "    \
 	"payload, state, attempts, next_attempt_at, created_at, last_error, "  \
-	"probes"
+	"out_of_turn"
 
 /* Prepared once, on first use. */
 enum store_stmt {
@@ -308,7 +309,7 @@ static const char *const store_sql[S_NSTMTS] = {
 		      "WHERE state = 'pending' AND notifier = ?1",
     [S_OUTBOX_FINISH] = "UPDATE outbox SET state = ?2, attempts = attempts "
 			"+ 1, next_attempt_at = ?3, last_error = ?4, "
-			"hold_until = ?5, probes = probes + ?6 "
+			"hold_until = ?5, out_of_turn = out_of_turn + ?6 "
 			"WHERE id = ?1 AND state = 'inflight'",
 };
 
@@ -2596,7 +2597,7 @@ store_outbox_row_read(sqlite3_stmt *stmt, struct store_outbox_row *row)
 	row->next_attempt_at = sqlite3_column_int64(stmt, 10);
 	row->created_at = sqlite3_column_int64(stmt, 11);
 	row->last_error = store_column_strdup(stmt, 12);
-	row->probes = sqlite3_column_int(stmt, 13);
+	row->out_of_turn = sqlite3_column_int(stmt, 13);
 }
 
 /* Read every row of STMT (stepped to the end, not finalized). */
@@ -2847,6 +2848,7 @@ store_outbox_retry(struct store *st, const char *id, int64_t now, char **cause)
 {
 	return store_outbox_edit(st,
 	    "UPDATE outbox SET state = 'pending', attempts = 0, "
+	    "out_of_turn = 0, hold_until = 0, "
 	    "next_attempt_at = ?2, created_at = ?2 "
 	    "WHERE id = ?1 AND state IN ('pending', 'dead')",
 	    id, now, cause);
@@ -3022,7 +3024,8 @@ store_outbox_wake(struct store *st, const char *notifier, int64_t now,
 	if (store_full(st, cause) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
-		"UPDATE outbox SET next_attempt_at = MAX(?2, hold_until) "
+		"UPDATE outbox SET next_attempt_at = MAX(?2, hold_until), "
+		"out_of_turn = out_of_turn + 1 "
 		"WHERE state = 'pending' AND notifier = ?1 AND "
 		"next_attempt_at > MAX(?2, hold_until)",
 		-1, &stmt, NULL) != SQLITE_OK) {

@@ -199,7 +199,8 @@ struct store_outbox_row {
 	int64_t next_attempt_at;
 	int64_t created_at;
 	char *last_error;
-	int probes; /* of the attempts, the outbox's probes */
+	int out_of_turn; /* of the attempts, those out of turn (a probe,
+			    a wake): not steps of the schedule */
 };
 
 const char *store_outbox_state_name(enum store_outbox_state);
@@ -216,7 +217,8 @@ int store_outbox_claim(struct store *, const char *notifier, int64_t now,
     size_t limit, struct store_outbox_row **rows, size_t *nrows, char **cause);
 /* NOTIFIER's pending rows waiting for a later attempt become due at NOW
  * (its receiver is back), or when the receiver asked them to wait until
- * (hold_until), if later; *nwoken (may be NULL) counts them. */
+ * (hold_until), if later; their next attempt is out of turn. *nwoken
+ * (may be NULL) counts them. */
 int store_outbox_wake(struct store *, const char *notifier, int64_t now,
     size_t *nwoken, char **cause);
 /* The earliest next_attempt_at of NOTIFIER's pending rows: 0 and *at, or
@@ -226,8 +228,8 @@ int store_outbox_next_due(
 /* The outcome of one attempt on an in-flight row: delivered, pending
  * again at next_attempt_at, or dead. HOLD_UNTIL: the time the receiver
  * asked it to wait until (Retry-After), which a wake keeps; 0 for none.
- * PROBE: the next attempt is a probe (counted in probes). ERROR may be
- * NULL. */
+ * PROBE: the next attempt is a probe (counted in out_of_turn). ERROR may
+ * be NULL. */
 int store_outbox_finish(struct store *, const char *id, enum store_outbox_state,
     int64_t next_attempt_at, int64_t hold_until, int probe, const char *error,
     char **cause);

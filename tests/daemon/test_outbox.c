@@ -470,6 +470,18 @@ test_probe_wakes(void **state)
 	}
 }
 
+/* The id of notifier a's row I (valid until the next row_of()). */
+static const char *
+row_id(struct env *env, size_t i)
+{
+	static char id[64];
+	struct store_outbox_row row = row_of(env, i);
+
+	snprintf(id, sizeof id, "%s", row.id);
+	store_outbox_row_clear(&row);
+	return id;
+}
+
 /* Row I has had ATTEMPTS attempts and waits LO to HI seconds: how long. */
 static int64_t
 expect_wait(struct env *env, size_t i, int attempts, int64_t lo, int64_t hi)
@@ -478,7 +490,9 @@ expect_wait(struct env *env, size_t i, int attempts, int64_t lo, int64_t hi)
 	int64_t wait = row.next_attempt_at - fake_now;
 
 	assert_int_equal(row.attempts, attempts);
-	assert_true(wait >= lo && wait <= hi);
+	if (!(wait >= lo && wait <= hi))
+		fail_msg("row %zu: %d attempts, %d out of turn, waits %lld", i,
+		    row.attempts, row.out_of_turn, (long long)wait);
 	store_outbox_row_clear(&row);
 	return wait;
 }
@@ -514,6 +528,44 @@ test_probe_fails(void **state)
 	fake_now += 30;
 	pump(env);
 	expect_wait(env, 1, 3, 4 * 60, 6 * 60);
+
+	/* Retried by hand (feedwatch outbox retry): its schedule starts
+	 * over, probe included. */
+	assert_int_equal(
+	    store_outbox_retry(env->st, row_id(env, 1), fake_now, NULL), 0);
+	pump(env);
+	expect_wait(env, 1, 1, 4, 6);
+	fake_now += 6;
+	pump(env);
+	expect_wait(env, 1, 2, 30, 30);
+}
+
+/* The receiver back, but failing the alerts woken for it: each waits the
+ * step it was waiting for, not the next one. */
+static void
+test_woken_fails(void **state)
+{
+	struct env *env = *state;
+	int i, probe = -1;
+
+	fail_twice(env, 2, 6);
+	for (i = 0; i < 2; i++)
+		if (expect_wait(env, (size_t)i, 2, 30, 6 * 60) == 30)
+			probe = i;
+	assert_true(probe >= 0);
+	/* a new alert goes through: the two are woken, and fail */
+	fake_now += 4;
+	env->a.async = 1;
+	enqueue(env, 1);
+	pump(env);
+	env->a.result = OUTBOX_OK;
+	assert_int_equal(answer(&env->a, 1), 1);
+	pump(env);
+	assert_int_equal(env->a.nheld, 2);
+	env->a.result = OUTBOX_TEMPFAIL;
+	assert_int_equal(answer(&env->a, 2), 2);
+	assert_int_equal(env->a.ndelivered, 7);
+	expect_wait(env, (size_t)(1 - probe), 3, 4 * 60, 6 * 60);
 }
 
 /*
@@ -741,6 +793,7 @@ main(void)
 		test_wake_on_recovery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_probe_wakes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_probe_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_woken_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_wake_keeps_retry_after, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),

@@ -22,10 +22,10 @@
 #define NOW 1700000000
 /* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
 #define SCHEMA_VERSION 7
-/* Back to version 6: the outbox without hold_until and probes. */
+/* Back to version 6: the outbox without hold_until and out_of_turn. */
 #define UNDO_SCHEMA_7                                                          \
 	"ALTER TABLE outbox DROP COLUMN hold_until;"                           \
-	"ALTER TABLE outbox DROP COLUMN probes;"
+	"ALTER TABLE outbox DROP COLUMN out_of_turn;"
 /*
  * Back to the tables of version 5: items narrow, with seen_seq (every
  * item taken as in the latest fetch), and their texts in item_texts; the
