@@ -26,8 +26,9 @@
 #define OUTBOX_WAKE_MIN_SPAN 2
 /*
  * The probe: an alert's second failure is followed by a retry after
- * OUTBOX_PROBE_EVERY seconds instead of its 5 minutes, for one alert of a
- * receiver at a time; when it goes through, the receiver is back and the
+ * OUTBOX_PROBE_EVERY seconds, for one alert of a receiver at a time (if
+ * it fails, its 5 minutes follow: a probe is out of turn, not a step of
+ * the schedule); when it goes through, the receiver is back and the
  * others waiting for a retry are due at once. Without it, alerts that
  * failed twice waited their 5 minutes whenever nothing else went to the
  * receiver after it came back (the end of a burst), or when a restart had
