@@ -3026,8 +3026,11 @@ store_outbox_wake(struct store *st, const char *notifier, int64_t now,
 	if (sqlite3_prepare_v2(st->db,
 		"UPDATE outbox SET next_attempt_at = MAX(?2, hold_until), "
 		"out_of_turn = out_of_turn + 1 "
+		/* next_attempt_at > MAX(?2, hold_until), written so that
+		 * the index bounds the scan: one wake for every OK of a
+		 * recovering receiver's backlog */
 		"WHERE state = 'pending' AND notifier = ?1 AND "
-		"next_attempt_at > MAX(?2, hold_until)",
+		"next_attempt_at > ?2 AND next_attempt_at > hold_until",
 		-1, &stmt, NULL) != SQLITE_OK) {
 		store_error(st, cause, "outbox wake");
 		return -1;
