@@ -797,17 +797,25 @@ engine_ingest_cb(evutil_socket_t fd, short events, void *arg)
 	engine_ingest_flush(arg);
 }
 
-/* Whether a document could join a batch within the wait: a fetch is
- * running or waiting, a parse is out, or a poll is due by then (the
- * first polls of a cycle come every few milliseconds: a commit each
- * more than doubled a first cycle's commits and their system time). */
+/* Polls begun and not ended: fetches running or waiting for a
+ * transfer, and documents with the parser threads. */
+static size_t
+engine_polls_running(struct engine *e)
+{
+	return fetch_queue_running(e->fetchq) + fetch_queue_waiting(e->fetchq) +
+	    e->nparsing;
+}
+
+/* Whether a document could join a batch within the wait: a poll is
+ * running, or one is due by then (the first polls of a cycle come every
+ * few milliseconds: a commit each more than doubled a first cycle's
+ * commits and their system time). */
 static int
 engine_ingest_expecting(struct engine *e)
 {
 	int64_t next = schedule_next_at(e->sched);
 
-	return fetch_queue_running(e->fetchq) > 0 ||
-	    fetch_queue_waiting(e->fetchq) > 0 || e->nparsing > 0 ||
+	return engine_polls_running(e) > 0 ||
 	    (next >= 0 && next <= engine_now_ms() + ENGINE_INGEST_DELAY_MS);
 }
 
@@ -1594,10 +1602,8 @@ engine_idle(struct engine *e)
 	size_t i;
 	int rc;
 
-	if (fetch_queue_running(e->fetchq) > 0 ||
-	    fetch_queue_waiting(e->fetchq) > 0 ||
-	    outbox_inflight(e->outbox) > 0 || e->ndirty > 0 ||
-	    e->ningests > 0 || e->nparsing > 0)
+	if (engine_polls_running(e) > 0 || outbox_inflight(e->outbox) > 0 ||
+	    e->ndirty > 0 || e->ningests > 0)
 		return 0;
 	if (!e->once || e->draining)
 		return 1;
@@ -1619,9 +1625,7 @@ engine_working(struct engine *e)
 {
 	size_t i, held = 0;
 
-	if (fetch_queue_running(e->fetchq) > 0 ||
-	    fetch_queue_waiting(e->fetchq) > 0 || e->ningests > 0 ||
-	    e->nparsing > 0)
+	if (engine_polls_running(e) > 0 || e->ningests > 0)
 		return 1;
 	for (i = 0; i < e->nnotifiers; i++)
 		if (e->notifiers[i]->current != NULL)
@@ -1649,8 +1653,7 @@ engine_stats(struct engine *e, struct engine_stats *st)
 		else if (e->feeds[i]->sched.state.consecutive_failures > 0)
 			st->failing++;
 	}
-	st->polls_running = fetch_queue_running(e->fetchq) +
-	    fetch_queue_waiting(e->fetchq) + e->nparsing;
+	st->polls_running = engine_polls_running(e);
 	st->polls_done = e->polls_done;
 	st->polls_failed = e->polls_failed;
 	st->alerts = e->alerts;
