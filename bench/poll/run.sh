@@ -547,45 +547,39 @@ curl_validators() {
 
 min() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || (b != "-" && b < a)) print b; else print a }'; }
 
-# curl_floors TAG: best of three runs of each floor and of the fetch to
-# files; keeps the minimum over every call in FLOOR, FLOOR304 and SAVED.
+# curl_best NAME CFG WHAT: the best of three `curl -K CFG` runs in BEST,
+# its CPU in BEST_CPU (timed's REQS, PCT304 and RSS: the last run's).
+curl_best() {
+	BEST=- BEST_CPU=-
+	for i in 1 2 3; do
+		rm -rf "$work/curl/bodies" && mkdir "$work/curl/bodies"
+		timed "$1-$i" "$LIMIT_CURL" curl -s -S --no-progress-meter --parallel \
+			--parallel-max "$PARALLEL" -K "$2"
+		[ "$RC" -eq 0 ] || die "$3 failed (exit $RC)"
+		[ "$(min "$BEST" "$SECS")" != "$SECS" ] || BEST_CPU=$CPU
+		BEST=$(min "$BEST" "$SECS")
+	done
+	rm -rf "$work/curl/bodies" && mkdir "$work/curl/bodies"
+}
+
+# curl_floors TAG: each curl row's best of three; FLOOR, FLOOR304 and
+# SAVED keep the least over every call, with their CPU.
 FLOOR=- FLOOR304=- FLOOR_PCT=- FLOOR304_PCT=- FLOOR_CPU=- FLOOR304_CPU=-
 SAVED=- SAVED_CPU=- SAVED_REQS=- SAVED_RSS=-
 curl_floors() {
-	best=- best304=- bestsaved=-
-	for i in 1 2 3; do
-		timed "curl-$1-$i" "$LIMIT_CURL" curl -s -S --no-progress-meter --parallel \
-			--parallel-max "$PARALLEL" -K "$work/curl/get.cfg"
-		[ "$RC" -eq 0 ] || die "curl floor failed (exit $RC)"
-		[ "$(min "$best" "$SECS")" != "$SECS" ] || cpu=$CPU
-		best=$(min "$best" "$SECS")
-		FLOOR_PCT=$PCT304 FLOOR_REQS=$REQS FLOOR_RSS=$RSS
-	done
-	for i in 1 2 3; do
-		timed "curl304-$1-$i" "$LIMIT_CURL" curl -s -S --no-progress-meter --parallel \
-			--parallel-max "$PARALLEL" -K "$work/curl/cond.cfg"
-		[ "$RC" -eq 0 ] || die "curl 304 floor failed (exit $RC)"
-		[ "$(min "$best304" "$SECS")" != "$SECS" ] || cpu304=$CPU
-		best304=$(min "$best304" "$SECS")
-		FLOOR304_PCT=$PCT304 FLOOR304_REQS=$REQS FLOOR304_RSS=$RSS
-	done
-	for i in 1 2 3; do
-		rm -rf "$work/curl/bodies" && mkdir "$work/curl/bodies"
-		timed "curlsave-$1-$i" "$LIMIT_CURL" curl -s -S --no-progress-meter --parallel \
-			--parallel-max "$PARALLEL" -K "$work/curl/save.cfg"
-		[ "$RC" -eq 0 ] || die "curl fetch to files failed (exit $RC)"
-		[ "$(min "$bestsaved" "$SECS")" != "$SECS" ] || cpusaved=$CPU
-		bestsaved=$(min "$bestsaved" "$SECS")
-		SAVED_REQS=$REQS SAVED_RSS=$RSS
-	done
-	rm -rf "$work/curl/bodies" && mkdir "$work/curl/bodies"
-	echo "  curl floors ($1, best of 3): ${best}s fetch, ${best304}s conditional ($FLOOR304_PCT% 304), ${bestsaved}s fetch to files"
-	[ "$(min "$FLOOR" "$best")" != "$best" ] || FLOOR_CPU=$cpu
-	[ "$(min "$FLOOR304" "$best304")" != "$best304" ] || FLOOR304_CPU=$cpu304
-	[ "$(min "$SAVED" "$bestsaved")" != "$bestsaved" ] || SAVED_CPU=$cpusaved
-	FLOOR=$(min "$FLOOR" "$best")
-	FLOOR304=$(min "$FLOOR304" "$best304")
-	SAVED=$(min "$SAVED" "$bestsaved")
+	curl_best "curl-$1" "$work/curl/get.cfg" "curl floor"
+	FLOOR_PCT=$PCT304 FLOOR_REQS=$REQS FLOOR_RSS=$RSS best=$BEST
+	[ "$(min "$FLOOR" "$BEST")" != "$BEST" ] || FLOOR_CPU=$BEST_CPU
+	FLOOR=$(min "$FLOOR" "$BEST")
+	curl_best "curl304-$1" "$work/curl/cond.cfg" "curl 304 floor"
+	FLOOR304_PCT=$PCT304 FLOOR304_REQS=$REQS FLOOR304_RSS=$RSS best304=$BEST
+	[ "$(min "$FLOOR304" "$BEST")" != "$BEST" ] || FLOOR304_CPU=$BEST_CPU
+	FLOOR304=$(min "$FLOOR304" "$BEST")
+	curl_best "curlsave-$1" "$work/curl/save.cfg" "curl fetch to files"
+	SAVED_REQS=$REQS SAVED_RSS=$RSS
+	[ "$(min "$SAVED" "$BEST")" != "$BEST" ] || SAVED_CPU=$BEST_CPU
+	SAVED=$(min "$SAVED" "$BEST")
+	echo "  curl floors ($1, best of 3): ${best}s fetch, ${best304}s conditional ($FLOOR304_PCT% 304), ${BEST}s fetch to files"
 }
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
