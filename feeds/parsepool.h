@@ -29,8 +29,12 @@ struct parsepool_job;
 
 /* Worker threads when none are configured: one per processor, at most. */
 #define PARSEPOOL_THREADS_MAX 8
-/* Bytes of chunks waiting for the workers before pushes are refused. */
-#define PARSEPOOL_DEFAULT_QUEUED_MAX (1024 * 1024)
+/*
+ * Bytes of chunks waiting for the workers; over it, a push waits for
+ * room. Enough for the workers to keep parsing while the loop stores a
+ * group commit (tens of milliseconds), which with 1 MiB they could not.
+ */
+#define PARSEPOOL_DEFAULT_QUEUED_MAX (4 * 1024 * 1024)
 
 /*
  * A finished job's result, on the loop's thread: the document (the
