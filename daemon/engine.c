@@ -1505,10 +1505,11 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	struct matcher *m;
 	struct notifier **ns;
 	struct engine_feed **feeds, *f;
+	struct engine_notifier *slot;
 	struct config *old = e->cf;
 	int64_t now = engine_now_ms();
 	size_t i, j, nfeeds = 0;
-	int keep;
+	int keep, parked;
 
 	if ((m = engine_matcher(newcf, NULL, cause)) == NULL)
 		return -1;
@@ -1531,9 +1532,16 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 		if (j == newcf->nnotifiers)
 			engine_slot_bind(e->notifiers[i], NULL);
 	}
-	for (i = 0; i < newcf->nnotifiers; i++)
-		engine_slot_bind(
-		    engine_slot(e, newcf->notifiers[i].key), ns[i]);
+	for (i = 0; i < newcf->nnotifiers; i++) {
+		slot = engine_slot(e, newcf->notifiers[i].key);
+		/* its alerts were put off by the daemon, not the receiver
+		 * (unconfigured, or disabled until a reload): due now */
+		parked = slot->current == NULL ||
+		    notifier_disabled(slot->current) != NULL;
+		engine_slot_bind(slot, ns[i]);
+		if (parked)
+			outbox_wake(e->outbox, slot->name);
+	}
 	free(ns);
 
 	/* Feeds by URL. */

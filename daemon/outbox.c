@@ -391,6 +391,31 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 	free(msg);
 }
 
+/* Make the notifier's rows waiting for a retry due now (not before a
+ * hold the receiver asked for); WHY is for the log. */
+static void
+outbox_wake_rows(struct outbox *ob, const char *notifier, const char *why)
+{
+	size_t n;
+	char *cause;
+
+	if (store_outbox_wake(
+		ob->store, notifier, outbox_now(ob), &n, &cause) == -1) {
+		log_warnx("outbox: %s: %s", notifier, cause);
+		free(cause);
+	} else if (n > 0)
+		log_notice("outbox: notifier %s %s: %zu alerts waiting for a "
+			   "retry are due now",
+		    notifier, why, n);
+}
+
+void
+outbox_wake(struct outbox *ob, const char *notifier)
+{
+	outbox_wake_rows(ob, notifier, "is configured again");
+	outbox_kick(ob);
+}
+
 /*
  * The receiver is back: the alerts it failed while it was down would
  * otherwise wait for their backoff (up to hours after a long outage).
@@ -402,9 +427,6 @@ static void
 outbox_health(struct outbox *ob, struct outbox_target *t,
     enum outbox_result result, int failed)
 {
-	size_t n;
-	char *cause;
-
 	int64_t now = outbox_now(ob);
 	int outage;
 
@@ -422,15 +444,8 @@ outbox_health(struct outbox *ob, struct outbox_target *t,
 			 OUTBOX_WAKE_MIN_SPAN) ||
 	    failed >= 2;
 	t->failures = 0;
-	if (!outage)
-		return;
-	if (store_outbox_wake(ob->store, t->name, now, &n, &cause) == -1) {
-		log_warnx("outbox: %s: %s", t->name, cause);
-		free(cause);
-	} else if (n > 0)
-		log_notice("outbox: notifier %s delivers again: %zu alerts "
-			   "waiting for a retry are due now",
-		    t->name, n);
+	if (outage)
+		outbox_wake_rows(ob, t->name, "delivers again");
 }
 
 static void

@@ -623,6 +623,56 @@ test_wake_keeps_retry_after(void **state)
 	expect_rows(env, 0, 3, STORE_OUTBOX_DELIVERED);
 }
 
+/*
+ * A notifier configured again (outbox_wake(), from a reload): its alerts
+ * put off by the daemon are due at once; one the receiver told to wait
+ * keeps its hold.
+ */
+static void
+test_wake_on_reconfigure(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_row row;
+	int64_t held;
+
+	enqueue(env, 1); /* row 0: put off an hour by the daemon */
+	start(env, 0);
+	env->a.result = OUTBOX_TEMPFAIL;
+	env->a.own_wait = 1;
+	env->a.retry_after = 3600;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 1);
+	fake_now += 1;
+	enqueue(env, 1); /* row 1: the receiver asked for ten minutes */
+	env->a.own_wait = 0;
+	env->a.retry_after = 600;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 2);
+	row = row_of(env, 1);
+	held = row.next_attempt_at;
+	assert_int_equal(held, fake_now + 600);
+	store_outbox_row_clear(&row);
+	fake_now += 5;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 2); /* nothing due yet */
+	env->a.result = OUTBOX_OK;
+	env->a.retry_after = 0;
+	outbox_wake(env->ob, "a");
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 3);
+	row = row_of(env, 0);
+	assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
+	store_outbox_row_clear(&row);
+	row = row_of(env, 1);
+	assert_int_equal(row.state, STORE_OUTBOX_PENDING);
+	assert_int_equal(row.next_attempt_at, held);
+	store_outbox_row_clear(&row);
+	fake_now = held;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 4);
+	expect_rows(env, 0, 2, STORE_OUTBOX_DELIVERED);
+}
+
 static void
 test_short_total(void **state)
 {
@@ -796,6 +846,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_woken_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_wake_keeps_retry_after, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_wake_on_reconfigure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_add_while_inflight, setup, teardown),
