@@ -334,6 +334,30 @@ test_retry_after_and_total(void **state)
 
 /* Rows FROM .. TO - 1 of notifier "a" are in STATE; pending ones wait
  * for a later time than now. */
+/* Row I's next attempt. */
+static int64_t
+due_at(struct env *env, size_t i)
+{
+	struct store_outbox_row row = row_of(env, i);
+	int64_t next = row.next_attempt_at;
+
+	store_outbox_row_clear(&row);
+	return next;
+}
+
+/* Row I is in STATE and, unless NEXT is 0, due at NEXT. */
+static void
+expect_row(
+    struct env *env, size_t i, enum store_outbox_state state, int64_t next)
+{
+	struct store_outbox_row row = row_of(env, i);
+
+	assert_int_equal(row.state, state);
+	if (next != 0)
+		assert_int_equal(row.next_attempt_at, next);
+	store_outbox_row_clear(&row);
+}
+
 static void
 expect_rows(
     struct env *env, size_t from, size_t to, enum store_outbox_state state)
@@ -578,7 +602,6 @@ static void
 test_wake_keeps_retry_after(void **state)
 {
 	struct env *env = *state;
-	struct store_outbox_row row;
 	int64_t held;
 
 	fail_twice(env, 1, 6); /* row 0, then the probe */
@@ -589,10 +612,8 @@ test_wake_keeps_retry_after(void **state)
 	env->a.retry_after = 3600;
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 3);
-	row = row_of(env, 1);
-	held = row.next_attempt_at;
+	held = due_at(env, 1);
 	assert_int_equal(held, fake_now + 3600);
-	store_outbox_row_clear(&row);
 	/* row 2: an hour's wait of the daemon's own (a disabled notifier) */
 	enqueue(env, 1);
 	env->a.own_wait = 1;
@@ -607,16 +628,9 @@ test_wake_keeps_retry_after(void **state)
 	pump(env);
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 6);
-	row = row_of(env, 0);
-	assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
-	store_outbox_row_clear(&row);
-	row = row_of(env, 2);
-	assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
-	store_outbox_row_clear(&row);
-	row = row_of(env, 1);
-	assert_int_equal(row.state, STORE_OUTBOX_PENDING);
-	assert_int_equal(row.next_attempt_at, held);
-	store_outbox_row_clear(&row);
+	expect_row(env, 0, STORE_OUTBOX_DELIVERED, 0);
+	expect_row(env, 2, STORE_OUTBOX_DELIVERED, 0);
+	expect_row(env, 1, STORE_OUTBOX_PENDING, held);
 	fake_now = held;
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 7);
@@ -632,7 +646,6 @@ static void
 test_wake_on_reconfigure(void **state)
 {
 	struct env *env = *state;
-	struct store_outbox_row row;
 	int64_t held;
 
 	enqueue(env, 1); /* row 0: put off an hour by the daemon */
@@ -648,10 +661,8 @@ test_wake_on_reconfigure(void **state)
 	env->a.retry_after = 600;
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 2);
-	row = row_of(env, 1);
-	held = row.next_attempt_at;
+	held = due_at(env, 1);
 	assert_int_equal(held, fake_now + 600);
-	store_outbox_row_clear(&row);
 	fake_now += 5;
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 2); /* nothing due yet */
@@ -660,13 +671,8 @@ test_wake_on_reconfigure(void **state)
 	outbox_wake(env->ob, "a");
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 3);
-	row = row_of(env, 0);
-	assert_int_equal(row.state, STORE_OUTBOX_DELIVERED);
-	store_outbox_row_clear(&row);
-	row = row_of(env, 1);
-	assert_int_equal(row.state, STORE_OUTBOX_PENDING);
-	assert_int_equal(row.next_attempt_at, held);
-	store_outbox_row_clear(&row);
+	expect_row(env, 0, STORE_OUTBOX_DELIVERED, 0);
+	expect_row(env, 1, STORE_OUTBOX_PENDING, held);
 	fake_now = held;
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 4);
