@@ -9,6 +9,9 @@
    `feedwatch run` killed with SIGKILL twice while draining, restarted;
    every alert id arrives, and any duplicate carries an id that had
    already arrived.
+3. The reconfigured test: an alert refused, its notifier removed by a
+   reload (the alert then waits an hour), brought back by another with
+   the receiver fixed: the waiting alert goes at once.
 
 Every wait is bounded; one line per check, then "N passed, N failed".
 Runs under /usr/bin/python3 (aiosmtpd and rsyslog come from Debian).
@@ -54,6 +57,15 @@ def spawn(argv):
     return proc, line
 
 
+def webhook_receiver(tmp):
+    """Start the webhook receiver: (its log, its process, its port)."""
+    log = os.path.join(tmp, "hook.jsonl")
+    proc, line = spawn(["/usr/bin/python3",
+                        os.path.join(SERVERS, "webhook_receiver.py"),
+                        "--log", log, "--secret", SECRET])
+    return log, proc, int(line.split()[1])
+
+
 def stop(proc):
     if proc.poll() is None:
         proc.terminate()
@@ -91,14 +103,10 @@ entities:
 
 
 def test_once(tmp, feed_port):
-    hook_log = os.path.join(tmp, "hook.jsonl")
     mail_log = os.path.join(tmp, "mail.jsonl")
     sysdir = os.path.join(tmp, "syslog")
     os.mkdir(sysdir)
-    hook, line = spawn(["/usr/bin/python3",
-                        os.path.join(SERVERS, "webhook_receiver.py"),
-                        "--log", hook_log, "--secret", SECRET])
-    hook_port = int(line.split()[1])
+    hook_log, hook, hook_port = webhook_receiver(tmp)
     smtp, line = spawn(["/usr/bin/python3",
                         os.path.join(SERVERS, "smtp_receiver.py"),
                         "--dir", tmp, "--log", mail_log, "--user", "fw",
@@ -225,11 +233,7 @@ PER_FEED = 20
 
 
 def test_loss(tmp, feed_port):
-    hook_log = os.path.join(tmp, "hook.jsonl")
-    hook, line = spawn(["/usr/bin/python3",
-                        os.path.join(SERVERS, "webhook_receiver.py"),
-                        "--log", hook_log, "--secret", SECRET])
-    hook_port = int(line.split()[1])
+    hook_log, hook, hook_port = webhook_receiver(tmp)
     daemon = None
     try:
         for f in range(NFEEDS):
@@ -349,9 +353,86 @@ def test_loss(tmp, feed_port):
         stop(hook)
 
 
+def test_reconfigured(tmp, feed_port):
+    """A webhook's alert is refused (503) and the notifier is then
+    removed by a reload: the alert waits an hour for a configuration
+    that names it again. A reload brings the notifier back and the
+    receiver is fixed: the alert goes at once, not an hour later."""
+    hook_log, hook, hook_port = webhook_receiver(tmp)
+    daemon = None
+
+    def config(notifier):
+        return "\n".join([
+            "store: state.db",
+            "fetch: {block_private_addresses: false}",
+            "defaults: {interval: 1h, timeout: 5s}",
+            "feeds:",
+            "  - {url: 'http://127.0.0.1:%d/back', name: back, "
+            "first_poll_alert_age: 3650d}" % feed_port,
+            "watchlists:",
+            "  w: {match: 'coalition', notify: [%s]}" % notifier,
+            "notifiers:",
+            "  %s: {type: webhook, url: 'http://127.0.0.1:%d/', "
+            "secret: '%s', allow_private: true, timeout: 5s}"
+            % (notifier, hook_port, SECRET)]) + "\n"
+
+    def due_in():
+        con = sqlite3.connect(os.path.join(tmp, "state.db"), timeout=10)
+        try:
+            row = con.execute(
+                "SELECT next_attempt_at - strftime('%s', 'now') "
+                "FROM outbox WHERE state = 'pending'").fetchone()
+            return None if row is None else row[0]
+        finally:
+            con.close()
+
+    try:
+        control(hook_port, mode="status/503", retry_after=5)
+        FEEDS.set("/back", [("b1", "Coalition item", "coalition")],
+                  dated_now())
+        cfg = os.path.join(tmp, "feedwatch.yaml")
+        write(cfg, config("hook"))
+        log = os.path.join(tmp, "daemon.log")
+        with open(log, "w") as out:
+            daemon = subprocess.Popen([FEEDWATCH, "run", "-c", cfg],
+                                      cwd=tmp, stdout=subprocess.DEVNULL,
+                                      stderr=out)
+        refused = lambda: [r for r in jsonl(hook_log)
+                           if r.get("status") == 503]
+        check("reconfigured: the receiver refused the alert",
+              wait_for(refused, 20))
+        # the notifier removed before the alert's retry (Retry-After 5)
+        write(cfg, config("other"))
+        daemon.send_signal(signal.SIGHUP)
+        check("reconfigured: the alert then waits about an hour",
+              wait_for(lambda: (due_in() or 0) > 3000, 15), str(due_in()))
+        control(hook_port, mode=None)
+        write(cfg, config("hook"))
+        t0 = time.time()
+        daemon.send_signal(signal.SIGHUP)
+        ok = lambda: [r for r in jsonl(hook_log) if r.get("status") == 200]
+        check("reconfigured: delivered within seconds of the reload",
+              wait_for(ok, 15), "%.1f s" % (time.time() - t0))
+        docs = [json.loads(r["body"]) for r in ok()]
+        check("reconfigured: once, the item's alert",
+              [d["item"]["id"] for d in docs] == ["b1"],
+              str([d["item"]["id"] for d in docs]))
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(15)
+        with open(log) as f:
+            err = f.read()
+        check("reconfigured: the log says why it went at once",
+              "hook is configured again: 1 alerts" in err, err[-600:])
+    finally:
+        if daemon is not None and daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+        stop(hook)
+
+
 def main():
     _, port = serve(FEEDS)
-    for test in (test_once, test_loss):
+    for test in (test_once, test_loss, test_reconfigured):
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 test(tmp, port)
