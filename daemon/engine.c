@@ -1392,8 +1392,11 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 	e->self_timer = evtimer_new(base, engine_self_cb, e);
 	if ((ns = engine_notifiers_new(e, cf, cause)) == NULL)
 		goto fail;
-	for (i = 0; i < cf->nnotifiers; i++)
+	for (i = 0; i < cf->nnotifiers; i++) {
 		engine_slot_bind(engine_slot(e, cf->notifiers[i].key), ns[i]);
+		/* alerts put off because the last run lacked it */
+		outbox_wake(e->outbox, cf->notifiers[i].key);
+	}
 	free(ns);
 	e->feeds = xcalloc(cf->nfeeds + 1, sizeof *e->feeds);
 	for (i = 0; i < cf->nfeeds; i++)
@@ -1509,7 +1512,7 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	struct config *old = e->cf;
 	int64_t now = engine_now_ms();
 	size_t i, j, nfeeds = 0;
-	int keep, parked;
+	int keep;
 
 	if ((m = engine_matcher(newcf, NULL, cause)) == NULL)
 		return -1;
@@ -1534,13 +1537,9 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	}
 	for (i = 0; i < newcf->nnotifiers; i++) {
 		slot = engine_slot(e, newcf->notifiers[i].key);
-		/* its alerts were put off by the daemon, not the receiver
-		 * (unconfigured, or disabled until a reload): due now */
-		parked = slot->current == NULL ||
-		    notifier_disabled(slot->current) != NULL;
 		engine_slot_bind(slot, ns[i]);
-		if (parked)
-			outbox_wake(e->outbox, slot->name);
+		/* alerts put off while it was removed or disabled */
+		outbox_wake(e->outbox, slot->name);
 	}
 	free(ns);
 

@@ -345,7 +345,7 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 {
 	enum store_outbox_state state;
 	int64_t now = outbox_now(ob), deadline, next = now, delay, hold = 0;
-	int attempts = row->attempts + 1, probe = 0;
+	int attempts = row->attempts + 1, probe = 0, parked;
 	char *cause, *msg = NULL;
 
 	switch (result) {
@@ -382,8 +382,10 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 			hold = next;
 		break;
 	}
+	/* a wait of the daemon's own (outbox_delivery_wait()) */
+	parked = state == STORE_OUTBOX_PENDING && !hold_it;
 	if (store_outbox_finish(ob->store, row->id, state, next, hold, probe,
-		error, &cause) == -1) {
+		parked, error, &cause) == -1) {
 		/* The row stays in flight until the next start. */
 		log_warnx("outbox: %s: %s", row->id, cause);
 		free(cause);
@@ -391,28 +393,31 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 	free(msg);
 }
 
-/* Make the notifier's rows waiting for a retry due now (not before a
- * hold the receiver asked for); WHY is for the log. */
+/* Make the notifier's rows waiting for a retry (with PARKED_ONLY, those
+ * put off by the daemon) due now, not before a hold the receiver asked
+ * for; WHY is for the log. */
 static void
-outbox_wake_rows(struct outbox *ob, const char *notifier, const char *why)
+outbox_wake_rows(
+    struct outbox *ob, const char *notifier, int parked_only, const char *why)
 {
 	size_t n;
 	char *cause;
 
-	if (store_outbox_wake(
-		ob->store, notifier, outbox_now(ob), &n, &cause) == -1) {
+	if (store_outbox_wake(ob->store, notifier, outbox_now(ob), parked_only,
+		&n, &cause) == -1) {
 		log_warnx("outbox: %s: %s", notifier, cause);
 		free(cause);
 	} else if (n > 0)
-		log_notice("outbox: notifier %s %s: %zu alerts waiting for a "
-			   "retry are due now",
-		    notifier, why, n);
+		log_notice("outbox: notifier %s %s: %zu alerts %s are due now",
+		    notifier, why, n,
+		    parked_only ? "put off while it was missing or disabled"
+				: "waiting for a retry");
 }
 
 void
 outbox_wake(struct outbox *ob, const char *notifier)
 {
-	outbox_wake_rows(ob, notifier, "is configured again");
+	outbox_wake_rows(ob, notifier, 1, "is configured");
 	outbox_kick(ob);
 }
 
@@ -445,7 +450,7 @@ outbox_health(struct outbox *ob, struct outbox_target *t,
 	    failed >= 2;
 	t->failures = 0;
 	if (outage)
-		outbox_wake_rows(ob, t->name, "delivers again");
+		outbox_wake_rows(ob, t->name, 0, "delivers again");
 }
 
 static void

@@ -69,10 +69,10 @@ void outbox_free(struct outbox *);
 int outbox_add_notifier(struct outbox *, const struct outbox_notifier *);
 /* Look for due rows at the next loop turn (after an ingest). */
 void outbox_kick(struct outbox *);
-/* The notifier NAME works again by the daemon's own account (a reload
- * configured it after it was removed or had disabled itself): its rows
- * waiting for a retry are due now, as in a wake (not before a hold the
- * receiver asked for; not a step of the schedule). */
+/* The notifier NAME is configured (at the start, or by a reload, which
+ * also ends its disabling): its alerts waiting for a reason of the
+ * daemon's own (outbox_delivery_wait()) are due now, as in a wake (not
+ * before a hold the receiver asked for; not a step of the schedule). */
 void outbox_wake(struct outbox *, const char *name);
 /* Deliveries running now. */
 size_t outbox_inflight(const struct outbox *);

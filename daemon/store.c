@@ -204,6 +204,10 @@ static const char *const store_migrations[] = {
     ("ALTER TABLE outbox ADD COLUMN hold_until INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE outbox ADD COLUMN out_of_turn INTEGER NOT NULL DEFAULT "
      "0;"),
+    /* 8: whether an alert's last wait was the daemon's own (its notifier
+     * disabled or no longer configured), which the start and a reload
+     * that configure the notifier end. */
+    "ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;",
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
@@ -309,8 +313,8 @@ static const char *const store_sql[S_NSTMTS] = {
 		      "WHERE state = 'pending' AND notifier = ?1",
     [S_OUTBOX_FINISH] = "UPDATE outbox SET state = ?2, attempts = attempts "
 			"+ 1, next_attempt_at = ?3, last_error = ?4, "
-			"hold_until = ?5, out_of_turn = out_of_turn + ?6 "
-			"WHERE id = ?1 AND state = 'inflight'",
+			"hold_until = ?5, out_of_turn = out_of_turn + ?6, "
+			"parked = ?7 WHERE id = ?1 AND state = 'inflight'",
 };
 
 /*
@@ -2730,7 +2734,7 @@ store_outbox_next_due(
 int
 store_outbox_finish(struct store *st, const char *id,
     enum store_outbox_state state, int64_t next_attempt_at, int64_t hold_until,
-    int probe, const char *error, char **cause)
+    int probe, int parked, const char *error, char **cause)
 {
 	sqlite3_stmt *stmt;
 
@@ -2744,6 +2748,7 @@ store_outbox_finish(struct store *st, const char *id,
 	store_bind_text(stmt, 4, error);
 	sqlite3_bind_int64(stmt, 5, hold_until);
 	sqlite3_bind_int(stmt, 6, probe != 0);
+	sqlite3_bind_int(stmt, 7, parked != 0);
 	return store_done(st, stmt, cause);
 }
 
@@ -2848,7 +2853,7 @@ store_outbox_retry(struct store *st, const char *id, int64_t now, char **cause)
 {
 	return store_outbox_edit(st,
 	    "UPDATE outbox SET state = 'pending', attempts = 0, "
-	    "out_of_turn = 0, hold_until = 0, "
+	    "out_of_turn = 0, hold_until = 0, parked = 0, "
 	    "next_attempt_at = ?2, created_at = ?2 "
 	    "WHERE id = ?1 AND state IN ('pending', 'dead')",
 	    id, now, cause);
@@ -3014,7 +3019,7 @@ fail:
 
 int
 store_outbox_wake(struct store *st, const char *notifier, int64_t now,
-    size_t *nwoken, char **cause)
+    int parked_only, size_t *nwoken, char **cause)
 {
 	sqlite3_stmt *stmt;
 	int rc;
@@ -3025,18 +3030,20 @@ store_outbox_wake(struct store *st, const char *notifier, int64_t now,
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
 		"UPDATE outbox SET next_attempt_at = MAX(?2, hold_until), "
-		"out_of_turn = out_of_turn + 1 "
+		"out_of_turn = out_of_turn + 1, parked = 0 "
 		/* next_attempt_at > MAX(?2, hold_until), written so that
 		 * the index bounds the scan: one wake for every OK of a
 		 * recovering receiver's backlog */
 		"WHERE state = 'pending' AND notifier = ?1 AND "
-		"next_attempt_at > ?2 AND next_attempt_at > hold_until",
+		"next_attempt_at > ?2 AND next_attempt_at > hold_until "
+		"AND (?3 = 0 OR parked = 1)",
 		-1, &stmt, NULL) != SQLITE_OK) {
 		store_error(st, cause, "outbox wake");
 		return -1;
 	}
 	sqlite3_bind_text(stmt, 1, notifier, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int(stmt, 3, parked_only != 0);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {

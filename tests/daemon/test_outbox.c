@@ -638,15 +638,16 @@ test_wake_keeps_retry_after(void **state)
 }
 
 /*
- * A notifier configured again (outbox_wake(), from a reload): its alerts
- * put off by the daemon are due at once; one the receiver told to wait
- * keeps its hold.
+ * A notifier configured (outbox_wake(): at the start, or by a reload):
+ * its alerts put off by the daemon are due at once, also after a
+ * restart; one the receiver told to wait keeps its hold, and one in its
+ * backoff after a plain failure keeps its time.
  */
 static void
 test_wake_on_reconfigure(void **state)
 {
 	struct env *env = *state;
-	int64_t held;
+	int64_t held, backoff;
 
 	enqueue(env, 1); /* row 0: put off an hour by the daemon */
 	start(env, 0);
@@ -663,20 +664,32 @@ test_wake_on_reconfigure(void **state)
 	assert_int_equal(env->a.ndelivered, 2);
 	held = due_at(env, 1);
 	assert_int_equal(held, fake_now + 600);
-	fake_now += 5;
-	pump(env);
-	assert_int_equal(env->a.ndelivered, 2); /* nothing due yet */
-	env->a.result = OUTBOX_OK;
+	enqueue(env, 1); /* row 2: failed, in its backoff (5 s) */
 	env->a.retry_after = 0;
-	outbox_wake(env->ob, "a");
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 3);
-	expect_row(env, 0, STORE_OUTBOX_DELIVERED, 0);
-	expect_row(env, 1, STORE_OUTBOX_PENDING, held);
-	fake_now = held;
+	backoff = due_at(env, 2);
+	assert_true(backoff > fake_now);
+	/* a restart: nothing is due */
+	outbox_free(env->ob);
+	start(env, 0);
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 3);
+	env->a.result = OUTBOX_OK;
+	outbox_wake(env->ob, "a");
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 4);
-	expect_rows(env, 0, 2, STORE_OUTBOX_DELIVERED);
+	expect_row(env, 0, STORE_OUTBOX_DELIVERED, 0);
+	expect_row(env, 1, STORE_OUTBOX_PENDING, held);
+	expect_row(env, 2, STORE_OUTBOX_PENDING, backoff);
+	/* woken again, nothing more is due */
+	outbox_wake(env->ob, "a");
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 4);
+	fake_now = held;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 6);
+	expect_rows(env, 0, 3, STORE_OUTBOX_DELIVERED);
 }
 
 static void

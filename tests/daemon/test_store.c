@@ -21,7 +21,9 @@
 #define URL "http://example.com/feed.xml"
 #define NOW 1700000000
 /* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
+/* Back to version 7: the outbox without parked. */
+#define UNDO_SCHEMA_8 "ALTER TABLE outbox DROP COLUMN parked;"
 /* Back to version 6: the outbox without hold_until and out_of_turn. */
 #define UNDO_SCHEMA_7                                                          \
 	"ALTER TABLE outbox DROP COLUMN hold_until;"                           \
@@ -182,7 +184,7 @@ test_open(void **state)
 	/* A database of schema 2 (before self-alerts) is upgraded in place
 	 * and keeps its data. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_3
+	    UNDO_SCHEMA_8 UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_3
 	    "PRAGMA user_version = 2");
 	assert_non_null(env->st = store_open(env->path, &cause));
 	assert_int_equal(
@@ -218,7 +220,7 @@ test_upgrade(void **state)
 	env->st = NULL;
 	/* Back to version 1: the same tables, with its indexes. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_3
+	    UNDO_SCHEMA_8 UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_3
 	    "CREATE INDEX items_first_seen ON "
 	    "items(first_seen); PRAGMA user_version = 1");
 	assert_int_equal(fixture_count(env->path,
@@ -662,7 +664,7 @@ test_sync(void **state)
 	assert_true(sync_wal_syncs > before);
 	before = sync_wal_syncs;
 	assert_int_equal(store_outbox_finish(st, rows[0].id,
-			     STORE_OUTBOX_DELIVERED, 0, 0, 0, NULL, &cause),
+			     STORE_OUTBOX_DELIVERED, 0, 0, 0, 0, NULL, &cause),
 	    0);
 	assert_true(sync_wal_syncs > before);
 	store_outbox_rows_free(rows, n);
@@ -682,7 +684,7 @@ test_sync(void **state)
 	SYNCS_AFTER_RELAXED(store_outbox_retry(st, rows[0].id, NOW, &cause));
 	/* rows[0] is due at NOW: a wake at NOW - 1 moves it */
 	SYNCS_AFTER_RELAXED(
-	    store_outbox_wake(st, rows[0].notifier, NOW - 1, NULL, &cause));
+	    store_outbox_wake(st, rows[0].notifier, NOW - 1, 0, NULL, &cause));
 	SYNCS_AFTER_RELAXED(
 	    store_self_alert_set(st, (const char *const[]){"outbox"}, 1, 1, NOW,
 		NULL, NULL, NULL, &cause));
@@ -1671,7 +1673,7 @@ test_upgrade_present(void **state)
 	/* Version 5, where k-0, k-1 and k-2 were no longer in the feed, and
 	 * an item of a feed deleted with foreign keys off. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_7 UNDO_SCHEMA_6
+	    UNDO_SCHEMA_8 UNDO_SCHEMA_7 UNDO_SCHEMA_6
 	    "UPDATE items SET seen_seq = seen_seq - 1 "
 	    "WHERE key IN ('k-0', 'k-1', 'k-2');"
 	    "UPDATE feeds SET present_count = 9 WHERE url = "
@@ -1929,15 +1931,16 @@ test_outbox_verbs(void **state)
 	snprintf(id, sizeof id, "%s", rows[0].id);
 	assert_int_equal(
 	    store_outbox_finish(env->st, rows[0].id, STORE_OUTBOX_DELIVERED,
-		NOW + 10, 0, 0, NULL, &cause),
+		NOW + 10, 0, 0, 0, NULL, &cause),
 	    0);
 	assert_int_equal(
 	    store_outbox_finish(env->st, rows[1].id, STORE_OUTBOX_DEAD,
-		NOW + 10, 0, 0, "refused", &cause),
+		NOW + 10, 0, 0, 0, "refused", &cause),
 	    0);
 	/* Finishing a row that is not in flight changes nothing. */
-	assert_int_equal(store_outbox_finish(env->st, rows[0].id,
-			     STORE_OUTBOX_DEAD, NOW + 10, 0, 0, "late", &cause),
+	assert_int_equal(
+	    store_outbox_finish(env->st, rows[0].id, STORE_OUTBOX_DEAD,
+		NOW + 10, 0, 0, 0, "late", &cause),
 	    0);
 	assert_int_equal(
 	    store_outbox_list(env->st, STORE_OUTBOX_DEAD, &all, &nall, &cause),

@@ -10,8 +10,8 @@
    every alert id arrives, and any duplicate carries an id that had
    already arrived.
 3. The reconfigured test: an alert refused, its notifier removed by a
-   reload (the alert then waits an hour), brought back by another with
-   the receiver fixed: the waiting alert goes at once.
+   reload (the alert then waits an hour), brought back with the receiver
+   fixed by another reload, or by a restart: the alert goes at once.
 
 Every wait is bounded; one line per check, then "N passed, N failed".
 Runs under /usr/bin/python3 (aiosmtpd and rsyslog come from Debian).
@@ -356,25 +356,34 @@ def test_loss(tmp, feed_port):
 def test_reconfigured(tmp, feed_port):
     """A webhook's alert is refused (503) and the notifier is then
     removed by a reload: the alert waits an hour for a configuration
-    that names it again. A reload brings the notifier back and the
-    receiver is fixed: the alert goes at once, not an hour later."""
+    that names it again. With the receiver fixed, a reload that brings
+    the notifier back sends it at once, and so does a restart."""
     hook_log, hook, hook_port = webhook_receiver(tmp)
-    daemon = None
+    cfg = os.path.join(tmp, "feedwatch.yaml")
+    log = os.path.join(tmp, "daemon.log")
+    daemons = []  # every one started, for the cleanup
 
-    def config(notifier):
-        return "\n".join([
+    def config(notifier, path):
+        write(cfg, "\n".join([
             "store: state.db",
             "fetch: {block_private_addresses: false}",
             "defaults: {interval: 1h, timeout: 5s}",
             "feeds:",
-            "  - {url: 'http://127.0.0.1:%d/back', name: back, "
-            "first_poll_alert_age: 3650d}" % feed_port,
+            "  - {url: 'http://127.0.0.1:%d%s', name: back, "
+            "first_poll_alert_age: 3650d}" % (feed_port, path),
             "watchlists:",
             "  w: {match: 'coalition', notify: [%s]}" % notifier,
             "notifiers:",
             "  %s: {type: webhook, url: 'http://127.0.0.1:%d/', "
             "secret: '%s', allow_private: true, timeout: 5s}"
-            % (notifier, hook_port, SECRET)]) + "\n"
+            % (notifier, hook_port, SECRET)]) + "\n")
+
+    def run():
+        with open(log, "a") as out:
+            daemons.append(subprocess.Popen(
+                [FEEDWATCH, "run", "-c", cfg], cwd=tmp,
+                stdout=subprocess.DEVNULL, stderr=out))
+        return daemons[-1]
 
     def due_in():
         con = sqlite3.connect(os.path.join(tmp, "state.db"), timeout=10)
@@ -386,47 +395,61 @@ def test_reconfigured(tmp, feed_port):
         finally:
             con.close()
 
-    try:
+    def status(code):
+        return lambda: [r for r in jsonl(hook_log)
+                        if r.get("status") == code]
+
+    def delivered():
+        return [json.loads(r["body"])["item"]["id"] for r in status(200)()]
+
+    def park(path, item):
+        """A new feed's alert, refused, then its notifier removed."""
         control(hook_port, mode="status/503", retry_after=5)
-        FEEDS.set("/back", [("b1", "Coalition item", "coalition")],
+        FEEDS.set(path, [(item, "Coalition item", "coalition")],
                   dated_now())
-        cfg = os.path.join(tmp, "feedwatch.yaml")
-        write(cfg, config("hook"))
-        log = os.path.join(tmp, "daemon.log")
-        with open(log, "w") as out:
-            daemon = subprocess.Popen([FEEDWATCH, "run", "-c", cfg],
-                                      cwd=tmp, stdout=subprocess.DEVNULL,
-                                      stderr=out)
-        refused = lambda: [r for r in jsonl(hook_log)
-                           if r.get("status") == 503]
-        check("reconfigured: the receiver refused the alert",
-              wait_for(refused, 20))
+        config("hook", path)
+        refused = len(status(503)())
+        daemon = run()
+        check("reconfigured: %s refused" % item,
+              wait_for(lambda: len(status(503)()) > refused, 20))
         # the notifier removed before the alert's retry (Retry-After 5)
-        write(cfg, config("other"))
+        config("other", path)
         daemon.send_signal(signal.SIGHUP)
-        check("reconfigured: the alert then waits about an hour",
+        check("reconfigured: %s then waits about an hour" % item,
               wait_for(lambda: (due_in() or 0) > 3000, 15), str(due_in()))
         control(hook_port, mode=None)
-        write(cfg, config("hook"))
+        config("hook", path)
+        return daemon
+
+    try:
+        daemon = park("/back1", "b1")
         t0 = time.time()
         daemon.send_signal(signal.SIGHUP)
-        ok = lambda: [r for r in jsonl(hook_log) if r.get("status") == 200]
-        check("reconfigured: delivered within seconds of the reload",
-              wait_for(ok, 15), "%.1f s" % (time.time() - t0))
-        docs = [json.loads(r["body"]) for r in ok()]
-        check("reconfigured: once, the item's alert",
-              [d["item"]["id"] for d in docs] == ["b1"],
-              str([d["item"]["id"] for d in docs]))
+        check("reconfigured: b1 delivered within seconds of the reload",
+              wait_for(lambda: delivered() == ["b1"], 15),
+              "%.1f s: %s" % (time.time() - t0, delivered()))
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(15)
+        daemon = park("/back2", "b2")
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(15)
+        t0 = time.time()
+        daemon = run()
+        check("reconfigured: b2 delivered within seconds of the restart",
+              wait_for(lambda: delivered() == ["b1", "b2"], 15),
+              "%.1f s: %s" % (time.time() - t0, delivered()))
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(15)
         with open(log) as f:
             err = f.read()
-        check("reconfigured: the log says why it went at once",
-              "hook is configured again: 1 alerts" in err, err[-600:])
+        check("reconfigured: the log says why they went at once",
+              err.count("notifier hook is configured: 1 alerts put off")
+              == 2, err[-800:])
     finally:
-        if daemon is not None and daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
+        for daemon in daemons:  # a failure above must not leave one
+            if daemon.poll() is None:
+                daemon.kill()
+                daemon.wait()
         stop(hook)
 
 
