@@ -1120,6 +1120,8 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 	struct engine_delivery *d = arg;
 	struct engine_notifier *slot = d->slot;
 	enum outbox_result result = OUTBOX_OK;
+	enum store_outbox_park why;
+	int64_t wait;
 	size_t i;
 
 	slot->engine->last_progress = engine_now_ms() / 1000;
@@ -1129,9 +1131,20 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 		result = OUTBOX_PERMFAIL;
 	engine_count_delivery(
 	    slot->engine, outbox_delivery_row(d->delivery), result);
-	if (result == OUTBOX_TEMPFAIL && res->parked && res->retry_after > 0)
-		outbox_delivery_wait(d->delivery, res->retry_after, res->error);
-	else
+	if (result == OUTBOX_TEMPFAIL && res->parked && res->retry_after > 0) {
+		/* put off by a notifier that disabled itself; if a reload
+		 * has replaced it meanwhile (it held the alert for a digest
+		 * or a rate limit), the new one takes the alert at once, and
+		 * if a reload removed it, the alert waits for its return */
+		why = STORE_PARK_DISABLED;
+		wait = res->retry_after;
+		if (slot->current == NULL)
+			why = STORE_PARK_MISSING;
+		else if (d->notifier != slot->current &&
+		    notifier_disabled(slot->current) == NULL)
+			wait = 1;
+		outbox_delivery_wait(d->delivery, wait, why, res->error);
+	} else
 		outbox_delivery_done(d->delivery, result,
 		    res->retry_after > 0 ? res->retry_after : 0, res->error);
 	/* A replaced notifier goes once its last delivery is done, at the
@@ -1159,7 +1172,7 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 	if (slot->current == NULL) {
 		engine_count_delivery(slot->engine, row, OUTBOX_TEMPFAIL);
 		outbox_delivery_wait(delivery, ENGINE_NOTIFIER_GONE_RETRY,
-		    "notifier no longer configured");
+		    STORE_PARK_MISSING, "notifier no longer configured");
 		return;
 	}
 	d = xcalloc(1, sizeof *d);
@@ -1208,16 +1221,23 @@ engine_slot(struct engine *e, const char *name)
 static void
 engine_slot_bind(struct engine_notifier *slot, struct notifier *n)
 {
-	if (slot->current != NULL) {
-		if (notifier_inflight(slot->current) == 0)
-			notifier_free(slot->current);
-		else {
-			slot->retired = xreallocarray(slot->retired,
-			    slot->nretired + 1, sizeof *slot->retired);
-			slot->retired[slot->nretired++] = slot->current;
-		}
-	}
+	struct notifier *old = slot->current;
+
 	slot->current = n;
+	if (old == NULL)
+		return;
+	if (notifier_inflight(old) == 0) {
+		notifier_free(old);
+		return;
+	}
+	slot->retired = xreallocarray(
+	    slot->retired, slot->nretired + 1, sizeof *slot->retired);
+	slot->retired[slot->nretired++] = old;
+	/* One that disabled itself answers what it holds for a digest or
+	 * a rate limit now, rather than when its window ends: put off,
+	 * and taken by the new one (engine_notify_done_cb). */
+	if (notifier_disabled(old) != NULL)
+		notifier_flush(old);
 }
 
 /* Every notifier of CF, or NULL with *cause. */
@@ -1394,8 +1414,10 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 		goto fail;
 	for (i = 0; i < cf->nnotifiers; i++) {
 		engine_slot_bind(engine_slot(e, cf->notifiers[i].key), ns[i]);
-		/* alerts put off because the last run lacked it */
-		outbox_wake(e->outbox, cf->notifiers[i].key);
+		/* alerts put off because the last run lacked it (not those
+		 * it disabled itself for: this run does not know why) */
+		outbox_wake(
+		    e->outbox, cf->notifiers[i].key, STORE_PARK_MISSING);
 	}
 	free(ns);
 	e->feeds = xcalloc(cf->nfeeds + 1, sizeof *e->feeds);
@@ -1512,7 +1534,7 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	struct config *old = e->cf;
 	int64_t now = engine_now_ms();
 	size_t i, j, nfeeds = 0;
-	int keep;
+	int keep, disabled;
 
 	if ((m = engine_matcher(newcf, NULL, cause)) == NULL)
 		return -1;
@@ -1537,9 +1559,14 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	}
 	for (i = 0; i < newcf->nnotifiers; i++) {
 		slot = engine_slot(e, newcf->notifiers[i].key);
+		disabled = slot->current != NULL &&
+		    notifier_disabled(slot->current) != NULL;
 		engine_slot_bind(slot, ns[i]);
-		/* alerts put off while it was removed or disabled */
-		outbox_wake(e->outbox, slot->name);
+		/* alerts put off while it was not configured, or disabled
+		 * (a reload is what the disabling waits for) */
+		outbox_wake(e->outbox, slot->name, STORE_PARK_MISSING);
+		if (disabled)
+			outbox_wake(e->outbox, slot->name, STORE_PARK_DISABLED);
 	}
 	free(ns);
 

@@ -341,11 +341,11 @@ outbox_retry_delay(struct outbox *ob, struct outbox_target *t, int attempts,
 static void
 outbox_record(struct outbox *ob, struct outbox_target *t,
     struct store_outbox_row *row, enum outbox_result result,
-    int64_t retry_after, int hold_it, const char *error)
+    int64_t retry_after, enum store_outbox_park park, const char *error)
 {
 	enum store_outbox_state state;
 	int64_t now = outbox_now(ob), deadline, next = now, delay, hold = 0;
-	int attempts = row->attempts + 1, probe = 0, parked;
+	int attempts = row->attempts + 1, probe = 0;
 	char *cause, *msg = NULL;
 
 	switch (result) {
@@ -378,14 +378,14 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 		/* One last attempt at the deadline. */
 		if (next > deadline)
 			next = deadline;
-		if (retry_after > 0 && hold_it)
-			hold = next;
+		if (retry_after > 0 && park == STORE_PARK_NONE)
+			hold = next; /* the receiver's, not the daemon's */
 		break;
 	}
-	/* a wait of the daemon's own (outbox_delivery_wait()) */
-	parked = state == STORE_OUTBOX_PENDING && !hold_it;
+	if (state != STORE_OUTBOX_PENDING)
+		park = STORE_PARK_NONE;
 	if (store_outbox_finish(ob->store, row->id, state, next, hold, probe,
-		parked, error, &cause) == -1) {
+		park, error, &cause) == -1) {
 		/* The row stays in flight until the next start. */
 		log_warnx("outbox: %s: %s", row->id, cause);
 		free(cause);
@@ -393,31 +393,36 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 	free(msg);
 }
 
-/* Make the notifier's rows waiting for a retry (with PARKED_ONLY, those
- * put off by the daemon) due now, not before a hold the receiver asked
- * for; WHY is for the log. */
+/* Make the notifier's rows waiting for a retry (with PARK, those the
+ * daemon put off for that reason) due now, not before a hold the
+ * receiver asked for; WHY is for the log. */
 static void
-outbox_wake_rows(
-    struct outbox *ob, const char *notifier, int parked_only, const char *why)
+outbox_wake_rows(struct outbox *ob, const char *notifier,
+    enum store_outbox_park park, const char *why)
 {
 	size_t n;
 	char *cause;
 
-	if (store_outbox_wake(ob->store, notifier, outbox_now(ob), parked_only,
-		&n, &cause) == -1) {
+	if (store_outbox_wake(
+		ob->store, notifier, outbox_now(ob), park, &n, &cause) == -1) {
 		log_warnx("outbox: %s: %s", notifier, cause);
 		free(cause);
 	} else if (n > 0)
 		log_notice("outbox: notifier %s %s: %zu alerts %s are due now",
 		    notifier, why, n,
-		    parked_only ? "put off while it was missing or disabled"
-				: "waiting for a retry");
+		    park == STORE_PARK_NONE ? "waiting for a retry"
+			: park == STORE_PARK_MISSING
+			? "put off while it was not configured"
+			: "put off while it was disabled");
 }
 
 void
-outbox_wake(struct outbox *ob, const char *notifier)
+outbox_wake(struct outbox *ob, const char *notifier, enum store_outbox_park why)
 {
-	outbox_wake_rows(ob, notifier, 1, "is configured");
+	if (why == STORE_PARK_NONE)
+		fatalx("%s: no reason", __func__);
+	outbox_wake_rows(ob, notifier, why,
+	    why == STORE_PARK_MISSING ? "is configured" : "is enabled");
 	outbox_kick(ob);
 }
 
@@ -450,18 +455,19 @@ outbox_health(struct outbox *ob, struct outbox_target *t,
 	    failed >= 2;
 	t->failures = 0;
 	if (outage)
-		outbox_wake_rows(ob, t->name, 0, "delivers again");
+		outbox_wake_rows(
+		    ob, t->name, STORE_PARK_NONE, "delivers again");
 }
 
 static void
 outbox_finish(struct outbox_delivery *d, enum outbox_result result,
-    int64_t retry_after, int hold, const char *error)
+    int64_t retry_after, enum store_outbox_park park, const char *error)
 {
 	struct outbox *ob = d->ob;
 
 	if (ob != NULL) {
 		outbox_record(
-		    ob, d->target, &d->row, result, retry_after, hold, error);
+		    ob, d->target, &d->row, result, retry_after, park, error);
 		outbox_health(ob, d->target, result, d->row.attempts);
 		if (d->prev != NULL)
 			d->prev->next = d->next;
@@ -481,12 +487,14 @@ void
 outbox_delivery_done(struct outbox_delivery *d, enum outbox_result result,
     int64_t retry_after, const char *error)
 {
-	outbox_finish(d, result, retry_after, 1, error);
+	outbox_finish(d, result, retry_after, STORE_PARK_NONE, error);
 }
 
 void
-outbox_delivery_wait(
-    struct outbox_delivery *d, int64_t seconds, const char *error)
+outbox_delivery_wait(struct outbox_delivery *d, int64_t seconds,
+    enum store_outbox_park why, const char *error)
 {
-	outbox_finish(d, OUTBOX_TEMPFAIL, seconds, 0, error);
+	if (why == STORE_PARK_NONE)
+		fatalx("%s: no reason", __func__);
+	outbox_finish(d, OUTBOX_TEMPFAIL, seconds, why, error);
 }

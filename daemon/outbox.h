@@ -69,11 +69,12 @@ void outbox_free(struct outbox *);
 int outbox_add_notifier(struct outbox *, const struct outbox_notifier *);
 /* Look for due rows at the next loop turn (after an ingest). */
 void outbox_kick(struct outbox *);
-/* The notifier NAME is configured (at the start, or by a reload, which
- * also ends its disabling): its alerts waiting for a reason of the
- * daemon's own (outbox_delivery_wait()) are due now, as in a wake (not
- * before a hold the receiver asked for; not a step of the schedule). */
-void outbox_wake(struct outbox *, const char *name);
+/* The reason WHY the alerts of notifier NAME were put off is gone (the
+ * start or a reload configured it; a reload replaced it after it had
+ * disabled itself): those alerts (outbox_delivery_wait() with WHY) are
+ * due now. Their put-off attempts were out of turn: none is a step of
+ * the schedule. */
+void outbox_wake(struct outbox *, const char *name, enum store_outbox_park why);
 /* Deliveries running now. */
 size_t outbox_inflight(const struct outbox *);
 
@@ -84,10 +85,11 @@ const struct store_outbox_row *outbox_delivery_row(
 void outbox_delivery_done(struct outbox_delivery *, enum outbox_result,
     int64_t retry_after, const char *error);
 /* A TEMPFAIL that waits SECONDS (at most 24 h) for a reason of the
- * daemon's own (a notifier disabled or no longer configured), not the
- * receiver's: a wake of the receiver (see above) may end it. */
-void outbox_delivery_wait(
-    struct outbox_delivery *, int64_t seconds, const char *error);
+ * daemon's own, WHY (its notifier disabled or no longer configured),
+ * not the receiver's: not a step of the schedule; outbox_wake() with
+ * WHY, or a wake of the receiver (see above), may end it. */
+void outbox_delivery_wait(struct outbox_delivery *, int64_t seconds,
+    enum store_outbox_park why, const char *error);
 
 /* The nominal delay before attempt ATTEMPTS + 1, without jitter. */
 int64_t outbox_backoff(int attempts);

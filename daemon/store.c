@@ -204,10 +204,16 @@ static const char *const store_migrations[] = {
     ("ALTER TABLE outbox ADD COLUMN hold_until INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE outbox ADD COLUMN out_of_turn INTEGER NOT NULL DEFAULT "
      "0;"),
-    /* 8: whether an alert's last wait was the daemon's own (its notifier
-     * disabled or no longer configured), which the start and a reload
-     * that configure the notifier end. */
-    "ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;",
+    /* 8: why an alert waits for a reason of the daemon's own, if it does
+     * (enum store_outbox_park), so that a start or a reload that
+     * configures its notifier ends the wait; alerts already waiting so
+     * are known by the error their wait recorded. */
+    ("ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE outbox SET parked = 1 WHERE state = 'pending' AND "
+     "last_error = 'notifier no longer configured';"
+     "UPDATE outbox SET parked = 2 WHERE state = 'pending' AND "
+     "(last_error LIKE 'notifier disabled: %' OR "
+     "last_error LIKE 'digest: notifier disabled: %');"),
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
@@ -313,8 +319,9 @@ static const char *const store_sql[S_NSTMTS] = {
 		      "WHERE state = 'pending' AND notifier = ?1",
     [S_OUTBOX_FINISH] = "UPDATE outbox SET state = ?2, attempts = attempts "
 			"+ 1, next_attempt_at = ?3, last_error = ?4, "
-			"hold_until = ?5, out_of_turn = out_of_turn + ?6, "
-			"parked = ?7 WHERE id = ?1 AND state = 'inflight'",
+			"hold_until = ?5, out_of_turn = out_of_turn + ?6 + "
+			"(?7 != 0), parked = ?7 "
+			"WHERE id = ?1 AND state = 'inflight'",
 };
 
 /*
@@ -2734,7 +2741,7 @@ store_outbox_next_due(
 int
 store_outbox_finish(struct store *st, const char *id,
     enum store_outbox_state state, int64_t next_attempt_at, int64_t hold_until,
-    int probe, int parked, const char *error, char **cause)
+    int probe, enum store_outbox_park park, const char *error, char **cause)
 {
 	sqlite3_stmt *stmt;
 
@@ -2748,7 +2755,7 @@ store_outbox_finish(struct store *st, const char *id,
 	store_bind_text(stmt, 4, error);
 	sqlite3_bind_int64(stmt, 5, hold_until);
 	sqlite3_bind_int(stmt, 6, probe != 0);
-	sqlite3_bind_int(stmt, 7, parked != 0);
+	sqlite3_bind_int(stmt, 7, (int)park);
 	return store_done(st, stmt, cause);
 }
 
@@ -3019,7 +3026,7 @@ fail:
 
 int
 store_outbox_wake(struct store *st, const char *notifier, int64_t now,
-    int parked_only, size_t *nwoken, char **cause)
+    enum store_outbox_park park, size_t *nwoken, char **cause)
 {
 	sqlite3_stmt *stmt;
 	int rc;
@@ -3029,21 +3036,22 @@ store_outbox_wake(struct store *st, const char *notifier, int64_t now,
 	if (store_full(st, cause) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
+		/* a wait of the daemon's own was out of turn already */
 		"UPDATE outbox SET next_attempt_at = MAX(?2, hold_until), "
-		"out_of_turn = out_of_turn + 1, parked = 0 "
+		"out_of_turn = out_of_turn + (parked = 0), parked = 0 "
 		/* next_attempt_at > MAX(?2, hold_until), written so that
 		 * the index bounds the scan: one wake for every OK of a
 		 * recovering receiver's backlog */
 		"WHERE state = 'pending' AND notifier = ?1 AND "
 		"next_attempt_at > ?2 AND next_attempt_at > hold_until "
-		"AND (?3 = 0 OR parked = 1)",
+		"AND (?3 = 0 OR parked = ?3)",
 		-1, &stmt, NULL) != SQLITE_OK) {
 		store_error(st, cause, "outbox wake");
 		return -1;
 	}
 	sqlite3_bind_text(stmt, 1, notifier, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, now);
-	sqlite3_bind_int(stmt, 3, parked_only != 0);
+	sqlite3_bind_int(stmt, 3, (int)park);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {

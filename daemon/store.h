@@ -215,13 +215,22 @@ int store_outbox_recover(
  * return them (*rows owned by the caller, store_outbox_rows_free()). */
 int store_outbox_claim(struct store *, const char *notifier, int64_t now,
     size_t limit, struct store_outbox_row **rows, size_t *nrows, char **cause);
+/* Why a pending row waits for a reason of the daemon's own, not the
+ * receiver's (outbox.parked). Such a wait is out of turn. */
+enum store_outbox_park {
+	STORE_PARK_NONE = 0,
+	STORE_PARK_MISSING = 1, /* its notifier is not configured */
+	STORE_PARK_DISABLED = 2, /* its notifier disabled itself (410) */
+};
+
 /* NOTIFIER's pending rows waiting for a later attempt become due at NOW
  * (its receiver is back), or when the receiver asked them to wait until
- * (hold_until), if later; their next attempt is out of turn. PARKED_ONLY:
- * only those whose wait was the daemon's own (parked; the notifier is
- * configured again). *nwoken (may be NULL) counts them. */
+ * (hold_until), if later; their next attempt is out of turn. PARK other
+ * than STORE_PARK_NONE: only the rows parked for that reason (the
+ * notifier is configured, or no longer disabled). *nwoken (may be NULL)
+ * counts them. */
 int store_outbox_wake(struct store *, const char *notifier, int64_t now,
-    int parked_only, size_t *nwoken, char **cause);
+    enum store_outbox_park park, size_t *nwoken, char **cause);
 /* The earliest next_attempt_at of NOTIFIER's pending rows: 0 and *at, or
  * 1 when none. */
 int store_outbox_next_due(
@@ -229,12 +238,12 @@ int store_outbox_next_due(
 /* The outcome of one attempt on an in-flight row: delivered, pending
  * again at next_attempt_at, or dead. HOLD_UNTIL: the time the receiver
  * asked it to wait until (Retry-After), which a wake keeps; 0 for none.
- * PROBE: the next attempt is a probe (counted in out_of_turn). PARKED:
- * the wait is the daemon's own (see store_outbox_wake()). ERROR may be
- * NULL. */
+ * PROBE: the next attempt is a probe (counted in out_of_turn). PARK:
+ * why the wait is the daemon's own, if it is (counted in out_of_turn).
+ * ERROR may be NULL. */
 int store_outbox_finish(struct store *, const char *id, enum store_outbox_state,
-    int64_t next_attempt_at, int64_t hold_until, int probe, int parked,
-    const char *error, char **cause);
+    int64_t next_attempt_at, int64_t hold_until, int probe,
+    enum store_outbox_park park, const char *error, char **cause);
 /* Rows in STATE (all when state is -1), oldest first. */
 int store_outbox_list(struct store *, int state, struct store_outbox_row **,
     size_t *, char **cause);

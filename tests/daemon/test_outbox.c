@@ -34,7 +34,8 @@ struct script {
 	int64_t retry_after;
 	const char *error;
 	int async; /* keep deliveries until answer_all() */
-	int own_wait; /* TEMPFAIL as a wait of the daemon's own */
+	enum store_outbox_park own_wait; /* TEMPFAIL as a wait of the
+					    daemon's own, for this reason */
 	struct outbox_delivery *held[64];
 	size_t nheld;
 	int ndelivered;
@@ -55,8 +56,8 @@ script_deliver(void *arg, struct outbox_delivery *d)
 		s->held[s->nheld++] = d;
 		return;
 	}
-	if (s->own_wait && s->result == OUTBOX_TEMPFAIL)
-		outbox_delivery_wait(d, s->retry_after, s->error);
+	if (s->own_wait != STORE_PARK_NONE && s->result == OUTBOX_TEMPFAIL)
+		outbox_delivery_wait(d, s->retry_after, s->own_wait, s->error);
 	else
 		outbox_delivery_done(d, s->result, s->retry_after, s->error);
 }
@@ -332,8 +333,6 @@ test_retry_after_and_total(void **state)
 	store_outbox_row_clear(&row);
 }
 
-/* Rows FROM .. TO - 1 of notifier "a" are in STATE; pending ones wait
- * for a later time than now. */
 /* Row I's next attempt. */
 static int64_t
 due_at(struct env *env, size_t i)
@@ -358,6 +357,8 @@ expect_row(
 	store_outbox_row_clear(&row);
 }
 
+/* Rows FROM .. TO - 1 of notifier "a" are in STATE; pending ones wait
+ * for a later time than now. */
 static void
 expect_rows(
     struct env *env, size_t from, size_t to, enum store_outbox_state state)
@@ -616,10 +617,10 @@ test_wake_keeps_retry_after(void **state)
 	assert_int_equal(held, fake_now + 3600);
 	/* row 2: an hour's wait of the daemon's own (a disabled notifier) */
 	enqueue(env, 1);
-	env->a.own_wait = 1;
+	env->a.own_wait = STORE_PARK_DISABLED;
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 4);
-	env->a.own_wait = 0;
+	env->a.own_wait = STORE_PARK_NONE;
 	/* the probe goes through: the receiver is back, but row 1 waits;
 	 * row 2 goes at once */
 	env->a.result = OUTBOX_OK;
@@ -638,10 +639,12 @@ test_wake_keeps_retry_after(void **state)
 }
 
 /*
- * A notifier configured (outbox_wake(): at the start, or by a reload):
- * its alerts put off by the daemon are due at once, also after a
- * restart; one the receiver told to wait keeps its hold, and one in its
- * backoff after a plain failure keeps its time.
+ * The reason a notifier's alerts were put off is gone (outbox_wake():
+ * configured at the start or by a reload; replaced after it disabled
+ * itself): those alerts are due at once, also after a restart, and only
+ * those: one put off for the other reason waits, one the receiver told
+ * to wait keeps its hold, one in its backoff after a plain failure
+ * keeps its time.
  */
 static void
 test_wake_on_reconfigure(void **state)
@@ -649,47 +652,84 @@ test_wake_on_reconfigure(void **state)
 	struct env *env = *state;
 	int64_t held, backoff;
 
-	enqueue(env, 1); /* row 0: put off an hour by the daemon */
+	enqueue(env, 1); /* row 0: put off an hour, notifier missing */
 	start(env, 0);
 	env->a.result = OUTBOX_TEMPFAIL;
-	env->a.own_wait = 1;
+	env->a.own_wait = STORE_PARK_MISSING;
 	env->a.retry_after = 3600;
 	pump(env);
-	assert_int_equal(env->a.ndelivered, 1);
-	fake_now += 1;
-	enqueue(env, 1); /* row 1: the receiver asked for ten minutes */
-	env->a.own_wait = 0;
-	env->a.retry_after = 600;
+	enqueue(env, 1); /* row 1: put off an hour, notifier disabled */
+	env->a.own_wait = STORE_PARK_DISABLED;
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 2);
-	held = due_at(env, 1);
+	fake_now += 1;
+	enqueue(env, 1); /* row 2: the receiver asked for ten minutes */
+	env->a.own_wait = STORE_PARK_NONE;
+	env->a.retry_after = 600;
+	pump(env);
+	held = due_at(env, 2);
 	assert_int_equal(held, fake_now + 600);
-	enqueue(env, 1); /* row 2: failed, in its backoff (5 s) */
+	enqueue(env, 1); /* row 3: failed, in its backoff (5 s) */
 	env->a.retry_after = 0;
 	pump(env);
-	assert_int_equal(env->a.ndelivered, 3);
-	backoff = due_at(env, 2);
+	assert_int_equal(env->a.ndelivered, 4);
+	backoff = due_at(env, 3);
 	assert_true(backoff > fake_now);
 	/* a restart: nothing is due */
 	outbox_free(env->ob);
 	start(env, 0);
 	pump(env);
-	assert_int_equal(env->a.ndelivered, 3);
+	assert_int_equal(env->a.ndelivered, 4);
 	env->a.result = OUTBOX_OK;
-	outbox_wake(env->ob, "a");
+	outbox_wake(env->ob, "a", STORE_PARK_MISSING);
 	pump(env);
-	assert_int_equal(env->a.ndelivered, 4);
+	assert_int_equal(env->a.ndelivered, 5);
 	expect_row(env, 0, STORE_OUTBOX_DELIVERED, 0);
-	expect_row(env, 1, STORE_OUTBOX_PENDING, held);
-	expect_row(env, 2, STORE_OUTBOX_PENDING, backoff);
-	/* woken again, nothing more is due */
-	outbox_wake(env->ob, "a");
-	pump(env);
-	assert_int_equal(env->a.ndelivered, 4);
-	fake_now = held;
+	expect_row(env, 1, STORE_OUTBOX_PENDING, T0 + 3600);
+	outbox_wake(env->ob, "a", STORE_PARK_DISABLED);
 	pump(env);
 	assert_int_equal(env->a.ndelivered, 6);
-	expect_rows(env, 0, 3, STORE_OUTBOX_DELIVERED);
+	expect_row(env, 1, STORE_OUTBOX_DELIVERED, 0);
+	expect_row(env, 2, STORE_OUTBOX_PENDING, held);
+	expect_row(env, 3, STORE_OUTBOX_PENDING, backoff);
+	fake_now = held;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 8);
+	expect_rows(env, 0, 4, STORE_OUTBOX_DELIVERED);
+}
+
+/*
+ * Waits of the daemon's own are not steps of the schedule: an alert put
+ * off three times, then woken, that fails at its first real attempt
+ * waits the first step (5 s), not the fourth.
+ */
+static void
+test_parked_not_steps(void **state)
+{
+	struct env *env = *state;
+	int64_t wait;
+	int i;
+
+	enqueue(env, 1);
+	start(env, 0);
+	env->a.result = OUTBOX_TEMPFAIL;
+	env->a.own_wait = STORE_PARK_MISSING;
+	env->a.retry_after = 3600;
+	for (i = 0; i < 3; i++) {
+		pump(env);
+		fake_now += 60;
+		assert_int_equal(env->a.ndelivered, i + 1);
+		expect_row(env, 0, STORE_OUTBOX_PENDING, fake_now - 60 + 3600);
+		fake_now += 3600 - 60;
+	}
+	fake_now -= 1800; /* woken before the hour is out */
+	outbox_wake(env->ob, "a", STORE_PARK_MISSING);
+	env->a.own_wait = STORE_PARK_NONE;
+	env->a.retry_after = 0;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 4);
+	wait = due_at(env, 0) - fake_now;
+	assert_true(wait >= 4 && wait <= 6);
 }
 
 static void
@@ -867,6 +907,8 @@ main(void)
 		test_wake_keeps_retry_after, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_wake_on_reconfigure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_parked_not_steps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_add_while_inflight, setup, teardown),

@@ -683,8 +683,8 @@ test_sync(void **state)
 	assert_true(n >= 3);
 	SYNCS_AFTER_RELAXED(store_outbox_retry(st, rows[0].id, NOW, &cause));
 	/* rows[0] is due at NOW: a wake at NOW - 1 moves it */
-	SYNCS_AFTER_RELAXED(
-	    store_outbox_wake(st, rows[0].notifier, NOW - 1, 0, NULL, &cause));
+	SYNCS_AFTER_RELAXED(store_outbox_wake(
+	    st, rows[0].notifier, NOW - 1, STORE_PARK_NONE, NULL, &cause));
 	SYNCS_AFTER_RELAXED(
 	    store_self_alert_set(st, (const char *const[]){"outbox"}, 1, 1, NOW,
 		NULL, NULL, NULL, &cause));
@@ -1892,6 +1892,47 @@ test_bounds(void **state)
 	    1);
 }
 
+/*
+ * Schema 8 marks the alerts an earlier build had put off for a reason of
+ * the daemon's own, by the error their wait recorded, so that the first
+ * start of this build ends their wait too.
+ */
+static void
+test_upgrade_parked(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	char *cause = NULL;
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 1), &fm);
+	ingest_at(env, URL, fixture_doc("k", "T", "http://example.com/p", 0, 4),
+	    &fm, NOW + 10, 0);
+	store_close(env->st);
+	env->st = NULL;
+	exec_sql(env->path,
+	    UNDO_SCHEMA_8
+	    "UPDATE outbox SET last_error = 'notifier no longer configured' "
+	    "WHERE rowid = 1;"
+	    "UPDATE outbox SET last_error = 'notifier disabled: the receiver "
+	    "answered 410 Gone' WHERE rowid = 2;"
+	    "UPDATE outbox SET last_error = 'digest: notifier disabled: x' "
+	    "WHERE rowid = 3;"
+	    "UPDATE outbox SET last_error = 'HTTP 503: notifier disabled' "
+	    "WHERE rowid = 4;"
+	    "UPDATE outbox SET state = 'dead', last_error = 'notifier no "
+	    "longer configured' WHERE rowid = 5;"
+	    "PRAGMA user_version = 7");
+	assert_non_null(env->st = store_open(env->path, &cause));
+	assert_int_equal(
+	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
+	/* rows 1 to 3 marked by their errors, the others not */
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM outbox WHERE CASE rowid "
+			     "WHEN 1 THEN 1 WHEN 2 THEN 2 WHEN 3 THEN 2 "
+			     "ELSE 0 END = parked"),
+	    fixture_count(env->path, "SELECT count(*) FROM outbox"));
+}
+
 /* The verbs under the dispatcher: claim, finish, list, retry, drop. */
 static void
 test_outbox_verbs(void **state)
@@ -2028,6 +2069,8 @@ main(void)
 		test_stable_digests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_old_fingerprints, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_upgrade_parked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox_verbs, setup, teardown),
 	};
 

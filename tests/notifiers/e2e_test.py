@@ -12,6 +12,9 @@
 3. The reconfigured test: an alert refused, its notifier removed by a
    reload (the alert then waits an hour), brought back with the receiver
    fixed by another reload, or by a restart: the alert goes at once.
+4. The reenabled test: a webhook answers 410 while its rate limit holds
+   another alert; the receiver fixed and the daemon reloaded, the held
+   alert goes at once.
 
 Every wait is bounded; one line per check, then "N passed, N failed".
 Runs under /usr/bin/python3 (aiosmtpd and rsyslog come from Debian).
@@ -416,7 +419,8 @@ def test_reconfigured(tmp, feed_port):
         config("other", path)
         daemon.send_signal(signal.SIGHUP)
         check("reconfigured: %s then waits about an hour" % item,
-              wait_for(lambda: (due_in() or 0) > 3000, 15), str(due_in()))
+              wait_for(lambda: (due_in() or 0) > 3000, 15,
+                       ignore=(sqlite3.Error,)), str(due_in()))
         control(hook_port, mode=None)
         config("hook", path)
         return daemon
@@ -453,9 +457,59 @@ def test_reconfigured(tmp, feed_port):
         stop(hook)
 
 
+def test_reenabled(tmp, feed_port):
+    """A webhook answers 410: that alert is dead, the notifier disables
+    itself, and the alerts its rate limit held wait for a fixed
+    configuration. The receiver fixed and the daemon reloaded, they go at
+    once, not when the limit's minute or the disabled hour is out."""
+    hook_log, hook, hook_port = webhook_receiver(tmp)
+    daemon = None
+    try:
+        control(hook_port, mode="status/410")
+        FEEDS.set("/gone", [("g%d" % i, "Coalition %d" % i, "coalition")
+                            for i in range(2)], dated_now())
+        cfg = os.path.join(tmp, "feedwatch.yaml")
+        write(cfg, "\n".join([
+            "store: state.db",
+            "fetch: {block_private_addresses: false}",
+            "defaults: {interval: 1h, timeout: 5s}",
+            "feeds:",
+            "  - {url: 'http://127.0.0.1:%d/gone', name: gone, "
+            "first_poll_alert_age: 3650d}" % feed_port,
+            "watchlists:",
+            "  w: {match: 'coalition', notify: [hook]}",
+            "notifiers:",
+            "  hook: {type: webhook, url: 'http://127.0.0.1:%d/', "
+            "secret: '%s', allow_private: true, timeout: 5s, "
+            "rate_limit: 1/min}" % (hook_port, SECRET)]) + "\n")
+        log = os.path.join(tmp, "daemon.log")
+        with open(log, "w") as out:
+            daemon = subprocess.Popen([FEEDWATCH, "run", "-c", cfg],
+                                      cwd=tmp, stdout=subprocess.DEVNULL,
+                                      stderr=out)
+        gone = lambda: [r for r in jsonl(hook_log) if r.get("status") == 410]
+        check("reenabled: the receiver answered 410", wait_for(gone, 20))
+        control(hook_port, mode=None)
+        t0 = time.time()
+        daemon.send_signal(signal.SIGHUP)
+        ok = lambda: [r for r in jsonl(hook_log) if r.get("status") == 200]
+        check("reenabled: the held alert went within seconds of the reload",
+              wait_for(ok, 15), "%.1f s" % (time.time() - t0))
+        items = [json.loads(r["body"])["item"]["id"] for r in gone() + ok()]
+        check("reenabled: one alert refused, the other delivered",
+              sorted(items) == ["g0", "g1"], str(items))
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(15)
+    finally:
+        if daemon is not None and daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+        stop(hook)
+
+
 def main():
     _, port = serve(FEEDS)
-    for test in (test_once, test_loss, test_reconfigured):
+    for test in (test_once, test_loss, test_reconfigured, test_reenabled):
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 test(tmp, port)
