@@ -1559,7 +1559,10 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	}
 	for (i = 0; i < newcf->nnotifiers; i++) {
 		slot = engine_slot(e, newcf->notifiers[i].key);
-		disabled = slot->current != NULL &&
+		/* a reload ends the disabling of the notifier it replaces,
+		 * and of one it brings back (put off as disabled, then the
+		 * notifier removed) */
+		disabled = slot->current == NULL ||
 		    notifier_disabled(slot->current) != NULL;
 		engine_slot_bind(slot, ns[i]);
 		/* alerts put off while it was not configured, or disabled

@@ -72,8 +72,7 @@ void outbox_kick(struct outbox *);
 /* The reason WHY the alerts of notifier NAME were put off is gone (the
  * start or a reload configured it; a reload replaced it after it had
  * disabled itself): those alerts (outbox_delivery_wait() with WHY) are
- * due now. Their put-off attempts were out of turn: none is a step of
- * the schedule. */
+ * due now. Being put off was no attempt: not a step of the schedule. */
 void outbox_wake(struct outbox *, const char *name, enum store_outbox_park why);
 /* Deliveries running now. */
 size_t outbox_inflight(const struct outbox *);
@@ -86,8 +85,8 @@ void outbox_delivery_done(struct outbox_delivery *, enum outbox_result,
     int64_t retry_after, const char *error);
 /* A TEMPFAIL that waits SECONDS (at most 24 h) for a reason of the
  * daemon's own, WHY (its notifier disabled or no longer configured),
- * not the receiver's: not a step of the schedule; outbox_wake() with
- * WHY, or a wake of the receiver (see above), may end it. */
+ * not the receiver's: not counted as an attempt; outbox_wake() with WHY,
+ * or a wake of the receiver (see above), may end it. */
 void outbox_delivery_wait(struct outbox_delivery *, int64_t seconds,
     enum store_outbox_park why, const char *error);
 

@@ -207,7 +207,8 @@ static const char *const store_migrations[] = {
     /* 8: why an alert waits for a reason of the daemon's own, if it does
      * (enum store_outbox_park), so that a start or a reload that
      * configures its notifier ends the wait; alerts already waiting so
-     * are known by the error their wait recorded. */
+     * are known by the error their wait recorded (their waits stay
+     * counted as attempts, as earlier builds counted them). */
     ("ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;"
      "UPDATE outbox SET parked = 1 WHERE state = 'pending' AND "
      "last_error = 'notifier no longer configured';"
@@ -317,11 +318,11 @@ static const char *const store_sql[S_NSTMTS] = {
     [S_OUTBOX_INFLIGHT] = "UPDATE outbox SET state = 'inflight' WHERE id = ?1",
     [S_OUTBOX_NEXT] = "SELECT min(next_attempt_at) FROM outbox "
 		      "WHERE state = 'pending' AND notifier = ?1",
+    /* a wait of the daemon's own (parked) is no attempt */
     [S_OUTBOX_FINISH] = "UPDATE outbox SET state = ?2, attempts = attempts "
-			"+ 1, next_attempt_at = ?3, last_error = ?4, "
-			"hold_until = ?5, out_of_turn = out_of_turn + ?6 + "
-			"(?7 != 0), parked = ?7 "
-			"WHERE id = ?1 AND state = 'inflight'",
+			"+ (?7 = 0), next_attempt_at = ?3, last_error = ?4, "
+			"hold_until = ?5, out_of_turn = out_of_turn + ?6, "
+			"parked = ?7 WHERE id = ?1 AND state = 'inflight'",
 };
 
 /*
@@ -3036,7 +3037,8 @@ store_outbox_wake(struct store *st, const char *notifier, int64_t now,
 	if (store_full(st, cause) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
-		/* a wait of the daemon's own was out of turn already */
+		/* a row the daemon put off was not attempted: its next
+		 * attempt is in turn */
 		"UPDATE outbox SET next_attempt_at = MAX(?2, hold_until), "
 		"out_of_turn = out_of_turn + (parked = 0), parked = 0 "
 		/* next_attempt_at > MAX(?2, hold_until), written so that

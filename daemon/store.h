@@ -216,7 +216,7 @@ int store_outbox_recover(
 int store_outbox_claim(struct store *, const char *notifier, int64_t now,
     size_t limit, struct store_outbox_row **rows, size_t *nrows, char **cause);
 /* Why a pending row waits for a reason of the daemon's own, not the
- * receiver's (outbox.parked). Such a wait is out of turn. */
+ * receiver's (outbox.parked). Such a wait is not an attempt. */
 enum store_outbox_park {
 	STORE_PARK_NONE = 0,
 	STORE_PARK_MISSING = 1, /* its notifier is not configured */
@@ -225,10 +225,11 @@ enum store_outbox_park {
 
 /* NOTIFIER's pending rows waiting for a later attempt become due at NOW
  * (its receiver is back), or when the receiver asked them to wait until
- * (hold_until), if later; their next attempt is out of turn. PARK other
- * than STORE_PARK_NONE: only the rows parked for that reason (the
- * notifier is configured, or no longer disabled). *nwoken (may be NULL)
- * counts them. */
+ * (hold_until), if later; their next attempt is out of turn, unless they
+ * were parked (then it is their next in turn), and they are parked no
+ * more. PARK other than STORE_PARK_NONE: only the rows parked for that
+ * reason (the notifier is configured, or no longer disabled). *nwoken
+ * (may be NULL) counts them. */
 int store_outbox_wake(struct store *, const char *notifier, int64_t now,
     enum store_outbox_park park, size_t *nwoken, char **cause);
 /* The earliest next_attempt_at of NOTIFIER's pending rows: 0 and *at, or
@@ -239,8 +240,8 @@ int store_outbox_next_due(
  * again at next_attempt_at, or dead. HOLD_UNTIL: the time the receiver
  * asked it to wait until (Retry-After), which a wake keeps; 0 for none.
  * PROBE: the next attempt is a probe (counted in out_of_turn). PARK:
- * why the wait is the daemon's own, if it is (counted in out_of_turn).
- * ERROR may be NULL. */
+ * why the wait is the daemon's own, if it is (then not counted in
+ * attempts). ERROR may be NULL. */
 int store_outbox_finish(struct store *, const char *id, enum store_outbox_state,
     int64_t next_attempt_at, int64_t hold_until, int probe,
     enum store_outbox_park park, const char *error, char **cause);

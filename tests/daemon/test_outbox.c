@@ -699,9 +699,10 @@ test_wake_on_reconfigure(void **state)
 }
 
 /*
- * Waits of the daemon's own are not steps of the schedule: an alert put
- * off three times, then woken, that fails at its first real attempt
- * waits the first step (5 s), not the fourth.
+ * Waits of the daemon's own are not attempts: an alert put off three
+ * times, then woken, that fails at its first real attempt waits the
+ * first step (5 s), not the fourth, and after its second failure it is
+ * the receiver's probe (30 s).
  */
 static void
 test_parked_not_steps(void **state)
@@ -730,6 +731,10 @@ test_parked_not_steps(void **state)
 	assert_int_equal(env->a.ndelivered, 4);
 	wait = due_at(env, 0) - fake_now;
 	assert_true(wait >= 4 && wait <= 6);
+	fake_now += wait;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 5);
+	assert_int_equal(due_at(env, 0) - fake_now, 30);
 }
 
 static void

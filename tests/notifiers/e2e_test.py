@@ -14,7 +14,8 @@
    fixed by another reload, or by a restart: the alert goes at once.
 4. The reenabled test: a webhook answers 410 while its rate limit holds
    another alert; the receiver fixed and the daemon reloaded, the held
-   alert goes at once.
+   alert goes at once; likewise an alert put off while disabled, after a
+   reload that removed the notifier and another that brought it back.
 
 Every wait is bounded; one line per check, then "N passed, N failed".
 Runs under /usr/bin/python3 (aiosmtpd and rsyslog come from Debian).
@@ -356,6 +357,24 @@ def test_loss(tmp, feed_port):
         stop(hook)
 
 
+def one_feed_config(cfg, feed_port, path, notifier, hook_port, extra=""):
+    """Write a configuration of one feed (its first poll alerts), one
+    watchlist and one webhook notifier named NOTIFIER."""
+    write(cfg, "\n".join([
+        "store: state.db",
+        "fetch: {block_private_addresses: false}",
+        "defaults: {interval: 1h, timeout: 5s}",
+        "feeds:",
+        "  - {url: 'http://127.0.0.1:%d%s', name: one, "
+        "first_poll_alert_age: 3650d}" % (feed_port, path),
+        "watchlists:",
+        "  w: {match: 'coalition', notify: [%s]}" % notifier,
+        "notifiers:",
+        "  %s: {type: webhook, url: 'http://127.0.0.1:%d/', "
+        "secret: '%s', allow_private: true, timeout: 5s%s}"
+        % (notifier, hook_port, SECRET, extra)]) + "\n")
+
+
 def test_reconfigured(tmp, feed_port):
     """A webhook's alert is refused (503) and the notifier is then
     removed by a reload: the alert waits an hour for a configuration
@@ -367,19 +386,7 @@ def test_reconfigured(tmp, feed_port):
     daemons = []  # every one started, for the cleanup
 
     def config(notifier, path):
-        write(cfg, "\n".join([
-            "store: state.db",
-            "fetch: {block_private_addresses: false}",
-            "defaults: {interval: 1h, timeout: 5s}",
-            "feeds:",
-            "  - {url: 'http://127.0.0.1:%d%s', name: back, "
-            "first_poll_alert_age: 3650d}" % (feed_port, path),
-            "watchlists:",
-            "  w: {match: 'coalition', notify: [%s]}" % notifier,
-            "notifiers:",
-            "  %s: {type: webhook, url: 'http://127.0.0.1:%d/', "
-            "secret: '%s', allow_private: true, timeout: 5s}"
-            % (notifier, hook_port, SECRET)]) + "\n")
+        one_feed_config(cfg, feed_port, path, notifier, hook_port)
 
     def run():
         with open(log, "a") as out:
@@ -459,51 +466,70 @@ def test_reconfigured(tmp, feed_port):
 
 def test_reenabled(tmp, feed_port):
     """A webhook answers 410: that alert is dead, the notifier disables
-    itself, and the alerts its rate limit held wait for a fixed
-    configuration. The receiver fixed and the daemon reloaded, they go at
-    once, not when the limit's minute or the disabled hour is out."""
+    itself, and the alerts it holds or is given wait for a fixed
+    configuration. The receiver fixed, they go at once: after a reload
+    (one the rate limit held, not when its minute is out), and after a
+    reload that removed the notifier and another that brought it back."""
     hook_log, hook, hook_port = webhook_receiver(tmp)
-    daemon = None
+    cfg = os.path.join(tmp, "feedwatch.yaml")
+    daemons = []
+
+    def run():
+        with open(os.path.join(tmp, "daemon.log"), "a") as out:
+            daemons.append(subprocess.Popen(
+                [FEEDWATCH, "run", "-c", cfg], cwd=tmp,
+                stdout=subprocess.DEVNULL, stderr=out))
+        return daemons[-1]
+
+    def items(code):
+        return sorted(json.loads(r["body"])["item"]["id"]
+                      for r in jsonl(hook_log) if r.get("status") == code)
+
+    def parked():
+        con = sqlite3.connect(os.path.join(tmp, "state.db"), timeout=10)
+        try:
+            return con.execute("SELECT count(*) FROM outbox WHERE "
+                               "parked = 2").fetchone()[0]
+        finally:
+            con.close()
+
     try:
-        control(hook_port, mode="status/410")
-        FEEDS.set("/gone", [("g%d" % i, "Coalition %d" % i, "coalition")
-                            for i in range(2)], dated_now())
-        cfg = os.path.join(tmp, "feedwatch.yaml")
-        write(cfg, "\n".join([
-            "store: state.db",
-            "fetch: {block_private_addresses: false}",
-            "defaults: {interval: 1h, timeout: 5s}",
-            "feeds:",
-            "  - {url: 'http://127.0.0.1:%d/gone', name: gone, "
-            "first_poll_alert_age: 3650d}" % feed_port,
-            "watchlists:",
-            "  w: {match: 'coalition', notify: [hook]}",
-            "notifiers:",
-            "  hook: {type: webhook, url: 'http://127.0.0.1:%d/', "
-            "secret: '%s', allow_private: true, timeout: 5s, "
-            "rate_limit: 1/min}" % (hook_port, SECRET)]) + "\n")
-        log = os.path.join(tmp, "daemon.log")
-        with open(log, "w") as out:
-            daemon = subprocess.Popen([FEEDWATCH, "run", "-c", cfg],
-                                      cwd=tmp, stdout=subprocess.DEVNULL,
-                                      stderr=out)
-        gone = lambda: [r for r in jsonl(hook_log) if r.get("status") == 410]
-        check("reenabled: the receiver answered 410", wait_for(gone, 20))
-        control(hook_port, mode=None)
-        t0 = time.time()
-        daemon.send_signal(signal.SIGHUP)
-        ok = lambda: [r for r in jsonl(hook_log) if r.get("status") == 200]
-        check("reenabled: the held alert went within seconds of the reload",
-              wait_for(ok, 15), "%.1f s" % (time.time() - t0))
-        items = [json.loads(r["body"])["item"]["id"] for r in gone() + ok()]
-        check("reenabled: one alert refused, the other delivered",
-              sorted(items) == ["g0", "g1"], str(items))
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(15)
+        for phase, limit in (("reload", "1/min"), ("re-add", "1/s")):
+            control(hook_port, mode="status/410")
+            path = "/gone-" + phase
+            want = ["%s-%d" % (phase, i) for i in range(2)]
+            FEEDS.set(path, [(w, "Coalition " + w, "coalition")
+                             for w in want], dated_now())
+            one_feed_config(cfg, feed_port, path, "hook", hook_port,
+                            ", rate_limit: %s" % limit)
+            daemon = run()
+            gone = lambda: [i for i in items(410) if i in want]
+            check("reenabled, %s: the receiver answered 410" % phase,
+                  wait_for(gone, 20))
+            if phase == "re-add":
+                check("reenabled, re-add: the other alert put off",
+                      wait_for(lambda: parked() == 1, 10,
+                               ignore=(sqlite3.Error,)))
+                one_feed_config(cfg, feed_port, path, "other", hook_port)
+                daemon.send_signal(signal.SIGHUP)
+                time.sleep(1)
+                one_feed_config(cfg, feed_port, path, "hook", hook_port)
+            control(hook_port, mode=None)
+            t0 = time.time()
+            daemon.send_signal(signal.SIGHUP)
+            done = lambda: sorted(gone() + [i for i in items(200)
+                                            if i in want]) == want
+            check("reenabled, %s: the other alert went within seconds"
+                  % phase, wait_for(done, 15),
+                  "%.1f s: %s %s" % (time.time() - t0, items(410),
+                                     items(200)))
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(15)
     finally:
-        if daemon is not None and daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
+        for daemon in daemons:  # a failure above must not leave one
+            if daemon.poll() is None:
+                daemon.kill()
+                daemon.wait()
         stop(hook)
 
 
