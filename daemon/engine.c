@@ -1534,7 +1534,7 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	struct config *old = e->cf;
 	int64_t now = engine_now_ms();
 	size_t i, j, nfeeds = 0;
-	int keep, disabled;
+	int keep, wake_disabled;
 
 	if ((m = engine_matcher(newcf, NULL, cause)) == NULL)
 		return -1;
@@ -1562,13 +1562,13 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 		/* a reload ends the disabling of the notifier it replaces,
 		 * and of one it brings back (put off as disabled, then the
 		 * notifier removed) */
-		disabled = slot->current == NULL ||
+		wake_disabled = slot->current == NULL ||
 		    notifier_disabled(slot->current) != NULL;
 		engine_slot_bind(slot, ns[i]);
 		/* alerts put off while it was not configured, or disabled
 		 * (a reload is what the disabling waits for) */
 		outbox_wake(e->outbox, slot->name, STORE_PARK_MISSING);
-		if (disabled)
+		if (wake_disabled)
 			outbox_wake(e->outbox, slot->name, STORE_PARK_DISABLED);
 	}
 	free(ns);

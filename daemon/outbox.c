@@ -468,7 +468,9 @@ outbox_finish(struct outbox_delivery *d, enum outbox_result result,
 	if (ob != NULL) {
 		outbox_record(
 		    ob, d->target, &d->row, result, retry_after, park, error);
-		outbox_health(ob, d->target, result, d->row.attempts);
+		/* being put off says nothing of the receiver */
+		if (park == STORE_PARK_NONE)
+			outbox_health(ob, d->target, result, d->row.attempts);
 		if (d->prev != NULL)
 			d->prev->next = d->next;
 		else

@@ -737,6 +737,41 @@ test_parked_not_steps(void **state)
 	assert_int_equal(due_at(env, 0) - fake_now, 30);
 }
 
+/*
+ * Being put off says nothing of the receiver: alerts put off over
+ * seconds, then an OK, are no outage, and wake no alert waiting for its
+ * backoff after a real failure.
+ */
+static void
+test_parked_no_outage(void **state)
+{
+	struct env *env = *state;
+	int64_t backoff;
+
+	enqueue(env, 1); /* row 0: a real failure, in its backoff */
+	start(env, 0);
+	env->a.result = OUTBOX_TEMPFAIL;
+	pump(env);
+	backoff = due_at(env, 0);
+	env->a.own_wait = STORE_PARK_MISSING;
+	env->a.retry_after = 3600;
+	fake_now += 1;
+	enqueue(env, 1); /* rows 1 and 2: put off, seconds apart */
+	pump(env);
+	fake_now += 2;
+	enqueue(env, 1);
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 3);
+	env->a.own_wait = STORE_PARK_NONE;
+	env->a.result = OUTBOX_OK;
+	enqueue(env, 1); /* row 3 goes through */
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 4);
+	expect_row(env, 3, STORE_OUTBOX_DELIVERED, 0);
+	expect_row(env, 0, STORE_OUTBOX_PENDING, backoff);
+	expect_row(env, 1, STORE_OUTBOX_PENDING, T0 + 1 + 3600);
+}
+
 static void
 test_short_total(void **state)
 {
@@ -914,6 +949,8 @@ main(void)
 		test_wake_on_reconfigure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_parked_not_steps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_parked_no_outage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_add_while_inflight, setup, teardown),
