@@ -485,6 +485,10 @@ def test_reenabled(tmp, feed_port):
         return sorted(json.loads(r["body"])["item"]["id"]
                       for r in jsonl(hook_log) if r.get("status") == code)
 
+    def reloads():
+        with open(os.path.join(tmp, "daemon.log")) as f:
+            return f.read().count("reloaded: ")
+
     def parked():
         con = sqlite3.connect(os.path.join(tmp, "state.db"), timeout=10)
         try:
@@ -511,8 +515,10 @@ def test_reenabled(tmp, feed_port):
                       wait_for(lambda: parked() == 1, 10,
                                ignore=(sqlite3.Error,)))
                 one_feed_config(cfg, feed_port, path, "other", hook_port)
+                before = reloads()
                 daemon.send_signal(signal.SIGHUP)
-                time.sleep(1)
+                check("reenabled, re-add: the notifier removed",
+                      wait_for(lambda: reloads() > before, 10))
                 one_feed_config(cfg, feed_port, path, "hook", hook_port)
             control(hook_port, mode=None)
             t0 = time.time()
