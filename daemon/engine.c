@@ -1129,8 +1129,6 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 		result = OUTBOX_TEMPFAIL;
 	else if (res->status == NOTIFIER_PERMFAIL)
 		result = OUTBOX_PERMFAIL;
-	engine_count_delivery(
-	    slot->engine, outbox_delivery_row(d->delivery), result);
 	if (result == OUTBOX_TEMPFAIL && res->parked && res->retry_after > 0) {
 		/* put off by a notifier that disabled itself; if a reload
 		 * has replaced it meanwhile (it held the alert for a digest
@@ -1143,10 +1141,14 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 		else if (d->notifier != slot->current &&
 		    notifier_disabled(slot->current) == NULL)
 			wait = 1;
+		/* no attempt: not counted in the delivery metrics */
 		outbox_delivery_wait(d->delivery, wait, why, res->error);
-	} else
+	} else {
+		engine_count_delivery(
+		    slot->engine, outbox_delivery_row(d->delivery), result);
 		outbox_delivery_done(d->delivery, result,
 		    res->retry_after > 0 ? res->retry_after : 0, res->error);
+	}
 	/* A replaced notifier goes once its last delivery is done, at the
 	 * next loop turn: this callback still runs inside it. */
 	for (i = 0; i < slot->nretired; i++) {
@@ -1170,7 +1172,6 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 	char *cause = NULL;
 
 	if (slot->current == NULL) {
-		engine_count_delivery(slot->engine, row, OUTBOX_TEMPFAIL);
 		outbox_delivery_wait(delivery, ENGINE_NOTIFIER_GONE_RETRY,
 		    STORE_PARK_MISSING, "notifier no longer configured");
 		return;

@@ -362,8 +362,14 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 		deadline = row->created_at + ob->give_up_after;
 		if (now >= deadline) {
 			state = STORE_OUTBOX_DEAD;
-			xasprintf(&msg, "gave up after %d attempts: %s",
-			    attempts, error != NULL ? error : "failed");
+			if (park != STORE_PARK_NONE)
+				attempts--; /* a put-off is no attempt */
+			if (attempts == 0)
+				xasprintf(&msg, "gave up, never sent: %s",
+				    error != NULL ? error : "failed");
+			else
+				xasprintf(&msg, "gave up after %d attempts: %s",
+				    attempts, error != NULL ? error : "failed");
 			error = msg;
 			break;
 		}
@@ -382,8 +388,6 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 			hold = next; /* the receiver's, not the daemon's */
 		break;
 	}
-	if (state != STORE_OUTBOX_PENDING)
-		park = STORE_PARK_NONE;
 	if (store_outbox_finish(ob->store, row->id, state, next, hold, probe,
 		park, error, &cause) == -1) {
 		/* The row stays in flight until the next start. */

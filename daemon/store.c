@@ -318,11 +318,13 @@ static const char *const store_sql[S_NSTMTS] = {
     [S_OUTBOX_INFLIGHT] = "UPDATE outbox SET state = 'inflight' WHERE id = ?1",
     [S_OUTBOX_NEXT] = "SELECT min(next_attempt_at) FROM outbox "
 		      "WHERE state = 'pending' AND notifier = ?1",
-    /* a wait of the daemon's own (parked) is no attempt */
+    /* a wait of the daemon's own (parked) is no attempt, also when it
+     * ends at the give-up time */
     [S_OUTBOX_FINISH] = "UPDATE outbox SET state = ?2, attempts = attempts "
 			"+ (?7 = 0), next_attempt_at = ?3, last_error = ?4, "
 			"hold_until = ?5, out_of_turn = out_of_turn + ?6, "
-			"parked = ?7 WHERE id = ?1 AND state = 'inflight'",
+			"parked = CASE ?2 WHEN 'pending' THEN ?7 ELSE 0 END "
+			"WHERE id = ?1 AND state = 'inflight'",
 };
 
 /*

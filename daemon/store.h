@@ -240,8 +240,9 @@ int store_outbox_next_due(
  * again at next_attempt_at, or dead. HOLD_UNTIL: the time the receiver
  * asked it to wait until (Retry-After), which a wake keeps; 0 for none.
  * PROBE: the next attempt is a probe (counted in out_of_turn). PARK:
- * why the wait is the daemon's own, if it is (then not counted in
- * attempts). ERROR may be NULL. */
+ * why the wait is the daemon's own, if it is: not counted in attempts
+ * (nor when the row is then dead, at its give-up time), and noted on a
+ * pending row. ERROR may be NULL. */
 int store_outbox_finish(struct store *, const char *id, enum store_outbox_state,
     int64_t next_attempt_at, int64_t hold_until, int probe,
     enum store_outbox_park park, const char *error, char **cause);

@@ -772,6 +772,41 @@ test_parked_no_outage(void **state)
 	expect_row(env, 1, STORE_OUTBOX_PENDING, T0 + 1 + 3600);
 }
 
+/*
+ * An alert put off until its give-up time is dead, and was never sent:
+ * no attempt counted, and its error says so.
+ */
+static void
+test_parked_until_dead(void **state)
+{
+	struct env *env = *state;
+	struct store_outbox_row row;
+
+	enqueue(env, 1);
+	start(env, 100);
+	env->a.result = OUTBOX_TEMPFAIL;
+	env->a.own_wait = STORE_PARK_MISSING;
+	env->a.retry_after = 60;
+	env->a.error = "notifier no longer configured";
+	pump(env);
+	expect_row(env, 0, STORE_OUTBOX_PENDING, T0 + 60);
+	fake_now = T0 + 60;
+	pump(env);
+	expect_row(env, 0, STORE_OUTBOX_PENDING, T0 + 100); /* the deadline */
+	fake_now = T0 + 100;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 3);
+	row = row_of(env, 0);
+	assert_int_equal(row.state, STORE_OUTBOX_DEAD);
+	assert_int_equal(row.attempts, 0);
+	assert_string_equal(row.last_error,
+	    "gave up, never sent: notifier no longer configured");
+	store_outbox_row_clear(&row);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM outbox WHERE parked != 0"),
+	    0);
+}
+
 static void
 test_short_total(void **state)
 {
@@ -951,6 +986,8 @@ main(void)
 		test_parked_not_steps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_parked_no_outage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_parked_until_dead, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inflight_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_add_while_inflight, setup, teardown),
