@@ -638,6 +638,18 @@ test_wake_keeps_retry_after(void **state)
 	expect_rows(env, 0, 3, STORE_OUTBOX_DELIVERED);
 }
 
+/* Row 0, the outbox started (GIVE_UP_AFTER, 0: the default), and
+ * notifier a putting alerts off for RETRY_AFTER s, its notifier missing. */
+static void
+start_putting_off(struct env *env, int64_t give_up_after, int64_t retry_after)
+{
+	enqueue(env, 1);
+	start(env, give_up_after);
+	env->a.result = OUTBOX_TEMPFAIL;
+	env->a.own_wait = STORE_PARK_MISSING;
+	env->a.retry_after = retry_after;
+}
+
 /*
  * The reason a notifier's alerts were put off is gone (outbox_wake():
  * configured at the start or by a reload; replaced after it disabled
@@ -652,11 +664,7 @@ test_wake_on_reconfigure(void **state)
 	struct env *env = *state;
 	int64_t held, backoff;
 
-	enqueue(env, 1); /* row 0: put off an hour, notifier missing */
-	start(env, 0);
-	env->a.result = OUTBOX_TEMPFAIL;
-	env->a.own_wait = STORE_PARK_MISSING;
-	env->a.retry_after = 3600;
+	start_putting_off(env, 0, 3600); /* row 0: put off an hour */
 	pump(env);
 	enqueue(env, 1); /* row 1: put off an hour, notifier disabled */
 	env->a.own_wait = STORE_PARK_DISABLED;
@@ -711,11 +719,7 @@ test_parked_not_steps(void **state)
 	int64_t wait;
 	int i;
 
-	enqueue(env, 1);
-	start(env, 0);
-	env->a.result = OUTBOX_TEMPFAIL;
-	env->a.own_wait = STORE_PARK_MISSING;
-	env->a.retry_after = 3600;
+	start_putting_off(env, 0, 3600);
 	for (i = 0; i < 3; i++) {
 		pump(env);
 		fake_now += 60;
@@ -782,11 +786,7 @@ test_parked_until_dead(void **state)
 	struct env *env = *state;
 	struct store_outbox_row row;
 
-	enqueue(env, 1);
-	start(env, 100);
-	env->a.result = OUTBOX_TEMPFAIL;
-	env->a.own_wait = STORE_PARK_MISSING;
-	env->a.retry_after = 60;
+	start_putting_off(env, 100, 60);
 	env->a.error = "notifier no longer configured";
 	pump(env);
 	expect_row(env, 0, STORE_OUTBOX_PENDING, T0 + 60);
