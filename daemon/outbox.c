@@ -399,10 +399,10 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 
 /* Make the notifier's rows waiting for a retry (with PARK, those the
  * daemon put off for that reason) due now, not before a hold the
- * receiver asked for; WHY is for the log. */
+ * receiver asked for; WHY and WHAT say it in the log. */
 static void
 outbox_wake_rows(struct outbox *ob, const char *notifier,
-    enum store_outbox_park park, const char *why)
+    enum store_outbox_park park, const char *why, const char *what)
 {
 	size_t n;
 	char *cause;
@@ -413,11 +413,7 @@ outbox_wake_rows(struct outbox *ob, const char *notifier,
 		free(cause);
 	} else if (n > 0)
 		log_notice("outbox: notifier %s %s: %zu alerts %s are due now",
-		    notifier, why, n,
-		    park == STORE_PARK_NONE ? "waiting for a retry"
-			: park == STORE_PARK_MISSING
-			? "put off while it was not configured"
-			: "put off while it was disabled");
+		    notifier, why, n, what);
 }
 
 void
@@ -425,8 +421,12 @@ outbox_wake(struct outbox *ob, const char *notifier, enum store_outbox_park why)
 {
 	if (why == STORE_PARK_NONE)
 		fatalx("%s: no reason", __func__);
-	outbox_wake_rows(ob, notifier, why,
-	    why == STORE_PARK_MISSING ? "is configured" : "is enabled");
+	if (why == STORE_PARK_MISSING)
+		outbox_wake_rows(ob, notifier, why, "is configured",
+		    "put off while it was not configured");
+	else
+		outbox_wake_rows(ob, notifier, why, "is enabled",
+		    "put off while it was disabled");
 	outbox_kick(ob);
 }
 
@@ -459,8 +459,8 @@ outbox_health(struct outbox *ob, struct outbox_target *t,
 	    failed >= 2;
 	t->failures = 0;
 	if (outage)
-		outbox_wake_rows(
-		    ob, t->name, STORE_PARK_NONE, "delivers again");
+		outbox_wake_rows(ob, t->name, STORE_PARK_NONE, "delivers again",
+		    "waiting for a retry");
 }
 
 static void

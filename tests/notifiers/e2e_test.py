@@ -375,25 +375,46 @@ def one_feed_config(cfg, feed_port, path, notifier, hook_port, extra=""):
         % (notifier, hook_port, SECRET, extra)]) + "\n")
 
 
+class Daemons:
+    """The `feedwatch run` processes of one test, on TMP/feedwatch.yaml,
+    their stderr appended to TMP/daemon.log; kill() in the test's
+    finally, so that a failure leaves none running."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.cfg = os.path.join(tmp, "feedwatch.yaml")
+        self.log = os.path.join(tmp, "daemon.log")
+        self.procs = []
+
+    def run(self):
+        with open(self.log, "a") as out:
+            self.procs.append(subprocess.Popen(
+                [FEEDWATCH, "run", "-c", self.cfg], cwd=self.tmp,
+                stdout=subprocess.DEVNULL, stderr=out))
+        return self.procs[-1]
+
+    def read_log(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def kill(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def test_reconfigured(tmp, feed_port):
     """A webhook's alert is refused (503) and the notifier is then
     removed by a reload: the alert waits an hour for a configuration
     that names it again. With the receiver fixed, a reload that brings
     the notifier back sends it at once, and so does a restart."""
     hook_log, hook, hook_port = webhook_receiver(tmp)
-    cfg = os.path.join(tmp, "feedwatch.yaml")
-    log = os.path.join(tmp, "daemon.log")
-    daemons = []  # every one started, for the cleanup
+    daemons = Daemons(tmp)
+    run = daemons.run
 
     def config(notifier, path):
-        one_feed_config(cfg, feed_port, path, notifier, hook_port)
-
-    def run():
-        with open(log, "a") as out:
-            daemons.append(subprocess.Popen(
-                [FEEDWATCH, "run", "-c", cfg], cwd=tmp,
-                stdout=subprocess.DEVNULL, stderr=out))
-        return daemons[-1]
+        one_feed_config(daemons.cfg, feed_port, path, notifier, hook_port)
 
     def due_in():
         con = sqlite3.connect(os.path.join(tmp, "state.db"), timeout=10)
@@ -451,16 +472,12 @@ def test_reconfigured(tmp, feed_port):
               "%.1f s: %s" % (time.time() - t0, delivered()))
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(15)
-        with open(log) as f:
-            err = f.read()
+        err = daemons.read_log()
         check("reconfigured: the log says why they went at once",
               err.count("notifier hook is configured: 1 alerts put off")
               == 2, err[-800:])
     finally:
-        for daemon in daemons:  # a failure above must not leave one
-            if daemon.poll() is None:
-                daemon.kill()
-                daemon.wait()
+        daemons.kill()
         stop(hook)
 
 
@@ -471,23 +488,15 @@ def test_reenabled(tmp, feed_port):
     (one the rate limit held, not when its minute is out), and after a
     reload that removed the notifier and another that brought it back."""
     hook_log, hook, hook_port = webhook_receiver(tmp)
-    cfg = os.path.join(tmp, "feedwatch.yaml")
-    daemons = []
-
-    def run():
-        with open(os.path.join(tmp, "daemon.log"), "a") as out:
-            daemons.append(subprocess.Popen(
-                [FEEDWATCH, "run", "-c", cfg], cwd=tmp,
-                stdout=subprocess.DEVNULL, stderr=out))
-        return daemons[-1]
+    daemons = Daemons(tmp)
+    cfg = daemons.cfg
 
     def items(code):
         return sorted(json.loads(r["body"])["item"]["id"]
                       for r in jsonl(hook_log) if r.get("status") == code)
 
     def reloads():
-        with open(os.path.join(tmp, "daemon.log")) as f:
-            return f.read().count("reloaded: ")
+        return daemons.read_log().count("reloaded: ")
 
     def parked():
         con = sqlite3.connect(os.path.join(tmp, "state.db"), timeout=10)
@@ -506,7 +515,7 @@ def test_reenabled(tmp, feed_port):
                              for w in want], dated_now())
             one_feed_config(cfg, feed_port, path, "hook", hook_port,
                             ", rate_limit: %s" % limit)
-            daemon = run()
+            daemon = daemons.run()
             gone = lambda: [i for i in items(410) if i in want]
             check("reenabled, %s: the receiver answered 410" % phase,
                   wait_for(gone, 20))
@@ -533,10 +542,7 @@ def test_reenabled(tmp, feed_port):
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(15)
     finally:
-        for daemon in daemons:  # a failure above must not leave one
-            if daemon.poll() is None:
-                daemon.kill()
-                daemon.wait()
+        daemons.kill()
         stop(hook)
 
 
