@@ -521,18 +521,17 @@ fetch_classify(struct fetch *f, CURLcode rc)
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_FILE_COULDNT_READ_FILE:
 	case CURLE_READ_ERROR:
-		xasprintf(&f->cause, "connect: %s", detail);
+		xasprintf(&f->cause, "%s", detail);
 		return FETCH_ERR_CONNECT;
 	case CURLE_OPERATION_TIMEDOUT:
-		xasprintf(&f->cause, "timeout: %s", detail);
+		xasprintf(&f->cause, "%s", detail);
 		return FETCH_ERR_TIMEOUT;
 	case CURLE_TOO_MANY_REDIRECTS:
 		xasprintf(
 		    &f->cause, "more than %d redirects", FETCH_MAX_REDIRECTS);
 		return FETCH_ERR_REDIRECT;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		xasprintf(
-		    &f->cause, "redirect to a refused protocol: %s", detail);
+		xasprintf(&f->cause, "to a refused protocol: %s", detail);
 		return FETCH_ERR_REDIRECT;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -544,7 +543,7 @@ fetch_classify(struct fetch *f, CURLcode rc)
 	case CURLE_SSL_INVALIDCERTSTATUS:
 	case CURLE_SSL_CRL_BADFILE:
 	case CURLE_SSL_ENGINE_INITFAILED:
-		xasprintf(&f->cause, "tls: %s", detail);
+		xasprintf(&f->cause, "%s", detail);
 		return FETCH_ERR_TLS;
 	default:
 		xasprintf(&f->cause, "%s", detail);

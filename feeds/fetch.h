@@ -92,7 +92,8 @@ enum fetch_error {
  * (copy what must outlive it). Absent values are NULL or -1. */
 struct fetch_result {
 	enum fetch_error error;
-	const char *cause; /* readable; NULL when error is FETCH_OK */
+	const char *cause; /* readable, without the error's name (callers
+			      write "name: cause"); NULL when FETCH_OK */
 	long status; /* final HTTP status; 0 for file:// or none */
 	int not_modified; /* 304: the validators still hold */
 	const char *etag; /* validators of this response (200 only) */

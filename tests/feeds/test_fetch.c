@@ -166,6 +166,15 @@ done(struct fetch *f, const struct fetch_result *r, void *arg)
 	o->error = r->error;
 	copy(o->cause, sizeof o->cause, r->cause);
 	assert_true((r->error == FETCH_OK) == (r->cause == NULL));
+	/* Callers write "name: cause": the cause must not say it again. */
+	if (r->cause != NULL) {
+		const char *name = fetch_error_name(r->error);
+		size_t n = strlen(name);
+
+		if (strncmp(r->cause, name, n) == 0 && r->cause[n] == ':')
+			fail_msg(
+			    "cause repeats its error's name: %s", r->cause);
+	}
 	o->status = r->status;
 	o->not_modified = r->not_modified;
 	copy(o->etag, sizeof o->etag, r->etag);
