@@ -178,7 +178,7 @@ cmd_match(int argc, char **argv, const struct cmd_globals *g)
 	struct feed_doc *doc;
 	struct feedparse *p;
 	const char *only = NULL, *file, *feed_name;
-	char *cause = NULL, *data;
+	char *cause = NULL, *data, *refusal;
 	size_t len, i, j;
 	int ch, json = 0, explain = 0, rc = 0;
 
@@ -233,6 +233,11 @@ cmd_match(int argc, char **argv, const struct cmd_globals *g)
 	} else {
 		doc = feedparse_buffer(data, len, NULL, &cause);
 		free(data);
+	}
+	if (doc != NULL && (refusal = feedparse_refusal(doc)) != NULL) {
+		feed_doc_free(doc);
+		doc = NULL;
+		cause = refusal;
 	}
 	if (doc == NULL) {
 		fprintf(stderr, "%s: %s\n", file, cause);

@@ -941,7 +941,7 @@ engine_poll_end(struct engine_feed *f, const struct fetch_result *r,
 {
 	struct engine *e = f->engine;
 	struct schedule_outcome o;
-	char *error = NULL, esc[512], esc2[1024];
+	char *error = NULL, *refusal, esc[512], esc2[1024];
 	int64_t now_ms = engine_now_ms();
 
 	e->polls_done++;
@@ -958,6 +958,12 @@ engine_poll_end(struct engine_feed *f, const struct fetch_result *r,
 	if (r->error == FETCH_OK && r->not_modified) {
 		o.ok = 1;
 	} else if (r->error == FETCH_OK || r->error == FETCH_ERR_SINK) {
+		if (doc != NULL && (refusal = feedparse_refusal(doc)) != NULL) {
+			feed_doc_free(doc);
+			doc = NULL;
+			free(cause);
+			cause = refusal;
+		}
 		if (doc == NULL) {
 			xasprintf(&error, "parse: %s",
 			    cause != NULL ? cause : "not a feed");

@@ -2670,6 +2670,17 @@ feedparse_finish(struct feedparse *p, char **cause)
 	return doc;
 }
 
+char *
+feedparse_refusal(const struct feed_doc *doc)
+{
+	/* Its bozo reason is no help: the first note, often the type, or
+	 * libxml2's "Document is empty" for any body that starts with text. */
+	if (doc->format != FEED_FORMAT_UNKNOWN)
+		return NULL;
+	return xstrdup("not a feed (no XML element in the body: empty, text "
+		       "or binary)");
+}
+
 void
 feedparse_free(struct feedparse *p)
 {

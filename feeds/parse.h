@@ -60,6 +60,13 @@ int feedparse_push(struct feedparse *, const char *data, size_t len);
  */
 struct feed_doc *feedparse_finish(struct feedparse *, char **cause);
 void feedparse_free(struct feedparse *);
+/*
+ * Why a document that feedparse_finish() gave back holds no feed at all,
+ * or NULL when it does. A body without a root element (empty, text,
+ * binary) comes back bozo with no items, as from feedparser; a poller
+ * must not take it for a feed with nothing new. Free the result.
+ */
+char *feedparse_refusal(const struct feed_doc *);
 
 /* Convenience: the whole body at once. */
 struct feed_doc *feedparse_buffer(

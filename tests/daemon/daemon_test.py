@@ -279,6 +279,42 @@ def test_once_alerts_only_new(tmp):
           "rc=%d" % r.returncode)
 
 
+def test_not_a_feed(tmp):
+    """A body with no XML element (empty, text, binary) answered 200 is a
+    failed poll, not a feed with nothing new: the operator must see it."""
+    with FEEDS.lock:
+        FEEDS.docs["/empty"] = b""
+        FEEDS.docs["/text"] = b"Service temporarily unavailable\n"
+        FEEDS.docs["/binary"] = bytes(range(256)) * 8
+    FEEDS.set("/fine", [("f1", "Coalition meets", "news")])
+    feeds = [("empty", "/empty"), ("text", "/text"), ("binary", "/binary"),
+             ("fine", "/fine")]
+    write(os.path.join(tmp, "feedwatch.yaml"), config(tmp, feeds))
+    run = lambda: subprocess.run(
+        [FEEDWATCH, "once", "-c", os.path.join(tmp, "feedwatch.yaml")],
+        capture_output=True, timeout=60, cwd=tmp)
+    r = run()
+    check("not a feed: once exits 1", r.returncode == 1,
+          "rc=%d %s" % (r.returncode, r.stderr.decode()[:300]))
+    rows = {n: (err, fails, ok, tag) for n, err, fails, ok, tag in db(
+        tmp, "SELECT name, last_error, consecutive_failures, "
+        "last_success_at, etag FROM feeds")}
+    for name in ("empty", "text", "binary"):
+        err, fails, ok, tag = rows.get(name, (None, 0, 0, None))
+        check("not a feed: %s is a failure that says so" % name,
+              err is not None and err.startswith("parse: not a feed")
+              and fails == 1 and ok == 0 and tag is None, str(rows[name]))
+    check("not a feed: the good feed is untouched",
+          rows["fine"][0] is None and rows["fine"][2] > 0, str(rows["fine"]))
+    check("not a feed: the log names the feed", b"feed text: parse: not a "
+          b"feed" in r.stderr, r.stderr.decode()[:300])
+    FEEDS.set("/empty", [("e1", "Soudani in Baghdad", "news")])
+    r = run()
+    rows = dict(db(tmp, "SELECT name, consecutive_failures FROM feeds"))
+    check("not a feed: a feed again is ok again", rows["empty"] == 0,
+          str(rows))
+
+
 SELF = ("self_alerts: {notify: [out], feed_failing_for: 1s, "
         "outbox_pending_for: off}\n")
 
@@ -507,7 +543,8 @@ def main():
     server, PORT = serve(FEEDS)
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
                  test_reload_while_parsing,
-                 test_once_alerts_only_new, test_self_alert_once,
+                 test_once_alerts_only_new, test_not_a_feed,
+                 test_self_alert_once,
                  test_self_alert_run, test_moved_permanently,
                  test_moved_too_far, test_store_locked,
                  test_loose_secret_refused,

@@ -66,6 +66,15 @@ grep -q 'unknown entity "nobody"' "$tmp/out" && ok bad-entity ||
 "$bin" match -c "$cfg" --watchlist nosuch "$feed" >"$tmp/out" 2>&1
 [ $? -eq 1 ] && grep -q 'no watchlist "nosuch"' "$tmp/out" &&
     ok unknown-watchlist || bad unknown-watchlist
+# A file with no XML element is not a feed with no items.
+printf 'Service temporarily unavailable\n' >"$tmp/text.xml"
+: >"$tmp/empty.xml"
+for f in text empty; do
+	"$bin" match -c "$cfg" "$tmp/$f.xml" >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 1 ] && grep -q "$f.xml: not a feed" "$tmp/out" &&
+	    ok "not-a-feed-$f" || bad "not-a-feed-$f (rc=$rc: $(cat "$tmp/out"))"
+done
 "$bin" match -c "$cfg" "$tmp/missing.xml" >/dev/null 2>&1
 [ $? -eq 1 ] && ok missing-file || bad missing-file
 "$bin" match -c "$cfg" >/dev/null 2>&1
