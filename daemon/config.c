@@ -966,7 +966,7 @@ static void
 config_load_alias(struct config_loader *ld, const struct yamltree_node *node,
     struct config_entity *entity)
 {
-	const struct yamltree_node *v;
+	const struct yamltree_node *v, *at = node;
 	char *text = NULL;
 	int mode = CONFIG_CASE_AUTO;
 
@@ -980,6 +980,7 @@ config_load_alias(struct config_loader *ld, const struct yamltree_node *node,
 		}
 		if (config_string(ld, v, "alias text", &text) == -1)
 			return;
+		at = v;
 		if ((v = config_get(node, "case_sensitive")) != NULL) {
 			if (v->kind == YAMLTREE_SCALAR &&
 			    strcmp(v->value, "true") == 0)
@@ -1001,8 +1002,11 @@ config_load_alias(struct config_loader *ld, const struct yamltree_node *node,
 	    entity->aliases, entity->naliases + 1, sizeof *entity->aliases);
 	entity->alias_case = xreallocarray(entity->alias_case,
 	    entity->naliases + 1, sizeof *entity->alias_case);
+	entity->alias_marks = xreallocarray(entity->alias_marks,
+	    entity->naliases + 1, sizeof *entity->alias_marks);
 	entity->aliases[entity->naliases] = text;
 	entity->alias_case[entity->naliases] = mode;
+	entity->alias_marks[entity->naliases] = config_mark_of(ld, at);
 	entity->naliases++;
 }
 
@@ -1040,12 +1044,15 @@ config_load_entity(struct config_loader *ld, const struct yamltree_node *key,
 	memset(entity, 0, sizeof *entity);
 	entity->key = xstrdup(key->value);
 	entity->mark = config_mark_of(ld, key);
-	if ((v = config_get(node, "name")) != NULL)
+	if ((v = config_get(node, "name")) != NULL) {
 		config_string(ld, v, "entity name", &entity->name);
+		entity->name_mark = config_mark_of(ld, v);
+	}
 	if ((v = config_get(node, "aliases")) != NULL)
 		config_load_aliases(ld, v, entity);
 	if ((v = config_get(node, "country")) != NULL &&
 	    config_string(ld, v, "entity country", &entity->country) == 0) {
+		entity->country_mark = config_mark_of(ld, v);
 		if (strlen(entity->country) != 2 ||
 		    !config_ascii_alpha(entity->country[0]) ||
 		    !config_ascii_alpha(entity->country[1]))
@@ -1781,6 +1788,7 @@ config_free(struct config *cf)
 		free(cf->entities[i].name);
 		free(cf->entities[i].country);
 		free(cf->entities[i].alias_case);
+		free(cf->entities[i].alias_marks);
 		config_free_strings(
 		    cf->entities[i].aliases, cf->entities[i].naliases);
 	}

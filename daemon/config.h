@@ -67,8 +67,10 @@ struct config_entity {
 			  to, upper case, or NULL */
 	char **aliases;
 	int *alias_case; /* CONFIG_CASE_*, one per alias */
+	struct config_mark *alias_marks; /* one per alias */
 	size_t naliases;
-	struct config_mark mark;
+	struct config_mark mark; /* its key */
+	struct config_mark name_mark, country_mark; /* when given */
 };
 
 struct config_watchlist {

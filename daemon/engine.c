@@ -161,24 +161,69 @@ engine_case_mode(int config_case)
 	}
 }
 
+/* engine_matcher()'s errors: the first ENGINE_MATCHER_ERRORS, then how
+ * many more. */
+#define ENGINE_MATCHER_ERRORS 50
+
+struct engine_errors {
+	struct buf text;
+	size_t n;
+};
+
+/* One line of engine_matcher()'s errors: where, then what. */
+static void
+engine_matcher_error(
+    struct engine_errors *errors, const struct config_mark *at, char **why)
+{
+	if (errors->n++ < ENGINE_MATCHER_ERRORS)
+		buf_printf(&errors->text, "%s%s:%u:%u: %s",
+		    errors->n > 1 ? "\n" : "", at->file, at->line, at->column,
+		    *why);
+	free(*why);
+	*why = NULL;
+}
+
+/*
+ * The matcher of CF's entities and watchlists (only the watchlist ONLY,
+ * when not NULL). Every entity, alias and watchlist that is refused is
+ * reported, each where the configuration says it, so that one run of
+ * `feedwatch check` lists them all; an entity whose country or name is
+ * refused is still made, so that its watchlists are not refused too.
+ */
 struct matcher *
 engine_matcher(const struct config *cf, const char *only, char **cause)
 {
 	const struct config_entity *e;
 	const struct config_watchlist *w;
 	struct matcher *m = matcher_new(0);
+	struct engine_errors errors;
 	char *why = NULL;
 	size_t i, j, errpos, found = 0;
 
+	buf_init(&errors.text, 1024 * 1024);
+	errors.n = 0;
 	for (i = 0; i < cf->nentities; i++) {
 		e = &cf->entities[i];
-		if (matcher_add_entity(m, e->key, e->name, e->country, &why) ==
-		    -1)
-			goto entity_error;
+		if (matcher_add_entity(m, e->key, NULL, e->country, &why) ==
+		    -1) {
+			engine_matcher_error(&errors,
+			    e->country != NULL ? &e->country_mark : &e->mark,
+			    &why);
+			if (matcher_add_entity(m, e->key, NULL, NULL, &why) ==
+			    -1) {
+				free(why); /* the key's fault, said above */
+				why = NULL;
+				continue;
+			}
+		}
+		if (e->name != NULL &&
+		    matcher_add_entity(m, e->key, e->name, NULL, &why) == -1)
+			engine_matcher_error(&errors, &e->name_mark, &why);
 		for (j = 0; j < e->naliases; j++)
 			if (matcher_add_alias(m, e->key, e->aliases[j],
 				engine_case_mode(e->alias_case[j]), &why) == -1)
-				goto entity_error;
+				engine_matcher_error(
+				    &errors, &e->alias_marks[j], &why);
 	}
 	for (i = 0; i < cf->nwatchlists; i++) {
 		w = &cf->watchlists[i];
@@ -187,26 +232,33 @@ engine_matcher(const struct config *cf, const char *only, char **cause)
 		found++;
 		if (matcher_add_watchlist(m, w->key, w->match, &errpos, &why) ==
 		    -1) {
-			xasprintf(cause, "%s:%u:%u: watchlist \"%s\": %s",
-			    w->match_mark.file, w->match_mark.line,
-			    w->match_mark.column, w->key, why);
-			goto fail;
+			char *c = why;
+
+			xasprintf(&why, "watchlist \"%s\": %s", w->key, c);
+			free(c);
+			engine_matcher_error(&errors, &w->match_mark, &why);
 		}
 	}
 	if (only != NULL && found == 0) {
 		xasprintf(cause, "%s: no watchlist \"%s\"", cf->path, only);
 		goto fail;
 	}
-	if (matcher_compile(m, &why) == -1) {
-		xasprintf(cause, "%s: %s", cf->path, why);
+	if (errors.n > ENGINE_MATCHER_ERRORS)
+		buf_printf(&errors.text, "\n%s: %zu more errors", cf->path,
+		    errors.n - ENGINE_MATCHER_ERRORS);
+	if (errors.n > 0) {
+		*cause = buf_take(&errors.text, NULL);
 		goto fail;
 	}
+	if (matcher_compile(m, &why) == -1) {
+		xasprintf(cause, "%s: %s", cf->path, why);
+		free(why);
+		goto fail;
+	}
+	buf_free(&errors.text);
 	return m;
-entity_error:
-	xasprintf(cause, "%s:%u:%u: entity \"%s\": %s", e->mark.file,
-	    e->mark.line, e->mark.column, e->key, why);
 fail:
-	free(why);
+	buf_free(&errors.text);
 	matcher_free(m);
 	return NULL;
 }

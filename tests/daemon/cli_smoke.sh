@@ -21,6 +21,29 @@ printf 'feeds: [{url: "http://a/", intervall: 5m}]\n' >"$tmp/bad.yaml"
 rc=$?
 [ $rc -eq 1 ] && grep -q "^$tmp/bad.yaml:1:28: unknown key \"intervall\"" \
     "$tmp/out" && ok check-bad || bad "check-bad (rc=$rc: $(cat "$tmp/out"))"
+# Every refused entity, alias and watchlist at once, each where it is
+# written; a watchlist naming a refused entity is not refused as well.
+cat >"$tmp/bad2.yaml" <<'EOF'
+entities:
+  x:
+    aliases: ["  ", {text: "!!", case_sensitive: true}, fine]
+  y: {country: ZZ, name: Why}
+watchlists:
+  w: {match: "@x OR @y"}
+  v: {match: "/(/"}
+  u: {match: "a AND (b"}
+EOF
+"$bin" check -c "$tmp/bad2.yaml" >"$tmp/out" 2>&1
+rc=$?
+cat >"$tmp/want" <<EOF
+$tmp/bad2.yaml:3:15: entity "x": "  " has no letters or digits
+$tmp/bad2.yaml:3:28: entity "x": "!!" has no letters or digits
+$tmp/bad2.yaml:4:16: entity "y": "ZZ" is not a built-in country code
+$tmp/bad2.yaml:7:14: watchlist "v": column 3: bad regex: missing closing parenthesis
+$tmp/bad2.yaml:8:14: watchlist "u": column 9: expected ')' to close the '(' at column 7, found the end of the query
+EOF
+[ $rc -eq 1 ] && cmp -s "$tmp/out" "$tmp/want" && ok check-every-error ||
+    bad "check-every-error (rc=$rc: $(diff "$tmp/want" "$tmp/out"))"
 "$bin" frobnicate >/dev/null 2>&1
 [ $? -eq 2 ] && ok unknown-command || bad unknown-command
 "$bin" --log-level=shouty help >/dev/null 2>&1
