@@ -20,6 +20,7 @@
 #include "alert.h"
 #include "buf.h"
 #include "config.h"
+#include "curlev.h"
 #include "log.h"
 #include "parsepool.h"
 #include "readall.h"
@@ -725,12 +726,38 @@ config_load_defaults(struct config_loader *ld, const struct yamltree_node *node)
 		config_error(ld, v, "defaults.timeout must be at least 1s");
 }
 
-/* Check a feed URL's scheme; "file:relative/path" becomes absolute. */
+/*
+ * The file:// URL of an absolute path: the bytes a URL cannot hold as they
+ * are (space, controls, and '%', '?' and '#', which would start an escape,
+ * a query or a fragment) written %XX, which the transfer decodes.
+ */
+static char *
+config_file_url(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b;
+	const unsigned char *p;
+
+	buf_init(&b, SIZE_MAX / 2);
+	buf_addstr(&b, "file://");
+	for (p = (const unsigned char *)path; *p != '\0'; p++) {
+		if (*p <= ' ' || *p == 0x7f || strchr("%?#\"<>\\^`{|}", *p))
+			buf_printf(&b, "%%%c%c", hex[*p >> 4], hex[*p & 0xf]);
+		else
+			buf_addc(&b, (char)*p);
+	}
+	return buf_take(&b, NULL);
+}
+
+/*
+ * Check a feed URL: its scheme, and that libcurl's parser takes it;
+ * "file:relative/path" becomes a file:// URL of the absolute path.
+ */
 static int
 config_feed_url(struct config_loader *ld, const struct yamltree_node *node,
     struct config_feed *feed)
 {
-	char *url = NULL, *path;
+	char *url = NULL, *path, *why;
 
 	if (config_string(ld, node, "feed url", &url) == -1)
 		return -1;
@@ -740,26 +767,30 @@ config_feed_url(struct config_loader *ld, const struct yamltree_node *node,
 		free(url);
 		return -1;
 	}
-	if (strncmp(url, "http://", 7) == 0 ||
-	    strncmp(url, "https://", 8) == 0 ||
-	    strncmp(url, "file:///", 8) == 0) {
-		feed->url = url;
-		return 0;
-	}
 	if (strncmp(url, "file:", 5) == 0 && url[5] != '/' && url[5] != '\0') {
 		path = config_abspath(ld, url + 5);
-		xasprintf(&feed->url, "file://%s", path);
-		free(path);
 		free(url);
-		return 0;
+		url = config_file_url(path);
+		free(path);
+	} else if (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0 &&
+	    strncmp(url, "file:///", 8) != 0) {
+		config_error(ld, node,
+		    "feed url \"%.128s\" must start with http://, "
+		    "https://, file:/// or file: (a path relative to the "
+		    "configuration file)",
+		    url);
+		free(url);
+		return -1;
 	}
-	config_error(ld, node,
-	    "feed url \"%.128s\" must start with http://, "
-	    "https://, file:/// or file: (a path relative to the "
-	    "configuration file)",
-	    url);
-	free(url);
-	return -1;
+	if (curlev_url_check(url, &why) == -1) {
+		config_error(ld, node, "feed url \"%.128s\": %s", url, why);
+		free(why);
+		free(url);
+		return -1;
+	}
+	feed->url = url;
+	return 0;
 }
 
 /*

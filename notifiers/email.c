@@ -514,7 +514,7 @@ email_new(struct notifier *n, const struct notifier_config *cf,
 	const struct notifier_option *o;
 	const char *v, *list1[1];
 	char *const *list;
-	char *addr;
+	char *addr, *why;
 	size_t i, count;
 
 	e->notifier = n;
@@ -522,6 +522,11 @@ email_new(struct notifier *n, const struct notifier_config *cf,
 	if ((v = notifier_option(cf, "url")) == NULL ||
 	    (strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0)) {
 		*cause = xstrdup("email needs a url: smtp:// or smtps://");
+		goto fail;
+	}
+	if (curlev_url_check(v, &why) == -1) {
+		xasprintf(cause, "url \"%.128s\": %s", v, why);
+		free(why);
 		goto fail;
 	}
 	e->url = xstrdup(v);

@@ -174,7 +174,7 @@ webhook_new(struct notifier *n, const struct notifier_config *cf,
 	const struct notifier_option *o;
 	struct webhook *w = xcalloc(1, sizeof *w);
 	const char *v, *slash;
-	char *sig, *joined;
+	char *sig, *joined, *why;
 	struct buf b;
 	size_t i, count;
 
@@ -183,6 +183,11 @@ webhook_new(struct notifier *n, const struct notifier_config *cf,
 	if ((v = notifier_option(cf, "url")) == NULL ||
 	    (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)) {
 		*cause = xstrdup("webhook needs a url: http:// or https://");
+		goto fail;
+	}
+	if (curlev_url_check(v, &why) == -1) {
+		xasprintf(cause, "url \"%.128s\": %s", v, why);
+		free(why);
 		goto fail;
 	}
 	w->url = xstrdup(v);

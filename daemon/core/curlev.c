@@ -249,3 +249,19 @@ curlev_multi(struct curlev *cl)
 {
 	return cl->multi;
 }
+
+int
+curlev_url_check(const char *url, char **cause)
+{
+	CURLU *u = curl_url();
+	CURLUcode rc;
+
+	if (u == NULL)
+		fatalx("curl_url failed");
+	rc = curl_url_set(u, CURLUPART_URL, url, 0);
+	curl_url_cleanup(u);
+	if (rc == CURLUE_OK)
+		return 0;
+	*cause = xstrdup(curl_url_strerror(rc));
+	return -1;
+}

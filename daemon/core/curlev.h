@@ -47,5 +47,11 @@ void curlev_cancel(struct curlev *, CURL *easy);
 size_t curlev_running(const struct curlev *);
 /* The multi handle, for multi options (connection caps). Still owned. */
 CURLM *curlev_multi(struct curlev *);
+/*
+ * Whether libcurl's URL parser takes URL as a transfer will (0), or -1
+ * and *cause in its words ("Bad hostname"): so that a configuration is
+ * refused where a URL is written, not at every transfer.
+ */
+int curlev_url_check(const char *url, char **cause);
 
 #endif

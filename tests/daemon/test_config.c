@@ -42,16 +42,25 @@ static const char good[] =
     "    url: https://hooks.example.com/x\n"
     "  log: {type: syslog, ident: feedwatch}\n";
 
+/* PATH's configuration YAML, which must load. */
+static struct config *
+parse_ok(const char *path, const char *yaml)
+{
+	char *cause;
+	struct config *cf = config_parse(path, yaml, strlen(yaml), &cause);
+
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	return cf;
+}
+
 static void
 test_good(void **state)
 {
 	struct config *cf;
 	const struct config_option *opt;
-	char *cause;
 
-	cf = config_parse("/etc/fw/good.yaml", good, sizeof good - 1, &cause);
-	if (cf == NULL)
-		fail_msg("%s", cause);
+	cf = parse_ok("/etc/fw/good.yaml", good);
 	assert_string_equal(cf->store_path, "/tmp/fw/state.db");
 	assert_int_equal(cf->default_interval_ms, 15 * 60 * 1000);
 	assert_int_equal(cf->default_timeout_ms, 20 * 1000);
@@ -109,9 +118,7 @@ test_fetch_and_feed_options(void **state)
 	struct config *cf;
 	char *cause;
 
-	cf = config_parse("/c/t.yaml", yaml, sizeof yaml - 1, &cause);
-	if (cf == NULL)
-		fail_msg("%s", cause);
+	cf = parse_ok("/c/t.yaml", yaml);
 	assert_false(cf->block_private_addresses);
 	assert_int_equal(cf->max_connections, 8);
 	assert_int_equal(cf->max_connections_per_host, 1);
@@ -210,6 +217,12 @@ static const struct {
 	"t.yaml:1:15: feed url \"gopher://x/\" must start with http://, "
 	"https://, file:/// or file: (a path relative to the configuration "
 	"file)"},
+    {"feeds: [{url: 'http://exa mple/'}]\n",
+	"t.yaml:1:15: feed url \"http://exa mple/\": Bad hostname"},
+    {"feeds: [{url: 'http://:80/'}]\n",
+	"t.yaml:1:15: feed url \"http://:80/\": No host part in the URL"},
+    {"feeds: [{url: 'https://[::1/'}]\n",
+	"t.yaml:1:15: feed url \"https://[::1/\": Bad IPv6 address"},
     {"feeds: [{url: 'http://a/', interval: 10}]\n",
 	"t.yaml:1:38: feed interval: \"10\" is not a duration (write it like "
 	"90s, 10m, 1h30m or 2d)"},
@@ -279,11 +292,8 @@ test_entity_extensions(void **state)
 	    "  usa: {country: us, aliases: [Yankees]}\n"
 	    "  iraq: {country: IQ}\n";
 	struct config *cf;
-	char *cause;
 
-	cf = config_parse("t.yaml", yaml, sizeof yaml - 1, &cause);
-	if (cf == NULL)
-		fail_msg("%s", cause);
+	cf = parse_ok("t.yaml", yaml);
 	assert_int_equal(cf->nentities, 3);
 	assert_int_equal(cf->entities[0].naliases, 3);
 	assert_string_equal(cf->entities[0].aliases[0], "Us");
@@ -297,6 +307,31 @@ test_entity_extensions(void **state)
 	assert_string_equal(cf->entities[1].aliases[0], "Yankees");
 	assert_string_equal(cf->entities[2].country, "IQ");
 	assert_int_equal(cf->entities[2].naliases, 0);
+	/* Where each is written, for the matcher's errors: an alias given
+	 * as a mapping is placed at its text. */
+	assert_int_equal(cf->entities[0].alias_marks[0].line, 3);
+	assert_int_equal(cf->entities[0].alias_marks[0].column, 22);
+	assert_int_equal(cf->entities[0].alias_marks[1].column, 49);
+	assert_int_equal(cf->entities[0].alias_marks[2].line, 4);
+	assert_int_equal(cf->entities[1].country_mark.column, 18);
+	assert_int_equal(cf->entities[1].alias_marks[0].column, 32);
+	config_free(cf);
+}
+
+/* A relative file: path becomes a file:// URL that libcurl reads back
+ * as that path: what a URL cannot hold as it is, written %XX. */
+static void
+test_file_url(void **state)
+{
+	static const char yaml[] = "feeds:\n"
+				   "  - url: 'file:my feeds/a#1 100%?.xml'\n"
+				   "  - url: file:plain/é.xml\n";
+	struct config *cf;
+
+	cf = parse_ok("/c/t.yaml", yaml);
+	assert_string_equal(
+	    cf->feeds[0].url, "file:///c/my%20feeds/a%231%20100%25%3F.xml");
+	assert_string_equal(cf->feeds[1].url, "file:///c/plain/é.xml");
 	config_free(cf);
 }
 
@@ -592,9 +627,7 @@ test_environment(void **state)
 	char *cause;
 
 	setenv("FW_TEST_HOST", "https://news.example.org", 1);
-	cf = config_parse("t.yaml", yaml, sizeof yaml - 1, &cause);
-	if (cf == NULL)
-		fail_msg("%s", cause);
+	cf = parse_ok("t.yaml", yaml);
 	assert_string_equal(cf->feeds[0].url, "https://news.example.org/feed");
 	assert_string_equal(cf->feeds[0].name, "cost ${x}");
 	config_free(cf);
@@ -629,9 +662,7 @@ test_store_keys(void **state)
 	assert_non_null(cf);
 	assert_int_equal(cf->retention_ms, 90LL * 24 * 3600 * 1000);
 	config_free(cf);
-	cf = config_parse("/etc/fw/x.yaml", with, sizeof with - 1, &cause);
-	if (cf == NULL)
-		fail_msg("%s", cause);
+	cf = parse_ok("/etc/fw/x.yaml", with);
 	assert_int_equal(cf->retention_ms, 30LL * 24 * 3600 * 1000);
 	assert_int_equal(cf->feeds[0].first_poll_alert_age_ms, 6 * 3600 * 1000);
 	assert_int_equal(cf->feeds[1].first_poll_alert_age_ms, 0);
@@ -652,6 +683,7 @@ main(void)
 	    cmocka_unit_test(test_fetch_and_feed_options),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_entity_extensions),
+	    cmocka_unit_test(test_file_url),
 	    cmocka_unit_test(test_all_errors_reported),
 	    cmocka_unit_test(test_durations_and_sizes),
 	    cmocka_unit_test(test_hostile_yaml),

@@ -246,6 +246,7 @@ test_options(void **state)
 		const char *error;
 	} cases[] = {
 	    {{"url=http://x", "from=a@b", "to=c@d", NULL}, "smtp://"},
+	    {{"url=smtp://[::1", "from=a@b", "to=c@d", NULL}, "Bad IPv6"},
 	    {{"url=smtp://x", "to=c@d", NULL}, "from"},
 	    {{"url=smtp://x", "from=a@b", NULL}, "to:"},
 	    {{"url=smtp://x", "from=a@b", "to=[c@d|not an address]", NULL},

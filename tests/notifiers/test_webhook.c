@@ -91,6 +91,8 @@ test_options(void **state)
 		const char *error; /* part of the message, NULL = accepted */
 	} cases[] = {
 	    {{"url=ftp://x/", NULL}, "http:// or https://"},
+	    {{"url=http://exa mple/", NULL}, "Bad hostname"},
+	    {{"url=https://:443/", NULL}, "No host part"},
 	    {{"url=http://x/", "preset=myspace", NULL}, "unknown preset"},
 	    {{"url=http://x/", "secret=whsec_AAAA", NULL}, "whsec_"},
 	    {{"url=http://x/", "template={{item.nope}}", NULL},
