@@ -42,7 +42,7 @@ cmd_check(int argc, char **argv, const struct cmd_globals *g)
 	printf("  watchlists: %zu\n", cf->nwatchlists);
 	for (i = 0; i < cf->nwatchlists; i++)
 		printf("    %-20s %s\n", cf->watchlists[i].key,
-		    log_escapes(esc, sizeof esc, cf->watchlists[i].match));
+		    log_escapes_text(esc, sizeof esc, cf->watchlists[i].match));
 	printf("  notifiers:  %zu\n", cf->nnotifiers);
 	for (i = 0; i < cf->nnotifiers; i++)
 		printf("    %-20s %s\n", cf->notifiers[i].key,

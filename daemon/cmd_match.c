@@ -133,21 +133,22 @@ cmd_match_text(
 	size_t i, j;
 
 	printf("item %zu: %s\n", index + 1,
-	    log_escapes(esc, sizeof esc,
+	    log_escapes_text(esc, sizeof esc,
 		it->title_text != NULL ? it->title_text : "(no title)"));
 	if (it->link != NULL)
-		printf("  link: %s\n", log_escapes(esc, sizeof esc, it->link));
+		printf("  link: %s\n",
+		    log_escapes_text(esc, sizeof esc, it->link));
 	for (i = 0; i < res->nmatches; i++) {
 		mm = &res->matches[i];
 		if (mm->matched)
 			printf("  match %s\n", mm->watchlist);
 		else
 			printf("  near miss %s: %s\n", mm->watchlist,
-			    log_escapes(esc, sizeof esc, mm->explain));
+			    log_escapes_text(esc, sizeof esc, mm->explain));
 		for (j = 0; j < mm->nhits; j++) {
 			h = &mm->hits[j];
 			printf("    %s%s", mm->matched ? "" : "found ",
-			    log_escapes(esc, sizeof esc, h->term));
+			    log_escapes_text(esc, sizeof esc, h->term));
 			if (h->entity != NULL)
 				printf(" (alias \"%s\")",
 				    log_escapes(esc2, sizeof esc2, h->alias));
@@ -156,7 +157,7 @@ cmd_match_text(
 			else
 				printf(" in %s", h->field);
 			printf(" %zu-%zu: %s\n", h->start, h->end,
-			    log_escapes(esc, sizeof esc, h->snippet));
+			    log_escapes_text(esc, sizeof esc, h->snippet));
 		}
 		if (mm->nhits_total > mm->nhits)
 			printf("    ... %zu hits in all\n", mm->nhits_total);

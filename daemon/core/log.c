@@ -197,8 +197,9 @@ log_unsafe(uint32_t cp)
 	    cp == 0xfeff;
 }
 
-char *
-log_escape(char *dst, size_t dstsz, const char *src, size_t srclen)
+static char *
+log_escape_as(
+    char *dst, size_t dstsz, const char *src, size_t srclen, int quoted)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	char piece[16];
@@ -213,7 +214,7 @@ log_escape(char *dst, size_t dstsz, const char *src, size_t srclen)
 			plen = (size_t)snprintf(
 			    piece, sizeof piece, "\\x%02x", s[i]);
 			n = 1;
-		} else if (cp == '\\' || cp == '"') {
+		} else if (quoted && (cp == '\\' || cp == '"')) {
 			piece[0] = '\\';
 			piece[1] = (char)cp;
 			plen = 2;
@@ -248,9 +249,23 @@ log_escape(char *dst, size_t dstsz, const char *src, size_t srclen)
 }
 
 char *
+log_escape(char *dst, size_t dstsz, const char *src, size_t srclen)
+{
+	return log_escape_as(dst, dstsz, src, srclen, 1);
+}
+
+char *
 log_escapes(char *dst, size_t dstsz, const char *src)
 {
 	if (src == NULL)
 		src = "(null)";
-	return log_escape(dst, dstsz, src, strlen(src));
+	return log_escape_as(dst, dstsz, src, strlen(src), 1);
+}
+
+char *
+log_escapes_text(char *dst, size_t dstsz, const char *src)
+{
+	if (src == NULL)
+		src = "(null)";
+	return log_escape_as(dst, dstsz, src, strlen(src), 0);
 }

@@ -48,5 +48,9 @@ void fatalx(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 char *log_escape(char *dst, size_t dstsz, const char *src, size_t srclen);
 /* The same for a NUL-terminated string; NULL prints as "(null)". */
 char *log_escapes(char *dst, size_t dstsz, const char *src);
+/* The same for text a person reads on its own line or after a label, not
+ * inside quotes (a query, a title, a snippet): backslash and '"' stay as
+ * they are; what could harm a terminal is escaped all the same. */
+char *log_escapes_text(char *dst, size_t dstsz, const char *src);
 
 #endif

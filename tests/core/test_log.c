@@ -56,6 +56,21 @@ test_escape_truncates(void **state)
 	assert_string_equal(out, "(null)");
 }
 
+/* Text read on its own keeps its quotes and backslashes, and nothing else
+ * changes. */
+static void
+test_escape_text(void **state)
+{
+	char out[64];
+
+	log_escapes_text(out, sizeof out, "\"São Paulo\" a\\b");
+	assert_string_equal(out, "\"São Paulo\" a\\b");
+	log_escapes_text(out, sizeof out, "esc\x1b[31m\nrlo\xe2\x80\xae\xff");
+	assert_string_equal(out, "esc\\x1b[31m\\nrlo\\u{202e}\\xff");
+	log_escapes_text(out, sizeof out, NULL);
+	assert_string_equal(out, "(null)");
+}
+
 static void
 test_levels_and_journal(void **state)
 {
@@ -95,6 +110,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_escape_table),
 	    cmocka_unit_test(test_escape_truncates),
+	    cmocka_unit_test(test_escape_text),
 	    cmocka_unit_test(test_levels_and_journal),
 	};
 

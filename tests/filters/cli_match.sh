@@ -14,6 +14,9 @@ feed=$fixtures/match/feed.xml
 
 "$bin" match -c "$cfg" "$feed" >"$tmp/text" 2>&1 && ok text-runs ||
     bad "text-runs: $(cat "$tmp/text")"
+# A query's terms, titles and snippets as written: no \" for ".
+grep -q '^    "São Paulo" in ' "$tmp/text" && ok text-quotes-as-written ||
+    bad "text-quotes-as-written: $(grep -F 'São' "$tmp/text")"
 grep -q '^  match iraq-coalition$' "$tmp/text" &&
     grep -q '@sudani (alias "Mohamed Shia al-Sudani") in title 0-22: «Mohamed Shia al-Sudani» backs' \
     "$tmp/text" && ok text-hit || bad text-hit
