@@ -205,8 +205,8 @@ run_signal_cb(evutil_socket_t sig, short events, void *arg)
 	if ((cf = config_load(r->config_path, &cause)) == NULL ||
 	    engine_reload(r->engine, cf, &cause) == -1) {
 		config_free(cf);
-		log_warnx("reload failed, the running configuration stays:\n%s",
-		    cause);
+		log_warnx("reload failed, the running configuration stays:");
+		log_lines(LOG_LEVEL_WARN, cause);
 		if ((nl = strchr(cause, '\n')) != NULL)
 			*nl = '\0';
 		free(r->reload_error);
@@ -250,12 +250,12 @@ run_main(int argc, char **argv, const struct cmd_globals *g, int once)
 	r.once = once;
 	r.config_path = g->config_path;
 	if ((cf = config_load(g->config_path, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
+		log_lines(LOG_LEVEL_ERROR, cause);
 		free(cause);
 		return 1;
 	}
 	if ((r.notify = sdnotify_open(&cause)) == NULL) {
-		log_warnx("%s", cause);
+		log_lines(LOG_LEVEL_ERROR, cause);
 		free(cause);
 		config_free(cf);
 		return 1;
@@ -264,7 +264,7 @@ run_main(int argc, char **argv, const struct cmd_globals *g, int once)
 	if ((r.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if ((r.engine = engine_new(r.base, cf, &cause)) == NULL) {
-		log_warnx("%s", cause);
+		log_lines(LOG_LEVEL_ERROR, cause);
 		free(cause);
 		event_base_free(r.base);
 		sdnotify_free(r.notify);

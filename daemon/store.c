@@ -908,7 +908,7 @@ store_open(const char *path, char **cause)
 	/* SQLite would create the file 0644; the state is private. */
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		if (cause != NULL)
-			xasprintf(cause, "%s: %s", path, strerror(errno));
+			xasprintf(cause, "store %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	close(fd);
@@ -923,7 +923,7 @@ store_open(const char *path, char **cause)
 	if (sqlite3_open_v2(path, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 		NULL) != SQLITE_OK) {
-		store_error(st, cause, "%s", path);
+		store_error(st, cause, "store %s", path);
 		store_close(st);
 		return NULL;
 	}
@@ -932,13 +932,13 @@ store_open(const char *path, char **cause)
 	if (sqlite3_create_function_v2(st->db, "fw_idset", 1,
 		SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
 		NULL, store_idset_step, store_idset_final, NULL) != SQLITE_OK) {
-		store_error(st, cause, "%s: fw_idset", path);
+		store_error(st, cause, "store %s: fw_idset", path);
 		store_close(st);
 		return NULL;
 	}
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt,
 		NULL) != SQLITE_OK) {
-		store_error(st, cause, "%s: journal_mode", path);
+		store_error(st, cause, "store %s: journal_mode", path);
 		store_close(st);
 		return NULL;
 	}
@@ -947,7 +947,7 @@ store_open(const char *path, char **cause)
 	    strcmp(mode, "wal") == 0;
 	sqlite3_finalize(stmt);
 	if (!ok) {
-		store_error(st, cause, "%s: cannot use WAL", path);
+		store_error(st, cause, "store %s: cannot use WAL", path);
 		store_close(st);
 		return NULL;
 	}

@@ -124,11 +124,36 @@ log_vwrite(enum log_level level, int with_errno, const char *fmt, va_list ap)
 		va_end(ap);                                                    \
 	}
 
+LOG_FUNC(log_errorx, LOG_LEVEL_ERROR, 0)
 LOG_FUNC(log_warn, LOG_LEVEL_WARN, 1)
 LOG_FUNC(log_warnx, LOG_LEVEL_WARN, 0)
 LOG_FUNC(log_notice, LOG_LEVEL_NOTICE, 0)
 LOG_FUNC(log_info, LOG_LEVEL_INFO, 0)
 LOG_FUNC(log_debug, LOG_LEVEL_DEBUG, 0)
+
+static void log_line(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+log_line(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(level, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_lines(enum log_level level, const char *text)
+{
+	const char *nl;
+
+	for (; (nl = strchr(text, '\n')) != NULL; text = nl + 1)
+		log_line(level, "%.*s", (int)(nl - text), text);
+	if (*text != '\0')
+		log_line(level, "%s", text);
+}
 
 void
 fatal(const char *fmt, ...)

@@ -89,9 +89,12 @@ test_levels_and_journal(void **state)
 	log_notice("journal");
 	log_set_level(LOG_LEVEL_DEBUG);
 	log_debug("dbg");
+	/* Every line of a text at its level, for the journal. */
+	log_lines(LOG_LEVEL_ERROR, "a.yaml:1:1: x\na.yaml:2:1: y");
 	fflush(f);
-	assert_string_equal(
-	    text, "feedwatch: warning: shown 1\n<5>journal\n<7>dbg\n");
+	assert_string_equal(text,
+	    "feedwatch: warning: shown 1\n<5>journal\n<7>dbg\n"
+	    "<3>a.yaml:1:1: x\n<3>a.yaml:2:1: y\n");
 	log_set_stream(NULL);
 	log_set_journal(0);
 	fclose(f);
