@@ -359,7 +359,10 @@ fetch_deliver_headers(struct fetch *f)
 	if (f->headers_delivered)
 		return 0;
 	f->headers_delivered = 1;
-	if (f->sink.header == NULL || f->sink_headers.data == NULL)
+	/* No status line, no HTTP response (file://): what libcurl wrote
+	 * as headers (Content-Length, Last-Modified) describes the file. */
+	if (f->sink.header == NULL || f->sink_headers.data == NULL ||
+	    f->status == 0)
 		return 0;
 	p = f->sink_headers.data;
 	end = p + f->sink_headers.len;

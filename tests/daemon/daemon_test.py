@@ -315,6 +315,38 @@ def test_not_a_feed(tmp):
           str(rows))
 
 
+def test_file_feed(tmp):
+    """A feed read from a file (a relative file: path with a space in
+    it): decoded as XML says, UTF-8 without a declaration, not as an HTTP
+    response without a Content-Type; its first poll closes the baseline,
+    so the next new item alerts."""
+    os.mkdir(os.path.join(tmp, "my feeds"))
+    path = os.path.join(tmp, "my feeds", "local feed.xml")
+    items = [("g1", "ΑΘΗΝΑ coalition talks", "old")]
+    with open(path, "wb") as f:
+        f.write(rss(items))
+    cfg = config(tmp, []).replace(
+        "feeds:\n", "feeds:\n  - {url: 'file:my feeds/local feed.xml', "
+        "name: local}\n")
+    write(os.path.join(tmp, "feedwatch.yaml"), cfg)
+    run = lambda: subprocess.run(
+        [FEEDWATCH, "once", "-c", os.path.join(tmp, "feedwatch.yaml")],
+        capture_output=True, timeout=60, cwd=tmp)
+    r = run()
+    check("file feed: first poll ok, no alert",
+          r.returncode == 0 and r.stdout == b"", r.stderr.decode()[:300])
+    titles = [t for (t,) in db(tmp, "SELECT title FROM items")]
+    check("file feed: UTF-8 text as written", titles ==
+          ["ΑΘΗΝΑ coalition talks"], repr(titles))
+    with open(path, "wb") as f:
+        f.write(rss([("g2", "Soudani in Athens", "new")] + items))
+    r = run()
+    alerts = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    check("file feed: the second poll's new item alerts",
+          [a["item"]["id"] for a in alerts] == ["g2"],
+          r.stdout.decode()[:300] + r.stderr.decode()[:300])
+
+
 SELF = ("self_alerts: {notify: [out], feed_failing_for: 1s, "
         "outbox_pending_for: off}\n")
 
@@ -543,7 +575,7 @@ def main():
     server, PORT = serve(FEEDS)
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
                  test_reload_while_parsing,
-                 test_once_alerts_only_new, test_not_a_feed,
+                 test_once_alerts_only_new, test_not_a_feed, test_file_feed,
                  test_self_alert_once,
                  test_self_alert_run, test_moved_permanently,
                  test_moved_too_far, test_store_locked,
