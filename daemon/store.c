@@ -2306,10 +2306,11 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	 * An ill-formed first document may hold only part of the feed (a
 	 * cut-short body recovered): the baseline stays open for the next
 	 * poll, or the rest would alert as new. Bounded, since some feeds
-	 * are always ill-formed.
+	 * are always ill-formed. Only ill-formed: a feed served as text/html
+	 * or in a wrong encoding is whole, and its next items must alert.
 	 */
-	result->baseline_open =
-	    first_poll && doc->bozo && seq < STORE_BASELINE_ILLFORMED_POLLS;
+	result->baseline_open = first_poll && doc->illformed &&
+	    seq < STORE_BASELINE_ILLFORMED_POLLS;
 	sqlite3_bind_int(stmt, 4, !result->baseline_open);
 	rc = store_done(st, stmt, cause);
 	free(present);

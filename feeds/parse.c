@@ -2259,6 +2259,7 @@ parse_error_cb(void *ctx, xmlErrorPtr err)
 	if (p->xml_error == NULL)
 		xasprintf(&p->xml_error, "line %d: %s", err->line, msg);
 	parse_bozo(p, p->xml_error);
+	parse_doc(p)->illformed = 1;
 }
 
 /* ------------------------------------------------------------------ */

@@ -738,7 +738,7 @@ test_baseline_illformed(void **state)
 	int i;
 
 	doc = fixture_doc("k", "T", "http://example.com/p", 0, 6);
-	doc->bozo = 1;
+	doc->bozo = doc->illformed = 1;
 	r = ingest(env, doc, &fm);
 	assert_int_equal(r.nbaseline, 6);
 	assert_true(r.baseline_open);
@@ -761,13 +761,32 @@ test_baseline_illformed(void **state)
 		for (i = 0; i < 4; i++) {
 			doc = fixture_doc(
 			    "b", "T", "http://example.org/q", 0, 10 + i);
-			doc->bozo = 1;
+			doc->bozo = doc->illformed = 1;
 			assert_int_equal(store_ingest(env->st, &f, doc, &o,
 					     fixture_match, &fm, &r, NULL),
 			    0);
 			feed_doc_free(doc);
 			assert_int_equal(r.baseline_open, i < 2);
 			assert_int_equal(r.nalerts, i < 3 ? 0 : 1);
+		}
+	}
+
+	/* Whole but not clean (served as text/html, say): its first poll
+	 * is the baseline, and the next new item alerts. */
+	{
+		struct store_feed f = feed_of("http://example.net/html");
+		struct store_ingest_options o = {NOW, 0, 0};
+
+		for (i = 0; i < 2; i++) {
+			doc = fixture_doc(
+			    "h", "T", "http://example.net/r", 0, 5 + i);
+			doc->bozo = 1;
+			assert_int_equal(store_ingest(env->st, &f, doc, &o,
+					     fixture_match, &fm, &r, NULL),
+			    0);
+			feed_doc_free(doc);
+			assert_false(r.baseline_open);
+			assert_int_equal(r.nalerts, i);
 		}
 	}
 }

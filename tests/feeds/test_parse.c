@@ -600,6 +600,7 @@ test_broken_bytes(void **state)
 	d = feedparse_buffer(truncated, sizeof truncated - 1, NULL, &cause);
 	assert_non_null(d);
 	assert_true(d->bozo);
+	assert_true(d->illformed); /* perhaps only part of the feed */
 	assert_true(d->nitems >= 1);
 	assert_string_equal(d->items[0].title_text, "one");
 	feed_doc_free(d);
@@ -615,6 +616,22 @@ test_broken_bytes(void **state)
 	assert_true(d->bozo);
 	assert_non_null(d->title);
 	feed_doc_free(d);
+
+	/* Whole, but served as HTML: bozo, not ill-formed. */
+	{
+		static const char whole[] = "<rss><channel><item><title>one"
+					    "</title></item></channel></rss>";
+		struct feedparse *p = feedparse_new("http://example.com/");
+
+		feedparse_header(p, "Content-Type", "text/html");
+		assert_int_equal(feedparse_push(p, whole, sizeof whole - 1), 0);
+		d = feedparse_finish(p, &cause);
+		feedparse_free(p);
+		assert_non_null(d);
+		assert_true(d->bozo);
+		assert_false(d->illformed);
+		feed_doc_free(d);
+	}
 
 	/* Not a feed at all. */
 	d = feedparse_buffer("<html><body>hi</body></html>", 28, NULL, &cause);
