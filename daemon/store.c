@@ -46,8 +46,8 @@
 #define STORE_SUMMARY_MAX_ITEMS 20
 /* Watchlist column of summary alerts. */
 #define STORE_SUMMARY_WATCHLIST "*"
-/* First polls whose ill-formed document keeps the baseline open. */
-#define STORE_BASELINE_ILLFORMED_POLLS 3
+/* First polls whose document, cut short, keeps the baseline open. */
+#define STORE_BASELINE_CUT_POLLS 3
 /* Bytes of the list of titles a summary alert carries. */
 #define STORE_SUMMARY_MAX_TEXT (16 * 1024)
 /*
@@ -2303,14 +2303,15 @@ store_ingest(struct store *st, const struct store_feed *feed,
 	} else
 		sqlite3_bind_null(stmt, 3); /* kept as it is */
 	/*
-	 * An ill-formed first document may hold only part of the feed (a
-	 * cut-short body recovered): the baseline stays open for the next
-	 * poll, or the rest would alert as new. Bounded, since some feeds
-	 * are always ill-formed. Only ill-formed: a feed served as text/html
-	 * or in a wrong encoding is whole, and its next items must alert.
+	 * A first document cut short (elements left open) may hold only
+	 * part of the feed: the baseline stays open for the next poll, or
+	 * the rest would alert as new. Bounded, since some feeds are always
+	 * broken. Only cut short: a feed with a bare '&', or served as
+	 * text/html or in a wrong encoding, is whole, and its next items
+	 * must alert.
 	 */
-	result->baseline_open = first_poll && doc->illformed &&
-	    seq < STORE_BASELINE_ILLFORMED_POLLS;
+	result->baseline_open =
+	    first_poll && doc->cut_short && seq < STORE_BASELINE_CUT_POLLS;
 	sqlite3_bind_int(stmt, 4, !result->baseline_open);
 	rc = store_done(st, stmt, cause);
 	free(present);

@@ -119,7 +119,7 @@ struct store_ingest_result {
 	size_t nsummarized; /* alertable items beyond the cap */
 	size_t nalerts; /* alerts enqueued, the summary included */
 	size_t nrows; /* outbox rows inserted */
-	/* A first poll's document was ill-formed: the next poll is a
+	/* A first poll's document was cut short: the next poll is a
 	 * baseline too (at most a few times). */
 	int baseline_open;
 };

@@ -69,10 +69,10 @@ struct feed_doc {
 	/* Not clean: ill-formed, wrong content type or wrong encoding. */
 	int bozo;
 	char *bozo_reason;
-	/* Not well-formed XML, read in recovery: perhaps only part of the
-	 * document (a body cut short). A wrong type or encoding, or an
-	 * undeclared entity, is bozo but not this. */
-	int illformed;
+	/* The body ended with elements still open: perhaps only part of the
+	 * feed. Other faults (a bare '&', a wrong type or encoding) are bozo
+	 * but leave the document whole. */
+	int cut_short;
 	/* A cap cut the document short (items or fields dropped). */
 	int truncated;
 	/* Publisher's polling hints (RSS ttl, sy:update*), in seconds; 0 if none. */

@@ -2259,7 +2259,6 @@ parse_error_cb(void *ctx, xmlErrorPtr err)
 	if (p->xml_error == NULL)
 		xasprintf(&p->xml_error, "line %d: %s", err->line, msg);
 	parse_bozo(p, p->xml_error);
-	parse_doc(p)->illformed = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -2668,6 +2667,9 @@ feedparse_finish(struct feedparse *p, char **cause)
 		parse_item_end(p);
 	doc = p->doc;
 	p->doc = NULL;
+	/* Elements left open at the end: the body was cut short. */
+	if (p->depth > 0)
+		doc->cut_short = 1;
 	return doc;
 }
 

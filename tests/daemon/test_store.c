@@ -726,8 +726,8 @@ test_sync(void **state)
 }
 
 /* Test plan: a new feed with 200 items, then one new item. */
-/* A first document that is ill-formed may be a cut-short part of the
- * feed: the baseline stays open until a clean one (at most three polls). */
+/* A first document cut short may be part of the feed: the baseline
+ * stays open until a whole one (at most three polls). */
 static void
 test_baseline_illformed(void **state)
 {
@@ -738,7 +738,7 @@ test_baseline_illformed(void **state)
 	int i;
 
 	doc = fixture_doc("k", "T", "http://example.com/p", 0, 6);
-	doc->bozo = doc->illformed = 1;
+	doc->bozo = doc->cut_short = 1;
 	r = ingest(env, doc, &fm);
 	assert_int_equal(r.nbaseline, 6);
 	assert_true(r.baseline_open);
@@ -761,7 +761,7 @@ test_baseline_illformed(void **state)
 		for (i = 0; i < 4; i++) {
 			doc = fixture_doc(
 			    "b", "T", "http://example.org/q", 0, 10 + i);
-			doc->bozo = doc->illformed = 1;
+			doc->bozo = doc->cut_short = 1;
 			assert_int_equal(store_ingest(env->st, &f, doc, &o,
 					     fixture_match, &fm, &r, NULL),
 			    0);

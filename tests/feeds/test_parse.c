@@ -594,13 +594,15 @@ test_broken_bytes(void **state)
 	    "<item><title>x</title></item></channel></rss>";
 	static const char badutf8[] = "<rss><channel><title>a\xff\xfe"
 				      "b</title></channel></rss>";
+	static const char bare_amp[] = "<rss><channel><item><title>AT&T"
+				       "</title></item></channel></rss>";
 	struct feed_doc *d;
 	char *cause = NULL;
 
 	d = feedparse_buffer(truncated, sizeof truncated - 1, NULL, &cause);
 	assert_non_null(d);
 	assert_true(d->bozo);
-	assert_true(d->illformed); /* perhaps only part of the feed */
+	assert_true(d->cut_short); /* perhaps only part of the feed */
 	assert_true(d->nitems >= 1);
 	assert_string_equal(d->items[0].title_text, "one");
 	feed_doc_free(d);
@@ -617,7 +619,14 @@ test_broken_bytes(void **state)
 	assert_non_null(d->title);
 	feed_doc_free(d);
 
-	/* Whole, but served as HTML: bozo, not ill-formed. */
+	/* Whole, with a bare '&': bozo, not cut short. */
+	d = feedparse_buffer(bare_amp, sizeof bare_amp - 1, NULL, &cause);
+	assert_non_null(d);
+	assert_true(d->bozo);
+	assert_false(d->cut_short);
+	feed_doc_free(d);
+
+	/* Whole, but served as HTML: bozo, not cut short. */
 	{
 		static const char whole[] = "<rss><channel><item><title>one"
 					    "</title></item></channel></rss>";
@@ -629,7 +638,7 @@ test_broken_bytes(void **state)
 		feedparse_free(p);
 		assert_non_null(d);
 		assert_true(d->bozo);
-		assert_false(d->illformed);
+		assert_false(d->cut_short);
 		feed_doc_free(d);
 	}
 
