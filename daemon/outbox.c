@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "config.h"
 #include "log.h"
 #include "outbox.h"
 #include "xmalloc.h"
@@ -35,6 +36,9 @@
  * lost the count of its failures.
  */
 #define OUTBOX_PROBE_EVERY 30
+/* While a notifier keeps failing, the log says so again this often (in
+ * seconds); its first failure and its recovery are said at once. */
+#define OUTBOX_WARN_EVERY 3600
 
 /* Delays after the first, second, ... failed attempt, in seconds; the
  * last repeats. After the Standard Webhooks schedule. */
@@ -55,6 +59,7 @@ struct outbox_target {
 	int64_t first_failure_at;
 	int64_t last_failure_at;
 	int64_t probe_at; /* the probing alert is due then (0: none) */
+	int64_t warned_at; /* the log said it fails (0: not since an OK) */
 };
 
 struct outbox_delivery {
@@ -393,6 +398,16 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 		/* The row stays in flight until the next start. */
 		log_warnx("outbox: %s: %s", row->id, cause);
 		free(cause);
+	} else if (state == STORE_OUTBOX_DEAD) {
+		char esc[512];
+
+		/* a lost alert: each one is said */
+		log_warnx("outbox: alert %s (watchlist %s) to %s is dead: %s; "
+			  "'feedwatch outbox retry %s' sends it again",
+		    row->id, row->watchlist, t->name,
+		    log_escapes(
+			esc, sizeof esc, error != NULL ? error : "failed"),
+		    row->id);
 	}
 	free(msg);
 }
@@ -439,19 +454,43 @@ outbox_wake(struct outbox *ob, const char *notifier, enum store_outbox_park why)
  */
 static void
 outbox_health(struct outbox *ob, struct outbox_target *t,
-    enum outbox_result result, int failed)
+    enum outbox_result result, int failed, const char *error)
 {
 	int64_t now = outbox_now(ob);
+	char esc[512], span[32];
 	int outage;
 
 	if (result == OUTBOX_TEMPFAIL) {
 		if (t->failures++ == 0)
 			t->first_failure_at = now;
 		t->last_failure_at = now;
+		if (t->warned_at != 0 && now - t->warned_at < OUTBOX_WARN_EVERY)
+			return;
+		log_escapes(esc, sizeof esc, error != NULL ? error : "failed");
+		if (t->warned_at == 0)
+			log_warnx(
+			    "notifier %s: delivery failed: %s; its alerts "
+			    "wait in the outbox and are retried",
+			    t->name, esc);
+		else
+			log_warnx("notifier %s: still failing, %d failed "
+				  "attempts in %s: %s",
+			    t->name, t->failures,
+			    config_format_duration(span, sizeof span,
+				(now - t->first_failure_at) * 1000),
+			    esc);
+		t->warned_at = now;
 		return;
 	}
 	if (result != OUTBOX_OK)
 		return;
+	if (t->warned_at != 0)
+		log_notice("notifier %s: delivers again, after %d failed "
+			   "attempts in %s",
+		    t->name, t->failures,
+		    config_format_duration(
+			span, sizeof span, (now - t->first_failure_at) * 1000));
+	t->warned_at = 0;
 	t->probe_at = 0;
 	outage = (t->failures >= OUTBOX_WAKE_AFTER_FAILURES &&
 		     t->last_failure_at - t->first_failure_at >=
@@ -474,7 +513,8 @@ outbox_finish(struct outbox_delivery *d, enum outbox_result result,
 		    ob, d->target, &d->row, result, retry_after, park, error);
 		/* being put off says nothing of the receiver */
 		if (park == STORE_PARK_NONE)
-			outbox_health(ob, d->target, result, d->row.attempts);
+			outbox_health(
+			    ob, d->target, result, d->row.attempts, error);
 		if (d->prev != NULL)
 			d->prev->next = d->next;
 		else

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "log.h"
 #include "outbox.h"
 #include "store.h"
 #include "store_fixture.h"
@@ -962,6 +963,67 @@ test_add_while_inflight(void **state)
 	    4);
 }
 
+/* How many times NEEDLE is in HAY. */
+static int
+count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (; (hay = strstr(hay, needle)) != NULL; hay++)
+		n++;
+	return n;
+}
+
+/*
+ * The log tells an operator what the outbox does not show by itself: a
+ * notifier's first failure (not every one), again after an hour of them,
+ * its recovery, and every alert that dies.
+ */
+static void
+test_failures_logged(void **state)
+{
+	struct env *env = *state;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	log_set_stream(f);
+	log_set_level(LOG_LEVEL_NOTICE);
+	enqueue(env, 2);
+	start(env, 0);
+	env->a.result = OUTBOX_TEMPFAIL;
+	env->a.error = "HTTP 503";
+	pump(env);
+	fake_now += 10;
+	pump(env);
+	assert_int_equal(env->a.ndelivered, 4);
+	fake_now += 2 * 3600; /* past every wait */
+	pump(env);
+	env->a.result = OUTBOX_OK;
+	fake_now += 3 * 3600;
+	pump(env);
+	enqueue(env, 1);
+	env->a.result = OUTBOX_PERMFAIL;
+	env->a.error = "HTTP 400";
+	pump(env);
+	fflush(f);
+	log_set_stream(NULL);
+	fclose(f);
+	assert_int_equal(count_of(text,
+			     "notifier a: delivery failed: HTTP "
+			     "503; its alerts wait in the outbox"),
+	    1);
+	assert_int_equal(count_of(text, "notifier a: still failing"), 1);
+	assert_int_equal(count_of(text, "notifier a: delivers again"), 1);
+	assert_int_equal(count_of(text,
+			     "is dead: HTTP 400; 'feedwatch "
+			     "outbox retry "),
+	    1);
+	assert_int_equal(count_of(text, "warning: "), 3);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -994,6 +1056,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_inflight_recovery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_loop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_failures_logged, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
