@@ -480,8 +480,7 @@ fetch_max_age(const char *cc)
 static enum fetch_error
 fetch_classify(struct fetch *f, CURLcode rc)
 {
-	const char *detail =
-	    f->errbuf[0] != '\0' ? f->errbuf : curl_easy_strerror(rc);
+	const char *detail = curlev_strerror(rc, f->errbuf);
 
 	switch (f->abort) {
 	case FETCH_ABORT_TOO_LARGE:

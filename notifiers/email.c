@@ -658,17 +658,14 @@ email_done_cb(CURL *easy, CURLcode result, void *arg)
 	if (result == CURLE_OK)
 		notifier_job_finish(job, NOTIFIER_OK, -1, NULL);
 	else if (code >= 500 && code <= 599)
-		notifier_job_finish(job, NOTIFIER_PERMFAIL, -1,
-		    "SMTP %ld: %s: %s", code, curl_easy_strerror(result),
-		    s->errbuf[0] != '\0' ? s->errbuf : "no detail");
+		notifier_job_finish(job, NOTIFIER_PERMFAIL, -1, "SMTP %ld: %s",
+		    code, curlev_strerror(result, s->errbuf));
 	else if (code >= 400 && code <= 499)
-		notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1,
-		    "SMTP %ld: %s: %s", code, curl_easy_strerror(result),
-		    s->errbuf[0] != '\0' ? s->errbuf : "no detail");
+		notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1, "SMTP %ld: %s",
+		    code, curlev_strerror(result, s->errbuf));
 	else
-		notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1, "%s: %s",
-		    curl_easy_strerror(result),
-		    s->errbuf[0] != '\0' ? s->errbuf : "no detail");
+		notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1, "%s",
+		    curlev_strerror(result, s->errbuf));
 	email_send_free(s);
 }
 

@@ -365,9 +365,8 @@ webhook_done_cb(CURL *easy, CURLcode result, void *arg)
 
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	if (result != CURLE_OK) {
-		notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1, "%s: %s",
-		    curl_easy_strerror(result),
-		    p->errbuf[0] != '\0' ? p->errbuf : "no detail");
+		notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1, "%s",
+		    curlev_strerror(result, p->errbuf));
 		webhook_post_free(p);
 		return;
 	}

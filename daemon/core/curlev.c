@@ -265,3 +265,10 @@ curlev_url_check(const char *url, char **cause)
 	*cause = xstrdup(curl_url_strerror(rc));
 	return -1;
 }
+
+const char *
+curlev_strerror(CURLcode rc, const char *errbuf)
+{
+	return errbuf != NULL && errbuf[0] != '\0' ? errbuf
+						   : curl_easy_strerror(rc);
+}

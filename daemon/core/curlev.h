@@ -53,5 +53,8 @@ CURLM *curlev_multi(struct curlev *);
  * refused where a URL is written, not at every transfer.
  */
 int curlev_url_check(const char *url, char **cause);
+/* What went wrong with a transfer, in words: its error buffer
+ * (CURLOPT_ERRORBUFFER), which says more, or else the code's text. */
+const char *curlev_strerror(CURLcode, const char *errbuf);
 
 #endif
