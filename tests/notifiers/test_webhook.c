@@ -329,6 +329,7 @@ test_network_errors(void **state)
 	struct nh_result r;
 	struct notifier *n;
 	char url[256], *cause;
+	const char *once;
 
 	snprintf(url, sizeof url, "url=%s/hook", f->url);
 	n = nh_notifier("webhook", &f->env.ctx, &cause, url, NULL);
@@ -344,8 +345,9 @@ test_network_errors(void **state)
 	/* curl's words once: "Failed to connect to 127.0.0.1 port 1 after
 	 * 0 ms: Couldn't connect to server", not its code's text before. */
 	assert_non_null(strstr(r.error, "Failed to connect"));
-	assert_null(strstr(
-	    strstr(r.error, "connect to server") + 1, "connect to server"));
+	once = strstr(r.error, "connect to server");
+	assert_true(
+	    once == NULL || strstr(once + 1, "connect to server") == NULL);
 	notifier_free(n);
 	alert_free(a);
 }
