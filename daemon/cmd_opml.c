@@ -138,7 +138,8 @@ cmd_opml_note(struct cmd_opml_report *r, const struct opml_note *note)
 		r->refused++;
 		cmd_opml_say(r, note->line,
 		    "feed url \"%s\" refused: no host, a space or control "
-		    "character, or longer than %d bytes",
+		    "character, longer than %d bytes, or not a URL libcurl "
+		    "reads",
 		    text, OPML_MAX_URL);
 		break;
 	case OPML_NOTE_INCLUDE:

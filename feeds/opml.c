@@ -32,6 +32,7 @@
 #include <libxml/parserInternals.h>
 #include <libxml/xmlwriter.h>
 
+#include "curlev.h"
 #include "html.h"
 #include "log.h"
 #include "opml.h"
@@ -403,7 +404,7 @@ opml_add_categories(struct opml_parser *p, struct opml_feed *feed,
 static const char *
 opml_feed_url(struct opml_parser *p, const char *url, size_t len, unsigned line)
 {
-	char *copy;
+	char *copy, *why;
 	const char *host;
 	size_t i;
 
@@ -429,6 +430,13 @@ opml_feed_url(struct opml_parser *p, const char *url, size_t len, unsigned line)
 	copy = xstrndup(url, len);
 	for (i = 0; i < (size_t)(host - url) - 3; i++)
 		copy[i] = (char)tolower((unsigned char)copy[i]);
+	/* and refuses what libcurl's parser does ("a.b:x/", "[::1") */
+	if (curlev_url_check(copy, &why) == -1) {
+		free(why);
+		free(copy);
+		opml_note(p, OPML_NOTE_BAD_URL, line, 0, url);
+		return NULL;
+	}
 	return opml_pool_keep(p->o->pool, copy);
 }
 

@@ -49,7 +49,8 @@ enum opml_note_kind {
 	OPML_NOTE_DUPLICATE, /* same xmlUrl as the feed at first_line */
 	OPML_NOTE_NOT_FEED, /* no xmlUrl and no child outlines */
 	OPML_NOTE_SCHEME, /* xmlUrl neither http:// nor https:// */
-	OPML_NOTE_BAD_URL, /* xmlUrl without host, with controls, too long */
+	OPML_NOTE_BAD_URL, /* xmlUrl without host, with controls, too long,
+			      or refused by libcurl's URL parser */
 	OPML_NOTE_INCLUDE, /* type="include": never followed */
 	OPML_NOTE_SCRAPER, /* an xmlUrl that is a web page to scrape */
 	OPML_NOTE_TAGS_CUT, /* more than OPML_MAX_TAGS tags */

@@ -270,6 +270,7 @@ test_folders_and_categories(void **state)
 	    "<outline xmlUrl=\"http:///nohost\"/>\n"
 	    "<outline xmlUrl=\"http://c.example/a b\"/>\n"
 	    "<outline xmlUrl=\"   \" text=\"blank url\"/>\n"
+	    "<outline xmlUrl=\"https://d.example:port/\"/>\n"
 	    "</body></opml>\n";
 	struct opml *o;
 	char *cause;
@@ -291,7 +292,7 @@ test_folders_and_categories(void **state)
 	assert_string_equal(o->feeds[1].url, "https://b.example/feed");
 	assert_string_equal(o->feeds[1].title, "B");
 	assert_int_equal(o->feeds[1].ntags, 0);
-	assert_int_equal(o->nnotes, 5);
+	assert_int_equal(o->nnotes, 6);
 	assert_int_equal(o->notes[0].kind, OPML_NOTE_NOT_FEED);
 	assert_int_equal(o->notes[0].line, 6);
 	assert_string_equal(o->notes[0].text, "no url");
@@ -303,6 +304,9 @@ test_folders_and_categories(void **state)
 	assert_int_equal(o->notes[3].line, 11);
 	assert_int_equal(o->notes[4].kind, OPML_NOTE_NOT_FEED);
 	assert_string_equal(o->notes[4].text, "blank url");
+	/* what the configuration would refuse (libcurl's URL parser) */
+	assert_int_equal(o->notes[5].kind, OPML_NOTE_BAD_URL);
+	assert_int_equal(o->notes[5].line, 13);
 	opml_free(o);
 }
 
