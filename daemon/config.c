@@ -727,9 +727,12 @@ config_load_defaults(struct config_loader *ld, const struct yamltree_node *node)
 }
 
 /*
- * The file:// URL of an absolute path: the bytes a URL cannot hold as they
- * are (space, controls, and '%', '?' and '#', which would start an escape,
- * a query or a fragment) written %XX, which the transfer decodes.
+ * The file:// URL of an absolute path: what libcurl's parser refuses or
+ * reads as something else (space and controls; '?' and '#', which start
+ * a query and a fragment) written %XX, which the transfer decodes. Other
+ * bytes stay as they are, so that a path that made a valid URL before
+ * makes the same one (the store knows a feed by its URL), and a "%20" the
+ * path holds is still read as a space.
  */
 static char *
 config_file_url(const char *path)
@@ -741,7 +744,7 @@ config_file_url(const char *path)
 	buf_init(&b, SIZE_MAX / 2);
 	buf_addstr(&b, "file://");
 	for (p = (const unsigned char *)path; *p != '\0'; p++) {
-		if (*p <= ' ' || *p == 0x7f || strchr("%?#\"<>\\^`{|}", *p))
+		if (*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#')
 			buf_printf(&b, "%%%c%c", hex[*p >> 4], hex[*p & 0xf]);
 		else
 			buf_addc(&b, (char)*p);

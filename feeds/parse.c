@@ -225,6 +225,8 @@ struct elem_slot {
 	enum elem elem;
 };
 
+/* Bytes of the end of the document kept to find its root's end tag. */
+#define PARSE_TAIL 256
 /* Slots of the element lookup cache (a power of two). */
 #define PARSE_ELEM_SLOTS 256
 
@@ -273,6 +275,13 @@ struct feedparse {
 	int html_entity_used;
 	char *xml_error;
 	int root_seen;
+	/* The root's end tag ("</rss", "</rdf:RDF") and the last bytes given
+	 * to libxml2: a body whose tail holds no end tag of its root was cut
+	 * short. (libxml2 closes the innermost open element at a mismatched
+	 * end tag, so a stray "<br>" leaves elements open in a whole body.) */
+	char root_end[80];
+	char tail[PARSE_TAIL];
+	size_t tail_len;
 
 	struct frame frames[FEEDPARSE_DEPTH_MAX];
 	int depth;
@@ -1494,13 +1503,17 @@ parse_is_atom(struct feedparse *p)
 
 /* The root element decides the format. */
 static void
-parse_root(struct feedparse *p, enum elem e, const xmlChar *uri, int nattrs,
+parse_root(struct feedparse *p, enum elem e, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri, int nattrs,
     const xmlChar **attrs)
 {
 	struct feed_doc *doc = parse_doc(p);
 	char *version;
 
 	p->root_seen = 1;
+	snprintf(p->root_end, sizeof p->root_end, "</%s%s%s",
+	    prefix != NULL ? (const char *)prefix : "",
+	    prefix != NULL ? ":" : "", (const char *)localname);
 	version = parse_attr_dup(nattrs, attrs, "version", NULL);
 	switch (e) {
 	case E_RSS:
@@ -1703,7 +1716,7 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	e = parse_elem_cached(p, localname, prefix, uri);
 	f->elem = e;
 	if (!p->root_seen)
-		parse_root(p, e, uri, nattrs, attrs);
+		parse_root(p, e, localname, prefix, uri, nattrs, attrs);
 
 	switch (e) {
 	case E_CHANNEL:
@@ -2335,12 +2348,32 @@ parse_reset(struct feedparse *p)
 	p->inauthor = p->inpublisher = p->incontributor = 0;
 	p->title_depth = -1;
 	p->root_seen = 0;
+	p->root_end[0] = '\0';
+	p->tail_len = 0;
 	p->decl_done = 0;
 	p->feed_image = 0;
 	p->expanded = 0;
 	p->html_entity_used = 0;
 	free(p->xml_error);
 	p->xml_error = NULL;
+}
+
+static void
+parse_keep_tail(struct feedparse *p, const char *data, size_t len)
+{
+	size_t keep;
+
+	if (len == 0)
+		return;
+	if (len >= PARSE_TAIL) {
+		memcpy(p->tail, data + len - PARSE_TAIL, PARSE_TAIL);
+		p->tail_len = PARSE_TAIL;
+		return;
+	}
+	keep = p->tail_len + len <= PARSE_TAIL ? p->tail_len : PARSE_TAIL - len;
+	memmove(p->tail, p->tail + p->tail_len - keep, keep);
+	memcpy(p->tail + keep, data, len);
+	p->tail_len = keep + len;
 }
 
 static int
@@ -2350,8 +2383,31 @@ parse_xml_feed(struct feedparse *p, const char *data, size_t len, int final)
 		return -1;
 	if (len > INT32_MAX)
 		len = INT32_MAX;
+	parse_keep_tail(p, data, len);
 	xmlParseChunk(p->ctxt, data, (int)len, final);
 	return p->failed ? -1 : 0;
+}
+
+/* Whether the document's last bytes hold its root's end tag. */
+static int
+parse_root_closed(const struct feedparse *p)
+{
+	size_t n = strlen(p->root_end), i, j;
+
+	if (n == 0 || p->tail_len < n + 1)
+		return 0;
+	for (i = p->tail_len - n - 1;; i--) {
+		if (memcmp(p->tail + i, p->root_end, n) == 0) {
+			for (j = i + n; j < p->tail_len &&
+			     strchr(" \t\r\n", p->tail[j]) != NULL;
+			     j++)
+				;
+			if (j < p->tail_len && p->tail[j] == '>')
+				return 1;
+		}
+		if (i == 0)
+			return 0;
+	}
 }
 
 /*
@@ -2667,8 +2723,8 @@ feedparse_finish(struct feedparse *p, char **cause)
 		parse_item_end(p);
 	doc = p->doc;
 	p->doc = NULL;
-	/* Elements left open at the end: the body was cut short. */
-	if (p->depth > 0)
+	/* No end tag of the root at the end: the body was cut short. */
+	if (p->root_seen && !parse_root_closed(p))
 		doc->cut_short = 1;
 	return doc;
 }

@@ -324,14 +324,18 @@ static void
 test_file_url(void **state)
 {
 	static const char yaml[] = "feeds:\n"
-				   "  - url: 'file:my feeds/a#1 100%?.xml'\n"
-				   "  - url: file:plain/é.xml\n";
+				   "  - url: 'file:my feeds/a#1 why?.xml'\n"
+				   "  - url: file:plain/é{1}.xml\n"
+				   "  - url: file:old%20style.xml\n";
 	struct config *cf;
 
 	cf = parse_ok("/c/t.yaml", yaml);
 	assert_string_equal(
-	    cf->feeds[0].url, "file:///c/my%20feeds/a%231%20100%25%3F.xml");
-	assert_string_equal(cf->feeds[1].url, "file:///c/plain/é.xml");
+	    cf->feeds[0].url, "file:///c/my%20feeds/a%231%20why%3F.xml");
+	/* the URL it made before (the store's key), and a %XX still read
+	 * as an escape */
+	assert_string_equal(cf->feeds[1].url, "file:///c/plain/é{1}.xml");
+	assert_string_equal(cf->feeds[2].url, "file:///c/old%20style.xml");
 	config_free(cf);
 }
 
