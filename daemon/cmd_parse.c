@@ -139,6 +139,9 @@ cmd_parse_print_text(const struct feed_doc *doc)
 	if (doc->bozo)
 		printf("bozo:   %s\n",
 		    log_escapes(esc, sizeof esc, doc->bozo_reason));
+	if (doc->cut_short)
+		printf("cut:    the body ends before its root's end tag "
+		       "(a first poll's baseline stays open)\n");
 	printf("title:  %s\n", log_escapes(esc, sizeof esc, doc->title));
 	printf("link:   %s\n", log_escapes(esc, sizeof esc, doc->link));
 	printf("items:  %zu%s\n", doc->nitems,

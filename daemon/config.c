@@ -760,7 +760,7 @@ static int
 config_feed_url(struct config_loader *ld, const struct yamltree_node *node,
     struct config_feed *feed)
 {
-	char *url = NULL, *path, *why;
+	char *url = NULL, *path, *why, esc[160];
 
 	if (config_string(ld, node, "feed url", &url) == -1)
 		return -1;
@@ -779,15 +779,16 @@ config_feed_url(struct config_loader *ld, const struct yamltree_node *node,
 	    strncmp(url, "https://", 8) != 0 &&
 	    strncmp(url, "file:///", 8) != 0) {
 		config_error(ld, node,
-		    "feed url \"%.128s\" must start with http://, "
+		    "feed url \"%s\" must start with http://, "
 		    "https://, file:/// or file: (a path relative to the "
 		    "configuration file)",
-		    url);
+		    log_escapes(esc, sizeof esc, url));
 		free(url);
 		return -1;
 	}
 	if (curlev_url_check(url, &why) == -1) {
-		config_error(ld, node, "feed url \"%.128s\": %s", url, why);
+		config_error(ld, node, "feed url \"%s\": %s",
+		    log_escapes(esc, sizeof esc, url), why);
 		free(why);
 		free(url);
 		return -1;

@@ -36,9 +36,13 @@
  * lost the count of its failures.
  */
 #define OUTBOX_PROBE_EVERY 30
-/* While a notifier keeps failing, the log says so again this often (in
- * seconds); its first failure and its recovery are said at once. */
+/* While a notifier keeps failing, or fails on and off, the log says so
+ * at most this often (in seconds); its recovery is said once. */
 #define OUTBOX_WARN_EVERY 3600
+/* Dead alerts of a notifier listed one by one in the log each minute;
+ * the others are counted (an outage that outlived give_up_after ends for
+ * a burst of alerts in the same second). */
+#define OUTBOX_DEAD_LINES 10
 
 /* Delays after the first, second, ... failed attempt, in seconds; the
  * last repeats. After the Standard Webhooks schedule. */
@@ -59,7 +63,15 @@ struct outbox_target {
 	int64_t first_failure_at;
 	int64_t last_failure_at;
 	int64_t probe_at; /* the probing alert is due then (0: none) */
-	int64_t warned_at; /* the log said it fails (0: not since an OK) */
+	/* What the log said: the last failure it reported (0: none), whether
+	 * that was after the last OK, whether a recovery was said since. */
+	int64_t warned_at;
+	int failing_said;
+	int back_said;
+	/* Dead alerts in the log this minute: since when, listed, counted. */
+	int64_t dead_since;
+	int dead_listed;
+	size_t dead_counted;
 };
 
 struct outbox_delivery {
@@ -343,6 +355,35 @@ outbox_retry_delay(struct outbox *ob, struct outbox_target *t, int attempts,
 }
 
 /* Record the outcome of one attempt (to target t) in the store. */
+/* A lost alert, in the log: one by one, up to OUTBOX_DEAD_LINES a
+ * minute for each notifier, then counted. */
+static void
+outbox_say_dead(struct outbox_target *t, const struct store_outbox_row *row,
+    int64_t now, const char *error)
+{
+	char esc[512];
+
+	if (now - t->dead_since >= 60) {
+		if (t->dead_counted > 0)
+			log_warnx("outbox: %zu more alerts to %s died within "
+				  "a minute ('feedwatch outbox list --state "
+				  "dead' lists them)",
+			    t->dead_counted, t->name);
+		t->dead_since = now;
+		t->dead_listed = 0;
+		t->dead_counted = 0;
+	}
+	if (t->dead_listed++ < OUTBOX_DEAD_LINES)
+		log_warnx("outbox: alert %s (watchlist %s) to %s is dead: %s; "
+			  "'feedwatch outbox retry %s' sends it again",
+		    row->id, row->watchlist, t->name,
+		    log_escapes(
+			esc, sizeof esc, error != NULL ? error : "failed"),
+		    row->id);
+	else
+		t->dead_counted++;
+}
+
 static void
 outbox_record(struct outbox *ob, struct outbox_target *t,
     struct store_outbox_row *row, enum outbox_result result,
@@ -398,17 +439,8 @@ outbox_record(struct outbox *ob, struct outbox_target *t,
 		/* The row stays in flight until the next start. */
 		log_warnx("outbox: %s: %s", row->id, cause);
 		free(cause);
-	} else if (state == STORE_OUTBOX_DEAD) {
-		char esc[512];
-
-		/* a lost alert: each one is said */
-		log_warnx("outbox: alert %s (watchlist %s) to %s is dead: %s; "
-			  "'feedwatch outbox retry %s' sends it again",
-		    row->id, row->watchlist, t->name,
-		    log_escapes(
-			esc, sizeof esc, error != NULL ? error : "failed"),
-		    row->id);
-	}
+	} else if (state == STORE_OUTBOX_DEAD)
+		outbox_say_dead(t, row, now, error);
 	free(msg);
 }
 
@@ -467,7 +499,7 @@ outbox_health(struct outbox *ob, struct outbox_target *t,
 		if (t->warned_at != 0 && now - t->warned_at < OUTBOX_WARN_EVERY)
 			return;
 		log_escapes(esc, sizeof esc, error != NULL ? error : "failed");
-		if (t->warned_at == 0)
+		if (!t->failing_said)
 			log_warnx(
 			    "notifier %s: delivery failed: %s; its alerts "
 			    "wait in the outbox and are retried",
@@ -480,17 +512,25 @@ outbox_health(struct outbox *ob, struct outbox_target *t,
 				(now - t->first_failure_at) * 1000),
 			    esc);
 		t->warned_at = now;
+		t->failing_said = 1;
+		t->back_said = 0;
 		return;
 	}
 	if (result != OUTBOX_OK)
 		return;
-	if (t->warned_at != 0)
+	if (t->failing_said)
 		log_notice("notifier %s: delivers again, after %d failed "
-			   "attempts in %s",
-		    t->name, t->failures,
+			   "attempt%s in %s",
+		    t->name, t->failures, t->failures == 1 ? "" : "s",
 		    config_format_duration(
 			span, sizeof span, (now - t->first_failure_at) * 1000));
-	t->warned_at = 0;
+	else if (failed > 0 && !t->back_said) /* failed before a restart */
+		log_notice("notifier %s: delivers again: an alert that had "
+			   "failed %d time%s went through",
+		    t->name, failed, failed == 1 ? "" : "s");
+	if (t->failing_said || failed > 0)
+		t->back_said = 1;
+	t->failing_said = 0;
 	t->probe_at = 0;
 	outage = (t->failures >= OUTBOX_WAKE_AFTER_FAILURES &&
 		     t->last_failure_at - t->first_failure_at >=

@@ -186,7 +186,8 @@ webhook_new(struct notifier *n, const struct notifier_config *cf,
 		goto fail;
 	}
 	if (curlev_url_check(v, &why) == -1) {
-		xasprintf(cause, "url \"%.128s\": %s", v, why);
+		/* not the url itself: it may hold a token or a password */
+		xasprintf(cause, "url refused by libcurl's parser: %s", why);
 		free(why);
 		goto fail;
 	}

@@ -124,7 +124,6 @@ log_vwrite(enum log_level level, int with_errno, const char *fmt, va_list ap)
 		va_end(ap);                                                    \
 	}
 
-LOG_FUNC(log_errorx, LOG_LEVEL_ERROR, 0)
 LOG_FUNC(log_warn, LOG_LEVEL_WARN, 1)
 LOG_FUNC(log_warnx, LOG_LEVEL_WARN, 0)
 LOG_FUNC(log_notice, LOG_LEVEL_NOTICE, 0)

@@ -31,7 +31,6 @@ void log_set_journal(int);
 /* Redirect output (tests); NULL restores stderr. Not owned. */
 void log_set_stream(void *file);
 
-void log_errorx(const char *, ...) LOG_PRINTF(1, 2);
 /* Each line of TEXT as a message of its own at LEVEL, so that a journal
  * files every line at that level (a configuration's errors, one a line). */
 void log_lines(enum log_level, const char *text);

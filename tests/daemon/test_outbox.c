@@ -974,6 +974,26 @@ count_of(const char *hay, const char *needle)
 	return n;
 }
 
+/* Start capturing the log at notice level and above. */
+static FILE *
+log_capture(char **text, size_t *len)
+{
+	FILE *f = open_memstream(text, len);
+
+	assert_non_null(f);
+	log_set_stream(f);
+	log_set_level(LOG_LEVEL_NOTICE);
+	return f;
+}
+
+static void
+log_release(FILE *f)
+{
+	fflush(f);
+	log_set_stream(NULL);
+	fclose(f);
+}
+
 /*
  * The log tells an operator what the outbox does not show by itself: a
  * notifier's first failure (not every one), again after an hour of them,
@@ -985,11 +1005,8 @@ test_failures_logged(void **state)
 	struct env *env = *state;
 	char *text = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	FILE *f = log_capture(&text, &len);
 
-	assert_non_null(f);
-	log_set_stream(f);
-	log_set_level(LOG_LEVEL_NOTICE);
 	enqueue(env, 2);
 	start(env, 0);
 	env->a.result = OUTBOX_TEMPFAIL;
@@ -1007,9 +1024,7 @@ test_failures_logged(void **state)
 	env->a.result = OUTBOX_PERMFAIL;
 	env->a.error = "HTTP 400";
 	pump(env);
-	fflush(f);
-	log_set_stream(NULL);
-	fclose(f);
+	log_release(f);
 	assert_int_equal(count_of(text,
 			     "notifier a: delivery failed: HTTP "
 			     "503; its alerts wait in the outbox"),
@@ -1021,6 +1036,65 @@ test_failures_logged(void **state)
 			     "outbox retry "),
 	    1);
 	assert_int_equal(count_of(text, "warning: "), 3);
+	free(text);
+}
+
+/*
+ * And no more: a receiver failing on and off says so once an hour, not
+ * at every failure and OK; a recovery after a restart is said once; a
+ * burst of dead alerts is listed up to ten a minute, then counted.
+ */
+static void
+test_failures_logged_sparingly(void **state)
+{
+	struct env *env = *state;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = log_capture(&text, &len);
+	int i;
+
+	start(env, 0);
+	for (i = 0; i < 3; i++) { /* fail, OK, in turn, within the hour */
+		enqueue(env, 1);
+		env->a.result = OUTBOX_TEMPFAIL;
+		env->a.error = "HTTP 429";
+		pump(env);
+		fake_now += 1;
+		enqueue(env, 1);
+		env->a.result = OUTBOX_OK;
+		pump(env);
+		fake_now += 60;
+	}
+	/* a restart: the failed rows go through */
+	outbox_free(env->ob);
+	env->ob = NULL;
+	start(env, 0);
+	fake_now += 3600;
+	pump(env);
+	pump(env);
+	/* fifteen refused for good in the same second, one a minute later */
+	enqueue(env, 15);
+	env->a.result = OUTBOX_PERMFAIL;
+	env->a.error = "HTTP 400";
+	pump(env);
+	fake_now += 61;
+	enqueue(env, 1);
+	pump(env);
+	log_release(f);
+	assert_int_equal(count_of(text, "notifier a: delivery failed"), 1);
+	assert_int_equal(count_of(text,
+			     "notifier a: delivers again, after 1 "
+			     "failed attempt in"),
+	    1);
+	assert_int_equal(count_of(text,
+			     "notifier a: delivers again: an alert "
+			     "that had failed 1 time went through"),
+	    1);
+	assert_int_equal(count_of(text, "is dead: HTTP 400"), 11);
+	assert_int_equal(count_of(text,
+			     "outbox: 5 more alerts to a died "
+			     "within a minute"),
+	    1);
 	free(text);
 }
 
@@ -1058,6 +1132,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_event_loop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_failures_logged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_failures_logged_sparingly, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
