@@ -1725,6 +1725,11 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		p->title_depth = -1;
 		break;
 	case E_ITEM:
+		/* An item inside an item: libxml2 closed the elements in
+		 * between early (a stray "<br>" in a description), so the
+		 * first one's end tag was taken; it ends here, not lost. */
+		if (p->have_item && p->initem)
+			parse_item_end(p);
 		p->initem = 1;
 		p->title_depth = -1;
 		parse_item_begin(p);

@@ -667,6 +667,22 @@ test_broken_bytes(void **state)
 			}
 	}
 
+	/* A stray "<br>" makes libxml2 take the item's end tag for the
+	 * description's: the next item starts inside it. Both are kept. */
+	{
+		static const char stray[] =
+		    "<rss><channel><item><title>x</title><description>a<br>b"
+		    "</description></item><item><title>y</title></item>"
+		    "</channel></rss>";
+
+		d = feedparse_buffer(stray, sizeof stray - 1, NULL, &cause);
+		assert_non_null(d);
+		assert_int_equal(d->nitems, 2);
+		assert_string_equal(d->items[0].title_text, "x");
+		assert_string_equal(d->items[1].title_text, "y");
+		feed_doc_free(d);
+	}
+
 	/* Whole, but served as HTML: bozo, not cut short. */
 	{
 		static const char whole[] = "<rss><channel><item><title>one"
