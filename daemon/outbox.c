@@ -43,9 +43,15 @@
  * the others are counted (an outage that outlived give_up_after ends for
  * a burst of alerts in the same second). */
 #define OUTBOX_DEAD_LINES 10
+/* A failure this long (seconds) after a recovery the log said is a new
+ * outage, said at once; sooner, the receiver flaps (said hourly). */
+#define OUTBOX_FLAP_SPAN 300
 
 /* Delays after the first, second, ... failed attempt, in seconds; the
  * last repeats. After the Standard Webhooks schedule. */
+struct outbox_target;
+static void outbox_dead_flush(struct outbox_target *, int64_t, int);
+
 static const int64_t outbox_schedule[] = {5, 5 * 60, 30 * 60, 2 * 3600,
     5 * 3600, 10 * 3600, 14 * 3600, 20 * 3600, 24 * 3600};
 #define OUTBOX_NSCHEDULE (sizeof outbox_schedule / sizeof outbox_schedule[0])
@@ -68,6 +74,7 @@ struct outbox_target {
 	int64_t warned_at;
 	int failing_said;
 	int back_said;
+	int64_t back_at; /* when that recovery was said */
 	/* Dead alerts in the log this minute: since when, listed, counted. */
 	int64_t dead_since;
 	int dead_listed;
@@ -163,9 +170,10 @@ outbox_timer_cb(int fd, short events, void *arg)
 	ob->running = 1;
 	for (i = 0; i < ob->ntargets; i++) {
 		t = ob->targets[i];
+		now = outbox_now(ob);
+		outbox_dead_flush(t, now, 0);
 		if (t->inflight >= t->max_inflight)
 			continue;
-		now = outbox_now(ob);
 		if (store_outbox_claim(ob->store, t->name, now,
 			t->max_inflight - t->inflight, &rows, &nrows,
 			&cause) == -1) {
@@ -212,6 +220,9 @@ outbox_schedule_next(struct outbox *ob)
 		return;
 	for (i = 0; i < ob->ntargets; i++) {
 		t = ob->targets[i];
+		/* the count of dead alerts is due in the log at its minute */
+		if (t->dead_counted > 0 && t->dead_since + 60 < best)
+			best = t->dead_since + 60;
 		if (t->inflight >= t->max_inflight)
 			continue;
 		rc = store_outbox_next_due(ob->store, t->name, &at, &cause);
@@ -285,6 +296,7 @@ outbox_free(struct outbox *ob)
 	if (ob->timer != NULL)
 		event_free(ob->timer);
 	for (i = 0; i < ob->ntargets; i++) {
+		outbox_dead_flush(ob->targets[i], 0, 1);
 		free(ob->targets[i]->name);
 		free(ob->targets[i]);
 	}
@@ -354,24 +366,32 @@ outbox_retry_delay(struct outbox *ob, struct outbox_target *t, int attempts,
 	return outbox_jitter(ob, outbox_backoff(attempts - out_of_turn));
 }
 
-/* Record the outcome of one attempt (to target t) in the store. */
+/* The dead alerts of T counted, not listed, in the log once their minute
+ * is over (or now, when FORCE: the outbox is going away). */
+static void
+outbox_dead_flush(struct outbox_target *t, int64_t now, int force)
+{
+	if (t->dead_counted == 0 ||
+	    (!force && now - t->dead_since < 60 && now >= t->dead_since))
+		return;
+	log_warnx("outbox: %zu more alerts to %s died within a minute "
+		  "('feedwatch outbox list --state dead' lists them)",
+	    t->dead_counted, t->name);
+	t->dead_counted = 0;
+}
+
 /* A lost alert, in the log: one by one, up to OUTBOX_DEAD_LINES a
- * minute for each notifier, then counted. */
+ * minute for each notifier, then counted (outbox_dead_flush). */
 static void
 outbox_say_dead(struct outbox_target *t, const struct store_outbox_row *row,
     int64_t now, const char *error)
 {
 	char esc[512];
 
-	if (now - t->dead_since >= 60) {
-		if (t->dead_counted > 0)
-			log_warnx("outbox: %zu more alerts to %s died within "
-				  "a minute ('feedwatch outbox list --state "
-				  "dead' lists them)",
-			    t->dead_counted, t->name);
+	if (now - t->dead_since >= 60 || now < t->dead_since) {
+		outbox_dead_flush(t, now, 1);
 		t->dead_since = now;
 		t->dead_listed = 0;
-		t->dead_counted = 0;
 	}
 	if (t->dead_listed++ < OUTBOX_DEAD_LINES)
 		log_warnx("outbox: alert %s (watchlist %s) to %s is dead: %s; "
@@ -384,6 +404,7 @@ outbox_say_dead(struct outbox_target *t, const struct store_outbox_row *row,
 		t->dead_counted++;
 }
 
+/* Record the outcome of one attempt (to target t) in the store. */
 static void
 outbox_record(struct outbox *ob, struct outbox_target *t,
     struct store_outbox_row *row, enum outbox_result result,
@@ -496,7 +517,12 @@ outbox_health(struct outbox *ob, struct outbox_target *t,
 		if (t->failures++ == 0)
 			t->first_failure_at = now;
 		t->last_failure_at = now;
-		if (t->warned_at != 0 && now - t->warned_at < OUTBOX_WARN_EVERY)
+		/* at most hourly, unless the clock went back, or the log said
+		 * it recovered a while ago (a new outage, not a flap) */
+		if (t->warned_at != 0 &&
+		    now - t->warned_at < OUTBOX_WARN_EVERY &&
+		    now >= t->warned_at &&
+		    !(t->back_said && now - t->back_at >= OUTBOX_FLAP_SPAN))
 			return;
 		log_escapes(esc, sizeof esc, error != NULL ? error : "failed");
 		if (!t->failing_said)
@@ -528,8 +554,11 @@ outbox_health(struct outbox *ob, struct outbox_target *t,
 		log_notice("notifier %s: delivers again: an alert that had "
 			   "failed %d time%s went through",
 		    t->name, failed, failed == 1 ? "" : "s");
-	if (t->failing_said || failed > 0)
+	if (t->failing_said || failed > 0) {
+		if (!t->back_said)
+			t->back_at = now;
 		t->back_said = 1;
+	}
 	t->failing_said = 0;
 	t->probe_at = 0;
 	outage = (t->failures >= OUTBOX_WAKE_AFTER_FAILURES &&

@@ -225,8 +225,9 @@ struct elem_slot {
 	enum elem elem;
 };
 
-/* Bytes of the end of the document kept to find its root's end tag. */
-#define PARSE_TAIL 256
+/* Bytes of the end of the document kept to find its root's end tag
+ * (what servers append after it, a comment or a notice, included). */
+#define PARSE_TAIL 4096
 /* Slots of the element lookup cache (a power of two). */
 #define PARSE_ELEM_SLOTS 256
 
@@ -1509,11 +1510,14 @@ parse_root(struct feedparse *p, enum elem e, const xmlChar *localname,
 {
 	struct feed_doc *doc = parse_doc(p);
 	char *version;
+	int n;
 
 	p->root_seen = 1;
-	snprintf(p->root_end, sizeof p->root_end, "</%s%s%s",
+	n = snprintf(p->root_end, sizeof p->root_end, "</%s%s%s",
 	    prefix != NULL ? (const char *)prefix : "",
 	    prefix != NULL ? ":" : "", (const char *)localname);
+	if (n < 0 || (size_t)n >= sizeof p->root_end)
+		p->root_end[0] = '\0'; /* too long to look for: taken whole */
 	version = parse_attr_dup(nattrs, attrs, "version", NULL);
 	switch (e) {
 	case E_RSS:
@@ -2398,13 +2402,23 @@ static int
 parse_root_closed(const struct feedparse *p)
 {
 	size_t n = strlen(p->root_end), i, j;
+	char c;
 
-	if (n == 0 || p->tail_len < n + 1)
+	if (n == 0)
+		return 1; /* a name too long to look for */
+	if (p->tail_len < n + 1)
 		return 0;
 	for (i = p->tail_len - n - 1;; i--) {
-		if (memcmp(p->tail + i, p->root_end, n) == 0) {
+		/* names in any case, as the element lookup takes them */
+		for (j = 0; j < n &&
+		     tolower((unsigned char)p->tail[i + j]) ==
+			 tolower((unsigned char)p->root_end[j]);
+		     j++)
+			;
+		if (j == n) {
 			for (j = i + n; j < p->tail_len &&
-			     strchr(" \t\r\n", p->tail[j]) != NULL;
+			     ((c = p->tail[j]) == ' ' || c == '\t' ||
+				 c == '\r' || c == '\n');
 			     j++)
 				;
 			if (j < p->tail_len && p->tail[j] == '>')

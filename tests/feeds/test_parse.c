@@ -638,6 +638,15 @@ test_broken_bytes(void **state)
 		    {"<rss><channel><item><title>one</title></item>"
 		     "</channel>",
 			1},
+		    {"<rss><channel><item><title>a<br>b</title></item>"
+		     "</channel></rss><!-- page generated in 0.3 s by a cache "
+		     "plug-in; served from disk; minified; gzip; "
+		     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		     "-->\n",
+			0},
 		};
 		static const size_t chunks[] = {1, 5, 4096};
 		size_t k, c, off, len, n;
