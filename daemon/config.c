@@ -726,29 +726,40 @@ config_load_defaults(struct config_loader *ld, const struct yamltree_node *node)
 		config_error(ld, v, "defaults.timeout must be at least 1s");
 }
 
-/*
- * The file:// URL of an absolute path: what libcurl's parser refuses or
- * reads as something else (space and controls; '?' and '#', which start
- * a query and a fragment) written %XX, which the transfer decodes. Other
- * bytes stay as they are, so that a path that made a valid URL before
- * makes the same one (the store knows a feed by its URL), and a "%20" the
- * path holds is still read as a space.
- */
-static char *
-config_file_url(const char *path)
+/* Append S, writing %XX what libcurl's parser refuses or reads as
+ * something else (space, controls, '?', '#'), and '%' too when PERCENT. */
+static void
+config_url_add(struct buf *b, const char *s, int percent)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	struct buf b;
 	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#' ||
+		    (percent && *p == '%'))
+			buf_printf(b, "%%%c%c", hex[*p >> 4], hex[*p & 0xf]);
+		else
+			buf_addc(b, (char)*p);
+	}
+}
+
+/*
+ * The file:// URL of REL, a path relative to the configuration's folder.
+ * Other bytes than those config_url_add() writes %XX stay as they are,
+ * so that a path that made a valid URL before makes the same one (the
+ * store knows a feed by its URL), and a "%20" written in REL is still
+ * read as a space; the folder's own '%' are written %25.
+ */
+static char *
+config_file_url(const struct config_loader *ld, const char *rel)
+{
+	struct buf b;
 
 	buf_init(&b, SIZE_MAX / 2);
 	buf_addstr(&b, "file://");
-	for (p = (const unsigned char *)path; *p != '\0'; p++) {
-		if (*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#')
-			buf_printf(&b, "%%%c%c", hex[*p >> 4], hex[*p & 0xf]);
-		else
-			buf_addc(&b, (char)*p);
-	}
+	config_url_add(&b, ld->dir, 1);
+	buf_addc(&b, '/');
+	config_url_add(&b, rel, 0);
 	return buf_take(&b, NULL);
 }
 
@@ -771,9 +782,8 @@ config_feed_url(struct config_loader *ld, const struct yamltree_node *node,
 		return -1;
 	}
 	if (strncmp(url, "file:", 5) == 0 && url[5] != '/' && url[5] != '\0') {
-		path = config_abspath(ld, url + 5);
-		free(url);
-		url = config_file_url(path);
+		path = url;
+		url = config_file_url(ld, path + 5);
 		free(path);
 	} else if (strncmp(url, "http://", 7) != 0 &&
 	    strncmp(url, "https://", 8) != 0 &&

@@ -337,6 +337,10 @@ test_file_url(void **state)
 	assert_string_equal(cf->feeds[1].url, "file:///c/plain/é{1}.xml");
 	assert_string_equal(cf->feeds[2].url, "file:///c/old%20style.xml");
 	config_free(cf);
+	/* the folder's '%' is a byte of its name, not an escape */
+	cf = parse_ok("/srv/100%41/t.yaml", "feeds: [{url: 'file:a b.xml'}]\n");
+	assert_string_equal(cf->feeds[0].url, "file:///srv/100%2541/a%20b.xml");
+	config_free(cf);
 }
 
 static void
