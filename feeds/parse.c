@@ -33,6 +33,7 @@
 #include "jsonfeed.h"
 #include "parse.h"
 #include "uri.h"
+#include "voidtags.h"
 #include "xmalloc.h"
 
 /* Bytes held back to read the BOM and the XML declaration. */
@@ -283,6 +284,12 @@ struct feedparse {
 	char root_end[80];
 	char tail[PARSE_TAIL];
 	size_t tail_len;
+	/* HTML's empty elements left open ("<br>"): read again, closed
+	 * (voidtags.h). void_retry: asked for; void_fix: reading so. */
+	int void_retry;
+	int void_fix;
+	struct voidtags vt;
+	struct buf vbuf;
 
 	struct frame frames[FEEDPARSE_DEPTH_MAX];
 	int depth;
@@ -2269,6 +2276,16 @@ parse_error_cb(void *ctx, xmlErrorPtr err)
 
 	if (err == NULL || err->level < XML_ERR_ERROR)
 		return;
+	/* "<br>" taken to end at "</description>": stop, and read the
+	 * document again with such elements closed, while nothing of it has
+	 * left the parser. */
+	if (err->code == XML_ERR_TAG_NAME_MISMATCH && !p->void_fix &&
+	    !p->void_retry && p->replaying && p->items_emitted == 0 &&
+	    voidtags_is_void(err->str1)) {
+		p->void_retry = 1;
+		xmlStopParser(p->ctxt);
+		return;
+	}
 	/* A parameter entity of the DTD that is never loaded is no error. */
 	if (err->message != NULL &&
 	    strncmp(err->message, "PEReference", 11) == 0)
@@ -2359,6 +2376,7 @@ parse_reset(struct feedparse *p)
 	p->root_seen = 0;
 	p->root_end[0] = '\0';
 	p->tail_len = 0;
+	voidtags_init(&p->vt);
 	p->decl_done = 0;
 	p->feed_image = 0;
 	p->expanded = 0;
@@ -2392,6 +2410,14 @@ parse_xml_feed(struct feedparse *p, const char *data, size_t len, int final)
 		return -1;
 	if (len > INT32_MAX)
 		len = INT32_MAX;
+	if (p->void_fix) {
+		buf_reset(&p->vbuf);
+		voidtags_run(&p->vt, data, len, &p->vbuf);
+		if (final)
+			voidtags_finish(&p->vt, &p->vbuf);
+		data = p->vbuf.data != NULL ? p->vbuf.data : "";
+		len = p->vbuf.len < INT32_MAX ? p->vbuf.len : INT32_MAX;
+	}
 	parse_keep_tail(p, data, len);
 	xmlParseChunk(p->ctxt, data, (int)len, final);
 	return p->failed ? -1 : 0;
@@ -2537,6 +2563,39 @@ parse_retry(struct feedparse *p, int final)
 	return r;
 }
 
+/* Read the whole body again, HTML's empty elements closed. */
+static int
+parse_void_again(struct feedparse *p, int final)
+{
+	int r;
+
+	p->void_retry = 0;
+	p->void_fix = 1;
+	buf_init(&p->vbuf, (size_t)-1 / 2);
+	parse_reset(p);
+	r = parse_convert(p, p->replay.data + p->skip_bom,
+	    p->replay.len - p->skip_bom, final);
+	if (r == 1)
+		r = parse_retry(p, final);
+	if (r >= 0)
+		parse_bozo(p,
+		    "HTML elements left open (such as <br>), read "
+		    "as closed");
+	return r;
+}
+
+/* After parse_convert() returned R: try the next encoding, or read the
+ * body again with its HTML elements closed, when that was asked for. */
+static int
+parse_settle(struct feedparse *p, int r, int final)
+{
+	if (r == 1)
+		r = parse_retry(p, final);
+	if (r >= 0 && p->void_retry)
+		r = parse_void_again(p, final);
+	return r;
+}
+
 /* The encoding is decided from the first bytes; feed what was held. */
 static int
 parse_decide(struct feedparse *p, int final)
@@ -2589,8 +2648,8 @@ parse_decide(struct feedparse *p, int final)
 		p->replaying = 0;
 	buf_init(&p->utf8, (size_t)-1 / 2);
 	i = p->sniff.bom_len;
-	if (parse_convert(p, data + i, len - i, final) == 1 &&
-	    parse_retry(p, final) == -1) {
+	if (parse_settle(
+		p, parse_convert(p, data + i, len - i, final), final) == -1) {
 		buf_free(&p->head);
 		return -1;
 	}
@@ -2694,9 +2753,7 @@ feedparse_push(struct feedparse *p, const char *data, size_t len)
 		p->replaying = 0;
 		buf_free(&p->replay);
 	}
-	r = parse_convert(p, data, len, 0);
-	if (r == 1)
-		r = parse_retry(p, 0);
+	r = parse_settle(p, parse_convert(p, data, len, 0), 0);
 	return r < 0 ? -1 : 0;
 }
 
@@ -2704,15 +2761,11 @@ struct feed_doc *
 feedparse_finish(struct feedparse *p, char **cause)
 {
 	struct feed_doc *doc;
-	int r;
 
 	if (!p->failed && !p->sniffed)
 		parse_decide(p, 1);
-	else if (!p->failed && !p->json) {
-		r = parse_convert(p, NULL, 0, 1);
-		if (r == 1)
-			parse_retry(p, 1);
-	}
+	else if (!p->failed && !p->json)
+		parse_settle(p, parse_convert(p, NULL, 0, 1), 1);
 	if (!p->failed && p->json) {
 		doc = jsonfeed_parse(
 		    p->jsonbody.data != NULL ? p->jsonbody.data : "",
@@ -2772,6 +2825,7 @@ feedparse_free(struct feedparse *p)
 	buf_free(&p->replay);
 	buf_free(&p->utf8);
 	buf_free(&p->jsonbody);
+	buf_free(&p->vbuf);
 	free(p->doc_url);
 	free(p->content_type);
 	free(p->content_location);

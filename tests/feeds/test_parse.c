@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "parse.h"
+#include "voidtags.h"
 
 size_t feedparse_denied_loads(void);
 
@@ -584,6 +585,109 @@ test_long_name(void **state)
 	buf_free(&b);
 }
 
+static struct feed_doc *parse_chunked(const char *, size_t, size_t);
+
+/* HTML's empty elements closed, everything else as it was, however the
+ * text is cut into chunks. */
+static void
+test_voidtags(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"a<br>b<BR >c<br/>d<br />e", "a<br/>b<BR />c<br/>d<br />e"},
+	    {"<img src=\"a>b\" alt='x/'>", "<img src=\"a>b\" alt='x/'/>"},
+	    {"<br></br><hr></HR ><p>x</p>", "<br/><hr/><p>x</p>"},
+	    {"<bread>x</bread><link>u</link><source url='s'>n</source>",
+		"<bread>x</bread><link>u</link><source url='s'>n</source>"},
+	    {"<![CDATA[a<br>b]]]><br>", "<![CDATA[a<br>b]]]><br/>"},
+	    {"<!-- <br> --->x<br>", "<!-- <br> --->x<br/>"},
+	    {"<?pi <br>?><br>", "<?pi <br>?><br/>"},
+	    {"<!DOCTYPE rss [<!ENTITY e '<br>'>]><br>",
+		"<!DOCTYPE rss [<!ENTITY e '<br>'>]><br/>"},
+	    {"a < b <= c </ d <!x> <averyveryverylongname>",
+		"a < b <= c </ d <!x> <averyveryverylongname>"},
+	    {"<rdf:br>x</rdf:br>", "<rdf:br>x</rdf:br>"},
+	};
+	static const size_t chunks[] = {1, 2, 3, 7, 1000};
+	struct voidtags vt;
+	struct buf out;
+	size_t i, c, off, n, len;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		for (c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+			buf_init(&out, 1 << 20);
+			voidtags_init(&vt);
+			len = strlen(cases[i].in);
+			for (off = 0; off < len; off += n) {
+				n = len - off < chunks[c] ? len - off
+							  : chunks[c];
+				voidtags_run(&vt, cases[i].in + off, n, &out);
+			}
+			voidtags_finish(&vt, &out);
+			if (strcmp(buf_str(&out), cases[i].out) != 0)
+				fail_msg("chunks of %zu: %s -> %s", chunks[c],
+				    cases[i].in, buf_str(&out));
+			buf_free(&out);
+		}
+}
+
+static void
+count_item(struct item *it, void *arg)
+{
+	(void)it;
+	(*(size_t *)arg)++;
+}
+
+/*
+ * A feed whose every description holds a raw "<br>": read again with
+ * them closed, all its items come out whole (the XML parser alone nested
+ * each item in the one before, and refused the feed past 64 levels),
+ * streamed or not, in any chunks.
+ */
+static void
+test_open_html_elements(void **state)
+{
+	static const size_t chunks[] = {1, 100, 65536};
+	struct buf b;
+	struct feedparse *p;
+	struct feed_doc *d;
+	char *cause = NULL;
+	size_t i, c, off, n, streamed;
+
+	buf_init(&b, 1 << 20);
+	buf_addstr(&b, "<rss version=\"2.0\"><channel><title>c</title>");
+	for (i = 0; i < 100; i++)
+		buf_printf(&b,
+		    "<item><title>t%zu</title><description>a<br>b<img "
+		    "src='x'>c</description><guid>g%zu</guid></item>",
+		    i, i);
+	buf_addstr(&b, "</channel></rss>");
+	for (c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+		d = parse_chunked(b.data, b.len, chunks[c]);
+		assert_int_equal(d->nitems, 100);
+		assert_true(d->bozo);
+		assert_false(d->cut_short);
+		assert_string_equal(d->items[99].id, "http://example.com/g99");
+		assert_string_equal(d->items[99].title_text, "t99");
+		feed_doc_free(d);
+		/* streamed, as the daemon reads */
+		p = feedparse_new("http://example.com/feed.xml");
+		streamed = 0;
+		feedparse_set_item_cb(p, count_item, &streamed);
+		for (off = 0; off < b.len; off += n) {
+			n = b.len - off < chunks[c] ? b.len - off : chunks[c];
+			assert_int_equal(feedparse_push(p, b.data + off, n), 0);
+		}
+		d = feedparse_finish(p, &cause);
+		feedparse_free(p);
+		assert_non_null(d);
+		assert_int_equal(streamed, 100);
+		feed_doc_free(d);
+	}
+	buf_free(&b);
+}
+
 static void
 test_broken_bytes(void **state)
 {
@@ -968,6 +1072,8 @@ main(void)
 	    cmocka_unit_test(test_many_categories),
 	    cmocka_unit_test(test_long_name),
 	    cmocka_unit_test(test_broken_bytes),
+	    cmocka_unit_test(test_voidtags),
+	    cmocka_unit_test(test_open_html_elements),
 	    cmocka_unit_test(test_item_cb),
 	    cmocka_unit_test(test_double_utf8),
 	    cmocka_unit_test(test_utf8_chunks),
