@@ -2567,17 +2567,30 @@ parse_retry(struct feedparse *p, int final)
 static int
 parse_void_again(struct feedparse *p, int final)
 {
+	char *noted = NULL;
 	int r;
 
 	p->void_retry = 0;
 	p->void_fix = 1;
 	buf_init(&p->vbuf, (size_t)-1 / 2);
+	/* what was noted before (a type, an encoding) is still so */
+	if (p->doc != NULL && p->doc->bozo)
+		noted = xstrdup(p->doc->bozo_reason);
 	parse_reset(p);
+	if (noted != NULL)
+		parse_bozo(p, noted);
+	free(noted);
+	/* the converter afresh: it may hold half a character of the last
+	 * chunk */
+	if (parse_open_candidate(p) == -1) {
+		parse_fail(p, "no encoding decodes the document");
+		return -1;
+	}
 	r = parse_convert(p, p->replay.data + p->skip_bom,
 	    p->replay.len - p->skip_bom, final);
 	if (r == 1)
 		r = parse_retry(p, final);
-	if (r >= 0)
+	if (r >= 0 && p->vt.rewritten > 0)
 		parse_bozo(p,
 		    "HTML elements left open (such as <br>), read "
 		    "as closed");

@@ -202,8 +202,10 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 				vt->slash = 0;
 			} else if (c == '>') {
 				/* <br> becomes <br/>; <br/> stays */
-				if (!vt->slash)
+				if (!vt->slash) {
 					buf_addc(out, '/');
+					vt->rewritten++;
+				}
 				buf_addc(out, '>');
 				vt->state = VT_TEXT;
 				break;
@@ -236,6 +238,7 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 			    vt->state == VT_ENDNAME) {
 				/* </br>: its start tag is closed already */
 				vt->npend = 0;
+				vt->rewritten++;
 				vt->state = VT_TEXT;
 				break;
 			}
@@ -246,6 +249,7 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 			}
 			if (c == '>' && vt->state == VT_ENDTAIL) {
 				vt->npend = 0;
+				vt->rewritten++;
 				vt->state = VT_TEXT;
 				break;
 			}

@@ -24,6 +24,7 @@ struct voidtags {
 	int depth; /* '[' open in a declaration */
 	char pend[16]; /* "<", "</" and a name not decided yet */
 	size_t npend;
+	size_t rewritten; /* tags closed or dropped so far */
 };
 
 /* Whether NAME (no namespace prefix) is one of those elements. */

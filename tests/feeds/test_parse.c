@@ -648,7 +648,7 @@ count_item(struct item *it, void *arg)
 static void
 test_open_html_elements(void **state)
 {
-	static const size_t chunks[] = {1, 100, 65536};
+	static const size_t chunks[] = {1, 3, 5, 7, 100, 65536};
 	struct buf b;
 	struct feedparse *p;
 	struct feed_doc *d;
@@ -656,17 +656,28 @@ test_open_html_elements(void **state)
 	size_t i, c, off, n, streamed;
 
 	buf_init(&b, 1 << 20);
-	buf_addstr(&b, "<rss version=\"2.0\"><channel><title>c</title>");
+	/* a channel title past the first KiB (read before the rest), cut
+	 * there in the middle of a character */
+	buf_addstr(&b, "<rss version=\"2.0\"><channel><title>");
+	while (b.len < 1023)
+		buf_addc(&b, 'x');
+	buf_addstr(&b, "\xc3\xa9t\xc3\xa9</title>");
 	for (i = 0; i < 100; i++)
 		buf_printf(&b,
-		    "<item><title>t%zu</title><description>a<br>b<img "
-		    "src='x'>c</description><guid>g%zu</guid></item>",
+		    "<item><title>t%zu</title><description>a\xc3\xa9<br>"
+		    "\xc3\xa9"
+		    "b<img src='x'>c\xc3\xa9"
+		    "</description>\xc3\xa9"
+		    "<guid>g%zu</guid></item>",
 		    i, i);
 	buf_addstr(&b, "</channel></rss>");
 	for (c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
 		d = parse_chunked(b.data, b.len, chunks[c]);
 		assert_int_equal(d->nitems, 100);
 		assert_true(d->bozo);
+		assert_non_null(strstr(d->title, "x\xc3\xa9t\xc3\xa9"));
+		assert_non_null(
+		    strstr(d->bozo_reason, "HTML elements left open"));
 		assert_false(d->cut_short);
 		assert_string_equal(d->items[99].id, "http://example.com/g99");
 		assert_string_equal(d->items[99].title_text, "t99");
