@@ -200,6 +200,22 @@ admin_metrics(struct admin *a, struct evhttp_request *req)
 	buf_free(&b);
 }
 
+/* The configuration in force: when it came, and a reload that failed
+ * since (null when none). */
+static json_t *
+admin_config(struct admin *a)
+{
+	int64_t loaded_at, failed_at;
+	const char *failed =
+	    engine_reload_state(a->engine, &loaded_at, &failed_at);
+
+	return json_pack("{s:I, s:o, s:o}", "loaded_at", (json_int_t)loaded_at,
+	    "reload_failed_at",
+	    failed != NULL ? json_integer(failed_at) : json_null(),
+	    "reload_error",
+	    failed != NULL ? admin_string(failed) : json_null());
+}
+
 static void
 admin_feeds(struct admin *a, struct evhttp_request *req)
 {
@@ -234,7 +250,8 @@ admin_feeds(struct admin *a, struct evhttp_request *req)
 		    f, "items", json_integer((json_int_t)items));
 		json_array_append_new(feeds, f);
 	}
-	admin_json(req, 200, "OK", json_pack("{s:o}", "feeds", feeds));
+	admin_json(req, 200, "OK",
+	    json_pack("{s:o, s:o}", "feeds", feeds, "config", admin_config(a)));
 }
 
 /*

@@ -45,7 +45,6 @@ struct run {
 	struct event *status_timer;
 	struct event *watchdog_timer;
 	struct event *idle_timer;
-	char *reload_error; /* the last failed reload, for STATUS */
 };
 
 static int64_t
@@ -87,8 +86,11 @@ run_status(struct run *r)
 {
 	struct engine_stats st;
 	char a[32], b[32], c[32];
+	const char *failed;
+	int64_t loaded_at, failed_at;
 
 	engine_stats(r->engine, &st);
+	failed = engine_reload_state(r->engine, &loaded_at, &failed_at);
 	sdnotify_send(r->notify,
 	    "STATUS=%spolling %s feeds, %s failing, %s "
 	    "alerts queued%s%s",
@@ -96,8 +98,8 @@ run_status(struct run *r)
 	    run_count(a, sizeof a, st.feeds - st.gone),
 	    run_count(b, sizeof b, st.failing),
 	    run_count(c, sizeof c, st.outbox_pending),
-	    r->reload_error != NULL ? "; reload failed: " : "",
-	    r->reload_error != NULL ? r->reload_error : "");
+	    failed != NULL ? "; reload failed: " : "",
+	    failed != NULL ? failed : "");
 }
 
 static void
@@ -188,7 +190,7 @@ run_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
 	struct run *r = arg;
 	struct config *cf;
-	char *cause = NULL, *nl, *address = NULL;
+	char *cause = NULL, *address = NULL;
 	int port = 0, enabled = 0;
 
 	if (sig != SIGHUP) {
@@ -207,13 +209,9 @@ run_signal_cb(evutil_socket_t sig, short events, void *arg)
 		config_free(cf);
 		log_warnx("reload failed, the running configuration stays:");
 		log_lines(LOG_LEVEL_WARN, cause);
-		if ((nl = strchr(cause, '\n')) != NULL)
-			*nl = '\0';
-		free(r->reload_error);
-		r->reload_error = cause;
+		engine_reload_failed(r->engine, cause);
+		free(cause);
 	} else {
-		free(r->reload_error);
-		r->reload_error = NULL;
 		log_notice("reloaded: %zu feeds, %zu watchlists, %zu notifiers",
 		    cf->nfeeds, cf->nwatchlists, cf->nnotifiers);
 		if (cf->admin_enabled != enabled || cf->admin_port != port ||
@@ -321,7 +319,6 @@ run_main(int argc, char **argv, const struct cmd_globals *g, int once)
 	event_free(r.idle_timer);
 	event_base_free(r.base);
 	sdnotify_free(r.notify);
-	free(r.reload_error);
 	return status;
 }
 

@@ -163,11 +163,11 @@ status_int(const json_t *o, const char *key)
 static void
 status_print(const json_t *feeds, const json_t *outbox)
 {
-	const json_t *f, *list = json_object_get(feeds, "feeds");
+	const json_t *f, *config, *list = json_object_get(feeds, "feeds");
 	int64_t now = (int64_t)time(NULL);
-	char name[256], err[256], a[32], b[32];
+	char name[256], err[512], a[32], b[32];
 	size_t i, counts[4] = {0, 0, 0, 0};
-	const char *state;
+	const char *state, *failed;
 
 	printf("%-*s %-7s %-10s %5s %-10s %7s  %s\n", STATUS_NAME_WIDTH, "FEED",
 	    "STATE", "SUCCESS", "FAILS", "NEXT", "ITEMS", "LAST ERROR");
@@ -215,6 +215,16 @@ status_print(const json_t *feeds, const json_t *outbox)
 	    (long long)status_int(outbox, "inflight"),
 	    (long long)status_int(outbox, "dead"),
 	    (long long)status_int(outbox, "delivered"));
+	config = json_object_get(feeds, "config");
+	if ((failed = json_string_value(
+		 json_object_get(config, "reload_error"))) != NULL)
+		printf("configuration: the last reload failed (%s); the one "
+		       "loaded %s runs: %s\n",
+		    status_age(a, sizeof a,
+			status_int(config, "reload_failed_at"), now, 0),
+		    status_age(
+			b, sizeof b, status_int(config, "loaded_at"), now, 0),
+		    log_escapes_text(err, sizeof err, failed));
 }
 
 int

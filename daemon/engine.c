@@ -102,6 +102,9 @@ struct engine_delivery {
 struct engine {
 	struct event_base *base;
 	struct config *cf;
+	int64_t cf_loaded_at; /* Unix time the configuration came in */
+	char *reload_error; /* the last reload's, while it failed */
+	int64_t reload_failed_at;
 	struct store *store;
 	struct matcher *matcher;
 	struct curlev *curl;
@@ -1432,6 +1435,15 @@ engine_metrics_new(void)
 	    METRICS_GAUGE,
 	    "When each feed was last fetched successfully (Unix time).", NULL,
 	    0);
+	metrics_declare(m, "feedwatch_config_last_reload_successful",
+	    METRICS_GAUGE,
+	    "0 while the last reload failed (the configuration before it "
+	    "runs), 1 otherwise.",
+	    NULL, 0);
+	metrics_declare(m,
+	    "feedwatch_config_last_reload_success_timestamp_seconds",
+	    METRICS_GAUGE,
+	    "When the configuration in force was loaded (Unix time).", NULL, 0);
 	return m;
 }
 
@@ -1444,6 +1456,7 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 
 	e->base = base;
 	e->cf = cf;
+	e->cf_loaded_at = engine_now_ms() / 1000;
 	e->last_progress = engine_now_ms() / 1000;
 	e->metrics = engine_metrics_new();
 	if ((e->matcher = engine_matcher(cf, NULL, cause)) == NULL)
@@ -1499,6 +1512,7 @@ engine_free(struct engine *e)
 	e->closing = 1;
 	if (e->store != NULL)
 		engine_flush(e);
+	free(e->reload_error);
 	free(e->dirty);
 	if (e->flush_timer != NULL)
 		event_free(e->flush_timer);
@@ -1606,6 +1620,9 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	matcher_free(e->matcher);
 	e->matcher = m;
 	e->cf = newcf;
+	e->cf_loaded_at = now / 1000;
+	free(e->reload_error);
+	e->reload_error = NULL;
 
 	/* Notifiers by name; a removed one keeps its slot, unbound. */
 	for (i = 0; i < e->nnotifiers; i++) {
@@ -1773,6 +1790,23 @@ engine_checkpoint(struct engine *e)
 	}
 }
 
+void
+engine_reload_failed(struct engine *e, const char *cause)
+{
+	free(e->reload_error);
+	e->reload_error = xstrndup(cause, strcspn(cause, "\n"));
+	e->reload_failed_at = engine_now_ms() / 1000;
+}
+
+const char *
+engine_reload_state(
+    const struct engine *e, int64_t *loaded_at, int64_t *failed_at)
+{
+	*loaded_at = e->cf_loaded_at;
+	*failed_at = e->reload_error != NULL ? e->reload_failed_at : 0;
+	return e->reload_error;
+}
+
 const struct config *
 engine_config(const struct engine *e)
 {
@@ -1849,6 +1883,10 @@ engine_metrics_render(struct engine *e, struct buf *b)
 	metrics_set(m, "feedwatch_parse_wait_seconds_total", waited, NULL);
 	metrics_set(m, "feedwatch_self_alerts_raised",
 	    (double)selfalert_raised(e->selfalert), NULL);
+	metrics_set(m, "feedwatch_config_last_reload_successful",
+	    e->reload_error == NULL ? 1 : 0, NULL);
+	metrics_set(m, "feedwatch_config_last_reload_success_timestamp_seconds",
+	    (double)e->cf_loaded_at, NULL);
 	return metrics_render(m, b);
 }
 

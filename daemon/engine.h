@@ -76,6 +76,16 @@ void engine_start(struct engine *, int once);
  * configuration untouched, when NEWCF does not compile.
  */
 int engine_reload(struct engine *, struct config *newcf, char **cause);
+/*
+ * A reload that did not happen (the configuration did not load or did
+ * not compile): CAUSE, its first line kept, for `feedwatch status` and
+ * the metrics until a reload succeeds. engine_reload_state() gives it
+ * (NULL when the last reload, or the start, succeeded) and when the
+ * configuration in force was loaded and the reload failed (Unix time).
+ */
+void engine_reload_failed(struct engine *, const char *cause);
+const char *engine_reload_state(
+    const struct engine *, int64_t *loaded_at, int64_t *failed_at);
 
 /* Stop starting polls and deliveries; what is in flight goes on. */
 void engine_drain(struct engine *);

@@ -424,6 +424,38 @@ def test_admin(tmp, feed_port):
               r.returncode == 0 and "FEED" in out and "bad" in out and
               "parse" in out and "2 ok, 2 failing" in out and "in 10m" in out and
               "outbox: 4 pending" in out, out + r.stderr.decode())
+
+        # A reload that fails is seen without the log: the API, the
+        # metrics and status; a good one clears it.
+        good = open(cfg).read()
+        write(cfg, good.replace("watchlists:\n", "watchlists:\n  broken: "
+                                "{match: 'a AND (b'}\n", 1))
+        proc.send_signal(signal.SIGHUP)
+
+        def reload_state():
+            body = get(port, "/api/v1/feeds")[2]
+            return json.loads(body)["config"]
+        check("a failed reload: /api/v1/feeds says so", wait_for(
+            lambda: reload_state()["reload_error"] is not None, 10),
+            json.dumps(reload_state()))
+        f = parse_exposition(get(port, "/metrics")[2].decode())
+        check("a failed reload: feedwatch_config_last_reload_successful 0",
+              sample(f, "feedwatch_config_last_reload_successful",
+                     "feedwatch_config_last_reload_successful") == 0)
+        r = subprocess.run([FEEDWATCH, "status", "-c", cfg],
+                           capture_output=True, timeout=30, cwd=tmp)
+        out = r.stdout.decode()
+        check("a failed reload: status names it and its error",
+              "the last reload failed" in out and "broken" in out and
+              "expected ')'" in out, out)
+        write(cfg, good)
+        proc.send_signal(signal.SIGHUP)
+        check("a good reload clears it", wait_for(
+            lambda: reload_state()["reload_error"] is None, 10))
+        f = parse_exposition(get(port, "/metrics")[2].decode())
+        check("a good reload: feedwatch_config_last_reload_successful 1",
+              sample(f, "feedwatch_config_last_reload_successful",
+                     "feedwatch_config_last_reload_successful") == 1)
         write(os.path.join(tmp, "admin.token"), "another-token-0123456789\n")
         r = subprocess.run([FEEDWATCH, "status", "-c", cfg],
                            capture_output=True, timeout=30, cwd=tmp)
