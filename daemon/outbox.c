@@ -47,11 +47,11 @@
  * outage, said at once; sooner, the receiver flaps (said hourly). */
 #define OUTBOX_FLAP_SPAN 300
 
-/* Delays after the first, second, ... failed attempt, in seconds; the
- * last repeats. After the Standard Webhooks schedule. */
 struct outbox_target;
 static void outbox_dead_flush(struct outbox_target *, int64_t, int);
 
+/* Delays after the first, second, ... failed attempt, in seconds; the
+ * last repeats. After the Standard Webhooks schedule. */
 static const int64_t outbox_schedule[] = {5, 5 * 60, 30 * 60, 2 * 3600,
     5 * 3600, 10 * 3600, 14 * 3600, 20 * 3600, 24 * 3600};
 #define OUTBOX_NSCHEDULE (sizeof outbox_schedule / sizeof outbox_schedule[0])
