@@ -514,22 +514,14 @@ email_new(struct notifier *n, const struct notifier_config *cf,
 	const struct notifier_option *o;
 	const char *v, *list1[1];
 	char *const *list;
-	char *addr, *why;
+	char *addr;
 	size_t i, count;
 
 	e->notifier = n;
 	e->curl = ctx->curl;
-	if ((v = notifier_option(cf, "url")) == NULL ||
-	    (strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0)) {
-		*cause = xstrdup("email needs a url: smtp:// or smtps://");
+	if ((v = notifier_url(cf, "email", "smtp://", "smtps://", cause)) ==
+	    NULL)
 		goto fail;
-	}
-	if (curlev_url_check(v, &why) == -1) {
-		/* not the url itself: it may hold a token or a password */
-		xasprintf(cause, "url refused by libcurl's parser: %s", why);
-		free(why);
-		goto fail;
-	}
 	e->url = xstrdup(v);
 	if ((v = notifier_option(cf, "from")) == NULL || !email_header_ok(v) ||
 	    (e->envelope_from = email_address(v)) == NULL) {

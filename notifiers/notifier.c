@@ -15,6 +15,7 @@
 
 #include "alert.h"
 #include "console.h"
+#include "curlev.h"
 #include "email.h"
 #include "exec.h"
 #include "log.h"
@@ -685,6 +686,28 @@ notifier_option_get(const struct notifier_config *cf, const char *key)
 		if (strcmp(cf->options[i].key, key) == 0)
 			return &cf->options[i];
 	return NULL;
+}
+
+const char *
+notifier_url(const struct notifier_config *cf, const char *what,
+    const char *scheme1, const char *scheme2, char **cause)
+{
+	const char *v = notifier_option(cf, "url");
+	char *why;
+
+	if (v == NULL ||
+	    (strncmp(v, scheme1, strlen(scheme1)) != 0 &&
+		strncmp(v, scheme2, strlen(scheme2)) != 0)) {
+		xasprintf(
+		    cause, "%s needs a url: %s or %s", what, scheme1, scheme2);
+		return NULL;
+	}
+	if (curlev_url_check(v, &why) == -1) {
+		xasprintf(cause, "url refused by libcurl's parser: %s", why);
+		free(why);
+		return NULL;
+	}
+	return v;
 }
 
 const char *

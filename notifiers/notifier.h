@@ -165,6 +165,14 @@ struct event_base *notifier_base(const struct notifier *);
 
 /* Option helpers. A scalar option, or NULL when absent or a list. */
 const char *notifier_option(const struct notifier_config *, const char *key);
+/*
+ * The "url" option: given, starting with SCHEME1 or SCHEME2 ("http://"),
+ * and taken by libcurl's parser. NULL with *cause ("WHAT needs a url:
+ * ...") otherwise; a refused url is not echoed, as it may hold a token
+ * or a password.
+ */
+const char *notifier_url(const struct notifier_config *, const char *what,
+    const char *scheme1, const char *scheme2, char **cause);
 const struct notifier_option *notifier_option_get(
     const struct notifier_config *, const char *key);
 /* true/false/yes/no/on/off; -1 with *cause when it is something else. */

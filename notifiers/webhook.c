@@ -174,23 +174,15 @@ webhook_new(struct notifier *n, const struct notifier_config *cf,
 	const struct notifier_option *o;
 	struct webhook *w = xcalloc(1, sizeof *w);
 	const char *v, *slash;
-	char *sig, *joined, *why;
+	char *sig, *joined;
 	struct buf b;
 	size_t i, count;
 
 	w->notifier = n;
 	w->curl = ctx->curl;
-	if ((v = notifier_option(cf, "url")) == NULL ||
-	    (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)) {
-		*cause = xstrdup("webhook needs a url: http:// or https://");
+	if ((v = notifier_url(cf, "webhook", "http://", "https://", cause)) ==
+	    NULL)
 		goto fail;
-	}
-	if (curlev_url_check(v, &why) == -1) {
-		/* not the url itself: it may hold a token or a password */
-		xasprintf(cause, "url refused by libcurl's parser: %s", why);
-		free(why);
-		goto fail;
-	}
 	w->url = xstrdup(v);
 	if ((v = notifier_option(cf, "preset")) != NULL &&
 	    payload_preset_parse(v, &w->preset) == -1) {
