@@ -586,6 +586,8 @@ test_long_name(void **state)
 }
 
 static struct feed_doc *parse_chunked(const char *, size_t, size_t);
+static struct feed_doc *parse_streamed(
+    const char *, size_t, size_t, void (*)(struct item *, void *), void *);
 
 /* HTML's empty elements closed, everything else as it was, however the
  * text is cut into chunks. */
@@ -650,10 +652,8 @@ test_open_html_elements(void **state)
 {
 	static const size_t chunks[] = {1, 3, 5, 7, 100, 65536};
 	struct buf b;
-	struct feedparse *p;
 	struct feed_doc *d;
-	char *cause = NULL;
-	size_t i, c, off, n, streamed;
+	size_t i, c, streamed;
 
 	buf_init(&b, 1 << 20);
 	/* a channel title past the first KiB (read before the rest), cut
@@ -683,16 +683,9 @@ test_open_html_elements(void **state)
 		assert_string_equal(d->items[99].title_text, "t99");
 		feed_doc_free(d);
 		/* streamed, as the daemon reads */
-		p = feedparse_new("http://example.com/feed.xml");
 		streamed = 0;
-		feedparse_set_item_cb(p, count_item, &streamed);
-		for (off = 0; off < b.len; off += n) {
-			n = b.len - off < chunks[c] ? b.len - off : chunks[c];
-			assert_int_equal(feedparse_push(p, b.data + off, n), 0);
-		}
-		d = feedparse_finish(p, &cause);
-		feedparse_free(p);
-		assert_non_null(d);
+		d = parse_streamed(
+		    b.data, b.len, chunks[c], count_item, &streamed);
 		assert_int_equal(streamed, 100);
 		feed_doc_free(d);
 	}
@@ -764,23 +757,13 @@ test_broken_bytes(void **state)
 			0},
 		};
 		static const size_t chunks[] = {1, 5, 4096};
-		size_t k, c, off, len, n;
-		struct feedparse *p;
+		size_t k, c;
 
 		/* in chunks too: the end tag may come split */
 		for (k = 0; k < sizeof wholes / sizeof wholes[0]; k++)
 			for (c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
-				p = feedparse_new("http://example.com/");
-				len = strlen(wholes[k].doc);
-				for (off = 0; off < len; off += n) {
-					n = len - off < chunks[c] ? len - off
-								  : chunks[c];
-					feedparse_push(
-					    p, wholes[k].doc + off, n);
-				}
-				d = feedparse_finish(p, &cause);
-				feedparse_free(p);
-				assert_non_null(d);
+				d = parse_chunked(wholes[k].doc,
+				    strlen(wholes[k].doc), chunks[c]);
 				assert_true(d->bozo);
 				if (d->cut_short != wholes[k].cut_short)
 					fail_msg("cut_short %d in chunks of "
@@ -830,15 +813,19 @@ test_broken_bytes(void **state)
 	free(cause);
 }
 
-/* Push a document in chunks of the given size. */
+/* Push a document in chunks of the given size; items to CB (if not NULL)
+ * as the daemon takes them. */
 static struct feed_doc *
-parse_chunked(const char *data, size_t len, size_t chunk)
+parse_streamed(const char *data, size_t len, size_t chunk,
+    void (*cb)(struct item *, void *), void *arg)
 {
 	struct feedparse *p = feedparse_new("http://example.com/feed.xml");
 	struct feed_doc *d;
 	char *cause = NULL;
 	size_t off, n;
 
+	if (cb != NULL)
+		feedparse_set_item_cb(p, cb, arg);
 	for (off = 0; off < len; off += n) {
 		n = len - off < chunk ? len - off : chunk;
 		if (feedparse_push(p, data + off, n) == -1)
@@ -849,6 +836,12 @@ parse_chunked(const char *data, size_t len, size_t chunk)
 	if (d == NULL)
 		fail_msg("refused: %s", cause);
 	return d;
+}
+
+static struct feed_doc *
+parse_chunked(const char *data, size_t len, size_t chunk)
+{
+	return parse_streamed(data, len, chunk, NULL, NULL);
 }
 
 /*
