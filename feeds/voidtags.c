@@ -91,6 +91,17 @@ voidtags_flush(struct voidtags *vt, struct buf *out)
 	vt->npend = 0;
 }
 
+/* The held bytes go out as they are, and the tag is read on in STATE
+ * (the caller reads the current byte again there). */
+static void
+voidtags_pass(struct voidtags *vt, struct buf *out, int state)
+{
+	voidtags_flush(vt, out);
+	vt->state = state;
+	vt->quote = 0;
+	vt->slash = 0;
+}
+
 /* Hold C; a name too long for any empty element goes out at once. */
 static int
 voidtags_hold(struct voidtags *vt, unsigned char c)
@@ -183,18 +194,13 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 		case VT_NAME:
 			if (voidtags_name_char(c)) {
 				if (voidtags_hold(vt, c) == -1) {
-					voidtags_flush(vt, out);
-					vt->state = VT_TAG;
-					vt->quote = 0;
+					voidtags_pass(vt, out, VT_TAG);
 					i--;
 				}
 				break;
 			}
-			vt->quote = 0;
-			vt->slash = 0;
-			vt->state =
-			    voidtags_held_void(vt, 1) ? VT_VOID : VT_TAG;
-			voidtags_flush(vt, out);
+			voidtags_pass(vt, out,
+			    voidtags_held_void(vt, 1) ? VT_VOID : VT_TAG);
 			i--; /* the byte after the name, in that state */
 			break;
 		case VT_VOID:
@@ -223,9 +229,7 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 				voidtags_hold(vt, c);
 				vt->state = VT_ENDNAME;
 			} else {
-				voidtags_flush(vt, out);
-				vt->state = VT_TAG;
-				vt->quote = 0;
+				voidtags_pass(vt, out, VT_TAG);
 				i--;
 			}
 			break;
@@ -253,9 +257,7 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 				vt->state = VT_TEXT;
 				break;
 			}
-			voidtags_flush(vt, out);
-			vt->state = VT_TAG;
-			vt->quote = 0;
+			voidtags_pass(vt, out, VT_TAG);
 			i--;
 			break;
 		case VT_BANG:
