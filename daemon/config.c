@@ -731,13 +731,12 @@ config_load_defaults(struct config_loader *ld, const struct yamltree_node *node)
 static void
 config_url_add(struct buf *b, const char *s, int percent)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#' ||
 		    (percent && *p == '%'))
-			buf_printf(b, "%%%c%c", hex[*p >> 4], hex[*p & 0xf]);
+			buf_printf(b, "%%%02X", *p);
 		else
 			buf_addc(b, (char)*p);
 	}
