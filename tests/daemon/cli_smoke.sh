@@ -44,6 +44,12 @@ $tmp/bad2.yaml:8:14: watchlist "u": column 9: expected ')' to close the '(' at c
 EOF
 [ $rc -eq 1 ] && cmp -s "$tmp/out" "$tmp/want" && ok check-every-error ||
     bad "check-every-error (rc=$rc: $(diff "$tmp/want" "$tmp/out"))"
+# A start that fails says so at error level, every error on its own line.
+"$bin" once -c "$tmp/bad2.yaml" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && [ "$(grep -c "^feedwatch: error: $tmp/bad2.yaml:" \
+    "$tmp/out")" -eq 5 ] && ok start-errors ||
+    bad "start-errors (rc=$rc: $(cat "$tmp/out"))"
 "$bin" frobnicate >/dev/null 2>&1
 [ $? -eq 2 ] && ok unknown-command || bad unknown-command
 "$bin" --log-level=shouty help >/dev/null 2>&1
