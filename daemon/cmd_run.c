@@ -27,7 +27,8 @@
 /* With work in flight and no progress for this long, the loop is taken
  * to be stuck and the watchdog is no longer fed (systemd restarts us). */
 #define RUN_STALL_S 300
-/* How often `once` and a stopping daemon look whether they are done. */
+/* How often `once` and a stopping daemon look whether they are done,
+ * besides each time the engine says work may have ended. */
 #define RUN_IDLE_CHECK_MS 10
 
 struct run {
@@ -134,6 +135,9 @@ run_idle_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct run *r = arg;
 
+	/* a running daemon waits for nothing until it is told to stop */
+	if (!r->once && !r->stopping)
+		return;
 	if (engine_idle(r->engine) ||
 	    (r->stopping && run_now_ms() >= r->stop_deadline)) {
 		if (r->stopping && !engine_idle(r->engine))
@@ -273,6 +277,7 @@ run_main(int argc, char **argv, const struct cmd_globals *g, int once)
 	event_add(r.sigterm, NULL);
 	event_add(r.sigint, NULL);
 	r.idle_timer = evtimer_new(r.base, run_idle_cb, &r);
+	engine_set_settle_event(r.engine, r.idle_timer);
 	if (once)
 		run_timer_add(r.idle_timer, RUN_IDLE_CHECK_MS);
 	else {

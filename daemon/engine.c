@@ -132,6 +132,7 @@ struct engine {
 	int64_t once_cutoff; /* once mode: rows due after it wait */
 	int draining;
 	int64_t last_progress;
+	struct event *settle_event; /* engine_set_settle_event */
 	size_t polls_done;
 	size_t polls_failed;
 	size_t alerts;
@@ -765,6 +766,14 @@ engine_dirty(struct engine_feed *f)
 		evtimer_add(e->flush_timer, &tv);
 }
 
+/* Work may have ended: wake whoever waits for engine_idle(). */
+static void
+engine_settled(struct engine *e)
+{
+	if (e->settle_event != NULL)
+		event_active(e->settle_event, EV_TIMEOUT, 1);
+}
+
 static void engine_once_done(struct engine *);
 
 /* Metrics of one finished fetch. */
@@ -1222,6 +1231,7 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 		break;
 	}
 	free(d);
+	engine_settled(slot->engine);
 }
 
 static void
@@ -1571,6 +1581,13 @@ engine_once_done(struct engine *e)
 		if (e->notifiers[i]->current != NULL)
 			notifier_flush(e->notifiers[i]->current);
 	outbox_kick(e->outbox);
+	engine_settled(e);
+}
+
+void
+engine_set_settle_event(struct engine *e, struct event *ev)
+{
+	e->settle_event = ev;
 }
 
 void
@@ -1595,6 +1612,9 @@ engine_start(struct engine *e, int once)
 			engine_poll(e->feeds[i]);
 	engine_self_arm(e, 0);
 	outbox_kick(e->outbox);
+	/* no feed to poll: the cycle is over before it began */
+	if (once && e->once_pending == 0)
+		engine_once_done(e);
 }
 
 int

@@ -21,6 +21,7 @@
 struct buf;
 struct config;
 struct event_base;
+struct event;
 struct engine;
 struct matcher;
 struct metrics;
@@ -89,6 +90,10 @@ const char *engine_reload_state(
 
 /* Stop starting polls and deliveries; what is in flight goes on. */
 void engine_drain(struct engine *);
+/* Make EV active whenever work may just have ended (a once cycle's last
+ * poll, a delivery), so that whoever waits for engine_idle() looks at
+ * once rather than at its next timer. NULL: none. */
+void engine_set_settle_event(struct engine *, struct event *ev);
 /* Nothing in flight: no fetch queued or running, no delivery running.
  * In once mode, also no polls left and no outbox row due now. */
 int engine_idle(struct engine *);
