@@ -55,6 +55,8 @@ struct matcher_pattern {
 	uint32_t ntokens;
 	int case_sensitive;
 	char *cased; /* case-sensitive: the cased tokens, space-separated */
+	int common_word; /* case-sensitive, one word also common in lower
+			    case: not taken in text written in capitals */
 	int is_alias; /* some entity has it (longest alias wins) */
 	pcre2_code *re;
 	pcre2_match_data *md;
@@ -446,6 +448,43 @@ matcher_pattern_for(
 }
 
 /*
+ * Common English words of up to four letters that an alias in capitals
+ * can spell ("IS", "IT", "AT"). Where the text around is written in
+ * capitals too ("WHY IS THE ECONOMY SLOWING?") case says nothing, and
+ * the word is far likelier than the name, so such an alias is not taken
+ * there. Not here, on purpose: "us" (in news, "US" is mostly the
+ * country) and "who" (the World Health Organization). Sorted.
+ */
+static const char *const matcher_common_words[] = {"a", "am", "an", "and",
+    "are", "as", "at", "be", "been", "but", "by", "can", "did", "do", "does",
+    "for", "from", "go", "had", "has", "have", "he", "her", "him", "his", "how",
+    "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "nor", "not",
+    "of", "on", "or", "our", "she", "so", "than", "that", "the", "them", "then",
+    "they", "this", "to", "too", "up", "was", "we", "were", "what", "when",
+    "why", "will", "with", "you"};
+
+static int
+matcher_common_cmp(const void *key, const void *member)
+{
+	return strcmp(key, *(const char *const *)member);
+}
+
+/* Whether the one folded word W (LEN bytes) is a common word. */
+static int
+matcher_is_common_word(const char *w, size_t len)
+{
+	char word[8];
+
+	if (len >= sizeof word)
+		return 0;
+	memcpy(word, w, len);
+	word[len] = '\0';
+	return bsearch(word, matcher_common_words,
+		   sizeof matcher_common_words / sizeof *matcher_common_words,
+		   sizeof *matcher_common_words, matcher_common_cmp) != NULL;
+}
+
+/*
  * The pattern for the words of TEXT (a phrase), case-sensitive or not.
  * Returns -1 with *cause when TEXT has no words or too many.
  */
@@ -493,8 +532,12 @@ matcher_phrase(struct matcher *m, const char *text, int case_sensitive,
 		pat->kind = MATCHER_PHRASE;
 		pat->ntokens = (uint32_t)ntok;
 		pat->case_sensitive = case_sensitive;
-		if (case_sensitive)
+		if (case_sensitive) {
 			pat->cased = xstrdup(buf_str(&key) + 2);
+			pat->common_word = ntok == 1 &&
+			    matcher_is_common_word(
+				norm_token_text(&n, 0), n.tokens[0].len);
+		}
 		pat->ids = xreallocarray(NULL, ntok, sizeof *pat->ids);
 		for (i = 0; i < ntok; i++)
 			pat->ids[i] = automaton_intern(
@@ -1509,7 +1552,110 @@ matcher_add_hit(struct matcher *m, uint32_t pattern, int alias, size_t seg,
 	m->nalias_hits += h->alias;
 }
 
-/* A case-sensitive phrase: do the original words have its case? */
+/* How a word of the original text is written: MATCHER_WORD_LOWER when a
+ * letter is in lower case, MATCHER_WORD_CAPITALS when two letters or more
+ * are and none is lower case, MATCHER_WORD_OTHER otherwise (one capital,
+ * digits, a script without case). */
+#define MATCHER_WORD_OTHER 0
+#define MATCHER_WORD_LOWER 1
+#define MATCHER_WORD_CAPITALS 2
+
+static int
+matcher_word_case(const char *s, size_t len)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t k;
+	size_t pos = 0;
+	int upper = 0;
+
+	while (pos < len) {
+		k = utf8proc_iterate((const utf8proc_uint8_t *)s + pos,
+		    (utf8proc_ssize_t)(len - pos), &cp);
+		if (k <= 0) {
+			pos++;
+			continue;
+		}
+		pos += (size_t)k;
+		switch (utf8proc_category(cp)) {
+		case UTF8PROC_CATEGORY_LL:
+			return MATCHER_WORD_LOWER;
+		case UTF8PROC_CATEGORY_LU:
+		case UTF8PROC_CATEGORY_LT:
+			upper++;
+			break;
+		default:
+			break;
+		}
+	}
+	return upper >= 2 ? MATCHER_WORD_CAPITALS : MATCHER_WORD_OTHER;
+}
+
+/* Words looked at on each side of a hit to tell text in capitals. */
+#define MATCHER_CAPITALS_WINDOW 3
+
+/* Whether the bytes between two words end a clause: a stop, a comma, a
+ * colon, brackets, quotation marks or a line break. */
+static int
+matcher_clause_break(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (strchr(",.;:!?()[]\"\n", s[i]) != NULL && s[i] != '\0')
+			return 1;
+	return memmem(s, len, "\xc2\xab", 2) != NULL || /* « */
+	    memmem(s, len, "\xc2\xbb", 2) != NULL || /* » */
+	    memmem(s, len, "\xe2\x80\x9c", 3) != NULL || /* “ */
+	    memmem(s, len, "\xe2\x80\x9d", 3) != NULL; /* ” */
+}
+
+/* How token I of segment S is written, or -1 when the bytes between it
+ * and token J (its neighbour towards the hit) end a clause. */
+static int
+matcher_neighbour_case(const struct matcher *m, const struct matcher_segment *s,
+    size_t i, size_t j)
+{
+	const struct norm_token *t = &m->norm.tokens[i];
+	const struct norm_token *a = &m->norm.tokens[i < j ? i : j];
+	const struct norm_token *b = &m->norm.tokens[i < j ? j : i];
+
+	if (matcher_clause_break(s->text + a->end, b->start - a->end))
+		return -1;
+	return matcher_word_case(s->text + t->start, t->end - t->start);
+}
+
+/*
+ * Whether the hit on tokens [TS, TE) of segment S stands in text written
+ * in capitals: of the MATCHER_CAPITALS_WINDOW words on each side, in its
+ * field and its clause, at least two are in capitals and none has a
+ * lower-case letter.
+ */
+static int
+matcher_in_capitals(const struct matcher *m, const struct matcher_segment *s,
+    size_t ts, size_t te)
+{
+	size_t i, first = s->tok_first, end = s->tok_first + s->tok_count;
+	int capitals = 0, side, c;
+
+	for (side = 0; side < 2; side++) {
+		for (i = 0; i < MATCHER_CAPITALS_WINDOW; i++) {
+			if (side == 0 ? ts < first + i + 1 : te + i >= end)
+				break;
+			c = side == 0
+			    ? matcher_neighbour_case(m, s, ts - i - 1, ts - i)
+			    : matcher_neighbour_case(m, s, te + i, te + i - 1);
+			if (c == -1)
+				break;
+			if (c == MATCHER_WORD_LOWER)
+				return 0;
+			capitals += c == MATCHER_WORD_CAPITALS;
+		}
+	}
+	return capitals >= 2;
+}
+
+/* A case-sensitive phrase: do the original words have its case? A common
+ * word in text written in capitals is taken as that word, not a name. */
 static int
 matcher_verify_case(struct matcher *m, const struct matcher_pattern *p,
     const struct matcher_segment *s, size_t ts, size_t te)
@@ -1531,7 +1677,8 @@ matcher_verify_case(struct matcher *m, const struct matcher_pattern *p,
 			return 0;
 		want += len + (want[len] == ' ');
 	}
-	return *want == '\0';
+	return *want == '\0' &&
+	    !(p->common_word && matcher_in_capitals(m, s, ts, te));
 }
 
 static void

@@ -61,6 +61,18 @@ static const struct match_case match_cases[] = {
     {"@islamic-state", {"Daesh"}, 1, NULL},
     {"@islamic-state", {"the daesh"}, 1, NULL},
     {"@islamic-state", {NULL, "fighters of I.S. said"}, 0, NULL},
+    /* ... nor "IS" in text written in capitals, where case says nothing
+     * and the word is likelier; a name that is not a common word
+     * ("ISIS", above; "US", which is not on the list) still counts */
+    {"@islamic-state", {"WHY IS THE ECONOMY SLOWING? MARKETS REACT"}, 0, NULL},
+    {"@islamic-state", {NULL, "IT IS WHAT IT IS, said the coach."}, 0, NULL},
+    {"@islamic-state", {NULL, "He said \"IT IS OVER\" and left"}, 0, NULL},
+    {"@islamic-state", {"BREAKING: IS CLAIMS ATTACK"}, 0, NULL},
+    {"@islamic-state", {"US strikes IS targets"}, 1, "title 11-13 IS"},
+    {"@islamic-state", {"US-LED COALITION: IS retreats"}, 1, "title 18-20 IS"},
+    {"@islamic-state", {"Iraq: IS attack"}, 1, "title 6-8 IS"},
+    {"@islamic-state", {"NEWS: IS"}, 1, "title 6-8 IS"},
+    {"@usa", {"US TROOPS LEAVE"}, 1, "title 0-2 US"},
     /* aliases with their own case rule */
     {"@magazine", {"Read Us Weekly"}, 1, "title 5-7 Us"},
     {"@magazine", {"join us"}, 0, NULL},
