@@ -41,6 +41,9 @@
 #define ENGINE_INGEST_DELAY_MS 20
 /* How long a removed notifier's queued alerts wait for it to come back. */
 #define ENGINE_NOTIFIER_GONE_RETRY 3600
+/* A feed back in the configuration after this long out of it (s) starts
+ * again as a new feed: its items then are old news, not alerts. */
+#define ENGINE_FEED_FORGET_AFTER (24 * 3600)
 
 /* Histogram buckets (seconds): fetch duration, alert delivery latency
  * (from the alert's creation to its notifier's OK). */
@@ -388,6 +391,45 @@ engine_feed_bind(struct engine_feed *f, const struct config *cf,
 	for (i = 0; i < cf->nwatchlists; i++)
 		f->applies[i] =
 		    engine_watchlist_reads(&cf->watchlists[i], conf);
+}
+
+/*
+ * Tell the store which feeds CF holds: those out of it are marked so,
+ * and one back after ENGINE_FEED_FORGET_AFTER or more is forgotten, so
+ * that its first poll is a baseline again (a feed added back after
+ * months would otherwise alert on every item its document still holds).
+ * Before the feeds read their states.
+ */
+static void
+engine_feeds_present(struct engine *e, const struct config *cf)
+{
+	const char **urls = xcalloc(cf->nfeeds + 1, sizeof *urls);
+	struct store_forgotten *fg;
+	char *cause = NULL;
+	size_t i, j, nfg;
+	int64_t now = time(NULL);
+
+	for (i = 0; i < cf->nfeeds; i++)
+		urls[i] = cf->feeds[i].url;
+	if (store_feeds_present(e->store, urls, cf->nfeeds, now,
+		ENGINE_FEED_FORGET_AFTER, &fg, &nfg, &cause) == -1) {
+		log_warnx("store: feeds of the configuration: %s", cause);
+		free(cause);
+		free(urls);
+		return;
+	}
+	for (i = 0; i < nfg; i++) {
+		for (j = 0; j < cf->nfeeds; j++)
+			if (strcmp(cf->feeds[j].url, fg[i].url) == 0)
+				break;
+		log_notice("feed %s: back after %lld days out of the "
+			   "configuration: it starts again as a new feed "
+			   "(its first poll is a baseline)",
+		    j < cf->nfeeds ? cf->feeds[j].name : fg[i].url,
+		    (long long)((now - fg[i].removed_at) / 86400));
+	}
+	store_forgotten_free(fg, nfg);
+	free(urls);
 }
 
 /* Copy a store string field (NULL allowed). */
@@ -1502,6 +1544,7 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 		    e->outbox, cf->notifiers[i].key, STORE_PARK_MISSING);
 	}
 	free(ns);
+	engine_feeds_present(e, cf);
 	e->feeds = xcalloc(cf->nfeeds + 1, sizeof *e->feeds);
 	for (i = 0; i < cf->nfeeds; i++)
 		e->feeds[e->nfeeds++] = engine_feed_new(e, &cf->feeds[i]);
@@ -1672,6 +1715,7 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	/* Feeds by URL. */
 	/* Removed feeds go below: nothing of theirs may wait to be written. */
 	engine_flush(e);
+	engine_feeds_present(e, newcf);
 	feeds = xcalloc(newcf->nfeeds + 1, sizeof *feeds);
 	for (i = 0; i < newcf->nfeeds; i++) {
 		f = NULL;

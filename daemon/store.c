@@ -215,6 +215,10 @@ static const char *const store_migrations[] = {
      "UPDATE outbox SET parked = 2 WHERE state = 'pending' AND "
      "(last_error LIKE 'notifier disabled: %' OR "
      "last_error LIKE 'digest: notifier disabled: %');"),
+    /* 9: since when a feed is out of the configuration (0: it is in),
+     * so that one back after long enough starts again as a new feed
+     * (store_feeds_present). */
+    "ALTER TABLE feeds ADD COLUMN removed_at INTEGER NOT NULL DEFAULT 0;",
 };
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
 
@@ -1190,6 +1194,110 @@ store_feed_delete(struct store *st, const char *url, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+store_url_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+store_feeds_present(struct store *st, const char *const *urls, size_t n,
+    int64_t now, int64_t forget_after, struct store_forgotten **out,
+    size_t *nout, char **cause)
+{
+	const char **sorted = xreallocarray(NULL, n + 1, sizeof *sorted);
+	struct store_forgotten *fg = NULL;
+	sqlite3_stmt *stmt = NULL;
+	struct {
+		int64_t id, removed_at; /* the new removed_at; -1: forget */
+	} *change = NULL;
+	const char *url;
+	int64_t removed_at;
+	size_t i, nchange = 0, nfg = 0;
+	int rc, present;
+
+	*out = NULL;
+	*nout = 0;
+	memcpy(sorted, urls, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, store_url_cmp);
+	if (store_relax(st, 1, cause) == -1 || store_begin(st, cause) == -1)
+		goto fail;
+	/* read every row first, then change them */
+	if (sqlite3_prepare_v2(st->db, "SELECT id, url, removed_at FROM feeds",
+		-1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, cause, "feeds present");
+		goto fail;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		url = (const char *)sqlite3_column_text(stmt, 1);
+		removed_at = sqlite3_column_int64(stmt, 2);
+		present = url != NULL &&
+		    bsearch(&url, sorted, n, sizeof *sorted, store_url_cmp) !=
+			NULL;
+		if (present == (removed_at == 0))
+			continue;
+		change = xreallocarray(change, nchange + 1, sizeof *change);
+		change[nchange].id = sqlite3_column_int64(stmt, 0);
+		change[nchange].removed_at = present ? 0 : now;
+		if (present && now - removed_at >= forget_after) {
+			change[nchange].removed_at = -1;
+			fg = xreallocarray(fg, nfg + 1, sizeof *fg);
+			fg[nfg].url = xstrdup(url);
+			fg[nfg].removed_at = removed_at;
+			nfg++;
+		}
+		nchange++;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (rc != SQLITE_DONE) {
+		store_error(st, cause, "feeds present");
+		goto fail;
+	}
+	for (i = 0; i < nchange; i++) {
+		if (sqlite3_prepare_v2(st->db,
+			change[i].removed_at == -1
+			    ? "DELETE FROM feeds WHERE id = ?1"
+			    : "UPDATE feeds SET removed_at = ?2 WHERE id = ?1",
+			-1, &stmt, NULL) != SQLITE_OK) {
+			store_error(st, cause, "feeds present");
+			goto fail;
+		}
+		sqlite3_bind_int64(stmt, 1, change[i].id);
+		if (change[i].removed_at != -1)
+			sqlite3_bind_int64(stmt, 2, change[i].removed_at);
+		rc = store_done(st, stmt, cause);
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+		if (rc == -1)
+			goto fail;
+	}
+	if (store_commit(st, cause) == -1)
+		goto fail;
+	free(change);
+	free(sorted);
+	*out = fg;
+	*nout = nfg;
+	return 0;
+fail:
+	sqlite3_finalize(stmt);
+	store_rollback(st);
+	store_forgotten_free(fg, nfg);
+	free(change);
+	free(sorted);
+	return -1;
+}
+
+void
+store_forgotten_free(struct store_forgotten *fg, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(fg[i].url);
+	free(fg);
 }
 
 /* Ingest */

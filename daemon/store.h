@@ -76,6 +76,26 @@ int store_feeds_put(struct store *, const struct store_feed *const *feeds,
 int store_feed_delete(struct store *, const char *url, char **cause);
 void store_feed_clear(struct store_feed *);
 
+/* A feed store_feeds_present() forgot: back after FORGET_AFTER or more
+ * out of the configuration. */
+struct store_forgotten {
+	char *url;
+	int64_t removed_at; /* when it left the configuration */
+};
+/*
+ * Tell the store which feeds the configuration holds (URLS, N): a feed
+ * it knows that is not among them is marked out of it since NOW (unless
+ * it already is); one among them that was out of it is marked back, or,
+ * when it was out for FORGET_AFTER seconds or more, forgotten with its
+ * items (store_feed_delete), so that it starts again as a new feed, its
+ * first poll a baseline. *OUT (free with store_forgotten_free) lists the
+ * feeds forgotten. One transaction.
+ */
+int store_feeds_present(struct store *, const char *const *urls, size_t n,
+    int64_t now, int64_t forget_after, struct store_forgotten **out,
+    size_t *nout, char **cause);
+void store_forgotten_free(struct store_forgotten *, size_t);
+
 /* An alert the matcher wants enqueued; the store copies what it keeps. */
 struct store_alert {
 	const char *alert_id; /* the payload's id; NULL: the store makes one */

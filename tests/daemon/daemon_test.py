@@ -116,7 +116,9 @@ def stop(proc, timeout=15):
 def db(tmp, sql, args=()):
     con = sqlite3.connect(os.path.join(tmp, "state.db"), timeout=10)
     try:
-        return con.execute(sql, args).fetchall()
+        rows = con.execute(sql, args).fetchall()
+        con.commit()
+        return rows
     finally:
         con.close()
 
@@ -277,6 +279,53 @@ def test_once_alerts_only_new(tmp):
     r = run()
     check("once: a failing feed gives exit 1", r.returncode == 1,
           "rc=%d" % r.returncode)
+
+
+def test_feed_back(tmp):
+    """A feed taken out of the configuration and put back: within a day
+    it goes on where it was (what came meanwhile alerts); after a day or
+    more out of it, it starts again as a new feed, its first poll a
+    baseline (no flood of what its document still holds)."""
+    other = ("o", "/o")
+    FEEDS.set("/o", [("o1", "other", "x")])
+    FEEDS.set("/b", [("b1", "Coalition meets", "old")])
+    cfg = os.path.join(tmp, "feedwatch.yaml")
+    run = lambda feeds: (write(cfg, config(tmp, feeds)), subprocess.run(
+        [FEEDWATCH, "once", "-c", cfg], capture_output=True, timeout=60,
+        cwd=tmp))[1]
+    r = run([("b", "/b"), other])
+    check("feed back: first poll is a baseline", r.stdout == b"",
+          r.stdout.decode()[:300])
+    run([other])
+    out = db(tmp, "SELECT removed_at FROM feeds WHERE url LIKE '%/b'")
+    check("feed back: out of the configuration, marked so",
+          out and abs(out[0][0] - time.time()) < 60, repr(out))
+    FEEDS.set("/b", [("b2", "Coalition talks", "new"),
+                     ("b1", "Coalition meets", "old")])
+    r = run([("b", "/b"), other])
+    alerts = [json.loads(l)["item"]["id"]
+              for l in r.stdout.decode().splitlines()]
+    check("feed back within a day: what came meanwhile alerts",
+          alerts == ["b2"], r.stdout.decode()[:300] + r.stderr.decode())
+    run([other])
+    db(tmp, "UPDATE feeds SET removed_at = removed_at - 2 * 86400 "
+       "WHERE url LIKE '%/b'")
+    FEEDS.set("/b", [("b3", "Coalition ends", "newer"),
+                     ("b2", "Coalition talks", "new"),
+                     ("b1", "Coalition meets", "old")])
+    r = run([("b", "/b"), other])
+    check("feed back after two days: a baseline, nothing alerts",
+          r.returncode == 0 and r.stdout == b"", r.stdout.decode()[:300])
+    check("feed back after two days: the log says why",
+          b"feed b: back after 2 days out of the configuration: it "
+          b"starts again as a new feed" in r.stderr, r.stderr.decode())
+    FEEDS.set("/b", [("b4", "Coalition again", "newest"),
+                     ("b3", "Coalition ends", "newer")])
+    r = run([("b", "/b"), other])
+    alerts = [json.loads(l)["item"]["id"]
+              for l in r.stdout.decode().splitlines()]
+    check("feed back after two days: then new items alert", alerts == ["b4"],
+          r.stdout.decode()[:300])
 
 
 def test_not_a_feed(tmp):
@@ -575,7 +624,8 @@ def main():
     server, PORT = serve(FEEDS)
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
                  test_reload_while_parsing,
-                 test_once_alerts_only_new, test_not_a_feed, test_file_feed,
+                 test_once_alerts_only_new, test_feed_back, test_not_a_feed,
+                 test_file_feed,
                  test_self_alert_once,
                  test_self_alert_run, test_moved_permanently,
                  test_moved_too_far, test_store_locked,

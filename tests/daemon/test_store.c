@@ -21,7 +21,9 @@
 #define URL "http://example.com/feed.xml"
 #define NOW 1700000000
 /* Migrations in daemon/store.c: PRAGMA user_version of a current store. */
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
+/* Back to version 8: feeds without removed_at. */
+#define UNDO_SCHEMA_9 "ALTER TABLE feeds DROP COLUMN removed_at;"
 /* Back to version 7: the outbox without parked. */
 #define UNDO_SCHEMA_8 "ALTER TABLE outbox DROP COLUMN parked;"
 /* Back to version 6: the outbox without hold_until and out_of_turn. */
@@ -184,8 +186,8 @@ test_open(void **state)
 	/* A database of schema 2 (before self-alerts) is upgraded in place
 	 * and keeps its data. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_8 UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_3
-	    "PRAGMA user_version = 2");
+	    UNDO_SCHEMA_9 UNDO_SCHEMA_8 UNDO_SCHEMA_7 UNDO_SCHEMA_6
+		UNDO_SCHEMA_3 "PRAGMA user_version = 2");
 	assert_non_null(env->st = store_open(env->path, &cause));
 	assert_int_equal(
 	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
@@ -220,9 +222,9 @@ test_upgrade(void **state)
 	env->st = NULL;
 	/* Back to version 1: the same tables, with its indexes. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_8 UNDO_SCHEMA_7 UNDO_SCHEMA_6 UNDO_SCHEMA_3
-	    "CREATE INDEX items_first_seen ON "
-	    "items(first_seen); PRAGMA user_version = 1");
+	    UNDO_SCHEMA_9 UNDO_SCHEMA_8 UNDO_SCHEMA_7 UNDO_SCHEMA_6
+		UNDO_SCHEMA_3 "CREATE INDEX items_first_seen ON "
+			      "items(first_seen); PRAGMA user_version = 1");
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM sqlite_master WHERE name = "
 			     "'items_first_seen'"),
@@ -314,6 +316,79 @@ test_feed_state(void **state)
 	assert_int_equal(store_feed_get(env->st, URL, &out, &cause), 1);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 0);
+}
+
+/* The feeds of the configuration: one out of it is marked; back soon, it
+ * goes on where it was; back after FORGET or more, it is forgotten with
+ * its items, and its next document is a baseline again. */
+static void
+test_feeds_present(void **state)
+{
+	struct env *env = *state;
+	static const char *const B = "http://b.example/feed";
+	const char *both[] = {URL, B}, *only_b[] = {B};
+	const int64_t forget = 86400;
+	struct store_forgotten *fg;
+	struct store_ingest_result r;
+	struct store_feed out;
+	struct fixture_matcher fm = {0};
+	char *cause = NULL;
+	size_t nfg;
+
+	ingest(env, fixture_doc("a", "T", "http://example.com/a", 0, 3), NULL);
+	ingest_at(env, B, fixture_doc("b", "T", "http://example.com/b", 0, 2),
+	    NULL, NOW, 0);
+#define PRESENT(v, n, now)                                                     \
+	do {                                                                   \
+		assert_int_equal(store_feeds_present(env->st, v, n, now,       \
+				     forget, &fg, &nfg, &cause),               \
+		    0);                                                        \
+	} while (0)
+#define REMOVED_AT(url)                                                        \
+	fixture_count(                                                         \
+	    env->path, "SELECT removed_at FROM feeds WHERE url = '%s'", url)
+	PRESENT(both, 2, NOW);
+	assert_int_equal(nfg, 0);
+	assert_int_equal(REMOVED_AT(URL), 0);
+	/* out of it: marked once, from the first time */
+	PRESENT(only_b, 1, NOW + 10);
+	PRESENT(only_b, 1, NOW + 20);
+	assert_int_equal(nfg, 0);
+	assert_int_equal(REMOVED_AT(URL), NOW + 10);
+	assert_int_equal(REMOVED_AT(B), 0);
+	/* back within the time: as it was, its items known */
+	PRESENT(both, 2, NOW + 10 + forget - 1);
+	assert_int_equal(nfg, 0);
+	assert_int_equal(REMOVED_AT(URL), 0);
+	r = ingest(
+	    env, fixture_doc("a", "T", "http://example.com/a", 0, 4), &fm);
+	assert_int_equal(r.nnew, 1);
+	assert_int_equal(r.nbaseline, 0);
+	assert_int_equal(fm.calls, 1);
+	/* out again, then back after the time: forgotten with its items */
+	PRESENT(only_b, 1, NOW + 100);
+	PRESENT(both, 2, NOW + 100 + forget);
+	assert_int_equal(nfg, 1);
+	assert_string_equal(fg[0].url, URL);
+	assert_int_equal(fg[0].removed_at, NOW + 100);
+	store_forgotten_free(fg, nfg);
+	assert_int_equal(store_feed_get(env->st, URL, &out, &cause), 1);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE feed_id NOT IN "
+			     "(SELECT id FROM feeds WHERE url = '%s')",
+			     B),
+	    0);
+	r = ingest(
+	    env, fixture_doc("a", "T", "http://example.com/a", 0, 5), &fm);
+	assert_int_equal(r.nnew, 0);
+	assert_int_equal(r.nbaseline, 5);
+	assert_int_equal(fm.calls, 1);
+	/* the other feed was never touched */
+	assert_int_equal(REMOVED_AT(B), 0);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 2 + 5);
+#undef PRESENT
+#undef REMOVED_AT
 }
 
 /* Several feeds' state in one transaction: all or none. */
@@ -1692,7 +1767,7 @@ test_upgrade_present(void **state)
 	/* Version 5, where k-0, k-1 and k-2 were no longer in the feed, and
 	 * an item of a feed deleted with foreign keys off. */
 	exec_sql(env->path,
-	    UNDO_SCHEMA_8 UNDO_SCHEMA_7 UNDO_SCHEMA_6
+	    UNDO_SCHEMA_9 UNDO_SCHEMA_8 UNDO_SCHEMA_7 UNDO_SCHEMA_6
 	    "UPDATE items SET seen_seq = seen_seq - 1 "
 	    "WHERE key IN ('k-0', 'k-1', 'k-2');"
 	    "UPDATE feeds SET present_count = 9 WHERE url = "
@@ -1929,7 +2004,7 @@ test_upgrade_parked(void **state)
 	store_close(env->st);
 	env->st = NULL;
 	exec_sql(env->path,
-	    UNDO_SCHEMA_8
+	    UNDO_SCHEMA_9 UNDO_SCHEMA_8
 	    "UPDATE outbox SET last_error = 'notifier no longer configured' "
 	    "WHERE rowid = 1;"
 	    "UPDATE outbox SET last_error = 'notifier disabled: the receiver "
@@ -2055,6 +2130,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feed_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_feeds_present, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
