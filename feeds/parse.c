@@ -344,6 +344,7 @@ parse_init_once(void)
 	xmlSetExternalEntityLoader(parse_deny_loader);
 }
 
+static void parse_keep_references(struct feedparse *);
 static void parse_fail(struct feedparse *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -1690,6 +1691,7 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	char *base, *about;
 	size_t n;
 
+	parse_keep_references(p);
 	if (p->failed)
 		return;
 	if (p->depth >= FEEDPARSE_DEPTH_MAX) {
@@ -1855,6 +1857,7 @@ parse_characters_cb(void *ctx, const xmlChar *ch, int len)
 	struct feedparse *p = ctx;
 	struct frame *f;
 
+	parse_keep_references(p);
 	if (p->failed || p->cap_top < 0)
 		return;
 	f = &p->frames[p->cap_top];
@@ -2198,6 +2201,7 @@ parse_end_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	struct frame *f;
 	int depth, i;
 
+	parse_keep_references(p);
 	if (p->failed || p->depth == 0)
 		return;
 	depth = p->depth;
@@ -2265,6 +2269,21 @@ out:
 		free((char *)f->base);
 	f->base = NULL;
 	f->base_owned = 0;
+}
+
+/*
+ * After its first error libxml2 (2.9) drops every entity reference it
+ * meets, "&lt;", "&gt;" and "&amp;" included (xmlParseReference returns
+ * when the document is no longer well-formed): one stray control
+ * character in a title would turn every later escaped description into
+ * "pline one/p". The error is recorded (bozo); from the next event on
+ * the document is taken as well-formed again, so references are read.
+ */
+static void
+parse_keep_references(struct feedparse *p)
+{
+	if (p->ctxt != NULL && !p->ctxt->wellFormed)
+		p->ctxt->wellFormed = 1;
 }
 
 static void

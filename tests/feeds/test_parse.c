@@ -813,6 +813,38 @@ test_broken_bytes(void **state)
 	free(cause);
 }
 
+/*
+ * After an error (a control character in a title), references are still
+ * read: escaped HTML stays HTML ("&lt;p&gt;"), "&amp;" an ampersand, in
+ * text and in attributes, in every item after it, in chunks of any size.
+ */
+static void
+test_references_after_error(void **state)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel><title>T</title>"
+	    "<item><guid>a</guid><title>bad \033 char</title></item>"
+	    "<item><guid>b</guid><title>x &amp; y &#233;</title>"
+	    "<description>&lt;p&gt;line one&lt;/p&gt; a &amp; b"
+	    "</description><enclosure url=\"http://e.com/x?a=1&amp;b=2\" "
+	    "type=\"audio/mpeg\"/></item></channel></rss>";
+	static const size_t chunks[] = {1, 2, 7, 4096};
+	struct feed_doc *d;
+	size_t c;
+
+	for (c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+		d = parse_chunked(doc, sizeof doc - 1, chunks[c]);
+		assert_int_equal(d->nitems, 2);
+		assert_true(d->bozo);
+		assert_string_equal(d->items[1].title_text, "x & y \xc3\xa9");
+		assert_string_equal(d->items[1].summary_text, "line one a & b");
+		assert_int_equal(d->items[1].nenclosures, 1);
+		assert_string_equal(
+		    d->items[1].enclosures[0].url, "http://e.com/x?a=1&b=2");
+		feed_doc_free(d);
+	}
+}
+
 /* Push a document in chunks of the given size; items to CB (if not NULL)
  * as the daemon takes them. */
 static struct feed_doc *
@@ -1078,6 +1110,7 @@ main(void)
 	    cmocka_unit_test(test_broken_bytes),
 	    cmocka_unit_test(test_voidtags),
 	    cmocka_unit_test(test_open_html_elements),
+	    cmocka_unit_test(test_references_after_error),
 	    cmocka_unit_test(test_item_cb),
 	    cmocka_unit_test(test_double_utf8),
 	    cmocka_unit_test(test_utf8_chunks),
