@@ -284,10 +284,11 @@ struct feedparse {
 	char root_end[80];
 	char tail[PARSE_TAIL];
 	size_t tail_len;
-	/* HTML's empty elements left open ("<br>"): read again, closed
-	 * (voidtags.h). void_retry: asked for; void_fix: reading so. */
-	int void_retry;
-	int void_fix;
+	/* HTML's empty elements left open ("<br>") and bare '&': read
+	 * again, mended (voidtags.h). mend_retry: the VOIDTAGS_* asked for;
+	 * mend: those reading so. */
+	int mend_retry;
+	int mend;
 	struct voidtags vt;
 	struct buf vbuf;
 
@@ -2286,22 +2287,39 @@ parse_keep_references(struct feedparse *p)
 		p->ctxt->wellFormed = 1;
 }
 
+/* What reading the document again would mend of ERR (VOIDTAGS_*), 0 if
+ * nothing. */
+static int
+parse_mend_wanted(const xmlError *err)
+{
+	if (err->code == XML_ERR_TAG_NAME_MISMATCH &&
+	    voidtags_is_void(err->str1))
+		return VOIDTAGS_CLOSE;
+	/* "AT&T", "?a=1&b": a name not ended by ';'; "Tom & Jerry": none */
+	if (err->code == XML_ERR_ENTITYREF_SEMICOL_MISSING ||
+	    (err->code == XML_ERR_NAME_REQUIRED && err->message != NULL &&
+		strstr(err->message, "EntityRef") != NULL))
+		return VOIDTAGS_AMP;
+	return 0;
+}
+
 static void
 parse_error_cb(void *ctx, xmlErrorPtr err)
 {
 	struct feedparse *p = ctx;
 	char msg[200];
 	size_t n;
+	int want;
 
 	if (err == NULL || err->level < XML_ERR_ERROR)
 		return;
-	/* "<br>" taken to end at "</description>": stop, and read the
-	 * document again with such elements closed, while nothing of it has
-	 * left the parser. */
-	if (err->code == XML_ERR_TAG_NAME_MISMATCH && !p->void_fix &&
-	    !p->void_retry && p->replaying && p->items_emitted == 0 &&
-	    voidtags_is_void(err->str1)) {
-		p->void_retry = 1;
+	/* "<br>" taken to end at "</description>", or a bare '&' dropped
+	 * with the name after it: stop, and read the document again so
+	 * mended, while nothing of it has left the parser. */
+	want = parse_mend_wanted(err);
+	if (want != 0 && !(p->mend & want) && p->mend_retry == 0 &&
+	    p->replaying && p->items_emitted == 0) {
+		p->mend_retry = want;
 		xmlStopParser(p->ctxt);
 		return;
 	}
@@ -2395,7 +2413,7 @@ parse_reset(struct feedparse *p)
 	p->root_seen = 0;
 	p->root_end[0] = '\0';
 	p->tail_len = 0;
-	voidtags_init(&p->vt);
+	voidtags_init(&p->vt, p->mend);
 	p->decl_done = 0;
 	p->feed_image = 0;
 	p->expanded = 0;
@@ -2429,7 +2447,7 @@ parse_xml_feed(struct feedparse *p, const char *data, size_t len, int final)
 		return -1;
 	if (len > INT32_MAX)
 		len = INT32_MAX;
-	if (p->void_fix) {
+	if (p->mend != 0) {
 		buf_reset(&p->vbuf);
 		voidtags_run(&p->vt, data, len, &p->vbuf);
 		if (final)
@@ -2582,15 +2600,17 @@ parse_retry(struct feedparse *p, int final)
 	return r;
 }
 
-/* Read the whole body again, HTML's empty elements closed. */
+/* Read the whole body again, mended as asked (HTML's empty elements
+ * closed, bare '&' escaped) and as before. */
 static int
-parse_void_again(struct feedparse *p, int final)
+parse_mend_again(struct feedparse *p, int final)
 {
 	char *noted = NULL;
 	int r;
 
-	p->void_retry = 0;
-	p->void_fix = 1;
+	p->mend |= p->mend_retry;
+	p->mend_retry = 0;
+	buf_free(&p->vbuf);
 	buf_init(&p->vbuf, (size_t)-1 / 2);
 	/* what was noted before (a type, an encoding) is still so */
 	if (p->doc != NULL && p->doc->bozo)
@@ -2613,6 +2633,10 @@ parse_void_again(struct feedparse *p, int final)
 		parse_bozo(p,
 		    "HTML elements left open (such as <br>), read "
 		    "as closed");
+	if (r >= 0 && p->vt.amps > 0)
+		parse_bozo(p,
+		    "a bare '&' (such as in AT&T or ?a=1&b=2), read "
+		    "as '&amp;'");
 	return r;
 }
 
@@ -2623,8 +2647,9 @@ parse_settle(struct feedparse *p, int r, int final)
 {
 	if (r == 1)
 		r = parse_retry(p, final);
-	if (r >= 0 && p->void_retry)
-		r = parse_void_again(p, final);
+	/* at most twice: each reading mends one more kind */
+	while (r >= 0 && p->mend_retry != 0)
+		r = parse_mend_again(p, final);
 	return r;
 }
 

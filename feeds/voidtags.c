@@ -1,8 +1,10 @@
 /*
- * HTML's empty elements in XML text: see voidtags.h.
+ * HTML's empty elements and bare ampersands in XML text: see voidtags.h.
  *
- * A byte-at-a-time state machine, so that a tag may be split across any
- * two chunks: what it has not decided yet waits in vt->pend.
+ * A byte-at-a-time state machine, so that a tag or a reference may be
+ * split across any two chunks: what it has not decided yet waits in
+ * vt->pend. References are as XML 1.0 writes them (section 4.1): "&"
+ * Name ";", "&#" digits ";", "&#x" hex digits ";".
  */
 #include <string.h>
 #include <strings.h>
@@ -23,6 +25,7 @@ enum {
 	VT_CDATA,
 	VT_PI,
 	VT_DECL, /* <!DOCTYPE ...> and the like, with its [ ] */
+	VT_AMP, /* after '&', in text or an attribute value */
 };
 
 /*
@@ -47,9 +50,10 @@ voidtags_is_void(const char *name)
 }
 
 void
-voidtags_init(struct voidtags *vt)
+voidtags_init(struct voidtags *vt, int flags)
 {
 	memset(vt, 0, sizeof *vt);
+	vt->flags = flags;
 }
 
 static int
@@ -112,12 +116,15 @@ voidtags_hold(struct voidtags *vt, unsigned char c)
 	return 0;
 }
 
-/* Whether the held name (after "<" or "</") is an empty element's. */
+/* Whether the held name (after "<" or "</") is an empty element's, to
+ * be mended. */
 static int
 voidtags_held_void(const struct voidtags *vt, size_t skip)
 {
 	char name[sizeof vt->pend];
 
+	if (!(vt->flags & VOIDTAGS_CLOSE))
+		return 0;
 	memcpy(name, vt->pend + skip, vt->npend - skip);
 	name[vt->npend - skip] = '\0';
 	return voidtags_is_void(name);
@@ -131,6 +138,55 @@ voidtags_prefix(const struct voidtags *vt, unsigned char c, const char *word)
 
 	return vt->npend < n && memcmp(vt->pend, word, vt->npend) == 0 &&
 	    c == (unsigned char)word[vt->npend];
+}
+
+/* A '&' met in STATE: held until it is known to start a reference. */
+static void
+voidtags_amp(struct voidtags *vt, int state)
+{
+	vt->pend[0] = '&';
+	vt->npend = 1;
+	vt->back = state;
+	vt->state = VT_AMP;
+}
+
+/* The held "&..." followed by C: 1 if C goes on a reference, 0 if it
+ * ends one (';'), -1 if there is none. */
+static int
+voidtags_ref_next(const struct voidtags *vt, unsigned char c)
+{
+	const char *h = vt->pend;
+	size_t n = vt->npend;
+	int hex;
+
+	if (n == 1)
+		return c == '#' ||
+			(voidtags_name_char(c) && c != '-' && c != '.' &&
+			    !(c >= '0' && c <= '9'))
+		    ? 1
+		    : -1;
+	if (h[1] != '#')
+		return voidtags_name_char(c) ? 1 : c == ';' ? 0 : -1;
+	if (n == 2)
+		return c == 'x' || c == 'X' || (c >= '0' && c <= '9') ? 1 : -1;
+	hex = h[2] == 'x' || h[2] == 'X';
+	if ((c >= '0' && c <= '9') ||
+	    (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))))
+		return 1;
+	return c == ';' && n > (size_t)(hex ? 3 : 2) ? 0 : -1;
+}
+
+/* The held '&' starts no reference: written "&amp;", then what followed
+ * it; the caller reads the current byte again in the state it was met
+ * in. */
+static void
+voidtags_bare_amp(struct voidtags *vt, struct buf *out)
+{
+	buf_addstr(out, "&amp;");
+	buf_add(out, vt->pend + 1, vt->npend - 1);
+	vt->npend = 0;
+	vt->amps++;
+	vt->state = vt->back;
 }
 
 /* What ends the construct that STATE is in. */
@@ -154,6 +210,7 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 	const char *closer;
 	size_t i, start;
 	unsigned char c;
+	int ref;
 
 	for (i = 0; i < len; i++) {
 		c = s[i];
@@ -161,14 +218,33 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 		case VT_TEXT:
 			/* a run of text at once */
 			start = i;
-			while (i < len && s[i] != '<')
+			while (i < len && s[i] != '<' &&
+			    !(s[i] == '&' && (vt->flags & VOIDTAGS_AMP)))
 				i++;
 			buf_add(out, data + start, i - start);
 			if (i == len)
 				return;
+			if (s[i] == '&') {
+				voidtags_amp(vt, VT_TEXT);
+				break;
+			}
 			vt->pend[0] = '<';
 			vt->npend = 1;
 			vt->state = VT_OPEN;
+			break;
+		case VT_AMP:
+			ref = voidtags_ref_next(vt, c);
+			if (ref == 1 && voidtags_hold(vt, c) == 0)
+				break;
+			if (ref == 0) {
+				voidtags_flush(vt, out);
+				buf_addc(out, ';');
+				vt->state = vt->back;
+				break;
+			}
+			/* no reference, or one too long to be */
+			voidtags_bare_amp(vt, out);
+			i--; /* this byte again, where the '&' was */
 			break;
 		case VT_OPEN:
 			if (c == '/') {
@@ -204,6 +280,11 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 			i--; /* the byte after the name, in that state */
 			break;
 		case VT_VOID:
+			if (c == '&' && vt->quote != 0 &&
+			    (vt->flags & VOIDTAGS_AMP)) {
+				voidtags_amp(vt, VT_VOID);
+				break;
+			}
 			if (voidtags_quoted(vt, c)) {
 				vt->slash = 0;
 			} else if (c == '>') {
@@ -220,6 +301,11 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 			buf_addc(out, (char)c);
 			break;
 		case VT_TAG:
+			if (c == '&' && vt->quote != 0 &&
+			    (vt->flags & VOIDTAGS_AMP)) {
+				voidtags_amp(vt, VT_TAG);
+				break;
+			}
 			buf_addc(out, (char)c);
 			if (!voidtags_quoted(vt, c) && c == '>')
 				vt->state = VT_TEXT;
@@ -315,6 +401,8 @@ voidtags_run(struct voidtags *vt, const char *data, size_t len, struct buf *out)
 void
 voidtags_finish(struct voidtags *vt, struct buf *out)
 {
+	if (vt->state == VT_AMP)
+		voidtags_bare_amp(vt, out);
 	voidtags_flush(vt, out);
 	vt->state = VT_TEXT;
 }

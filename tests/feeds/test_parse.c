@@ -589,27 +589,50 @@ static struct feed_doc *parse_chunked(const char *, size_t, size_t);
 static struct feed_doc *parse_streamed(
     const char *, size_t, size_t, void (*)(struct item *, void *), void *);
 
-/* HTML's empty elements closed, everything else as it was, however the
- * text is cut into chunks. */
+/* HTML's empty elements closed, bare '&' escaped (as asked), everything
+ * else as it was, however the text is cut into chunks. */
 static void
 test_voidtags(void **state)
 {
+#define C VOIDTAGS_CLOSE
+#define A VOIDTAGS_AMP
 	static const struct {
+		int flags;
 		const char *in, *out;
 	} cases[] = {
-	    {"a<br>b<BR >c<br/>d<br />e", "a<br/>b<BR />c<br/>d<br />e"},
-	    {"<img src=\"a>b\" alt='x/'>", "<img src=\"a>b\" alt='x/'/>"},
-	    {"<br></br><hr></HR ><p>x</p>", "<br/><hr/><p>x</p>"},
-	    {"<bread>x</bread><link>u</link><source url='s'>n</source>",
+	    {C, "a<br>b<BR >c<br/>d<br />e", "a<br/>b<BR />c<br/>d<br />e"},
+	    {C, "<img src=\"a>b\" alt='x/'>", "<img src=\"a>b\" alt='x/'/>"},
+	    {C, "<br></br><hr></HR ><p>x</p>", "<br/><hr/><p>x</p>"},
+	    {C, "<bread>x</bread><link>u</link><source url='s'>n</source>",
 		"<bread>x</bread><link>u</link><source url='s'>n</source>"},
-	    {"<![CDATA[a<br>b]]]><br>", "<![CDATA[a<br>b]]]><br/>"},
-	    {"<!-- <br> --->x<br>", "<!-- <br> --->x<br/>"},
-	    {"<?pi <br>?><br>", "<?pi <br>?><br/>"},
-	    {"<!DOCTYPE rss [<!ENTITY e '<br>'>]><br>",
+	    {C, "<![CDATA[a<br>b]]]><br>", "<![CDATA[a<br>b]]]><br/>"},
+	    {C, "<!-- <br> --->x<br>", "<!-- <br> --->x<br/>"},
+	    {C, "<?pi <br>?><br>", "<?pi <br>?><br/>"},
+	    {C, "<!DOCTYPE rss [<!ENTITY e '<br>'>]><br>",
 		"<!DOCTYPE rss [<!ENTITY e '<br>'>]><br/>"},
-	    {"a < b <= c </ d <!x> <averyveryverylongname>",
+	    {C, "a < b <= c </ d <!x> <averyveryverylongname>",
 		"a < b <= c </ d <!x> <averyveryverylongname>"},
-	    {"<rdf:br>x</rdf:br>", "<rdf:br>x</rdf:br>"},
+	    {C, "<rdf:br>x</rdf:br>", "<rdf:br>x</rdf:br>"},
+	    /* bare ampersands; references stay */
+	    {A, "AT&T &amp; Q&A &#233; &#xE9; &#X41; &#x; &#; &; & b &lt",
+		"AT&amp;T &amp; Q&amp;A &#233; &#xE9; &#X41; &amp;#x; &amp;#; "
+		"&amp;; &amp; b &amp;lt"},
+	    {A, "&1a; &-a; &a.b-c:d_e; &\xc3\xa9t\xc3\xa9; &&amp;",
+		"&amp;1a; &amp;-a; &a.b-c:d_e; &\xc3\xa9t\xc3\xa9; &amp;&amp;"},
+	    {A, "<a href=\"?a=1&b=2\" t='x&amp;y' u=&>R&D</a>",
+		"<a href=\"?a=1&amp;b=2\" t='x&amp;y' u=&>R&amp;D</a>"},
+	    {A, "<![CDATA[a&b]]>&<!-- & --><?pi & ?><!DOCTYPE x [&]>",
+		"<![CDATA[a&b]]>&amp;<!-- & --><?pi & ?><!DOCTYPE x [&]>"},
+	    {A,
+		"&aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; "
+		"&aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;",
+		"&amp;aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; "
+		"&aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;"},
+	    {A, "<br>a&b</br>", "<br>a&amp;b</br>"},
+	    {A, "<img src='a&b'>", "<img src='a&amp;b'>"},
+	    {C | A, "<br>a&b</br><img src='a&b'>",
+		"<br/>a&amp;b<img src='a&amp;b'/>"},
+	    {C, "a&b", "a&b"},
 	};
 	static const size_t chunks[] = {1, 2, 3, 7, 1000};
 	struct voidtags vt;
@@ -619,7 +642,7 @@ test_voidtags(void **state)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		for (c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
 			buf_init(&out, 1 << 20);
-			voidtags_init(&vt);
+			voidtags_init(&vt, cases[i].flags);
 			len = strlen(cases[i].in);
 			for (off = 0; off < len; off += n) {
 				n = len - off < chunks[c] ? len - off
@@ -632,6 +655,8 @@ test_voidtags(void **state)
 				    cases[i].in, buf_str(&out));
 			buf_free(&out);
 		}
+#undef C
+#undef A
 }
 
 static void
@@ -811,6 +836,51 @@ test_broken_bytes(void **state)
 	assert_null(d);
 	assert_non_null(strstr(cause, "not a feed"));
 	free(cause);
+}
+
+/*
+ * Bare '&' in text, links and attributes ("AT&T", "?a=1&b=2", "Tom &
+ * Jerry"): read as written, as feed readers do (libxml2 alone dropped
+ * the '&' and the name after it: "AT", "?a=1=2"), with a bozo note; and
+ * with a raw "<br>" in the same document, both mended; in any chunks.
+ */
+static void
+test_bare_ampersands(void **state)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel><title>Q&A</title>"
+	    "<link>http://e.com/?a=1&b=2</link>"
+	    "<item><title>AT&T and R&D &amp; more</title>"
+	    "<link>http://e.com/n?id=1&ref=rss</link>"
+	    "<description>Tom & Jerry &#233;<![CDATA[ a&b]]>"
+	    "</description><enclosure url=\"http://e.com/x.mp3?a=1&b=2\" "
+	    "type=\"audio/mpeg\"/></item>"
+	    "<item><title>second</title><description>a<br>b & c"
+	    "</description><guid>g2</guid></item></channel></rss>";
+	static const size_t chunks[] = {1, 3, 7, 4096};
+	struct feed_doc *d;
+	size_t c;
+
+	for (c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+		d = parse_chunked(doc, sizeof doc - 1, chunks[c]);
+		assert_int_equal(d->nitems, 2);
+		assert_true(d->bozo);
+		assert_non_null(strstr(d->bozo_reason, "bare '&'"));
+		assert_string_equal(d->title, "Q&A");
+		assert_string_equal(d->link, "http://e.com/?a=1&b=2");
+		assert_string_equal(
+		    d->items[0].title_text, "AT&T and R&D & more");
+		assert_string_equal(
+		    d->items[0].link, "http://e.com/n?id=1&ref=rss");
+		assert_string_equal(
+		    d->items[0].summary_text, "Tom & Jerry \xc3\xa9 a&b");
+		assert_int_equal(d->items[0].nenclosures, 1);
+		assert_string_equal(d->items[0].enclosures[0].url,
+		    "http://e.com/x.mp3?a=1&b=2");
+		assert_string_equal(d->items[1].summary_text, "a b & c");
+		assert_string_equal(d->items[1].id, "http://example.com/g2");
+		feed_doc_free(d);
+	}
 }
 
 /*
@@ -1111,6 +1181,7 @@ main(void)
 	    cmocka_unit_test(test_voidtags),
 	    cmocka_unit_test(test_open_html_elements),
 	    cmocka_unit_test(test_references_after_error),
+	    cmocka_unit_test(test_bare_ampersands),
 	    cmocka_unit_test(test_item_cb),
 	    cmocka_unit_test(test_double_utf8),
 	    cmocka_unit_test(test_utf8_chunks),
