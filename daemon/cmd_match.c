@@ -5,6 +5,7 @@
  * and the part of the query that failed. A configuration with only
  * entities and watchlists is enough.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -39,20 +40,52 @@ cmd_match_usage(void)
 	    "[--explain] [--json] FILE\n");
 }
 
-/* The feed's name: the configured feed whose file: URL is FILE, else
- * the feed's own title. */
+/* The path of a file:// URL, %XX decoded, in PATH (SIZE bytes); -1 if
+ * it is none or too long. */
+static int
+cmd_match_url_path(const char *url, char *path, size_t size)
+{
+	const char *s;
+	size_t n = 0;
+	unsigned int c;
+
+	if (strncmp(url, "file://", 7) != 0 || url[7] != '/')
+		return -1;
+	for (s = url + 7; *s != '\0'; s++) {
+		if (n + 1 >= size)
+			return -1;
+		if (s[0] == '%' && isxdigit((unsigned char)s[1]) &&
+		    isxdigit((unsigned char)s[2]) &&
+		    sscanf(s + 1, "%2x", &c) == 1 && c != 0) {
+			path[n++] = (char)c;
+			s += 2;
+		} else
+			path[n++] = *s;
+	}
+	path[n] = '\0';
+	return 0;
+}
+
+/* The feed's name: the configured feed whose URL is the argument, or
+ * whose file: URL names the same file (its path resolved, as the
+ * argument's), else the feed's own title. */
 static const char *
 cmd_match_feed_name(
-    const struct config *cf, const char *file, const struct feed_doc *doc)
+    const struct config *cf, const char *arg, const struct feed_doc *doc)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], want[PATH_MAX], real[PATH_MAX];
 	size_t i;
+	int file;
 
-	if (realpath(file, path) != NULL)
-		for (i = 0; i < cf->nfeeds; i++)
-			if (strncmp(cf->feeds[i].url, "file://", 7) == 0 &&
-			    strcmp(cf->feeds[i].url + 7, path) == 0)
-				return cf->feeds[i].name;
+	for (i = 0; i < cf->nfeeds; i++)
+		if (strcmp(cf->feeds[i].url, arg) == 0)
+			return cf->feeds[i].name;
+	file = !urlfetch_is_url(arg) && realpath(arg, want) != NULL;
+	for (i = 0; file && i < cf->nfeeds; i++)
+		if (cmd_match_url_path(cf->feeds[i].url, path, sizeof path) ==
+			0 &&
+		    realpath(path, real) != NULL && strcmp(real, want) == 0)
+			return cf->feeds[i].name;
 	return doc->title;
 }
 

@@ -78,6 +78,22 @@ for f in text empty; do
 	[ $rc -eq 1 ] && grep -q "$f.xml: not a feed" "$tmp/out" &&
 	    ok "not-a-feed-$f" || bad "not-a-feed-$f (rc=$rc: $(cat "$tmp/out"))"
 done
+# feed: is the configured feed's name when the file is that feed's, its
+# path with a space in it, reached through a symbolic link or not.
+mkdir "$tmp/my dir"
+ln -s "$tmp/my dir" "$tmp/link"
+printf '<rss version="2.0"><channel><title>Own</title><item><title>x</title>' \
+    >"$tmp/my dir/my feed.xml"
+printf '<guid>1</guid></item></channel></rss>\n' >>"$tmp/my dir/my feed.xml"
+printf "feeds:\n  - {url: 'file:my feed.xml', name: Beta Wire}\n" \
+    >"$tmp/my dir/cfg.yaml"
+printf "watchlists:\n  w: {match: 'feed:wire'}\n" >>"$tmp/my dir/cfg.yaml"
+for d in "my dir" link; do
+	"$bin" match -c "$tmp/$d/cfg.yaml" "$tmp/$d/my feed.xml" \
+	    >"$tmp/out" 2>&1
+	grep -q 'feed:wire in feed 5-9: Beta «Wire»' "$tmp/out" &&
+	    ok "feed-name-$d" || bad "feed-name-$d: $(cat "$tmp/out")"
+done
 "$bin" match -c "$cfg" "$tmp/missing.xml" >/dev/null 2>&1
 [ $? -eq 1 ] && ok missing-file || bad missing-file
 "$bin" match -c "$cfg" >/dev/null 2>&1
