@@ -50,10 +50,15 @@
 
 #define CONFIG_INDEX_NONE ((size_t)-1)
 
+/* A table of indexes into an array, by the string each one's key is:
+ * KEY(CTX, I) is the key of index I. */
+typedef const char *(*config_index_key_fn)(const void *ctx, size_t i);
+
 struct config_index {
-	size_t *slots; /* feed indexes, CONFIG_INDEX_NONE when free */
+	size_t *slots; /* indexes, CONFIG_INDEX_NONE when free */
 	size_t size; /* a power of two */
 	size_t used;
+	config_index_key_fn key;
 };
 
 struct config_loader {
@@ -64,9 +69,16 @@ struct config_loader {
 	int nerrors;
 	struct config_index feed_urls;
 	struct config_index feed_names;
+	struct config_index entities;
+	struct config_index watchlists;
+	struct config_index notifiers;
 };
 
 static char *config_dirname(const char *);
+static size_t config_index_find(
+    const struct config_index *, const void *, const char *);
+static void config_index_add(struct config_index *, const void *, size_t);
+static const char *config_map_key(const void *, size_t);
 static int config_parse_number(const char **, uint64_t *);
 
 static const char *const config_top_keys[] = {"store", "retention", "defaults",
@@ -224,6 +236,7 @@ config_check_keys(struct config_loader *ld, const struct yamltree_node *map,
 	const struct yamltree_node *key;
 	const char *near;
 	const char *const *a;
+	struct config_index seen = {NULL, 0, 0, config_map_key};
 	size_t i, j;
 	int rc = 0;
 	struct buf list;
@@ -236,16 +249,14 @@ config_check_keys(struct config_loader *ld, const struct yamltree_node *map,
 			rc = -1;
 			continue;
 		}
-		for (j = 0; j < i; j += 2) {
-			if (map->children[j]->kind == YAMLTREE_SCALAR &&
-			    strcmp(map->children[j]->value, key->value) == 0) {
-				config_error(ld, key,
-				    "duplicate key \"%s\" in "
-				    "%s (first at line %u)",
-				    key->value, where, map->children[j]->line);
-				rc = -1;
-			}
-		}
+		if ((j = config_index_find(&seen, map, key->value)) !=
+		    CONFIG_INDEX_NONE) {
+			config_error(ld, key,
+			    "duplicate key \"%s\" in %s (first at line %u)",
+			    key->value, where, map->children[2 * j]->line);
+			rc = -1;
+		} else
+			config_index_add(&seen, map, i / 2);
 		if (allowed == NULL)
 			continue;
 		for (a = allowed; *a != NULL; a++)
@@ -269,6 +280,7 @@ config_check_keys(struct config_loader *ld, const struct yamltree_node *map,
 		    key->value, where, buf_str(&list));
 		buf_free(&list);
 	}
+	free(seen.slots);
 	return rc;
 }
 
@@ -807,9 +819,9 @@ config_feed_url(struct config_loader *ld, const struct yamltree_node *node,
 }
 
 /*
- * Feed urls and names seen so far, for the duplicate checks: an open
- * addressing table of feed indexes, so that a list of 100,000 feeds loads
- * in linear time.
+ * Feed urls and names, entities, watchlists and notifiers seen so far,
+ * for the duplicate checks: open addressing tables of indexes, so that
+ * a list of 100,000 feeds or entities loads in linear time.
  */
 static uint64_t
 config_hash(const char *s)
@@ -821,15 +833,9 @@ config_hash(const char *s)
 	return h;
 }
 
-static const char *
-config_index_key(const struct config *cf, size_t feed, int names)
-{
-	return names ? cf->feeds[feed].name : cf->feeds[feed].url;
-}
-
 static size_t
-config_index_find(const struct config_index *ix, const struct config *cf,
-    const char *key, int names)
+config_index_find(
+    const struct config_index *ix, const void *ctx, const char *key)
 {
 	size_t i;
 
@@ -837,40 +843,77 @@ config_index_find(const struct config_index *ix, const struct config *cf,
 		return CONFIG_INDEX_NONE;
 	for (i = config_hash(key) & (ix->size - 1);
 	     ix->slots[i] != CONFIG_INDEX_NONE; i = (i + 1) & (ix->size - 1))
-		if (strcmp(config_index_key(cf, ix->slots[i], names), key) == 0)
+		if (strcmp(ix->key(ctx, ix->slots[i]), key) == 0)
 			return ix->slots[i];
 	return CONFIG_INDEX_NONE;
 }
 
+/* Put index N (its key: ix->key(CTX, N)) in the table. */
 static void
-config_index_add(struct config_index *ix, const struct config *cf,
-    const char *key, int names, size_t feed)
+config_index_put(struct config_index *ix, const void *ctx, size_t n)
 {
-	size_t *old = ix->slots, oldsize = ix->size, i, j;
+	size_t i;
+
+	for (i = config_hash(ix->key(ctx, n)) & (ix->size - 1);
+	     ix->slots[i] != CONFIG_INDEX_NONE; i = (i + 1) & (ix->size - 1))
+		;
+	ix->slots[i] = n;
+}
+
+static void
+config_index_add(struct config_index *ix, const void *ctx, size_t n)
+{
+	size_t *old = ix->slots, oldsize = ix->size, i;
 
 	if (2 * (ix->used + 1) > ix->size) {
 		ix->size = ix->size == 0 ? 64 : ix->size * 2;
 		ix->slots = xreallocarray(NULL, ix->size, sizeof *ix->slots);
 		for (i = 0; i < ix->size; i++)
 			ix->slots[i] = CONFIG_INDEX_NONE;
-		for (i = 0; i < oldsize; i++) {
-			if (old[i] == CONFIG_INDEX_NONE)
-				continue;
-			for (j = config_hash(
-				     config_index_key(cf, old[i], names)) &
-				 (ix->size - 1);
-			     ix->slots[j] != CONFIG_INDEX_NONE;
-			     j = (j + 1) & (ix->size - 1))
-				;
-			ix->slots[j] = old[i];
-		}
+		for (i = 0; i < oldsize; i++)
+			if (old[i] != CONFIG_INDEX_NONE)
+				config_index_put(ix, ctx, old[i]);
 		free(old);
 	}
-	for (i = config_hash(key) & (ix->size - 1);
-	     ix->slots[i] != CONFIG_INDEX_NONE; i = (i + 1) & (ix->size - 1))
-		;
-	ix->slots[i] = feed;
+	config_index_put(ix, ctx, n);
 	ix->used++;
+}
+
+static const char *
+config_feed_url_key(const void *cf, size_t i)
+{
+	return ((const struct config *)cf)->feeds[i].url;
+}
+
+static const char *
+config_feed_name_key(const void *cf, size_t i)
+{
+	return ((const struct config *)cf)->feeds[i].name;
+}
+
+static const char *
+config_entity_key(const void *cf, size_t i)
+{
+	return ((const struct config *)cf)->entities[i].key;
+}
+
+static const char *
+config_watchlist_key(const void *cf, size_t i)
+{
+	return ((const struct config *)cf)->watchlists[i].key;
+}
+
+static const char *
+config_notifier_key(const void *cf, size_t i)
+{
+	return ((const struct config *)cf)->notifiers[i].key;
+}
+
+/* The key of a mapping's pair I. */
+static const char *
+config_map_key(const void *map, size_t i)
+{
+	return ((const struct yamltree_node *)map)->children[2 * i]->value;
 }
 
 static void
@@ -946,23 +989,21 @@ config_load_feed(struct config_loader *ld, const struct yamltree_node *node)
 		    &feed->first_poll_alert_age_ms);
 
 	if (feed->url != NULL &&
-	    (i = config_index_find(&ld->feed_urls, cf, feed->url, 0)) !=
+	    (i = config_index_find(&ld->feed_urls, cf, feed->url)) !=
 		CONFIG_INDEX_NONE)
 		config_error(ld, node,
 		    "feed url \"%.128s\" is already listed at %s:%u", feed->url,
 		    cf->feeds[i].mark.file, cf->feeds[i].mark.line);
 	else if (feed->name != NULL &&
-	    (i = config_index_find(&ld->feed_names, cf, feed->name, 1)) !=
+	    (i = config_index_find(&ld->feed_names, cf, feed->name)) !=
 		CONFIG_INDEX_NONE)
 		config_error(ld, node,
 		    "feed name \"%.128s\" is already used at %s:%u", feed->name,
 		    cf->feeds[i].mark.file, cf->feeds[i].mark.line);
 	if (feed->url != NULL)
-		config_index_add(
-		    &ld->feed_urls, cf, feed->url, 0, cf->nfeeds - 1);
+		config_index_add(&ld->feed_urls, cf, cf->nfeeds - 1);
 	if (feed->name != NULL)
-		config_index_add(
-		    &ld->feed_names, cf, feed->name, 1, cf->nfeeds - 1);
+		config_index_add(&ld->feed_names, cf, cf->nfeeds - 1);
 }
 
 /*
@@ -975,24 +1016,25 @@ config_redefined(
     struct config_loader *ld, const struct yamltree_node *key, const char *what)
 {
 	const struct config *cf = ld->cf;
-	const struct config_mark *mark = NULL;
+	const struct config_mark *mark;
 	size_t i;
 
 	if (strcmp(what, "entity") == 0) {
-		for (i = 0; i < cf->nentities && mark == NULL; i++)
-			if (strcmp(cf->entities[i].key, key->value) == 0)
-				mark = &cf->entities[i].mark;
+		if ((i = config_index_find(&ld->entities, cf, key->value)) ==
+		    CONFIG_INDEX_NONE)
+			return 0;
+		mark = &cf->entities[i].mark;
 	} else if (strcmp(what, "watchlist") == 0) {
-		for (i = 0; i < cf->nwatchlists && mark == NULL; i++)
-			if (strcmp(cf->watchlists[i].key, key->value) == 0)
-				mark = &cf->watchlists[i].mark;
+		if ((i = config_index_find(&ld->watchlists, cf, key->value)) ==
+		    CONFIG_INDEX_NONE)
+			return 0;
+		mark = &cf->watchlists[i].mark;
 	} else {
-		for (i = 0; i < cf->nnotifiers && mark == NULL; i++)
-			if (strcmp(cf->notifiers[i].key, key->value) == 0)
-				mark = &cf->notifiers[i].mark;
+		if ((i = config_index_find(&ld->notifiers, cf, key->value)) ==
+		    CONFIG_INDEX_NONE)
+			return 0;
+		mark = &cf->notifiers[i].mark;
 	}
-	if (mark == NULL)
-		return 0;
 	if (mark->file != ld->file)
 		config_error(ld, key, "%s \"%s\" is already defined at %s:%u",
 		    what, key->value, mark->file, mark->line);
@@ -1088,6 +1130,7 @@ config_load_entity(struct config_loader *ld, const struct yamltree_node *key,
 	memset(entity, 0, sizeof *entity);
 	entity->key = xstrdup(key->value);
 	entity->mark = config_mark_of(ld, key);
+	config_index_add(&ld->entities, cf, cf->nentities - 1);
 	if ((v = config_get(node, "name")) != NULL) {
 		config_string(ld, v, "entity name", &entity->name);
 		entity->name_mark = config_mark_of(ld, v);
@@ -1212,6 +1255,7 @@ config_load_watchlist(struct config_loader *ld, const struct yamltree_node *key,
 	memset(wl, 0, sizeof *wl);
 	wl->key = xstrdup(key->value);
 	wl->mark = config_mark_of(ld, key);
+	config_index_add(&ld->watchlists, cf, cf->nwatchlists - 1);
 	if ((v = config_get(node, "match")) == NULL)
 		config_error(
 		    ld, node, "watchlist \"%s\" needs a match query", wl->key);
@@ -1378,6 +1422,7 @@ config_load_notifier(struct config_loader *ld, const struct yamltree_node *key,
 	n->key = xstrdup(key->value);
 	n->type = schema->type;
 	n->mark = config_mark_of(ld, key);
+	config_index_add(&ld->notifiers, cf, cf->nnotifiers - 1);
 	for (i = 0; i + 1 < node->nchildren; i += 2) {
 		k = node->children[i];
 		v = node->children[i + 1];
@@ -1656,6 +1701,12 @@ config_loader_new(const char *path)
 {
 	struct config_loader *ld = xcalloc(1, sizeof *ld);
 
+	ld->feed_urls.key = config_feed_url_key;
+	ld->feed_names.key = config_feed_name_key;
+	ld->entities.key = config_entity_key;
+	ld->watchlists.key = config_watchlist_key;
+	ld->notifiers.key = config_notifier_key;
+
 	ld->cf = xcalloc(1, sizeof *ld->cf);
 	ld->cf->path = xstrdup(path);
 	ld->cf->default_interval_ms = CONFIG_DEFAULT_INTERVAL_MS;
@@ -1716,6 +1767,9 @@ config_finish(struct config_loader *ld, struct config_source *srcs,
 	buf_free(&ld->errors);
 	free(ld->feed_urls.slots);
 	free(ld->feed_names.slots);
+	free(ld->entities.slots);
+	free(ld->watchlists.slots);
+	free(ld->notifiers.slots);
 	free(ld);
 	return cf;
 }
