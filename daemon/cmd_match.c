@@ -37,7 +37,7 @@ cmd_match_usage(void)
 {
 	fprintf(stderr,
 	    "usage: feedwatch match [-c CONFIG] [--watchlist NAME] "
-	    "[--explain] [--json] FILE\n");
+	    "[--explain] [--json] FILE|URL\n");
 }
 
 /* The path of a file:// URL, %XX decoded, in PATH (SIZE bytes); -1 if
