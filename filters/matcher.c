@@ -613,7 +613,7 @@ matcher_regex(struct matcher *m, const char *text, const char *flags,
 	PCRE2_UCHAR msg[256];
 	const char *f;
 	int created, error;
-	uint32_t p;
+	uint32_t p, minlength;
 
 	*erroff = 0;
 	for (f = flags; *f != '\0'; f++) {
@@ -643,6 +643,14 @@ matcher_regex(struct matcher *m, const char *text, const char *flags,
 		pcre2_get_error_message(error, msg, sizeof msg);
 		*erroff = off;
 		return matcher_error(cause, "bad regex: %s", (char *)msg);
+	}
+	/* A regex that needs no text would hit every item, once a
+	 * character: refused, as a query that needs no term is. PCRE2
+	 * says 0 when it finds no minimum. */
+	if (pcre2_pattern_info(re, PCRE2_INFO_MINLENGTH, &minlength) != 0 ||
+	    minlength == 0) {
+		pcre2_code_free(re);
+		return matcher_error(cause, "the regex can match empty text");
 	}
 	buf_init(&key, 1024 * 1024);
 	buf_printf(&key, "/%08x/", options);

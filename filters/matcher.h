@@ -13,7 +13,8 @@
  * are normalized and scanned once; /regex/ terms run once each per
  * field they name; then only the watchlists whose patterns were hit are
  * decided, from the hits. A query that could match an item holding none
- * of its terms ("NOT x") is refused, which is what makes that correct.
+ * of its terms ("NOT x"), and a regex that can match empty text, are
+ * refused, which is what makes that correct.
  *
  * Entities: built-in countries (see countries.h) unless MATCHER_NO_
  * COUNTRIES; matcher_add_entity() with the key of an existing entity adds

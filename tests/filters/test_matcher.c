@@ -221,6 +221,7 @@ static const struct match_case match_cases[] = {
     {"/\\bCVE-\\d{4}-\\d+/", {NULL, "fixes CVE-2024-3094 now"}, 1,
 	"content 6-19 -"},
     {"x NEAR/1 /y+/", {"x yyy"}, 1, NULL},
+    {"/CVE-\\d+(-\\d+)?/", {NULL, "CVE-2024 and"}, 1, "content 0-8 -"},
     {"title:/^Breaking/", {"Breaking: news"}, 1, NULL},
     {"title:/^Breaking/", {"Not Breaking"}, 0, NULL},
     /* a word inside a longer alias still counts for the word, also when
@@ -677,6 +678,11 @@ static const struct werror_case werror_cases[] = {
     {"@country:XX", 1, "column 2: unknown country code \"XX\""},
     {"x /a(b/", 6, "column 7: bad regex: missing closing parenthesis"},
     {"/ab/q", 4, "column 5: unknown regex flag 'q'"},
+    /* a regex that needs no text would hit every item */
+    {"x /(CVE-\\d+)?/", 3, "column 4: the regex can match empty text"},
+    {"/x*/", 1, "column 2: the regex can match empty text"},
+    {"iraq NEAR/2 /\\b/", 13, "column 14: the regex can match empty text"},
+    {"title:/^/m", 7, "column 8: the regex can match empty text"},
     {"a*", 0, "column 1: a prefix needs at least 2 letters"},
     {"al-sud*", 0, "a prefix must be one word"},
     {"!!!", 0, "column 1: \"!!!\" has no letters or digits"},
