@@ -2666,20 +2666,14 @@ matcher_snippet(
 		memcpy(out, ellipsis, sizeof ellipsis - 1);
 		n += sizeof ellipsis - 1;
 	}
-	/* from <= start <= end <= to: the match is marked when it starts
-	 * before the cut */
+	/* from <= start <= end <= to: the match is always marked, also
+	 * an empty one at the end of the field (a regex's \K) */
 	n = matcher_snippet_copy(out, n, text, from, start, plain, &space);
-	if (start < to) {
-		memcpy(
-		    out + n, MATCHER_MARK_OPEN, sizeof MATCHER_MARK_OPEN - 1);
-		n += sizeof MATCHER_MARK_OPEN - 1;
-	}
+	memcpy(out + n, MATCHER_MARK_OPEN, sizeof MATCHER_MARK_OPEN - 1);
+	n += sizeof MATCHER_MARK_OPEN - 1;
 	n = matcher_snippet_copy(out, n, text, start, end, plain, &space);
-	if (start < to) {
-		memcpy(
-		    out + n, MATCHER_MARK_CLOSE, sizeof MATCHER_MARK_CLOSE - 1);
-		n += sizeof MATCHER_MARK_CLOSE - 1;
-	}
+	memcpy(out + n, MATCHER_MARK_CLOSE, sizeof MATCHER_MARK_CLOSE - 1);
+	n += sizeof MATCHER_MARK_CLOSE - 1;
 	n = matcher_snippet_copy(out, n, text, end, to, plain, &space);
 	if (to < len) {
 		memcpy(out + n, ellipsis, sizeof ellipsis - 1);

@@ -547,6 +547,35 @@ test_match_snippet_runs(void **state)
 	matcher_free(m);
 }
 
+/* A hit that ends where the field ends is marked, an empty one (after
+ * a regex's \K) too. */
+static void
+test_match_snippet_end(void **state)
+{
+	struct matcher *m = test_matcher_new(0);
+	struct matcher_result *res;
+	struct item it = {0};
+
+	assert_int_equal(matcher_add_watchlist(m, "w",
+			     "/Iraq$/ OR /q\\K/ OR \"in iraq\"", NULL, NULL),
+	    0);
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	it.title_text = (char *)"Talks in Iraq";
+	res = matcher_run(m, &it, NULL, 0);
+	assert_int_equal(res->nmatches, 1);
+	assert_int_equal(res->matches[0].nhits, 3);
+	assert_string_equal(
+	    res->matches[0].hits[0].snippet, "Talks \xc2\xabin Iraq\xc2\xbb");
+	assert_string_equal(
+	    res->matches[0].hits[1].snippet, "Talks in \xc2\xabIraq\xc2\xbb");
+	assert_int_equal(res->matches[0].hits[2].start, 13);
+	assert_int_equal(res->matches[0].hits[2].end, 13);
+	assert_string_equal(
+	    res->matches[0].hits[2].snippet, "Talks in Iraq\xc2\xab\xc2\xbb");
+	matcher_result_free(res);
+	matcher_free(m);
+}
+
 /* Several watchlists report the same hits: each hit keeps its own
  * snippet, and every watchlist that reports it gets that one. */
 static void
@@ -967,6 +996,7 @@ main(void)
 	    cmocka_unit_test(test_match_shared_snippets),
 	    cmocka_unit_test(test_match_snippet_spaces),
 	    cmocka_unit_test(test_match_snippet_runs),
+	    cmocka_unit_test(test_match_snippet_end),
 	    cmocka_unit_test(test_match_explain),
 	    cmocka_unit_test(test_match_errors),
 	    cmocka_unit_test(test_match_many_watchlists),
