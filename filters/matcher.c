@@ -2215,6 +2215,9 @@ matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
 		     j++) {
 			if (a.v[i].ts > b.v[j].te + d)
 				continue;
+			/* two places: one word cannot be both sides */
+			if (a.v[i].ts < b.v[j].te && b.v[j].ts < a.v[i].te)
+				continue;
 			matcher_spans_add(out, a.v[i].seg,
 			    a.v[i].ts < b.v[j].ts ? a.v[i].ts : b.v[j].ts,
 			    a.v[i].te > b.v[j].te ? a.v[i].te : b.v[j].te);

@@ -109,6 +109,20 @@ static const struct match_case match_cases[] = {
 	{NULL, "coalition backs the Sudani plan"}, 0, NULL},
     {"a NEAR/1 b NEAR/1 c", {NULL, "a b c"}, 1, NULL},
     {"a NEAR/1 b NEAR/1 c", {NULL, "a b x y c"}, 0, NULL},
+    /* ... at two places: one word is not both sides */
+    {"iraq NEAR/3 iraq", {"Iraq talks"}, 0, NULL},
+    {"iraq NEAR/3 iraq", {"Iraq and Iraq"}, 1, "title 0-4 -|title 9-13 -"},
+    {"iraq NEAR/3 @iraq", {"Iraq talks"}, 0, NULL},
+    {"iraq NEAR/3 @iraq", {"Iraq talks in Iraq"}, 1,
+	"title 0-4 -|title 14-18 -"},
+    {"coal* NEAR/0 coalition", {NULL, "the coalition"}, 0, NULL},
+    {"coal* NEAR/0 coalition", {NULL, "coal coalition"}, 1,
+	"content 0-4 -|content 5-14 -"},
+    {"\"iraq war\" NEAR/2 war", {"the Iraq war"}, 0, NULL},
+    {"\"iraq war\" NEAR/2 war", {"the Iraq war, a war"}, 1,
+	"title 4-12 -|title 9-12 -|title 16-19 -"},
+    {"a NEAR/1 a NEAR/1 a", {"a a"}, 0, NULL},
+    {"a NEAR/1 a NEAR/1 a", {"a a a"}, 1, NULL},
     {"\"prime minister\" NEAR/2 @sudani",
 	{NULL, "Prime Minister Mohammed Shia al-Sudani"}, 1, NULL},
     /* NEAR hits are those inside the window */
@@ -658,6 +672,8 @@ static const struct explain_case explain_cases[] = {
     {"coalition NEAR/2 iraq", {NULL, "coalition a b c d Iraq"},
 	"'coalition' and 'iraq' found, but never within 2 words of each "
 	"other"},
+    {"iraq NEAR/3 @iraq", {"Iraq talks"},
+	"'iraq' and '@iraq' found, but never within 3 words of each other"},
     {"@guinea papua", {"Papua New Guinea"},
 	"'@guinea' found only as part of a longer name"},
 };
