@@ -26,9 +26,10 @@
 /* Caps on what one item can make the matcher do. */
 #define MATCHER_MAX_HITS 100000 /* hits examined per item */
 #define MATCHER_MAX_MATCH_HITS 50 /* hits reported per watchlist */
-#define MATCHER_MAX_SPANS 4096 /* positions kept per NEAR operand */
+/* Positions kept per NEAR side: as many as the hits examined, so that a
+ * side of one term keeps all of its own. */
+#define MATCHER_MAX_SPANS MATCHER_MAX_HITS
 #define MATCHER_MAX_PREFIX_OUT 256 /* prefix patterns per token */
-#define MATCHER_MAX_REGEX_HITS 64 /* per regex per field */
 #define MATCHER_REGEX_MATCH_LIMIT 200000 /* pcre2_set_match_limit */
 #define MATCHER_REGEX_DEPTH_LIMIT 5000 /* pcre2_set_depth_limit */
 #define MATCHER_REGEX_HEAP_KIB 8192 /* pcre2_set_heap_limit */
@@ -199,6 +200,7 @@ struct matcher_span {
 struct matcher_spans {
 	struct matcher_span *v;
 	size_t n, size;
+	size_t limit; /* how many are wanted, at most MATCHER_MAX_SPANS */
 };
 
 struct matcher {
@@ -1788,21 +1790,27 @@ matcher_scan_regex(struct matcher *m, uint32_t pattern)
 	const struct matcher_pattern *p = &m->patterns[pattern];
 	const struct matcher_segment *s;
 	PCRE2_SIZE *ov, offset;
-	size_t seg, count, ts, te;
+	size_t seg, ts, te;
 	int rc;
 
+	/* Every match is a hit (NEAR needs them all): at most one for
+	 * each character of the field, and the item's MATCHER_MAX_HITS. */
 	for (seg = 0; seg < m->nsegs; seg++) {
 		s = &m->segs[seg];
 		if (!(p->fields & s->field))
 			continue;
 		offset = 0;
-		for (count = 0; count < MATCHER_MAX_REGEX_HITS; count++) {
+		for (;;) {
 			rc = pcre2_match(p->re, (PCRE2_SPTR)s->text, s->len,
 			    offset, 0, p->md, m->mctx);
 			if (rc < 0) {
 				if (rc != PCRE2_ERROR_NOMATCH)
 					m->truncated = 1; /* a limit */
 				break;
+			}
+			if (m->nhits >= MATCHER_MAX_HITS) {
+				m->truncated = 1;
+				return;
 			}
 			ov = pcre2_get_ovector_pointer(p->md);
 			matcher_token_range(m, s, ov[0], ov[1], &ts, &te);
@@ -2119,12 +2127,17 @@ matcher_op_each(const struct matcher_eval *ev, const struct matcher_op *op,
 	    &ev->w->leaves[op->leaf], fn, fn_arg);
 }
 
-static void
-matcher_spans_add(
-    struct matcher_spans *s, uint32_t seg, uint32_t ts, uint32_t te)
+/* Add a position to S; -1 when S has all it wants already (when that is
+ * MATCHER_MAX_SPANS, the item is noted as cut short). */
+static int
+matcher_spans_add(struct matcher *m, struct matcher_spans *s, uint32_t seg,
+    uint32_t ts, uint32_t te)
 {
-	if (s->n >= MATCHER_MAX_SPANS)
-		return;
+	if (s->n >= s->limit) {
+		if (s->limit == MATCHER_MAX_SPANS)
+			m->truncated = 1;
+		return -1;
+	}
 	if (s->n == s->size) {
 		s->size = s->size ? s->size * 2 : 16;
 		s->v = xreallocarray(s->v, s->size, sizeof *s->v);
@@ -2133,6 +2146,7 @@ matcher_spans_add(
 	s->v[s->n].ts = ts;
 	s->v[s->n].te = te;
 	s->n++;
+	return 0;
 }
 
 struct matcher_span_arg {
@@ -2146,8 +2160,7 @@ matcher_span_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
 	struct matcher_span_arg *a = arg;
 	const struct matcher_hitrec *h = &a->m->hits[hit];
 
-	matcher_spans_add(a->out, h->seg, h->ts, h->te);
-	return 0;
+	return matcher_spans_add(a->m, a->out, h->seg, h->ts, h->te);
 }
 
 static int
@@ -2162,14 +2175,32 @@ matcher_span_cmp(const void *va, const void *vb)
 	return 0;
 }
 
-/* The word positions where positional node N holds. */
+/* The first of spans S, sorted, at or after word TS of segment SEG. */
+static size_t
+matcher_spans_find(const struct matcher_spans *s, uint32_t seg, uint32_t ts)
+{
+	size_t lo = 0, hi = s->n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (s->v[mid].seg < seg ||
+		    (s->v[mid].seg == seg && s->v[mid].ts < ts))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The word positions where positional node N holds, up to out->limit. */
 static void
 matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
     struct matcher_spans *out)
 {
-	struct matcher_spans a = {0}, b = {0};
+	struct matcher_spans a = {.limit = MATCHER_MAX_SPANS},
+			     b = {.limit = MATCHER_MAX_SPANS};
 	struct matcher_span_arg arg = {ev->m, out};
-	size_t i, j, lo, hi, mid;
+	size_t i, j;
 	uint32_t maxlen = 0, d = n->distance, from;
 
 	switch (n->kind) {
@@ -2197,32 +2228,25 @@ matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
 	for (j = 0; j < b.n; j++)
 		if (b.v[j].te - b.v[j].ts > maxlen)
 			maxlen = b.v[j].te - b.v[j].ts;
-	for (i = 0; i < a.n && out->n < MATCHER_MAX_SPANS; i++) {
+	for (i = 0; i < a.n; i++) {
 		/* B spans that can be near: ts >= a.ts - d - maxlen */
 		from = a.v[i].ts > d + maxlen ? a.v[i].ts - d - maxlen : 0;
-		lo = 0;
-		hi = b.n;
-		while (lo < hi) {
-			mid = (lo + hi) / 2;
-			if (b.v[mid].seg < a.v[i].seg ||
-			    (b.v[mid].seg == a.v[i].seg && b.v[mid].ts < from))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (j = lo; j < b.n && b.v[j].seg == a.v[i].seg &&
-		     b.v[j].ts <= a.v[i].te + d;
+		for (j = matcher_spans_find(&b, a.v[i].seg, from); j < b.n &&
+		     b.v[j].seg == a.v[i].seg && b.v[j].ts <= a.v[i].te + d;
 		     j++) {
 			if (a.v[i].ts > b.v[j].te + d)
 				continue;
 			/* two places: one word cannot be both sides */
 			if (a.v[i].ts < b.v[j].te && b.v[j].ts < a.v[i].te)
 				continue;
-			matcher_spans_add(out, a.v[i].seg,
-			    a.v[i].ts < b.v[j].ts ? a.v[i].ts : b.v[j].ts,
-			    a.v[i].te > b.v[j].te ? a.v[i].te : b.v[j].te);
+			if (matcher_spans_add(ev->m, out, a.v[i].seg,
+				a.v[i].ts < b.v[j].ts ? a.v[i].ts : b.v[j].ts,
+				a.v[i].te > b.v[j].te ? a.v[i].te
+						      : b.v[j].te) == -1)
+				goto done;
 		}
 	}
+done:
 	free(a.v);
 	free(b.v);
 }
@@ -2240,7 +2264,7 @@ matcher_leaf_found(const struct matcher *m, const struct matcher_leaf *leaf)
 static int
 matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
 {
-	struct matcher_spans s = {0};
+	struct matcher_spans s = {.limit = 1}; /* NEAR: one place will do */
 	size_t i;
 	int r;
 
@@ -2335,22 +2359,41 @@ struct matcher_picks {
 	struct matcher *m;
 };
 
+/* Make windows W searchable by matcher_within(): sorted by place, the
+ * end of each raised to the furthest end of those before it in its
+ * segment. */
+static void
+matcher_within_prepare(struct matcher_spans *w)
+{
+	size_t i;
+
+	if (w->n > 1)
+		qsort(w->v, w->n, sizeof *w->v, matcher_span_cmp);
+	for (i = 1; i < w->n; i++)
+		if (w->v[i].seg == w->v[i - 1].seg &&
+		    w->v[i].te < w->v[i - 1].te)
+			w->v[i].te = w->v[i - 1].te;
+}
+
+/* Whether hit H lies inside one of windows W (matcher_within_prepare()):
+ * the last window to start at or before it ends at or after it. */
+static int
+matcher_within(const struct matcher_spans *w, const struct matcher_hitrec *h)
+{
+	size_t after = matcher_spans_find(w, h->seg, h->ts + 1);
+
+	return after > 0 && w->v[after - 1].seg == h->seg &&
+	    w->v[after - 1].te >= h->te;
+}
+
 static int
 matcher_pick_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
 {
 	struct matcher_picks *p = arg;
 	const struct matcher_hitrec *h = &p->m->hits[hit];
-	size_t i;
 
-	if (p->within != NULL) {
-		for (i = 0; i < p->within->n; i++)
-			if (p->within->v[i].seg == h->seg &&
-			    p->within->v[i].ts <= h->ts &&
-			    h->te <= p->within->v[i].te)
-				break;
-		if (i == p->within->n)
-			return 0;
-	}
+	if (p->within != NULL && !matcher_within(p->within, h))
+		return 0;
 	if (p->n == p->size) {
 		p->size = p->size ? p->size * 2 : 16;
 		p->v = xreallocarray(p->v, p->size, sizeof *p->v);
@@ -2381,7 +2424,7 @@ matcher_pick(const struct matcher_eval *ev, const struct matcher_op *op,
     struct matcher_picks *picks)
 {
 	const struct matcher_op *kid, *end = op + op->size;
-	struct matcher_spans s = {0};
+	struct matcher_spans s = {.limit = MATCHER_MAX_SPANS};
 
 	switch ((enum query_kind)op->kind) {
 	case QUERY_WORD:
@@ -2403,6 +2446,7 @@ matcher_pick(const struct matcher_eval *ev, const struct matcher_op *op,
 		return;
 	case QUERY_NEAR:
 		matcher_spans(ev, ev->m->near_nodes[op->arg], &s);
+		matcher_within_prepare(&s);
 		picks->within = &s;
 		matcher_pick_leaves(ev, op, picks);
 		picks->within = NULL;

@@ -960,6 +960,88 @@ test_match_many_hits(void **state)
 	free(text);
 }
 
+/* A compiled matcher without countries, of watchlists w0, w1, ... for
+ * QUERIES (NULL-terminated). */
+static struct matcher *
+test_matcher_of(const char *const *queries)
+{
+	struct matcher *m = matcher_new(MATCHER_NO_COUNTRIES);
+	char name[32];
+	size_t i;
+
+	for (i = 0; queries[i] != NULL; i++) {
+		snprintf(name, sizeof name, "w%zu", i);
+		assert_int_equal(
+		    matcher_add_watchlist(m, name, queries[i], NULL, NULL), 0);
+	}
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	return m;
+}
+
+/* The result of M on IT, which is not cut short and has NMATCHES. */
+static struct matcher_result *
+test_run_whole(struct matcher *m, const struct item *it, size_t nmatches)
+{
+	struct matcher_result *res = matcher_run(m, it, NULL, 0);
+
+	assert_false(res->truncated);
+	assert_int_equal(res->nmatches, nmatches);
+	return res;
+}
+
+/*
+ * NEAR finds its places however late in a field: a regex's after many
+ * other matches (they were cut at 64, and all count in the total), and
+ * "said ... Iraq" after thousands of "said" (4096 places were kept).
+ */
+static void
+test_match_near_late(void **state)
+{
+	struct matcher *m =
+	    test_matcher_of((const char *const[]){"/\\d+/ NEAR/1 killed",
+		"/\\d+/", "said NEAR/1 iraq", "iraq NEAR/0 said", NULL});
+	struct matcher_result *res;
+	struct item it = {0};
+	struct buf b;
+	size_t i, at;
+
+	buf_init(&b, 1024 * 1024);
+	buf_addstr(&b, "Figures:");
+	for (i = 1; i <= 80; i++)
+		buf_printf(&b, " %zu,", i);
+	at = b.len + strlen(" The attack killed ");
+	buf_addstr(&b, " The attack killed 12 people.");
+	it.summary_text = (char *)buf_str(&b);
+	res = test_run_whole(m, &it, 2);
+	assert_string_equal(res->matches[0].watchlist, "w0");
+	assert_int_equal(res->matches[0].nhits, 2);
+	assert_string_equal(res->matches[0].hits[0].term, "killed");
+	assert_string_equal(res->matches[0].hits[1].term, "/\\d+/");
+	assert_int_equal(res->matches[0].hits[1].start, at);
+	assert_int_equal(res->matches[0].hits[1].end, at + 2);
+	assert_string_equal(res->matches[1].watchlist, "w1");
+	assert_int_equal(res->matches[1].nhits, 50);
+	assert_int_equal(res->matches[1].nhits_total, 81);
+	matcher_result_free(res);
+
+	buf_reset(&b);
+	for (i = 0; i < 6000; i++)
+		buf_addstr(&b, "He said so. ");
+	at = b.len + strlen("Officials ");
+	buf_addstr(&b, "Officials said Iraq would stay.");
+	it.summary_text = (char *)buf_str(&b);
+	res = test_run_whole(m, &it, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(res->matches[i].watchlist_index, 2 + i);
+		assert_int_equal(res->matches[i].nhits, 2);
+		assert_int_equal(res->matches[i].hits[0].start, at);
+		assert_int_equal(res->matches[i].hits[1].start, at + 5);
+	}
+	matcher_result_free(res);
+	matcher_free(m);
+	buf_free(&b);
+}
+
 /*
  * A token with more prefix patterns than a token may report (256): the
  * result says it was cut, and 256 of them match, whether the token is a
@@ -1018,6 +1100,7 @@ main(void)
 	    cmocka_unit_test(test_match_many_watchlists),
 	    cmocka_unit_test(test_match_together),
 	    cmocka_unit_test(test_match_many_hits),
+	    cmocka_unit_test(test_match_near_late),
 	    cmocka_unit_test(test_match_prefix_cap),
 	};
 
