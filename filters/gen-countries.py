@@ -5,8 +5,9 @@ usage: gen-countries.py ISO_3166-1.json countries.tsv OUTPUT.inc
 
 Names come from Debian's iso-codes (name, official_name, common_name);
 keys, usual short names and demonyms from countries.tsv (see its header).
-A name that starts with "Saint " also gets its "St " form. The output is
-a C initializer list included by countries.c.
+An ISO name written inverted ("Korea, Republic of") is turned back or
+left out (see iso_forms). A name that starts with "Saint " also gets its
+"St " form. The output is a C initializer list included by countries.c.
 """
 import json
 import re
@@ -19,6 +20,25 @@ def slug(name):
     s = "".join(c for c in s if not unicodedata.combining(c)).lower()
     s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
     return s
+
+
+def iso_forms(name):
+    """The aliases an ISO name gives. ISO writes some names inverted, "X,
+    Y": as an alias, whose comma is no word, "Korea, Republic of" would
+    be found in "North Korea, Republic of Korea" and "Virgin Islands,
+    U.S." in "the Virgin Islands, U.S. Coast Guard said". One whose Y
+    ends in "of" is turned back ("Republic of Korea"); any other is left
+    out ("Virgin Islands, U.S.": the official and common names, and
+    countries.tsv, have the usual forms). A list ("Bonaire, Sint
+    Eustatius and Saba") is the name as written."""
+    if not name or ", " not in name:
+        return [name] if name else []
+    head, tail = name.split(", ", 1)
+    if " and " in tail:
+        return [name]
+    if re.search(r"\bof( the)?$", tail):
+        return [re.sub(r"^The ", "", tail) + " " + head]
+    return []
 
 
 def c_string(s):
@@ -58,7 +78,9 @@ def main():
     for code in sorted(set(iso) | set(extra)):
         c = iso.get(code, {})
         key, names, demonyms = extra.get(code, (None, [], []))
-        display = c.get("common_name") or c.get("name") or names[0]
+        display = (c.get("common_name") or
+                   (iso_forms(c.get("name")) + [c.get("official_name")])[0]
+                   or names[0])
         if key is None:
             key = slug(display)
             print("gen-countries: %s has no line in %s; key %s" %
@@ -67,8 +89,9 @@ def main():
             sys.exit("gen-countries: key %s used twice" % key)
         keys.add(key)
         aliases = []
-        for a in [c.get("name"), c.get("official_name"),
-                  c.get("common_name")] + names + demonyms:
+        for a in (iso_forms(c.get("name")) +
+                  iso_forms(c.get("official_name")) +
+                  [c.get("common_name")] + names + demonyms):
             if not a:
                 continue
             forms = [a]
