@@ -143,6 +143,27 @@ norm_is_word_category(utf8proc_category_t cat)
 	}
 }
 
+/*
+ * Whether CP is a word's: a letter or a number, except the modifier
+ * letters written for an apostrophe ("Iraqʼs", "Hawaiʻi" for "Hawai'i"),
+ * which separate words as apostrophes do: U+02B9 prime, U+02BB turned
+ * comma, U+02BC apostrophe, U+02BD reversed comma. Other modifier
+ * letters stay letters.
+ */
+static int
+norm_is_word_char(int32_t cp)
+{
+	switch (cp) {
+	case 0x02B9:
+	case 0x02BB:
+	case 0x02BC:
+	case 0x02BD:
+		return 0;
+	default:
+		return norm_is_word_category(utf8proc_category(cp));
+	}
+}
+
 /* Han ideographs and Hiragana: one token per character. */
 static int
 norm_is_single(int32_t cp)
@@ -183,7 +204,7 @@ norm_emit(struct norm *n, int32_t cp, int flags)
 			n->text_len += len;
 			continue;
 		}
-		if (!norm_is_word_category(utf8proc_category(out[i])))
+		if (!norm_is_word_char(out[i]))
 			continue;
 		n->text_len += (size_t)utf8proc_encode_char(
 		    out[i], (utf8proc_uint8_t *)n->text + n->text_len);
@@ -350,7 +371,7 @@ norm_tokenize(struct norm *n, const char *text, size_t len, int flags)
 			pos += (size_t)clen;
 			continue;
 		}
-		if (!norm_is_word_category(utf8proc_category(cp))) {
+		if (!norm_is_word_char(cp)) {
 			norm_close(n, &w, cp, text + pos + (size_t)clen,
 			    len - pos - (size_t)clen);
 			pos += (size_t)clen;

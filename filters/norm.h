@@ -13,7 +13,9 @@
  *     ı, æ, œ; Arabic ة ى ی ک ٱ; the Arabic tatweel is dropped);
  *   - tokens are maximal runs of letters and digits; every other
  *     character separates tokens, so apostrophes, quotes, hyphens and
- *     dashes of every kind are the same (none is part of a word).
+ *     dashes of every kind are the same (none is part of a word), and
+ *     so are the modifier letters written for an apostrophe (U+02B9,
+ *     U+02BB, U+02BC, U+02BD).
  *     Marks and format characters (soft hyphen, ZWJ) never split a word.
  *     Han and Hiragana characters are one token each;
  *   - the Arabic article: "el" joined to the next word by a hyphen

@@ -94,6 +94,9 @@ static const struct match_case match_cases[] = {
     {"\"islamic state\"", {NULL, "islamic new state"}, 0, NULL},
     {"\"islamic state\"", {"Islamic", "State"}, 0, NULL},
     {"\"data breach\"", {NULL, "a data—breach"}, 1, "content 2-15 -"},
+    /* an apostrophe of any kind separates words */
+    {"@iraq", {"Iraqʼs oil"}, 1, "title 0-4 Iraq"},
+    {"\"O'Brien\"", {NULL, "OʼBrien said"}, 1, "content 0-8 -"},
     /* NEAR/n: at most n words between, either order, same field */
     {"coalition NEAR/3 iraq", {NULL, "coalition forces in northern Iraq"}, 1,
 	"content 0-9 -|content 29-33 -"},

@@ -48,6 +48,11 @@ static const struct norm_case norm_cases[] = {
     /* apostrophes, quotes, hyphens and dashes all separate */
     {"Iraq's O’Brien \"quoted\" «guillemets»", 0,
 	"iraq|s|o|brien|quoted|guillemets"},
+    /* ... the modifier letters written for an apostrophe too */
+    {"Iraqʼs OʼBrien Hawaiʻi Tverʹ Shiʽa", 0,
+	"iraq|s|o|brien|hawai|i|tver|shi|a"},
+    /* ... not other modifier letters, nor what decomposes to one */
+    {"kʰa 々 ŉ", 0, "kha|々|n"},
     {"al-Sudani al‐Sudani al—Sudani", 0, "al|sudani|al|sudani|al|sudani"},
     {"El-Sisi el-Sisi el Sisi", 0, "al|sisi|al|sisi|el|sisi"},
     /* line breaks and other spaces */
