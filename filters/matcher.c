@@ -3,6 +3,7 @@
  * of an item, the decision of each watchlist from the hits, and the
  * explanation of hits and near misses.
  */
+#include <ctype.h>
 #include <endian.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -214,6 +215,10 @@ struct matcher {
 	size_t nentities;
 	struct matcher_key *ekeys;
 	size_t nekeys;
+	size_t ekeys_size; /* allocated */
+	/* ekeys by key, case folded: open addressing, SIZE_MAX when free */
+	size_t *ekey_slots;
+	size_t ekey_nslots; /* a power of two, or 0 */
 	struct matcher_watchlist *watchlists;
 	size_t nwatchlists;
 	struct automaton *names; /* watchlist names, to refuse duplicates */
@@ -375,6 +380,7 @@ matcher_free(struct matcher *m)
 	for (i = 0; i < m->nekeys; i++)
 		free(m->ekeys[i].key);
 	free(m->ekeys);
+	free(m->ekey_slots);
 	for (i = 0; i < m->nwatchlists; i++) {
 		free(m->watchlists[i].name);
 		free(m->watchlists[i].query);
@@ -675,22 +681,49 @@ matcher_regex(struct matcher *m, const char *text, const char *flags,
 	return 0;
 }
 
+/* An entity key's hash, ASCII case folded (keys compare so). */
+static uint64_t
+matcher_key_hash(const char *key)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*key)) *
+		    1099511628211ULL;
+	return h;
+}
+
+/* Put ekeys[K] in the table (which has room). */
+static void
+matcher_key_slot(struct matcher *m, size_t k)
+{
+	size_t i, mask = m->ekey_nslots - 1;
+
+	for (i = matcher_key_hash(m->ekeys[k].key) & mask;
+	     m->ekey_slots[i] != SIZE_MAX; i = (i + 1) & mask)
+		;
+	m->ekey_slots[i] = k;
+}
+
 static struct matcher_entity *
 matcher_find_entity(const struct matcher *m, const char *key, size_t *index)
 {
 	const struct countries_entry *c;
-	size_t i;
+	size_t i, k, mask = m->ekey_nslots - 1;
 
 	if (strncasecmp(key, "country:", 8) == 0) {
 		if ((c = countries_find_code(key + 8)) == NULL)
 			return NULL;
 		key = c->key;
 	}
-	for (i = 0; i < m->nekeys; i++) {
-		if (strcasecmp(m->ekeys[i].key, key) == 0) {
+	if (m->ekey_nslots == 0)
+		return NULL;
+	for (i = matcher_key_hash(key) & mask;
+	     (k = m->ekey_slots[i]) != SIZE_MAX; i = (i + 1) & mask) {
+		if (strcasecmp(m->ekeys[k].key, key) == 0) {
 			if (index != NULL)
-				*index = m->ekeys[i].entity;
-			return &m->entities[m->ekeys[i].entity];
+				*index = m->ekeys[k].entity;
+			return &m->entities[m->ekeys[k].entity];
 		}
 	}
 	return NULL;
@@ -699,10 +732,28 @@ matcher_find_entity(const struct matcher *m, const char *key, size_t *index)
 static void
 matcher_add_key(struct matcher *m, const char *key, size_t entity)
 {
-	m->ekeys = xreallocarray(m->ekeys, m->nekeys + 1, sizeof *m->ekeys);
+	size_t i;
+
+	if (m->nekeys == m->ekeys_size) {
+		m->ekeys_size = m->ekeys_size == 0 ? 64 : 2 * m->ekeys_size;
+		m->ekeys =
+		    xreallocarray(m->ekeys, m->ekeys_size, sizeof *m->ekeys);
+	}
 	m->ekeys[m->nekeys].key = xstrdup(key);
 	m->ekeys[m->nekeys].entity = entity;
 	m->nekeys++;
+	/* at most half full */
+	if (2 * m->nekeys > m->ekey_nslots) {
+		free(m->ekey_slots);
+		m->ekey_nslots = m->ekey_nslots == 0 ? 128 : 2 * m->ekey_nslots;
+		m->ekey_slots =
+		    xreallocarray(NULL, m->ekey_nslots, sizeof *m->ekey_slots);
+		for (i = 0; i < m->ekey_nslots; i++)
+			m->ekey_slots[i] = SIZE_MAX;
+		for (i = 0; i + 1 < m->nekeys; i++)
+			matcher_key_slot(m, i);
+	}
+	matcher_key_slot(m, m->nekeys - 1);
 }
 
 int
