@@ -29,8 +29,31 @@
 #include "store.h"
 #include "xmalloc.h"
 
-/* Bytes of an item's text an alert carries as its summary. */
+/*
+ * Bytes of each text an alert carries: a feed may fill any field up to
+ * FEEDPARSE_FIELD_MAX, and an alert document must stay readable
+ * (ALERT_MAX_JSON). Longer texts are cut on a character boundary; a
+ * longer link is left out, as a link cut short leads somewhere else.
+ */
 #define ENGINE_SUMMARY_MAX 1024
+#define ENGINE_TEXT_MAX 1024 /* item and feed title, author, item id */
+#define ENGINE_LINK_MAX CONFIG_MAX_URL
+#define ENGINE_TERM_MAX 256 /* a hit's term, entity and alias */
+#define ENGINE_SNIPPET_MAX 512
+#define ENGINE_HITS_MAX 50 /* the matcher reports as many at most */
+/* The worst case: every byte written \u00XX (6 bytes), plus the names,
+ * times and punctuation of the document. */
+#define ENGINE_ALERT_WORST                                                     \
+	(6 *                                                                   \
+		(ENGINE_SUMMARY_MAX + 3 * ENGINE_TEXT_MAX + ENGINE_LINK_MAX +  \
+		    CONFIG_MAX_URL +                                           \
+		    ENGINE_HITS_MAX *                                          \
+			(3 * ENGINE_TERM_MAX + ENGINE_SNIPPET_MAX)) +          \
+	    64 * 1024)
+_Static_assert(ENGINE_ALERT_WORST < ALERT_MAX_JSON / 2,
+    "an alert document may not fit ALERT_MAX_JSON");
+_Static_assert(ENGINE_HITS_MAX <= ALERT_MAX_HITS,
+    "an alert may have more hits than ALERT_MAX_HITS");
 /* Consecutive permanent redirects to one URL before it is polled instead. */
 #define ENGINE_REDIRECT_ADOPT 3
 /* How long feed states wait to be written together. */
@@ -596,8 +619,24 @@ engine_fetched_free(struct engine_fetched *kept)
 	free(kept);
 }
 
+/* S cut to at most MAX bytes on a character boundary, or NULL. */
+static char *
+engine_cut(const char *s, size_t max)
+{
+	size_t len;
+
+	if (s == NULL)
+		return NULL;
+	if ((len = strlen(s)) > max) {
+		len = max;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	return xstrndup(s, len);
+}
+
 /* The alert document for one matched watchlist of one item; its new id
- * goes to ID. */
+ * goes to ID. Every text is cut to its ENGINE_*_MAX. */
 static char *
 engine_alert_json(struct engine_feed *f, const struct config_watchlist *wl,
     const struct item *item, const struct matcher_match *m, int64_t now,
@@ -605,8 +644,8 @@ engine_alert_json(struct engine_feed *f, const struct config_watchlist *wl,
 {
 	struct alert *a = alert_new();
 	const struct matcher_hit *h;
-	const char *summary;
-	char *json;
+	const char *carried;
+	char *json, *term, *entity, *alias, *snippet;
 	size_t i;
 	int64_t start, end;
 
@@ -617,45 +656,48 @@ engine_alert_json(struct engine_feed *f, const struct config_watchlist *wl,
 	    wl->severity != NULL ? wl->severity : ALERT_SEVERITY_DEFAULT);
 	a->created_at = now;
 	a->feed_title =
-	    xstrdup(f->doc_title != NULL ? f->doc_title : f->conf->name);
+	    engine_cut(f->doc_title != NULL ? f->doc_title : f->conf->name,
+		ENGINE_TEXT_MAX);
 	a->feed_url = xstrdup(f->conf->url);
-	a->item_id = xstrdup(item->id != NULL ? item->id : item->key);
-	if (item->title_text != NULL)
-		a->item_title = xstrdup(item->title_text);
-	if (item->link != NULL)
+	a->item_id = engine_cut(
+	    item->id != NULL ? item->id : item->key, ENGINE_TEXT_MAX);
+	a->item_title = engine_cut(item->title_text, ENGINE_TEXT_MAX);
+	if (item->link != NULL && strlen(item->link) <= ENGINE_LINK_MAX)
 		a->item_link = xstrdup(item->link);
 	a->item_published = item->published != ITEM_TIME_NONE ? item->published
 							      : ALERT_TIME_NONE;
 	a->item_updated =
 	    item->updated != ITEM_TIME_NONE ? item->updated : ALERT_TIME_NONE;
-	if (item->author != NULL)
-		a->item_author = xstrdup(item->author);
-	summary = item->summary_text != NULL ? item->summary_text
-					     : item->content_text;
-	if (summary != NULL) {
-		/* Cut on a character boundary. */
-		i = strlen(summary);
-		if (i > ENGINE_SUMMARY_MAX) {
-			i = ENGINE_SUMMARY_MAX;
-			while (
-			    i > 0 && ((unsigned char)summary[i] & 0xc0) == 0x80)
-				i--;
-		}
-		a->item_summary = xstrndup(summary, i);
-	}
-	for (i = 0; i < m->nhits; i++) {
+	a->item_author = engine_cut(item->author, ENGINE_TEXT_MAX);
+	a->item_summary =
+	    engine_cut(item->summary_text != NULL ? item->summary_text
+						  : item->content_text,
+		ENGINE_SUMMARY_MAX);
+	for (i = 0; i < m->nhits && i < ENGINE_HITS_MAX; i++) {
 		h = &m->hits[i];
-		/* Offsets mean something only in the text the alert carries. */
+		/* Offsets mean something only in the text the alert carries,
+		 * and only while the match is whole in it. */
+		carried = NULL;
+		if (strcmp(h->field, "title") == 0)
+			carried = a->item_title;
+		else if (strcmp(h->field, "summary") == 0 &&
+		    item->summary_text != NULL)
+			carried = a->item_summary;
 		start = end = -1;
-		if (strcmp(h->field, "title") == 0 ||
-		    (strcmp(h->field, "summary") == 0 &&
-			item->summary_text != NULL &&
-			h->end <= strlen(a->item_summary))) {
+		if (carried != NULL && h->end <= strlen(carried)) {
 			start = (int64_t)h->start;
 			end = (int64_t)h->end;
 		}
-		alert_add_hit(a, h->term, h->entity, h->alias, h->field, start,
-		    end, h->snippet);
+		term = engine_cut(h->term, ENGINE_TERM_MAX);
+		entity = engine_cut(h->entity, ENGINE_TERM_MAX);
+		alias = engine_cut(h->alias, ENGINE_TERM_MAX);
+		snippet = engine_cut(h->snippet, ENGINE_SNIPPET_MAX);
+		alert_add_hit(
+		    a, term, entity, alias, h->field, start, end, snippet);
+		free(term);
+		free(entity);
+		free(alias);
+		free(snippet);
 	}
 	json = alert_to_json(a);
 	alert_free(a);
