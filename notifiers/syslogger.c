@@ -122,27 +122,32 @@ syslogger_lookup(const char *name, int facility, int *value)
 	return -1;
 }
 
-/* One value: controls become spaces (never a second line), '"' and '\'
- * are escaped, and ']' too inside RFC 5424 structured data; cut at
- * SYSLOGGER_MAX_VALUE bytes on a UTF-8 boundary. */
+/* Append S as a value, as much of it as ROOM bytes hold once escaped:
+ * controls become spaces (never a second line), '"' and '\' are
+ * escaped, and ']' too inside RFC 5424 structured data. It is cut on a
+ * character boundary and never inside an escape pair. */
 static void
-syslogger_add_value(struct buf *b, const char *s, int sd)
+syslogger_add_value(struct buf *b, const char *s, int sd, size_t room)
 {
-	size_t n = strlen(s), i;
+	size_t i, n, width;
+	int escape;
 
-	if (n > SYSLOGGER_MAX_VALUE) {
-		n = SYSLOGGER_MAX_VALUE;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; s[i] != '\0'; i += n) {
+		n = 1;
+		while (((unsigned char)s[i + n] & 0xc0) == 0x80)
+			n++;
+		escape = s[i] == '"' || s[i] == '\\' || (sd && s[i] == ']');
+		width = escape ? 2 : n;
+		if (width > room)
+			break;
+		room -= width;
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			buf_addc(b, ' ');
-		else if (s[i] == '"' || s[i] == '\\' || (sd && s[i] == ']')) {
-			buf_addc(b, '\\');
-			buf_addc(b, s[i]);
-		} else
-			buf_addc(b, s[i]);
+		else {
+			if (escape)
+				buf_addc(b, '\\');
+			buf_add(b, s + i, n);
+		}
 	}
 }
 
@@ -163,9 +168,15 @@ syslogger_terms(const struct alert *a)
 	return buf_take(&b, NULL);
 }
 
-/* The pairs shared by both forms, in a fixed order. */
+/*
+ * The pairs shared by both forms, in a fixed order, in at most ROOM
+ * bytes: each value is cut to SYSLOGGER_MAX_VALUE bytes as written, and
+ * to what room is left, so that every pair written is whole; the pairs
+ * that do not fit at all are left out. In structured data (SD) each
+ * pair starts with a space, as SD-PARAMs do after the SD-ID.
+ */
 static void
-syslogger_pairs(struct buf *b, const struct alert *a, int sd)
+syslogger_pairs(struct buf *b, const struct alert *a, int sd, size_t room)
 {
 	char *terms = syslogger_terms(a);
 	const char *keys[] = {
@@ -173,16 +184,25 @@ syslogger_pairs(struct buf *b, const struct alert *a, int sd)
 	const char *values[] = {a->id, a->watchlist,
 	    alert_severity_name(alert_severity_of(a)), a->feed_title,
 	    a->item_title, a->item_link, terms};
-	size_t i;
-	int first = 1;
+	size_t i, used, frame, left, start = b->len;
 
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (values[i] == NULL)
 			continue;
-		buf_printf(b, "%s%s=\"", first ? "" : " ", keys[i]);
-		syslogger_add_value(b, values[i], sd);
+		used = b->len - start;
+		/* [space] key="" */
+		frame = (sd || used > 0) + strlen(keys[i]) + 3;
+		if (used + frame > room)
+			break;
+		left = room - used - frame;
+		/* A pair that says a value is empty when it is not would
+		 * mislead: leave it out. */
+		if (left == 0 && values[i][0] != '\0')
+			break;
+		buf_printf(b, "%s%s=\"", sd || used > 0 ? " " : "", keys[i]);
+		syslogger_add_value(b, values[i], sd,
+		    left < SYSLOGGER_MAX_VALUE ? left : SYSLOGGER_MAX_VALUE);
 		buf_addc(b, '"');
-		first = 0;
 	}
 	free(terms);
 }
@@ -190,7 +210,7 @@ syslogger_pairs(struct buf *b, const struct alert *a, int sd)
 void
 syslogger_format_pairs(struct buf *b, const struct alert *a)
 {
-	syslogger_pairs(b, a, 0);
+	syslogger_pairs(b, a, 0, SYSLOGGER_MAX_LINE);
 }
 
 void
@@ -198,17 +218,29 @@ syslogger_format_5424(struct buf *b, const struct alert *a, int pri,
     int64_t now, const char *hostname, const char *ident, long pid)
 {
 	char ts[64];
+	size_t used, start = b->len;
 
 	alert_format_time(ts, sizeof ts, now);
-	buf_printf(b, "<%d>1 %s %s %s %ld alert [" SYSLOGGER_SD_ID " ", pri,
+	buf_printf(b, "<%d>1 %s %s %s %ld alert [" SYSLOGGER_SD_ID, pri,
 	    ts[0] != '\0' ? ts : "-", hostname[0] != '\0' ? hostname : "-",
 	    ident, pid);
-	syslogger_pairs(b, a, 1);
-	buf_addstr(b, "] ");
-	syslogger_pairs(b, a, 0);
+	/* The structured data comes whole and closed within the cap (the
+	 * header is at most some 400 bytes); the MSG, free text, repeats
+	 * the pairs for receivers that show only it, in the room left. */
+	used = b->len - start;
+	syslogger_pairs(b, a, 1, SYSLOGGER_MAX_LINE - used - 1);
+	buf_addc(b, ']');
+	used = b->len - start;
+	if (used + 1 < SYSLOGGER_MAX_LINE) {
+		buf_addc(b, ' ');
+		syslogger_pairs(b, a, 0, SYSLOGGER_MAX_LINE - used - 1);
+		/* No MSG: no space after the SD (RFC 5424 section 6). */
+		if (b->len - start == used + 1)
+			b->data[--b->len] = '\0';
+	}
 }
 
-/* The whole message, cut to SYSLOGGER_MAX_LINE on a UTF-8 boundary. */
+/* The whole message, at most SYSLOGGER_MAX_LINE bytes. */
 static char *
 syslogger_message(struct syslogger *s, const struct alert *a, size_t *len)
 {
@@ -217,34 +249,25 @@ syslogger_message(struct syslogger *s, const struct alert *a, size_t *len)
 	time_t now = time(NULL);
 	char ts[32];
 	int pri;
-	size_t n;
 
 	pri = s->facility | s->levels[alert_severity_of(a)];
 	buf_init(&b, SIZE_MAX / 2);
 	switch (s->mode) {
 	case SYSLOGGER_LOCAL:
-		syslogger_pairs(&b, a, 0);
+		syslogger_pairs(&b, a, 0, SYSLOGGER_MAX_LINE);
 		break;
 	case SYSLOGGER_UNIX:
 		localtime_r(&now, &tm);
 		strftime(ts, sizeof ts, "%b %e %H:%M:%S", &tm);
 		buf_printf(
 		    &b, "<%d>%s %s[%ld]: ", pri, ts, s->ident, (long)getpid());
-		syslogger_pairs(&b, a, 0);
+		syslogger_pairs(&b, a, 0, SYSLOGGER_MAX_LINE - b.len);
 		break;
 	case SYSLOGGER_UDP:
 	case SYSLOGGER_TCP:
 		syslogger_format_5424(&b, a, pri, (int64_t)now, s->hostname,
 		    s->ident, (long)getpid());
 		break;
-	}
-	n = b.len;
-	if (n > SYSLOGGER_MAX_LINE) {
-		n = SYSLOGGER_MAX_LINE;
-		while (n > 0 && ((unsigned char)b.data[n] & 0xc0) == 0x80)
-			n--;
-		b.data[n] = '\0';
-		b.len = n;
 	}
 	return buf_take(&b, len);
 }

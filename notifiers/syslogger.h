@@ -26,7 +26,8 @@
 
 #include "notifier.h"
 
-/* Longest value of one key="value" pair, and of a whole message. */
+/* Longest value of one key="value" pair as written (escaped), and of a
+ * whole message. */
 #define SYSLOGGER_MAX_VALUE 512
 #define SYSLOGGER_MAX_LINE 2048
 /* Connect and write timeout on TCP. */
@@ -41,7 +42,9 @@ struct alert;
 struct buf;
 /* The message (MSG) of an alert: key="value" pairs, one line. */
 void syslogger_format_pairs(struct buf *, const struct alert *);
-/* An RFC 5424 message for an alert at PRI, without framing. */
+/* An RFC 5424 message for an alert at PRI, without framing, at most
+ * SYSLOGGER_MAX_LINE bytes: the structured data whole and closed, then
+ * the pairs again as MSG in the room left. */
 void syslogger_format_5424(struct buf *, const struct alert *, int pri,
     int64_t now, const char *hostname, const char *ident, long pid);
 

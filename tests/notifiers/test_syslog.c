@@ -126,6 +126,160 @@ test_remote_and_local(void **state)
 	alert_free(b);
 }
 
+/* S repeated to N bytes at most; owned by the caller. */
+static char *
+repeat(const char *prefix, const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	size_t len = strlen(prefix), k = strlen(s);
+
+	memcpy(out, prefix, len);
+	while (len + k <= n) {
+		memcpy(out + len, s, k);
+		len += k;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/*
+ * Read the key="value" pairs at *P up to the first that is not one, each
+ * after a space in structured data (SD) or between them otherwise: every
+ * value escapes '"' and '\' (and ']' in SD), is at most 512 bytes as
+ * written, and unescaped is the start of the alert's. Returns how many.
+ */
+static size_t
+check_pairs(const char **pp, int sd, const struct alert *a)
+{
+	const char *p = *pp, *name, *want;
+	char value[1024];
+	size_t i, n, npairs = 0;
+
+	for (;; npairs++) {
+		if (sd || npairs > 0) {
+			if (*p != ' ')
+				break;
+			p++;
+		}
+		name = p;
+		while (*p >= 'a' && *p <= 'z')
+			p++;
+		assert_true(p > name);
+		assert_memory_equal(p, "=\"", 2);
+		p += 2;
+		for (n = 0, i = 0; *p != '"'; p++, n++) {
+			assert_true(*p != '\0' && (!sd || *p != ']'));
+			if (*p == '\\') {
+				p++;
+				n++;
+				assert_true(*p == '"' || *p == '\\' ||
+				    (sd && *p == ']'));
+			}
+			value[i++] = *p;
+			assert_true(i < sizeof value);
+		}
+		value[i] = '\0';
+		p++;
+		assert_true(n <= 512);
+		want = strncmp(name, "alert=", 6) == 0     ? a->id
+		    : strncmp(name, "watchlist=", 10) == 0 ? a->watchlist
+		    : strncmp(name, "feed=", 5) == 0       ? a->feed_title
+		    : strncmp(name, "title=", 6) == 0      ? a->item_title
+		    : strncmp(name, "link=", 5) == 0       ? a->item_link
+							   : NULL;
+		if (want != NULL)
+			assert_memory_equal(want, value, i);
+	}
+	*pp = p;
+	return npairs;
+}
+
+/*
+ * Check the RFC 5424 message MSG (section 6: HEADER SP STRUCTURED-DATA
+ * [SP MSG]) and its one SD-ELEMENT, "[" SD-ID *(SP PARAM-NAME "=" DQUOTE
+ * PARAM-VALUE DQUOTE) "]". Returns the SD, owned by the caller.
+ */
+static char *
+check_5424(const char *msg, const struct alert *a)
+{
+	const char *p = msg, *sd;
+	size_t i;
+
+	assert_true(strlen(msg) <= 2048);
+	for (i = 0; i < 6; i++) {
+		assert_non_null(p = strchr(p, ' '));
+		p++;
+	}
+	sd = p;
+	assert_memory_equal(p, "[feedwatch@32473", 16);
+	p += 16;
+	/* the first pairs always fit whole */
+	assert_true(check_pairs(&p, 1, a) >= 3);
+	assert_int_equal(*p, ']');
+	assert_non_null(strstr(sd, " alert=\"alert-4\" watchlist=\"iraq-"));
+	p++;
+	assert_true(*p == '\0' || (*p == ' ' && p[1] != '\0'));
+	return strndup(sd, (size_t)(p - sd));
+}
+
+/* Values full of what must be escaped, each longer than its cap: the
+ * structured data comes whole, closed, and within 2048 bytes; only the
+ * MSG after it is cut, and the local form is cut between pairs too. */
+static void
+test_long_values(void **state)
+{
+	struct fixture *f = *state;
+	struct alert *a = nh_alert("alert-4");
+	struct notifier *n[3];
+	struct nh_result r;
+	char udp[64], tcp[64], sock[600], *cause, *sd;
+	const char *raw;
+	json_t *got, *m;
+	size_t i;
+
+	free(a->feed_title);
+	a->feed_title = repeat("Feed ", "\"\\]", 900);
+	free(a->item_title);
+	a->item_title = repeat("Coalition ", "\xc3\xa9]\"\\", 3000);
+	free(a->item_link);
+	a->item_link = repeat("https://example.org/?q=", "%5D]", 2000);
+	snprintf(udp, sizeof udp, "server=udp://127.0.0.1:%d", f->udp);
+	snprintf(tcp, sizeof tcp, "server=tcp://127.0.0.1:%d", f->tcp);
+	snprintf(sock, sizeof sock, "socket=%s", f->sock);
+	n[0] = nh_notifier("syslog", &f->env.ctx, &cause, udp, NULL);
+	n[1] = nh_notifier("syslog", &f->env.ctx, &cause, tcp, NULL);
+	n[2] = nh_notifier("syslog", &f->env.ctx, &cause, sock, NULL);
+	for (i = 0; i < 3; i++) {
+		assert_non_null(n[i]);
+		nh_deliver(f->env.base, n[i], "ob-1", a, 1, &r, 5000);
+		assert_int_equal(r.status, NOTIFIER_OK);
+	}
+	got = received(f, 3);
+	/* in the order rsyslog read them, not always the order sent */
+	for (i = 0; i < 3; i++) {
+		m = json_array_get(got, i);
+		raw = S(m, "raw");
+		if (strcmp(S(m, "input"), "imuxsock") == 0) {
+			/* RFC 3164 on the local socket: cut after a pair */
+			assert_true(strlen(raw) <= 2048);
+			assert_non_null(raw = strstr(raw, "]: "));
+			raw += 3;
+			assert_true(check_pairs(&raw, 0, a) >= 3);
+			assert_int_equal(*raw, '\0');
+			continue;
+		}
+		sd = check_5424(raw, a);
+		/* rsyslog reads the same SD, and a MSG of pairs after it */
+		assert_string_equal(S(m, "sd"), sd);
+		assert_memory_equal(S(m, "msg"), "alert=\"alert-4\"", 15);
+		free(sd);
+	}
+	json_decref(got);
+	for (i = 0; i < 3; i++)
+		notifier_free(n[i]);
+	alert_free(a);
+}
+
 /* Many alerts down one TCP connection, then the server goes away: what
  * was sent arrived, and sending again fails with TEMPFAIL. */
 static void
@@ -200,6 +354,8 @@ main(void)
 		test_remote_and_local, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tcp_burst_and_down, setup, nh_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_long_values, setup, nh_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
