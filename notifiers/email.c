@@ -24,9 +24,13 @@
 #include "template.h"
 #include "xmalloc.h"
 
-/* Raw bytes per encoded word: 45 bytes are 60 base64 characters, and
- * "=?UTF-8?B?" 60 "?=" is 72, under RFC 2047's 75. */
+/* RFC 2047 section 2: an encoded word is at most 75 characters, and a
+ * header line holding one at most 76. Raw bytes per word: 45 bytes are
+ * 60 base64 characters, and "=?UTF-8?B?" 60 "?=" is 72; on the first
+ * line, after the header's name, fewer. */
 #define EMAIL_WORD_BYTES 45
+#define EMAIL_WORD_LINE 76
+#define EMAIL_WORD_FRAME 12 /* "=?UTF-8?B?" and "?=" */
 /* Base64 body lines: 57 bytes make 76 characters (RFC 2045). */
 #define EMAIL_LINE_BYTES 57
 /* Longest address or domain accepted from the configuration. */
@@ -59,13 +63,52 @@ struct email_send {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* Raw bytes of an encoded word that fits a line with USED characters
+ * taken: each 3 bytes take 4 base64 characters. */
+static size_t
+email_word_bytes(size_t used)
+{
+	size_t room = EMAIL_WORD_LINE - used - EMAIL_WORD_FRAME, n;
+
+	n = room / 4 * 3;
+	return n < EMAIL_WORD_BYTES ? n : EMAIL_WORD_BYTES;
+}
+
+/* TEXT (controls already gone) as encoded words, folded, the first on
+ * a line where USED characters are taken. */
+static void
+email_encode_words(struct buf *out, const char *text, size_t used)
+{
+	unsigned char b64[4 * EMAIL_WORD_BYTES / 3 + 4];
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n, max;
+	int first = 1;
+
+	while (*p != '\0') {
+		/* Up to what the line holds, never splitting a character
+		 * (continuation lines start with a space). */
+		max = email_word_bytes(first ? used : 1);
+		n = strlen((const char *)p);
+		if (n > max) {
+			n = max;
+			while (n > 0 && (p[n] & 0xc0) == 0x80)
+				n--;
+			if (n == 0)
+				n = max;
+		}
+		EVP_EncodeBlock(b64, p, (int)n);
+		buf_printf(out, "%s=?UTF-8?B?%s?=", first ? "" : "\r\n ", b64);
+		p += n;
+		first = 0;
+	}
+}
+
 char *
 email_encode_header(const char *text)
 {
 	struct buf clean, out;
-	unsigned char b64[4 * EMAIL_WORD_BYTES / 3 + 4];
 	const unsigned char *p;
-	size_t n, i;
+	size_t i;
 	int plain = 1;
 
 	buf_init(&clean, SIZE_MAX / 2);
@@ -83,22 +126,7 @@ email_encode_header(const char *text)
 	if (plain)
 		return buf_take(&clean, NULL);
 	buf_init(&out, SIZE_MAX / 2);
-	p = (const unsigned char *)buf_str(&clean);
-	while (*p != '\0') {
-		/* Up to EMAIL_WORD_BYTES, never splitting a character. */
-		n = strlen((const char *)p);
-		if (n > EMAIL_WORD_BYTES) {
-			n = EMAIL_WORD_BYTES;
-			while (n > 0 && (p[n] & 0xc0) == 0x80)
-				n--;
-			if (n == 0)
-				n = EMAIL_WORD_BYTES;
-		}
-		EVP_EncodeBlock(b64, p, (int)n);
-		buf_printf(
-		    &out, "%s=?UTF-8?B?%s?=", out.len > 0 ? "\r\n " : "", b64);
-		p += n;
-	}
+	email_encode_words(&out, buf_str(&clean), sizeof "Subject: " - 1);
 	buf_free(&clean);
 	return buf_take(&out, NULL);
 }

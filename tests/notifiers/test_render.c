@@ -230,6 +230,50 @@ test_email_subject(void **state)
 	free(dec);
 }
 
+/* The header lines of MSG: each at most 78 characters (RFC 5322 2.1.1),
+ * and one that holds an encoded word at most 76 (RFC 2047 section 2). */
+static void
+check_header_lines(const char *msg)
+{
+	const char *line = msg, *end;
+	size_t n;
+
+	for (; (end = strstr(line, "\r\n")) != NULL && end > line;
+	     line = end + 2) {
+		n = (size_t)(end - line);
+		if (memmem(line, n, "=?", 2) != NULL && n > 76)
+			fail_msg("a line of %zu with encoded words: %.*s", n,
+			    (int)n, line);
+		if (n > 78)
+			fail_msg("a header line of %zu: %.*s", n, (int)n, line);
+	}
+}
+
+/* A long subject, not ASCII: every line of every header fits. */
+static void
+test_email_header_lines(void **state)
+{
+	char to0[] = "a@example.org", *to[] = {to0};
+	struct buf title;
+	struct alert *a;
+	char *msg, *dec;
+	size_t len, i;
+
+	buf_init(&title, 1 << 20);
+	for (i = 0; i < 40; i++)
+		buf_addstr(&title, "\xc3\x9c\xd8\xa7 caf\xc3\xa9 ");
+	a = sample(buf_str(&title));
+	msg = email_compose(
+	    a, "ob-1", "fw@example.net", to, 1, a->item_title, &len);
+	check_header_lines(msg);
+	dec = decode_words(strstr(msg, "Subject: "));
+	assert_memory_equal(dec, buf_str(&title), 100);
+	free(dec);
+	free(msg);
+	alert_free(a);
+	buf_free(&title);
+}
+
 /* Header injection through the title: one Subject, no Bcc, and the
  * message body intact (test plan row 11). */
 static void
@@ -325,6 +369,7 @@ main(void)
 	    cmocka_unit_test(test_presets),
 	    cmocka_unit_test(test_email_subject),
 	    cmocka_unit_test(test_email_compose),
+	    cmocka_unit_test(test_email_header_lines),
 	    cmocka_unit_test(test_syslog_format),
 	};
 
