@@ -1,7 +1,7 @@
 /*
  * The email notifier. Messages follow RFC 5322 (format), RFC 2045/2046
  * (MIME, multipart/alternative, base64) and RFC 2047 (encoded words in
- * the subject); they travel by SMTP through libcurl.
+ * the subject and display names); they travel by SMTP through libcurl.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -103,32 +103,87 @@ email_encode_words(struct buf *out, const char *text, size_t used)
 	}
 }
 
+/* Whether header text can go as it is: printable ASCII without "=?",
+ * which a reader would take for the start of an encoded word, and short
+ * enough to need no folding. */
+static int
+email_header_plain(const char *text)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)text; *p != '\0'; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			return 0;
+	return strstr(text, "=?") == NULL && strlen(text) <= 900;
+}
+
 char *
 email_encode_header(const char *text)
 {
 	struct buf clean, out;
-	const unsigned char *p;
 	size_t i;
-	int plain = 1;
 
+	if (email_header_plain(text))
+		return xstrdup(text);
 	buf_init(&clean, SIZE_MAX / 2);
-	for (i = 0; text[i] != '\0'; i++) {
-		p = (const unsigned char *)&text[i];
-		if (*p < 0x20 || *p == 0x7f)
-			buf_addc(&clean, ' ');
-		else
-			buf_addc(&clean, (char)*p);
-		if (*p >= 0x7f || *p < 0x20)
-			plain = 0;
-	}
-	if (strstr(buf_str(&clean), "=?") != NULL || clean.len > 900)
-		plain = 0;
-	if (plain)
-		return buf_take(&clean, NULL);
+	for (i = 0; text[i] != '\0'; i++)
+		buf_addc(&clean,
+		    (unsigned char)text[i] < 0x20 || text[i] == 0x7f ? ' '
+								     : text[i]);
 	buf_init(&out, SIZE_MAX / 2);
 	email_encode_words(&out, buf_str(&clean), sizeof "Subject: " - 1);
 	buf_free(&clean);
 	return buf_take(&out, NULL);
+}
+
+/*
+ * Append the mailbox "Name <address>" or "address" of the configuration
+ * (email_address() took it) to a header line where USED characters are
+ * taken, after RFC 5322 section 3.4: a display name that is not plain
+ * ASCII goes as encoded words, and the address then on a line of its
+ * own, as a line holding encoded words is limited to 76 characters; a
+ * name that holds specials is quoted, as a bare comma would start a
+ * second mailbox. A name written quoted is taken without its quotes.
+ */
+static void
+email_add_mailbox(struct buf *b, const char *mailbox, size_t used)
+{
+	const char *lt = strrchr(mailbox, '<'), *p, *end;
+	struct buf name;
+
+	if (lt == NULL) {
+		buf_addstr(b, mailbox);
+		return;
+	}
+	for (p = mailbox; *p == ' ' || *p == '\t'; p++)
+		;
+	for (end = lt; end > p && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		;
+	buf_init(&name, SIZE_MAX / 2);
+	if (end - p >= 2 && *p == '"' && end[-1] == '"') {
+		for (p++, end--; p < end; p++) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			buf_addc(&name, *p);
+		}
+	} else
+		buf_add(&name, p, (size_t)(end - p));
+	if (name.len == 0)
+		buf_addstr(b, lt);
+	else if (!email_header_plain(buf_str(&name))) {
+		email_encode_words(b, buf_str(&name), used);
+		buf_printf(b, "\r\n %s", lt);
+	} else if (strpbrk(buf_str(&name), "()<>[]:;@\\,.\"") != NULL) {
+		buf_addc(b, '"');
+		for (p = buf_str(&name); *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(b, '\\');
+			buf_addc(b, *p);
+		}
+		buf_printf(b, "\" %s", lt);
+	} else
+		buf_printf(b, "%s %s", buf_str(&name), lt);
+	buf_free(&name);
 }
 
 static void
@@ -424,10 +479,14 @@ email_compose_parts(time_t when, const char *outbox_id, const char *from,
 
 	buf_init(&b, SIZE_MAX / 2);
 	buf_printf(&b, "Date: %s\r\n", date);
-	buf_printf(&b, "From: %s\r\n", from);
-	buf_addstr(&b, "To: ");
-	for (i = 0; i < nto; i++)
-		buf_printf(&b, "%s%s", i > 0 ? ",\r\n " : "", to[i]);
+	buf_addstr(&b, "From: ");
+	email_add_mailbox(&b, from, sizeof "From: " - 1);
+	buf_addstr(&b, "\r\nTo: ");
+	for (i = 0; i < nto; i++) {
+		if (i > 0)
+			buf_addstr(&b, ",\r\n ");
+		email_add_mailbox(&b, to[i], i > 0 ? 1 : sizeof "To: " - 1);
+	}
 	buf_addstr(&b, "\r\n");
 	cut = payload_cut(subject, EMAIL_MAX_SUBJECT);
 	enc = email_encode_header(cut);

@@ -21,6 +21,8 @@
  * base64, so no line of feed text reaches the SMTP stream as written.
  * The subject is encoded after RFC 2047 (B encoding, UTF-8) with control
  * characters turned into spaces: CR/LF in a title stay in the subject.
+ * Display names in from and to are encoded the same way when they are
+ * not ASCII, and quoted when they hold specials (a comma).
  * Message-ID is derived from the outbox id, so a message sent again after
  * an ambiguous failure can be recognized; Date is the alert's creation.
  *

@@ -136,6 +136,61 @@ test_send(void **state)
 	alert_free(a);
 }
 
+/* Whether mailbox I of BOX, as the receiver parsed it, is NAME <ADDR>. */
+static void
+check_mailbox(json_t *box, size_t i, const char *name, const char *addr)
+{
+	json_t *pair = json_array_get(box, i);
+
+	assert_string_equal(json_string_value(json_array_get(pair, 0)), name);
+	assert_string_equal(json_string_value(json_array_get(pair, 1)), addr);
+}
+
+/* Display names with a comma, quotes or letters outside ASCII: each
+ * is one mailbox to a mail parser, with the name as written. */
+static void
+test_display_names(void **state)
+{
+	struct fixture *f = *state;
+	struct alert *a = nh_alert("alert-5");
+	struct notifier *n;
+	struct nh_result r;
+	char *cause = NULL, pw[700];
+	json_t *got, *m, *box;
+
+	snprintf(pw, sizeof pw, "password_file=%s", f->pwfile);
+	n = nh_notifier("email", &f->env.ctx, &cause, f->url,
+	    "from=\xc3\x9c"
+	    "berwachung, Ops <fw@example.net>",
+	    "to=[\"Desk, Night\" <a@example.org>|Ops \"Night\" Desk "
+	    "<b@example.org>|M\xc3\xbcller, Hans <c@example.org>]",
+	    "username=fw", pw, f->ca, NULL);
+	if (n == NULL)
+		fail_msg("%s", cause);
+	nh_deliver(f->env.base, n, "ob-5", a, 1, &r, 10000);
+	if (r.status != NOTIFIER_OK)
+		fail_msg("%s", r.error);
+	got = received(f, 1);
+	m = json_array_get(got, 0);
+	assert_int_equal(json_array_size(json_object_get(m, "defects")), 0);
+	box = json_object_get(m, "from_mailboxes");
+	assert_int_equal(json_array_size(box), 1);
+	check_mailbox(box, 0,
+	    "\xc3\x9c"
+	    "berwachung, Ops",
+	    "fw@example.net");
+	box = json_object_get(m, "to_mailboxes");
+	assert_int_equal(json_array_size(box), 3);
+	check_mailbox(box, 0, "Desk, Night", "a@example.org");
+	check_mailbox(box, 1, "Ops \"Night\" Desk", "b@example.org");
+	check_mailbox(box, 2, "M\xc3\xbcller, Hans", "c@example.org");
+	assert_string_equal(S(m, "mail_from"), "fw@example.net");
+	assert_int_equal(json_array_size(json_object_get(m, "rcpt_tos")), 3);
+	json_decref(got);
+	notifier_free(n);
+	alert_free(a);
+}
+
 /* Test plan rows 11 and 14: an injected title stays in the subject;
  * 4xx is TEMPFAIL, 5xx PERMFAIL; a reset after the message but before
  * 250 is TEMPFAIL and the resend carries the same Message-ID. */
@@ -279,6 +334,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_options),
 	    cmocka_unit_test_setup_teardown(test_send, setup, nh_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_display_names, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(test_failures, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_starttls_required, setup_notls, nh_teardown),

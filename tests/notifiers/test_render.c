@@ -249,7 +249,8 @@ check_header_lines(const char *msg)
 	}
 }
 
-/* A long subject, not ASCII: every line of every header fits. */
+/* A long subject and a long display name, not ASCII: every line of
+ * every header fits. */
 static void
 test_email_header_lines(void **state)
 {
@@ -263,8 +264,12 @@ test_email_header_lines(void **state)
 	for (i = 0; i < 40; i++)
 		buf_addstr(&title, "\xc3\x9c\xd8\xa7 caf\xc3\xa9 ");
 	a = sample(buf_str(&title));
-	msg = email_compose(
-	    a, "ob-1", "fw@example.net", to, 1, a->item_title, &len);
+	/* a display name that takes more than one encoded word */
+	msg = email_compose(a, "ob-1",
+	    "\xc3\x9c"
+	    "berwachung der Nachrichtenlage, Abteilung f\xc3\xbcr "
+	    "Betrieb <fw@example.net>",
+	    to, 1, a->item_title, &len);
 	check_header_lines(msg);
 	dec = decode_words(strstr(msg, "Subject: "));
 	assert_memory_equal(dec, buf_str(&title), 100);

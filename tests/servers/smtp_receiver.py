@@ -11,7 +11,9 @@ With TLS (the default) it makes DIR/cert.pem and DIR/key.pem with openssl
 STARTTLS before MAIL and AUTH. Prints "PORT <n>" once it listens on
 127.0.0.1. Each message becomes one JSON line in FILE: mail_from,
 rcpt_tos, tls, auth_login, raw_subject, subject (decoded), message_id,
-date, header_counts, parts [{type, charset, text}], defects, reset.
+date, from and to (with their mailboxes as [display name, address]
+pairs in from_mailboxes and to_mailboxes), header_counts, parts [{type,
+charset, text}], defects, reset.
 
 Failures on demand, by recipient local part:
     tempfail@...  451 at RCPT          permfail@...  550 at RCPT
@@ -44,6 +46,13 @@ def make_cert(d):
     return cert, key
 
 
+def mailboxes(header):
+    """[display name, address] of each mailbox in an address header."""
+    if header is None:
+        return None
+    return [[a.display_name, a.addr_spec] for a in header.addresses]
+
+
 def parse(data):
     msg = email.message_from_bytes(data, policy=email.policy.default)
     raw = email.message_from_bytes(data, policy=email.policy.compat32)
@@ -66,6 +75,8 @@ def parse(data):
         "date": msg["date"],
         "from": msg["from"],
         "to": msg["to"],
+        "from_mailboxes": mailboxes(msg["from"]),
+        "to_mailboxes": mailboxes(msg["to"]),
         "content_type": msg.get_content_type(),
         "header_counts": counts,
         "parts": parts,
