@@ -59,7 +59,8 @@ cmd_outbox_list(struct store *st, int state)
 		    log_escapes(esc[0], sizeof esc[0], rows[i].feed_url),
 		    log_escapes(esc[1], sizeof esc[1], rows[i].item_key),
 		    rows[i].last_error != NULL
-			? log_escapes(esc[2], sizeof esc[2], rows[i].last_error)
+			? log_escapes_text(
+			      esc[2], sizeof esc[2], rows[i].last_error)
 			: "-");
 	}
 	store_outbox_rows_free(rows, n);

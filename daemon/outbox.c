@@ -397,7 +397,7 @@ outbox_say_dead(struct outbox_target *t, const struct store_outbox_row *row,
 		log_warnx("outbox: alert %s (watchlist %s) to %s is dead: %s; "
 			  "'feedwatch outbox retry %s' sends it again",
 		    row->id, row->watchlist, t->name,
-		    log_escapes(
+		    log_escapes_text(
 			esc, sizeof esc, error != NULL ? error : "failed"),
 		    row->id);
 	else
@@ -524,7 +524,8 @@ outbox_health(struct outbox *ob, struct outbox_target *t,
 		    now >= t->warned_at &&
 		    !(t->back_said && now - t->back_at >= OUTBOX_FLAP_SPAN))
 			return;
-		log_escapes(esc, sizeof esc, error != NULL ? error : "failed");
+		log_escapes_text(
+		    esc, sizeof esc, error != NULL ? error : "failed");
 		if (!t->failing_said)
 			log_warnx(
 			    "notifier %s: delivery failed: %s; its alerts "

@@ -285,6 +285,7 @@ notifier_finish_cb(evutil_socket_t fd, short events, void *arg)
 	struct notifier_jobx *x = arg;
 	struct notifier *n = x->job.notifier;
 	struct notifier_result result;
+	char esc[NOTIFIER_MAX_ERROR * 4 + 8];
 
 	TAILQ_REMOVE(&n->jobs, x, entry);
 	if (x->internal) {
@@ -298,9 +299,10 @@ notifier_finish_cb(evutil_socket_t fd, short events, void *arg)
 	result.error = x->status == NOTIFIER_OK ? NULL : x->error;
 	if (result.error == NULL && x->status != NOTIFIER_OK)
 		result.error = "failed";
-	if (x->status != NOTIFIER_OK)
+	if (x->status != NOTIFIER_OK && log_get_level() >= LOG_LEVEL_DEBUG)
 		log_debug("notifier %s: outbox %s attempt %u: %s", n->name,
-		    x->outbox_id, x->job.attempt, result.error);
+		    x->outbox_id, x->job.attempt,
+		    log_escapes_text(esc, sizeof esc, result.error));
 	x->done_cb(&result, x->arg);
 	notifier_job_free(x);
 }
@@ -313,7 +315,7 @@ notifier_job_finish(struct notifier_job *job, enum notifier_status status,
 	struct notifier *n = job->notifier;
 	struct timeval zero = {0, 0};
 	va_list ap;
-	size_t i;
+	size_t i, len;
 
 	if (x->finished)
 		fatalx("notifier_job_finish: job finished twice");
@@ -325,8 +327,16 @@ notifier_job_finish(struct notifier_job *job, enum notifier_status status,
 		if (vasprintf(&x->error, fmt, ap) == -1)
 			fatalx("notifier_job_finish: out of memory");
 		va_end(ap);
-		if (strlen(x->error) > NOTIFIER_MAX_ERROR)
-			x->error[NOTIFIER_MAX_ERROR] = '\0';
+		/* The backend's words as they are (a receiver's answer, a
+		 * program's output), cut on a character boundary; whatever
+		 * prints them escapes them. */
+		if ((len = strlen(x->error)) > NOTIFIER_MAX_ERROR) {
+			len = NOTIFIER_MAX_ERROR;
+			while (len > 0 &&
+			    ((unsigned char)x->error[len] & 0xc0) == 0x80)
+				len--;
+			x->error[len] = '\0';
+		}
 	}
 	if (x->at_backend) {
 		x->at_backend = 0;

@@ -351,7 +351,8 @@ webhook_done_cb(CURL *easy, CURLcode result, void *arg)
 	struct webhook_post *p = arg;
 	struct notifier_job *job = p->job;
 	struct webhook *w = p->webhook;
-	char esc[WEBHOOK_MAX_RESPONSE * 4 + 8], why[256];
+	const char *body = buf_str(&p->response);
+	char why[256];
 	curl_off_t retry_after = -1;
 	const char *location = NULL;
 	long status = 0;
@@ -364,29 +365,29 @@ webhook_done_cb(CURL *easy, CURLcode result, void *arg)
 		return;
 	}
 	curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after);
-	log_escape(esc, sizeof esc, buf_str(&p->response), p->response.len);
+	/* The receiver's words as they are (WEBHOOK_MAX_RESPONSE at most):
+	 * what prints them escapes them. */
 	if (status >= 200 && status <= 299)
 		notifier_job_finish(job, NOTIFIER_OK, -1, NULL);
 	else if (status == 408 || status == 429 ||
 	    (status >= 500 && status <= 599))
 		notifier_job_finish(job, NOTIFIER_TEMPFAIL,
 		    retry_after > 0 ? (int64_t)retry_after : -1, "HTTP %ld: %s",
-		    status, esc);
+		    status, body);
 	else if (status == 410) {
 		snprintf(why, sizeof why,
 		    "the receiver answered 410 Gone: it wants no more alerts");
 		notifier_job_finish(
-		    job, NOTIFIER_PERMFAIL, -1, "HTTP 410 Gone: %s", esc);
+		    job, NOTIFIER_PERMFAIL, -1, "HTTP 410 Gone: %s", body);
 		notifier_disable(w->notifier, why);
 	} else if (status >= 300 && status <= 399) {
 		curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &location);
-		log_escapes(esc, sizeof esc, location);
 		notifier_job_finish(job, NOTIFIER_PERMFAIL, -1,
 		    "HTTP %ld: redirects are not followed (to %s); fix the url",
-		    status, esc);
+		    status, location != NULL ? location : "nowhere");
 	} else
 		notifier_job_finish(
-		    job, NOTIFIER_PERMFAIL, -1, "HTTP %ld: %s", status, esc);
+		    job, NOTIFIER_PERMFAIL, -1, "HTTP %ld: %s", status, body);
 	webhook_post_free(p);
 }
 

@@ -20,12 +20,17 @@ sqlite3 "$dir/state.db" "
 INSERT INTO outbox (id, alert_id, watchlist, notifier, feed_url, item_key,
   revision, payload, state, attempts, next_attempt_at, created_at, last_error)
 VALUES ('$id1', 'a1', 'iraq', 'ops-webhook', 'http://x/feed', 'k1', 0, '{}',
-  'dead', 9, 0, 1700000000, 'gave up after 9 attempts: HTTP 503'),
+  'dead', 9, 0, 1700000000, 'gave up after 9 attempts: HTTP 503: {\"ok\":false}
+'),
  ('$id2', 'a2', 'iraq', 'log', 'http://x/feed', 'k2', 0, '{}',
   'delivered', 1, 0, 1700000001, NULL);"
 
 "$fw" $c outbox list --state dead 2>/dev/null | grep -q "^$id1	dead	9	" ||
 	fail "list --state dead"
+# The receiver's words, escaped once: quotes as they are, a newline \n.
+"$fw" $c outbox list --state dead 2>/dev/null |
+	grep -qF 'attempts: HTTP 503: {"ok":false}\n' ||
+	fail "list: the error escaped other than once"
 "$fw" $c outbox list --state dead 2>/dev/null | grep -q "$id2" &&
 	fail "list --state dead shows a delivered row"
 [ "$("$fw" $c outbox list 2>/dev/null | wc -l)" -eq 3 ] || fail "list all"

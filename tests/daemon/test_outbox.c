@@ -1010,7 +1010,8 @@ test_failures_logged(void **state)
 	enqueue(env, 2);
 	start(env, 0);
 	env->a.result = OUTBOX_TEMPFAIL;
-	env->a.error = "HTTP 503";
+	/* the receiver's words, escaped once in the log */
+	env->a.error = "HTTP 503: {\"ok\":false}";
 	pump(env);
 	fake_now += 10;
 	pump(env);
@@ -1022,17 +1023,17 @@ test_failures_logged(void **state)
 	pump(env);
 	enqueue(env, 1);
 	env->a.result = OUTBOX_PERMFAIL;
-	env->a.error = "HTTP 400";
+	env->a.error = "HTTP 400: \\o/\nbad";
 	pump(env);
 	log_release(f);
 	assert_int_equal(count_of(text,
-			     "notifier a: delivery failed: HTTP "
-			     "503; its alerts wait in the outbox"),
+			     "notifier a: delivery failed: HTTP 503: "
+			     "{\"ok\":false}; its alerts wait in the outbox"),
 	    1);
 	assert_int_equal(count_of(text, "notifier a: still failing"), 1);
 	assert_int_equal(count_of(text, "notifier a: delivers again"), 1);
 	assert_int_equal(count_of(text,
-			     "is dead: HTTP 400; 'feedwatch "
+			     "is dead: HTTP 400: \\o/\\nbad; 'feedwatch "
 			     "outbox retry "),
 	    1);
 	assert_int_equal(count_of(text, "warning: "), 3);

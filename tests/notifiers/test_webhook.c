@@ -252,13 +252,16 @@ test_failures(void **state)
 		long long retry_after;
 		const char *error;
 	} cases[] = {
-	    {"/status/500", "5s", NOTIFIER_TEMPFAIL, -1, "HTTP 500"},
+	    /* the receiver's words as they are: printing escapes them */
+	    {"/status/500", "5s", NOTIFIER_TEMPFAIL, -1,
+		"HTTP 500: {\"ok\":false}"},
 	    {"/status/503?retry_after=120", "5s", NOTIFIER_TEMPFAIL, 120,
 		"HTTP 503"},
 	    {"/status/429?retry_after=7", "5s", NOTIFIER_TEMPFAIL, 7,
 		"HTTP 429"},
 	    {"/status/408", "5s", NOTIFIER_TEMPFAIL, -1, "HTTP 408"},
-	    {"/status/400", "5s", NOTIFIER_PERMFAIL, -1, "HTTP 400"},
+	    {"/status/400", "5s", NOTIFIER_PERMFAIL, -1,
+		"HTTP 400: {\"ok\":false}"},
 	    {"/status/404", "5s", NOTIFIER_PERMFAIL, -1, "HTTP 404"},
 	    {"/status/301", "5s", NOTIFIER_PERMFAIL, -1, "not followed"},
 	    {"/status/302", "5s", NOTIFIER_PERMFAIL, -1, "not followed"},
