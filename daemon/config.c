@@ -25,6 +25,7 @@
 #include "parsepool.h"
 #include "readall.h"
 #include "secret.h"
+#include "webhook.h"
 #include "xmalloc.h"
 #include "yamltree.h"
 
@@ -1383,6 +1384,24 @@ config_notifier_type_name(enum config_notifier_type type)
 	return "?";
 }
 
+/* A webhook's headers, each refused at its own place (the notifier
+ * would refuse them too, at the notifier's). */
+static void
+config_check_webhook_headers(struct config_loader *ld,
+    const struct config_notifier *n, const struct yamltree_node *list)
+{
+	char *why;
+	size_t i;
+
+	for (i = 0; i < list->nchildren; i++) {
+		if (webhook_header_check(list->children[i]->value, &why) == 0)
+			continue;
+		config_error(
+		    ld, list->children[i], "notifier %s: %s", n->key, why);
+		free(why);
+	}
+}
+
 static void
 config_load_notifier(struct config_loader *ld, const struct yamltree_node *key,
     const struct yamltree_node *node)
@@ -1436,9 +1455,11 @@ config_load_notifier(struct config_loader *ld, const struct yamltree_node *key,
 		opt->mark = config_mark_of(ld, v);
 		if (v->kind == YAMLTREE_SCALAR)
 			config_string(ld, v, k->value, &opt->value);
-		else
-			config_string_list(
-			    ld, v, k->value, &opt->list, &opt->nlist);
+		else if (config_string_list(
+			     ld, v, k->value, &opt->list, &opt->nlist) == 0 &&
+		    n->type == CONFIG_NOTIFIER_WEBHOOK &&
+		    strcmp(k->value, "headers") == 0)
+			config_check_webhook_headers(ld, n, v);
 	}
 }
 

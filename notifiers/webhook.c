@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -147,22 +148,63 @@ fail:
 	return NULL;
 }
 
-/* "Name: value" with a token name and no control characters. */
+/* The headers the signature is or covers (Standard Webhooks): a custom
+ * header may not take their place. */
+static const char *const webhook_signing_headers[] = {
+    "webhook-id", "webhook-timestamp", "webhook-signature"};
+
+/* Whether the header line H ("Name: value") is named NAME, in any case. */
 static int
-webhook_header_ok(const char *h)
+webhook_header_is(const char *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(h, name, n) == 0 && h[n] == ':';
+}
+
+int
+webhook_header_check(const char *h, char **cause)
 {
 	const char *colon = strchr(h, ':'), *p;
+	size_t i;
 
 	if (colon == NULL || colon == h)
-		return 0;
+		goto bad;
 	for (p = h; p < colon; p++)
 		if (!isalnum((unsigned char)*p) &&
 		    strchr("!#$%&'*+-.^_`|~", *p) == NULL)
-			return 0;
+			goto bad;
 	for (p = colon; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 && *p != '\t')
-			return 0;
-	return 1;
+			goto bad;
+	for (i = 0; i <
+	     sizeof webhook_signing_headers / sizeof webhook_signing_headers[0];
+	     i++) {
+		if (webhook_header_is(h, webhook_signing_headers[i])) {
+			xasprintf(cause,
+			    "headers: %s is the webhook's own (signed), not "
+			    "to be set",
+			    webhook_signing_headers[i]);
+			return -1;
+		}
+	}
+	return 0;
+bad:
+	xasprintf(cause, "headers: \"%.64s\" is not \"Name: value\"", h);
+	return -1;
+}
+
+/* Whether a custom header of the webhook W is named NAME: it replaces
+ * the built-in one. */
+static int
+webhook_has_header(const struct webhook *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->nheaders; i++)
+		if (webhook_header_is(w->headers[i], name))
+			return 1;
+	return 0;
 }
 
 static void webhook_free(void *);
@@ -272,12 +314,8 @@ webhook_new(struct notifier *n, const struct notifier_config *cf,
 		}
 		w->headers = xcalloc(o->nlist, sizeof *w->headers);
 		for (i = 0; i < o->nlist; i++) {
-			if (!webhook_header_ok(o->list[i])) {
-				xasprintf(cause,
-				    "headers: \"%.64s\" is not \"Name: value\"",
-				    o->list[i]);
+			if (webhook_header_check(o->list[i], cause) == -1)
 				goto fail;
-			}
 			w->headers[w->nheaders++] = xstrdup(o->list[i]);
 		}
 	}
@@ -464,7 +502,11 @@ webhook_deliver(void *state, struct notifier_job *job)
 		p->body = payload_render_preset(w->preset, job->alert,
 		    job->payload, w->topic, &content_type);
 
-	p->headers = webhook_header(NULL, "Content-Type: %s", content_type);
+	/* A custom Content-Type or Expect is sent instead of the built-in
+	 * one: two of them would leave the receiver to guess. */
+	if (!webhook_has_header(w, "Content-Type"))
+		p->headers = webhook_header(
+		    p->headers, "Content-Type: %s", content_type);
 	p->headers =
 	    webhook_header(p->headers, "webhook-id: %s", job->outbox_id);
 	p->headers = webhook_header(
@@ -478,8 +520,9 @@ webhook_deliver(void *state, struct notifier_job *job)
 		    webhook_header(p->headers, "webhook-signature: %s", sig);
 		free(sig);
 	}
-	p->headers =
-	    webhook_header(p->headers, "Expect:"); /* no 100-continue */
+	if (!webhook_has_header(w, "Expect"))
+		p->headers =
+		    webhook_header(p->headers, "Expect:"); /* no 100-continue */
 	for (i = 0; i < w->nheaders; i++)
 		p->headers = webhook_header(p->headers, "%s", w->headers[i]);
 

@@ -15,7 +15,10 @@
  *	                                   by spaces (or a list) while
  *	                                   rotating; also secret_file,
  *	                                   secret_env, secret_credential
- *	headers: ["X-Token: abc"]          extra request headers
+ *	headers: ["X-Token: abc"]          extra request headers; one
+ *	                                   named Content-Type or Expect
+ *	                                   replaces the built-in one, and
+ *	                                   the signing headers are refused
  *	timeout: 30s                       whole request
  *	allow_private: false               allow loopback/private addresses
  *
@@ -57,5 +60,9 @@ int webhook_secret_decode(const char *secret, unsigned char *key);
  * if a secret is malformed. */
 char *webhook_sign(const char *secrets, const char *id, int64_t timestamp,
     const char *body, size_t len);
+/* Whether H may be one of the headers: option: "Name: value" with a token
+ * name, on one line, and not a signing header (webhook-id,
+ * webhook-timestamp, webhook-signature). 0, or -1 with *cause. */
+int webhook_header_check(const char *h, char **cause);
 
 #endif

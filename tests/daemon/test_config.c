@@ -249,6 +249,11 @@ static const struct {
     {"notifiers:\n  n: {url: http://x/}\n",
 	"t.yaml:2:6: notifier \"n\" needs a type (webhook, email, syslog, "
 	"exec or console)"},
+    /* the signing headers are the webhook's own: refused where written */
+    {"notifiers:\n  n:\n    type: webhook\n    url: http://x/\n"
+     "    headers:\n      - 'X-A: b'\n      - 'Webhook-Signature: v1,x'\n",
+	"t.yaml:7:9: notifier n: headers: webhook-signature is the webhook's "
+	"own (signed), not to be set"},
     {"notifiers:\n  n: {type: console, url: x}\n",
 	"t.yaml:2:22: unknown key \"url\" in a notifier; expected one of: "
 	"type, rate_limit"},

@@ -99,6 +99,12 @@ test_options(void **state)
 		"unknown variable"},
 	    {{"url=http://x/", "headers=[X-A: b|Bad Header: c]", NULL},
 		"Name: value"},
+	    {{"url=http://x/", "headers=[webhook-id: x]", NULL},
+		"webhook-id is the webhook's own"},
+	    {{"url=http://x/", "headers=[Webhook-Timestamp: 1]", NULL},
+		"webhook-timestamp is the webhook's own"},
+	    {{"url=http://x/", "headers=[webhook-signature: v1,x]", NULL},
+		"webhook-signature is the webhook's own"},
 	    {{"url=http://x/", "timeout=soon", NULL}, "duration"},
 	    {{"url=https://ntfy.sh/", "preset=ntfy", NULL}, "topic"},
 	    {{"url=http://x/", "preset=slack", "secret=" NEW_SECRET}, NULL},
@@ -161,6 +167,39 @@ test_post_signed(void **state)
 	assert_true(
 	    json_is_true(json_object_get(json_array_get(got, 1), "duplicate")));
 	free(expect);
+	json_decref(got);
+	notifier_free(n);
+	alert_free(a);
+}
+
+/* A custom Content-Type is sent instead of the built-in one, not beside
+ * it; the request is still signed. */
+static void
+test_custom_headers(void **state)
+{
+	struct fixture *f = *state;
+	struct alert *a = nh_alert("alert-5");
+	struct nh_result r;
+	struct notifier *n;
+	char url[256], *cause;
+	json_t *got, *e;
+
+	snprintf(url, sizeof url, "url=%s/hook", f->url);
+	n = nh_notifier("webhook", &f->env.ctx, &cause, url,
+	    "secret=" NEW_SECRET, "allow_private=yes",
+	    "headers=[content-type: text/plain; charset=utf-8|X-Test: yes]",
+	    NULL);
+	assert_non_null(n);
+	nh_deliver(f->env.base, n, "outbox-19", a, 1, &r, 5000);
+	assert_int_equal(r.status, NOTIFIER_OK);
+	got = received(f, 1);
+	e = json_array_get(got, 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(e, "content_type")),
+	    "text/plain; charset=utf-8");
+	assert_true(json_is_true(json_object_get(e, "verified")));
+	assert_string_equal(
+	    json_string_value(json_object_get(e, "x_test")), "yes");
 	json_decref(got);
 	notifier_free(n);
 	alert_free(a);
@@ -431,6 +470,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_options, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_post_signed, setup, nh_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_custom_headers, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_post_wrong_key, setup, nh_teardown),
 	    cmocka_unit_test_setup_teardown(

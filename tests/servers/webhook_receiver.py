@@ -7,7 +7,8 @@ and timestamps, counts ids, reports duplicates, and fails on demand.
 Prints "PORT <n>" on stdout once it listens on 127.0.0.1. Every request
 is appended to FILE as one JSON line: id, timestamp, verified, reason,
 status (what it answered), duplicate (id seen before with a 2xx), path,
-content_type, body.
+content_type (every Content-Type header, comma-joined), user_agent,
+x_test, body.
 
 What it answers is chosen by the path, or for every path by a mode set
 through POST /_control {"mode": ..., "retry_after": n}:
@@ -142,7 +143,9 @@ class Handler(BaseHTTPRequestHandler):
                     "id": msg_id, "timestamp": ts, "verified": ok,
                     "reason": reason, "status": status,
                     "duplicate": duplicate, "path": url.path,
-                    "content_type": self.headers.get("Content-Type"),
+                    # every Content-Type sent: two would be a fault
+                    "content_type": ", ".join(
+                        self.headers.get_all("Content-Type", [])) or None,
                     "user_agent": self.headers.get("User-Agent"),
                     "x_test": self.headers.get("X-Test"),
                     "body": body.decode("utf-8", "replace")}) + "\n")
