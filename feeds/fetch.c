@@ -410,16 +410,7 @@ fetch_opensocket_cb(
 	const struct sockaddr *sa = &address->addr;
 
 	if (f->block_private && f->q->blocked(sa, address->addrlen)) {
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET,
-			    &((const struct sockaddr_in *)sa)->sin_addr,
-			    f->refused_addr, sizeof f->refused_addr);
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6,
-			    &((const struct sockaddr_in6 *)sa)->sin6_addr,
-			    f->refused_addr, sizeof f->refused_addr);
-		else
-			snprintf(f->refused_addr, sizeof f->refused_addr, "?");
+		netguard_addr(sa, f->refused_addr, sizeof f->refused_addr);
 		return CURL_SOCKET_BAD;
 	}
 	return socket(address->family, address->socktype | SOCK_CLOEXEC,

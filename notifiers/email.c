@@ -61,6 +61,7 @@ struct email_send {
 	char *message;
 	size_t len, off;
 	char errbuf[CURL_ERROR_SIZE];
+	struct netguard guard;
 };
 
 /* Raw bytes of an encoded word that fits a line with USED characters
@@ -745,7 +746,7 @@ email_done_cb(CURL *easy, CURLcode result, void *arg)
 		    code, curlev_strerror(result, s->errbuf));
 	else
 		notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1, "%s",
-		    curlev_strerror(result, s->errbuf));
+		    notifier_curl_error(result, s->errbuf, &s->guard));
 	email_send_free(s);
 }
 
@@ -797,7 +798,8 @@ email_deliver(void *state, struct notifier_job *job)
 	curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(s->easy, CURLOPT_PROXY, "");
 	curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
-	netguard_apply(s->easy, !e->allow_private);
+	s->guard.block_private = !e->allow_private;
+	netguard_apply(s->easy, &s->guard);
 	if (curlev_add(e->curl, s->easy, email_done_cb, s) == -1) {
 		email_send_free(s);
 		notifier_job_finish(

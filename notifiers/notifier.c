@@ -19,6 +19,7 @@
 #include "email.h"
 #include "exec.h"
 #include "log.h"
+#include "netguard.h"
 #include "notifier.h"
 #include "syslogger.h"
 #include "webhook.h"
@@ -696,6 +697,19 @@ notifier_option_get(const struct notifier_config *cf, const char *key)
 		if (strcmp(cf->options[i].key, key) == 0)
 			return &cf->options[i];
 	return NULL;
+}
+
+const char *
+notifier_curl_error(int rc, char *errbuf, const struct netguard *g)
+{
+	if (rc == CURLE_COULDNT_CONNECT && g->refused[0] != '\0') {
+		snprintf(errbuf, CURL_ERROR_SIZE,
+		    "refused to connect to private address %s (allow_private: "
+		    "true lets this notifier reach it)",
+		    g->refused);
+		return errbuf;
+	}
+	return curlev_strerror((CURLcode)rc, errbuf);
 }
 
 const char *

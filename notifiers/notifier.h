@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct netguard;
+
 struct event_base;
 struct curlev;
 struct notifier;
@@ -173,6 +175,13 @@ const char *notifier_option(const struct notifier_config *, const char *key);
  */
 const char *notifier_url(const struct notifier_config *, const char *what,
     const char *scheme1, const char *scheme2, char **cause);
+/*
+ * What a transfer that failed with RC says: the address the SSRF guard
+ * G refused, with the option that allows it, or curl's words
+ * (curlev_strerror()). May write ERRBUF (CURL_ERROR_SIZE bytes), the
+ * transfer's, and return it.
+ */
+const char *notifier_curl_error(int rc, char *errbuf, const struct netguard *g);
 const struct notifier_option *notifier_option_get(
     const struct notifier_config *, const char *key);
 /* true/false/yes/no/on/off; -1 with *cause when it is something else. */

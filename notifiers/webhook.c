@@ -51,6 +51,7 @@ struct webhook_post {
 	char *body;
 	struct buf response;
 	char errbuf[CURL_ERROR_SIZE];
+	struct netguard guard;
 };
 
 int
@@ -398,7 +399,7 @@ webhook_done_cb(CURL *easy, CURLcode result, void *arg)
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	if (result != CURLE_OK) {
 		notifier_job_finish(job, NOTIFIER_TEMPFAIL, -1, "%s",
-		    curlev_strerror(result, p->errbuf));
+		    notifier_curl_error(result, p->errbuf, &p->guard));
 		webhook_post_free(p);
 		return;
 	}
@@ -550,7 +551,8 @@ webhook_deliver(void *state, struct notifier_job *job)
 	curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, webhook_write_cb);
 	curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
 	curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
-	netguard_apply(p->easy, !w->allow_private);
+	p->guard.block_private = !w->allow_private;
+	netguard_apply(p->easy, &p->guard);
 	if (curlev_add(w->curl, p->easy, webhook_done_cb, p) == -1) {
 		webhook_post_free(p);
 		notifier_job_finish(

@@ -7,7 +7,10 @@
 
 #include <netinet/in.h>
 
+#include <arpa/inet.h>
+
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -111,26 +114,40 @@ netguard_blocked(const struct sockaddr *sa, socklen_t len)
 	return 1;
 }
 
-/* The guard's state rides in clientp: these two addresses are the flag. */
-static const int netguard_on = 1, netguard_off = 0;
+void
+netguard_addr(const struct sockaddr *sa, char *buf, size_t size)
+{
+	const void *a = NULL;
+
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, buf, size) == NULL)
+		snprintf(buf, size, "?");
+}
 
 /* curl: open the socket for a connect, unless the guard refuses it. */
 static curl_socket_t
 netguard_opensocket_cb(
     void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 {
-	if (clientp == &netguard_on &&
-	    netguard_blocked(&address->addr, address->addrlen))
+	struct netguard *g = clientp;
+
+	if (g->block_private &&
+	    netguard_blocked(&address->addr, address->addrlen)) {
+		netguard_addr(&address->addr, g->refused, sizeof g->refused);
 		return CURL_SOCKET_BAD;
+	}
 	return socket(address->family, address->socktype | SOCK_CLOEXEC,
 	    address->protocol);
 }
 
 void
-netguard_apply(CURL *easy, int block_private)
+netguard_apply(CURL *easy, struct netguard *g)
 {
+	g->refused[0] = '\0';
 	curl_easy_setopt(
 	    easy, CURLOPT_OPENSOCKETFUNCTION, netguard_opensocket_cb);
-	curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA,
-	    (void *)(block_private ? &netguard_on : &netguard_off));
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, (void *)g);
 }

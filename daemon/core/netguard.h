@@ -14,6 +14,8 @@
 
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <curl/curl.h>
 
 /*
@@ -25,8 +27,19 @@
  * 6to4). Any family other than IPv4 and IPv6 is refused. 0 otherwise.
  */
 int netguard_blocked(const struct sockaddr *sa, socklen_t len);
-/* Install the connect-time check on easy; block_private 0 installs a
- * callback that allows everything (but still opens sockets close-on-exec). */
-void netguard_apply(CURL *easy, int block_private);
+/* A transfer's guard: whether it is on, and the address it refused last
+ * ("" if none), for the error a transfer that could not connect gives. */
+struct netguard {
+	int block_private;
+	char refused[INET6_ADDRSTRLEN];
+};
+
+/* Install the connect-time check that G (the caller's, alive as long as
+ * the transfer) says on EASY; off, it allows everything (but still opens
+ * sockets close-on-exec). */
+void netguard_apply(CURL *easy, struct netguard *g);
+/* The address of SA as text in BUF (INET6_ADDRSTRLEN bytes), "?" if it
+ * is neither IPv4 nor IPv6. */
+void netguard_addr(const struct sockaddr *sa, char *buf, size_t size);
 
 #endif

@@ -156,13 +156,14 @@ static CURLcode
 fetch(const char *url, int block)
 {
 	CURL *easy = curl_easy_init();
+	struct netguard g = {block, ""};
 	CURLcode rc;
 
 	curl_easy_setopt(easy, CURLOPT_URL, url);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	/* The listener accepts and never answers: stop soon after connect. */
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 300L);
-	netguard_apply(easy, block);
+	netguard_apply(easy, &g);
 	rc = curl_easy_perform(easy);
 	curl_easy_cleanup(easy);
 	return rc;

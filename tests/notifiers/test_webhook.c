@@ -377,6 +377,11 @@ test_network_errors(void **state)
 	n = nh_notifier("webhook", &f->env.ctx, &cause, url, NULL);
 	nh_deliver(f->env.base, n, "outbox-40", a, 1, &r, 5000);
 	assert_int_equal(r.status, NOTIFIER_TEMPFAIL);
+	/* the guard says so, and what allows it: not "couldn't connect",
+	 * which reads as a receiver down */
+	assert_non_null(
+	    strstr(r.error, "refused to connect to private address 127.0.0.1"));
+	assert_non_null(strstr(r.error, "allow_private"));
 	notifier_free(n);
 	assert_int_equal(nh_wait_lines(f->log, 1, 300), 0);
 
