@@ -14,6 +14,9 @@ struct countries_entry {
 	const char *key; /* the entity key: "iraq", "united-states" */
 	const char *name; /* the common or short name */
 	const char *const *aliases; /* NULL-terminated */
+	/* Longer names holding one of its names that are not the country
+	 * ("New Mexico"), NULL-terminated. */
+	const char *const *not_names;
 };
 
 /* All of them, sorted by code; *n is set to how many. */

@@ -308,6 +308,12 @@ matcher_field_name(unsigned field)
 	return name != NULL ? name : "?";
 }
 
+static struct matcher_entity *matcher_entity_new(
+    struct matcher *, const char *);
+
+/* The entity of the names that are no country (matcher_new()). */
+#define MATCHER_NOT_A_COUNTRY " not a country"
+
 struct matcher *
 matcher_new(int flags)
 {
@@ -340,6 +346,19 @@ matcher_new(int flags)
 				MATCHER_CASE_AUTO, NULL) == -1)
 				fatalx("country %s: bad alias", c[i].code);
 	}
+	/*
+	 * The longer names that are no country ("New Mexico", "guinea
+	 * pig"): aliases of an entity no query can name (its key, with
+	 * spaces, is no entity key), so that the longest alias rule
+	 * keeps the country's name inside them from being taken.
+	 */
+	matcher_entity_new(m, MATCHER_NOT_A_COUNTRY);
+	for (i = 0; i < n; i++)
+		for (j = 0; c[i].not_names[j] != NULL; j++)
+			if (matcher_add_alias(m, MATCHER_NOT_A_COUNTRY,
+				c[i].not_names[j], MATCHER_CASE_AUTO,
+				NULL) == -1)
+				fatalx("country %s: bad name", c[i].code);
 	return m;
 }
 
@@ -756,6 +775,22 @@ matcher_add_key(struct matcher *m, const char *key, size_t entity)
 	matcher_key_slot(m, m->nekeys - 1);
 }
 
+/* A new entity of KEY (not checked), without names. */
+static struct matcher_entity *
+matcher_entity_new(struct matcher *m, const char *key)
+{
+	struct matcher_entity *e;
+
+	m->entities =
+	    xreallocarray(m->entities, m->nentities + 1, sizeof *m->entities);
+	e = &m->entities[m->nentities];
+	memset(e, 0, sizeof *e);
+	e->key = xstrdup(key);
+	matcher_add_key(m, key, m->nentities);
+	m->nentities++;
+	return e;
+}
+
 int
 matcher_add_entity(struct matcher *m, const char *key, const char *name,
     const char *country, char **cause)
@@ -794,15 +829,8 @@ matcher_add_entity(struct matcher *m, const char *key, const char *name,
 			matcher_add_key(m, key, cindex);
 		e = ce;
 	}
-	if (e == NULL) {
-		m->entities = xreallocarray(
-		    m->entities, m->nentities + 1, sizeof *m->entities);
-		e = &m->entities[m->nentities];
-		memset(e, 0, sizeof *e);
-		e->key = xstrdup(key);
-		matcher_add_key(m, key, m->nentities);
-		m->nentities++;
-	}
+	if (e == NULL)
+		e = matcher_entity_new(m, key);
 	if (name != NULL) {
 		if (e->name == NULL)
 			e->name = xstrdup(name);

@@ -224,6 +224,18 @@ static const struct match_case match_cases[] = {
     {"@united-kingdom", {"British officials"}, 1, NULL},
     {"@united-kingdom", {"British Virgin Islands"}, 0, NULL},
     {"@south-korea", {"North Korea"}, 0, NULL},
+    /* longer names that hold a country's and are something else */
+    {"@mexico", {"New Mexico governor"}, 0, NULL},
+    {"@mexico", {"Mexico and New Mexico"}, 1, "title 0-6 Mexico"},
+    {"@jersey", {"New Jersey"}, 0, NULL},
+    {"@guinea", {"Guinea pigs of New Guinea"}, 0, NULL},
+    {"@guinea", {"guinea fowl in Guinea"}, 1, "title 15-21 Guinea"},
+    {"@india", {"storms in the Indian Ocean"}, 0, NULL},
+    {"@india", {"Indian Ocean and Indian troops"}, 1, "title 17-23 Indian"},
+    {"@united-states", {"Latin American leaders"}, 0, NULL},
+    {"@united-states", {"Central Americans and Americans"}, 1,
+	"title 22-31 Americans"},
+    {"@ireland", {"Northern Ireland assembly"}, 0, NULL},
     /* ISO's inverted names are no aliases: the comma is no word */
     {"@south-korea", {"North Korea, Republic of Korea"}, 1,
 	"title 13-30 Republic of Korea"},
