@@ -217,6 +217,7 @@ struct norm_word {
 	uint32_t start, end; /* original bytes */
 	size_t text; /* start in n->text */
 	unsigned nchars; /* source characters emitted */
+	int32_t first_cp; /* the first of them, as written (non-ASCII) */
 	uint32_t split_end; /* original offset after the second character */
 	size_t split_len; /* normalized bytes of the first two characters */
 };
@@ -260,8 +261,11 @@ norm_close(struct norm *n, struct norm_word *w, int32_t next_cp,
 	    (s[1] == 'l' || s[1] == 'L') && norm_is_hyphen(next_cp) &&
 	    norm_letter_at(after, left))
 		s[0] = s[0] == 'e' ? 'a' : 'A';
+	/* the article is written with a bare alef (or alef wasla): "أل"
+	 * and "إل" start words ("ألمانيا", "إلهام") though folded alike */
 	if (w->split_len == 4 && len >= 8 &&
-	    memcmp(s, "\xd8\xa7\xd9\x84", 4) == 0) {
+	    memcmp(s, "\xd8\xa7\xd9\x84", 4) == 0 &&
+	    (w->first_cp == 0x0627 || w->first_cp == 0x0671)) {
 		norm_push(n, w->start, w->split_end, w->text, 4);
 		norm_push(n, w->split_end, w->end, w->text + 4, len - 4);
 		return;
@@ -279,6 +283,7 @@ norm_open(struct norm *n, struct norm_word *w, uint32_t pos)
 	w->end = pos;
 	w->text = n->text_len;
 	w->nchars = 0;
+	w->first_cp = -1;
 	w->split_len = 0;
 	w->split_end = 0;
 }
@@ -383,6 +388,8 @@ norm_tokenize(struct norm *n, const char *text, size_t len, int flags)
 		norm_emit(n, cp, flags);
 		pos += (size_t)clen;
 		w.end = (uint32_t)pos;
+		if (w.nchars == 0)
+			w.first_cp = cp;
 		if (++w.nchars == 2) {
 			w.split_end = w.end;
 			w.split_len = n->text_len - w.text;

@@ -44,6 +44,9 @@ static const struct norm_case norm_cases[] = {
     {"أحمد إبراهيم آمنة", 0, "احمد|ابراهيم|امنه"},
     {"بغـــداد", 0, "بغداد"},
     {"السوداني", 0, "ال|سوداني"},
+    /* not the article: alef with hamza starts the word itself */
+    {"ألمانيا إلهام", 0, "المانيا|الهام"},
+    {"ٱلسوداني", 0, "ال|سوداني"},
     {"الى", 0, "الي"},
     /* apostrophes, quotes, hyphens and dashes all separate */
     {"Iraq's O’Brien \"quoted\" «guillemets»", 0,
