@@ -159,6 +159,7 @@ struct engine {
 	int draining;
 	int64_t last_progress;
 	struct event *settle_event; /* engine_set_settle_event */
+	int once_over; /* engine_once_done() has run */
 	size_t polls_done;
 	size_t polls_failed;
 	size_t alerts;
@@ -427,18 +428,24 @@ static void
 engine_feeds_present(struct engine *e, const struct config *cf)
 {
 	const char **urls = xcalloc(cf->nfeeds + 1, sizeof *urls);
+	const char **held = xcalloc(e->nfeeds + 1, sizeof *held);
 	struct store_forgotten *fg;
 	char *cause = NULL;
-	size_t i, j, nfg;
+	size_t i, j, nfg, nheld = 0;
 	int64_t now = time(NULL);
 
 	for (i = 0; i < cf->nfeeds; i++)
 		urls[i] = cf->feeds[i].url;
-	if (store_feeds_present(e->store, urls, cf->nfeeds, now,
+	/* those a reload keeps are polled on with the state they have */
+	for (i = 0; i < e->nfeeds; i++)
+		if (e->feeds[i] != NULL)
+			held[nheld++] = e->feeds[i]->state.url;
+	if (store_feeds_present(e->store, urls, cf->nfeeds, held, nheld, now,
 		ENGINE_FEED_FORGET_AFTER, &fg, &nfg, &cause) == -1) {
 		log_warnx("store: feeds of the configuration: %s", cause);
 		free(cause);
 		free(urls);
+		free(held);
 		return;
 	}
 	for (i = 0; i < nfg; i++) {
@@ -453,6 +460,7 @@ engine_feeds_present(struct engine *e, const struct config *cf)
 	}
 	store_forgotten_free(fg, nfg);
 	free(urls);
+	free(held);
 }
 
 /* Copy a store string field (NULL allowed). */
@@ -866,7 +874,7 @@ engine_count_fetch(
     struct engine *e, const struct fetch_result *r, int parse_error)
 {
 	const char *result, *status_class = "none";
-	char cls[8];
+	char cls[24];
 
 	if (r->status >= 100 && r->status < 600) {
 		snprintf(cls, sizeof cls, "%ldxx", r->status / 100);
@@ -1657,8 +1665,9 @@ engine_once_done(struct engine *e)
 {
 	size_t i;
 
-	if (!e->once || e->once_pending > 0)
+	if (!e->once || e->once_pending > 0 || e->once_over)
 		return;
+	e->once_over = 1;
 	e->once_cutoff = engine_now_ms() / 1000;
 	engine_flush(e);
 	engine_self_check(e);

@@ -283,7 +283,9 @@ static const char *const store_sql[S_NSTMTS] = {
 	"last_modified = ?4, next_poll_at = ?5, last_poll_at = ?6, "
 	"last_status = ?7, last_error = ?8, consecutive_failures = ?9, "
 	"last_success_at = ?10, gone_reason = ?11, failing_since = ?12, "
-	"moved_to = ?13, redirect_seen = ?14, redirect_count = ?15",
+	"moved_to = ?13, redirect_seen = ?14, redirect_count = ?15, "
+	/* a feed whose state is written is polled: in a configuration */
+	"removed_at = 0",
     [S_FEED_IDS] = "SELECT id, first_poll_done, fetch_seq, present "
 		   "FROM feeds WHERE url = ?1",
     [S_FEED_DONE] = "UPDATE feeds SET first_poll_done = ?4, fetch_seq = ?2, "
@@ -1204,10 +1206,11 @@ store_url_cmp(const void *a, const void *b)
 
 int
 store_feeds_present(struct store *st, const char *const *urls, size_t n,
-    int64_t now, int64_t forget_after, struct store_forgotten **out,
-    size_t *nout, char **cause)
+    const char *const *held, size_t nheld, int64_t now, int64_t forget_after,
+    struct store_forgotten **out, size_t *nout, char **cause)
 {
 	const char **sorted = xreallocarray(NULL, n + 1, sizeof *sorted);
+	const char **kept = xreallocarray(NULL, nheld + 1, sizeof *kept);
 	struct store_forgotten *fg = NULL;
 	sqlite3_stmt *stmt = NULL;
 	struct {
@@ -1222,6 +1225,8 @@ store_feeds_present(struct store *st, const char *const *urls, size_t n,
 	*nout = 0;
 	memcpy(sorted, urls, n * sizeof *sorted);
 	qsort(sorted, n, sizeof *sorted, store_url_cmp);
+	memcpy(kept, held, nheld * sizeof *kept);
+	qsort(kept, nheld, sizeof *kept, store_url_cmp);
 	if (store_relax(st, 1, cause) == -1 || store_begin(st, cause) == -1)
 		goto fail;
 	/* read every row first, then change them */
@@ -1241,7 +1246,9 @@ store_feeds_present(struct store *st, const char *const *urls, size_t n,
 		change = xreallocarray(change, nchange + 1, sizeof *change);
 		change[nchange].id = sqlite3_column_int64(stmt, 0);
 		change[nchange].removed_at = present ? 0 : now;
-		if (present && now - removed_at >= forget_after) {
+		if (present && now - removed_at >= forget_after &&
+		    bsearch(&url, kept, nheld, sizeof *kept, store_url_cmp) ==
+			NULL) {
 			change[nchange].removed_at = -1;
 			fg = xreallocarray(fg, nfg + 1, sizeof *fg);
 			fg[nfg].url = xstrdup(url);
@@ -1278,6 +1285,7 @@ store_feeds_present(struct store *st, const char *const *urls, size_t n,
 		goto fail;
 	free(change);
 	free(sorted);
+	free(kept);
 	*out = fg;
 	*nout = nfg;
 	return 0;
@@ -1287,6 +1295,7 @@ fail:
 	store_forgotten_free(fg, nfg);
 	free(change);
 	free(sorted);
+	free(kept);
 	return -1;
 }
 

@@ -86,14 +86,16 @@ struct store_forgotten {
  * Tell the store which feeds the configuration holds (URLS, N): a feed
  * it knows that is not among them is marked out of it since NOW (unless
  * it already is); one among them that was out of it is marked back, or,
- * when it was out for FORGET_AFTER seconds or more, forgotten with its
- * items (store_feed_delete), so that it starts again as a new feed, its
- * first poll a baseline. *OUT (free with store_forgotten_free) lists the
- * feeds forgotten. One transaction.
+ * when it was out for FORGET_AFTER seconds or more and is not among
+ * HELD (NHELD: feeds whose state the caller keeps, polled on), forgotten
+ * with its items (store_feed_delete), so that it starts again as a new
+ * feed, its first poll a baseline. A feed whose state is written
+ * (store_feed_put) is marked back too. *OUT (free with
+ * store_forgotten_free) lists the feeds forgotten. One transaction.
  */
 int store_feeds_present(struct store *, const char *const *urls, size_t n,
-    int64_t now, int64_t forget_after, struct store_forgotten **out,
-    size_t *nout, char **cause);
+    const char *const *held, size_t nheld, int64_t now, int64_t forget_after,
+    struct store_forgotten **out, size_t *nout, char **cause);
 void store_forgotten_free(struct store_forgotten *, size_t);
 
 /* An alert the matcher wants enqueued; the store copies what it keeps. */

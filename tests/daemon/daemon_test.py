@@ -328,6 +328,29 @@ def test_feed_back(tmp):
           r.stdout.decode()[:300])
 
 
+def test_feed_held_on_reload(tmp):
+    """A feed the running daemon polls is never forgotten by a reload,
+    though another process (a once with another configuration) marked it
+    out of the configuration more than a day ago: forgetting it under a
+    daemon that goes on polling it would alert on all its items."""
+    FEEDS.set("/h", [("h1", "Coalition meets", "old")])
+    cfg = os.path.join(tmp, "feedwatch.yaml")
+    write(cfg, config(tmp, [("h", "/h")]))
+    proc = start(tmp)
+    check("held: polled", wait_for(lambda: FEEDS.asked("/h"), 15))
+    check("held: baseline stored", wait_for(lambda: db(
+        tmp, "SELECT count(*) FROM items")[0][0] == 1, 15))
+    db(tmp, "UPDATE feeds SET removed_at = strftime('%s','now') - 2 * 86400")
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(1.0)
+    rc, out, err = stop(proc)
+    check("held: the reload keeps the feed and its items",
+          db(tmp, "SELECT count(*) FROM items")[0][0] == 1 and
+          db(tmp, "SELECT removed_at FROM feeds") == [(0,)] and
+          "starts again" not in err, err[-400:])
+    check("held: nothing alerted", out == "", out[:300])
+
+
 def test_not_a_feed(tmp):
     """A body with no XML element (empty, text, binary) answered 200 is a
     failed poll, not a feed with nothing new: the operator must see it."""
@@ -624,7 +647,8 @@ def main():
     server, PORT = serve(FEEDS)
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
                  test_reload_while_parsing,
-                 test_once_alerts_only_new, test_feed_back, test_not_a_feed,
+                 test_once_alerts_only_new, test_feed_back,
+                 test_feed_held_on_reload, test_not_a_feed,
                  test_file_feed,
                  test_self_alert_once,
                  test_self_alert_run, test_moved_permanently,

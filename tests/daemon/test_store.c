@@ -340,8 +340,8 @@ test_feeds_present(void **state)
 	    NULL, NOW, 0);
 #define PRESENT(v, n, now)                                                     \
 	do {                                                                   \
-		assert_int_equal(store_feeds_present(env->st, v, n, now,       \
-				     forget, &fg, &nfg, &cause),               \
+		assert_int_equal(store_feeds_present(env->st, v, n, NULL, 0,   \
+				     now, forget, &fg, &nfg, &cause),          \
 		    0);                                                        \
 	} while (0)
 #define REMOVED_AT(url)                                                        \
@@ -365,6 +365,19 @@ test_feeds_present(void **state)
 	assert_int_equal(r.nnew, 1);
 	assert_int_equal(r.nbaseline, 0);
 	assert_int_equal(fm.calls, 1);
+	/* out, then back after the time but polled on all along by a
+	 * daemon that holds it (another process took it out): kept */
+	PRESENT(only_b, 1, NOW + 50);
+	assert_int_equal(store_feeds_present(env->st, both, 2, both, 2,
+			     NOW + 50 + forget, forget, &fg, &nfg, &cause),
+	    0);
+	assert_int_equal(nfg, 0);
+	assert_int_equal(REMOVED_AT(URL), 0);
+	/* and a state written marks it back: it is being polled */
+	PRESENT(only_b, 1, NOW + 60);
+	out = feed_of(URL);
+	assert_int_equal(store_feed_put(env->st, &out, &cause), 0);
+	assert_int_equal(REMOVED_AT(URL), 0);
 	/* out again, then back after the time: forgotten with its items */
 	PRESENT(only_b, 1, NOW + 100);
 	PRESENT(both, 2, NOW + 100 + forget);
