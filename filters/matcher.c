@@ -30,6 +30,11 @@
 /* Positions kept per NEAR side: as many as the hits examined, so that a
  * side of one term keeps all of its own. */
 #define MATCHER_MAX_SPANS MATCHER_MAX_HITS
+/* Pairs of places NEAR looks at in an item, at most: a long side (a
+ * regex ending in ".*") can be near every place of the other, and a
+ * hostile item must not hold the loop for seconds. Past it the item is
+ * noted as cut short. */
+#define MATCHER_MAX_NEAR_STEPS (4u * 1000 * 1000)
 #define MATCHER_MAX_PREFIX_OUT 256 /* prefix patterns per token */
 #define MATCHER_REGEX_MATCH_LIMIT 200000 /* pcre2_set_match_limit */
 #define MATCHER_REGEX_DEPTH_LIMIT 5000 /* pcre2_set_depth_limit */
@@ -252,6 +257,7 @@ struct matcher {
 	uint32_t *candidates;
 	size_t ncandidates;
 	int truncated;
+	size_t near_steps; /* of MATCHER_MAX_NEAR_STEPS, this item */
 
 	/*
 	 * What deciding reads, so that a watchlist whose terms were not
@@ -2313,6 +2319,10 @@ matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
 		for (j = matcher_spans_find(&b, a.v[i].seg, from); j < b.n &&
 		     b.v[j].seg == a.v[i].seg && b.v[j].ts <= a.v[i].te + d;
 		     j++) {
+			if (++ev->m->near_steps > MATCHER_MAX_NEAR_STEPS) {
+				ev->m->truncated = 1;
+				goto done;
+			}
 			if (a.v[i].ts > b.v[j].te + d)
 				continue;
 			/* two places: one word cannot be both sides */
@@ -3067,6 +3077,7 @@ matcher_run(struct matcher *m, const struct item *item, const char *feed_name,
 	m->nhits = 0;
 	m->nalias_hits = 0;
 	m->truncated = 0;
+	m->near_steps = 0;
 	if (++m->gen == 0) { /* wrapped: forget every stamp */
 		for (i = 0; i < m->npatterns; i++)
 			m->hot[i].stamp = 0;

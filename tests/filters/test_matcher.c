@@ -1078,6 +1078,38 @@ test_match_near_late(void **state)
 }
 
 /*
+ * A side of NEAR that spans the field (a regex ending in ".*") is near
+ * every place of the other: past a bound of pairs the item is noted as
+ * cut short (a hostile item held the loop for seconds), and what was
+ * found before stands.
+ */
+static void
+test_match_near_bound(void **state)
+{
+	struct matcher *m = test_matcher_of(
+	    (const char *const[]){"x NEAR/0 (q OR /x(?s:.*)/ OR x)", NULL});
+	struct matcher_result *res;
+	struct item it = {0};
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 1024 * 1024);
+	for (i = 0; i < 45000; i++)
+		buf_addstr(&b, "x ");
+	it.summary_text = (char *)buf_str(&b);
+	res = matcher_run(m, &it, NULL, 0);
+	assert_true(res->truncated);
+	assert_int_equal(res->nmatches, 1);
+	matcher_result_free(res);
+	/* a small item is whole */
+	it.summary_text = (char *)"x x";
+	res = test_run_whole(m, &it, 1);
+	matcher_result_free(res);
+	matcher_free(m);
+	buf_free(&b);
+}
+
+/*
  * A token with more prefix patterns than a token may report (256): the
  * result says it was cut, and 256 of them match, whether the token is a
  * word of the dictionary (its prefixes were found when compiled) or not
@@ -1136,6 +1168,7 @@ main(void)
 	    cmocka_unit_test(test_match_together),
 	    cmocka_unit_test(test_match_many_hits),
 	    cmocka_unit_test(test_match_near_late),
+	    cmocka_unit_test(test_match_near_bound),
 	    cmocka_unit_test(test_match_prefix_cap),
 	};
 
