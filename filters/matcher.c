@@ -517,9 +517,15 @@ matcher_is_common_word(const char *w, size_t len)
 		   sizeof *matcher_common_words, matcher_common_cmp) != NULL;
 }
 
+/* How a phrase's case is taken (matcher_phrase()). */
+#define MATCHER_PHRASE_FOLDED 0
+#define MATCHER_PHRASE_CASED 1 /* as written, unless in capitals */
+#define MATCHER_PHRASE_CASED_ALWAYS 2 /* as written, also in capitals */
+
 /*
- * The pattern for the words of TEXT (a phrase), case-sensitive or not.
- * Returns -1 with *cause when TEXT has no words or too many.
+ * The pattern for the words of TEXT (a phrase), its case taken as
+ * CASE_SENSITIVE (MATCHER_PHRASE_*) says. Returns -1 with *cause when
+ * TEXT has no words or too many.
  */
 static int
 matcher_phrase(struct matcher *m, const char *text, int case_sensitive,
@@ -545,7 +551,7 @@ matcher_phrase(struct matcher *m, const char *text, int case_sensitive,
 		goto out;
 	}
 	buf_init(&key, 1024 * 1024);
-	buf_addc(&key, case_sensitive ? 'C' : 'P');
+	buf_addc(&key, "PCA"[case_sensitive]);
 	norm_init(&c);
 	if (case_sensitive) {
 		norm_tokenize(&c, text, strlen(text), NORM_CASED);
@@ -567,7 +573,9 @@ matcher_phrase(struct matcher *m, const char *text, int case_sensitive,
 		pat->case_sensitive = case_sensitive;
 		if (case_sensitive) {
 			pat->cased = xstrdup(buf_str(&key) + 2);
-			pat->common_word = ntok == 1 &&
+			pat->common_word =
+			    case_sensitive == MATCHER_PHRASE_CASED &&
+			    ntok == 1 &&
 			    matcher_is_common_word(
 				norm_token_text(&n, 0), n.tokens[0].len);
 		}
@@ -894,12 +902,14 @@ matcher_add_alias(struct matcher *m, const char *key, const char *alias,
 		return matcher_error(cause,
 		    "entity \"%s\": alias longer than %d bytes", key,
 		    MATCHER_MAX_ALIAS);
+	/* said so, an alias is taken as written in capitals too */
 	if (case_mode == MATCHER_CASE_SENSITIVE)
-		cs = 1;
+		cs = MATCHER_PHRASE_CASED_ALWAYS;
 	else if (case_mode == MATCHER_CASE_INSENSITIVE)
-		cs = 0;
+		cs = MATCHER_PHRASE_FOLDED;
 	else
-		cs = matcher_short_capitals(alias);
+		cs = matcher_short_capitals(alias) ? MATCHER_PHRASE_CASED
+						   : MATCHER_PHRASE_FOLDED;
 	if (matcher_phrase(m, alias, cs, &p, cause) == -1) {
 		if (cause != NULL) {
 			char *c = *cause;
@@ -1011,8 +1021,8 @@ matcher_add_watchlist(struct matcher *m, const char *name, const char *query,
 		leaf->term = xstrndup(query + n->pos, n->len);
 		switch (n->kind) {
 		case QUERY_WORD:
-			if (matcher_phrase(
-				m, n->text, 0, &leaf->pattern, &why) == -1) {
+			if (matcher_phrase(m, n->text, MATCHER_PHRASE_FOLDED,
+				&leaf->pattern, &why) == -1) {
 				pos = n->text_pos;
 				goto fail_at;
 			}

@@ -73,6 +73,9 @@ static const struct match_case match_cases[] = {
     {"@islamic-state", {"Iraq: IS attack"}, 1, "title 6-8 IS"},
     {"@islamic-state", {"NEWS: IS"}, 1, "title 6-8 IS"},
     {"@usa", {"US TROOPS LEAVE"}, 1, "title 0-2 US"},
+    /* ... unless the alias says case_sensitive: true */
+    {"@isx", {"WHY IS THE ECONOMY SLOWING? MARKETS REACT"}, 1, "title 4-6 IS"},
+    {"@isx", {"this is it"}, 0, NULL},
     /* aliases with their own case rule */
     {"@magazine", {"Read Us Weekly"}, 1, "title 5-7 Us"},
     {"@magazine", {"join us"}, 0, NULL},
@@ -310,6 +313,8 @@ test_matcher_new(int flags)
 	    m, "islamic-state", "Daesh", MATCHER_CASE_AUTO, &cause));
 	OK(matcher_add_alias(
 	    m, "islamic-state", "IS", MATCHER_CASE_AUTO, &cause));
+	OK(matcher_add_entity(m, "isx", NULL, NULL, &cause));
+	OK(matcher_add_alias(m, "isx", "IS", MATCHER_CASE_SENSITIVE, &cause));
 	OK(matcher_add_entity(m, "magazine", NULL, NULL, &cause));
 	OK(matcher_add_alias(
 	    m, "magazine", "Us", MATCHER_CASE_SENSITIVE, &cause));
