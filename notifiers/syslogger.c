@@ -126,7 +126,8 @@ syslogger_lookup(const char *name, int facility, int *value)
  * controls become spaces (never a second line), '"' and '\' are
  * escaped, and ']' too inside RFC 5424 structured data. It is cut on a
  * character boundary and never inside an escape pair. */
-static void
+/* Returns the bytes of S written (cut to fit ROOM, escapes counted). */
+static size_t
 syslogger_add_value(struct buf *b, const char *s, int sd, size_t room)
 {
 	size_t i, n, width;
@@ -149,17 +150,25 @@ syslogger_add_value(struct buf *b, const char *s, int sd, size_t room)
 			buf_add(b, s + i, n);
 		}
 	}
+	return i;
 }
 
 static char *
 syslogger_terms(const struct alert *a)
 {
 	struct buf b;
-	size_t i;
+	size_t i, j;
 
 	buf_init(&b, SIZE_MAX / 2);
 	for (i = 0; i < a->nhits; i++) {
 		if (a->hits[i].term == NULL)
+			continue;
+		/* each term once, as the template's hits.terms */
+		for (j = 0; j < i; j++)
+			if (a->hits[j].term != NULL &&
+			    strcmp(a->hits[j].term, a->hits[i].term) == 0)
+				break;
+		if (j < i)
 			continue;
 		if (b.len > 0)
 			buf_addc(&b, ',');
@@ -184,7 +193,7 @@ syslogger_pairs(struct buf *b, const struct alert *a, int sd, size_t room)
 	const char *values[] = {a->id, a->watchlist,
 	    alert_severity_name(alert_severity_of(a)), a->feed_title,
 	    a->item_title, a->item_link, terms};
-	size_t i, used, frame, left, start = b->len;
+	size_t i, used, frame, left, start = b->len, pair;
 
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (values[i] == NULL)
@@ -199,9 +208,18 @@ syslogger_pairs(struct buf *b, const struct alert *a, int sd, size_t room)
 		 * mislead: leave it out. */
 		if (left == 0 && values[i][0] != '\0')
 			break;
+		pair = b->len;
 		buf_printf(b, "%s%s=\"", sd || used > 0 ? " " : "", keys[i]);
-		syslogger_add_value(b, values[i], sd,
-		    left < SYSLOGGER_MAX_VALUE ? left : SYSLOGGER_MAX_VALUE);
+		if (syslogger_add_value(b, values[i], sd,
+			left < SYSLOGGER_MAX_VALUE
+			    ? left
+			    : SYSLOGGER_MAX_VALUE) == 0 &&
+		    values[i][0] != '\0') {
+			/* not a character of it fits: no pair at all */
+			b->len = pair;
+			b->data[pair] = '\0';
+			break;
+		}
 		buf_addc(b, '"');
 	}
 	free(terms);

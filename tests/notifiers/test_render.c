@@ -351,6 +351,9 @@ test_syslog_format(void **state)
 	struct alert *a = sample("Evil\" title] with\nnewline \\");
 	struct buf b;
 
+	/* a term hit twice is named once */
+	alert_add_hit(a, "@sudani", "sudani", "Sudani", "summary", 0, 6,
+	    "\xc2\xabSudani\xc2\xbb said");
 	buf_init(&b, 1 << 20);
 	syslogger_format_5424(&b, a, 28, 1714564800, "host", "fw", 42);
 	assert_string_equal(buf_str(&b),
