@@ -139,6 +139,8 @@ netguard_opensocket_cb(
 		netguard_addr(&address->addr, g->refused, sizeof g->refused);
 		return CURL_SOCKET_BAD;
 	}
+	/* a later address allowed: a failure now is no longer the guard's */
+	g->refused[0] = '\0';
 	return socket(address->family, address->socktype | SOCK_CLOEXEC,
 	    address->protocol);
 }
