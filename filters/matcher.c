@@ -1886,6 +1886,7 @@ matcher_scan_regex(struct matcher *m, uint32_t pattern)
 	const struct matcher_segment *s;
 	PCRE2_SIZE *ov, offset;
 	size_t seg, ts, te;
+	uint32_t options;
 	int rc;
 
 	/* Every match is a hit (NEAR needs them all): at most one for
@@ -1895,9 +1896,23 @@ matcher_scan_regex(struct matcher *m, uint32_t pattern)
 		if (!(p->fields & s->field))
 			continue;
 		offset = 0;
+		options = 0;
 		for (;;) {
 			rc = pcre2_match(p->re, (PCRE2_SPTR)s->text, s->len,
-			    offset, 0, p->md, m->mctx);
+			    offset, options, p->md, m->mctx);
+			if (rc == PCRE2_ERROR_NOMATCH && options != 0) {
+				/* none but the empty one here: a character on,
+				 * as pcre2demo does */
+				options = 0;
+				if (offset >= s->len)
+					break;
+				offset++;
+				while (offset < s->len &&
+				    ((unsigned char)s->text[offset] & 0xC0) ==
+					0x80)
+					offset++;
+				continue;
+			}
 			if (rc < 0) {
 				if (rc != PCRE2_ERROR_NOMATCH)
 					m->truncated = 1; /* a limit */
@@ -1911,19 +1926,12 @@ matcher_scan_regex(struct matcher *m, uint32_t pattern)
 			matcher_token_range(m, s, ov[0], ov[1], &ts, &te);
 			matcher_add_hit(
 			    m, pattern, 0, seg, ts, te, ov[0], ov[1]);
+			/* after an empty match (\K, a lookaround), the next
+			 * starts where it ended, but not empty there */
+			options = ov[1] == ov[0]
+			    ? PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED
+			    : 0;
 			offset = ov[1];
-			if (ov[1] ==
-			    ov[0]) { /* empty match: step a character */
-				if (offset >= s->len)
-					break;
-				offset++;
-				while (offset < s->len &&
-				    ((unsigned char)s->text[offset] & 0xC0) ==
-					0x80)
-					offset++;
-			}
-			if (offset > s->len)
-				break;
 		}
 	}
 }

@@ -1085,6 +1085,29 @@ test_match_near_late(void **state)
 	buf_free(&b);
 }
 
+/* Empty regex matches (\\K) one after another: each is a hit, none
+ * skipped by stepping past where the next begins. */
+static void
+test_match_regex_empty_steps(void **state)
+{
+	struct matcher *m =
+	    test_matcher_of((const char *const[]){"/a\\K/", NULL});
+	static const size_t want[] = {1, 2, 6, 7, 8};
+	struct matcher_result *res;
+	struct item it = {0};
+	size_t i;
+
+	it.title_text = (char *)"aa b aaa";
+	res = test_run_whole(m, &it, 1);
+	assert_int_equal(res->matches[0].nhits, 5);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(res->matches[0].hits[i].start, want[i]);
+		assert_int_equal(res->matches[0].hits[i].end, want[i]);
+	}
+	matcher_result_free(res);
+	matcher_free(m);
+}
+
 /*
  * A side of NEAR that spans the field (a regex ending in ".*") is near
  * every place of the other: past a bound of pairs the item is noted as
@@ -1177,6 +1200,7 @@ main(void)
 	    cmocka_unit_test(test_match_many_hits),
 	    cmocka_unit_test(test_match_near_late),
 	    cmocka_unit_test(test_match_near_bound),
+	    cmocka_unit_test(test_match_regex_empty_steps),
 	    cmocka_unit_test(test_match_prefix_cap),
 	};
 
