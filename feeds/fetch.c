@@ -96,6 +96,7 @@ struct fetch {
 	struct curl_slist *headers;
 	int allow_file;
 	int block_private;
+	int conditional; /* If-None-Match or If-Modified-Since sent */
 	int64_t connect_timeout_ms;
 	int64_t timeout_ms;
 	long low_speed_limit;
@@ -440,6 +441,17 @@ fetch_delay(const char *value, time_t base)
 	return t > base ? (int64_t)(t - base) : 0;
 }
 
+/* A server's hint of when to come back (Retry-After, max-age, Expires)
+ * is kept to a year: the scheduler clamps it further, and a larger one
+ * would overflow once in milliseconds. */
+#define FETCH_HINT_MAX_S (366 * 86400LL)
+
+static int64_t
+fetch_hint(int64_t s)
+{
+	return s > FETCH_HINT_MAX_S ? FETCH_HINT_MAX_S : s;
+}
+
 /* max-age=N from a Cache-Control value, or -1. */
 static int64_t
 fetch_max_age(const char *cc)
@@ -493,6 +505,14 @@ fetch_classify(struct fetch *f, CURLcode rc)
 	}
 	switch (rc) {
 	case CURLE_OK:
+		/* "nothing changed" to a request that asked no such thing:
+		 * no document, ever (a broken cache or server) */
+		if (f->status == 304 && !f->conditional) {
+			xasprintf(&f->cause,
+			    "HTTP status 304 (not modified) to a request "
+			    "that was not conditional");
+			return FETCH_ERR_HTTP;
+		}
 		if (f->status == 304 || fetch_status_ok(f->status))
 			return FETCH_OK;
 		xasprintf(&f->cause, "HTTP status %ld", f->status);
@@ -604,12 +624,12 @@ fetch_transfer_cb(CURL *easy, CURLcode rc, void *arg)
 	base = f->date != NULL ? curl_getdate(f->date, NULL) : -1;
 	if (base == -1)
 		base = time(NULL);
-	r.retry_after_s = fetch_delay(f->retry_after, base);
-	r.max_age_s =
-	    f->cache_control != NULL ? fetch_max_age(f->cache_control) : -1;
+	r.retry_after_s = fetch_hint(fetch_delay(f->retry_after, base));
+	r.max_age_s = fetch_hint(
+	    f->cache_control != NULL ? fetch_max_age(f->cache_control) : -1);
 	r.expires_in_s = -1;
 	if (f->expires != NULL) {
-		r.expires_in_s = fetch_delay(f->expires, base);
+		r.expires_in_s = fetch_hint(fetch_delay(f->expires, base));
 		if (r.expires_in_s < 0 ||
 		    strspn(f->expires, "0123456789") == strlen(f->expires))
 			r.expires_in_s = 0; /* invalid means already expired */
@@ -871,14 +891,18 @@ fetch_start(struct fetch_queue *q, const struct fetch_opts *o,
 		if (fetch_add_header(f, o->headers[i], NULL, cause) != 0)
 			goto fail;
 	}
-	if (o->etag != NULL && fetch_value_ok(o->etag, strlen(o->etag)) &&
-	    fetch_add_header(f, "If-None-Match", o->etag, cause) != 0)
-		goto fail;
+	if (o->etag != NULL && fetch_value_ok(o->etag, strlen(o->etag))) {
+		if (fetch_add_header(f, "If-None-Match", o->etag, cause) != 0)
+			goto fail;
+		f->conditional = 1;
+	}
 	if (o->last_modified != NULL &&
-	    fetch_value_ok(o->last_modified, strlen(o->last_modified)) &&
-	    fetch_add_header(f, "If-Modified-Since", o->last_modified, cause) !=
-		0)
-		goto fail;
+	    fetch_value_ok(o->last_modified, strlen(o->last_modified))) {
+		if (fetch_add_header(
+			f, "If-Modified-Since", o->last_modified, cause) != 0)
+			goto fail;
+		f->conditional = 1;
+	}
 
 	f->host = fetch_host_get(q, host);
 	free(host);

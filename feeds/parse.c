@@ -2115,10 +2115,12 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 			    &st->item.updated, parse_plain_peek(p, f, &copy));
 		break;
 	case E_TTL: {
-		int ttl = atoi(parse_plain_peek(p, f, &copy));
+		/* minutes; an absurd one is as long as the scheduler allows
+		 * (it clamps), not none */
+		long ttl = strtol(parse_plain_peek(p, f, &copy), NULL, 10);
 
-		if (feed && doc->ttl == 0 && ttl > 0 && ttl < 100000)
-			doc->ttl = (int64_t)ttl * 60;
+		if (feed && doc->ttl == 0 && ttl > 0)
+			doc->ttl = (int64_t)(ttl < 100000 ? ttl : 100000) * 60;
 		break;
 	}
 	case E_TAGS:

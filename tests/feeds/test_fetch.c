@@ -338,6 +338,12 @@ static const struct fault_case faults[] = {
 	NULL},
     {"/retry/503?after=date:120", 0, 0, 0, FETCH_ERR_HTTP, 503, 0, 0, 119, 120,
 	2000, NULL, NULL},
+    /* an absurd delay is kept to a year, not overflowed */
+    {"/retry/429?after=10000000000000000", 0, 0, 0, FETCH_ERR_HTTP, 429, 0, 0,
+	366 * 86400, 366 * 86400, 2000, NULL, NULL},
+    /* 304 to a request without validators: no document will ever come */
+    {"/status/304", 0, 0, 0, FETCH_ERR_HTTP, 304, 0, 0, -1, -1, 2000, NULL,
+	NULL},
     {"/redirect/301?to=/feed", 0, 0, 0, FETCH_OK, 200, 1, 1, -1, -1, 2000,
 	FEED_BODY, "/feed"},
     {"/redirect/308?to=/feed", 0, 0, 0, FETCH_OK, 200, 1, 1, -1, -1, 2000,

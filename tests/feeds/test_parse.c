@@ -838,6 +838,33 @@ test_broken_bytes(void **state)
 	free(cause);
 }
 
+/* RSS ttl is minutes: an absurd one is the most that is kept (the
+ * scheduler clamps it), not dropped; none or zero is no hint. */
+static void
+test_ttl(void **state)
+{
+	static const struct {
+		const char *ttl;
+		int64_t want;
+	} cases[] = {{"60", 3600}, {"99999999", 100000 * 60LL}, {"0", 0},
+	    {"-5", 0}, {"soon", 0}};
+	char doc[256];
+	struct feed_doc *d;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(doc, sizeof doc,
+		    "<rss version=\"2.0\"><channel><title>T</title>"
+		    "<ttl>%s</ttl></channel></rss>",
+		    cases[i].ttl);
+		d = parse_chunked(doc, strlen(doc), 4096);
+		if (d->ttl != cases[i].want)
+			fail_msg(
+			    "ttl %s: %lld", cases[i].ttl, (long long)d->ttl);
+		feed_doc_free(d);
+	}
+}
+
 /*
  * Bare '&' in text, links and attributes ("AT&T", "?a=1&b=2", "Tom &
  * Jerry"): read as written, as feed readers do (libxml2 alone dropped
@@ -1182,6 +1209,7 @@ main(void)
 	    cmocka_unit_test(test_open_html_elements),
 	    cmocka_unit_test(test_references_after_error),
 	    cmocka_unit_test(test_bare_ampersands),
+	    cmocka_unit_test(test_ttl),
 	    cmocka_unit_test(test_item_cb),
 	    cmocka_unit_test(test_double_utf8),
 	    cmocka_unit_test(test_utf8_chunks),
