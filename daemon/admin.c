@@ -159,7 +159,9 @@ admin_healthz(struct admin *a, struct evhttp_request *req)
 			"seconds_without_progress", (json_int_t)stalled));
 		return;
 	}
-	admin_json(req, 200, "OK", json_pack("{s:s}", "status", "ok"));
+	admin_json(req, 200, "OK",
+	    json_pack("{s:s,s:I}", "status", "ok", "seconds_without_progress",
+		(json_int_t)stalled));
 }
 
 static void

@@ -581,11 +581,16 @@ engine_sink_header(void *arg, const char *name, const char *value)
 	return 0;
 }
 
-/* Fetch sink: body bytes go to the parser as they arrive. */
+/* Fetch sink: body bytes go to the parser as they arrive. Bytes are
+ * progress: a healthy transfer that is merely slow (a large feed over a
+ * poor link) must not read as a stuck loop to the watchdog. */
 static int
 engine_sink_data(void *arg, const void *data, size_t len)
 {
-	return parsepool_push(engine_parse(arg), data, len);
+	struct engine_feed *f = arg;
+
+	f->engine->last_progress = engine_now_ms() / 1000;
+	return parsepool_push(engine_parse(f), data, len);
 }
 
 static void

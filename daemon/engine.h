@@ -100,7 +100,8 @@ int engine_idle(struct engine *);
 /* Work is running that should make progress: fetches, or deliveries at
  * a receiver (not alerts a notifier holds for a digest). */
 int engine_working(struct engine *);
-/* The last time a fetch, parse, ingest or delivery made progress (s). */
+/* The last time a fetch (its body's bytes arriving too), parse, ingest or
+ * delivery made progress (s). */
 int64_t engine_last_progress(const struct engine *);
 void engine_stats(struct engine *, struct engine_stats *);
 /* Flush the store's write-ahead log into the database (shutdown). */

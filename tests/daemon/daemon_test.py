@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 # harness.py is in the tests folder, above this one
@@ -200,6 +201,34 @@ def test_stop_during_slow_transfer(tmp):
           "%.1f s" % elapsed)
     check("state intact after the deadline", db(
         tmp, "PRAGMA integrity_check") == [("ok",)])
+
+
+def test_slow_transfer_progress(tmp):
+    """A transfer that is slow but alive (a byte a second) is progress:
+    /healthz does not count the seconds of its transfer as a stall, which
+    would stop the watchdog and have systemd kill a healthy daemon."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    write(os.path.join(tmp, "feedwatch.yaml"),
+          config(tmp, [("slow", "/slow")]).replace(
+              "timeout: 5s", "timeout: 60s").replace(
+              "admin: {enabled: false}",
+              "admin: {port: %d}" % port))
+    proc = start(tmp)
+    check("progress: slow feed in flight",
+          wait_for(lambda: FEEDS.asked("/slow"), 15))
+    time.sleep(4.5)
+    try:
+        with urllib.request.urlopen(
+                "http://127.0.0.1:%d/healthz" % port, timeout=5) as r:
+            health = json.loads(r.read())
+    except Exception as e:  # a 503 is a failure too
+        health = {"error": repr(e)}
+    stop(proc, timeout=20)
+    check("progress: bytes arriving count, no stall seen",
+          health.get("seconds_without_progress", 99) <= 2, str(health))
 
 
 def test_reload_while_parsing(tmp):
@@ -646,6 +675,7 @@ def main():
     global PORT
     server, PORT = serve(FEEDS)
     for test in (test_ready_reload_stop, test_stop_during_slow_transfer,
+                 test_slow_transfer_progress,
                  test_reload_while_parsing,
                  test_once_alerts_only_new, test_feed_back,
                  test_feed_held_on_reload, test_not_a_feed,
