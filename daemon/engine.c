@@ -1158,10 +1158,19 @@ engine_poll_end(struct engine_feed *f, const struct fetch_result *r,
 	if (e->once)
 		schedule_remove(e->sched, &f->sched);
 	engine_schedule_to_state(f);
+	/* a body cut short is no version to be told "not modified" about:
+	 * the next poll fetches it whole */
 	if (o.ok && !r->not_modified) {
-		engine_set(&f->state.etag, r->etag);
-		engine_set(&f->state.last_modified, r->last_modified);
+		engine_set(&f->state.etag,
+		    doc != NULL && doc->cut_short ? NULL : r->etag);
+		engine_set(&f->state.last_modified,
+		    doc != NULL && doc->cut_short ? NULL : r->last_modified);
 	}
+	/* an item the body's end cut in two comes whole with a later poll:
+	 * stored now, it would then be an update, not a new item */
+	if (doc != NULL && doc->last_item_cut && doc->nitems > 0 &&
+	    f->state.first_poll_done)
+		item_clear(&doc->items[--doc->nitems]);
 	if (f->sched.state.gone)
 		log_warnx("feed %s is gone (410): no longer polled",
 		    log_escapes(esc, sizeof esc, f->conf->name));

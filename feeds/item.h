@@ -73,6 +73,9 @@ struct feed_doc {
 	 * feed. Other faults (a bare '&', a wrong type or encoding) are bozo
 	 * but leave the document whole. */
 	int cut_short;
+	/* Its last item was still open when the body ended: it holds only
+	 * what came before the end (feedparse keeps it, as readers do). */
+	int last_item_cut;
 	/* A cap cut the document short (items or fields dropped). */
 	int truncated;
 	/* Publisher's polling hints (RSS ttl, sy:update*), in seconds; 0 if none. */

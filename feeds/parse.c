@@ -2850,8 +2850,10 @@ feedparse_finish(struct feedparse *p, char **cause)
 		return NULL;
 	}
 	/* An item cut short by the end of the document still counts. */
-	if (p->have_item && p->initem)
+	if (p->have_item && p->initem) {
 		parse_item_end(p);
+		parse_doc(p)->last_item_cut = 1;
+	}
 	doc = p->doc;
 	p->doc = NULL;
 	/* No end tag of the root at the end: the body was cut short. */

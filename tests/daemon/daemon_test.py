@@ -380,6 +380,36 @@ def test_feed_held_on_reload(tmp):
     check("held: nothing alerted", out == "", out[:300])
 
 
+def test_cut_short_later(tmp):
+    """A body cut short after the first poll: the items whole in it
+    alert, the one cut in two waits for the whole document (stored now,
+    it would later be an update, never alerted), and no validator is
+    kept, so the next poll fetches the whole body, not a 304."""
+    FEEDS.set("/cut", [("c1", "Coalition one", "x")])
+    cfg = os.path.join(tmp, "feedwatch.yaml")
+    write(cfg, config(tmp, [("cut", "/cut")]))
+    run = lambda: subprocess.run([FEEDWATCH, "once", "-c", cfg],
+                                 capture_output=True, timeout=60, cwd=tmp)
+    r = run()
+    check("cut: the first poll is a baseline", r.stdout == b"",
+          r.stdout.decode()[:300])
+    full = rss([("c3", "Coalition three", "z"),
+                ("c2", "Coalition two, a long title", "y"),
+                ("c1", "Coalition one", "x")])
+    FEEDS.docs["/cut"] = full[:full.index(b"two, a long") + 3]
+    r = run()
+    ids = [json.loads(l)["item"]["id"] for l in r.stdout.decode().splitlines()]
+    check("cut: the whole item alerts, the cut one waits", ids == ["c3"],
+          r.stdout.decode()[:300] + r.stderr.decode()[:300])
+    FEEDS.docs["/cut"] = full
+    r = run()
+    ids = [json.loads(l)["item"]["id"] for l in r.stdout.decode().splitlines()]
+    check("cut: no validator of the cut body was sent",
+          FEEDS.asked("/cut")[-1][1] is None, str(FEEDS.asked("/cut")[-3:]))
+    check("cut: the item cut in two alerts once whole", ids == ["c2"],
+          r.stdout.decode()[:300])
+
+
 def test_not_a_feed(tmp):
     """A body with no XML element (empty, text, binary) answered 200 is a
     failed poll, not a feed with nothing new: the operator must see it."""
@@ -678,7 +708,8 @@ def main():
                  test_slow_transfer_progress,
                  test_reload_while_parsing,
                  test_once_alerts_only_new, test_feed_back,
-                 test_feed_held_on_reload, test_not_a_feed,
+                 test_feed_held_on_reload, test_cut_short_later,
+                 test_not_a_feed,
                  test_file_feed,
                  test_self_alert_once,
                  test_self_alert_run, test_moved_permanently,
