@@ -240,9 +240,19 @@ cmd_status(int argc, char **argv, const struct cmd_globals *g)
 		return 2;
 	}
 	if ((cf = config_load(g->config_path, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
+		/* a running daemon keeps the configuration it loaded: ask it
+		 * all the same, at the admin address the file gives */
+		fprintf(stderr,
+		    "%s\nfeedwatch: %s has errors (above); asking the daemon "
+		    "anyway\n",
+		    cause, g->config_path);
 		free(cause);
-		return 1;
+		if ((cf = config_load_for_admin(g->config_path, &cause)) ==
+		    NULL) {
+			fprintf(stderr, "%s\n", cause);
+			free(cause);
+			return 1;
+		}
 	}
 	if (!cf->admin_enabled) {
 		fprintf(stderr,

@@ -73,6 +73,7 @@ struct config_loader {
 	struct config_index entities;
 	struct config_index watchlists;
 	struct config_index notifiers;
+	int admin_only; /* config_load_for_admin(): nothing but admin: */
 };
 
 static char *config_dirname(const char *);
@@ -1589,6 +1590,14 @@ config_load_sources(
 			yamltree_free((struct yamltree_node *)root);
 			continue;
 		}
+		if (ld->admin_only) {
+			if ((v = config_get(root, "admin")) != NULL &&
+			    admin == NULL) {
+				config_load_admin(ld, v);
+				admin = &srcs[i];
+			}
+			continue;
+		}
 		config_check_keys(
 		    ld, root, config_top_keys, "the configuration");
 		if ((v = config_get(root, "defaults")) != NULL) {
@@ -1660,6 +1669,8 @@ config_load_sources(
 			store = store != NULL ? store : &srcs[i];
 		}
 	}
+	if (ld->admin_only)
+		return;
 	if (ld->cf->store_path == NULL) {
 		statedir = getenv("STATE_DIRECTORY");
 		if (statedir != NULL && statedir[0] == '/' &&
@@ -1815,8 +1826,22 @@ config_dropin_filter(const struct dirent *de)
 	    strcmp(de->d_name + len - 5, ".yaml") == 0;
 }
 
+static struct config *config_load_with(const char *, int, char **);
+
 struct config *
 config_load(const char *path, char **cause)
+{
+	return config_load_with(path, 0, cause);
+}
+
+struct config *
+config_load_for_admin(const char *path, char **cause)
+{
+	return config_load_with(path, 1, cause);
+}
+
+static struct config *
+config_load_with(const char *path, int admin_only, char **cause)
 {
 	struct config_loader *ld;
 	struct config_source *srcs;
@@ -1830,6 +1855,7 @@ config_load(const char *path, char **cause)
 	if ((data = config_read_file(path, &len, cause)) == NULL)
 		return NULL;
 	ld = config_loader_new(path);
+	ld->admin_only = admin_only;
 	dir = config_dirname(path);
 	xasprintf(&confd, "%s/conf.d", dir);
 	free(dir);

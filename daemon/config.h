@@ -165,6 +165,10 @@ struct config {
 /* Load and validate PATH. On error returns NULL and sets *cause (owned by
  * the caller) to one "file:line:col: message" line per error. */
 struct config *config_load(const char *path, char **cause);
+/* Only what `feedwatch status` needs, the admin: section (and its token
+ * file), from the same files: a mistake elsewhere in them, which the
+ * running daemon did not take, does not keep status from asking it. */
+struct config *config_load_for_admin(const char *path, char **cause);
 /* The same for a file already in memory; PATH names it in messages and
  * anchors relative paths. */
 struct config *config_parse(

@@ -456,6 +456,26 @@ def test_admin(tmp, feed_port):
         check("a good reload: feedwatch_config_last_reload_successful 1",
               sample(f, "feedwatch_config_last_reload_successful",
                      "feedwatch_config_last_reload_successful") == 1)
+        # A file the loader refuses (a watchlist notifying no notifier):
+        # status still asks the daemon, which runs the one it had.
+        write(cfg, good.replace("watchlists:\n", "watchlists:\n  lost: "
+                                "{match: 'x', notify: [nope]}\n", 1))
+        proc.send_signal(signal.SIGHUP)
+        check("a refused file: the reload fails", wait_for(
+            lambda: reload_state()["reload_error"] is not None, 10))
+        r = subprocess.run([FEEDWATCH, "status", "-c", cfg],
+                           capture_output=True, timeout=30, cwd=tmp)
+        out = r.stdout.decode()
+        check("a refused file: status shows the errors and the daemon",
+              r.returncode == 0 and "FEED" in out and
+              "the last reload failed" in out and
+              b"not a notifier" in r.stderr and
+              b"asking the daemon anyway" in r.stderr,
+              out + r.stderr.decode())
+        write(cfg, good)
+        proc.send_signal(signal.SIGHUP)
+        check("a good reload clears it again", wait_for(
+            lambda: reload_state()["reload_error"] is None, 10))
         write(os.path.join(tmp, "admin.token"), "another-token-0123456789\n")
         r = subprocess.run([FEEDWATCH, "status", "-c", cfg],
                            capture_output=True, timeout=30, cwd=tmp)
