@@ -1778,6 +1778,8 @@ engine_reload(struct engine *e, struct config *newcf, char **cause)
 	free(ns);
 
 	/* Feeds by URL. */
+	fetch_queue_set_limits(
+	    e->fetchq, newcf->max_connections, newcf->max_connections_per_host);
 	/* Removed feeds go below: nothing of theirs may wait to be written. */
 	engine_flush(e);
 	engine_feeds_present(e, newcf);

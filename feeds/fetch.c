@@ -957,6 +957,23 @@ fetch_queue_new(struct curlev *cl, size_t max_total, size_t max_per_host)
 }
 
 void
+fetch_queue_set_limits(
+    struct fetch_queue *q, size_t max_total, size_t max_per_host)
+{
+	struct fetch_host *h;
+	size_t i;
+
+	q->max_total = max_total > 0 ? max_total : FETCH_DEFAULT_MAX_TOTAL;
+	q->max_per_host =
+	    max_per_host > 0 ? max_per_host : FETCH_DEFAULT_MAX_PER_HOST;
+	/* hosts with room now, or none: then whatever may start starts */
+	for (i = 0; i < FETCH_HOST_BUCKETS; i++)
+		for (h = q->hosts[i]; h != NULL; h = h->next)
+			fetch_host_update(q, h);
+	fetch_dispatch(q);
+}
+
+void
 fetch_queue_set_guard(
     struct fetch_queue *q, int (*blocked)(const struct sockaddr *, socklen_t))
 {

@@ -116,6 +116,10 @@ typedef void (*fetch_done_cb)(
 /* A queue running on cl (not owned); 0 means the default cap. */
 struct fetch_queue *fetch_queue_new(
     struct curlev *cl, size_t max_total, size_t max_per_host);
+/* New limits (a reload): transfers running over them finish; queued ones
+ * start as the new limits allow. */
+void fetch_queue_set_limits(
+    struct fetch_queue *, size_t max_total, size_t max_per_host);
 /* Cancel every fetch, queued or running, without callbacks. */
 void fetch_queue_free(struct fetch_queue *);
 /* Replace the SSRF guard's address check (netguard_blocked; NULL restores

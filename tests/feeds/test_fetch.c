@@ -676,6 +676,36 @@ test_bad_feeds_delay_no_other(void **state)
 	env_free(&e);
 }
 
+/* New limits (a reload) apply to what is queued: more start at once when
+ * they are raised. */
+static void
+test_set_limits(void **state)
+{
+	struct env e;
+	struct fetch_opts opts = {0};
+	struct outcome o[4];
+	size_t i;
+
+	env_init(&e, 32, 1);
+	opts.url = url("/feed");
+	for (i = 0; i < 4; i++) {
+		memset(&o[i], 0, sizeof o[i]);
+		start(&e, &opts, &o[i]);
+	}
+	assert_int_equal(fetch_queue_running(e.q), 1);
+	assert_int_equal(fetch_queue_waiting(e.q), 3);
+	fetch_queue_set_limits(e.q, 32, 3);
+	assert_int_equal(fetch_queue_running(e.q), 3);
+	assert_int_equal(fetch_queue_waiting(e.q), 1);
+	fetch_queue_set_limits(e.q, 2, 3);
+	run(&e, 5000);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(o[i].error, FETCH_OK);
+		buf_free(&o[i].body);
+	}
+	env_free(&e);
+}
+
 /* The global cap holds; cancelling queued and running fetches works. */
 static void
 test_global_cap_and_cancel(void **state)
@@ -862,6 +892,7 @@ main(void)
 	    cmocka_unit_test(test_file_url),
 	    cmocka_unit_test(test_bad_feeds_delay_no_other),
 	    cmocka_unit_test(test_global_cap_and_cancel),
+	    cmocka_unit_test(test_set_limits),
 	    cmocka_unit_test(test_ssrf),
 	};
 	int rc;
