@@ -88,6 +88,10 @@ struct engine_feed {
 	struct engine_fetched *fetched;
 	char *fetch_url; /* the URL being fetched */
 	char *doc_title; /* of the document being ingested */
+	/* The publisher's polling hints of the last document (-1: none),
+	 * for the 304s that mean it still holds. */
+	int64_t ttl_ms;
+	int64_t update_period_ms;
 	unsigned char *applies; /* per watchlist (config order): reads us */
 	int once_pending; /* once mode: still to poll (and store) */
 	int dirty; /* its state waits in engine->dirty */
@@ -523,6 +527,7 @@ engine_feed_new(struct engine *e, const struct config_feed *conf)
 
 	f->engine = e;
 	f->sched.owner = f;
+	f->ttl_ms = f->update_period_ms = -1;
 	engine_feed_bind(f, e->cf, conf);
 	rc = store_feed_get(e->store, conf->url, &f->state, &cause);
 	if (rc == -1) {
@@ -1118,6 +1123,9 @@ engine_poll_end(struct engine_feed *f, const struct fetch_result *r,
 
 	if (r->error == FETCH_OK && r->not_modified) {
 		o.ok = 1;
+		/* the document is the one of the last 200: so are its hints */
+		o.ttl_ms = f->ttl_ms;
+		o.update_period_ms = f->update_period_ms;
 	} else if (r->error == FETCH_OK || r->error == FETCH_ERR_SINK) {
 		if (doc != NULL && (refusal = feedparse_refusal(doc)) != NULL) {
 			feed_doc_free(doc);
@@ -1132,6 +1140,12 @@ engine_poll_end(struct engine_feed *f, const struct fetch_result *r,
 			o.ok = 1;
 			if (doc->ttl > 0)
 				o.ttl_ms = doc->ttl * 1000;
+			if (doc->update_period != NULL ||
+			    doc->update_frequency != NULL)
+				o.update_period_ms = schedule_update_period_ms(
+				    doc->update_period, doc->update_frequency);
+			f->ttl_ms = o.ttl_ms;
+			f->update_period_ms = o.update_period_ms;
 		} else {
 			xasprintf(&error, "%s", r->cause);
 			feed_doc_free(doc);

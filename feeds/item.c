@@ -81,6 +81,8 @@ feed_doc_free(struct feed_doc *doc)
 	free(doc->title);
 	free(doc->link);
 	free(doc->bozo_reason);
+	free(doc->update_period);
+	free(doc->update_frequency);
 	free(doc);
 }
 

@@ -78,8 +78,11 @@ struct feed_doc {
 	int last_item_cut;
 	/* A cap cut the document short (items or fields dropped). */
 	int truncated;
-	/* Publisher's polling hints (RSS ttl, sy:update*), in seconds; 0 if none. */
+	/* Publisher's polling hints: RSS ttl, in seconds (0 if none), and
+	 * sy:updatePeriod and sy:updateFrequency as written (NULL if none). */
 	int64_t ttl;
+	char *update_period;
+	char *update_frequency;
 	struct item *items;
 	size_t nitems;
 };

@@ -77,12 +77,23 @@ enum elem {
 	E_CATEGORY,
 	E_ENCLOSURE,
 	E_TTL,
+	E_UPDATE_PERIOD, /* sy: */
+	E_UPDATE_FREQUENCY,
 	E_URL,
 	E_TAGS,
 };
 
 /* Canonical prefixes of the namespaces that carry fields. */
-enum ns { NS_NONE, NS_CORE, NS_DC, NS_DCTERMS, NS_CONTENT, NS_XHTML, NS_RDF };
+enum ns {
+	NS_NONE,
+	NS_CORE,
+	NS_DC,
+	NS_DCTERMS,
+	NS_CONTENT,
+	NS_XHTML,
+	NS_RDF,
+	NS_SY,
+};
 
 static const struct {
 	const char *uri;
@@ -106,6 +117,7 @@ static const struct {
     {"http://purl.org/rss/1.0/modules/content/", NS_CONTENT},
     {"http://www.w3.org/1999/xhtml", NS_XHTML},
     {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", NS_RDF},
+    {"http://purl.org/rss/1.0/modules/syndication/", NS_SY},
 };
 
 /* Element names per namespace: sorted by ns, then name (for bsearch). */
@@ -165,6 +177,8 @@ static const struct parse_element {
     {NS_CONTENT, "encoded", E_CONTENT_ENCODED},
     {NS_XHTML, "body", E_BODY},
     {NS_RDF, "rdf", E_RDF},
+    {NS_SY, "updatefrequency", E_UPDATE_FREQUENCY},
+    {NS_SY, "updateperiod", E_UPDATE_PERIOD},
 };
 
 /* HTML elements a "plain" RSS title may hold and still count as HTML. */
@@ -1791,6 +1805,8 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	case E_PUBLISHED:
 	case E_UPDATED:
 	case E_TTL:
+	case E_UPDATE_PERIOD:
+	case E_UPDATE_FREQUENCY:
 	case E_URL:
 	case E_TAGS:
 		if (e == E_GUID) {
@@ -2113,6 +2129,18 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		if (entry)
 			parse_date_into(
 			    &st->item.updated, parse_plain_peek(p, f, &copy));
+		break;
+	case E_UPDATE_PERIOD:
+	case E_UPDATE_FREQUENCY:
+		if (feed) {
+			char **slot = f->elem == E_UPDATE_PERIOD
+			    ? &doc->update_period
+			    : &doc->update_frequency;
+
+			if (*slot == NULL)
+				*slot =
+				    xstrndup(parse_plain_peek(p, f, &copy), 64);
+		}
 		break;
 	case E_TTL: {
 		/* minutes; an absurd one is as long as the scheduler allows

@@ -848,7 +848,7 @@ test_ttl(void **state)
 		int64_t want;
 	} cases[] = {{"60", 3600}, {"99999999", 100000 * 60LL}, {"0", 0},
 	    {"-5", 0}, {"soon", 0}};
-	char doc[256];
+	char doc[512];
 	struct feed_doc *d;
 	size_t i;
 
@@ -863,6 +863,19 @@ test_ttl(void **state)
 			    "ttl %s: %lld", cases[i].ttl, (long long)d->ttl);
 		feed_doc_free(d);
 	}
+	/* sy:updatePeriod and sy:updateFrequency as written, the channel's
+	 * (an item's are no hint for the feed) */
+	snprintf(doc, sizeof doc,
+	    "<rss version=\"2.0\" xmlns:sy=\"http://purl.org/rss/1.0/"
+	    "modules/syndication/\"><channel><title>T</title>"
+	    "<item><sy:updatePeriod>daily</sy:updatePeriod></item>"
+	    "<sy:updatePeriod> hourly </sy:updatePeriod>"
+	    "<sy:updateFrequency>2</sy:updateFrequency></channel></rss>");
+	d = parse_chunked(doc, strlen(doc), 7);
+	assert_non_null(d->update_period);
+	assert_string_equal(d->update_period, "hourly");
+	assert_string_equal(d->update_frequency, "2");
+	feed_doc_free(d);
 }
 
 /*
