@@ -233,6 +233,7 @@ admin_feeds(struct admin *a, struct evhttp_request *req)
 		f = json_object();
 		json_object_set_new(f, "name", admin_string(fi.name));
 		json_object_set_new(f, "url", admin_string(fi.url));
+		json_object_set_new(f, "moved_to", admin_string(fi.moved_to));
 		json_object_set_new(f, "state", json_string(fi.state));
 		json_object_set_new(
 		    f, "last_poll_at", admin_time(fi.last_poll_at));

@@ -769,7 +769,7 @@ static void
 engine_note_redirect(
     struct engine_feed *f, const struct fetch_result *r, int ok)
 {
-	char esc[512], esc2[512];
+	char esc[512], esc2[512], esc3[512];
 
 	/* Only a poll that succeeded counts (a login page behind the
 	 * redirect does not); an answer without the redirect ends the run,
@@ -795,9 +795,10 @@ engine_note_redirect(
 		strcmp(f->state.moved_to, r->final_url) != 0)) {
 		/* Stored with this poll's state: kept across restarts. */
 		engine_set(&f->state.moved_to, r->final_url);
-		log_notice("feed %s moved permanently to %s: polling the new "
-			   "address; update the configuration",
-		    log_escapes(esc, sizeof esc, f->conf->url),
+		log_notice("feed %s: %s moved permanently to %s: polling "
+			   "the new address; update the configuration",
+		    log_escapes(esc, sizeof esc, f->conf->name),
+		    log_escapes(esc3, sizeof esc3, f->conf->url),
 		    log_escapes(esc2, sizeof esc2, r->final_url));
 	}
 }
@@ -2064,6 +2065,7 @@ engine_feed_info(struct engine *e, size_t i, struct engine_feed_info *info)
 	memset(info, 0, sizeof *info);
 	info->name = f->conf->name;
 	info->url = f->conf->url;
+	info->moved_to = f->state.moved_to;
 	info->state = engine_feed_state(f);
 	info->last_poll_at = f->sched.state.last_poll_at / 1000;
 	info->last_success_at = f->sched.state.last_success_at / 1000;

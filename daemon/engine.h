@@ -120,6 +120,7 @@ struct store *engine_store(struct engine *);
 struct engine_feed_info {
 	const char *name;
 	const char *url;
+	const char *moved_to; /* polled there instead (a 301/308), or NULL */
 	const char *state; /* ok, failing, gone, new */
 	int64_t last_poll_at;
 	int64_t last_success_at;

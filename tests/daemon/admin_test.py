@@ -361,6 +361,7 @@ def test_admin(tmp, feed_port):
         check("/api/v1/feeds: every feed with url, state, items",
               st == 200 and len(feeds) == 4 and feeds["new"]["items"] == 3 and a["state"] == "ok" and
               a["items"] == 3 and a["url"].endswith("/a") and
+              "moved_to" in a and a["moved_to"] is None and
               a["last_success_at"] and a["next_poll_at"] and
               a["last_status"] == 304, json.dumps(a))
         check("/api/v1/feeds: failures and their errors",

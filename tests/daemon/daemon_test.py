@@ -564,7 +564,8 @@ def test_moved_permanently(tmp):
     check("moved: followed, adopted at the third poll in a row, and "
           "logged", all(r.count("moved permanently") == 0
                         for r in errs[:2]) and
-          "moved permanently to http://127.0.0.1:%d/new" % PORT in errs[2],
+          "feed m: http://127.0.0.1:%d/old moved permanently to "
+          "http://127.0.0.1:%d/new" % (PORT, PORT) in errs[2],
           errs[2][-500:])
     check("moved: the new address is kept in the store",
           db(tmp, "SELECT moved_to FROM feeds") ==
