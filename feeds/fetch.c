@@ -558,6 +558,13 @@ fetch_classify(struct fetch *f, CURLcode rc)
 	case CURLE_SSL_ENGINE_INITFAILED:
 		xasprintf(&f->cause, "%s", detail);
 		return FETCH_ERR_TLS;
+	case CURLE_OUT_OF_MEMORY:
+		/* libcurl 7.88 says so of a single response header over
+		 * 100 KB: more likely than this host out of memory */
+		xasprintf(&f->cause,
+		    "%s (libcurl says so of a response header over 100 KB)",
+		    detail);
+		return FETCH_ERR_PROTOCOL;
 	default:
 		xasprintf(&f->cause, "%s", detail);
 		return FETCH_ERR_PROTOCOL;

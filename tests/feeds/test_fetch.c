@@ -485,6 +485,20 @@ test_caps(void **state)
 	assert_true(maxrss_kib() - rss0 < 8 * 1024);
 }
 
+/* A response header over libcurl's limit: said so, not "out of memory"
+ * alone, which reads as this host's. */
+static void
+test_big_header(void **state)
+{
+	struct fetch_opts opts = {.url = url("/bighdr")};
+	struct outcome o;
+
+	fetch1(&opts, &o);
+	assert_int_equal(o.error, FETCH_ERR_PROTOCOL);
+	assert_non_null(strstr(o.cause, "header over 100 KB"));
+	buf_free(&o.body);
+}
+
 static void
 test_cache_hints(void **state)
 {
@@ -893,6 +907,7 @@ main(void)
 	    cmocka_unit_test(test_bad_feeds_delay_no_other),
 	    cmocka_unit_test(test_global_cap_and_cancel),
 	    cmocka_unit_test(test_set_limits),
+	    cmocka_unit_test(test_big_header),
 	    cmocka_unit_test(test_ssrf),
 	};
 	int rc;

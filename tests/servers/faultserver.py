@@ -86,6 +86,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(200, str(self.headers).encode(),
                   [("Content-Type", "text/plain")])
 
+    def h_bighdr(self, parts, q):
+        # one header of 200 KB: libcurl refuses it
+        self.send(200, FEED, [("Content-Type", "application/rss+xml"),
+                              ("X-Big", "x" * 200000)])
+
     def h_status(self, parts, q):
         self.send(int(parts[1]), b"status body\n")
 
