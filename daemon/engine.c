@@ -1152,7 +1152,12 @@ engine_poll_end(struct engine_feed *f, const struct fetch_result *r,
 			feed_doc_free(doc);
 			doc = NULL;
 		}
-	} else
+	} else if (r->redirects > 0 && r->final_url != NULL)
+		/* where it failed, when that is not the feed's address */
+		xasprintf(&error, "%s: %s (at %s, redirected)",
+		    fetch_error_name(r->error),
+		    r->cause != NULL ? r->cause : "failed", r->final_url);
+	else
 		xasprintf(&error, "%s: %s", fetch_error_name(r->error),
 		    r->cause != NULL ? r->cause : "failed");
 	free(cause);

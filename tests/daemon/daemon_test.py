@@ -575,6 +575,17 @@ def test_moved_permanently(tmp):
     check("moved: the next run polls the new address only",
           r.returncode == 0 and len(FEEDS.asked("/old")) == asked and
           FEEDS.asked("/new")[-1][1] is not None, r.stderr.decode()[-300:])
+    # A failure after a redirect says where it happened.
+    FEEDS.moved["/r404"] = "/nothing-here"
+    os.mkdir(os.path.join(tmp, "r404"))  # a store of its own
+    write(os.path.join(tmp, "r404", "fw.yaml"), config(tmp, [("r", "/r404")]))
+    r = subprocess.run([FEEDWATCH, "once", "-c",
+                        os.path.join(tmp, "r404", "fw.yaml")],
+                       capture_output=True, timeout=60, cwd=tmp)
+    check("moved: a failure after a redirect names the address it failed at",
+          r.returncode == 1 and ("(at http://127.0.0.1:%d/nothing-here, "
+                                 "redirected)" % PORT) in r.stderr.decode(),
+          r.stderr.decode()[-300:])
     # The new address breaks; the old one serves the feed again.
     del FEEDS.moved["/old"]
     FEEDS.docs["/old"] = FEEDS.docs.pop("/new")
