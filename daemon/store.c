@@ -1223,10 +1223,14 @@ store_feeds_present(struct store *st, const char *const *urls, size_t n,
 
 	*out = NULL;
 	*nout = 0;
-	memcpy(sorted, urls, n * sizeof *sorted);
-	qsort(sorted, n, sizeof *sorted, store_url_cmp);
-	memcpy(kept, held, nheld * sizeof *kept);
-	qsort(kept, nheld, sizeof *kept, store_url_cmp);
+	if (n > 0) {
+		memcpy(sorted, urls, n * sizeof *sorted);
+		qsort(sorted, n, sizeof *sorted, store_url_cmp);
+	}
+	if (nheld > 0) {
+		memcpy(kept, held, nheld * sizeof *kept);
+		qsort(kept, nheld, sizeof *kept, store_url_cmp);
+	}
 	if (store_relax(st, 1, cause) == -1 || store_begin(st, cause) == -1)
 		goto fail;
 	/* read every row first, then change them */
