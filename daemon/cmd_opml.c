@@ -26,6 +26,7 @@
 #include "norm.h"
 #include "opml.h"
 #include "readall.h"
+#include "utf8.h"
 #include "xmalloc.h"
 #include "yamltree.h"
 
@@ -228,12 +229,7 @@ cmd_opml_slug(const char *name)
 	buf_free(&b);
 	if (nfc == NULL)
 		return NULL;
-	len = strlen((char *)nfc);
-	if (len > CMD_OPML_MAX_TAG) {
-		len = CMD_OPML_MAX_TAG;
-		while (len > 0 && (nfc[len] & 0xc0) == 0x80)
-			len--;
-	}
+	len = utf8_cut((char *)nfc, strlen((char *)nfc), CMD_OPML_MAX_TAG);
 	while (len > 0 && nfc[len - 1] == '-')
 		len--;
 	nfc[len] = '\0';
@@ -336,13 +332,8 @@ cmd_opml_unique_name(const struct cmd_opml_set *used, const char *base)
 		return xstrdup(base);
 	for (k = 2;; k++) {
 		/* keep the name within what the OPML reader keeps */
-		room = OPML_MAX_TITLE - 16;
-		if (len > room)
-			while (room > 0 &&
-			    ((unsigned char)base[room] & 0xc0) == 0x80)
-				room--;
-		xasprintf(&name, "%.*s (%u)", (int)(len > room ? room : len),
-		    base, k);
+		room = utf8_cut(base, len, OPML_MAX_TITLE - 16);
+		xasprintf(&name, "%.*s (%u)", (int)room, base, k);
 		if (!cmd_opml_set_has(used, name, NULL))
 			return name;
 		free(name);

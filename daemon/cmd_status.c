@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* The largest answer read from the admin server. */
@@ -139,12 +140,7 @@ status_cut(char *out, size_t size, const char *s, size_t width)
 
 	if (s == NULL)
 		return "";
-	n = strlen(s);
-	if (n > width) {
-		n = width;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
+	n = utf8_cut(s, strlen(s), width);
 	if (n >= sizeof tmp)
 		n = sizeof tmp - 1;
 	memcpy(tmp, s, n);

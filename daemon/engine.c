@@ -27,6 +27,7 @@
 #include "schedule.h"
 #include "selfalert.h"
 #include "store.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /*
@@ -641,16 +642,7 @@ engine_fetched_free(struct engine_fetched *kept)
 static char *
 engine_cut(const char *s, size_t max)
 {
-	size_t len;
-
-	if (s == NULL)
-		return NULL;
-	if ((len = strlen(s)) > max) {
-		len = max;
-		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
-	}
-	return xstrndup(s, len);
+	return s != NULL ? xstrndup(s, utf8_cut(s, strlen(s), max)) : NULL;
 }
 
 /* The alert document for one matched watchlist of one item; its new id

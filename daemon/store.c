@@ -25,6 +25,7 @@
 #include "log.h"
 #include "alert.h"
 #include "store.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Text kept per field of a stored item, in bytes (cut on a UTF-8
@@ -1554,12 +1555,7 @@ store_title_hash(const char *title, size_t len, int64_t *out)
 static size_t
 store_capped(const char *s, size_t len)
 {
-	if (len > STORE_MAX_TEXT) {
-		len = STORE_MAX_TEXT;
-		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
-	}
-	return len;
+	return utf8_cut(s, len, STORE_MAX_TEXT);
 }
 
 static void

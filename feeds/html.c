@@ -20,6 +20,7 @@
 #include <libxml/tree.h>
 
 #include "html.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define HTML_PARSE_OPTIONS                                                     \
@@ -865,12 +866,8 @@ html_convert(const char *html, size_t len, size_t cap, int fast)
 
 	if (html == NULL)
 		len = 0;
-	if (len > HTML_INPUT_MAX) {
-		len = HTML_INPUT_MAX;
-		/* do not leave half a character at the end */
-		while (len > 0 && ((unsigned char)html[len] & 0xc0) == 0x80)
-			len--;
-	}
+	/* do not leave half a character at the end */
+	len = utf8_cut(html, len, HTML_INPUT_MAX);
 	if (len == 0 || cap == 0) {
 		html_out_init(&out, 0, 0);
 		return html_out_take(&out);

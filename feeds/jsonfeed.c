@@ -18,6 +18,7 @@
 #include "jsonfeed.h"
 #include "parse.h"
 #include "uri.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 static const char *
@@ -32,17 +33,9 @@ jsonfeed_str(json_t *obj, const char *key)
 static char *
 jsonfeed_dup(const char *s)
 {
-	size_t len;
-
 	if (s == NULL)
 		return NULL;
-	len = strlen(s);
-	if (len > FEEDPARSE_FIELD_MAX) {
-		len = FEEDPARSE_FIELD_MAX;
-		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
-	}
-	return xstrndup(s, len);
+	return xstrndup(s, utf8_cut(s, strlen(s), FEEDPARSE_FIELD_MAX));
 }
 
 static int64_t

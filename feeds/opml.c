@@ -36,6 +36,7 @@
 #include "html.h"
 #include "log.h"
 #include "opml.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* libxml2 options: no network, no messages on stderr; never NOENT,
@@ -203,19 +204,6 @@ opml_is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* The length of the first len bytes of s cut to at most max bytes on a
- * UTF-8 character boundary. */
-static size_t
-opml_utf8_cut(const char *s, size_t len, size_t max)
-{
-	if (len <= max)
-		return len;
-	len = max;
-	while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-		len--;
-	return len;
-}
-
 /*
  * An attribute value as SAX2 hands it over, made plain: without
  * XML_PARSE_NOENT, libxml2 passes "&amp;" and "&#38;" on as "&#38;" (for
@@ -308,7 +296,7 @@ opml_title(struct opml_parser *p, const xmlChar *value, const xmlChar *end)
 		text = decoded;
 		len = strlen(text);
 	}
-	len = opml_utf8_cut(text, len, OPML_MAX_TITLE);
+	len = utf8_cut(text, len, OPML_MAX_TITLE);
 	kept = len > 0 ? opml_pool_strndup(p->o->pool, text, len) : NULL;
 	free(text);
 	return kept;
@@ -356,7 +344,7 @@ opml_note(struct opml_parser *p, enum opml_note_kind kind, unsigned line,
 	note->first_line = first_line;
 	note->text = NULL;
 	if (text != NULL) {
-		len = opml_utf8_cut(text, strlen(text), OPML_MAX_NOTE_TEXT);
+		len = utf8_cut(text, strlen(text), OPML_MAX_NOTE_TEXT);
 		note->text = opml_pool_strndup(o->pool, text, len);
 	}
 }
@@ -693,7 +681,7 @@ opml_end_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		switch (p->where) {
 		case OPML_IN_HEAD_TITLE:
 			s = buf_str(&p->title);
-			len = opml_utf8_cut(s, p->title.len, OPML_MAX_TITLE);
+			len = utf8_cut(s, p->title.len, OPML_MAX_TITLE);
 			while (len > 0 && opml_is_space(*s)) {
 				s++;
 				len--;

@@ -33,6 +33,7 @@
 #include "jsonfeed.h"
 #include "parse.h"
 #include "uri.h"
+#include "utf8.h"
 #include "voidtags.h"
 #include "xmalloc.h"
 
@@ -1421,9 +1422,7 @@ parse_capture_add(struct frame *f, const char *s, size_t len)
 	}
 	room = FEEDPARSE_FIELD_MAX - f->text.len;
 	if (len > room) {
-		len = room;
-		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
+		len = utf8_cut(s, len, room);
 		f->cut = 1;
 	}
 	buf_add(b, s, len);

@@ -22,6 +22,7 @@
 #include "netguard.h"
 #include "notifier.h"
 #include "syslogger.h"
+#include "utf8.h"
 #include "webhook.h"
 #include "xmalloc.h"
 
@@ -331,13 +332,8 @@ notifier_job_finish(struct notifier_job *job, enum notifier_status status,
 		/* The backend's words as they are (a receiver's answer, a
 		 * program's output), cut on a character boundary; whatever
 		 * prints them escapes them. */
-		if ((len = strlen(x->error)) > NOTIFIER_MAX_ERROR) {
-			len = NOTIFIER_MAX_ERROR;
-			while (len > 0 &&
-			    ((unsigned char)x->error[len] & 0xc0) == 0x80)
-				len--;
-			x->error[len] = '\0';
-		}
+		len = strlen(x->error);
+		x->error[utf8_cut(x->error, len, NOTIFIER_MAX_ERROR)] = '\0';
 	}
 	if (x->at_backend) {
 		x->at_backend = 0;

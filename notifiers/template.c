@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "log.h"
 #include "template.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Longest variable name between the braces. */
@@ -332,9 +333,7 @@ template_render(const struct template *t, const struct alert *a,
 		free(value);
 	}
 	if (b.len > TEMPLATE_MAX_OUTPUT) {
-		len = TEMPLATE_MAX_OUTPUT;
-		while (len > 0 && ((unsigned char)b.data[len] & 0xc0) == 0x80)
-			len--;
+		len = utf8_cut(b.data, b.len, TEMPLATE_MAX_OUTPUT);
 		b.data[len] = '\0';
 		b.len = len;
 	}
