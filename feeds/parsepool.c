@@ -47,7 +47,10 @@ struct parsepool_msg {
 
 struct parsepool_job {
 	struct parsepool *pool;
-	struct feedparse *parser;
+	struct feedparse *parser; /* made by the first worker to run the job */
+	char *doc_url;
+	size_t body_max;
+	int ended; /* the END message has run: doc or cause is set */
 	struct parsepool_msg *head, *tail; /* waiting, in order */
 	size_t bytes; /* DATA bytes among them */
 	int queued; /* in pool->runq */
@@ -139,6 +142,7 @@ parsepool_job_free(struct parsepool_job *job)
 {
 	parsepool_msgs_free(job->head);
 	feedparse_free(job->parser);
+	free(job->doc_url);
 	feed_doc_free(job->doc);
 	free(job->cause);
 	free(job);
@@ -151,6 +155,12 @@ parsepool_run(struct parsepool_job *job, struct parsepool_msg *m, int refused)
 {
 	const char *name;
 
+	/* made here rather than on the loop's thread: a parser is a large
+	 * zeroed block and a dozen allocations */
+	if (job->parser == NULL && !job->ended) {
+		job->parser = feedparse_new(job->doc_url);
+		feedparse_set_body_max(job->parser, job->body_max);
+	}
 	for (; m != NULL; m = m->next) {
 		switch (m->kind) {
 		case PARSEPOOL_HEADER:
@@ -166,6 +176,7 @@ parsepool_run(struct parsepool_job *job, struct parsepool_msg *m, int refused)
 			job->doc = feedparse_finish(job->parser, &job->cause);
 			feedparse_free(job->parser);
 			job->parser = NULL;
+			job->ended = 1;
 			break;
 		}
 	}
@@ -241,7 +252,7 @@ parsepool_main(void *arg)
 			pthread_mutex_unlock(&pool->lock);
 			parsepool_job_free(job);
 			pthread_mutex_lock(&pool->lock);
-		} else if (job->parser == NULL) {
+		} else if (job->ended) {
 			job->finished = 1;
 			TAILQ_INSERT_TAIL(&pool->done, job, entry);
 			parsepool_notify(pool);
@@ -398,8 +409,8 @@ parsepool_job(struct parsepool *pool, const char *doc_url, size_t body_max,
 	struct parsepool_job *job = xcalloc(1, sizeof *job);
 
 	job->pool = pool;
-	job->parser = feedparse_new(doc_url);
-	feedparse_set_body_max(job->parser, body_max);
+	job->doc_url = doc_url != NULL ? xstrdup(doc_url) : NULL;
+	job->body_max = body_max;
 	job->done = done;
 	job->arg = arg;
 	return job;

@@ -63,8 +63,9 @@ int parsepool_fd(const struct parsepool *);
 void parsepool_collect(struct parsepool *);
 
 /*
- * A job for one document: its parser is made now (feedparse_new with
- * doc_url, the body cap set to body_max); done runs once, from
+ * A job for one document: its parser (feedparse_new with doc_url, the
+ * body cap set to body_max) is made by the worker that first runs the
+ * job, off the caller's thread; done runs once, from
  * parsepool_collect(), after parsepool_finish().
  */
 struct parsepool_job *parsepool_job(struct parsepool *, const char *doc_url,
