@@ -733,16 +733,22 @@ store_migrate(struct store *st, char **cause)
 		    st->path, version, STORE_NMIGRATIONS);
 		return -1;
 	}
-	for (i = (size_t)version; i < STORE_NMIGRATIONS; i++) {
-		if (store_begin(st, cause) == -1)
-			return -1;
-		snprintf(sql, sizeof sql, "PRAGMA user_version = %zu", i + 1);
-		if (store_exec(st, store_migrations[i], cause) == -1 ||
-		    store_exec(st, sql, cause) == -1 ||
-		    store_commit(st, cause) == -1) {
+	if ((size_t)version == STORE_NMIGRATIONS)
+		return 0;
+	/* All the steps in one transaction: an upgrade is whole or not at
+	 * all, and a new store costs one sync of the log, not one a step. */
+	if (store_begin(st, cause) == -1)
+		return -1;
+	for (i = (size_t)version; i < STORE_NMIGRATIONS; i++)
+		if (store_exec(st, store_migrations[i], cause) == -1) {
 			store_rollback(st);
 			return -1;
 		}
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %zu",
+	    (size_t)STORE_NMIGRATIONS);
+	if (store_exec(st, sql, cause) == -1 || store_commit(st, cause) == -1) {
+		store_rollback(st);
+		return -1;
 	}
 	return 0;
 }

@@ -202,6 +202,49 @@ test_open(void **state)
 }
 
 /*
+ * An upgrade over several versions is whole or not at all: a step that
+ * fails (here the last, whose column is already there) leaves the store
+ * at the version it had, with none of the earlier steps applied, so that
+ * a fixed feedwatch upgrades it from where it was.
+ */
+static void
+test_upgrade_whole(void **state)
+{
+	struct env *env = *state;
+	char *cause = NULL;
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 3), NULL);
+	store_close(env->st);
+	env->st = NULL;
+	exec_sql(env->path,
+	    UNDO_SCHEMA_9 UNDO_SCHEMA_8 UNDO_SCHEMA_7 UNDO_SCHEMA_6
+		UNDO_SCHEMA_3 "ALTER TABLE feeds ADD COLUMN removed_at INTEGER;"
+			      "PRAGMA user_version = 2");
+	assert_null(store_open(env->path, &cause));
+	assert_non_null(cause);
+	free(cause);
+	assert_int_equal(fixture_count(env->path, "PRAGMA user_version"), 2);
+	/* migration 3's column and table are not there either */
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM pragma_table_info('feeds') "
+			     "WHERE name = 'failing_since'"),
+	    0);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name = "
+			     "'self_alerts'"),
+	    0);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 3);
+	/* once the obstacle is gone, the same store upgrades */
+	exec_sql(env->path, "ALTER TABLE feeds DROP COLUMN removed_at;");
+	assert_non_null(env->st = store_open(env->path, &cause));
+	assert_int_equal(
+	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 3);
+}
+
+/*
  * A store written by schema version 1 (an index on items(first_seen),
  * which version 2 drops) upgrades on open: its items stay and are still
  * recognised (unchanged, churn), and retention works without the index.
@@ -2141,6 +2184,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_upgrade_whole, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feed_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
