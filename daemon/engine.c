@@ -1580,7 +1580,9 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
 	struct notifier **ns;
+	char *rcause = NULL;
 	size_t i;
+	int reading;
 
 	e->base = base;
 	e->cf = cf;
@@ -1622,8 +1624,14 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 	free(ns);
 	engine_feeds_present(e, cf);
 	e->feeds = xcalloc(cf->nfeeds + 1, sizeof *e->feeds);
+	/* one read transaction for every feed's state (a failure to begin
+	 * it only costs time: each read then takes its own) */
+	reading = store_reads_begin(e->store, &rcause) == 0;
+	free(rcause);
 	for (i = 0; i < cf->nfeeds; i++)
 		e->feeds[e->nfeeds++] = engine_feed_new(e, &cf->feeds[i]);
+	if (reading)
+		store_reads_end(e->store);
 	return e;
 fail:
 	engine_free(e);

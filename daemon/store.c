@@ -1121,6 +1121,23 @@ store_feed_get(
 	return 0;
 }
 
+int
+store_reads_begin(struct store *st, char **cause)
+{
+	if (st->batch) {
+		store_error(NULL, cause, "a batch of ingests is open");
+		return -1;
+	}
+	return store_exec(st, "BEGIN", cause);
+}
+
+void
+store_reads_end(struct store *st)
+{
+	if (!st->batch && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+}
+
 /* The upsert, inside the caller's transaction or as its own. */
 static int
 store_feed_write(struct store *st, const struct store_feed *feed, char **cause)

@@ -66,6 +66,12 @@ struct store_feed {
 /* 0 and *feed filled when known, 1 when the store has no such feed. */
 int store_feed_get(
     struct store *, const char *url, struct store_feed *, char **cause);
+/* Many reads in one transaction, one lock for all of them rather than
+ * one a statement (store_feed_get for every feed at a start): nothing
+ * writes between the two calls. Without it (begin failed: -1 and
+ * *cause), each read is its own transaction, as usual. */
+int store_reads_begin(struct store *, char **cause);
+void store_reads_end(struct store *);
 /* Insert or update every field but first_poll_done (left to ingest). */
 int store_feed_put(struct store *, const struct store_feed *, char **cause);
 /* The same for N feeds in ONE transaction (one sync to disk, not N):
