@@ -1595,6 +1595,7 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 		goto fail;
 	if ((e->parsepool = parsepool_new(cf->parse_threads, 0, cause)) == NULL)
 		goto fail;
+	parsepool_set_prepare(e->parsepool, store_doc_digest);
 	e->parsed_event = event_new(base, parsepool_fd(e->parsepool),
 	    EV_READ | EV_PERSIST, engine_pool_cb, e);
 	if (e->parsed_event == NULL || event_add(e->parsed_event, NULL) != 0) {

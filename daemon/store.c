@@ -1445,32 +1445,67 @@ store_hex(const unsigned char *in, size_t len, char *out)
  * Also measures the fields' lengths for the stored copy.
  */
 static void
-store_fingerprint(struct store *st, struct store_entry *e)
+store_digest_item(XXH3_state_t *xxh, const struct item *item,
+    unsigned char fp[STORE_FP_LEN], size_t lens[4])
 {
-	const char *fields[4] = {e->item->title_text, e->item->link,
-	    e->item->summary_text, e->item->content_text};
+	const char *fields[4] = {item->title_text, item->link,
+	    item->summary_text, item->content_text};
 	unsigned char len[8];
 	uint64_t n;
 	XXH128_canonical_t out;
 	size_t i, k;
 
-	if (XXH3_128bits_reset(st->xxh) == XXH_ERROR)
+	if (XXH3_128bits_reset(xxh) == XXH_ERROR)
 		fatalx("XXH3_128bits_reset failed");
 	for (i = 0; i < 4; i++) {
-		e->lens[i] = fields[i] != NULL ? strlen(fields[i]) : 0;
-		n = fields[i] != NULL ? (uint64_t)e->lens[i] : UINT64_MAX;
+		lens[i] = fields[i] != NULL ? strlen(fields[i]) : 0;
+		n = fields[i] != NULL ? (uint64_t)lens[i] : UINT64_MAX;
 		for (k = 0; k < 8; k++)
 			len[k] = (unsigned char)(n >> (8 * k));
-		if (XXH3_128bits_update(st->xxh, len, sizeof len) ==
-			XXH_ERROR ||
+		if (XXH3_128bits_update(xxh, len, sizeof len) == XXH_ERROR ||
 		    (fields[i] != NULL &&
-			XXH3_128bits_update(st->xxh, fields[i], e->lens[i]) ==
+			XXH3_128bits_update(xxh, fields[i], lens[i]) ==
 			    XXH_ERROR))
 			fatalx("XXH3_128bits_update failed");
 	}
-	XXH128_canonicalFromHash(&out, XXH3_128bits_digest(st->xxh));
+	XXH128_canonicalFromHash(&out, XXH3_128bits_digest(xxh));
 	_Static_assert(sizeof out.digest == STORE_FP_LEN, "fingerprint size");
-	memcpy(e->fingerprint, out.digest, STORE_FP_LEN);
+	memcpy(fp, out.digest, STORE_FP_LEN);
+}
+
+/* The fingerprint of E's item: worked out ahead (store_doc_digest), or
+ * now. */
+static void
+store_fingerprint(struct store *st, struct store_entry *e)
+{
+	_Static_assert(
+	    sizeof e->item->digest.hash == STORE_FP_LEN, "digest size");
+	if (e->item->digest.set) {
+		memcpy(e->fingerprint, e->item->digest.hash, STORE_FP_LEN);
+		memcpy(e->lens, e->item->digest.lens, sizeof e->lens);
+		return;
+	}
+	store_digest_item(st->xxh, e->item, e->fingerprint, e->lens);
+}
+
+void
+store_doc_digest(struct feed_doc *doc)
+{
+	XXH3_state_t *xxh;
+	struct item *item;
+	size_t i;
+
+	if (doc == NULL || doc->nitems == 0)
+		return;
+	if ((xxh = XXH3_createState()) == NULL)
+		fatalx("XXH3_createState failed");
+	for (i = 0; i < doc->nitems; i++) {
+		item = &doc->items[i];
+		store_digest_item(
+		    xxh, item, item->digest.hash, item->digest.lens);
+		item->digest.set = 1;
+	}
+	XXH3_freeState(xxh);
 }
 
 /* The fingerprint earlier versions stored: SHA-256 over the same fields,

@@ -153,6 +153,13 @@ struct store_ingest_result {
 };
 
 /*
+ * Work out ahead, on any thread, what store_ingest() derives from each
+ * item's texts (struct item_digest), so that ingesting the document
+ * costs its thread less. Optional; NULL is accepted.
+ */
+void store_doc_digest(struct feed_doc *);
+
+/*
  * Ingest one successful fetch in ONE transaction: write FEED's state,
  * classify every item of DOC against the stored ones, store new and
  * changed items, call MATCH for those that may alert and insert their

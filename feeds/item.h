@@ -24,6 +24,19 @@ struct item_enclosure {
 	char *length; /* the attribute as written */
 };
 
+/*
+ * What the store derives from an item's texts (its fingerprint and the
+ * lengths of title_text, link, summary_text and content_text), worked
+ * out ahead on a parser thread so that the event loop's thread does not
+ * (store_doc_digest). set is 0 until then; the store then works it out
+ * itself. Whoever changes those four fields afterwards clears set.
+ */
+struct item_digest {
+	unsigned char hash[16];
+	size_t lens[4];
+	int set;
+};
+
 struct item {
 	/*
 	 * Identity, which decides what counts as new: the feed's id/guid;
@@ -46,6 +59,7 @@ struct item {
 	size_t ncategories;
 	struct item_enclosure *enclosures;
 	size_t nenclosures;
+	struct item_digest digest;
 };
 
 enum feed_format {

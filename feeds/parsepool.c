@@ -88,6 +88,7 @@ struct parsepool {
 	int pushers; /* pushes waiting for room */
 	uint64_t waited_ns; /* by pushes, in all */
 	int notified; /* a byte is in the pipe since the last collect */
+	parsepool_doc_fn prepare; /* run on each document, on the worker */
 	int stopping;
 	int pipe[2];
 };
@@ -174,6 +175,8 @@ parsepool_run(struct parsepool_job *job, struct parsepool_msg *m, int refused)
 			break;
 		case PARSEPOOL_END:
 			job->doc = feedparse_finish(job->parser, &job->cause);
+			if (job->doc != NULL && job->pool->prepare != NULL)
+				job->pool->prepare(job->doc);
 			feedparse_free(job->parser);
 			job->parser = NULL;
 			job->ended = 1;
@@ -399,6 +402,14 @@ parsepool_collect(struct parsepool *pool)
 		parsepool_job_free(job);
 		pthread_mutex_lock(&pool->lock);
 	}
+	pthread_mutex_unlock(&pool->lock);
+}
+
+void
+parsepool_set_prepare(struct parsepool *pool, parsepool_doc_fn fn)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->prepare = fn;
 	pthread_mutex_unlock(&pool->lock);
 }
 

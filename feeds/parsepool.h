@@ -42,6 +42,9 @@ struct parsepool_job;
  * callee owns it too), as feedparse_finish gives them.
  */
 typedef void (*parsepool_done_cb)(struct feed_doc *doc, char *cause, void *arg);
+/* Work on a parsed document, run on the worker before the document goes
+ * back to the loop's thread. */
+typedef void (*parsepool_doc_fn)(struct feed_doc *doc);
 
 /*
  * nthreads workers (0: one per online processor, at most
@@ -53,6 +56,9 @@ struct parsepool *parsepool_new(
 /* Stop and join the workers; jobs still open are freed without their
  * callbacks (a caller's pointers to them are then dangling). */
 void parsepool_free(struct parsepool *);
+/* Run FN (NULL: nothing) on every document a worker parses from now on
+ * (store_doc_digest: the store's work on the items, off the loop). */
+void parsepool_set_prepare(struct parsepool *, parsepool_doc_fn fn);
 size_t parsepool_threads(const struct parsepool *);
 /* Bytes waiting for the workers now, and seconds pushes have waited for
  * room in all (either may be NULL). */

@@ -244,6 +244,41 @@ test_upgrade_whole(void **state)
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 3);
 }
 
+/* A digest worked out ahead (store_doc_digest, on a parser thread in the
+ * daemon) is the one the store works out itself: the same items read as
+ * unchanged, and a changed text as an update, either way. */
+static void
+test_doc_digest(void **state)
+{
+	struct env *env = *state;
+	struct fixture_matcher fm = {0};
+	struct store_ingest_result r;
+	struct feed_doc *doc;
+	size_t i;
+
+	ingest(env, fixture_doc("k", "T", "http://example.com/p", 0, 4), &fm);
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 4);
+	store_doc_digest(doc);
+	for (i = 0; i < doc->nitems; i++)
+		assert_int_equal(doc->items[i].digest.set, 1);
+	r = ingest(env, doc, &fm);
+	assert_int_equal(r.nunchanged, 4);
+	assert_int_equal(r.nupdated, 0);
+	doc = fixture_doc("k", "T", "http://example.com/p", 0, 4);
+	free(doc->items[2].title_text);
+	doc->items[2].title_text = xstrdup("T changed");
+	store_doc_digest(doc);
+	r = ingest(env, doc, &fm);
+	assert_int_equal(r.nunchanged, 3);
+	assert_int_equal(r.nupdated, 1);
+	/* the stored copy is measured by the digest's lengths */
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM items WHERE title = "
+			     "'T changed'"),
+	    1);
+	store_doc_digest(NULL);
+}
+
 /*
  * A store written by schema version 1 (an index on items(first_seen),
  * which version 2 drops) upgrades on open: its items stay and are still
@@ -2186,6 +2221,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_upgrade_whole, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_doc_digest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feed_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

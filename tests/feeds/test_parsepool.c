@@ -18,6 +18,7 @@
 
 #include <dirent.h>
 #include <poll.h>
+#include <pthread.h>
 
 #include <cmocka.h>
 
@@ -216,6 +217,52 @@ test_many(void **state)
 	}
 	parsepool_dispose(pool, NULL);
 	parsepool_free(pool);
+}
+
+/* The prepare hook: which thread ran it, and on how many documents. */
+static pthread_t prepared_on;
+static int prepared;
+
+static void
+prepare_cb(struct feed_doc *doc)
+{
+	size_t i;
+
+	prepared_on = pthread_self();
+	prepared++;
+	for (i = 0; i < doc->nitems; i++)
+		doc->items[i].digest.set = 1;
+}
+
+/* A document comes back prepared by the hook, which ran on a worker. */
+static void
+test_prepare(void **state)
+{
+	struct parsepool *pool;
+	struct parsepool_job *job;
+	struct result result;
+	char *doc, *cause = NULL;
+	size_t i;
+
+	completed = prepared = 0;
+	memset(&result, 0, sizeof result);
+	assert_non_null(pool = parsepool_new(2, 0, &cause));
+	parsepool_set_prepare(pool, prepare_cb);
+	doc = make_doc(3);
+	job = parsepool_job(
+	    pool, "http://example.com/", FEEDPARSE_BODY_MAX, done_cb, &result);
+	assert_int_equal(parsepool_push(job, doc, strlen(doc)), 0);
+	parsepool_finish(job);
+	collect_until(pool, &completed, 1);
+	assert_int_equal(prepared, 1);
+	assert_false(pthread_equal(prepared_on, pthread_self()));
+	assert_non_null(result.doc);
+	assert_true(result.doc->nitems >= 3);
+	for (i = 0; i < result.doc->nitems; i++)
+		assert_int_equal(result.doc->items[i].digest.set, 1);
+	parsepool_dispose(pool, result.doc);
+	parsepool_free(pool);
+	free(doc);
 }
 
 /*
@@ -437,6 +484,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_prepare),
 	    cmocka_unit_test(test_room),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_cancel),
