@@ -85,8 +85,15 @@ yamltree_attach(struct yamltree_builder *b, struct yamltree_node *node)
 		return;
 	}
 	parent = b->stack[b->depth - 1];
-	parent->children = xreallocarray(
-	    parent->children, parent->nchildren + 1, sizeof *parent->children);
+	/* doubled: a list of thousands of feeds grew by one a node, each
+	 * growth a copy of the list */
+	if (parent->nchildren == parent->children_alloc) {
+		parent->children_alloc = parent->children_alloc == 0
+		    ? 4
+		    : parent->children_alloc * 2;
+		parent->children = xreallocarray(parent->children,
+		    parent->children_alloc, sizeof *parent->children);
+	}
 	parent->children[parent->nchildren++] = node;
 }
 

@@ -28,6 +28,7 @@ struct yamltree_node {
 	/* sequences: items; mappings: key, value, key, value, ... */
 	struct yamltree_node **children;
 	size_t nchildren;
+	size_t children_alloc; /* room in children */
 	unsigned line; /* 1-based */
 	unsigned column; /* 1-based */
 };
