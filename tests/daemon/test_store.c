@@ -165,6 +165,8 @@ test_open(void **state)
 	assert_int_equal(
 	    fixture_count(env->path, "PRAGMA user_version"), SCHEMA_VERSION);
 	assert_int_equal(store_check(env->st, &cause), 0);
+	/* a new store's pages are 8 KiB (half the writes of SQLite's 4) */
+	assert_int_equal(fixture_count(env->path, "PRAGMA page_size"), 8192);
 	/* WAL is persistent: a fresh connection sees it. */
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT journal_mode = 'wal' FROM "
@@ -199,6 +201,29 @@ test_open(void **state)
 	    1);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM self_alerts"), 0);
+}
+
+/* A store made with other pages (an earlier feedwatch's 4 KiB) keeps
+ * them, and works. */
+static void
+test_page_size_kept(void **state)
+{
+	struct env *env = *state;
+	struct store *st;
+	struct store_feed f = feed_of(URL), got;
+	char path[192], *cause = NULL;
+
+	snprintf(path, sizeof path, "%s/small.db", env->dir);
+	exec_sql(path,
+	    "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;"
+	    "CREATE TABLE x (a);");
+	assert_non_null(st = store_open(path, &cause));
+	assert_int_equal(fixture_count(path, "PRAGMA page_size"), 4096);
+	assert_int_equal(store_feed_put(st, &f, &cause), 0);
+	assert_int_equal(store_feed_get(st, URL, &got, &cause), 0);
+	assert_string_equal(got.url, URL);
+	store_feed_clear(&got);
+	store_close(st);
 }
 
 /*
@@ -2222,6 +2247,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_upgrade_whole, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_doc_digest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_page_size_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feed_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
