@@ -343,7 +343,7 @@ static const char *const store_sql[S_NSTMTS] = {
 
 /*
  * The checkpointer thread, made when the log first passes
- * STORE_WAL_BACKGROUND_PAGES (a command that writes little never has
+ * STORE_WAL_BACKGROUND_BYTES (a command that writes little never has
  * one). Its connection is its own; what both threads read is under mu.
  */
 struct store_ckpt {
