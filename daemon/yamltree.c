@@ -159,6 +159,48 @@ yamltree_event(struct yamltree_builder *b, yaml_event_t *ev)
 	return 0;
 }
 
+/*
+ * Where a reader error (a byte that is not UTF-8, a control character)
+ * is: libyaml gives only its byte offset, not a line and column, and for
+ * a bad trailing octet the offset of that octet, here taken back to the
+ * start of its sequence. Lines end at LF, CR LF or a lone CR; columns
+ * count characters, as libyaml's do, a byte order mark not among them.
+ */
+static yaml_mark_t
+yamltree_offset_mark(const yaml_parser_t *parser, const char *data, size_t len)
+{
+	size_t i = 0, offset = parser->problem_offset;
+	yaml_mark_t mark = {0, 0, 0};
+
+	if (offset > len)
+		offset = len;
+	if (parser->problem != NULL &&
+	    strstr(parser->problem, "trailing") != NULL) {
+		for (i = 0; i < 3 && offset > 0 &&
+		     ((unsigned char)data[offset - 1] & 0xc0) == 0x80;
+		     i++)
+			offset--;
+		if (offset > 0 &&
+		    ((unsigned char)data[offset - 1] & 0xc0) == 0xc0)
+			offset--;
+		i = 0;
+	}
+	mark.index = offset;
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	for (; i < offset; i++) {
+		if (data[i] == '\n' ||
+		    (data[i] == '\r' &&
+			(i + 1 >= len || data[i + 1] != '\n'))) {
+			mark.line++;
+			mark.column = 0;
+		} else if (((unsigned char)data[i] & 0xc0) != 0x80 &&
+		    data[i] != '\r')
+			mark.column++;
+	}
+	return mark;
+}
+
 struct yamltree_node *
 yamltree_parse(const char *data, size_t len, char **cause)
 {
@@ -185,14 +227,27 @@ yamltree_parse(const char *data, size_t len, char **cause)
 			const char *problem = b.parser.problem != NULL
 			    ? b.parser.problem
 			    : "malformed YAML";
+			yaml_mark_t mark = b.parser.problem_mark;
 			char *msg;
 
-			if (b.parser.context != NULL)
+			if (b.parser.error == YAML_READER_ERROR) {
+				/* UTF-16 offsets are not counted here */
+				if (b.parser.encoding !=
+					YAML_UTF16LE_ENCODING &&
+				    b.parser.encoding != YAML_UTF16BE_ENCODING)
+					mark = yamltree_offset_mark(
+					    &b.parser, data, len);
+				if (b.parser.problem_value != -1)
+					xasprintf(&msg, "%s (#%X)", problem,
+					    (unsigned)b.parser.problem_value);
+				else
+					msg = xstrdup(problem);
+			} else if (b.parser.context != NULL)
 				xasprintf(
 				    &msg, "%s %s", problem, b.parser.context);
 			else
 				msg = xstrdup(problem);
-			yamltree_error(&b, &b.parser.problem_mark, msg);
+			yamltree_error(&b, &mark, msg);
 			free(msg);
 			rc = -1;
 			break;

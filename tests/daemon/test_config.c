@@ -283,6 +283,14 @@ static const struct {
     {"--- {}\n--- {}\n", "t.yaml:2:1: only one YAML document is allowed"},
     {"entities:\n  e: {name: \"a\\0b\"}\n",
 	"t.yaml:2:13: entity name contains a NUL byte"},
+    /* bytes that are not UTF-8, and control characters, where they are */
+    {"entities:\n  e:\n    name: Soci\xe9t\xe9\n",
+	"t.yaml:3:15: invalid trailing UTF-8 octet (#74)"},
+    {"# \xc3\xa9t\xc3\xa9\r\nstore: a\r\nx: \"\xc3\xa9\x01\"\n",
+	"t.yaml:3:6: control characters are not allowed (#1)"},
+    {"\xef\xbb\xbfstore: \xc3\n",
+	"t.yaml:1:8: invalid trailing UTF-8 octet (#A)"},
+    {"store: \xff\n", "t.yaml:1:8: invalid leading UTF-8 octet (#FF)"},
 };
 
 /* Aliases with their own case rule; entities that extend a country. */
