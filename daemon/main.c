@@ -88,10 +88,11 @@ version(void)
 /*
  * Take the global options (-c, --log-level) out of argv wherever they
  * stand, so that "feedwatch check -c x" and "feedwatch -c x check" both
- * work. Returns the new argc, or -1 on a usage error.
+ * work; -h and -V too, which set *want to 'h' or 'V'. Returns the new
+ * argc, or -1 on a usage error.
  */
 static int
-take_globals(int argc, char **argv, struct cmd_globals *g)
+take_globals(int argc, char **argv, struct cmd_globals *g, int *want)
 {
 	enum log_level level;
 	int i, out = 1;
@@ -103,6 +104,15 @@ take_globals(int argc, char **argv, struct cmd_globals *g)
 			while (i < argc)
 				argv[out++] = argv[i++];
 			break;
+		}
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 ||
+		    strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+			if (*want == 0 &&
+			    (arg[1] == 'V' || strcmp(arg, "--version") == 0))
+				*want = 'V';
+			else if (*want == 0)
+				*want = 'h';
+			continue;
 		}
 		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 ||
 		    strcmp(arg, "--log-level") == 0) {
@@ -145,25 +155,24 @@ main(int argc, char **argv)
 {
 	struct cmd_globals g = {CONFIG_DEFAULT_PATH, 0};
 	size_t i;
+	int want = 0;
 
 	log_init("feedwatch");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("curl_global_init failed");
-	if ((argc = take_globals(argc, argv, &g)) == -1)
+	if ((argc = take_globals(argc, argv, &g, &want)) == -1)
 		return 2;
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0) {
+	if (want == 'h' || (argc >= 2 && strcmp(argv[1], "help") == 0)) {
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 ||
-	    strcmp(argv[1], "version") == 0) {
+	if (want == 'V' || (argc >= 2 && strcmp(argv[1], "version") == 0)) {
 		version();
 		return 0;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
 	}
 	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)

@@ -50,6 +50,15 @@ rc=$?
 [ $rc -eq 1 ] && [ "$(grep -c "^feedwatch: error: $tmp/bad2.yaml:" \
     "$tmp/out")" -eq 5 ] && ok start-errors ||
     bad "start-errors (rc=$rc: $(cat "$tmp/out"))"
+# -h and -V are accepted after the command too, as the help says.
+for c in check match outbox import-opml; do
+	"$bin" $c --help >"$tmp/out" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] && grep -q '^  status ' "$tmp/out" && ok "$c-help" ||
+	    bad "$c-help (rc=$rc: $(cat "$tmp/out"))"
+done
+"$bin" check -V 2>&1 | grep -q '^  libxml2   2\.' && ok version-after ||
+    bad version-after
 "$bin" frobnicate >/dev/null 2>&1
 [ $? -eq 2 ] && ok unknown-command || bad unknown-command
 "$bin" --log-level=shouty help >/dev/null 2>&1
