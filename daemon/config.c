@@ -25,11 +25,15 @@
 #include "parsepool.h"
 #include "readall.h"
 #include "secret.h"
+#include "utf8.h"
 #include "webhook.h"
 #include "xmalloc.h"
 #include "yamltree.h"
 
 #define CONFIG_MAX_ERRORS 50
+/* Longest message of an error; a longer one (it quotes a huge key) is
+ * cut, so that 50 of them fit in the report. */
+#define CONFIG_MAX_ERROR_TEXT 1024
 #define CONFIG_MAX_NAME 64
 #define CONFIG_MAX_VALUE 65536
 #define CONFIG_MAX_ENVNAME 128
@@ -138,24 +142,31 @@ static void
 config_error(struct config_loader *ld, const struct yamltree_node *node,
     const char *fmt, ...)
 {
+	char msg[CONFIG_MAX_ERROR_TEXT];
 	va_list ap;
+	int n;
 
 	if (++ld->nerrors > CONFIG_MAX_ERRORS)
 		return;
-	buf_printf(&ld->errors, "%s:%u:%u: ", ld->file,
-	    node != NULL ? node->line : 1, node != NULL ? node->column : 1);
 	va_start(ap, fmt);
-	buf_vprintf(&ld->errors, fmt, ap);
+	n = vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	buf_addc(&ld->errors, '\n');
+	if (n >= (int)sizeof msg)
+		memcpy(msg + utf8_cut(msg, sizeof msg - 1, sizeof msg - 4),
+		    "...", 4);
+	buf_printf(&ld->errors, "%s:%u:%u: %s\n", ld->file,
+	    node != NULL ? node->line : 1, node != NULL ? node->column : 1,
+	    msg);
 }
 
-/* An error whose text already starts with "LINE:COL: ". */
+/* An error whose text already starts with "LINE:COL: ", or with the
+ * file's name (AT_FILE false). */
 static void
-config_error_at(struct config_loader *ld, const char *msg)
+config_error_at(struct config_loader *ld, const char *msg, int at_file)
 {
-	ld->nerrors++;
-	buf_printf(&ld->errors, "%s:%s\n", ld->file, msg);
+	if (++ld->nerrors <= CONFIG_MAX_ERRORS)
+		buf_printf(&ld->errors, "%s%s%s\n", at_file ? ld->file : "",
+		    at_file ? ":" : "", msg);
 }
 
 static struct config_mark
@@ -1768,7 +1779,7 @@ config_add_source(struct config_loader *ld, struct config_source *src,
 	src->path = config_add_file(ld->cf, path);
 	ld->file = src->path;
 	if ((src->root = yamltree_parse(data, len, &yaml_cause)) == NULL) {
-		config_error_at(ld, yaml_cause);
+		config_error_at(ld, yaml_cause, 1);
 		free(yaml_cause);
 	}
 }
@@ -1878,8 +1889,7 @@ config_load_with(const char *path, int admin_only, char **cause)
 			err = NULL;
 			if ((data = config_read_file(file, &len, &err)) ==
 			    NULL) {
-				ld->nerrors++;
-				buf_printf(&ld->errors, "%s\n", err);
+				config_error_at(ld, err, 0);
 				free(err);
 			} else {
 				config_add_source(

@@ -403,6 +403,42 @@ test_all_errors_reported(void **state)
 	free(cause);
 }
 
+/* Errors quoting huge text are cut, so that none of the first 50 is
+ * lost to the size of the report. */
+static void
+test_long_errors_reported(void **state)
+{
+	char *yaml, *cause, *p, *nl, key[60001];
+	size_t i, len = 0, lines = 0;
+
+	memset(key, 'k', sizeof key - 1);
+	key[sizeof key - 1] = '\0';
+	yaml = malloc(30 * (sizeof key + 32) + 64);
+	assert_non_null(yaml);
+	len += (size_t)sprintf(yaml, "notifiers:\n  n:\n    type: webhook\n");
+	for (i = 0; i < 30; i++)
+		len += (size_t)sprintf(
+		    yaml + len, "    ? \"%s%zu\"\n    : \"\"\n", key, i);
+	assert_null(config_parse("t.yaml", yaml, len, &cause));
+	free(yaml);
+	for (p = cause;; p = nl + 1) {
+		lines++;
+		if (lines <= 50 && strncmp(p, "t.yaml:", 7) != 0)
+			fail_msg("line %zu: %.80s", lines, p);
+		if (strcspn(p, "\n") > 4096)
+			fail_msg(
+			    "line %zu is %zu bytes", lines, strcspn(p, "\n"));
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+	}
+	assert_int_equal(lines, 51);
+	/* 30 unknown keys, then 30 empty values named by their key */
+	assert_non_null(strstr(cause, "t.yaml:4:7: unknown key \"kkk"));
+	assert_non_null(strstr(cause, "\nt.yaml:5:7: kkk"));
+	assert_non_null(strstr(cause, "\nt.yaml: 10 more errors not shown"));
+	free(cause);
+}
+
 static void
 test_durations_and_sizes(void **state)
 {
@@ -706,6 +742,7 @@ main(void)
 	    cmocka_unit_test(test_entity_extensions),
 	    cmocka_unit_test(test_file_url),
 	    cmocka_unit_test(test_all_errors_reported),
+	    cmocka_unit_test(test_long_errors_reported),
 	    cmocka_unit_test(test_durations_and_sizes),
 	    cmocka_unit_test(test_hostile_yaml),
 	    cmocka_unit_test(test_load_file),
