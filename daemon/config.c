@@ -233,11 +233,17 @@ static int
 config_expect(struct config_loader *ld, const struct yamltree_node *node,
     enum yamltree_kind kind, const char *what)
 {
-	if (node->kind == kind)
-		return 0;
-	config_error(ld, node, "%s must be %s, not %s", what,
-	    yamltree_kind_name(kind), yamltree_kind_name(node->kind));
-	return -1;
+	if (node->kind != kind) {
+		config_error(ld, node, "%s must be %s, not %s", what,
+		    yamltree_kind_name(kind), yamltree_kind_name(node->kind));
+		return -1;
+	}
+	/* "10m\0junk" is not 10m */
+	if (kind == YAMLTREE_SCALAR && strlen(node->value) != node->value_len) {
+		config_error(ld, node, "%s contains a NUL byte", what);
+		return -1;
+	}
+	return 0;
 }
 
 /* Check a mapping's keys against the allowed list: unknown and repeated
@@ -271,7 +277,13 @@ config_check_keys(struct config_loader *ld, const struct yamltree_node *map,
 		} else
 			config_index_add(&seen, map, i / 2);
 		if (allowed == NULL)
+			continue; /* names: the caller checks them */
+		if (strlen(key->value) != key->value_len) {
+			config_error(
+			    ld, key, "a key in %s contains a NUL byte", where);
+			rc = -1;
 			continue;
+		}
 		for (a = allowed; *a != NULL; a++)
 			if (strcmp(*a, key->value) == 0)
 				break;
@@ -394,10 +406,6 @@ config_string(struct config_loader *ld, const struct yamltree_node *node,
 {
 	if (config_expect(ld, node, YAMLTREE_SCALAR, what) == -1)
 		return -1;
-	if (strlen(node->value) != node->value_len) {
-		config_error(ld, node, "%s contains a NUL byte", what);
-		return -1;
-	}
 	if (node->value_len == 0) {
 		config_error(ld, node, "%s must not be empty", what);
 		return -1;

@@ -283,6 +283,13 @@ static const struct {
     {"--- {}\n--- {}\n", "t.yaml:2:1: only one YAML document is allowed"},
     {"entities:\n  e: {name: \"a\\0b\"}\n",
 	"t.yaml:2:13: entity name contains a NUL byte"},
+    /* nor is a NUL byte ignored with what follows it */
+    {"feeds: [{url: 'http://a/', interval: \"10m\\0 or so\"}]\n",
+	"t.yaml:1:38: feed interval contains a NUL byte"},
+    {"fetch: {block_private_addresses: \"no\\0\"}\n",
+	"t.yaml:1:34: fetch.block_private_addresses contains a NUL byte"},
+    {"feeds: [{\"url\\0\": 'http://a/'}]\n",
+	"t.yaml:1:10: a key in a feed contains a NUL byte"},
     /* bytes that are not UTF-8, and control characters, where they are */
     {"entities:\n  e:\n    name: Soci\xe9t\xe9\n",
 	"t.yaml:3:15: invalid trailing UTF-8 octet (#74)"},
