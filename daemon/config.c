@@ -1075,7 +1075,7 @@ config_load_alias(struct config_loader *ld, const struct yamltree_node *node,
 {
 	const struct yamltree_node *v, *at = node;
 	char *text = NULL;
-	int mode = CONFIG_CASE_AUTO;
+	int mode = CONFIG_CASE_AUTO, cs;
 
 	if (node->kind == YAMLTREE_MAPPING) {
 		if (config_check_keys(
@@ -1089,18 +1089,13 @@ config_load_alias(struct config_loader *ld, const struct yamltree_node *node,
 			return;
 		at = v;
 		if ((v = config_get(node, "case_sensitive")) != NULL) {
-			if (v->kind == YAMLTREE_SCALAR &&
-			    strcmp(v->value, "true") == 0)
-				mode = CONFIG_CASE_SENSITIVE;
-			else if (v->kind == YAMLTREE_SCALAR &&
-			    strcmp(v->value, "false") == 0)
-				mode = CONFIG_CASE_INSENSITIVE;
-			else {
-				config_error(ld, v,
-				    "case_sensitive must be true or false");
+			if (config_bool(ld, v, "alias case_sensitive", &cs) ==
+			    -1) {
 				free(text);
 				return;
 			}
+			mode = cs ? CONFIG_CASE_SENSITIVE
+				  : CONFIG_CASE_INSENSITIVE;
 		}
 	} else if (config_string(ld, node, "entity alias", &text) == -1) {
 		return;

@@ -265,7 +265,10 @@ static const struct {
     {"entities:\n  e: {aliases: [{case_sensitive: true}]}\n",
 	"t.yaml:2:17: an alias needs \"text\""},
     {"entities:\n  e: {aliases: [{text: Us, case_sensitive: maybe}]}\n",
-	"t.yaml:2:44: case_sensitive must be true or false"},
+	"t.yaml:2:44: alias case_sensitive must be true or false, not "
+	"\"maybe\""},
+    {"entities:\n  e: {aliases: [{text: Us, case_sensitive: \"true\\0\"}]}\n",
+	"t.yaml:2:44: alias case_sensitive contains a NUL byte"},
     {"entities:\n  e: {country: IRQ}\n",
 	"t.yaml:2:16: entity country \"IRQ\" must be an ISO 3166-1 two-letter "
 	"code, like IQ"},
@@ -308,20 +311,25 @@ test_entity_extensions(void **state)
 	    "entities:\n"
 	    "  magazine:\n"
 	    "    aliases: [{text: Us, case_sensitive: true}, Us Weekly,\n"
-	    "      {text: NATO, case_sensitive: false}]\n"
+	    "      {text: NATO, case_sensitive: false}, {text: EU,\n"
+	    "      case_sensitive: no}, {text: UN, case_sensitive: yes}]\n"
 	    "  usa: {country: us, aliases: [Yankees]}\n"
 	    "  iraq: {country: IQ}\n";
 	struct config *cf;
 
 	cf = parse_ok("t.yaml", yaml);
 	assert_int_equal(cf->nentities, 3);
-	assert_int_equal(cf->entities[0].naliases, 3);
 	assert_string_equal(cf->entities[0].aliases[0], "Us");
 	assert_int_equal(cf->entities[0].alias_case[0], CONFIG_CASE_SENSITIVE);
 	assert_int_equal(cf->entities[0].alias_case[1], CONFIG_CASE_AUTO);
 	assert_string_equal(cf->entities[0].aliases[2], "NATO");
 	assert_int_equal(
 	    cf->entities[0].alias_case[2], CONFIG_CASE_INSENSITIVE);
+	/* a boolean like any other: yes and no too */
+	assert_int_equal(cf->entities[0].naliases, 5);
+	assert_int_equal(
+	    cf->entities[0].alias_case[3], CONFIG_CASE_INSENSITIVE);
+	assert_int_equal(cf->entities[0].alias_case[4], CONFIG_CASE_SENSITIVE);
 	assert_null(cf->entities[0].country);
 	assert_string_equal(cf->entities[1].country, "US");
 	assert_string_equal(cf->entities[1].aliases[0], "Yankees");
