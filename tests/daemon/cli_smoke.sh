@@ -59,6 +59,14 @@ for c in check match outbox import-opml; do
 done
 "$bin" check -V 2>&1 | grep -q '^  libxml2   2\.' && ok version-after ||
     bad version-after
+# feedwatch(1) documents every command the help lists.
+man1=$examples/../docs/man/feedwatch.1
+missing=
+for c in $("$bin" help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p'); do
+	grep -q "^\.B $(printf %s "$c" | sed 's/-/\\\\-/g')\( \|$\)" "$man1" ||
+	    missing="$missing $c"
+done
+[ -z "$missing" ] && ok man-commands || bad "man-commands (missing:$missing)"
 "$bin" frobnicate >/dev/null 2>&1
 [ $? -eq 2 ] && ok unknown-command || bad unknown-command
 "$bin" --log-level=shouty help >/dev/null 2>&1
