@@ -428,6 +428,22 @@ config_string(struct config_loader *ld, const struct yamltree_node *node,
 	return 0;
 }
 
+/* A string sent as a header value (a User-Agent): one line, or it
+ * would start another header. */
+static int
+config_header_value(struct config_loader *ld, const struct yamltree_node *node,
+    const char *what, char **out)
+{
+	if (config_string(ld, node, what, out) == -1)
+		return -1;
+	if (strpbrk(*out, "\r\n") == NULL)
+		return 0;
+	config_error(ld, node, "%s must be one line (no CR or LF)", what);
+	free(*out);
+	*out = NULL;
+	return -1;
+}
+
 /* A list of scalars; a single scalar is a list of one. */
 static int
 config_string_list(struct config_loader *ld, const struct yamltree_node *node,
@@ -556,7 +572,7 @@ config_load_fetch(struct config_loader *ld, const struct yamltree_node *node)
 		}
 	}
 	if ((v = config_get(node, "user_agent")) != NULL)
-		config_string(ld, v, "fetch.user_agent", &cf->user_agent);
+		config_header_value(ld, v, "fetch.user_agent", &cf->user_agent);
 	if ((v = config_get(node, "parse_threads")) != NULL &&
 	    config_uint(ld, v, "fetch.parse_threads", 0, PARSEPOOL_THREADS_MAX,
 		&n) == 0)
@@ -982,7 +998,8 @@ config_load_feed(struct config_loader *ld, const struct yamltree_node *node)
 		ld, v, "feed headers", &feed->headers, &feed->nheaders) == 0)
 		config_check_headers(ld, v, feed->headers, feed->nheaders);
 	if ((v = config_get(node, "user_agent")) != NULL)
-		config_string(ld, v, "feed user_agent", &feed->user_agent);
+		config_header_value(
+		    ld, v, "feed user_agent", &feed->user_agent);
 	if ((v = config_get(node, "proxy")) != NULL)
 		config_string(ld, v, "feed proxy", &feed->proxy);
 	if ((v = config_get(node, "ca_file")) != NULL &&

@@ -207,6 +207,11 @@ static const struct {
     {"feeds: [{url: 'http://a/', headers: ['X-A b']}]\n",
 	"t.yaml:1:37: feed header \"X-A b\" must be \"Name: value\" on one "
 	"line"},
+    /* a User-Agent is a header too: no CR or LF to start another */
+    {"fetch: {user_agent: \"fw\\r\\nX-Injected: 1\"}\n",
+	"t.yaml:1:21: fetch.user_agent must be one line (no CR or LF)"},
+    {"feeds: [{url: 'http://a/', user_agent: \"fw\\nX: 1\"}]\n",
+	"t.yaml:1:40: feed user_agent must be one line (no CR or LF)"},
     {"feeds: [{url: 'http://a/', password_env: P}]\n",
 	"t.yaml:1:9: a feed password needs a username"},
     {"watchlists: {w: {match: a, severity: urgent}}\n",
