@@ -13,9 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "alert.h"
 #include "buf.h"
@@ -856,6 +859,48 @@ config_feed_url(struct config_loader *ld, const struct yamltree_node *node,
 }
 
 /*
+ * A feed's proxy, parsed as libcurl parses it when it connects (a URL, a
+ * scheme guessed when there is none), so that what it would refuse at
+ * every poll is refused here.
+ */
+static void
+config_feed_proxy(struct config_loader *ld, const struct yamltree_node *node,
+    struct config_feed *feed)
+{
+	static const char *const schemes[] = {"http", "https", "socks",
+	    "socks4", "socks4a", "socks5", "socks5h", NULL};
+	char *scheme = NULL, esc[160];
+	CURLUcode rc;
+	CURLU *u;
+	size_t i;
+
+	if (config_string(ld, node, "feed proxy", &feed->proxy) == -1)
+		return;
+	if ((u = curl_url()) == NULL)
+		fatalx("curl_url failed");
+	rc = curl_url_set(u, CURLUPART_URL, feed->proxy,
+	    CURLU_NON_SUPPORT_SCHEME | CURLU_GUESS_SCHEME);
+	if (rc == CURLUE_OK)
+		rc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	curl_url_cleanup(u);
+	log_escapes(esc, sizeof esc, feed->proxy);
+	if (rc != CURLUE_OK) {
+		config_error(ld, node, "feed proxy \"%s\": %s", esc,
+		    curl_url_strerror(rc));
+		return;
+	}
+	for (i = 0; schemes[i] != NULL; i++)
+		if (strcasecmp(schemes[i], scheme) == 0)
+			break;
+	if (schemes[i] == NULL)
+		config_error(ld, node,
+		    "feed proxy \"%s\" must be an http, https, socks4, "
+		    "socks4a, socks5 or socks5h URL",
+		    esc);
+	curl_free(scheme);
+}
+
+/*
  * Feed urls and names, entities, watchlists and notifiers seen so far,
  * for the duplicate checks: open addressing tables of indexes, so that
  * a list of 100,000 feeds or entities loads in linear time.
@@ -1001,7 +1046,7 @@ config_load_feed(struct config_loader *ld, const struct yamltree_node *node)
 		config_header_value(
 		    ld, v, "feed user_agent", &feed->user_agent);
 	if ((v = config_get(node, "proxy")) != NULL)
-		config_string(ld, v, "feed proxy", &feed->proxy);
+		config_feed_proxy(ld, v, feed);
 	if ((v = config_get(node, "ca_file")) != NULL &&
 	    config_string(ld, v, "feed ca_file", &feed->ca_file) == 0) {
 		path = config_abspath(ld, feed->ca_file);

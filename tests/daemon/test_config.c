@@ -113,6 +113,10 @@ test_fetch_and_feed_options(void **state)
 	    "    username: reader\n"
 	    "    password_env: FEED_PASSWORD\n"
 	    "    ca_file: /etc/ssl/private-ca.pem\n"
+	    "  - url: https://a.example/feed\n"
+	    "    proxy: proxy.example:3128\n"
+	    "  - url: https://b.example/feed\n"
+	    "    proxy: socks5h://user:pw@127.0.0.1:9050\n"
 	    "watchlists:\n"
 	    "  w: {match: a, severity: high, updates: true}\n";
 	struct config *cf;
@@ -130,6 +134,10 @@ test_fetch_and_feed_options(void **state)
 	assert_string_equal(cf->feeds[0].headers[0], "X-Token: abc");
 	assert_string_equal(cf->feeds[0].username, "reader");
 	assert_string_equal(cf->feeds[0].password_env, "FEED_PASSWORD");
+	/* a proxy without a scheme is an http one, as libcurl reads it */
+	assert_string_equal(cf->feeds[1].proxy, "proxy.example:3128");
+	assert_string_equal(
+	    cf->feeds[2].proxy, "socks5h://user:pw@127.0.0.1:9050");
 	assert_string_equal(cf->watchlists[0].severity, "high");
 	assert_true(cf->watchlists[0].updates);
 	config_free(cf);
@@ -212,6 +220,12 @@ static const struct {
 	"t.yaml:1:21: fetch.user_agent must be one line (no CR or LF)"},
     {"feeds: [{url: 'http://a/', user_agent: \"fw\\nX: 1\"}]\n",
 	"t.yaml:1:40: feed user_agent must be one line (no CR or LF)"},
+    /* a proxy libcurl would refuse at every poll is refused here */
+    {"feeds: [{url: 'http://a/', proxy: 'http://bad proxy:3128'}]\n",
+	"t.yaml:1:35: feed proxy \"http://bad proxy:3128\": Bad hostname"},
+    {"feeds: [{url: 'http://a/', proxy: 'gopher://p:70'}]\n",
+	"t.yaml:1:35: feed proxy \"gopher://p:70\" must be an http, https, "
+	"socks4, socks4a, socks5 or socks5h URL"},
     {"feeds: [{url: 'http://a/', password_env: P}]\n",
 	"t.yaml:1:9: a feed password needs a username"},
     {"watchlists: {w: {match: a, severity: urgent}}\n",
