@@ -1522,7 +1522,9 @@ config_load_notifier(struct config_loader *ld, const struct yamltree_node *key,
 	for (i = 0; i + 1 < node->nchildren; i += 2) {
 		k = node->children[i];
 		v = node->children[i + 1];
-		if (k->kind != YAMLTREE_SCALAR || strcmp(k->value, "type") == 0)
+		/* "secret: ~" is no secret, not the secret "~" */
+		if (k->kind != YAMLTREE_SCALAR ||
+		    strcmp(k->value, "type") == 0 || config_is_null(v))
 			continue;
 		n->options = xreallocarray(
 		    n->options, n->noptions + 1, sizeof *n->options);

@@ -155,6 +155,9 @@ test_fetch_and_feed_options(void **state)
 static void
 test_empty_is_valid(void **state)
 {
+	static const char nulls[] =
+	    "notifiers:\n  n:\n    type: webhook\n    url: http://h/\n"
+	    "    secret: ~\n    headers:\n    topic: null\n";
 	struct config *cf;
 	char *cause;
 
@@ -165,6 +168,15 @@ test_empty_is_valid(void **state)
 	config_free(cf);
 	cf = config_parse("/x/empty.yaml", "# nothing\n", 10, &cause);
 	assert_non_null(cf);
+	config_free(cf);
+	/* A notifier's key left empty, or ~, is absent like any other. */
+	cf = config_parse("/x/empty.yaml", nulls, sizeof nulls - 1, &cause);
+	if (cf == NULL)
+		fail_msg("%s", cause);
+	assert_null(config_notifier_option(&cf->notifiers[0], "secret"));
+	assert_null(config_notifier_option(&cf->notifiers[0], "headers"));
+	assert_null(config_notifier_option(&cf->notifiers[0], "topic"));
+	assert_non_null(config_notifier_option(&cf->notifiers[0], "url"));
 	config_free(cf);
 	/* Sections left empty (every entry commented out) are empty. */
 	cf = config_parse(
