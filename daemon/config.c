@@ -28,14 +28,13 @@
 #include "parsepool.h"
 #include "readall.h"
 #include "secret.h"
-#include "utf8.h"
 #include "webhook.h"
 #include "xmalloc.h"
 #include "yamltree.h"
 
 #define CONFIG_MAX_ERRORS 50
-/* Longest message of an error; a longer one (it quotes a huge key) is
- * cut, so that 50 of them fit in the report. */
+/* Longest message of an error, escaped; a longer one (it quotes a huge
+ * key) is cut, so that 50 of them fit in the report. */
 #define CONFIG_MAX_ERROR_TEXT 1024
 #define CONFIG_MAX_NAME 64
 #define CONFIG_MAX_VALUE 65536
@@ -145,18 +144,16 @@ static void
 config_error(struct config_loader *ld, const struct yamltree_node *node,
     const char *fmt, ...)
 {
-	char msg[CONFIG_MAX_ERROR_TEXT];
+	char raw[4 * CONFIG_MAX_ERROR_TEXT], msg[CONFIG_MAX_ERROR_TEXT];
 	va_list ap;
-	int n;
 
 	if (++ld->nerrors > CONFIG_MAX_ERRORS)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof msg)
-		memcpy(msg + utf8_cut(msg, sizeof msg - 1, sizeof msg - 4),
-		    "...", 4);
+	/* what the message quotes from the file: no terminal controls */
+	log_escapes_text(msg, sizeof msg, raw);
 	buf_printf(&ld->errors, "%s:%u:%u: %s\n", ld->file,
 	    node != NULL ? node->line : 1, node != NULL ? node->column : 1,
 	    msg);

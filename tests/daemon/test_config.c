@@ -285,6 +285,10 @@ static const struct {
      "    headers:\n      - 'X-A: b'\n      - 'Webhook-Signature: v1,x'\n",
 	"t.yaml:7:9: notifier n: headers: webhook-signature is the webhook's "
 	"own (signed), not to be set"},
+    /* what is quoted from the file cannot drive the terminal */
+    {"notifiers:\n  n: {type: console, \"\\e[2J\\e]0;x\\a\": 1}\n",
+	"t.yaml:2:22: unknown key \"\\x1b[2J\\x1b]0;x\\x07\" in a notifier; "
+	"expected one of: type, rate_limit"},
     {"notifiers:\n  n: {type: console, url: x}\n",
 	"t.yaml:2:22: unknown key \"url\" in a notifier; expected one of: "
 	"type, rate_limit"},
