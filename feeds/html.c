@@ -7,7 +7,8 @@
  * no stack. The text rules follow what feed readers (and feedparser, the
  * reference for feed conformance) show a reader: script, style and applet
  * content is not text; block elements separate words; whitespace is
- * collapsed; invisible controls that could disguise text (C0/C1, bidi
+ * collapsed; C1 controls are read as windows-1252 meant them, as HTML
+ * reads "&#146;"; invisible controls that could disguise text (C0, bidi
  * embeddings and overrides) are removed.
  */
 #include <endian.h>
@@ -154,6 +155,21 @@ html_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+/* U+0080-U+009F as windows-1252 meant them (UTF-8 of each). */
+static const char *const html_cp1252_chars[32] = {"\xe2\x82\xac", NULL,
+    "\xe2\x80\x9a", "\xc6\x92", "\xe2\x80\x9e", "\xe2\x80\xa6", "\xe2\x80\xa0",
+    "\xe2\x80\xa1", "\xcb\x86", "\xe2\x80\xb0", "\xc5\xa0", "\xe2\x80\xb9",
+    "\xc5\x92", NULL, "\xc5\xbd", NULL, NULL, "\xe2\x80\x98", "\xe2\x80\x99",
+    "\xe2\x80\x9c", "\xe2\x80\x9d", "\xe2\x80\xa2", "\xe2\x80\x93",
+    "\xe2\x80\x94", "\xcb\x9c", "\xe2\x84\xa2", "\xc5\xa1", "\xe2\x80\xba",
+    "\xc5\x93", NULL, "\xc5\xbe", "\xc5\xb8"};
+
+const char *
+html_cp1252(unsigned cp)
+{
+	return cp >= 0x80 && cp <= 0x9f ? html_cp1252_chars[cp - 0x80] : NULL;
+}
+
 /* Control and bidi formatting characters that never reach the text. */
 static int
 html_is_stripped(uint32_t cp)
@@ -294,6 +310,11 @@ html_out_add(struct html_out *out, const unsigned char *s, size_t n)
 			seq = replacement;
 			k = 3;
 			s++;
+		} else if ((seq = (const unsigned char *)html_cp1252(cp)) !=
+		    NULL) {
+			/* "&#146;" and a raw U+0092 are windows-1252's '’' */
+			s += k;
+			k = strlen((const char *)seq);
 		} else {
 			seq = s;
 			s += k;

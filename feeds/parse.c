@@ -759,15 +759,6 @@ parse_fix_double_utf8(char *s, size_t *len)
 	free(tmp);
 }
 
-/* U+0080-U+009F as windows-1252 meant them (UTF-8 of each). */
-static const char *const parse_cp1252[32] = {"\xe2\x82\xac", NULL,
-    "\xe2\x80\x9a", "\xc6\x92", "\xe2\x80\x9e", "\xe2\x80\xa6", "\xe2\x80\xa0",
-    "\xe2\x80\xa1", "\xcb\x86", "\xe2\x80\xb0", "\xc5\xa0", "\xe2\x80\xb9",
-    "\xc5\x92", NULL, "\xc5\xbd", NULL, NULL, "\xe2\x80\x98", "\xe2\x80\x99",
-    "\xe2\x80\x9c", "\xe2\x80\x9d", "\xe2\x80\xa2", "\xe2\x80\x93",
-    "\xe2\x80\x94", "\xcb\x9c", "\xe2\x84\xa2", "\xc5\xa1", "\xe2\x80\xba",
-    "\xc5\x93", NULL, "\xc5\xbe", "\xc5\xb8"};
-
 /* Replace C1 controls by their windows-1252 characters; new string. */
 static char *
 parse_map_cp1252(char *s, size_t len, size_t *outlen)
@@ -786,7 +777,7 @@ parse_map_cp1252(char *s, size_t len, size_t *outlen)
 		    (unsigned char)s[i + 1] < 0x80 ||
 		    (unsigned char)s[i + 1] > 0x9f)
 			continue;
-		rep = parse_cp1252[(unsigned char)s[i + 1] - 0x80];
+		rep = html_cp1252((unsigned char)s[i + 1]);
 		if (rep == NULL)
 			continue;
 		buf_add(&b, s + from, i - from);

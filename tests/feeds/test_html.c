@@ -62,14 +62,21 @@ static const struct text_case to_text_cases[] = {
      "b",
 	0, "ab"},
     {"a&#x202E;b&#x202a;c&#8206;d&#8207;e&#x2066;f&#x2069;", 0, "abcdef"},
-    {"a&#1;b&#x85;c&#x7f;d&#0;e", 0, "abcde"},
+    {"a&#1;b&#x81;c&#x7f;d&#0;e&#x9d;", 0, "abcde"},
     {"a\x01"
      "b\x1f"
      "c\x7f"
-     "d\xc2\x80"
-     "e\xc2\x9f"
+     "d\xc2\x81"
+     "e\xc2\x9d"
      "f",
 	0, "abcdef"},
+    /* C1 references and controls: windows-1252, as HTML reads them */
+    {"don&#146;t &#150; &#x80;5&#X99; &#x85;", 0,
+	"don\xe2\x80\x99t \xe2\x80\x93 \xe2\x82\xac"
+	"5\xe2\x84\xa2 \xe2\x80\xa6"},
+    {"<p>don&#146;t</p><!-- --><b>&#147;q&#148;</b>", 0,
+	"don\xe2\x80\x99t \xe2\x80\x9cq\xe2\x80\x9d"},
+    {"\xc2\x93q\xc2\x94 \xc2\x9f", 0, "\xe2\x80\x9cq\xe2\x80\x9d \xc5\xb8"},
     {"\xe2\x80\x8b"
      "zwsp kept",
 	0,
@@ -107,9 +114,11 @@ static const struct text_case clean_cases[] = {
      "c",
 	0, "abc"},
     {"a\x01"
-     "b\xc2\x85"
+     "b\xc2\x8d"
      "c",
 	0, "abc"},
+    {"\xc2\x93q\xc2\x94 5\xc2\x80", 0,
+	"\xe2\x80\x9cq\xe2\x80\x9d 5\xe2\x82\xac"},
     {"a\xff"
      "b",
 	0,
