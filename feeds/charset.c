@@ -1,7 +1,8 @@
 /*
  * Encoding detection for XML feeds, after RFC 3023 (XML media types,
  * section 3: the charset parameter of the Content-Type overrides the XML
- * declaration; text/xml without one means us-ascii), XML 1.0 appendix F
+ * declaration; text/xml without one means us-ascii) and RFC 7303 (a
+ * byte-order mark overrides both), XML 1.0 appendix F
  * (autodetection from the BOM and the first four bytes) and the order in
  * which Universal Feed Parser tries encodings when the declared one fails.
  * Conversion is UTF-8 validation (strict: no overlongs, surrogates or code
@@ -58,6 +59,30 @@ static const struct {
 static const char *const charset_generic[] = {"u16", "utf-16", "utf16",
     "utf_16", "u32", "utf-32", "utf32", "utf_32", "iso-10646-ucs-2",
     "iso-10646-ucs-4", "csucs4", "csunicode", "ucs-2", "ucs-4"};
+
+static int
+charset_is_utf8(const char *name)
+{
+	return strcmp(name, "utf-8") == 0 || strcmp(name, "utf8") == 0 ||
+	    strcmp(name, "utf_8") == 0 || strcmp(name, "u8") == 0;
+}
+
+/* Whether the encoding NAME says what the byte-order mark BOM says. */
+static int
+charset_bom_agrees(const char *name, const char *bom)
+{
+	size_t i;
+
+	if (strcmp(name, bom) == 0 ||
+	    (charset_is_utf8(name) && charset_is_utf8(bom)))
+		return 1;
+	/* "utf-16" and the like leave the byte order to the BOM */
+	for (i = 0; i < sizeof charset_generic / sizeof charset_generic[0]; i++)
+		if (strcmp(name, charset_generic[i]) == 0)
+			return strncmp(bom, "utf-", 4) == 0 &&
+			    !charset_is_utf8(bom);
+	return 0;
+}
 
 static void
 charset_copy(char *dst, const char *src, size_t len)
@@ -234,6 +259,14 @@ charset_sniff(const char *data, size_t len, const char *content_type,
 	else /* XML 1.0 F.1: without a declaration, the BOM decides */
 		strcpy(s->declared, OR(s->xml, OR(s->bom, "utf-8")));
 #undef OR
+	/* A byte-order mark is authoritative: a charset or a declaration
+	 * that says otherwise is wrong ("iso-8859-1" on a UTF-8 body, when
+	 * a tool saved it with a BOM and the template kept its old name). */
+	if (s->bom_len > 0) {
+		if (!charset_bom_agrees(s->declared, s->bom))
+			strcpy(s->overridden, s->declared);
+		strcpy(s->declared, s->bom);
+	}
 	if (have_headers && !s->xml_type)
 		s->text_plain = 1;
 }
@@ -262,13 +295,6 @@ charset_candidates(
 		charset_copy(names[n++], list[i], strlen(list[i]));
 	}
 	return n;
-}
-
-static int
-charset_is_utf8(const char *name)
-{
-	return strcmp(name, "utf-8") == 0 || strcmp(name, "utf8") == 0 ||
-	    strcmp(name, "utf_8") == 0 || strcmp(name, "u8") == 0;
 }
 
 struct charset *

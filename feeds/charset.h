@@ -19,7 +19,10 @@ struct charset_sniff {
 	size_t bom_len; /* bytes of BOM to skip */
 	char xml[CHARSET_NAME_MAX]; /* the XML declaration's encoding */
 	char http[CHARSET_NAME_MAX]; /* charset of Content-Type */
-	char declared[CHARSET_NAME_MAX]; /* what RFC 3023 makes of them */
+	char declared[CHARSET_NAME_MAX]; /* what RFC 3023 and a BOM say */
+	/* what the charset or the declaration said, when a BOM overrode
+	 * it ("" if they agree) */
+	char overridden[CHARSET_NAME_MAX];
 	int xml_type; /* Content-Type is an XML type */
 	int text_plain; /* served as a non-XML type */
 };
@@ -27,7 +30,8 @@ struct charset_sniff {
 /*
  * Read the start of a document (the first 1 KiB is plenty) and the
  * Content-Type header (NULL if none; have_headers says whether the bytes
- * came over HTTP at all).
+ * came over HTTP at all). A byte-order mark decides over both (RFC 7303,
+ * XML 1.0 appendix F): the rest is then what it says.
  */
 void charset_sniff(const char *data, size_t len, const char *content_type,
     int have_headers, struct charset_sniff *);

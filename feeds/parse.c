@@ -2801,6 +2801,14 @@ parse_decide(struct feedparse *p, int final)
 		    p->candidates[0]);
 		parse_bozo(p, reason);
 	}
+	if (p->sniff.overridden[0] != '\0') {
+		char reason[160];
+
+		snprintf(reason, sizeof reason,
+		    "document declared as %s, but its byte-order mark says %s",
+		    p->sniff.overridden, p->sniff.bom);
+		parse_bozo(p, reason);
+	}
 	if (p->sniff.text_plain) {
 		char reason[160];
 

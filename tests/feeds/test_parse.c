@@ -179,6 +179,22 @@ static const struct field_case field_cases[] = {
     {"utf-16 with BOM", UTF16_DOC, NULL, FEED_FORMAT_RSS20, 0, "\xc3\xa9", NULL,
 	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 	ITEM_TIME_NONE, sizeof UTF16_DOC - 1},
+    /* a byte-order mark decides over the declaration and the charset */
+    {"utf-8 BOM overrides the declaration",
+	"\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"windows-1252\"?>"
+	"<rss version=\"2.0\"><channel><title>\xe2\x80\x98q\xe2\x80\x99 "
+	"caf\xc3\xa9</title></channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 1, "\xe2\x80\x98q\xe2\x80\x99 caf\xc3\xa9",
+	NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	ITEM_TIME_NONE, 0},
+    {"utf-16 BOM overrides the charset", UTF16_DOC,
+	"Content-Type: application/rss+xml; charset=iso-8859-1",
+	FEED_FORMAT_RSS20, 1, "\xc3\xa9", NULL, 0, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, ITEM_TIME_NONE, sizeof UTF16_DOC - 1},
+    {"utf-16 BOM and a charset that leaves it the byte order", UTF16_DOC,
+	"Content-Type: application/rss+xml; charset=utf-16", FEED_FORMAT_RSS20,
+	0, "\xc3\xa9", NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, ITEM_TIME_NONE, sizeof UTF16_DOC - 1},
     {"javascript link dropped",
 	"<rss version=\"2.0\"><channel><item><title>t</title>"
 	"<link>javascript:alert(1)</link></item></channel></rss>",
