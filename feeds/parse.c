@@ -1895,15 +1895,16 @@ parse_characters_cb(void *ctx, const xmlChar *ch, int len)
 
 /*
  * Undo the publisher's encoding slips in a value (parse_fix_double_utf8,
- * parse_map_cp1252); may return a new string.
+ * parse_map_cp1252); may return a new string. Whatever the encoding the
+ * body was read as: UTF-8 served as charset=iso-8859-1 reads as the same
+ * mojibake as UTF-8 encoded twice.
  */
 static char *
-parse_repair(struct feedparse *p, char *s, size_t *len)
+parse_repair(char *s, size_t *len)
 {
 	if (parse_is_ascii(s, *len))
 		return s;
-	if (p->cv != NULL && strcmp(charset_name(p->cv), "utf-8") == 0)
-		parse_fix_double_utf8(s, len);
+	parse_fix_double_utf8(s, len);
 	return parse_map_cp1252(s, *len, len);
 }
 
@@ -1943,7 +1944,7 @@ parse_text_value(struct feedparse *p, struct frame *f, char **html, char **text,
 	if (!markup && !parse_is_atom(p) &&
 	    strcmp(f->type, "text/plain") == 0 && parse_looks_like_html(s))
 		markup = 1;
-	s = parse_repair(p, s, &len);
+	s = parse_repair(s, &len);
 	if (markup) {
 		*text = want_text ? html_to_text(s, len, FEEDPARSE_FIELD_MAX)
 				  : NULL;
@@ -1963,7 +1964,7 @@ parse_plain_value(struct feedparse *p, struct frame *f)
 
 	s = parse_capture_take(f, &len);
 	len = parse_strip(s, len);
-	return parse_repair(p, s, &len);
+	return parse_repair(s, &len);
 }
 
 /*

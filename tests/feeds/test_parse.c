@@ -170,6 +170,14 @@ static const struct field_case field_cases[] = {
 	"Content-Type: application/rss+xml; charset=iso-8859-1",
 	FEED_FORMAT_RSS20, 0, "caf\xc3\xa9", NULL, 0, NULL, NULL, NULL, NULL,
 	NULL, NULL, NULL, NULL, NULL, NULL, ITEM_TIME_NONE, 0},
+    {"utf-8 served as iso-8859-1: repaired",
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\">"
+	"<channel><title>caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d</title>"
+	"</channel></rss>",
+	"Content-Type: application/rss+xml; charset=iso-8859-1",
+	FEED_FORMAT_RSS20, 0, "caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d", NULL, 0,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	ITEM_TIME_NONE, 0},
     {"windows-1252 code points in utf-8",
 	"<rss version=\"2.0\"><channel><title>\xc2\x93q\xc2\x94</title>"
 	"</channel></rss>",
