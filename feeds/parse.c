@@ -84,6 +84,7 @@ enum elem {
 	E_UPDATE_FREQUENCY,
 	E_URL,
 	E_TAGS,
+	E_MEDIA_DESCRIPTION, /* media: */
 };
 
 /* Canonical prefixes of the namespaces that carry fields. */
@@ -96,6 +97,7 @@ enum ns {
 	NS_XHTML,
 	NS_RDF,
 	NS_SY,
+	NS_MEDIA,
 };
 
 static const struct {
@@ -121,6 +123,8 @@ static const struct {
     {"http://www.w3.org/1999/xhtml", NS_XHTML},
     {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", NS_RDF},
     {"http://purl.org/rss/1.0/modules/syndication/", NS_SY},
+    {"http://search.yahoo.com/mrss/", NS_MEDIA},
+    {"http://search.yahoo.com/mrss", NS_MEDIA},
 };
 
 /* Element names per namespace: sorted by ns, then name (for bsearch). */
@@ -182,6 +186,7 @@ static const struct parse_element {
     {NS_RDF, "rdf", E_RDF},
     {NS_SY, "updatefrequency", E_UPDATE_FREQUENCY},
     {NS_SY, "updateperiod", E_UPDATE_PERIOD},
+    {NS_MEDIA, "description", E_MEDIA_DESCRIPTION},
 };
 
 /* HTML elements a "plain" RSS title may hold and still count as HTML. */
@@ -226,6 +231,7 @@ struct item_state {
 	struct item item;
 	int dropped; /* past FEEDPARSE_ITEMS_MAX: read, not kept */
 	int title_set, summary_set, content_set, id_set;
+	int summary_media; /* the summary is a media:description */
 	int title_depth, summary_depth, id_depth;
 	int has_content;
 	size_t cat_alloc, enc_alloc;
@@ -1835,7 +1841,7 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	case E_DESCRIPTION:
 	case E_SUMMARY:
 		if (parse_in_entry(p) && p->cur.summary_set &&
-		    !p->cur.has_content) {
+		    !p->cur.summary_media && !p->cur.has_content) {
 			/* A second summary is the content. */
 			f->to_content = 1;
 			p->cur.has_content = 1;
@@ -1848,6 +1854,12 @@ parse_start_cb(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 				? "text/html"
 				: "text/plain",
 			    nattrs, attrs);
+		break;
+	case E_MEDIA_DESCRIPTION:
+		/* the summary of an item without one, never its content:
+		 * it is often a photo's caption */
+		if (!parse_in_entry(p) || !p->cur.summary_set)
+			parse_capture(p, f, 1, "text/plain", nattrs, attrs);
 		break;
 	case E_CONTENT:
 		if (parse_in_entry(p))
@@ -2071,6 +2083,7 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 		break;
 	case E_DESCRIPTION:
 	case E_SUMMARY:
+	case E_MEDIA_DESCRIPTION:
 	case E_CONTENT:
 	case E_CONTENT_ENCODED:
 	case E_BODY:
@@ -2092,10 +2105,12 @@ parse_end_field(struct feedparse *p, struct frame *f, int depth)
 				st->content_set = 1;
 				html = text = NULL;
 			}
-		} else if (!st->summary_set || depth <= st->summary_depth) {
+		} else if (!st->summary_set || st->summary_media ||
+		    depth <= st->summary_depth) {
 			parse_set(&st->item.summary_html, html);
 			parse_set(&st->item.summary_text, text);
 			st->summary_set = 1;
+			st->summary_media = f->elem == E_MEDIA_DESCRIPTION;
 			st->summary_depth = depth;
 			html = text = NULL;
 		}

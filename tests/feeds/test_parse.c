@@ -1106,6 +1106,65 @@ test_namespace_rebound(void **state)
 }
 
 /*
+ * Media RSS: an item's media:description is its summary when it has no
+ * other (a YouTube channel's feed has its text nowhere else); a
+ * description or summary of its own wins, and a photo's caption never
+ * takes the place of the content.
+ */
+static void
+test_media_description(void **state)
+{
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+	    "xmlns:media=\"http://search.yahoo.com/mrss/\"><title>C</title>"
+	    "<entry><id>yt:video:1</id><title>Volcano</title>"
+	    "<media:group><media:title>Volcano</media:title>"
+	    "<media:description>Lava reaches &lt;the&gt; town.\nMore at "
+	    "https://x.test/?a=1&amp;b=2</media:description></media:group>"
+	    "</entry></feed>";
+	static const char rss[] =
+	    "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss\" "
+	    "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">"
+	    "<channel><media:description>channel</media:description>"
+	    /* the item's own description first, a caption after it */
+	    "<item><title>1</title><description>Story</description>"
+	    "<media:content url=\"http://x.test/p.jpg\"><media:description>"
+	    "Caption</media:description></media:content>"
+	    "<content:encoded>&lt;p&gt;Full&lt;/p&gt;</content:encoded></item>"
+	    /* a caption first, the description after it */
+	    "<item><title>2</title><media:content url=\"http://x.test/p.jpg\">"
+	    "<media:description>Caption</media:description></media:content>"
+	    "<description>Story</description></item>"
+	    /* a caption alone */
+	    "<item><title>3</title><media:description type=\"html\">"
+	    "&lt;b&gt;Only&lt;/b&gt; caption</media:description></item>"
+	    "</channel></rss>";
+	struct feed_doc *d;
+	char *cause = NULL;
+
+	d = parse_str(doc, &cause);
+	assert_non_null(d);
+	assert_int_equal(d->nitems, 1);
+	check_str("youtube summary",
+	    "Lava reaches <the> town. More at "
+	    "https://x.test/?a=1&b=2",
+	    d->items[0].summary_text);
+	assert_null(d->items[0].content_text);
+	assert_string_equal(d->items[0].title_text, "Volcano");
+	feed_doc_free(d);
+
+	d = parse_str(rss, &cause);
+	assert_non_null(d);
+	assert_int_equal(d->nitems, 3);
+	check_str("summary 1", "Story", d->items[0].summary_text);
+	check_str("content 1", "Full", d->items[0].content_text);
+	check_str("summary 2", "Story", d->items[1].summary_text);
+	check_str("content 2", NULL, d->items[1].content_text);
+	check_str("summary 3", "Only caption", d->items[2].summary_text);
+	feed_doc_free(d);
+}
+
+/*
  * Text storage is kept from one element to the next: a field past what is
  * kept, one cut at the field cap, and short ones after them.
  */
@@ -1252,6 +1311,7 @@ main(void)
 	    cmocka_unit_test(test_utf8_chunks),
 	    cmocka_unit_test(test_namespace_rebound),
 	    cmocka_unit_test(test_field_after_long_field),
+	    cmocka_unit_test(test_media_description),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
