@@ -68,6 +68,8 @@ _Static_assert(ENGINE_HITS_MAX <= ALERT_MAX_HITS,
 /* A feed back in the configuration after this long out of it (s) starts
  * again as a new feed: its items then are old news, not alerts. */
 #define ENGINE_FEED_FORGET_AFTER (24 * 3600)
+/* How often retention prunes the store (besides once at the start). */
+#define ENGINE_PRUNE_EVERY_MS (3600 * 1000)
 
 /* Histogram buckets (seconds): fetch duration, alert delivery latency
  * (from the alert's creation to its notifier's OK). */
@@ -173,6 +175,7 @@ struct engine {
 	struct selfalert *selfalert;
 	struct event *self_timer;
 	int64_t self_period_ms;
+	struct event *prune_timer;
 };
 
 static int64_t
@@ -1512,6 +1515,32 @@ engine_self_cb(evutil_socket_t fd, short events, void *arg)
 	engine_self_arm(e, 0);
 }
 
+/* Retention: items first seen before it that their feed's latest fetch
+ * no longer holds, and delivered or dead alerts as old, go. */
+static void
+engine_prune(struct engine *e)
+{
+	char *cause = NULL;
+	size_t n = 0;
+
+	if (store_prune(e->store, engine_now_ms() / 1000,
+		e->cf->retention_ms / 1000, &n, &cause) == -1) {
+		log_warnx("store: retention: %s", cause);
+		free(cause);
+	} else if (n > 0)
+		log_info("store: retention: %zu items pruned", n);
+}
+
+static void
+engine_prune_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct engine *e = arg;
+	struct timeval tv = {ENGINE_PRUNE_EVERY_MS / 1000, 0};
+
+	engine_prune(e);
+	evtimer_add(e->prune_timer, &tv);
+}
+
 /* The metric families (metrics.h), in the order they are rendered. */
 static struct metrics *
 engine_metrics_new(void)
@@ -1613,6 +1642,7 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 	if ((e->selfalert = selfalert_new(e->store, cause)) == NULL)
 		goto fail;
 	e->self_timer = evtimer_new(base, engine_self_cb, e);
+	e->prune_timer = evtimer_new(base, engine_prune_cb, e);
 	if ((ns = engine_notifiers_new(e, cf, cause)) == NULL)
 		goto fail;
 	for (i = 0; i < cf->nnotifiers; i++) {
@@ -1658,6 +1688,8 @@ engine_free(struct engine *e)
 		event_free(e->ingest_timer);
 	if (e->self_timer != NULL)
 		event_free(e->self_timer);
+	if (e->prune_timer != NULL)
+		event_free(e->prune_timer);
 	selfalert_free(e->selfalert);
 	for (i = 0; i < e->nfeeds; i++) {
 		schedule_remove(e->sched, &e->feeds[i]->sched);
@@ -1726,6 +1758,11 @@ engine_start(struct engine *e, int once)
 	size_t i;
 
 	e->once = once;
+	/* at the start, then (a daemon) every hour */
+	if (once)
+		engine_prune(e);
+	else
+		engine_prune_cb(-1, EV_TIMEOUT, e);
 	for (i = 0; i < e->nfeeds; i++) {
 		if (!once) {
 			schedule_add(e->sched, &e->feeds[i]->sched, now);

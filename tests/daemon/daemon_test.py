@@ -6,7 +6,7 @@ items), a notify socket standing in for systemd, real SQLite state files.
 Every wait is bounded; the script prints one line per check and ends with
 "N passed, N failed". Standard library only.
 
-usage: daemon_test.py FEEDWATCH
+usage: daemon_test.py FEEDWATCH [TEST...]  (only the tests named)
 """
 import json
 import os
@@ -713,6 +713,45 @@ def test_cli_urls(tmp):
           b"404" in r.stderr, r.stderr.decode()[-300:])
 
 
+def test_retention(tmp):
+    """Retention prunes: items first seen longer ago than `retention`
+    that the feed's latest fetch no longer holds go, and so do delivered
+    alerts as old; an item still in the feed stays, however old (it
+    would come back as new)."""
+    FEEDS.set("/r", [("r1", "Coalition meets", "old"),
+                     ("r2", "Weather", "old")])
+    cfg = os.path.join(tmp, "feedwatch.yaml")
+    write(cfg, config(tmp, [("r", "/r")]) + "retention: 30d\n")
+    run = lambda: subprocess.run([FEEDWATCH, "once", "-c", cfg],
+                                 capture_output=True, timeout=60, cwd=tmp)
+    run()
+    FEEDS.set("/r", [("r3", "Coalition talks", "new"),
+                     ("r2", "Weather", "old")])
+    r = run()
+    check("retention: the new item alerts", b'"r3"' in r.stdout,
+          r.stdout.decode()[:300] + r.stderr.decode()[-300:])
+    # Forty days pass.
+    db(tmp, "UPDATE items SET first_seen = first_seen - 40 * 86400")
+    db(tmp, "UPDATE outbox SET created_at = created_at - 40 * 86400")
+    r = run()
+    check("retention: a run after it exits 0", r.returncode == 0,
+          r.stderr.decode()[-300:])
+    keys = sorted(k for (k,) in db(tmp, "SELECT key FROM items"))
+    check("retention: the old item out of the feed is pruned, those "
+          "still in it stay", len(keys) == 2, repr(keys))
+    check("retention: old delivered alerts are pruned",
+          db(tmp, "SELECT count(*) FROM outbox")[0][0] == 0,
+          repr(db(tmp, "SELECT state, created_at FROM outbox")))
+    FEEDS.set("/r", [("r4", "Coalition again", "newest"),
+                     ("r3", "Coalition talks", "new"),
+                     ("r2", "Weather", "old")])
+    r = run()
+    alerts = [json.loads(l)["item"]["id"]
+              for l in r.stdout.decode().splitlines()]
+    check("retention: the kept items do not alert again", alerts == ["r4"],
+          r.stdout.decode()[:300])
+
+
 def main():
     global PORT
     server, PORT = serve(FEEDS)
@@ -721,6 +760,7 @@ def main():
                  test_reload_while_parsing,
                  test_once_alerts_only_new, test_feed_back,
                  test_feed_held_on_reload, test_cut_short_later,
+                 test_retention,
                  test_not_a_feed,
                  test_file_feed,
                  test_self_alert_once,
@@ -728,6 +768,8 @@ def main():
                  test_moved_too_far, test_store_locked,
                  test_loose_secret_refused,
                  test_cli_urls):
+        if sys.argv[2:] and test.__name__ not in sys.argv[2:]:
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 test(tmp)
