@@ -151,7 +151,7 @@ admin_string(const char *s)
 static void
 admin_healthz(struct admin *a, struct evhttp_request *req)
 {
-	int64_t stalled = time(NULL) - engine_last_progress(a->engine);
+	int64_t stalled = engine_without_progress(a->engine);
 
 	if (!engine_idle(a->engine) && stalled >= ADMIN_STALL_S) {
 		admin_json(req, 503, "Service Unavailable",

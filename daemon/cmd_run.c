@@ -118,7 +118,7 @@ static void
 run_watchdog_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct run *r = arg;
-	int64_t stalled = time(NULL) - engine_last_progress(r->engine);
+	int64_t stalled = engine_without_progress(r->engine);
 
 	if (!engine_working(r->engine) || stalled < RUN_STALL_S)
 		sdnotify_send(r->notify, "WATCHDOG=1");

@@ -164,7 +164,12 @@ struct engine {
 	size_t once_pending;
 	int64_t once_cutoff; /* once mode: rows due after it wait */
 	int draining;
+	/* Seconds without progress are counted on the monotonic clock
+	 * (a wall clock set forward is no stall) from the last progress,
+	 * or from the start of work begun with nothing in flight (idle):
+	 * a poll begun after an idle hour is not an hour late. */
 	int64_t last_progress;
+	int idle;
 	struct event *settle_event; /* engine_set_settle_event */
 	int once_over; /* engine_once_done() has run */
 	size_t polls_done;
@@ -185,6 +190,33 @@ engine_now_ms(void)
 
 	gettimeofday(&tv, NULL);
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Work in flight moved on. */
+static void
+engine_progress(struct engine *e)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	e->last_progress = (int64_t)ts.tv_sec;
+}
+
+/* Work begins: after a spell with nothing in flight, its time without
+ * progress counts from now. */
+static void
+engine_work_begins(struct engine *e)
+{
+	if (e->idle)
+		engine_progress(e);
+	e->idle = 0;
+}
+
+/* Work may have ended: see whether anything is left in flight. */
+static void
+engine_work_ends(struct engine *e)
+{
+	e->idle = !engine_working(e);
 }
 
 static int
@@ -598,7 +630,7 @@ engine_sink_data(void *arg, const void *data, size_t len)
 {
 	struct engine_feed *f = arg;
 
-	f->engine->last_progress = engine_now_ms() / 1000;
+	engine_progress(f->engine);
 	return parsepool_push(engine_parse(f), data, len);
 }
 
@@ -1088,6 +1120,7 @@ engine_ingest_flush(struct engine *e)
 	free(cause);
 	if (kick && !e->closing)
 		outbox_kick(e->outbox);
+	engine_work_ends(e);
 	for (i = 0; i < n; i++)
 		engine_polled(batch[i].feed);
 }
@@ -1107,7 +1140,7 @@ engine_poll_end(struct engine_feed *f, const struct fetch_result *r,
 	int64_t now_ms = engine_now_ms();
 
 	e->polls_done++;
-	e->last_progress = now_ms / 1000;
+	engine_progress(e);
 	schedule_outcome_init(&o);
 	o.status = r->status;
 	if (r->retry_after_s >= 0)
@@ -1200,6 +1233,7 @@ engine_poll_end(struct engine_feed *f, const struct fetch_result *r,
 	}
 	engine_dirty(f);
 	free(error);
+	engine_work_ends(e);
 	engine_polled(f);
 }
 
@@ -1274,6 +1308,7 @@ engine_poll(struct engine_feed *f)
 	opts.timeout_ms = c->timeout_ms;
 	opts.max_body = e->cf->max_body;
 	engine_set(&f->fetch_url, url);
+	engine_work_begins(e);
 	sink.header = engine_sink_header;
 	sink.data = engine_sink_data;
 	sink.arg = f;
@@ -1315,7 +1350,7 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 	int64_t wait;
 	size_t i;
 
-	slot->engine->last_progress = engine_now_ms() / 1000;
+	engine_progress(slot->engine);
 	if (res->status == NOTIFIER_TEMPFAIL)
 		result = OUTBOX_TEMPFAIL;
 	else if (res->status == NOTIFIER_PERMFAIL)
@@ -1352,6 +1387,7 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 		break;
 	}
 	free(d);
+	engine_work_ends(slot->engine);
 	engine_settled(slot->engine);
 }
 
@@ -1372,6 +1408,7 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 	d->delivery = delivery;
 	d->slot = slot;
 	d->notifier = slot->current;
+	engine_work_begins(slot->engine);
 	if (notifier_deliver(slot->current, row->id, row->payload,
 		strlen(row->payload), (unsigned)row->attempts + 1,
 		engine_notify_done_cb, d, &cause) == -1) {
@@ -1380,6 +1417,8 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 		free(cause);
 		free(d);
 	}
+	/* held for a digest or a rate limit: nothing in flight */
+	engine_work_ends(slot->engine);
 }
 
 static struct engine_notifier *
@@ -1616,7 +1655,8 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 	e->base = base;
 	e->cf = cf;
 	e->cf_loaded_at = engine_now_ms() / 1000;
-	e->last_progress = engine_now_ms() / 1000;
+	engine_progress(e);
+	e->idle = 1;
 	e->metrics = engine_metrics_new();
 	if ((e->matcher = engine_matcher(cf, NULL, cause)) == NULL)
 		goto fail;
@@ -1936,9 +1976,12 @@ engine_working(struct engine *e)
 }
 
 int64_t
-engine_last_progress(const struct engine *e)
+engine_without_progress(const struct engine *e)
 {
-	return e->last_progress;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec - e->last_progress;
 }
 
 void

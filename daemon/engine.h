@@ -100,9 +100,11 @@ int engine_idle(struct engine *);
 /* Work is running that should make progress: fetches, or deliveries at
  * a receiver (not alerts a notifier holds for a digest). */
 int engine_working(struct engine *);
-/* The last time a fetch (its body's bytes arriving too), parse, ingest or
- * delivery made progress (s). */
-int64_t engine_last_progress(const struct engine *);
+/* Seconds since a fetch (its body's bytes arriving too), parse, ingest or
+ * delivery last made progress, or since work in flight began when
+ * nothing was before it (monotonic: a wall clock set forward is no
+ * stall). */
+int64_t engine_without_progress(const struct engine *);
 void engine_stats(struct engine *, struct engine_stats *);
 /* Flush the store's write-ahead log into the database (shutdown). */
 void engine_checkpoint(struct engine *);

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -752,6 +753,114 @@ def test_retention(tmp):
           r.stdout.decode()[:300])
 
 
+class Silent:
+    """A server that takes connections and never answers: a fetch to it
+    stays in flight, without a byte, until its timeout."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.accepted = 0
+        self.closed = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+            threading.Thread(target=self._hold, args=(conn,),
+                             daemon=True).start()
+
+    def _hold(self, conn):
+        conn.settimeout(30)
+        try:
+            while conn.recv(4096):
+                pass
+        except OSError:
+            pass
+        conn.close()
+        with self.lock:
+            self.closed += 1
+
+    def counts(self):
+        with self.lock:
+            return self.accepted, self.closed
+
+
+def test_watchdog_after_idle(tmp):
+    """Work that begins after a long idle spell is not a stall: a poll
+    that starts an hour after the last thing the daemon did, and waits
+    for its server, is seconds old, not an hour; and a wall clock set
+    forward is no stall either. Otherwise the watchdog stops being fed
+    (systemd kills a healthy daemon) and /healthz says 503. Time passes
+    at once through the clockshift module (LD_PRELOAD), given by
+    $FW_CLOCKSHIFT."""
+    shim = os.environ.get("FW_CLOCKSHIFT")
+    if not shim:
+        print("skip test_watchdog_after_idle: FW_CLOCKSHIFT not set")
+        return
+    silent = Silent()
+    admin = socket.socket()
+    admin.bind(("127.0.0.1", 0))
+    port = admin.getsockname()[1]
+    admin.close()
+    cfg = config(tmp, []).replace("feeds:\n", "feeds:\n  - {url: "
+                                  "'http://127.0.0.1:%d/x', name: idle, "
+                                  "interval: 10m, timeout: 6s}\n"
+                                  % silent.port)
+    write(os.path.join(tmp, "feedwatch.yaml"),
+          cfg.replace("admin: {enabled: false}", "admin: {port: %d}" % port))
+    notify = Notify(os.path.join(tmp, "notify.sock"))
+    env = dict(os.environ, LD_PRELOAD=shim, FW_CLOCKSHIFT_STEP="3600",
+               NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="1000000")
+    env["ASAN_OPTIONS"] = (os.environ.get("ASAN_OPTIONS", "") +
+                           ":verify_asan_link_order=0").lstrip(":")
+    proc = subprocess.Popen(
+        [FEEDWATCH, "run", "-c", os.path.join(tmp, "feedwatch.yaml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp)
+
+    def health():
+        try:
+            with urllib.request.urlopen(
+                    "http://127.0.0.1:%d/healthz" % port, timeout=5) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+    pings = lambda: sum(1 for m in notify.snapshot() if m == "WATCHDOG=1")
+    try:
+        first = wait_for(lambda: silent.counts() == (1, 1), 15)
+        check("idle: the first poll waits for its timeout", first,
+              str(silent.counts()))
+        # An hour without anything to do, then the feed is due again.
+        proc.send_signal(signal.SIGUSR2)
+        began = wait_for(lambda: silent.counts()[0] == 2, 10)
+        # ... and, while it waits, the wall clock is set forward.
+        proc.send_signal(signal.SIGUSR1)
+        notify.clear()
+        time.sleep(2.5)
+        code, doc = health()
+        fed = pings()
+        check("idle: the poll after the idle hour began", began,
+              str(silent.counts()))
+        check("idle: /healthz 200 while it waits for its server",
+              code == 200 and doc["seconds_without_progress"] < 10,
+              "%d %s" % (code, doc))
+        check("idle: the watchdog is fed while it waits", fed >= 2,
+              "%d pings" % fed)
+    finally:
+        rc, out, err = stop(proc)
+        silent.sock.close()
+    check("idle: the log says no stall", "not feeding the watchdog"
+          not in err, err[-600:])
+
+
 def main():
     global PORT
     server, PORT = serve(FEEDS)
@@ -760,7 +869,7 @@ def main():
                  test_reload_while_parsing,
                  test_once_alerts_only_new, test_feed_back,
                  test_feed_held_on_reload, test_cut_short_later,
-                 test_retention,
+                 test_retention, test_watchdog_after_idle,
                  test_not_a_feed,
                  test_file_feed,
                  test_self_alert_once,
