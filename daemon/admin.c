@@ -153,7 +153,7 @@ admin_healthz(struct admin *a, struct evhttp_request *req)
 {
 	int64_t stalled = engine_without_progress(a->engine);
 
-	if (!engine_idle(a->engine) && stalled >= ADMIN_STALL_S) {
+	if (engine_working(a->engine) && stalled >= ADMIN_STALL_S) {
 		admin_json(req, 503, "Service Unavailable",
 		    json_pack("{s:s,s:I}", "status", "stalled",
 			"seconds_without_progress", (json_int_t)stalled));

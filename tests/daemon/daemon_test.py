@@ -794,6 +794,29 @@ class Silent:
             return self.accepted, self.closed
 
 
+def health(port):
+    """GET /healthz: (status, document)."""
+    try:
+        with urllib.request.urlopen(
+                "http://127.0.0.1:%d/healthz" % port, timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def start_shifted(tmp, shim, step, notify=None):
+    """The daemon with the clockshift module: each SIGUSR2 makes STEP
+    seconds pass, each SIGUSR1 sets the wall clock forward as much."""
+    env = dict(os.environ, LD_PRELOAD=shim, FW_CLOCKSHIFT_STEP=str(step))
+    if notify is not None:
+        env.update(NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="1000000")
+    env["ASAN_OPTIONS"] = (os.environ.get("ASAN_OPTIONS", "") +
+                           ":verify_asan_link_order=0").lstrip(":")
+    return subprocess.Popen(
+        [FEEDWATCH, "run", "-c", os.path.join(tmp, "feedwatch.yaml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp)
+
+
 def test_watchdog_after_idle(tmp):
     """Work that begins after a long idle spell is not a stall: a poll
     that starts an hour after the last thing the daemon did, and waits
@@ -818,21 +841,7 @@ def test_watchdog_after_idle(tmp):
     write(os.path.join(tmp, "feedwatch.yaml"),
           cfg.replace("admin: {enabled: false}", "admin: {port: %d}" % port))
     notify = Notify(os.path.join(tmp, "notify.sock"))
-    env = dict(os.environ, LD_PRELOAD=shim, FW_CLOCKSHIFT_STEP="3600",
-               NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="1000000")
-    env["ASAN_OPTIONS"] = (os.environ.get("ASAN_OPTIONS", "") +
-                           ":verify_asan_link_order=0").lstrip(":")
-    proc = subprocess.Popen(
-        [FEEDWATCH, "run", "-c", os.path.join(tmp, "feedwatch.yaml")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp)
-
-    def health():
-        try:
-            with urllib.request.urlopen(
-                    "http://127.0.0.1:%d/healthz" % port, timeout=5) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+    proc = start_shifted(tmp, shim, 3600, notify)
     pings = lambda: sum(1 for m in notify.snapshot() if m == "WATCHDOG=1")
     try:
         first = wait_for(lambda: silent.counts() == (1, 1), 15)
@@ -845,7 +854,7 @@ def test_watchdog_after_idle(tmp):
         proc.send_signal(signal.SIGUSR1)
         notify.clear()
         time.sleep(2.5)
-        code, doc = health()
+        code, doc = health(port)
         fed = pings()
         check("idle: the poll after the idle hour began", began,
               str(silent.counts()))
@@ -861,6 +870,50 @@ def test_watchdog_after_idle(tmp):
           not in err, err[-600:])
 
 
+def test_healthz_digest_held(tmp):
+    """Alerts a notifier holds for its digest are not work in flight:
+    /healthz stays 200 through the digest's window, however long nothing
+    else happens (as the watchdog does)."""
+    shim = os.environ.get("FW_CLOCKSHIFT")
+    if not shim:
+        print("skip test_healthz_digest_held: FW_CLOCKSHIFT not set")
+        return
+    FEEDS.set("/d", [("d1", "Coalition meets", "x")],
+              time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))
+    admin = socket.socket()
+    admin.bind(("127.0.0.1", 0))
+    port = admin.getsockname()[1]
+    admin.close()
+    cfg = config(tmp, []).replace(
+        "feeds:\n", "feeds:\n  - {url: 'http://127.0.0.1:%d/d', name: d, "
+        "interval: 1d, first_poll_alert_age: 1d}\n" % PORT).replace(
+        "notify: [out]", "notify: [hook]").replace(
+        "admin: {enabled: false}", "admin: {port: %d}" % port)
+    cfg += ("  hook: {type: webhook, url: 'http://127.0.0.1:1/', "
+            "allow_private: true, digest: 24h}\n")
+    write(os.path.join(tmp, "feedwatch.yaml"), cfg)
+    proc = start_shifted(tmp, shim, 600)
+    try:
+        def is_held():
+            try:
+                return db(tmp, "SELECT state FROM outbox") == [("inflight",)]
+            except sqlite3.OperationalError:  # not yet created
+                return False
+        # connecting before the daemon would make an empty file
+        held = wait_for(lambda: os.path.exists(
+            os.path.join(tmp, "state.db")), 10) and wait_for(is_held, 15)
+        check("digest: the alert is held", held,
+              repr(db(tmp, "SELECT state FROM outbox")))
+        # Ten minutes without anything to do.
+        proc.send_signal(signal.SIGUSR2)
+        time.sleep(0.5)
+        code, doc = health(port)
+        check("digest: /healthz 200 while the digest holds the alert",
+              code == 200, "%d %s" % (code, doc))
+    finally:
+        stop(proc)
+
+
 def main():
     global PORT
     server, PORT = serve(FEEDS)
@@ -870,6 +923,7 @@ def main():
                  test_once_alerts_only_new, test_feed_back,
                  test_feed_held_on_reload, test_cut_short_later,
                  test_retention, test_watchdog_after_idle,
+                 test_healthz_digest_held,
                  test_not_a_feed,
                  test_file_feed,
                  test_self_alert_once,
