@@ -1962,17 +1962,30 @@ engine_idle(struct engine *e)
 	return 1;
 }
 
+/* Alerts the notifiers hold for a digest or a rate limit, those a reload
+ * replaced (which keep theirs until they send them) included. */
+static size_t
+engine_held(struct engine *e)
+{
+	const struct engine_notifier *slot;
+	size_t i, j, held = 0;
+
+	for (i = 0; i < e->nnotifiers; i++) {
+		slot = e->notifiers[i];
+		if (slot->current != NULL)
+			held += notifier_held(slot->current);
+		for (j = 0; j < slot->nretired; j++)
+			held += notifier_held(slot->retired[j]);
+	}
+	return held;
+}
+
 int
 engine_working(struct engine *e)
 {
-	size_t i, held = 0;
-
 	if (engine_polls_running(e) > 0 || e->ningests > 0)
 		return 1;
-	for (i = 0; i < e->nnotifiers; i++)
-		if (e->notifiers[i]->current != NULL)
-			held += notifier_held(e->notifiers[i]->current);
-	return outbox_inflight(e->outbox) > held;
+	return outbox_inflight(e->outbox) > engine_held(e);
 }
 
 int64_t

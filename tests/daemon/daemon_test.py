@@ -870,6 +870,42 @@ def test_watchdog_after_idle(tmp):
           not in err, err[-600:])
 
 
+def digest_config(tmp, port, timeout="5s"):
+    """A feed whose first poll alerts, to a webhook that holds its alerts
+    for a digest a day long; the admin server on PORT."""
+    cfg = config(tmp, []).replace(
+        "feeds:\n", "feeds:\n  - {url: 'http://127.0.0.1:%d/d', name: d, "
+        "interval: 1d, first_poll_alert_age: 1d}\n" % PORT).replace(
+        "notify: [out]", "notify: [hook]").replace(
+        "admin: {enabled: false}", "admin: {port: %d}" % port)
+    return cfg + ("  hook: {type: webhook, url: 'http://127.0.0.1:1/', "
+                  "allow_private: true, digest: 24h, timeout: %s}\n"
+                  % timeout)
+
+
+def start_digest_held(tmp, shim, notify=None):
+    """The daemon (each SIGUSR2 ten minutes) with an alert held for the
+    digest of digest_config(): (proc, admin port, held)."""
+    FEEDS.set("/d", [("d1", "Coalition meets", "x")],
+              time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))
+    admin = socket.socket()
+    admin.bind(("127.0.0.1", 0))
+    port = admin.getsockname()[1]
+    admin.close()
+    write(os.path.join(tmp, "feedwatch.yaml"), digest_config(tmp, port))
+    proc = start_shifted(tmp, shim, 600, notify)
+
+    def is_held():
+        try:
+            return db(tmp, "SELECT state FROM outbox") == [("inflight",)]
+        except sqlite3.OperationalError:  # not yet created
+            return False
+    # connecting before the daemon would make an empty file
+    held = wait_for(lambda: os.path.exists(
+        os.path.join(tmp, "state.db")), 10) and wait_for(is_held, 15)
+    return proc, port, held
+
+
 def test_healthz_digest_held(tmp):
     """Alerts a notifier holds for its digest are not work in flight:
     /healthz stays 200 through the digest's window, however long nothing
@@ -878,30 +914,8 @@ def test_healthz_digest_held(tmp):
     if not shim:
         print("skip test_healthz_digest_held: FW_CLOCKSHIFT not set")
         return
-    FEEDS.set("/d", [("d1", "Coalition meets", "x")],
-              time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))
-    admin = socket.socket()
-    admin.bind(("127.0.0.1", 0))
-    port = admin.getsockname()[1]
-    admin.close()
-    cfg = config(tmp, []).replace(
-        "feeds:\n", "feeds:\n  - {url: 'http://127.0.0.1:%d/d', name: d, "
-        "interval: 1d, first_poll_alert_age: 1d}\n" % PORT).replace(
-        "notify: [out]", "notify: [hook]").replace(
-        "admin: {enabled: false}", "admin: {port: %d}" % port)
-    cfg += ("  hook: {type: webhook, url: 'http://127.0.0.1:1/', "
-            "allow_private: true, digest: 24h}\n")
-    write(os.path.join(tmp, "feedwatch.yaml"), cfg)
-    proc = start_shifted(tmp, shim, 600)
+    proc, port, held = start_digest_held(tmp, shim)
     try:
-        def is_held():
-            try:
-                return db(tmp, "SELECT state FROM outbox") == [("inflight",)]
-            except sqlite3.OperationalError:  # not yet created
-                return False
-        # connecting before the daemon would make an empty file
-        held = wait_for(lambda: os.path.exists(
-            os.path.join(tmp, "state.db")), 10) and wait_for(is_held, 15)
         check("digest: the alert is held", held,
               repr(db(tmp, "SELECT state FROM outbox")))
         # Ten minutes without anything to do.
@@ -914,6 +928,44 @@ def test_healthz_digest_held(tmp):
         stop(proc)
 
 
+def test_digest_reload(tmp):
+    """A reload that changes the settings of a notifier holding alerts
+    for its digest: the old notifier keeps them until its window ends
+    (nothing is lost), and they are no more work in flight than before
+    the reload: the watchdog stays fed and /healthz says 200 through the
+    window."""
+    shim = os.environ.get("FW_CLOCKSHIFT")
+    if not shim:
+        print("skip test_digest_reload: FW_CLOCKSHIFT not set")
+        return
+    notify = Notify(os.path.join(tmp, "notify.sock"))
+    proc, port, held = start_digest_held(tmp, shim, notify)
+    pings = lambda: sum(1 for m in notify.snapshot() if m == "WATCHDOG=1")
+    try:
+        check("digest reload: the alert is held", held)
+        write(os.path.join(tmp, "feedwatch.yaml"),
+              digest_config(tmp, port, "7s"))
+        notify.clear()
+        proc.send_signal(signal.SIGHUP)
+        check("digest reload: reloaded", notify.wait(
+            lambda m: "READY=1" in m, 10) is not None)
+        # Ten minutes without anything to do.
+        proc.send_signal(signal.SIGUSR2)
+        time.sleep(0.5)
+        notify.clear()
+        time.sleep(2.5)
+        code, doc = health(port)
+        fed = pings()
+        check("digest reload: /healthz 200", code == 200,
+              "%d %s" % (code, doc))
+        check("digest reload: the watchdog is fed", fed >= 2,
+              "%d pings" % fed)
+    finally:
+        rc, out, err = stop(proc)
+    check("digest reload: the log says no stall", "not feeding the "
+          "watchdog" not in err, err[-600:])
+
+
 def main():
     global PORT
     server, PORT = serve(FEEDS)
@@ -923,7 +975,7 @@ def main():
                  test_once_alerts_only_new, test_feed_back,
                  test_feed_held_on_reload, test_cut_short_later,
                  test_retention, test_watchdog_after_idle,
-                 test_healthz_digest_held,
+                 test_healthz_digest_held, test_digest_reload,
                  test_not_a_feed,
                  test_file_feed,
                  test_self_alert_once,
