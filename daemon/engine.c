@@ -1937,31 +1937,6 @@ engine_drain(struct engine *e)
 		schedule_remove(e->sched, &e->feeds[i]->sched);
 }
 
-int
-engine_idle(struct engine *e)
-{
-	int64_t at, now = engine_now_ms() / 1000;
-	size_t i;
-	int rc;
-
-	if (engine_polls_running(e) > 0 || outbox_inflight(e->outbox) > 0 ||
-	    e->ndirty > 0 || e->ningests > 0)
-		return 0;
-	if (!e->once || e->draining)
-		return 1;
-	if (e->once_pending > 0)
-		return 0;
-	for (i = 0; i < e->nnotifiers; i++) {
-		if (e->notifiers[i]->current == NULL)
-			continue;
-		rc = store_outbox_next_due(
-		    e->store, e->notifiers[i]->name, &at, NULL);
-		if (rc == 0 && at <= now && at <= e->once_cutoff)
-			return 0;
-	}
-	return 1;
-}
-
 /* Alerts the notifiers hold for a digest or a rate limit, those a reload
  * replaced (which keep theirs until they send them) included. */
 static size_t
@@ -1978,6 +1953,34 @@ engine_held(struct engine *e)
 			held += notifier_held(slot->retired[j]);
 	}
 	return held;
+}
+
+int
+engine_idle(struct engine *e)
+{
+	int64_t at, now = engine_now_ms() / 1000;
+	size_t i;
+	int rc;
+
+	/* a stop does not wait for the alerts held for a digest or a rate
+	 * limit: they are put back to pending at the next start */
+	if (engine_polls_running(e) > 0 ||
+	    outbox_inflight(e->outbox) > (e->draining ? engine_held(e) : 0) ||
+	    e->ndirty > 0 || e->ningests > 0)
+		return 0;
+	if (!e->once || e->draining)
+		return 1;
+	if (e->once_pending > 0)
+		return 0;
+	for (i = 0; i < e->nnotifiers; i++) {
+		if (e->notifiers[i]->current == NULL)
+			continue;
+		rc = store_outbox_next_due(
+		    e->store, e->notifiers[i]->name, &at, NULL);
+		if (rc == 0 && at <= now && at <= e->once_cutoff)
+			return 0;
+	}
+	return 1;
 }
 
 int
