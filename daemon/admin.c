@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <event2/util.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -44,11 +45,18 @@
 #define ADMIN_DEFAULT_SINCE_S 86400
 /* Work in flight without progress this long: /healthz fails. */
 #define ADMIN_STALL_S 300
+/* When accept() fails (out of file descriptors), the server stops
+ * accepting for this long, and says so at most once a minute. */
+#define ADMIN_ACCEPT_PAUSE_MS 500
+#define ADMIN_ACCEPT_WARN_EVERY_S 60
 
 struct admin {
 	struct event_base *base;
 	struct engine *engine;
 	struct evhttp *http;
+	struct evconnlistener *listener;
+	struct event *resume; /* accepting again after a failed accept() */
+	time_t accept_warned_at;
 	int port;
 	int has_token;
 	unsigned char token_hash[SHA256_DIGEST_LENGTH];
@@ -454,6 +462,42 @@ admin_request_cb(struct evhttp_request *req, void *arg)
 	route->handler(a, req);
 }
 
+/* The server whose listener's errors admin_accept_error_cb() handles
+ * (libevent passes it the evhttp's argument, not one of its own). */
+static struct admin *admin_accepting;
+
+/* accept() failed: without a pause the listener, still readable, would
+ * try again at once, for ever (and libevent would log every attempt). */
+static void
+admin_accept_error_cb(struct evconnlistener *listener, void *arg)
+{
+	struct admin *a = admin_accepting;
+	struct timeval tv = {0, ADMIN_ACCEPT_PAUSE_MS * 1000};
+	int error = EVUTIL_SOCKET_ERROR();
+	time_t now = time(NULL);
+
+	if (a == NULL || a->listener != listener)
+		return;
+	evconnlistener_disable(listener);
+	evtimer_add(a->resume, &tv);
+	if (a->accept_warned_at == 0 ||
+	    now - a->accept_warned_at >= ADMIN_ACCEPT_WARN_EVERY_S) {
+		log_warnx("admin: cannot accept connections: %s; trying "
+			  "again every %d ms",
+		    evutil_socket_error_to_string(error),
+		    ADMIN_ACCEPT_PAUSE_MS);
+		a->accept_warned_at = now;
+	}
+}
+
+static void
+admin_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct admin *a = arg;
+
+	evconnlistener_enable(a->listener);
+}
+
 struct admin *
 admin_new(struct event_base *base, struct engine *engine,
     const struct admin_options *opts, char **cause)
@@ -486,6 +530,11 @@ admin_new(struct event_base *base, struct engine *engine,
 		admin_free(a);
 		return NULL;
 	}
+	a->listener = evhttp_bound_socket_get_listener(bound);
+	if ((a->resume = evtimer_new(base, admin_resume_cb, a)) == NULL)
+		fatalx("evtimer_new failed");
+	evconnlistener_set_error_cb(a->listener, admin_accept_error_cb);
+	admin_accepting = a;
 	fd = evhttp_bound_socket_get_fd(bound);
 	a->port = opts->port;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0) {
@@ -503,8 +552,12 @@ admin_free(struct admin *a)
 {
 	if (a == NULL)
 		return;
+	if (admin_accepting == a)
+		admin_accepting = NULL;
 	if (a->http != NULL)
 		evhttp_free(a->http);
+	if (a->resume != NULL)
+		event_free(a->resume);
 	OPENSSL_cleanse(a->token_hash, sizeof a->token_hash);
 	free(a);
 }

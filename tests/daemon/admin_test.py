@@ -547,6 +547,64 @@ def metrics_values(fams):
           str(fams["feedwatch_feed_last_success_timestamp_seconds"]))
 
 
+def cpu_seconds(pid):
+    """User and system CPU time of process PID, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors(tmp, feed_port):
+    """More connections than the daemon has file descriptors for: the
+    server stops accepting for a while (it must not spin on accept(),
+    nor write a line for each failed one), and answers again once the
+    connections are gone."""
+    import resource
+    port = free_port()
+    cfg = os.path.join(tmp, "fds.yaml")
+    write(cfg, config(feed_port, port).replace("  token_file: admin.token\n",
+                                               ""))
+    limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    log = open(os.path.join(tmp, "fds.log"), "w+")
+    proc = subprocess.Popen([FEEDWATCH, "run", "-c", cfg], cwd=tmp,
+                            stdout=subprocess.DEVNULL, stderr=log,
+                            preexec_fn=limit)
+    socks = []
+    try:
+        check("fds: the daemon answers", wait_for(
+            lambda: get(port, "/healthz", None)[0] == 200, 10))
+        for _ in range(100):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", port),
+                                                      timeout=2))
+            except OSError:
+                break
+        cpu0, t0 = cpu_seconds(proc.pid), time.time()
+        time.sleep(2)
+        busy = (cpu_seconds(proc.pid) - cpu0) / (time.time() - t0)
+        check("fds: out of descriptors, the loop does not spin",
+              busy < 0.5, "%.0f%% of a CPU" % (100 * busy))
+        for s in socks:
+            s.close()
+        socks = []
+        check("fds: it answers again once they are gone", wait_for(
+            lambda: get(port, "/healthz", None)[0] == 200, 10))
+    finally:
+        for s in socks:
+            s.close()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    log.seek(0)
+    lines = log.read().splitlines()
+    log.close()
+    check("fds: a few lines in the log, not one per failed accept()",
+          len(lines) < 20, "%d lines: %s" % (len(lines), lines[-3:]))
+
+
 def main():
     server, port = serve(FEEDS)
     exposition_self_test()
@@ -557,6 +615,13 @@ def main():
             import traceback
             traceback.print_exc()
             check("test_admin", False, repr(e))
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            test_out_of_descriptors(tmp, port)
+        except Exception as e:
+            import traceback
+            traceback.print_exc()
+            check("test_out_of_descriptors", False, repr(e))
     server.shutdown()
     summary()
 
