@@ -130,6 +130,8 @@ struct engine_delivery {
 	struct outbox_delivery *delivery;
 	struct engine_notifier *slot;
 	struct notifier *notifier;
+	struct engine_delivery *next; /* the engine's, until answered */
+	struct engine_delivery *prev;
 };
 
 struct engine {
@@ -160,6 +162,7 @@ struct engine {
 	size_t nfeeds;
 	struct engine_notifier **notifiers;
 	size_t nnotifiers;
+	struct engine_delivery *deliveries; /* at a notifier, unanswered */
 	int once;
 	size_t once_pending;
 	int64_t once_cutoff; /* once mode: rows due after it wait */
@@ -1340,6 +1343,17 @@ engine_notifier_free_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 static void
+engine_delivery_unlink(struct engine *e, struct engine_delivery *d)
+{
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		e->deliveries = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+}
+
+static void
 engine_notify_done_cb(const struct notifier_result *res, void *arg)
 {
 	const struct timeval zero = {0, 0};
@@ -1386,6 +1400,7 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 		    engine_notifier_free_cb, d->notifier, &zero);
 		break;
 	}
+	engine_delivery_unlink(slot->engine, d);
 	free(d);
 	engine_work_ends(slot->engine);
 	engine_settled(slot->engine);
@@ -1408,6 +1423,10 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 	d->delivery = delivery;
 	d->slot = slot;
 	d->notifier = slot->current;
+	d->next = slot->engine->deliveries;
+	if (d->next != NULL)
+		d->next->prev = d;
+	slot->engine->deliveries = d;
 	engine_work_begins(slot->engine);
 	if (notifier_deliver(slot->current, row->id, row->payload,
 		strlen(row->payload), (unsigned)row->attempts + 1,
@@ -1415,6 +1434,7 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 		engine_count_delivery(slot->engine, row, OUTBOX_PERMFAIL);
 		outbox_delivery_done(delivery, OUTBOX_PERMFAIL, 0, cause);
 		free(cause);
+		engine_delivery_unlink(slot->engine, d);
 		free(d);
 	}
 	/* held for a digest or a rate limit: nothing in flight */
@@ -1712,6 +1732,7 @@ fail:
 void
 engine_free(struct engine *e)
 {
+	struct engine_delivery *d;
 	struct engine_notifier *slot;
 	size_t i, j;
 
@@ -1752,6 +1773,14 @@ engine_free(struct engine *e)
 		free(slot);
 	}
 	free(e->notifiers);
+	/* Deliveries the notifiers never answered (held for a digest, or cut
+	 * short by the stop's deadline): the outbox gone, answering one
+	 * only lets it go. */
+	while ((d = e->deliveries) != NULL) {
+		e->deliveries = d->next;
+		outbox_delivery_done(d->delivery, OUTBOX_TEMPFAIL, 0, NULL);
+		free(d);
+	}
 	schedule_free(e->sched);
 	fetch_queue_free(e->fetchq);
 	curlev_free(e->curl);

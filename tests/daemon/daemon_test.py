@@ -987,7 +987,7 @@ def test_stop_digest_held(tmp):
     rc, out, err = stop(proc)
     elapsed = time.time() - t0
     check("stop/digest: exit 0 at once", rc == 0 and elapsed < 3,
-          "rc=%s after %.1f s" % (rc, elapsed))
+          "rc=%s after %.1f s %s" % (rc, elapsed, err[-600:]))
     check("stop/digest: no deadline warning",
           "stop deadline reached" not in err, err[-300:])
     proc = start(tmp)
