@@ -66,6 +66,25 @@ static const struct {
     {"aedt", 660},
     {"nzst", 720},
     {"nzdt", 780},
+    /* Africa and Asia, as news feeds there write them; IST is left out
+     * (India, Israel or Ireland: no date is better than one hours off) */
+    {"wat", 60},
+    {"cat", 120},
+    {"sast", 120},
+    {"eat", 180},
+    {"pkt", 300},
+    {"npt", 345},
+    {"ict", 420},
+    {"wib", 420},
+    {"hkt", 480},
+    {"sgt", 480},
+    {"pht", 480},
+    {"myt", 480},
+    {"wita", 480},
+    {"awst", 480},
+    {"wit", 540},
+    {"acst", 570},
+    {"acdt", 630},
 };
 
 static const char *const date_months[] = {

@@ -113,6 +113,14 @@ static const struct {
     {"Thu, 01 Jan 2004 21:48:21 MEST", T0},
     {"Thu, 01 Jan 2004 18:47:21 GMT-01:01", T0},
     {"Thu, 01 Jan 2004 19:48:21 PT", T0 + 8 * 3600},
+    {"Fri, 02 Jan 2004 03:48:21 HKT", T0},
+    {"Fri, 02 Jan 2004 03:48:21 SGT", T0},
+    {"Fri, 02 Jan 2004 02:48:21 WIB", T0},
+    {"Thu, 01 Jan 2004 21:48:21 CAT", T0},
+    {"Thu, 01 Jan 2004 22:48:21 EAT", T0},
+    {"Thu, 01 Jan 2004 20:48:21 WAT", T0},
+    {"Fri, 02 Jan 2004 01:33:21 NPT", T0},
+    {"Fri, 02 Jan 2004 05:18:21 ACST", T0},
     /* ranges and leap days */
     {"1970-01-01T00:00:00Z", 0},
     {"1969-12-31T23:59:59Z", -1},
@@ -129,6 +137,7 @@ static const struct {
 static const char *const bad[] = {
     "",
     "   ",
+    "Thu, 01 Jan 2004 19:48:21 IST", /* India, Israel or Ireland */
     "now",
     "yesterday",
     "garbage",
