@@ -16,17 +16,47 @@
 #include "date.h"
 #include "html.h"
 #include "jsonfeed.h"
+#include "log.h"
 #include "parse.h"
 #include "uri.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
+/*
+ * The text of string V (NULL when V is not one). JSON allows "\u0000",
+ * which a C string cannot hold: each is dropped, in the tree itself, so
+ * that the rest of the string is not cut off there (it is invisible, and
+ * a name written "Sud\u0000ani" still reads "Sudani").
+ */
+static const char *
+jsonfeed_string(json_t *v)
+{
+	const char *s;
+	size_t len, i, n = 0;
+	char *copy;
+
+	if (!json_is_string(v))
+		return NULL;
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (memchr(s, '\0', len) == NULL)
+		return s;
+	copy = xmalloc(len + 1);
+	for (i = 0; i < len; i++)
+		if (s[i] != '\0')
+			copy[n++] = s[i];
+	copy[n] = '\0';
+	/* a copy of valid UTF-8 without its NULs is valid UTF-8 */
+	if (json_string_setn_nocheck(v, copy, n) == -1)
+		fatalx("json_string_setn_nocheck failed");
+	free(copy);
+	return json_string_value(v);
+}
+
 static const char *
 jsonfeed_str(json_t *obj, const char *key)
 {
-	json_t *v = json_object_get(obj, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
+	return jsonfeed_string(json_object_get(obj, key));
 }
 
 /* A string field, cut to FEEDPARSE_FIELD_MAX on a character boundary. */
@@ -69,10 +99,14 @@ jsonfeed_item(json_t *obj, const char *base, struct item *item)
 	item->published = item->updated = ITEM_TIME_NONE;
 	v = json_object_get(obj, "id");
 	if (json_is_string(v))
-		item->id = jsonfeed_dup(json_string_value(v));
+		item->id = jsonfeed_dup(jsonfeed_string(v));
 	else if (json_is_integer(v)) {
 		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
+		item->id = xstrdup(num);
+	} else if (json_is_real(v)) {
+		/* "a number": read as a string, as the format asks */
+		snprintf(num, sizeof num, "%.17g", json_real_value(v));
 		item->id = xstrdup(num);
 	}
 	if ((s = jsonfeed_str(obj, "url")) == NULL)
@@ -104,9 +138,9 @@ jsonfeed_item(json_t *obj, const char *base, struct item *item)
 		item->categories = xcalloc(n + 1, sizeof *item->categories);
 		for (i = 0; i < n; i++) {
 			v = json_array_get(tags, i);
-			if (json_is_string(v) && *json_string_value(v) != '\0')
+			if ((s = jsonfeed_string(v)) != NULL && *s != '\0')
 				item->categories[item->ncategories++] =
-				    jsonfeed_dup(json_string_value(v));
+				    jsonfeed_dup(s);
 		}
 	}
 	att = json_object_get(obj, "attachments");
@@ -145,7 +179,8 @@ jsonfeed_parse(const char *data, size_t len, const char *base, char **cause)
 	const char *s;
 	size_t i, n;
 
-	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+	root = json_loadb(
+	    data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
 	if (root == NULL) {
 		if (cause != NULL)
 			xasprintf(cause, "line %d: %s", err.line, err.text);

@@ -141,6 +141,20 @@ static const struct field_case field_cases[] = {
 	NULL, FEED_FORMAT_JSONFEED, 0, "J", "https://j.test/", 1, "1", "1",
 	"JT", "https://j.test/1", "Jo", NULL, NULL, "hi there", "t",
 	"https://j.test/a.mp3", 1072915200, 0},
+    {"json feed: \\u0000 in strings is dropped, not the feed",
+	"{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": "
+	"\"J\", \"items\": [{\"id\": \"1\\u0000\", \"url\": "
+	"\"https://j.test/1\", \"title\": \"Sud\\u0000ani\", "
+	"\"content_text\": \"a\\u0000b\", \"tags\": [\"t\\u0000\"]}]}",
+	NULL, FEED_FORMAT_JSONFEED, 0, "J", NULL, 1, "1", "1", "Sudani",
+	"https://j.test/1", NULL, NULL, NULL, "ab", "t", NULL, ITEM_TIME_NONE,
+	0},
+    {"json feed: an id that is a number with a fraction is a string",
+	"{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": "
+	"[{\"id\": 4.5, \"url\": \"https://j.test/1\", \"title\": \"T\"}]}",
+	NULL, FEED_FORMAT_JSONFEED, 0, NULL, NULL, 1, "4.5", "4.5", "T",
+	"https://j.test/1", NULL, NULL, NULL, NULL, NULL, NULL, ITEM_TIME_NONE,
+	0},
     {"key falls back to the link",
 	"<rss version=\"2.0\"><channel><item><link>http://x.test/only</link>"
 	"</item></channel></rss>",
