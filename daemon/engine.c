@@ -1,6 +1,7 @@
 /*
  * engine: the running pipeline. See engine.h.
  */
+#include <sys/queue.h>
 #include <sys/time.h>
 
 #include <errno.h>
@@ -130,9 +131,10 @@ struct engine_delivery {
 	struct outbox_delivery *delivery;
 	struct engine_notifier *slot;
 	struct notifier *notifier;
-	struct engine_delivery *next; /* the engine's, until answered */
-	struct engine_delivery *prev;
+	LIST_ENTRY(engine_delivery) entry; /* the engine's, until answered */
 };
+
+LIST_HEAD(engine_deliveries, engine_delivery);
 
 struct engine {
 	struct event_base *base;
@@ -162,7 +164,7 @@ struct engine {
 	size_t nfeeds;
 	struct engine_notifier **notifiers;
 	size_t nnotifiers;
-	struct engine_delivery *deliveries; /* at a notifier, unanswered */
+	struct engine_deliveries deliveries; /* at a notifier, unanswered */
 	int once;
 	size_t once_pending;
 	int64_t once_cutoff; /* once mode: rows due after it wait */
@@ -1343,17 +1345,6 @@ engine_notifier_free_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 static void
-engine_delivery_unlink(struct engine *e, struct engine_delivery *d)
-{
-	if (d->prev != NULL)
-		d->prev->next = d->next;
-	else
-		e->deliveries = d->next;
-	if (d->next != NULL)
-		d->next->prev = d->prev;
-}
-
-static void
 engine_notify_done_cb(const struct notifier_result *res, void *arg)
 {
 	const struct timeval zero = {0, 0};
@@ -1400,7 +1391,7 @@ engine_notify_done_cb(const struct notifier_result *res, void *arg)
 		    engine_notifier_free_cb, d->notifier, &zero);
 		break;
 	}
-	engine_delivery_unlink(slot->engine, d);
+	LIST_REMOVE(d, entry);
 	free(d);
 	engine_work_ends(slot->engine);
 	engine_settled(slot->engine);
@@ -1423,10 +1414,7 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 	d->delivery = delivery;
 	d->slot = slot;
 	d->notifier = slot->current;
-	d->next = slot->engine->deliveries;
-	if (d->next != NULL)
-		d->next->prev = d;
-	slot->engine->deliveries = d;
+	LIST_INSERT_HEAD(&slot->engine->deliveries, d, entry);
 	engine_work_begins(slot->engine);
 	if (notifier_deliver(slot->current, row->id, row->payload,
 		strlen(row->payload), (unsigned)row->attempts + 1,
@@ -1434,7 +1422,7 @@ engine_deliver_cb(void *arg, struct outbox_delivery *delivery)
 		engine_count_delivery(slot->engine, row, OUTBOX_PERMFAIL);
 		outbox_delivery_done(delivery, OUTBOX_PERMFAIL, 0, cause);
 		free(cause);
-		engine_delivery_unlink(slot->engine, d);
+		LIST_REMOVE(d, entry);
 		free(d);
 	}
 	/* held for a digest or a rate limit: nothing in flight */
@@ -1673,6 +1661,7 @@ engine_new(struct event_base *base, struct config *cf, char **cause)
 	int reading;
 
 	e->base = base;
+	LIST_INIT(&e->deliveries);
 	e->cf = cf;
 	e->cf_loaded_at = engine_now_ms() / 1000;
 	engine_progress(e);
@@ -1776,8 +1765,8 @@ engine_free(struct engine *e)
 	/* Deliveries the notifiers never answered (held for a digest, or cut
 	 * short by the stop's deadline): the outbox gone, answering one
 	 * only lets it go. */
-	while ((d = e->deliveries) != NULL) {
-		e->deliveries = d->next;
+	while ((d = LIST_FIRST(&e->deliveries)) != NULL) {
+		LIST_REMOVE(d, entry);
 		outbox_delivery_done(d->delivery, OUTBOX_TEMPFAIL, 0, NULL);
 		free(d);
 	}
