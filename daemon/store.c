@@ -366,6 +366,7 @@ struct store_ckpt {
 struct store {
 	sqlite3 *db;
 	char *path;
+	int page_size; /* bytes: STORE_PAGE_SIZE, or an older store's */
 	struct store_ckpt *ckpt; /* NULL: SQLite's own checkpoints */
 	sqlite3_stmt *stmts[S_NSTMTS];
 	uint64_t commits;
@@ -827,20 +828,9 @@ store_ckpt_run(struct store_ckpt *c)
 
 /* BYTES of the store's log in its pages (at least 1). */
 static int
-store_pages(struct store *st, int bytes)
+store_pages(const struct store *st, int bytes)
 {
-	sqlite3_stmt *stmt;
-	int size = 0;
-
-	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &stmt, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(stmt) == SQLITE_ROW)
-			size = sqlite3_column_int(stmt, 0);
-		sqlite3_finalize(stmt);
-	}
-	if (size <= 0)
-		size = STORE_PAGE_SIZE;
-	return bytes / size > 0 ? bytes / size : 1;
+	return bytes / st->page_size > 0 ? bytes / st->page_size : 1;
 }
 
 /*
@@ -999,6 +989,15 @@ store_open(const char *path, char **cause)
 		store_error(st, cause, "store %s: cannot use WAL", path);
 		store_close(st);
 		return NULL;
+	}
+	/* the file's now: made in WAL mode, it no longer changes */
+	st->page_size = STORE_PAGE_SIZE;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &stmt, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW &&
+		    sqlite3_column_int(stmt, 0) > 0)
+			st->page_size = sqlite3_column_int(stmt, 0);
+		sqlite3_finalize(stmt);
 	}
 	snprintf(sql, sizeof sql,
 	    "PRAGMA wal_autocheckpoint = %d; PRAGMA journal_size_limit = %d",
