@@ -144,6 +144,8 @@ struct matcher_op {
 	uint16_t size; /* ops in this subtree, itself included */
 	uint16_t leaf; /* the watchlist's leaf (its first, for a subtree) */
 	uint32_t arg; /* leaf: pattern or entity; NEAR: index in near_nodes */
+	uint32_t term; /* leaf: its term as written, at matcher.terms + term,
+			  so that reporting a hit reads no leaf */
 };
 
 /*
@@ -229,6 +231,8 @@ struct matcher {
 	struct automaton *names; /* watchlist names, to refuse duplicates */
 	struct matcher_op *ops;
 	size_t nops;
+	char *terms; /* the leaves' terms, NUL after each (ops' term) */
+	size_t terms_len, terms_size;
 	const struct query_node **near_nodes;
 	size_t nnear;
 	uint32_t *wl_op_first; /* by watchlist: its program in ops */
@@ -250,6 +254,7 @@ struct matcher {
 	uint32_t *order; /* hits grouped by pattern */
 	uint32_t gen;
 	struct matcher_hot *hot; /* by pattern */
+	uint8_t *shape; /* by pattern: its hot[].shape, for the scan */
 	uint32_t *hot_watchlists; /* users of every pattern */
 	uint32_t *touched; /* patterns hit */
 	size_t ntouched;
@@ -294,7 +299,8 @@ struct matcher {
 };
 
 struct matcher_pick {
-	const struct matcher_leaf *leaf;
+	const char *term;
+	size_t entity; /* SIZE_MAX: none */
 	uint32_t hit;
 };
 
@@ -379,6 +385,7 @@ matcher_free(struct matcher *m)
 	automaton_free(m->keys);
 	automaton_free(m->names);
 	free(m->ops);
+	free(m->terms);
 	free(m->near_nodes);
 	free(m->wl_op_first);
 	free(m->triggers);
@@ -423,6 +430,7 @@ matcher_free(struct matcher *m)
 	free(m->hits);
 	free(m->order);
 	free(m->hot);
+	free(m->shape);
 	free(m->hot_watchlists);
 	free(m->touched);
 	free(m->cand_bits);
@@ -1132,7 +1140,7 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
     const struct query_node *n, size_t *next_leaf)
 {
 	const struct matcher_leaf *leaf;
-	size_t at = m->nops, i;
+	size_t at = m->nops, i, len;
 	struct matcher_op *op;
 
 	m->ops = xreallocarray(m->ops, m->nops + 1, sizeof *m->ops);
@@ -1146,6 +1154,16 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
 		op->fields = (uint8_t)leaf->fields;
 		op->entity = leaf->entity != SIZE_MAX;
 		op->arg = op->entity ? (uint32_t)leaf->entity : leaf->pattern;
+		len = strlen(leaf->term) + 1;
+		if (m->terms_len + len > UINT32_MAX)
+			fatalx("%s: terms too long", __func__);
+		if (m->terms_len + len > m->terms_size) {
+			m->terms_size = (m->terms_len + len) * 2;
+			m->terms = xreallocarray(m->terms, m->terms_size, 1);
+		}
+		op->term = (uint32_t)m->terms_len;
+		memcpy(m->terms + m->terms_len, leaf->term, len);
+		m->terms_len += len;
 	} else if (n->kind == QUERY_NEAR) {
 		m->near_nodes = xreallocarray(
 		    m->near_nodes, m->nnear + 1, sizeof *m->near_nodes);
@@ -1549,6 +1567,7 @@ matcher_compile(struct matcher *m, char **cause)
 	}
 	automaton_compile(m->ac);
 	m->hot = matcher_records(m->npatterns + 1, sizeof *m->hot);
+	m->shape = xcalloc(m->npatterns + 1, 1);
 	for (i = 0, j = 0, k = 0; i < m->npatterns; i++) {
 		j += m->patterns[i].ntriggers;
 		k += m->patterns[i].nusers;
@@ -1561,6 +1580,7 @@ matcher_compile(struct matcher *m, char **cause)
 		m->hot[i].shape = (uint8_t)(p->ntokens |
 		    (p->is_alias ? MATCHER_SHAPE_ALIAS : 0) |
 		    (p->case_sensitive ? MATCHER_SHAPE_CASED : 0));
+		m->shape[i] = m->hot[i].shape;
 		m->hot[i].trig_first = (uint32_t)j;
 		m->hot[i].trig_count = (uint32_t)p->ntriggers;
 		if (p->ntriggers > 0)
@@ -1822,15 +1842,15 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 		    norm_token_text(&m->norm, i), t->len, h, &step);
 		outs = step.outs;
 		for (k = 0; k < step.nouts; k++) {
-			first = i + 1 -
-			    (m->hot[outs[k]].shape & MATCHER_SHAPE_NTOKENS);
-			if ((m->hot[outs[k]].shape & MATCHER_SHAPE_CASED) &&
+			first =
+			    i + 1 - (m->shape[outs[k]] & MATCHER_SHAPE_NTOKENS);
+			if ((m->shape[outs[k]] & MATCHER_SHAPE_CASED) &&
 			    !matcher_verify_case(
 				m, &m->patterns[outs[k]], s, first, i + 1))
 				continue;
 			matcher_add_hit(m, outs[k],
-			    m->hot[outs[k]].shape & MATCHER_SHAPE_ALIAS, seg,
-			    first, i + 1, m->norm.tokens[first].start, t->end);
+			    m->shape[outs[k]] & MATCHER_SHAPE_ALIAS, seg, first,
+			    i + 1, m->norm.tokens[first].start, t->end);
 		}
 		if (!has_prefixes)
 			continue;
@@ -2164,17 +2184,24 @@ struct matcher_eval {
 	const struct matcher_watchlist *w;
 };
 
-typedef int (*matcher_hit_fn)(void *, const struct matcher_leaf *, uint32_t);
+/* What a hit is reported as: the leaf's term as written, and its entity
+ * (SIZE_MAX: none). */
+struct matcher_term {
+	const char *term;
+	size_t entity;
+};
+
+typedef int (*matcher_hit_fn)(void *, const struct matcher_term *, uint32_t);
 
 /*
- * Call FN for each hit that counts of a leaf (LEAF, passed on to FN)
+ * Call FN for each hit that counts of a leaf (TERM, passed on to FN)
  * in FIELDS: of pattern ARG, or with ENTITY of an alias of entity ARG
  * not inside a longer alias. Stops when FN returns nonzero. What the
  * masks of matcher_index() rule out is not looked at.
  */
 static int
 matcher_hits_each(const struct matcher_eval *ev, int entity, uint32_t arg,
-    unsigned fields, const struct matcher_leaf *leaf, matcher_hit_fn fn,
+    unsigned fields, const struct matcher_term *term, matcher_hit_fn fn,
     void *fn_arg)
 {
 	struct matcher *m = ev->m;
@@ -2201,7 +2228,7 @@ matcher_hits_each(const struct matcher_eval *ev, int entity, uint32_t arg,
 				continue;
 			if (entity && h->suppressed)
 				continue;
-			if ((rc = fn(fn_arg, leaf, m->order[k])) != 0)
+			if ((rc = fn(fn_arg, term, m->order[k])) != 0)
 				return rc;
 		}
 	}
@@ -2214,20 +2241,25 @@ static int
 matcher_leaf_each(const struct matcher_eval *ev,
     const struct matcher_leaf *leaf, matcher_hit_fn fn, void *fn_arg)
 {
+	const struct matcher_term term = {leaf->term, leaf->entity};
 	int entity = leaf->entity != SIZE_MAX;
 
 	return matcher_hits_each(ev, entity,
-	    entity ? (uint32_t)leaf->entity : leaf->pattern, leaf->fields, leaf,
-	    fn, fn_arg);
+	    entity ? (uint32_t)leaf->entity : leaf->pattern, leaf->fields,
+	    &term, fn, fn_arg);
 }
 
-/* The same for the leaf of op OP, from the op (the leaf is not read). */
+/* The same for the leaf of op OP, from the op (no leaf is read: a
+ * watchlist's leaves lie apart from the program). */
 static int
 matcher_op_each(const struct matcher_eval *ev, const struct matcher_op *op,
     matcher_hit_fn fn, void *fn_arg)
 {
-	return matcher_hits_each(ev, op->entity, op->arg, op->fields,
-	    &ev->w->leaves[op->leaf], fn, fn_arg);
+	const struct matcher_term term = {
+	    ev->m->terms + op->term, op->entity ? op->arg : SIZE_MAX};
+
+	return matcher_hits_each(
+	    ev, op->entity, op->arg, op->fields, &term, fn, fn_arg);
 }
 
 /* Add a position to S; -1 when S has all it wants already (when that is
@@ -2258,7 +2290,7 @@ struct matcher_span_arg {
 };
 
 static int
-matcher_span_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
+matcher_span_cb(void *arg, const struct matcher_term *term, uint32_t hit)
 {
 	struct matcher_span_arg *a = arg;
 	const struct matcher_hitrec *h = &a->m->hits[hit];
@@ -2494,7 +2526,7 @@ matcher_within(const struct matcher_spans *w, const struct matcher_hitrec *h)
 }
 
 static int
-matcher_pick_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
+matcher_pick_cb(void *arg, const struct matcher_term *term, uint32_t hit)
 {
 	struct matcher_picks *p = arg;
 	const struct matcher_hitrec *h = &p->m->hits[hit];
@@ -2505,10 +2537,10 @@ matcher_pick_cb(void *arg, const struct matcher_leaf *leaf, uint32_t hit)
 		p->size = p->size ? p->size * 2 : 16;
 		p->v = xreallocarray(p->v, p->size, sizeof *p->v);
 	}
-	p->v[p->n].leaf = leaf;
+	p->v[p->n].term = term->term;
+	p->v[p->n].entity = term->entity;
 	p->v[p->n].hit = hit;
 	p->n++;
-	__builtin_prefetch(leaf); /* its term is read when the hit is */
 	return 0;
 }
 
@@ -2928,16 +2960,16 @@ matcher_fill_hits(
 		out = &m->out_hits[m->nout_hits++];
 		mm->nhits++;
 		memset(out, 0, sizeof *out);
-		out->term = picks->v[i].leaf->term;
+		out->term = picks->v[i].term;
 		if (s->field_name == NULL)
 			s->field_name = matcher_field_name(s->field);
 		out->field = s->field_name;
 		out->category = s->category;
 		out->start = h->start;
 		out->end = h->end;
-		if (picks->v[i].leaf->entity == SIZE_MAX)
+		if (picks->v[i].entity == SIZE_MAX)
 			continue;
-		e = &m->entities[picks->v[i].leaf->entity];
+		e = &m->entities[picks->v[i].entity];
 		out->entity = e->key;
 		for (k = 0; k < e->naliases; k++)
 			if (e->aliases[k].pattern == h->pattern) {
