@@ -79,7 +79,9 @@ struct matcher_pattern {
 };
 
 /*
- * A watchlist a pattern's hit makes a candidate, when its guard holds:
+ * A watchlist a pattern's hit makes a candidate, when the hit is in one
+ * of the fields of the leaf the trigger was taken from (a term under
+ * title: is no candidate for a hit in the content) and its guard holds:
  * when one of the guard's leaves was found (a pattern, or an entity
  * marked MATCHER_GUARD_ENTITY; in any field), or the guard is empty.
  * Once compiled, an entity E of a guard is npatterns + E instead, its
@@ -93,9 +95,12 @@ struct matcher_guard {
 };
 
 struct matcher_trigger {
-	uint32_t watchlist;
+	uint32_t watchlist : 24; /* MATCHER_MAX_WATCHLISTS */
+	uint32_t fields : 8; /* QUERY_FIELD_* */
 	struct matcher_guard guard;
 };
+
+#define MATCHER_MAX_WATCHLISTS ((1u << 24) - 1)
 
 struct matcher_alias {
 	char *text;
@@ -1018,6 +1023,12 @@ matcher_add_watchlist(struct matcher *m, const char *name, const char *query,
 		return matcher_error(
 		    cause, "watchlist \"%s\" already exists", name);
 	}
+	if (m->nwatchlists >= MATCHER_MAX_WATCHLISTS) {
+		if (errpos != NULL)
+			*errpos = 0;
+		return matcher_error(cause, "too many watchlists (at most %u)",
+		    MATCHER_MAX_WATCHLISTS);
+	}
 	memset(&w, 0, sizeof w);
 	w.root = query_parse(query, strlen(query), &pos, &why);
 	if (w.root == NULL)
@@ -1116,19 +1127,22 @@ matcher_add_user(struct matcher_pattern *p, uint32_t watchlist)
 
 static void
 matcher_add_trigger(struct matcher_pattern *p, uint32_t watchlist,
-    const struct matcher_guard *guard)
+    const struct matcher_guard *guard, unsigned fields)
 {
-	const struct matcher_trigger *last;
+	struct matcher_trigger *last;
 
 	if (p->ntriggers > 0) {
 		last = &p->triggers[p->ntriggers - 1];
 		if (last->watchlist == watchlist &&
-		    memcmp(&last->guard, guard, sizeof *guard) == 0)
+		    memcmp(&last->guard, guard, sizeof *guard) == 0) {
+			last->fields |= fields;
 			return;
+		}
 	}
 	p->triggers =
 	    xreallocarray(p->triggers, p->ntriggers + 1, sizeof *p->triggers);
 	p->triggers[p->ntriggers].watchlist = watchlist;
+	p->triggers[p->ntriggers].fields = fields;
 	p->triggers[p->ntriggers].guard = *guard;
 	p->ntriggers++;
 }
@@ -1299,6 +1313,7 @@ matcher_clauses(const struct matcher *m, const struct matcher_watchlist *w,
 struct matcher_trig {
 	uint32_t *v;
 	struct matcher_guard *guards; /* by pattern of v */
+	uint8_t *fields; /* by pattern of v: its leaf's */
 	size_t n;
 	double cost;
 	int none;
@@ -1312,6 +1327,7 @@ matcher_trig_free(struct matcher_trig *t)
 {
 	free(t->v);
 	free(t->guards);
+	free(t->fields);
 }
 
 /* The cheapest clause of N's parts other than part SKIP, as a guard for
@@ -1374,10 +1390,12 @@ matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
 		}
 		out->guards =
 		    xreallocarray(NULL, out->n + 1, sizeof *out->guards);
+		out->fields = xreallocarray(NULL, out->n + 1, 1);
 		for (k = 0; k < out->n; k++) {
 			out->cost +=
 			    1.0 + (double)m->patterns[out->v[k]].nusers;
 			out->guards[k] = matcher_no_guard;
+			out->fields[k] = (uint8_t)leaf->fields;
 		}
 		return;
 	case QUERY_NOT:
@@ -1397,11 +1415,14 @@ matcher_trigger(const struct matcher *m, const struct matcher_watchlist *w,
 			    out->v, out->n + kid.n + 1, sizeof *out->v);
 			out->guards = xreallocarray(out->guards,
 			    out->n + kid.n + 1, sizeof *out->guards);
+			out->fields =
+			    xreallocarray(out->fields, out->n + kid.n + 1, 1);
 			if (kid.n > 0) {
 				memcpy(out->v + out->n, kid.v,
 				    kid.n * sizeof *kid.v);
 				memcpy(out->guards + out->n, kid.guards,
 				    kid.n * sizeof *kid.guards);
+				memcpy(out->fields + out->n, kid.fields, kid.n);
 			}
 			out->n += kid.n;
 			out->cost += kid.cost;
@@ -1544,19 +1565,21 @@ matcher_compile(struct matcher *m, char **cause)
 				if (leaf->entity == SIZE_MAX) {
 					matcher_add_trigger(
 					    &m->patterns[leaf->pattern],
-					    (uint32_t)i, &matcher_no_guard);
+					    (uint32_t)i, &matcher_no_guard,
+					    leaf->fields);
 					continue;
 				}
 				e = &m->entities[leaf->entity];
 				for (k = 0; k < e->naliases; k++)
 					matcher_add_trigger(
 					    &m->patterns[e->patterns[k]],
-					    (uint32_t)i, &matcher_no_guard);
+					    (uint32_t)i, &matcher_no_guard,
+					    leaf->fields);
 			}
 		}
 		for (j = 0; j < t.n; j++)
-			matcher_add_trigger(
-			    &m->patterns[t.v[j]], (uint32_t)i, &t.guards[j]);
+			matcher_add_trigger(&m->patterns[t.v[j]], (uint32_t)i,
+			    &t.guards[j], t.fields[j]);
 		matcher_trig_free(&t);
 	}
 	for (i = 0; i < m->nregexes; i++) {
@@ -2146,7 +2169,8 @@ matcher_index(struct matcher *m, int explain)
 		}
 		trig = m->triggers + hot->trig_first;
 		for (k = 0; k < hot->trig_count; k++)
-			if (matcher_guard_holds(m, &trig[k].guard))
+			if ((hot->found_any & trig[k].fields) &&
+			    matcher_guard_holds(m, &trig[k].guard))
 				matcher_candidate(m, trig[k].watchlist);
 	}
 }

@@ -169,6 +169,17 @@ static const struct match_case match_cases[] = {
     {"title:(coalition OR alliance) iraq", {"The alliance", "in Iraq"}, 1,
 	NULL},
     {"title:(coalition OR alliance) iraq", {"Iraq", "alliance"}, 0, NULL},
+    /* a term read in some fields only: a hit elsewhere is no trigger,
+     * but the same term read elsewhere by another leaf is */
+    {"title:ceasefire OR summary:ceasefire", {"Talks", NULL, "ceasefire"}, 1,
+	"summary 0-9 -"},
+    {"title:ceasefire OR summary:ceasefire", {"Talks", "ceasefire"}, 0, NULL},
+    {"title:iraq OR (@iraq AND talks)", {"Talks", "in Iraq"}, 1,
+	"title 0-5 -|content 3-7 Iraq"},
+    {"title:iraq OR (title:@iraq AND talks)", {"Talks", "in Iraq"}, 0, NULL},
+    {"summary:@iraq", {"Iraq", NULL, "Iraqi"}, 1, "summary 0-5 Iraqi"},
+    {"summary:@iraq", {"Iraq", "Iraqi"}, 0, NULL},
+    {"title:sport talks", {"Talks", "sport talks"}, 0, NULL},
     /* the design's example, and negation */
     {"coalition AND (@iraq OR @sudani) NOT title:sport",
 	{"Coalition strikes", "Iraqi forces joined"}, 1,
