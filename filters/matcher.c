@@ -46,6 +46,7 @@
 #define MATCHER_MAX_GUARD 3 /* leaves in a trigger's guard */
 /* Tokens the scan looks ahead to start reading the dictionary. */
 #define MATCHER_LOOKAHEAD 4
+#define MATCHER_LINE 64 /* bytes of a cache line */
 /* Arrays up to this long are sorted by insertion. */
 #define MATCHER_SMALL_SORT 32
 /* Bytes of context on each side of a snippet. */
@@ -1582,6 +1583,7 @@ matcher_compile(struct matcher *m, char **cause)
 			    &t.guards[j], t.fields[j]);
 		matcher_trig_free(&t);
 	}
+	m->wl_op_first[m->nwatchlists] = (uint32_t)m->nops;
 	for (i = 0; i < m->nregexes; i++) {
 		p = &m->patterns[m->regexes[i]];
 		if (!(m->flags & MATCHER_NO_JIT) &&
@@ -3020,14 +3022,22 @@ static void
 matcher_decide(struct matcher *m, int flags)
 {
 	struct matcher_eval ev = {m, NULL};
+	uintptr_t from, to;
 	size_t i, j;
 	uint32_t wi;
 	int ok;
 
 	m->ndecided = 0;
-	/* the programs are far apart: ask for all of them first */
-	for (i = 0; i < m->ncandidates; i++)
-		__builtin_prefetch(&m->ops[m->wl_op_first[m->candidates[i]]]);
+	/* the programs are far apart: ask for all of them first, each of
+	 * their cache lines */
+	for (i = 0; i < m->ncandidates; i++) {
+		wi = m->candidates[i];
+		from = (uintptr_t)&m->ops[m->wl_op_first[wi]] &
+		    ~(uintptr_t)(MATCHER_LINE - 1);
+		to = (uintptr_t)&m->ops[m->wl_op_first[wi + 1]];
+		for (; from < to; from += MATCHER_LINE)
+			__builtin_prefetch((const void *)from);
+	}
 	for (i = 0; i < m->ncandidates; i++) {
 		wi = m->candidates[i];
 		ev.w = &m->watchlists[wi];
