@@ -1563,7 +1563,8 @@ engine_self_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /* Retention: items first seen before it that their feed's latest fetch
- * no longer holds, and delivered or dead alerts as old, go. */
+ * no longer holds, feeds out of the configuration since before it with
+ * their items, and delivered or dead alerts as old, go. */
 static void
 engine_prune(struct engine *e)
 {

@@ -2716,6 +2716,40 @@ out:
 	return rc;
 }
 
+/* Delete the feeds taken out of the configuration before BEFORE, with
+ * their items (ON DELETE CASCADE), which the latest fetch of a feed no
+ * longer polled keeps for ever otherwise; *N counts the items. One back
+ * after a day out starts again as a new feed anyway (store_feeds_present()). */
+static int
+store_prune_removed(struct store *st, int64_t before, size_t *n, char **cause)
+{
+	sqlite3_stmt *count = NULL, *del = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT count(*) FROM items WHERE feed_id IN (SELECT id FROM "
+		"feeds WHERE removed_at != 0 AND removed_at < ?1)",
+		-1, &count, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db,
+		"DELETE FROM feeds WHERE removed_at != 0 AND removed_at < ?1",
+		-1, &del, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(count, 1, before);
+	sqlite3_bind_int64(del, 1, before);
+	if (sqlite3_step(count) != SQLITE_ROW)
+		goto out;
+	*n += (size_t)sqlite3_column_int64(count, 0);
+	if (sqlite3_step(del) != SQLITE_DONE)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1)
+		store_error(st, cause, "prune");
+	sqlite3_finalize(count);
+	sqlite3_finalize(del);
+	return rc;
+}
+
 int
 store_prune(struct store *st, int64_t now, int64_t max_age, size_t *npruned,
     char **cause)
@@ -2725,7 +2759,8 @@ store_prune(struct store *st, int64_t now, int64_t max_age, size_t *npruned,
 
 	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1)
 		return -1;
-	if (store_prune_items(st, now - max_age, &n, cause) == -1) {
+	if (store_prune_removed(st, now - max_age, &n, cause) == -1 ||
+	    store_prune_items(st, now - max_age, &n, cause) == -1) {
 		store_rollback(st);
 		return -1;
 	}

@@ -206,8 +206,9 @@ int store_items_foreach(struct store *, const char *feed_url,
     int (*fn)(void *, const struct store_item *), void *arg, char **cause);
 
 /* Delete items first seen before now - max_age that are not in their
- * feed's latest fetch, and delivered or dead outbox rows older than
- * that. *npruned (may be NULL) counts the items. */
+ * feed's latest fetch, the feeds out of the configuration since before
+ * then with all their items, and delivered or dead outbox rows older
+ * than that. *npruned (may be NULL) counts the items. */
 int store_prune(struct store *, int64_t now, int64_t max_age, size_t *npruned,
     char **cause);
 

@@ -507,6 +507,46 @@ test_feeds_present(void **state)
 #undef REMOVED_AT
 }
 
+/* A feed out of the configuration for longer than the retention goes
+ * with its items, though its latest fetch held them all; one still in
+ * it, or out for less, keeps them. */
+static void
+test_prune_removed(void **state)
+{
+	struct env *env = *state;
+	static const char *const B = "http://b.example/feed";
+	const char *only_b[] = {B};
+	const int64_t keep = 90 * 86400;
+	struct store_forgotten *fg;
+	char *cause = NULL;
+	size_t nfg, npruned;
+
+	ingest(env, fixture_doc("a", "T", "http://example.com/a", 0, 3), NULL);
+	ingest_at(env, B, fixture_doc("b", "T", "http://example.com/b", 0, 2),
+	    NULL, NOW, 0);
+	assert_int_equal(store_feeds_present(env->st, only_b, 1, NULL, 0,
+			     NOW + 10, 86400, &fg, &nfg, &cause),
+	    0);
+	store_forgotten_free(fg, nfg);
+	/* out for less than the retention: kept */
+	assert_int_equal(
+	    store_prune(env->st, NOW + 10 + keep, keep, &npruned, &cause), 0);
+	assert_int_equal(npruned, 0);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 3 + 2);
+	/* out for longer: the feed and its three items go, B stays */
+	assert_int_equal(
+	    store_prune(env->st, NOW + 11 + keep, keep, &npruned, &cause), 0);
+	assert_int_equal(npruned, 3);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 2);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM feeds"), 1);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM feeds WHERE url = '%s'", B),
+	    1);
+}
+
 /* Several feeds' state in one transaction: all or none. */
 static void
 test_feeds_put(void **state)
@@ -2251,6 +2291,8 @@ main(void)
 		test_page_size_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feed_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_prune_removed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_feeds_present, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
