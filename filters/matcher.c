@@ -144,15 +144,16 @@ struct matcher_watchlist {
  * watchlist reads a cache line or two instead of chasing tree pointers.
  */
 struct matcher_op {
-	uint8_t kind; /* enum query_kind */
-	uint8_t entity; /* leaf: arg is an entity, not a pattern */
-	uint8_t fields; /* leaf: QUERY_FIELD_* */
-	uint16_t size; /* ops in this subtree, itself included */
-	uint16_t leaf; /* the watchlist's leaf (its first, for a subtree) */
+	unsigned kind : 8; /* enum query_kind */
+	unsigned fields : 7; /* leaf: QUERY_FIELD_* */
+	unsigned entity : 1; /* leaf: arg is an entity, not a pattern */
+	unsigned size : 16; /* ops in this subtree, itself included */
 	uint32_t arg; /* leaf: pattern or entity; NEAR: index in near_nodes */
 	uint32_t term; /* leaf: its term as written, at matcher.terms + term,
 			  so that reporting a hit reads no leaf */
 };
+_Static_assert(sizeof(struct matcher_op) == 12, "an op is 12 bytes");
+_Static_assert(QUERY_FIELD_FEED < 0x80, "fields (FEED the last) fit in 7 bits");
 
 /*
  * What matcher_run() reads and writes of a pattern, in one record of 32
@@ -1148,11 +1149,10 @@ matcher_add_trigger(struct matcher_pattern *p, uint32_t watchlist,
 	p->ntriggers++;
 }
 
-/* Append node N's program to m->ops; its leaves are numbered from
- * *NEXT_LEAF on, in the order matcher_collect_leaves() numbered them. */
+/* Append node N's program to m->ops. */
 static void
 matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
-    const struct query_node *n, size_t *next_leaf)
+    const struct query_node *n)
 {
 	const struct matcher_leaf *leaf;
 	size_t at = m->nops, i, len;
@@ -1161,12 +1161,10 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
 	m->ops = xreallocarray(m->ops, m->nops + 1, sizeof *m->ops);
 	op = &m->ops[m->nops++];
 	memset(op, 0, sizeof *op);
-	op->kind = (uint8_t)n->kind;
-	op->leaf = (uint16_t)*next_leaf;
+	op->kind = n->kind;
 	if (n->nkids == 0) {
 		leaf = &w->leaves[n->index];
-		(*next_leaf)++;
-		op->fields = (uint8_t)leaf->fields;
+		op->fields = leaf->fields;
 		op->entity = leaf->entity != SIZE_MAX;
 		op->arg = op->entity ? (uint32_t)leaf->entity : leaf->pattern;
 		len = strlen(leaf->term) + 1;
@@ -1186,11 +1184,11 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
 		op->arg = (uint32_t)m->nnear++;
 	}
 	for (i = 0; i < n->nkids; i++)
-		matcher_emit(m, w, n->kids[i], next_leaf);
+		matcher_emit(m, w, n->kids[i]);
 	/* QUERY_MAX_TERMS and QUERY_MAX_DEPTH keep a query far smaller */
-	if (m->nops - at > UINT16_MAX || *next_leaf > UINT16_MAX)
+	if (m->nops - at > UINT16_MAX)
 		fatalx("%s: query too large", __func__);
-	m->ops[at].size = (uint16_t)(m->nops - at);
+	m->ops[at].size = m->nops - at;
 }
 
 /*
@@ -1516,7 +1514,7 @@ matcher_compile(struct matcher *m, char **cause)
 	struct matcher_leaf *leaf;
 	struct matcher_entity *e;
 	struct matcher_pattern *p;
-	size_t i, j, k, nleaves;
+	size_t i, j, k;
 
 	if (m->compiled)
 		return matcher_error(cause, "the matcher is already compiled");
@@ -1557,8 +1555,7 @@ matcher_compile(struct matcher *m, char **cause)
 
 		w = &m->watchlists[i];
 		m->wl_op_first[i] = (uint32_t)m->nops;
-		nleaves = 0;
-		matcher_emit(m, w, w->root, &nleaves);
+		matcher_emit(m, w, w->root);
 		matcher_trigger(m, w, w->root, &t);
 		if (t.none) { /* e.g. NOT NOT x: any of its patterns */
 			for (j = 0; j < w->nleaves; j++) {
