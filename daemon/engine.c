@@ -1568,15 +1568,26 @@ engine_self_cb(evutil_socket_t fd, short events, void *arg)
 static void
 engine_prune(struct engine *e)
 {
+	const char **held = xcalloc(e->nfeeds + 1, sizeof *held);
 	char *cause = NULL;
-	size_t n = 0;
+	size_t n = 0, nfeeds = 0, nheld = 0, i;
 
+	/* the feeds polled here are never removed under the daemon */
+	for (i = 0; i < e->nfeeds; i++)
+		if (e->feeds[i] != NULL)
+			held[nheld++] = e->feeds[i]->state.url;
 	if (store_prune(e->store, engine_now_ms() / 1000,
-		e->cf->retention_ms / 1000, &n, &cause) == -1) {
+		e->cf->retention_ms / 1000, held, nheld, &n, &nfeeds,
+		&cause) == -1) {
 		log_warnx("store: retention: %s", cause);
 		free(cause);
-	} else if (n > 0)
+	} else if (nfeeds > 0)
+		log_info("store: retention: %zu items pruned, with %zu feeds "
+			 "out of the configuration",
+		    n, nfeeds);
+	else if (n > 0)
 		log_info("store: retention: %zu items pruned", n);
+	free(held);
 }
 
 static void

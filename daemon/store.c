@@ -2716,50 +2716,93 @@ out:
 	return rc;
 }
 
-/* Delete the feeds taken out of the configuration before BEFORE, with
+/*
+ * Delete the feeds taken out of the configuration before BEFORE, with
  * their items (ON DELETE CASCADE), which the latest fetch of a feed no
- * longer polled keeps for ever otherwise; *N counts the items. One back
- * after a day out starts again as a new feed anyway (store_feeds_present()). */
+ * longer polled keeps for ever otherwise; not those of HELD (NHELD
+ * URLs), which a running daemon polls, as store_feeds_present() does
+ * not forget them. *N counts the items, *NFEEDS the feeds.
+ */
 static int
-store_prune_removed(struct store *st, int64_t before, size_t *n, char **cause)
+store_prune_removed(struct store *st, int64_t before, const char *const *held,
+    size_t nheld, size_t *n, size_t *nfeeds, char **cause)
 {
-	sqlite3_stmt *count = NULL, *del = NULL;
+	sqlite3_stmt *list = NULL, *count = NULL, *del = NULL;
+	const char **kept = xreallocarray(NULL, nheld + 1, sizeof *kept);
+	int64_t *gone = NULL;
+	size_t ngone = 0, cap = 0, i;
+	const char *url;
 	int rc = -1;
 
+	if (nheld > 0) {
+		memcpy(kept, held, nheld * sizeof *kept);
+		qsort(kept, nheld, sizeof *kept, store_url_cmp);
+	}
 	if (sqlite3_prepare_v2(st->db,
-		"SELECT count(*) FROM items WHERE feed_id IN (SELECT id FROM "
-		"feeds WHERE removed_at != 0 AND removed_at < ?1)",
-		-1, &count, NULL) != SQLITE_OK ||
+		"SELECT id, url FROM feeds WHERE removed_at != 0 AND "
+		"removed_at < ?1",
+		-1, &list, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db,
-		"DELETE FROM feeds WHERE removed_at != 0 AND removed_at < ?1",
-		-1, &del, NULL) != SQLITE_OK)
+		"SELECT count(*) FROM items WHERE feed_id = ?1", -1, &count,
+		NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "DELETE FROM feeds WHERE id = ?1", -1,
+		&del, NULL) != SQLITE_OK)
 		goto out;
-	sqlite3_bind_int64(count, 1, before);
-	sqlite3_bind_int64(del, 1, before);
-	if (sqlite3_step(count) != SQLITE_ROW)
+	/* read the rows first, then delete them */
+	sqlite3_bind_int64(list, 1, before);
+	while ((rc = sqlite3_step(list)) == SQLITE_ROW) {
+		url = (const char *)sqlite3_column_text(list, 1);
+		if (url != NULL &&
+		    bsearch(&url, kept, nheld, sizeof *kept, store_url_cmp) !=
+			NULL)
+			continue;
+		if (ngone == cap) {
+			cap = cap > 0 ? 2 * cap : 16;
+			gone = xreallocarray(gone, cap, sizeof *gone);
+		}
+		gone[ngone++] = sqlite3_column_int64(list, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = -1;
 		goto out;
-	*n += (size_t)sqlite3_column_int64(count, 0);
-	if (sqlite3_step(del) != SQLITE_DONE)
-		goto out;
+	}
+	rc = -1;
+	for (i = 0; i < ngone; i++) {
+		sqlite3_bind_int64(count, 1, gone[i]);
+		if (sqlite3_step(count) != SQLITE_ROW)
+			goto out;
+		*n += (size_t)sqlite3_column_int64(count, 0);
+		sqlite3_reset(count);
+		sqlite3_bind_int64(del, 1, gone[i]);
+		if (sqlite3_step(del) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(del);
+		(*nfeeds)++;
+	}
 	rc = 0;
 out:
 	if (rc == -1)
 		store_error(st, cause, "prune");
+	sqlite3_finalize(list);
 	sqlite3_finalize(count);
 	sqlite3_finalize(del);
+	free(kept);
+	free(gone);
 	return rc;
 }
 
 int
-store_prune(struct store *st, int64_t now, int64_t max_age, size_t *npruned,
+store_prune(struct store *st, int64_t now, int64_t max_age,
+    const char *const *held, size_t nheld, size_t *npruned, size_t *nfeeds,
     char **cause)
 {
 	sqlite3_stmt *stmt = NULL;
-	size_t n = 0;
+	size_t n = 0, nf = 0;
 
 	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1)
 		return -1;
-	if (store_prune_removed(st, now - max_age, &n, cause) == -1 ||
+	if (store_prune_removed(
+		st, now - max_age, held, nheld, &n, &nf, cause) == -1 ||
 	    store_prune_items(st, now - max_age, &n, cause) == -1) {
 		store_rollback(st);
 		return -1;
@@ -2779,6 +2822,8 @@ store_prune(struct store *st, int64_t now, int64_t max_age, size_t *npruned,
 	}
 	if (npruned != NULL)
 		*npruned = n;
+	if (nfeeds != NULL)
+		*nfeeds = nf;
 	return 0;
 fail:
 	store_error(st, cause, "prune");

@@ -207,9 +207,11 @@ int store_items_foreach(struct store *, const char *feed_url,
 
 /* Delete items first seen before now - max_age that are not in their
  * feed's latest fetch, the feeds out of the configuration since before
- * then with all their items, and delivered or dead outbox rows older
- * than that. *npruned (may be NULL) counts the items. */
-int store_prune(struct store *, int64_t now, int64_t max_age, size_t *npruned,
+ * then with all their items (not those of HELD, NHELD URLs a running
+ * daemon polls), and delivered or dead outbox rows older than that.
+ * *npruned counts the items, *nfeeds the feeds (each may be NULL). */
+int store_prune(struct store *, int64_t now, int64_t max_age,
+    const char *const *held, size_t nheld, size_t *npruned, size_t *nfeeds,
     char **cause);
 
 enum store_outbox_state {

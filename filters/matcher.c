@@ -141,7 +141,8 @@ struct matcher_watchlist {
 /*
  * A watchlist's decision program: its query tree in prefix order, packed
  * with those of every other watchlist in one array, so that deciding a
- * watchlist reads a cache line or two instead of chasing tree pointers.
+ * watchlist reads a few cache lines, asked for together, instead of
+ * chasing tree pointers.
  */
 struct matcher_op {
 	unsigned kind : 8; /* enum query_kind */
@@ -158,10 +159,11 @@ _Static_assert(QUERY_FIELD_FEED < 0x80, "fields (FEED the last) fit in 7 bits");
 /*
  * What matcher_run() reads and writes of a pattern, in one record of 32
  * bytes, so that a pattern hit costs one cache miss, not one an array:
- * its shape for the scan, its hits and triggers for gathering, and the
- * fields it was hit in for deciding (any hit, and the hits that count
- * for an entity: not inside a longer alias), which are valid when its
- * bit in found_bits is set and cleared after each item.
+ * its shape (the scan reads it from matcher.shape, a byte a pattern),
+ * its hits and triggers for gathering, and the fields it was hit in
+ * for deciding (any hit, and the hits that count for an entity: not
+ * inside a longer alias), which are valid when its bit in found_bits
+ * is set and cleared after each item.
  */
 struct matcher_hot {
 	uint32_t stamp; /* == gen: hit in this item, first/count valid */

@@ -357,8 +357,9 @@ test_upgrade(void **state)
 	assert_int_equal(r.nrekeyed, 5);
 	assert_int_equal(r.nnew, 5);
 	/* Items 0-9 are out of the latest fetch and 100 days old. */
-	assert_int_equal(
-	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(store_prune(env->st, NOW, 90 * 86400, NULL, 0,
+			     &npruned, NULL, &cause),
+	    0);
 	assert_int_equal(npruned, 10);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 10);
@@ -509,17 +510,17 @@ test_feeds_present(void **state)
 
 /* A feed out of the configuration for longer than the retention goes
  * with its items, though its latest fetch held them all; one still in
- * it, or out for less, keeps them. */
+ * it, out for less, or polled by a running daemon, keeps them. */
 static void
 test_prune_removed(void **state)
 {
 	struct env *env = *state;
 	static const char *const B = "http://b.example/feed";
-	const char *only_b[] = {B};
+	const char *only_b[] = {B}, *held[] = {URL};
 	const int64_t keep = 90 * 86400;
 	struct store_forgotten *fg;
 	char *cause = NULL;
-	size_t nfg, npruned;
+	size_t nfg, npruned, nfeeds;
 
 	ingest(env, fixture_doc("a", "T", "http://example.com/a", 0, 3), NULL);
 	ingest_at(env, B, fixture_doc("b", "T", "http://example.com/b", 0, 2),
@@ -529,15 +530,24 @@ test_prune_removed(void **state)
 	    0);
 	store_forgotten_free(fg, nfg);
 	/* out for less than the retention: kept */
-	assert_int_equal(
-	    store_prune(env->st, NOW + 10 + keep, keep, &npruned, &cause), 0);
+	assert_int_equal(store_prune(env->st, NOW + 10 + keep, keep, NULL, 0,
+			     &npruned, NULL, &cause),
+	    0);
 	assert_int_equal(npruned, 0);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 3 + 2);
+	/* out for longer, but polled by a running daemon: kept */
+	assert_int_equal(store_prune(env->st, NOW + 11 + keep, keep, held, 1,
+			     &npruned, &nfeeds, &cause),
+	    0);
+	assert_int_equal(npruned, 0);
+	assert_int_equal(nfeeds, 0);
 	/* out for longer: the feed and its three items go, B stays */
-	assert_int_equal(
-	    store_prune(env->st, NOW + 11 + keep, keep, &npruned, &cause), 0);
+	assert_int_equal(store_prune(env->st, NOW + 11 + keep, keep, NULL, 0,
+			     &npruned, &nfeeds, &cause),
+	    0);
 	assert_int_equal(npruned, 3);
+	assert_int_equal(nfeeds, 1);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 2);
 	assert_int_equal(
@@ -926,8 +936,8 @@ test_sync(void **state)
 	assert_int_equal(n, 1);
 	store_outbox_rows_free(rows, n);
 	SYNCS_AFTER_RELAXED(store_outbox_recover(st, NOW, NULL, &cause));
-	SYNCS_AFTER_RELAXED(
-	    store_prune(st, NOW + 400 * 86400, 86400, NULL, &cause));
+	SYNCS_AFTER_RELAXED(store_prune(
+	    st, NOW + 400 * 86400, 86400, NULL, 0, NULL, NULL, &cause));
 	SYNCS_AFTER_RELAXED(store_feed_delete(st, URL, &cause));
 #undef SYNCS_AFTER_RELAXED
 
@@ -1731,8 +1741,9 @@ test_retention(void **state)
 	ingest_at(env, "http://other.example/feed",
 	    fixture_doc("o", "T", "http://other.example/p", 0, 4), &fm,
 	    NOW - 100 * 86400, 0);
-	assert_int_equal(
-	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(store_prune(env->st, NOW, 90 * 86400, NULL, 0,
+			     &npruned, NULL, &cause),
+	    0);
 	assert_int_equal(npruned, 5);
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM items WHERE key IN ('k-0', "
@@ -1843,8 +1854,9 @@ test_present_set(void **state)
 	 * out of order): retention keeps all of the feed's items, the poll
 	 * goes on and writes the set again. */
 	exec_sql(env->path, "UPDATE feeds SET present = x'81'");
-	assert_int_equal(
-	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(store_prune(env->st, NOW, 90 * 86400, NULL, 0,
+			     &npruned, NULL, &cause),
+	    0);
 	assert_int_equal(npruned, 0);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 10);
@@ -1877,8 +1889,9 @@ test_present_set(void **state)
 	    store_items_foreach(env->st, URL, count_item, &present, &cause), 0);
 	assert_int_equal(present, 9);
 	/* Only k-0 is old and out of the latest fetch. */
-	assert_int_equal(
-	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(store_prune(env->st, NOW, 90 * 86400, NULL, 0,
+			     &npruned, NULL, &cause),
+	    0);
 	assert_int_equal(npruned, 1);
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM items WHERE key = 'k-0'"),
@@ -1961,8 +1974,9 @@ test_upgrade_present(void **state)
 	assert_int_equal(r.nunchanged, 9);
 	assert_int_equal(fixture_count(env->path, FETCH_SEQ, URL), 1);
 	/* Retention: the three out of the fetch go, the other feed's stay. */
-	assert_int_equal(
-	    store_prune(env->st, NOW, 90 * 86400, &npruned, &cause), 0);
+	assert_int_equal(store_prune(env->st, NOW, 90 * 86400, NULL, 0,
+			     &npruned, NULL, &cause),
+	    0);
 	assert_int_equal(npruned, 3);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 13);
@@ -2269,8 +2283,8 @@ test_outbox_verbs(void **state)
 	assert_int_equal(stats.pending, 4);
 	assert_int_equal(stats.delivered, 1);
 	/* Delivered rows go with retention; pending ones stay. */
-	assert_int_equal(
-	    store_prune(env->st, NOW + 200 * 86400, 90 * 86400, NULL, &cause),
+	assert_int_equal(store_prune(env->st, NOW + 200 * 86400, 90 * 86400,
+			     NULL, 0, NULL, NULL, &cause),
 	    0);
 	assert_int_equal(
 	    store_outbox_stats(env->st, NOW + 100, &stats, &cause), 0);
