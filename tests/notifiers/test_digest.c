@@ -194,6 +194,14 @@ test_options(void **state)
 	size_t i;
 	static const char *const bad_rates[] = {
 	    "x", "0/min", "30", "30/day", "-1/s", "30/min ", "100001/s"};
+	static const struct {
+		const char *v;
+		int ok;
+	} durations[] = {{"1d", 1}, {"24h", 1}, {"1h30m", 1}, {"90", 1},
+	    {"90s", 1}, {"2m30s", 1}, {"1500ms", 1}, {"1w", 0}, {"1y", 0},
+	    {"d", 0}, {"1.5h", 0}, {"1h30", 0}, {"1d ", 0}, {" 1d", 0},
+	    {"+5s", 0}, {"-5s", 0}, {"1000000000000000000000s", 0}, {"5 s", 0},
+	    {"0x10s", 0}};
 
 	for (i = 0; i < sizeof bad_rates / sizeof bad_rates[0]; i++) {
 		char opt[64];
@@ -226,6 +234,22 @@ test_options(void **state)
 	    "allow_private=true", NULL);
 	assert_non_null(n);
 	notifier_free(n);
+	/* durations as the configuration writes them, or plain seconds; a
+	 * week is one, but longer than a digest's window may be */
+	for (i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+		char opt[64];
+
+		snprintf(opt, sizeof opt, "digest=%s", durations[i].v);
+		n = nh_notifier("webhook", &f->env.ctx, &cause, f->url, opt,
+		    "allow_private=true", NULL);
+		if ((n != NULL) != durations[i].ok)
+			fail_msg("%s: %s", opt, n != NULL ? "taken" : cause);
+		if (n == NULL) {
+			assert_non_null(strstr(cause, "digest"));
+			free(cause);
+		}
+		notifier_free(n);
+	}
 }
 
 /* 3/s: the first three go alone at once, the rest wait for the limit and
