@@ -1805,12 +1805,15 @@ engine_once_done(struct engine *e)
 	if (!e->once || e->once_pending > 0 || e->once_over)
 		return;
 	e->once_over = 1;
-	e->once_cutoff = engine_now_ms() / 1000;
 	engine_flush(e);
 	engine_self_check(e);
 	for (i = 0; i < e->nnotifiers; i++)
 		if (e->notifiers[i]->current != NULL)
 			notifier_flush(e->notifiers[i]->current);
+	/* after what this run makes last (the waiting documents' alerts,
+	 * the self-alerts), which is due now: taken before, a second that
+	 * ticked in between left such an alert for the next run */
+	e->once_cutoff = engine_now_ms() / 1000;
 	outbox_kick(e->outbox);
 	engine_settled(e);
 }
