@@ -29,6 +29,7 @@
 #include "engine.h"
 #include "log.h"
 #include "store.h"
+#include "units.h"
 #include "xmalloc.h"
 
 /* Request headers (all together) and body: a GET has no body. */
@@ -292,7 +293,7 @@ admin_alert_query(const struct evhttp_uri *uri, int64_t now, int64_t *since,
 		n = strtoll(v, &end, 10);
 		if (*v != '\0' && *end == '\0' && errno == 0 && n >= 0)
 			*since = (int64_t)n;
-		else if (config_parse_duration(v, &ms) == 0)
+		else if (units_duration(v, &ms) == 0)
 			*since = now - ms / 1000;
 		else {
 			*why = "since: Unix seconds or a duration like 2h";

@@ -28,6 +28,7 @@
 #include "parsepool.h"
 #include "readall.h"
 #include "secret.h"
+#include "units.h"
 #include "webhook.h"
 #include "xmalloc.h"
 #include "yamltree.h"
@@ -87,7 +88,6 @@ static size_t config_index_find(
     const struct config_index *, const void *, const char *);
 static void config_index_add(struct config_index *, const void *, size_t);
 static const char *config_map_key(const void *, size_t);
-static int config_parse_number(const char **, uint64_t *);
 
 static const char *const config_top_keys[] = {"store", "retention", "defaults",
     "fetch", "admin", "self_alerts", "feeds", "entities", "watchlists",
@@ -481,7 +481,7 @@ config_duration(struct config_loader *ld, const struct yamltree_node *node,
 {
 	if (config_expect(ld, node, YAMLTREE_SCALAR, what) == -1)
 		return -1;
-	if (config_parse_duration(node->value, ms) == -1) {
+	if (units_duration(node->value, ms) == -1) {
 		config_error(ld, node,
 		    "%s: \"%.64s\" is not a duration "
 		    "(write it like 90s, 10m, 1h30m or 2d)",
@@ -528,8 +528,7 @@ config_uint(struct config_loader *ld, const struct yamltree_node *node,
 	if (config_expect(ld, node, YAMLTREE_SCALAR, what) == -1)
 		return -1;
 	p = node->value;
-	if (config_parse_number(&p, &n) == -1 || *p != '\0' || n < min ||
-	    n > max) {
+	if (units_number(&p, &n) == -1 || *p != '\0' || n < min || n > max) {
 		config_error(ld, node,
 		    "%s must be a whole number from %llu to %llu", what,
 		    (unsigned long long)min, (unsigned long long)max);
@@ -625,64 +624,6 @@ bad:
 	return -1;
 }
 
-static int
-config_parse_unit(const char **p, const char *const *units,
-    const uint64_t *factors, uint64_t *factor)
-{
-	size_t i, n;
-
-	/* Longest unit first: the tables list "ms" before "m". */
-	for (i = 0; units[i] != NULL; i++) {
-		n = strlen(units[i]);
-		if (strncmp(*p, units[i], n) == 0) {
-			*p += n;
-			*factor = factors[i];
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Digits, at most 12 of them (no sign, no space, no overflow). */
-static int
-config_parse_number(const char **p, uint64_t *n)
-{
-	const char *s = *p;
-
-	*n = 0;
-	while (**p >= '0' && **p <= '9') {
-		if (*p - s >= 12)
-			return -1;
-		*n = *n * 10 + (uint64_t)(**p - '0');
-		(*p)++;
-	}
-	return *p == s ? -1 : 0;
-}
-
-int
-config_parse_duration(const char *s, int64_t *ms)
-{
-	static const char *const units[] = {
-	    "ms", "s", "m", "h", "d", "w", NULL};
-	static const uint64_t factors[] = {
-	    1, 1000, 60000, 3600000, 86400000, 604800000};
-	uint64_t total = 0, n, factor;
-	const char *p = s;
-
-	if (*p == '\0')
-		return -1;
-	while (*p != '\0') {
-		if (config_parse_number(&p, &n) == -1 ||
-		    config_parse_unit(&p, units, factors, &factor) == -1)
-			return -1;
-		if (n > ((uint64_t)INT64_MAX / 2 - total) / factor)
-			return -1;
-		total += n * factor;
-	}
-	*ms = (int64_t)total;
-	return 0;
-}
-
 char *
 config_format_duration(char *dst, size_t size, int64_t ms)
 {
@@ -712,8 +653,8 @@ config_parse_size(const char *s, uint64_t *bytes)
 	uint64_t n, factor;
 	const char *p = s;
 
-	if (config_parse_number(&p, &n) == -1 ||
-	    config_parse_unit(&p, units, factors, &factor) == -1 || *p != '\0')
+	if (units_number(&p, &n) == -1 ||
+	    units_unit(&p, units, factors, &factor) == -1 || *p != '\0')
 		return -1;
 	if (n > UINT64_MAX / factor)
 		return -1;

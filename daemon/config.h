@@ -180,13 +180,12 @@ const char *config_notifier_type_name(enum config_notifier_type);
 const struct config_option *config_notifier_option(
     const struct config_notifier *, const char *key);
 
-/* Strict parsers: "90s", "10m", "1h30m", "500ms", "2d"; "10MiB", "512KiB",
- * "1GB", "100B". 0 on success, -1 when the text is not exactly that. */
-int config_parse_duration(const char *, int64_t *ms);
-/* MS in that syntax, whole seconds, its two largest units ("6h", "1h30m",
- * "2d4h", "45s"; "0s"): what config_parse_duration reads back when the
- * rest is zero. Returns DST. */
+/* MS as a duration (units_duration() reads them), whole seconds, its
+ * two largest units ("6h", "1h30m", "2d4h", "45s"; "0s"): what
+ * units_duration() reads back when the rest is zero. Returns DST. */
 char *config_format_duration(char *dst, size_t size, int64_t ms);
+/* A strict parser: "10MiB", "512KiB", "1GB", "100B". 0 on success, -1
+ * when the text is not exactly that. */
 int config_parse_size(const char *, uint64_t *bytes);
 
 #endif

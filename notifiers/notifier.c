@@ -22,6 +22,7 @@
 #include "netguard.h"
 #include "notifier.h"
 #include "syslogger.h"
+#include "units.h"
 #include "utf8.h"
 #include "webhook.h"
 #include "xmalloc.h"
@@ -760,60 +761,29 @@ notifier_option_bool(const struct notifier_config *cf, const char *key,
 	return -1;
 }
 
-/* The durations of notifier options: as the configuration's (ms before
- * m when the unit is read), or plain seconds as before. */
-static const struct {
-	const char *unit;
-	int64_t ms;
-} notifier_units[] = {{"ms", 1}, {"s", 1000}, {"m", 60 * 1000},
-    {"h", 3600 * 1000}, {"d", 86400 * 1000}, {"w", 7 * 86400 * 1000}};
-#define NOTIFIER_NUNITS (sizeof notifier_units / sizeof notifier_units[0])
-
 int
 notifier_option_duration(const struct notifier_config *cf, const char *key,
     int64_t dflt_ms, int64_t *ms, char **cause)
 {
 	const char *v = notifier_option(cf, key), *p;
-	int64_t total = 0, n, unit;
-	size_t i, len = 0;
-	int digits;
+	uint64_t n;
 
 	*ms = dflt_ms;
 	if (v == NULL)
 		return 0;
-	for (p = v; *p != '\0'; p += len) {
-		/* a number, at most 18 digits so that it cannot overflow */
-		for (n = 0, digits = 0; *p >= '0' && *p <= '9'; p++, digits++)
-			if (digits < 18)
-				n = n * 10 + (*p - '0');
-		if (digits == 0 || digits > 18)
-			goto bad;
-		if (*p == '\0' && p - v == digits) { /* plain seconds */
-			unit = 1000;
-			len = 0;
-		} else {
-			for (i = 0; i < NOTIFIER_NUNITS; i++) {
-				len = strlen(notifier_units[i].unit);
-				if (strncmp(p, notifier_units[i].unit, len) ==
-				    0)
-					break;
-			}
-			if (i == NOTIFIER_NUNITS)
-				goto bad;
-			unit = notifier_units[i].ms;
-		}
-		/* in milliseconds, and still in microseconds */
-		if (n > (INT64_MAX / 1000 - total) / unit)
-			goto bad;
-		total += n * unit;
+	/* plain seconds, as notifiers took before, or as the configuration
+	 * writes durations; in milliseconds, and still in microseconds */
+	p = v;
+	if (units_number(&p, &n) == 0 && *p == '\0')
+		*ms = (int64_t)n * 1000;
+	else if (units_duration(v, ms) == -1 || *ms > INT64_MAX / 1000) {
+		xasprintf(cause,
+		    "%s: \"%.64s\" is not a duration like 30s, 500ms, "
+		    "1h30m or 1d",
+		    key, v);
+		return -1;
 	}
-	*ms = total;
 	return 0;
-bad:
-	xasprintf(cause,
-	    "%s: \"%.64s\" is not a duration like 30s, 500ms, 1h30m or 1d", key,
-	    v);
-	return -1;
 }
 
 char *

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "units.h"
 
 static const char good[] =
     "store: /tmp/fw/state.db\n"
@@ -561,12 +562,11 @@ test_durations_and_sizes(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof durations / sizeof durations[0]; i++) {
-		assert_int_equal(
-		    config_parse_duration(durations[i].text, &ms), 0);
+		assert_int_equal(units_duration(durations[i].text, &ms), 0);
 		assert_int_equal(ms, durations[i].ms);
 	}
 	for (i = 0; i < sizeof bad_durations / sizeof bad_durations[0]; i++)
-		if (config_parse_duration(bad_durations[i], &ms) != -1)
+		if (units_duration(bad_durations[i], &ms) != -1)
 			fail_msg("accepted duration \"%s\"", bad_durations[i]);
 	/* Written back in the same syntax, its two largest units. */
 	for (i = 0; i < sizeof formats / sizeof formats[0]; i++) {
@@ -575,7 +575,7 @@ test_durations_and_sizes(void **state)
 		    formats[i].text);
 		if (formats[i].exact) {
 			assert_int_equal(
-			    config_parse_duration(formats[i].text, &ms), 0);
+			    units_duration(formats[i].text, &ms), 0);
 			assert_int_equal(ms, formats[i].ms);
 		}
 	}
