@@ -157,13 +157,13 @@ _Static_assert(sizeof(struct matcher_op) == 12, "an op is 12 bytes");
 _Static_assert(QUERY_FIELD_FEED < 0x80, "fields (FEED the last) fit in 7 bits");
 
 /*
- * What matcher_run() reads and writes of a pattern, in one record of 32
- * bytes, so that a pattern hit costs one cache miss, not one an array:
- * its shape (the scan reads it from matcher.shape, a byte a pattern),
- * its hits and triggers for gathering, and the fields it was hit in
- * for deciding (any hit, and the hits that count for an entity: not
- * inside a longer alias), which are valid when its bit in found_bits
- * is set and cleared after each item.
+ * What matcher_run() reads and writes of a pattern once it is hit, in
+ * one record of 32 bytes, so that a pattern hit costs one cache miss,
+ * not one an array: its hits and triggers for gathering, and the fields
+ * it was hit in for deciding (any hit, and the hits that count for an
+ * entity: not inside a longer alias), which are valid when its bit in
+ * found_bits is set and cleared after each item. Its shape, which the
+ * scan reads for every output, is in matcher.shape, a byte a pattern.
  */
 struct matcher_hot {
 	uint32_t stamp; /* == gen: hit in this item, first/count valid */
@@ -173,7 +173,6 @@ struct matcher_hot {
 	uint32_t trig_count;
 	uint32_t user_first; /* its users in hot_watchlists */
 	uint32_t user_count;
-	uint8_t shape; /* MATCHER_SHAPE_* */
 	uint8_t found_any;
 	uint8_t found_entity;
 };
@@ -263,7 +262,7 @@ struct matcher {
 	uint32_t *order; /* hits grouped by pattern */
 	uint32_t gen;
 	struct matcher_hot *hot; /* by pattern */
-	uint8_t *shape; /* by pattern: its hot[].shape, for the scan */
+	uint8_t *shape; /* by pattern: MATCHER_SHAPE_* (28 KB for 28,000) */
 	uint32_t *hot_watchlists; /* users of every pattern */
 	uint32_t *touched; /* patterns hit */
 	size_t ntouched;
@@ -1601,10 +1600,9 @@ matcher_compile(struct matcher *m, char **cause)
 	    xreallocarray(NULL, k + 1, sizeof *m->hot_watchlists);
 	for (i = 0, j = 0, k = 0; i < m->npatterns; i++) {
 		p = &m->patterns[i];
-		m->hot[i].shape = (uint8_t)(p->ntokens |
+		m->shape[i] = (uint8_t)(p->ntokens |
 		    (p->is_alias ? MATCHER_SHAPE_ALIAS : 0) |
 		    (p->case_sensitive ? MATCHER_SHAPE_CASED : 0));
-		m->shape[i] = m->hot[i].shape;
 		m->hot[i].trig_first = (uint32_t)j;
 		m->hot[i].trig_count = (uint32_t)p->ntriggers;
 		if (p->ntriggers > 0)
@@ -2139,7 +2137,7 @@ matcher_index(struct matcher *m, int explain)
 	for (i = 0; i < m->ntouched; i++) {
 		p = m->touched[i];
 		if (m->hot[p].found_entity == 0 ||
-		    !(m->hot[p].shape & MATCHER_SHAPE_ALIAS))
+		    !(m->shape[p] & MATCHER_SHAPE_ALIAS))
 			continue;
 		for (k = m->alias_entity_first[p];
 		     k < m->alias_entity_first[p + 1]; k++) {
@@ -2189,7 +2187,7 @@ matcher_unindex(struct matcher *m)
 		m->hot[p].found_any = 0;
 		m->hot[p].found_entity = 0;
 		matcher_bit_clear(m->found_bits, p);
-		if (!(m->hot[p].shape & MATCHER_SHAPE_ALIAS))
+		if (!(m->shape[p] & MATCHER_SHAPE_ALIAS))
 			continue;
 		for (k = m->alias_entity_first[p];
 		     k < m->alias_entity_first[p + 1]; k++) {
