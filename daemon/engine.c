@@ -462,6 +462,22 @@ engine_feed_bind(struct engine_feed *f, const struct config *cf,
 		    engine_watchlist_reads(&cf->watchlists[i], conf);
 }
 
+/* The URLs of the feeds this engine polls (*N of them; the caller frees
+ * the array, not the strings): what the store must not forget or
+ * remove under it. */
+static const char **
+engine_held_urls(const struct engine *e, size_t *n)
+{
+	const char **held = xcalloc(e->nfeeds + 1, sizeof *held);
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < e->nfeeds; i++)
+		if (e->feeds[i] != NULL)
+			held[(*n)++] = e->feeds[i]->state.url;
+	return held;
+}
+
 /*
  * Tell the store which feeds CF holds: those out of it are marked so,
  * and one back after ENGINE_FEED_FORGET_AFTER or more is forgotten, so
@@ -473,18 +489,15 @@ static void
 engine_feeds_present(struct engine *e, const struct config *cf)
 {
 	const char **urls = xcalloc(cf->nfeeds + 1, sizeof *urls);
-	const char **held = xcalloc(e->nfeeds + 1, sizeof *held);
 	struct store_forgotten *fg;
 	char *cause = NULL;
-	size_t i, j, nfg, nheld = 0;
+	size_t i, j, nfg, nheld;
 	int64_t now = time(NULL);
+	/* those a reload keeps are polled on with the state they have */
+	const char **held = engine_held_urls(e, &nheld);
 
 	for (i = 0; i < cf->nfeeds; i++)
 		urls[i] = cf->feeds[i].url;
-	/* those a reload keeps are polled on with the state they have */
-	for (i = 0; i < e->nfeeds; i++)
-		if (e->feeds[i] != NULL)
-			held[nheld++] = e->feeds[i]->state.url;
 	if (store_feeds_present(e->store, urls, cf->nfeeds, held, nheld, now,
 		ENGINE_FEED_FORGET_AFTER, &fg, &nfg, &cause) == -1) {
 		log_warnx("store: feeds of the configuration: %s", cause);
@@ -1568,14 +1581,11 @@ engine_self_cb(evutil_socket_t fd, short events, void *arg)
 static void
 engine_prune(struct engine *e)
 {
-	const char **held = xcalloc(e->nfeeds + 1, sizeof *held);
-	char *cause = NULL;
-	size_t n = 0, nfeeds = 0, nheld = 0, i;
-
+	size_t n = 0, nfeeds = 0, nheld;
 	/* the feeds polled here are never removed under the daemon */
-	for (i = 0; i < e->nfeeds; i++)
-		if (e->feeds[i] != NULL)
-			held[nheld++] = e->feeds[i]->state.url;
+	const char **held = engine_held_urls(e, &nheld);
+	char *cause = NULL;
+
 	if (store_prune(e->store, engine_now_ms() / 1000,
 		e->cf->retention_ms / 1000, held, nheld, &n, &nfeeds,
 		&cause) == -1) {

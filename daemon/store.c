@@ -1263,13 +1263,26 @@ store_url_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* A sorted copy of the N URLs, for bsearch() with store_url_cmp(). */
+static const char **
+store_urls_sorted(const char *const *urls, size_t n)
+{
+	const char **sorted = xreallocarray(NULL, n + 1, sizeof *sorted);
+
+	if (n > 0) {
+		memcpy(sorted, urls, n * sizeof *sorted);
+		qsort(sorted, n, sizeof *sorted, store_url_cmp);
+	}
+	return sorted;
+}
+
 int
 store_feeds_present(struct store *st, const char *const *urls, size_t n,
     const char *const *held, size_t nheld, int64_t now, int64_t forget_after,
     struct store_forgotten **out, size_t *nout, char **cause)
 {
-	const char **sorted = xreallocarray(NULL, n + 1, sizeof *sorted);
-	const char **kept = xreallocarray(NULL, nheld + 1, sizeof *kept);
+	const char **sorted = store_urls_sorted(urls, n);
+	const char **kept = store_urls_sorted(held, nheld);
 	struct store_forgotten *fg = NULL;
 	sqlite3_stmt *stmt = NULL;
 	struct {
@@ -1282,14 +1295,6 @@ store_feeds_present(struct store *st, const char *const *urls, size_t n,
 
 	*out = NULL;
 	*nout = 0;
-	if (n > 0) {
-		memcpy(sorted, urls, n * sizeof *sorted);
-		qsort(sorted, n, sizeof *sorted, store_url_cmp);
-	}
-	if (nheld > 0) {
-		memcpy(kept, held, nheld * sizeof *kept);
-		qsort(kept, nheld, sizeof *kept, store_url_cmp);
-	}
 	if (store_relax(st, 1, cause) == -1 || store_begin(st, cause) == -1)
 		goto fail;
 	/* read every row first, then change them */
@@ -2728,16 +2733,12 @@ store_prune_removed(struct store *st, int64_t before, const char *const *held,
     size_t nheld, size_t *n, size_t *nfeeds, char **cause)
 {
 	sqlite3_stmt *list = NULL, *count = NULL, *del = NULL;
-	const char **kept = xreallocarray(NULL, nheld + 1, sizeof *kept);
+	const char **kept = store_urls_sorted(held, nheld);
 	int64_t *gone = NULL;
 	size_t ngone = 0, cap = 0, i;
 	const char *url;
 	int rc = -1;
 
-	if (nheld > 0) {
-		memcpy(kept, held, nheld * sizeof *kept);
-		qsort(kept, nheld, sizeof *kept, store_url_cmp);
-	}
 	if (sqlite3_prepare_v2(st->db,
 		"SELECT id, url FROM feeds WHERE removed_at != 0 AND "
 		"removed_at < ?1",
