@@ -34,13 +34,12 @@
 #include "buf.h"
 #include "curlev.h"
 #include "fetch.h"
+#include "httpresp.h"
 #include "log.h"
 #include "netguard.h"
 #include "xmalloc.h"
 
 #define FETCH_MAX_REDIRECTS 5
-/* Longer ETag or Last-Modified values are not kept (nor sent back). */
-#define FETCH_MAX_VALIDATOR 1024
 /* Bytes of the final response's headers held for the sink. */
 #define FETCH_MAX_SINK_HEADERS (64 * 1024)
 /* Longest password read from a file or the environment. */
@@ -111,15 +110,8 @@ struct fetch {
 	char refused_addr[INET6_ADDRSTRLEN]; /* the SSRF guard said no */
 
 	/* The response being received; reset by each status line. */
-	long status;
+	struct httpresp resp;
 	int all_permanent; /* every redirect hop so far was 301 or 308 */
-	char *etag_new;
-	char *last_modified_new;
-	char *content_type;
-	char *retry_after;
-	char *cache_control;
-	char *expires;
-	char *date;
 	struct buf sink_headers; /* name\0value\0... */
 	int headers_delivered;
 	uint64_t bytes;
@@ -218,48 +210,15 @@ fetch_host_update(struct fetch_queue *q, struct fetch_host *h)
 	h->ready = want;
 }
 
-/* A header value worth keeping: bounded, no controls. */
-static int
-fetch_value_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len > FETCH_MAX_VALIDATOR)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
-			return 0;
-		if (s[i] == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
+/* A new status line, after one of status PREV: the redirect chain and
+ * the headers kept for the sink. */
 static void
-fetch_set(char **dst, const char *s, size_t len)
+fetch_response_reset(struct fetch *f, long prev)
 {
-	free(*dst);
-	*dst = fetch_value_ok(s, len) ? xstrndup(s, len) : NULL;
-}
-
-/* A new status line: forget the previous response's headers. */
-static void
-fetch_response_reset(struct fetch *f, long status)
-{
-	if (f->status == 301 || f->status == 308)
+	if (prev == 301 || prev == 308)
 		; /* a permanent hop, if this is a redirect */
-	else if (f->status >= 300 && f->status < 400)
+	else if (prev >= 300 && prev < 400)
 		f->all_permanent = 0;
-	f->status = status;
-	free(f->etag_new);
-	free(f->last_modified_new);
-	free(f->content_type);
-	free(f->retry_after);
-	free(f->cache_control);
-	free(f->expires);
-	free(f->date);
-	f->etag_new = f->last_modified_new = f->content_type = NULL;
-	f->retry_after = f->cache_control = f->expires = f->date = NULL;
 	buf_free(&f->sink_headers);
 	buf_init(&f->sink_headers, FETCH_MAX_SINK_HEADERS);
 }
@@ -285,67 +244,35 @@ static size_t
 fetch_header_cb(char *line, size_t size, size_t n, void *arg)
 {
 	struct fetch *f = arg;
-	size_t len = size * n, namelen;
-	const char *colon, *value, *end;
-	long status;
+	struct httpresp_field field;
+	size_t len = size * n;
+	long prev = f->resp.status;
 
-	end = line + len;
-	while (end > line && (end[-1] == '\n' || end[-1] == '\r'))
-		end--;
-	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		value = memchr(line, ' ', (size_t)(end - line));
-		status = 0;
-		if (value != NULL && end - value >= 4 &&
-		    isdigit((unsigned char)value[1]) &&
-		    isdigit((unsigned char)value[2]) &&
-		    isdigit((unsigned char)value[3]))
-			status = (value[1] - '0') * 100 +
-			    (value[2] - '0') * 10 + (value[3] - '0');
-		fetch_response_reset(f, status);
+	switch (httpresp_line(&f->resp, line, len, &field)) {
+	case HTTPRESP_STATUS:
+		fetch_response_reset(f, prev);
 		return len;
-	}
-	if (end == line) {
-		/* End of this response's headers. */
-		if (f->status >= 400) {
+	case HTTPRESP_END:
+		if (f->resp.status >= 400) {
 			f->abort = FETCH_ABORT_HTTP;
 			return 0;
 		}
-		if (fetch_status_ok(f->status) &&
-		    fetch_type_refused(f->content_type)) {
+		if (fetch_status_ok(f->resp.status) &&
+		    fetch_type_refused(f->resp.content_type)) {
 			f->abort = FETCH_ABORT_TYPE;
 			return 0;
 		}
 		return len;
+	case HTTPRESP_IGNORED: /* folded or malformed */
+		return len;
+	case HTTPRESP_FIELD:
+		break;
 	}
-	if ((colon = memchr(line, ':', (size_t)(end - line))) == NULL)
-		return len; /* folded or malformed: ignored */
-	namelen = (size_t)(colon - line);
-	value = colon + 1;
-	while (value < end && (*value == ' ' || *value == '\t'))
-		value++;
-	while (end > value && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-#define IS(h) (namelen == sizeof(h) - 1 && strncasecmp(line, h, namelen) == 0)
-	if (IS("ETag"))
-		fetch_set(&f->etag_new, value, (size_t)(end - value));
-	else if (IS("Last-Modified"))
-		fetch_set(&f->last_modified_new, value, (size_t)(end - value));
-	else if (IS("Content-Type"))
-		fetch_set(&f->content_type, value, (size_t)(end - value));
-	else if (IS("Retry-After"))
-		fetch_set(&f->retry_after, value, (size_t)(end - value));
-	else if (IS("Cache-Control"))
-		fetch_set(&f->cache_control, value, (size_t)(end - value));
-	else if (IS("Expires"))
-		fetch_set(&f->expires, value, (size_t)(end - value));
-	else if (IS("Date"))
-		fetch_set(&f->date, value, (size_t)(end - value));
-#undef IS
 	/* Kept for the sink while they fit; a failed buf stays empty. */
 	if (f->sink_headers.cap > 0 &&
-	    (buf_add(&f->sink_headers, line, namelen) != 0 ||
+	    (buf_add(&f->sink_headers, field.name, field.namelen) != 0 ||
 		buf_addc(&f->sink_headers, '\0') != 0 ||
-		buf_add(&f->sink_headers, value, (size_t)(end - value)) != 0 ||
+		buf_add(&f->sink_headers, field.value, field.valuelen) != 0 ||
 		buf_addc(&f->sink_headers, '\0') != 0))
 		f->sink_headers.cap = 0;
 	return len;
@@ -363,7 +290,7 @@ fetch_deliver_headers(struct fetch *f)
 	/* No status line, no HTTP response (file://): what libcurl wrote
 	 * as headers (Content-Length, Last-Modified) describes the file. */
 	if (f->sink.header == NULL || f->sink_headers.data == NULL ||
-	    f->status == 0)
+	    f->resp.status == 0)
 		return 0;
 	p = f->sink_headers.data;
 	end = p + f->sink_headers.len;
@@ -391,7 +318,7 @@ fetch_write_cb(char *data, size_t size, size_t n, void *arg)
 		f->abort = FETCH_ABORT_TOO_LARGE;
 		return 0;
 	}
-	if (!fetch_status_ok(f->status))
+	if (!fetch_status_ok(f->resp.status))
 		return len; /* a body curl does not follow: dropped */
 	if (fetch_deliver_headers(f) != 0 ||
 	    (f->sink.data != NULL &&
@@ -418,68 +345,6 @@ fetch_opensocket_cb(
 	    address->protocol);
 }
 
-/* Seconds in "120" or until an HTTP date; base is the response's Date. */
-static int64_t
-fetch_delay(const char *value, time_t base)
-{
-	int64_t n = 0;
-	time_t t;
-	const char *p;
-
-	if (value == NULL)
-		return -1;
-	if (*value != '\0' && strspn(value, "0123456789") == strlen(value)) {
-		for (p = value; *p != '\0'; p++) {
-			if (n > INT64_MAX / 10 - 10)
-				return INT64_MAX / 1000; /* absurd; capped */
-			n = n * 10 + (*p - '0');
-		}
-		return n;
-	}
-	if ((t = curl_getdate(value, NULL)) == -1)
-		return -1;
-	return t > base ? (int64_t)(t - base) : 0;
-}
-
-/* A server's hint of when to come back (Retry-After, max-age, Expires)
- * is kept to a year: the scheduler clamps it further, and a larger one
- * would overflow once in milliseconds. */
-#define FETCH_HINT_MAX_S (366 * 86400LL)
-
-static int64_t
-fetch_hint(int64_t s)
-{
-	return s > FETCH_HINT_MAX_S ? FETCH_HINT_MAX_S : s;
-}
-
-/* max-age=N from a Cache-Control value, or -1. */
-static int64_t
-fetch_max_age(const char *cc)
-{
-	const char *p = cc;
-	int64_t n;
-
-	while (p != NULL && *p != '\0') {
-		p += strspn(p, " \t,");
-		if (strncasecmp(p, "max-age", 7) == 0) {
-			p += 7;
-			p += strspn(p, " \t");
-			if (*p++ != '=')
-				return -1;
-			p += strspn(p, " \t\"");
-			if (!isdigit((unsigned char)*p))
-				return -1;
-			for (n = 0; isdigit((unsigned char)*p); p++) {
-				if (n < INT64_MAX / 1000)
-					n = n * 10 + (*p - '0');
-			}
-			return n;
-		}
-		p = strchr(p, ',');
-	}
-	return -1;
-}
-
 static enum fetch_error
 fetch_classify(struct fetch *f, CURLcode rc)
 {
@@ -494,11 +359,11 @@ fetch_classify(struct fetch *f, CURLcode rc)
 		xasprintf(&f->cause, "the body was refused by its reader");
 		return FETCH_ERR_SINK;
 	case FETCH_ABORT_HTTP:
-		xasprintf(&f->cause, "HTTP status %ld", f->status);
+		xasprintf(&f->cause, "HTTP status %ld", f->resp.status);
 		return FETCH_ERR_HTTP;
 	case FETCH_ABORT_TYPE:
-		xasprintf(
-		    &f->cause, "not a feed: Content-Type %s", f->content_type);
+		xasprintf(&f->cause, "not a feed: Content-Type %s",
+		    f->resp.content_type);
 		return FETCH_ERR_CONTENT_TYPE;
 	case FETCH_ABORT_NONE:
 		break;
@@ -507,15 +372,15 @@ fetch_classify(struct fetch *f, CURLcode rc)
 	case CURLE_OK:
 		/* "nothing changed" to a request that asked no such thing:
 		 * no document, ever (a broken cache or server) */
-		if (f->status == 304 && !f->conditional) {
+		if (f->resp.status == 304 && !f->conditional) {
 			xasprintf(&f->cause,
 			    "HTTP status 304 (not modified) to a request "
 			    "that was not conditional");
 			return FETCH_ERR_HTTP;
 		}
-		if (f->status == 304 || fetch_status_ok(f->status))
+		if (f->resp.status == 304 || fetch_status_ok(f->resp.status))
 			return FETCH_OK;
-		xasprintf(&f->cause, "HTTP status %ld", f->status);
+		xasprintf(&f->cause, "HTTP status %ld", f->resp.status);
 		return FETCH_ERR_HTTP;
 	case CURLE_FILESIZE_EXCEEDED:
 		xasprintf(
@@ -589,7 +454,7 @@ fetch_destroy(struct fetch *f)
 	}
 	free(f->proxy);
 	free(f->ca_file);
-	fetch_response_reset(f, 0);
+	httpresp_clear(&f->resp);
 	buf_free(&f->sink_headers);
 	free(f->cause);
 	free(f);
@@ -605,42 +470,33 @@ fetch_transfer_cb(CURL *easy, CURLcode rc, void *arg)
 	char *final_url = NULL;
 	curl_off_t total_us = 0;
 	long redirects = 0;
-	time_t base;
+	struct httpresp_hints hints;
 
 	memset(&r, 0, sizeof r);
 	r.error = fetch_classify(f, rc);
-	if (r.error == FETCH_OK && fetch_status_ok(f->status) &&
+	if (r.error == FETCH_OK && fetch_status_ok(f->resp.status) &&
 	    fetch_deliver_headers(f) != 0) {
 		r.error = FETCH_ERR_SINK;
 		xasprintf(&f->cause, "the headers were refused by its reader");
 	}
 	r.cause = f->cause;
-	r.status = f->status;
-	r.not_modified = f->status == 304 && r.error == FETCH_OK;
+	r.status = f->resp.status;
+	r.not_modified = f->resp.status == 304 && r.error == FETCH_OK;
 	if (r.error == FETCH_OK && !r.not_modified) {
-		r.etag = f->etag_new;
-		r.last_modified = f->last_modified_new;
+		r.etag = f->resp.etag;
+		r.last_modified = f->resp.last_modified;
 	}
-	r.content_type = f->content_type;
+	r.content_type = f->resp.content_type;
 	curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &final_url);
 	r.final_url = final_url != NULL ? final_url : f->url;
 	curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
 	r.redirects = (int)redirects;
 	r.permanent_redirect =
 	    r.error == FETCH_OK && redirects > 0 && f->all_permanent;
-	base = f->date != NULL ? curl_getdate(f->date, NULL) : -1;
-	if (base == -1)
-		base = time(NULL);
-	r.retry_after_s = fetch_hint(fetch_delay(f->retry_after, base));
-	r.max_age_s = fetch_hint(
-	    f->cache_control != NULL ? fetch_max_age(f->cache_control) : -1);
-	r.expires_in_s = -1;
-	if (f->expires != NULL) {
-		r.expires_in_s = fetch_hint(fetch_delay(f->expires, base));
-		if (r.expires_in_s < 0 ||
-		    strspn(f->expires, "0123456789") == strlen(f->expires))
-			r.expires_in_s = 0; /* invalid means already expired */
-	}
+	httpresp_hints(&f->resp, time(NULL), &hints);
+	r.retry_after_s = hints.retry_after_s;
+	r.max_age_s = hints.max_age_s;
+	r.expires_in_s = hints.expires_in_s;
 	r.bytes = f->bytes;
 	curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
 	r.elapsed_ms = (int64_t)total_us / 1000;
@@ -898,13 +754,13 @@ fetch_start(struct fetch_queue *q, const struct fetch_opts *o,
 		if (fetch_add_header(f, o->headers[i], NULL, cause) != 0)
 			goto fail;
 	}
-	if (o->etag != NULL && fetch_value_ok(o->etag, strlen(o->etag))) {
+	if (o->etag != NULL && httpresp_value_ok(o->etag, strlen(o->etag))) {
 		if (fetch_add_header(f, "If-None-Match", o->etag, cause) != 0)
 			goto fail;
 		f->conditional = 1;
 	}
 	if (o->last_modified != NULL &&
-	    fetch_value_ok(o->last_modified, strlen(o->last_modified))) {
+	    httpresp_value_ok(o->last_modified, strlen(o->last_modified))) {
 		if (fetch_add_header(
 			f, "If-Modified-Since", o->last_modified, cause) != 0)
 			goto fail;
