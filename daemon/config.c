@@ -1833,6 +1833,15 @@ config_parse(const char *path, const char *data, size_t len, char **cause)
 	return config_finish(ld, &src, 1, cause);
 }
 
+/* Whether S shows in a message as it is (log_escapes_text() leaves it). */
+static int
+config_printable(const char *s)
+{
+	char shown[NAME_MAX * 4 + 8];
+
+	return strcmp(log_escapes_text(shown, sizeof shown, s), s) == 0;
+}
+
 static int
 config_dropin_filter(const struct dirent *de)
 {
@@ -1890,7 +1899,15 @@ config_load_with(const char *path, int admin_only, char **cause)
 	free(data);
 	for (i = 0; i < n; i++) {
 		xasprintf(&file, "%s/%s", confd, names[i]->d_name);
-		if (i < CONFIG_MAX_DROPINS) {
+		if (i < CONFIG_MAX_DROPINS &&
+		    !config_printable(names[i]->d_name)) {
+			/* its name starts every message about it */
+			ld->file = ld->cf->path;
+			config_error(ld, NULL,
+			    "%s: a drop-in's file name must be printable "
+			    "UTF-8, as it is shown in messages",
+			    file);
+		} else if (i < CONFIG_MAX_DROPINS) {
 			err = NULL;
 			if ((data = config_read_file(file, &len, &err)) ==
 			    NULL) {

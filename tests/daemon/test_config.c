@@ -680,7 +680,7 @@ load_in(const char *dir, char **cause)
 static void
 test_dropins(void **state)
 {
-	char *dir = make_dir(), *cause = NULL;
+	char *dir = make_dir(), *cause = NULL, odd[512];
 	struct config *cf;
 
 	write_file(dir, "feedwatch.yaml",
@@ -706,6 +706,20 @@ test_dropins(void **state)
 	assert_non_null(strstr(cf->feeds[1].mark.file, "conf.d/10-feeds.yaml"));
 	assert_int_equal(cf->nwatchlists, 1);
 	config_free(cf);
+
+	/* A name that would write controls to a terminal or a log: refused,
+	 * shown escaped, never as it is. */
+	write_file(dir, "conf.d/50-\x1b[2J\nfake.yaml",
+	    "feeds: [{url: 'http://c/', name: c}]\n", 0600);
+	assert_null(load_in(dir, &cause));
+	assert_non_null(strstr(cause,
+	    "conf.d/50-\\x1b[2J\\nfake.yaml: a drop-in's file name must be "
+	    "printable UTF-8"));
+	assert_null(strchr(cause, '\x1b'));
+	assert_null(strchr(cause, '\n'));
+	free(cause);
+	snprintf(odd, sizeof odd, "%s/conf.d/50-\x1b[2J\nfake.yaml", dir);
+	assert_int_equal(unlink(odd), 0);
 
 	/* A name defined twice across files, and defaults set twice. */
 	write_file(dir, "conf.d/40-again.yaml",
