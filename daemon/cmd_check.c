@@ -1,6 +1,7 @@
 /* feedwatch check: validate the configuration and print a summary. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "config.h"
@@ -14,9 +15,15 @@ cmd_check(int argc, char **argv, const struct cmd_globals *g)
 	char *cause;
 	size_t i, ntagged = 0;
 	char esc[256];
+	int quiet = 0;
 
-	if (argc > 1) {
-		fprintf(stderr, "usage: feedwatch check [-c CONFIG]\n");
+	/* --quiet: nothing on success (the unit's reload runs it first) */
+	if (argc == 2 &&
+	    (strcmp(argv[1], "-q") == 0 || strcmp(argv[1], "--quiet") == 0))
+		quiet = 1;
+	else if (argc > 1) {
+		fprintf(stderr,
+		    "usage: feedwatch check [-q | --quiet] [-c CONFIG]\n");
 		return 2;
 	}
 	if ((cf = config_load(g->config_path, &cause)) == NULL) {
@@ -30,6 +37,10 @@ cmd_check(int argc, char **argv, const struct cmd_globals *g)
 		free(cause);
 		config_free(cf);
 		return 1;
+	}
+	if (quiet) {
+		config_free(cf);
+		return 0;
 	}
 	for (i = 0; i < cf->nfeeds; i++)
 		if (cf->feeds[i].ntags > 0)
