@@ -21,6 +21,7 @@
 #include <libxml/tree.h>
 
 #include "html.h"
+#include "html5ent.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -745,7 +746,7 @@ html_fast_ref(
 	const unsigned char *s = *sp + 1;
 	char name[HTML_FAST_NAME * 2];
 	const htmlEntityDesc *ent;
-	uint32_t v = 0;
+	uint32_t v = 0, cp[2];
 	size_t n = 0;
 
 	if (s == end ||
@@ -789,9 +790,19 @@ html_fast_ref(
 		name[n++] = (char)*s++;
 	}
 	name[n] = '\0';
-	if (n == 0 || s == end || *s != ';' ||
-	    (ent = htmlEntityLookup((const xmlChar *)name)) == NULL ||
-	    ent->value == 0)
+	if (n == 0 || s == end || *s != ';')
+		return -1;
+	if ((ent = htmlEntityLookup((const xmlChar *)name)) == NULL) {
+		/* HTML5's, which the parse reads as html5_refs() writes it */
+		if (html5ent_lookup(name, n, cp) == -1)
+			return -1;
+		*sp = s + 1;
+		html_out_add_cp(out, cp[0]);
+		if (cp[1] != 0)
+			html_out_add_cp(out, cp[1]);
+		return 0;
+	}
+	if (ent->value == 0)
 		return -1;
 	*sp = s + 1;
 	html_out_add_cp(out, ent->value);
@@ -862,14 +873,109 @@ html_fast(struct html_out *out, const unsigned char *s, size_t n)
 	return 0;
 }
 
+/*
+ * The next reference at or after *SP (before END) that HTML5 names and
+ * libxml2 does not know, *SP moved past it and its length in *LEN, its
+ * code points in CP; NULL when there is none.
+ */
+static const char *
+html5_next_ref(const char **sp, const char *end, size_t *len, uint32_t cp[2])
+{
+	const char *s = *sp, *amp, *name;
+	char key[HTML5ENT_NAME_MAX + 1];
+	size_t n;
+
+	while ((amp = memchr(s, '&', (size_t)(end - s))) != NULL) {
+		name = s = amp + 1;
+		while (s < end &&
+		    (html_is_alpha((unsigned char)*s) ||
+			(s > name && html_is_digit((unsigned char)*s))))
+			s++;
+		n = (size_t)(s - name);
+		if (n == 0 || n > HTML5ENT_NAME_MAX || s == end || *s != ';')
+			continue;
+		memcpy(key, name, n);
+		key[n] = '\0';
+		/* HTML 4's names are not in the table, but libxml2 has the
+		 * last word: a name it reads is left to it */
+		if (html5ent_lookup(key, n, cp) == -1 ||
+		    htmlEntityLookup((const xmlChar *)key) != NULL)
+			continue;
+		*sp = s + 1;
+		*len = n + 2;
+		return amp;
+	}
+	return NULL;
+}
+
+/* A code point as the numeric reference "&#xH;". */
+static size_t
+html5_numeric(char *dst, uint32_t cp)
+{
+	char tmp[16];
+	int n = snprintf(tmp, sizeof tmp, "&#x%X;", (unsigned)cp);
+
+	if (dst != NULL)
+		memcpy(dst, tmp, (size_t)n);
+	return (size_t)n;
+}
+
+/*
+ * S (N bytes) with HTML5's named references that libxml2's parser (HTML
+ * 4) does not know written as numeric ones, which it reads: "&lbrace;"
+ * as "&#x7B;". "&amp;lbrace;" stays as it is, text that says
+ * "&lbrace;". NULL when S holds none; else *OUTLEN bytes, NUL-terminated.
+ */
+static char *
+html5_refs(const char *s, size_t n, size_t *outlen)
+{
+	const char *end = s + n, *p, *ref, *from;
+	size_t len, total = 0, o;
+	uint32_t cp[2];
+	char *out;
+	int pass;
+
+	p = s;
+	if (html5_next_ref(&p, end, &len, cp) == NULL)
+		return NULL;
+	out = NULL;
+	for (pass = 0; pass < 2; pass++) {
+		o = 0;
+		for (from = p = s;
+		     (ref = html5_next_ref(&p, end, &len, cp)) != NULL;
+		     from = p) {
+			if (out != NULL)
+				memcpy(out + o, from, (size_t)(ref - from));
+			o += (size_t)(ref - from);
+			o += html5_numeric(out != NULL ? out + o : NULL, cp[0]);
+			if (cp[1] != 0)
+				o += html5_numeric(
+				    out != NULL ? out + o : NULL, cp[1]);
+		}
+		if (out != NULL)
+			memcpy(out + o, from, (size_t)(end - from));
+		o += (size_t)(end - from);
+		if (pass == 0) {
+			total = o;
+			out = xmalloc(total + 1);
+		}
+	}
+	out[total] = '\0';
+	*outlen = total;
+	return out;
+}
+
 /* The text through libxml2's parse, into out (made by the caller). */
 static void
 html_parsed(struct html_out *out, const char *html, size_t len)
 {
-	char *in;
+	char *in, *refs;
 	htmlDocPtr doc;
 
+	if ((refs = html5_refs(html, len, &len)) != NULL)
+		html = refs;
 	in = html_parser_input(html, len, &len);
+	free(refs);
 	xmlInitParser();
 	/* HTML_INPUT_MAX keeps len well within an int */
 	doc = htmlReadMemory(in, (int)len, NULL, "UTF-8", HTML_PARSE_OPTIONS);

@@ -14,9 +14,10 @@
 /*
  * Plain text of the HTML fragment html (len bytes of UTF-8; invalid
  * sequences become U+FFFD), parsed by libxml2's HTML parser without
- * network access: entities decoded; tags, comments and the content of
- * script, style and applet dropped; block elements (p, br, div, li, td,
- * h1-h6, ...) become one space; image alt text not kept; runs of ASCII
+ * network access: entities decoded (HTML5's names too); tags, comments
+ * and the content of script, style and applet dropped; block elements
+ * (p, br, div, li, td, h1-h6, ...) become one space; image alt text not
+ * kept; runs of ASCII
  * whitespace collapsed to one space and trimmed (U+00A0 is kept); C1
  * controls read as windows-1252 meant them (U+0092 and "&#146;" are
  * U+2019, as HTML reads the reference), the five it leaves undefined,

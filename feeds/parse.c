@@ -30,6 +30,7 @@
 #include "charset.h"
 #include "date.h"
 #include "html.h"
+#include "html5ent.h"
 #include "jsonfeed.h"
 #include "parse.h"
 #include "uri.h"
@@ -557,6 +558,7 @@ parse_looks_like_html(const char *s)
 	const char *p, *q;
 	int evidence = 0;
 	char name[64];
+	uint32_t cp[2];
 	size_t n;
 
 	for (p = s; *p != '\0'; p++) {
@@ -590,7 +592,8 @@ parse_looks_like_html(const char *s)
 			memcpy(name, q, n);
 			name[n] = '\0';
 			if (htmlEntityLookup((const xmlChar *)name) == NULL &&
-			    strcmp(name, "apos") != 0)
+			    strcmp(name, "apos") != 0 &&
+			    html5ent_lookup(name, n, cp) == -1)
 				return 0;
 		}
 	}
@@ -1141,16 +1144,28 @@ parse_get_entity_cb(void *ctx, const xmlChar *name)
 	struct feedparse *p = ctx;
 	const htmlEntityDesc *h;
 	struct entity *e;
-	char utf8[8];
-	int n;
+	uint32_t cp[2] = {0, 0};
+	char utf8[16];
+	int n, k;
 
 	if (p->failed)
 		return NULL;
 	e = parse_entity_find(p, (const char *)name);
-	if (e == NULL && (h = htmlEntityLookup(name)) != NULL) {
-		n = xmlCopyCharMultiByte((xmlChar *)utf8, (int)h->value);
+	if (e == NULL && (h = htmlEntityLookup(name)) != NULL)
+		cp[0] = h->value;
+	else if (e == NULL)
+		(void)html5ent_lookup((const char *)name,
+		    strlen((const char *)name), cp); /* HTML5's names */
+	if (e == NULL && cp[0] != 0) {
+		n = xmlCopyCharMultiByte((xmlChar *)utf8, (int)cp[0]);
 		if (n <= 0)
 			return NULL;
+		if (cp[1] != 0) {
+			if ((k = xmlCopyCharMultiByte(
+				 (xmlChar *)utf8 + n, (int)cp[1])) <= 0)
+				return NULL;
+			n += k;
+		}
 		utf8[n] = '\0';
 		e = parse_entity_add(p, (const char *)name, utf8);
 		/* Undeclared in XML: ill-formed, but the meaning is clear. */

@@ -53,6 +53,17 @@ static const struct text_case to_text_cases[] = {
     {"a &lt; b", 0, "a < b"},
     {"&unknown; x", 0, "&unknown; x"},
     {"&nbsp;x&nbsp;", 0, "\xc2\xa0x\xc2\xa0"},
+    /* HTML5's names, which libxml2 (HTML 4) leaves as they are */
+    {"&lbrace;1&rbrace; &check; &Gt; &NewLine;x&Tab;y", 0,
+	"{1} \xe2\x9c\x93 \xe2\x89\xab x y"},
+    {"&nvlt; &Afr;", 0, "<\xe2\x83\x92 \xf0\x9d\x94\x84"},
+    {"&CounterClockwiseContourIntegral;", 0, "\xe2\x88\xb3"},
+    {"<b>&bigstar;</b><p title=\"&lbrace;\">a</p>", 0, "\xe2\x98\x85 a"},
+    {"<!-- &lbrace; --><script>&lbrace;</script>b", 0, "b"},
+    /* text that says "&lbrace;", a name without ';', one that is not
+     * HTML5's (names are case-sensitive) */
+    {"&amp;lbrace; &amp;amp;check;", 0, "&lbrace; &amp;check;"},
+    {"&lbrace x &LBRACE; &lbrace1;", 0, "&lbrace x &LBRACE; &lbrace1;"},
     {" x &nbsp; y ", 0, "x \xc2\xa0 y"},
     /* whitespace */
     {"  a \t\n\r\f\v b  ", 0, "a b"},
@@ -442,6 +453,12 @@ static const char *const soup_pieces[] = {
     "&#xd800;",
     "&#x110000;",
     "&#10;",
+    "&lbrace;",
+    "&NewLine;",
+    "&Tab;",
+    "&nvlt;",
+    "&Afr;",
+    "&amp;check;",
     "& ",
     "&",
     " ",
@@ -469,6 +486,8 @@ static const char *const soup_pieces[] = {
     "<p",
     ">",
     "&bogus;",
+    "&CounterClockwiseContourIntegral;",
+    "&lbrace",
     "&amp",
     "&#;",
     "&#x;",
@@ -478,7 +497,7 @@ static const char *const soup_pieces[] = {
     "\x01",
 };
 /* How many of soup_pieces (the first ones) the fast path takes. */
-#define SOUP_FAST 85
+#define SOUP_FAST 91
 
 /* Inputs the fast path once got wrong (libxml2 closes elements itself). */
 static const char *const fast_path_cases[] = {

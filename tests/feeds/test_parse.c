@@ -168,6 +168,18 @@ static const struct field_case field_cases[] = {
 	"a\xe2\x80\xa6"
 	"b",
 	NULL, NULL, NULL, NULL, NULL, NULL, NULL, ITEM_TIME_NONE, 0},
+    {"html5 entity undeclared: decoded, bozo; an unknown one kept",
+	"<rss version=\"2.0\"><channel><item><title>a&lbrace;1&rbrace; "
+	"&nvlt;&LT;&AMP; &bogus;b</title></item></channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 1, NULL, NULL, 1, NULL, NULL,
+	"a{1} <\xe2\x83\x92<& &bogus;b", NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, ITEM_TIME_NONE, 0},
+    {"a plain title with html5 references is read as html",
+	"<rss version=\"2.0\"><channel><item><title>x &amp;lbrace;1&amp;"
+	"rbrace; &amp;check;</title></item></channel></rss>",
+	NULL, FEED_FORMAT_RSS20, 0, NULL, NULL, 1, NULL, NULL,
+	"x {1} \xe2\x9c\x93", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	ITEM_TIME_NONE, 0},
     {"iso-8859-1 declared",
 	"<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss version=\"2.0\">"
 	"<channel><title>caf\xe9</title></channel></rss>",
