@@ -735,13 +735,36 @@ html_out_add_cp(struct html_out *out, uint32_t cp)
 	html_out_add(out, b, n);
 }
 
+/* A code point as the numeric reference "&#xH;". */
+static size_t
+html5_numeric(char *dst, uint32_t cp)
+{
+	char tmp[16];
+	int n = snprintf(tmp, sizeof tmp, "&#x%X;", (unsigned)cp);
+
+	if (dst != NULL)
+		memcpy(dst, tmp, (size_t)n);
+	return (size_t)n;
+}
+
+/* Bytes that writing HTML5's reference of LEN bytes, CP, as numeric
+ * ones adds (or, negative, takes away). */
+static ptrdiff_t
+html5_growth(size_t len, const uint32_t cp[2])
+{
+	size_t numeric = html5_numeric(NULL, cp[0]) +
+	    (cp[1] != 0 ? html5_numeric(NULL, cp[1]) : 0);
+
+	return (ptrdiff_t)numeric - (ptrdiff_t)len;
+}
+
 /*
  * The reference at *sp (on '&'), added to out, *sp moved past it; -1 when
  * the fast path does not take it.
  */
 static int
-html_fast_ref(
-    struct html_out *out, const unsigned char **sp, const unsigned char *end)
+html_fast_ref(struct html_out *out, const unsigned char **sp,
+    const unsigned char *end, size_t n_in, ptrdiff_t *growth)
 {
 	const unsigned char *s = *sp + 1;
 	char name[HTML_FAST_NAME * 2];
@@ -793,9 +816,12 @@ html_fast_ref(
 	if (n == 0 || s == end || *s != ';')
 		return -1;
 	if ((ent = htmlEntityLookup((const xmlChar *)name)) == NULL) {
-		/* HTML5's, which the parse reads as html5_refs() writes it */
-		if (html5ent_lookup(name, n, cp) == -1)
+		/* HTML5's, which the parse reads as html5_refs() writes it,
+		 * and as far as it does */
+		if (html5ent_lookup(name, n, cp) == -1 ||
+		    *growth + html5_growth(n + 2, cp) > (ptrdiff_t)n_in)
 			return -1;
+		*growth += html5_growth(n + 2, cp);
 		*sp = s + 1;
 		html_out_add_cp(out, cp[0]);
 		if (cp[1] != 0)
@@ -816,6 +842,7 @@ html_fast(struct html_out *out, const unsigned char *s, size_t n)
 	const unsigned char *end = s + n, *run;
 	const struct html_fast_tag *open[HTML_FAST_DEPTH], *tag;
 	size_t depth = 0;
+	ptrdiff_t growth = 0; /* see html5_refs() */
 	int endtag, selfclose;
 
 	while (s < end && !out->full) {
@@ -843,7 +870,7 @@ html_fast(struct html_out *out, const unsigned char *s, size_t n)
 		if (s == end)
 			break;
 		if (*s == '&') {
-			if (html_fast_ref(out, &s, end) == -1)
+			if (html_fast_ref(out, &s, end, n, &growth) == -1)
 				return -1;
 			continue;
 		}
@@ -908,29 +935,20 @@ html5_next_ref(const char **sp, const char *end, size_t *len, uint32_t cp[2])
 	return NULL;
 }
 
-/* A code point as the numeric reference "&#xH;". */
-static size_t
-html5_numeric(char *dst, uint32_t cp)
-{
-	char tmp[16];
-	int n = snprintf(tmp, sizeof tmp, "&#x%X;", (unsigned)cp);
-
-	if (dst != NULL)
-		memcpy(dst, tmp, (size_t)n);
-	return (size_t)n;
-}
-
 /*
  * S (N bytes) with HTML5's named references that libxml2's parser (HTML
  * 4) does not know written as numeric ones, which it reads: "&lbrace;"
  * as "&#x7B;". "&amp;lbrace;" stays as it is, text that says
- * "&lbrace;". NULL when S holds none; else *OUTLEN bytes, NUL-terminated.
+ * "&lbrace;". The text at most doubles ("&Gt;" is "&#x226B;"): past
+ * that, the rest is left as it is. NULL when S holds none; else *OUTLEN
+ * bytes, NUL-terminated.
  */
 static char *
 html5_refs(const char *s, size_t n, size_t *outlen)
 {
 	const char *end = s + n, *p, *ref, *from;
 	size_t len, total = 0, o;
+	ptrdiff_t growth;
 	uint32_t cp[2];
 	char *out;
 	int pass;
@@ -941,9 +959,13 @@ html5_refs(const char *s, size_t n, size_t *outlen)
 	out = NULL;
 	for (pass = 0; pass < 2; pass++) {
 		o = 0;
+		growth = 0;
 		for (from = p = s;
 		     (ref = html5_next_ref(&p, end, &len, cp)) != NULL;
 		     from = p) {
+			if (growth + html5_growth(len, cp) > (ptrdiff_t)n)
+				break;
+			growth += html5_growth(len, cp);
 			if (out != NULL)
 				memcpy(out + o, from, (size_t)(ref - from));
 			o += (size_t)(ref - from);
