@@ -186,6 +186,11 @@ struct engine {
 	struct event *self_timer;
 	int64_t self_period_ms;
 	struct event *prune_timer;
+	/* retention's run in progress (engine_prune_step()) */
+	int64_t prune_cursor;
+	int64_t prune_now;
+	size_t prune_items;
+	size_t prune_feeds;
 };
 
 static int64_t
@@ -1577,37 +1582,64 @@ engine_self_cb(evutil_socket_t fd, short events, void *arg)
 
 /* Retention: items first seen before it that their feed's latest fetch
  * no longer holds, feeds out of the configuration since before it with
- * their items, and delivered or dead alerts as old, go. */
-static void
-engine_prune(struct engine *e)
+ * their items, and delivered or dead alerts as old, go. A run goes in
+ * steps (store_prune_step()), so that a large store (a retention
+ * shortened by months) does not hold the loop up past the watchdog; the
+ * daemon runs the next step at the loop's next turn. Returns 1 while the
+ * run has more steps. */
+static int
+engine_prune_step(struct engine *e)
 {
 	size_t n = 0, nfeeds = 0, nheld;
 	/* the feeds polled here are never removed under the daemon */
 	const char **held = engine_held_urls(e, &nheld);
 	char *cause = NULL;
+	int rc;
 
-	if (store_prune(e->store, engine_now_ms() / 1000,
-		e->cf->retention_ms / 1000, held, nheld, &n, &nfeeds,
-		&cause) == -1) {
+	if (e->prune_cursor == 0) { /* a new run */
+		e->prune_now = engine_now_ms() / 1000;
+		e->prune_items = e->prune_feeds = 0;
+	}
+	rc = store_prune_step(e->store, e->prune_now,
+	    e->cf->retention_ms / 1000, held, nheld, STORE_PRUNE_STEP,
+	    &e->prune_cursor, &n, &nfeeds, &cause);
+	free(held);
+	if (rc == -1) {
 		log_warnx("store: retention: %s", cause);
 		free(cause);
-	} else if (nfeeds > 0)
+		e->prune_cursor = 0; /* the next run starts again */
+		return 0;
+	}
+	e->prune_items += n;
+	e->prune_feeds += nfeeds;
+	if (rc == 1)
+		return 1;
+	if (e->prune_feeds > 0)
 		log_info("store: retention: %zu items pruned, with %zu feeds "
 			 "out of the configuration",
-		    n, nfeeds);
-	else if (n > 0)
-		log_info("store: retention: %zu items pruned", n);
-	free(held);
+		    e->prune_items, e->prune_feeds);
+	else if (e->prune_items > 0)
+		log_info("store: retention: %zu items pruned", e->prune_items);
+	return 0;
+}
+
+/* A whole run, for a once run (nothing else waits for its loop). */
+static void
+engine_prune(struct engine *e)
+{
+	while (engine_prune_step(e) == 1)
+		;
 }
 
 static void
 engine_prune_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct engine *e = arg;
-	struct timeval tv = {ENGINE_PRUNE_EVERY_MS / 1000, 0};
+	struct timeval later = {ENGINE_PRUNE_EVERY_MS / 1000, 0};
+	struct timeval next_turn = {0, 0};
 
-	engine_prune(e);
-	evtimer_add(e->prune_timer, &tv);
+	evtimer_add(
+	    e->prune_timer, engine_prune_step(e) == 1 ? &next_turn : &later);
 }
 
 /* The metric families (metrics.h), in the order they are rendered. */
@@ -1841,7 +1873,7 @@ engine_start(struct engine *e, int once)
 	size_t i;
 
 	e->once = once;
-	/* at the start, then (a daemon) every hour */
+	/* at the start, then (a daemon) every hour, in steps */
 	if (once)
 		engine_prune(e);
 	else

@@ -2655,168 +2655,222 @@ fail:
 	return -1;
 }
 
-/* Delete the items first seen before BEFORE that the latest fetch of
- * their feed did not hold, feed by feed (none of a feed whose set is
- * damaged: they may be in it); *N counts them. */
-static int
-store_prune_items(struct store *st, int64_t before, size_t *n, char **cause)
-{
-	sqlite3_stmt *feeds = NULL, *old = NULL, *del = NULL;
-	int64_t *present, *gone = NULL, id;
-	size_t npresent, ngone, cap = 0, i;
-	int rc = -1;
+/* A feed as a step of retention sees it. */
+struct store_prune_feed {
+	int64_t id;
+	int gone; /* out of the configuration since before the cutoff and
+		     not held: it goes, with all its items */
+	int damaged; /* its latest fetch's set is damaged: its items stay
+			(they may be in it) */
+	int64_t *present;
+	size_t npresent;
+};
 
-	if (sqlite3_prepare_v2(st->db, "SELECT id, url, present FROM feeds", -1,
-		&feeds, NULL) != SQLITE_OK ||
+static int
+store_prune_feed_cmp(const void *key, const void *member)
+{
+	int64_t id = *(const int64_t *)key;
+	const struct store_prune_feed *f = member;
+
+	return id < f->id ? -1 : id > f->id;
+}
+
+static void
+store_prune_feeds_free(struct store_prune_feed *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].present);
+	free(v);
+}
+
+/* Every feed, by id, with what a step needs of it. */
+static int
+store_prune_feeds(struct store *st, int64_t before, const char *const *kept,
+    size_t nheld, struct store_prune_feed **out, size_t *nout)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct store_prune_feed *v = NULL, *f;
+	size_t n = 0, cap = 0;
+	const char *url;
+	int64_t removed_at;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT id, url, present, removed_at FROM feeds ORDER BY id",
+		-1, &stmt, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap > 0 ? 2 * cap : 64;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		f = &v[n++];
+		memset(f, 0, sizeof *f);
+		f->id = sqlite3_column_int64(stmt, 0);
+		url = (const char *)sqlite3_column_text(stmt, 1);
+		removed_at = sqlite3_column_int64(stmt, 3);
+		f->gone = removed_at != 0 && removed_at < before &&
+		    (url == NULL ||
+			bsearch(&url, kept, nheld, sizeof *kept,
+			    store_url_cmp) == NULL);
+		f->damaged = store_present_get(stmt, 2, url != NULL ? url : "?",
+				 &f->present, &f->npresent) == -1;
+	}
+	sqlite3_finalize(stmt);
+	*out = v;
+	*nout = n;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * One step of retention over the items: those of ids after *CURSOR, at
+ * most STEP of them, deleted when their feed goes or when first seen
+ * before BEFORE and not in their feed's latest fetch. *CURSOR moves to
+ * the last id looked at; returns 1 when there may be more, 0 when the
+ * items are done (the feeds that go are then deleted, their items gone),
+ * -1 on error.
+ */
+static int
+store_prune_items(struct store *st, int64_t before, const char *const *kept,
+    size_t nheld, size_t step, int64_t *cursor, size_t *n, size_t *nfeeds)
+{
+	sqlite3_stmt *rows = NULL, *del = NULL, *count = NULL;
+	struct store_prune_feed *feeds = NULL, *f;
+	size_t nf = 0, seen = 0, ngone = 0, cap = 0, i;
+	int64_t id, feed_id, *gone = NULL;
+	int rc = -1, more = 0;
+
+	if (store_prune_feeds(st, before, kept, nheld, &feeds, &nf) == -1 ||
 	    sqlite3_prepare_v2(st->db,
-		"SELECT id FROM items WHERE feed_id = ?1 AND first_seen < ?2",
-		-1, &old, NULL) != SQLITE_OK ||
+		"SELECT id, feed_id, first_seen FROM items WHERE id > ?1 "
+		"ORDER BY id LIMIT ?2",
+		-1, &rows, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, "DELETE FROM items WHERE id = ?1", -1,
 		&del, NULL) != SQLITE_OK)
-		goto fail;
-	while ((rc = sqlite3_step(feeds)) == SQLITE_ROW) {
-		if (store_present_get(feeds, 2,
-			(const char *)sqlite3_column_text(feeds, 1), &present,
-			&npresent) == -1) {
-			free(present);
+		goto out;
+	sqlite3_bind_int64(rows, 1, *cursor);
+	sqlite3_bind_int64(rows, 2, (sqlite3_int64)step);
+	while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(rows, 0);
+		feed_id = sqlite3_column_int64(rows, 1);
+		*cursor = id;
+		seen++;
+		f = bsearch(
+		    &feed_id, feeds, nf, sizeof *feeds, store_prune_feed_cmp);
+		if (f == NULL ||
+		    (!f->gone &&
+			(f->damaged ||
+			    sqlite3_column_int64(rows, 2) >= before ||
+			    store_ids_have(f->present, f->npresent, id))))
 			continue;
+		if (ngone == cap) {
+			cap = cap > 0 ? 2 * cap : 64;
+			gone = xreallocarray(gone, cap, sizeof *gone);
 		}
-		sqlite3_bind_int64(old, 1, sqlite3_column_int64(feeds, 0));
-		sqlite3_bind_int64(old, 2, before);
-		ngone = 0;
-		while (sqlite3_step(old) == SQLITE_ROW) {
-			id = sqlite3_column_int64(old, 0);
-			if (store_ids_have(present, npresent, id))
-				continue;
-			if (ngone == cap) {
-				cap = cap > 0 ? 2 * cap : 64;
-				gone = xreallocarray(gone, cap, sizeof *gone);
-			}
-			gone[ngone++] = id;
-		}
-		free(present);
-		if (sqlite3_reset(old) != SQLITE_OK)
-			goto fail;
-		for (i = 0; i < ngone; i++) {
-			sqlite3_bind_int64(del, 1, gone[i]);
-			if (sqlite3_step(del) != SQLITE_DONE)
-				goto fail;
-			sqlite3_reset(del);
-			*n += (size_t)sqlite3_changes(st->db);
-		}
+		gone[ngone++] = id;
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
-	rc = 0;
+	more = seen == step;
+	for (i = 0; i < ngone; i++) {
+		sqlite3_bind_int64(del, 1, gone[i]);
+		if (sqlite3_step(del) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(del);
+		*n += (size_t)sqlite3_changes(st->db);
+	}
+	if (!more) {
+		/* the items done, the feeds that go (with, ON DELETE
+		 * CASCADE, any item stored since the pass went by) */
+		sqlite3_finalize(del);
+		del = NULL;
+		if (sqlite3_prepare_v2(st->db,
+			"SELECT count(*) FROM items WHERE feed_id = ?1", -1,
+			&count, NULL) != SQLITE_OK ||
+		    sqlite3_prepare_v2(st->db,
+			"DELETE FROM feeds WHERE id = ?1", -1, &del,
+			NULL) != SQLITE_OK)
+			goto fail;
+		for (i = 0; i < nf; i++) {
+			if (!feeds[i].gone)
+				continue;
+			sqlite3_bind_int64(count, 1, feeds[i].id);
+			if (sqlite3_step(count) != SQLITE_ROW)
+				goto fail;
+			*n += (size_t)sqlite3_column_int64(count, 0);
+			sqlite3_reset(count);
+			sqlite3_bind_int64(del, 1, feeds[i].id);
+			if (sqlite3_step(del) != SQLITE_DONE)
+				goto fail;
+			sqlite3_reset(del);
+			*nfeeds += (size_t)sqlite3_changes(st->db);
+		}
+	}
+	rc = more;
 	goto out;
 fail:
-	/* the message before the statements are let go of */
-	store_error(st, cause, "prune");
 	rc = -1;
 out:
-	sqlite3_finalize(feeds);
-	sqlite3_finalize(old);
+	sqlite3_finalize(rows);
 	sqlite3_finalize(del);
+	sqlite3_finalize(count);
+	store_prune_feeds_free(feeds, nf);
 	free(gone);
 	return rc;
 }
 
-/*
- * Delete the feeds taken out of the configuration before BEFORE, with
- * their items (ON DELETE CASCADE), which the latest fetch of a feed no
- * longer polled keeps for ever otherwise; not those of HELD (NHELD
- * URLs), which a running daemon polls, as store_feeds_present() does
- * not forget them. *N counts the items, *NFEEDS the feeds.
- */
+/* One step over the delivered and dead outbox rows created before
+ * BEFORE: at most STEP deleted; 1 when there may be more. */
 static int
-store_prune_removed(struct store *st, int64_t before, const char *const *held,
-    size_t nheld, size_t *n, size_t *nfeeds, char **cause)
+store_prune_outbox(struct store *st, int64_t before, size_t step)
 {
-	sqlite3_stmt *list = NULL, *count = NULL, *del = NULL;
-	const char **kept = store_urls_sorted(held, nheld);
-	int64_t *gone = NULL;
-	size_t ngone = 0, cap = 0, i;
-	const char *url;
+	sqlite3_stmt *stmt = NULL;
 	int rc = -1;
 
 	if (sqlite3_prepare_v2(st->db,
-		"SELECT id, url FROM feeds WHERE removed_at != 0 AND "
-		"removed_at < ?1",
-		-1, &list, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db,
-		"SELECT count(*) FROM items WHERE feed_id = ?1", -1, &count,
-		NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, "DELETE FROM feeds WHERE id = ?1", -1,
-		&del, NULL) != SQLITE_OK)
-		goto out;
-	/* read the rows first, then delete them */
-	sqlite3_bind_int64(list, 1, before);
-	while ((rc = sqlite3_step(list)) == SQLITE_ROW) {
-		url = (const char *)sqlite3_column_text(list, 1);
-		if (url != NULL &&
-		    bsearch(&url, kept, nheld, sizeof *kept, store_url_cmp) !=
-			NULL)
-			continue;
-		if (ngone == cap) {
-			cap = cap > 0 ? 2 * cap : 16;
-			gone = xreallocarray(gone, cap, sizeof *gone);
-		}
-		gone[ngone++] = sqlite3_column_int64(list, 0);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = -1;
-		goto out;
-	}
-	rc = -1;
-	for (i = 0; i < ngone; i++) {
-		sqlite3_bind_int64(count, 1, gone[i]);
-		if (sqlite3_step(count) != SQLITE_ROW)
-			goto out;
-		*n += (size_t)sqlite3_column_int64(count, 0);
-		sqlite3_reset(count);
-		sqlite3_bind_int64(del, 1, gone[i]);
-		if (sqlite3_step(del) != SQLITE_DONE)
-			goto out;
-		sqlite3_reset(del);
-		(*nfeeds)++;
-	}
-	rc = 0;
-out:
-	if (rc == -1)
-		store_error(st, cause, "prune");
-	sqlite3_finalize(list);
-	sqlite3_finalize(count);
-	sqlite3_finalize(del);
-	free(kept);
-	free(gone);
+		"DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox "
+		"WHERE created_at < ?1 AND state IN ('delivered', 'dead') "
+		"LIMIT ?2)",
+		-1, &stmt, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, before);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)step);
+	if (sqlite3_step(stmt) == SQLITE_DONE)
+		rc = (size_t)sqlite3_changes(st->db) == step;
+	sqlite3_finalize(stmt);
 	return rc;
 }
 
 int
-store_prune(struct store *st, int64_t now, int64_t max_age,
-    const char *const *held, size_t nheld, size_t *npruned, size_t *nfeeds,
-    char **cause)
+store_prune_step(struct store *st, int64_t now, int64_t max_age,
+    const char *const *held, size_t nheld, size_t step, int64_t *cursor,
+    size_t *npruned, size_t *nfeeds, char **cause)
 {
-	sqlite3_stmt *stmt = NULL;
+	const char **kept = store_urls_sorted(held, nheld);
+	int64_t before = now - max_age;
 	size_t n = 0, nf = 0;
+	int rc = 0;
 
-	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1)
+	if (step == 0)
+		step = 1;
+	if (store_full(st, cause) == -1 || store_begin(st, cause) == -1) {
+		free(kept);
 		return -1;
-	if (store_prune_removed(
-		st, now - max_age, held, nheld, &n, &nf, cause) == -1 ||
-	    store_prune_items(st, now - max_age, &n, cause) == -1) {
+	}
+	if (*cursor >= 0 &&
+	    (rc = store_prune_items(
+		 st, before, kept, nheld, step, cursor, &n, &nf)) == 0)
+		*cursor = -1; /* the outbox next */
+	if (rc == 0 && (rc = store_prune_outbox(st, before, step)) == 0)
+		*cursor = 0; /* done: the next run starts again */
+	free(kept);
+	if (rc == -1) {
+		store_error(st, cause, "prune");
 		store_rollback(st);
 		return -1;
 	}
-	if (sqlite3_prepare_v2(st->db,
-		"DELETE FROM outbox WHERE created_at < ?1 AND "
-		"state IN ('delivered', 'dead')",
-		-1, &stmt, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int64(stmt, 1, now - max_age);
-	if (sqlite3_step(stmt) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(stmt);
 	if (store_commit(st, cause) == -1) {
 		store_rollback(st);
 		return -1;
@@ -2825,12 +2879,29 @@ store_prune(struct store *st, int64_t now, int64_t max_age,
 		*npruned = n;
 	if (nfeeds != NULL)
 		*nfeeds = nf;
-	return 0;
-fail:
-	store_error(st, cause, "prune");
-	sqlite3_finalize(stmt);
-	store_rollback(st);
-	return -1;
+	return rc;
+}
+
+int
+store_prune(struct store *st, int64_t now, int64_t max_age,
+    const char *const *held, size_t nheld, size_t *npruned, size_t *nfeeds,
+    char **cause)
+{
+	int64_t cursor = 0;
+	size_t n = 0, nf = 0, n1, nf1;
+	int rc;
+
+	do {
+		rc = store_prune_step(st, now, max_age, held, nheld,
+		    STORE_PRUNE_STEP, &cursor, &n1, &nf1, cause);
+		n += rc >= 0 ? n1 : 0;
+		nf += rc >= 0 ? nf1 : 0;
+	} while (rc == 1);
+	if (npruned != NULL)
+		*npruned = n;
+	if (nfeeds != NULL)
+		*nfeeds = nf;
+	return rc;
 }
 
 /* Outbox */

@@ -209,10 +209,30 @@ int store_items_foreach(struct store *, const char *feed_url,
  * feed's latest fetch, the feeds out of the configuration since before
  * then with all their items (not those of HELD, NHELD URLs a running
  * daemon polls), and delivered or dead outbox rows older than that.
- * *npruned counts the items, *nfeeds the feeds (each may be NULL). */
+ * *npruned counts the items, *nfeeds the feeds (each may be NULL). In
+ * steps of STORE_PRUNE_STEP rows, each its own transaction: what a step
+ * deleted stays deleted when a later one fails. */
 int store_prune(struct store *, int64_t now, int64_t max_age,
     const char *const *held, size_t nheld, size_t *npruned, size_t *nfeeds,
     char **cause);
+
+/* Rows a step of store_prune_step() looks at (items) or deletes (outbox
+ * rows), at most. */
+#define STORE_PRUNE_STEP 20000
+
+/*
+ * One step of store_prune(), for a caller that must not be held up by a
+ * large store (the daemon's event loop): at most STEP items looked at and
+ * STEP outbox rows deleted, in one transaction. *CURSOR is 0 at the first
+ * step of a run and carries the run on from step to step (keep NOW the
+ * same). Returns 1 when there is more to do, 0 when the run is over
+ * (*CURSOR is then 0 again), -1 on error (the step is undone; start a
+ * new run with *CURSOR 0). *npruned and *nfeeds count this step's
+ * deletions.
+ */
+int store_prune_step(struct store *, int64_t now, int64_t max_age,
+    const char *const *held, size_t nheld, size_t step, int64_t *cursor,
+    size_t *npruned, size_t *nfeeds, char **cause);
 
 enum store_outbox_state {
 	STORE_OUTBOX_PENDING,

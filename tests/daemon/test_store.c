@@ -557,6 +557,90 @@ test_prune_removed(void **state)
 	    1);
 }
 
+/* Retention in steps: a step looks at STEP items at most and deletes at
+ * most STEP outbox rows, each in its own transaction, and the steps of a
+ * run do what one run does. */
+static void
+test_prune_steps(void **state)
+{
+	struct env *env = *state;
+	static const char *const B = "http://b.example/feed";
+	const char *only_a[] = {URL};
+	const int64_t keep = 90 * 86400, old = NOW - 100 * 86400;
+	struct fixture_matcher fm = {0};
+	struct store_forgotten *fg;
+	size_t nfg, n, nfeeds, pruned = 0, feeds = 0, steps = 0;
+	char *cause = NULL, *err = NULL;
+	int64_t cursor = 0;
+	sqlite3 *db;
+	int rc, i;
+
+	/* A: twelve items out of its latest fetch for 100 days, three in
+	 * it; B: five items, out of the configuration for 95 days */
+	ingest_at(env, URL,
+	    fixture_doc("o", "T", "http://example.com/o", 0, 12), NULL, old, 0);
+	ingest_at(env, B, fixture_doc("b", "T", "http://example.com/b", 0, 5),
+	    NULL, old, 0);
+	ingest(env, fixture_doc("n", "T", "http://example.com/n", 0, 3), &fm);
+	assert_int_equal(store_feeds_present(env->st, only_a, 1, NULL, 0,
+			     NOW - 95 * 86400, 365 * 86400, &fg, &nfg, &cause),
+	    0);
+	store_forgotten_free(fg, nfg);
+	/* five delivered alerts of long ago */
+	assert_int_equal(sqlite3_open(env->path, &db), SQLITE_OK);
+	for (i = 0; i < 5; i++) {
+		char *sql = sqlite3_mprintf(
+		    "INSERT INTO outbox (id, alert_id, watchlist, notifier, "
+		    "feed_url, item_key, revision, payload, state, "
+		    "next_attempt_at, created_at) VALUES ('o%d', 'a', 'w', "
+		    "'n', '%s', 'k%d', 0, '{}', 'delivered', 0, %lld)",
+		    i, URL, i, (long long)old);
+
+		if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+			fail_msg("%s", err);
+		sqlite3_free(sql);
+	}
+	sqlite3_close(db);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 20);
+	do {
+		rc = store_prune_step(env->st, NOW, keep, NULL, 0, 4, &cursor,
+		    &n, &nfeeds, &cause);
+		assert_int_not_equal(rc, -1);
+		assert_true(n <= 4);
+		pruned += n;
+		feeds += nfeeds;
+		steps++;
+		assert_true(steps <= 7);
+	} while (rc == 1);
+	/* 20 items in five steps, a sixth to find none left (B goes, and
+	 * four of the outbox rows), a seventh for the last one */
+	assert_int_equal(steps, 7);
+	assert_int_equal(cursor, 0);
+	assert_int_equal(pruned, 12 + 5);
+	assert_int_equal(feeds, 1);
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 3);
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM feeds WHERE url = '%s'", B),
+	    0);
+	/* the delivered alerts went; the three new items' pending ones
+	 * stay */
+	assert_int_equal(fixture_count(env->path,
+			     "SELECT count(*) FROM outbox WHERE state = "
+			     "'delivered'"),
+	    0);
+	assert_true(
+	    fixture_count(env->path,
+		"SELECT count(*) FROM outbox WHERE state = 'pending'") > 0);
+	/* a new run: the three items left fit in one step, nothing goes */
+	assert_int_equal(store_prune_step(env->st, NOW, keep, NULL, 0, 4,
+			     &cursor, &n, &nfeeds, &cause),
+	    0);
+	assert_int_equal(n, 0);
+	assert_int_equal(nfeeds, 0);
+}
+
 /* Several feeds' state in one transaction: all or none. */
 static void
 test_feeds_put(void **state)
@@ -2307,6 +2391,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_feeds_put, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_prune_removed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_steps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_feeds_present, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
