@@ -735,28 +735,106 @@ html_out_add_cp(struct html_out *out, uint32_t cp)
 	html_out_add(out, b, n);
 }
 
-/* A code point as the numeric reference "&#xH;". */
+/*
+ * HTML5's named references that HTML 4 did not have (html5ent.h): the
+ * fast path decodes them; for libxml2's parse, which knows HTML 4's
+ * only, they are written as numeric references first ("&lbrace;" as
+ * "&#x7B;"), which it reads. That text may grow ("&nGt;", 5 bytes, is
+ * "&#x226B;&#x20D2;", 16): by at most as much as the input, or 64 KiB,
+ * at any point. Past that, the rest of the references are left as they
+ * are, and the fast path leaves such an input to the parse, so that both
+ * give the same text.
+ */
+#define HTML5_GROWTH_MIN (64 * 1024)
+
+static ptrdiff_t
+html5_budget(size_t n)
+{
+	return (ptrdiff_t)(n > HTML5_GROWTH_MIN ? n : HTML5_GROWTH_MIN);
+}
+
+/*
+ * The next HTML5 reference at or after *SP (before END), *SP moved past
+ * it, its length in *LEN and its code points in CP; NULL when there is
+ * none.
+ */
+static const char *
+html5_next_ref(const char **sp, const char *end, size_t *len, uint32_t cp[2])
+{
+	const char *s = *sp, *amp, *name;
+	size_t n;
+
+	while ((amp = memchr(s, '&', (size_t)(end - s))) != NULL) {
+		name = s = amp + 1;
+		while (s < end &&
+		    (html_is_alpha((unsigned char)*s) ||
+			(s > name && html_is_digit((unsigned char)*s))))
+			s++;
+		n = (size_t)(s - name);
+		if (n == 0 || s == end || *s != ';' ||
+		    html5ent_lookup(name, n, cp) == -1)
+			continue;
+		*sp = s + 1;
+		*len = n + 2;
+		return amp;
+	}
+	return NULL;
+}
+
+/* Length of the numeric reference "&#xH;" of CP. */
+static size_t
+html5_numeric_len(uint32_t cp)
+{
+	size_t digits = 1;
+
+	while ((cp >>= 4) != 0)
+		digits++;
+	return 4 + digits;
+}
+
+/* Write the numeric reference of CP at DST; returns its length. */
 static size_t
 html5_numeric(char *dst, uint32_t cp)
 {
-	char tmp[16];
-	int n = snprintf(tmp, sizeof tmp, "&#x%X;", (unsigned)cp);
+	size_t n = html5_numeric_len(cp);
 
-	if (dst != NULL)
-		memcpy(dst, tmp, (size_t)n);
-	return (size_t)n;
+	/* n + 1 for the NUL, which the next write or the end covers */
+	snprintf(dst, n + 1, "&#x%X;", (unsigned)cp);
+	return n;
 }
 
-/* Bytes that writing HTML5's reference of LEN bytes, CP, as numeric
- * ones adds (or, negative, takes away). */
+/* Bytes that writing a reference of LEN bytes, CP, as numeric ones
+ * adds (or, negative, takes away). */
 static ptrdiff_t
 html5_growth(size_t len, const uint32_t cp[2])
 {
-	size_t numeric = html5_numeric(NULL, cp[0]) +
-	    (cp[1] != 0 ? html5_numeric(NULL, cp[1]) : 0);
-
-	return (ptrdiff_t)numeric - (ptrdiff_t)len;
+	return (ptrdiff_t)(html5_numeric_len(cp[0]) +
+		   (cp[1] != 0 ? html5_numeric_len(cp[1]) : 0)) -
+	    (ptrdiff_t)len;
 }
+
+/* The most that writing the HTML5 references of S (N bytes) as numeric
+ * ones grows the text by, from its start up to any of them. */
+static ptrdiff_t
+html5_max_growth(const char *s, size_t n)
+{
+	const char *p = s;
+	ptrdiff_t growth = 0, max = 0;
+	uint32_t cp[2];
+	size_t len;
+
+	while (html5_next_ref(&p, s + n, &len, cp) != NULL)
+		if ((growth += html5_growth(len, cp)) > max)
+			max = growth;
+	return max;
+}
+
+/* What the fast path knows of the whole input, for HTML5's references. */
+struct html5_fast {
+	const unsigned char *start;
+	size_t n;
+	int fits; /* -1: not known yet; 1: all can be rewritten */
+};
 
 /*
  * The reference at *sp (on '&'), added to out, *sp moved past it; -1 when
@@ -764,7 +842,7 @@ html5_growth(size_t len, const uint32_t cp[2])
  */
 static int
 html_fast_ref(struct html_out *out, const unsigned char **sp,
-    const unsigned char *end, size_t n_in, ptrdiff_t *growth)
+    const unsigned char *end, struct html5_fast *h5)
 {
 	const unsigned char *s = *sp + 1;
 	char name[HTML_FAST_NAME * 2];
@@ -816,12 +894,15 @@ html_fast_ref(struct html_out *out, const unsigned char **sp,
 	if (n == 0 || s == end || *s != ';')
 		return -1;
 	if ((ent = htmlEntityLookup((const xmlChar *)name)) == NULL) {
-		/* HTML5's, which the parse reads as html5_refs() writes it,
-		 * and as far as it does */
-		if (html5ent_lookup(name, n, cp) == -1 ||
-		    *growth + html5_growth(n + 2, cp) > (ptrdiff_t)n_in)
+		/* HTML5's, which the parse reads as html5_refs() writes
+		 * it, when it writes them all */
+		if (html5ent_lookup(name, n, cp) == -1)
 			return -1;
-		*growth += html5_growth(n + 2, cp);
+		if (h5->fits == -1)
+			h5->fits = html5_max_growth((const char *)h5->start,
+				       h5->n) <= html5_budget(h5->n);
+		if (!h5->fits)
+			return -1;
 		*sp = s + 1;
 		html_out_add_cp(out, cp[0]);
 		if (cp[1] != 0)
@@ -842,7 +923,7 @@ html_fast(struct html_out *out, const unsigned char *s, size_t n)
 	const unsigned char *end = s + n, *run;
 	const struct html_fast_tag *open[HTML_FAST_DEPTH], *tag;
 	size_t depth = 0;
-	ptrdiff_t growth = 0; /* see html5_refs() */
+	struct html5_fast h5 = {s, n, -1};
 	int endtag, selfclose;
 
 	while (s < end && !out->full) {
@@ -870,7 +951,7 @@ html_fast(struct html_out *out, const unsigned char *s, size_t n)
 		if (s == end)
 			break;
 		if (*s == '&') {
-			if (html_fast_ref(out, &s, end, n, &growth) == -1)
+			if (html_fast_ref(out, &s, end, &h5) == -1)
 				return -1;
 			continue;
 		}
@@ -901,89 +982,40 @@ html_fast(struct html_out *out, const unsigned char *s, size_t n)
 }
 
 /*
- * The next reference at or after *SP (before END) that HTML5 names and
- * libxml2 does not know, *SP moved past it and its length in *LEN, its
- * code points in CP; NULL when there is none.
- */
-static const char *
-html5_next_ref(const char **sp, const char *end, size_t *len, uint32_t cp[2])
-{
-	const char *s = *sp, *amp, *name;
-	char key[HTML5ENT_NAME_MAX + 1];
-	size_t n;
-
-	while ((amp = memchr(s, '&', (size_t)(end - s))) != NULL) {
-		name = s = amp + 1;
-		while (s < end &&
-		    (html_is_alpha((unsigned char)*s) ||
-			(s > name && html_is_digit((unsigned char)*s))))
-			s++;
-		n = (size_t)(s - name);
-		if (n == 0 || n > HTML5ENT_NAME_MAX || s == end || *s != ';')
-			continue;
-		memcpy(key, name, n);
-		key[n] = '\0';
-		/* HTML 4's names are not in the table, but libxml2 has the
-		 * last word: a name it reads is left to it */
-		if (html5ent_lookup(key, n, cp) == -1 ||
-		    htmlEntityLookup((const xmlChar *)key) != NULL)
-			continue;
-		*sp = s + 1;
-		*len = n + 2;
-		return amp;
-	}
-	return NULL;
-}
-
-/*
- * S (N bytes) with HTML5's named references that libxml2's parser (HTML
- * 4) does not know written as numeric ones, which it reads: "&lbrace;"
- * as "&#x7B;". "&amp;lbrace;" stays as it is, text that says
- * "&lbrace;". The text at most doubles ("&Gt;" is "&#x226B;"): past
- * that, the rest is left as it is. NULL when S holds none; else *OUTLEN
+ * S (N bytes) with HTML5's references written as numeric ones, in order,
+ * as long as the text so far has grown by at most BUDGET bytes (all of
+ * them when html5_max_growth() is within it). "&amp;lbrace;" stays as it
+ * is: text that says "&lbrace;". NULL when S holds none; else *OUTLEN
  * bytes, NUL-terminated.
  */
 static char *
-html5_refs(const char *s, size_t n, size_t *outlen)
+html5_refs(const char *s, size_t n, ptrdiff_t budget, size_t *outlen)
 {
-	const char *end = s + n, *p, *ref, *from;
-	size_t len, total = 0, o;
-	ptrdiff_t growth;
+	const char *end = s + n, *p = s, *ref, *from;
+	ptrdiff_t growth = 0;
 	uint32_t cp[2];
+	size_t len, o = 0;
 	char *out;
-	int pass;
 
-	p = s;
 	if (html5_next_ref(&p, end, &len, cp) == NULL)
 		return NULL;
-	out = NULL;
-	for (pass = 0; pass < 2; pass++) {
-		o = 0;
-		growth = 0;
-		for (from = p = s;
-		     (ref = html5_next_ref(&p, end, &len, cp)) != NULL;
-		     from = p) {
-			if (growth + html5_growth(len, cp) > (ptrdiff_t)n)
-				break;
-			growth += html5_growth(len, cp);
-			if (out != NULL)
-				memcpy(out + o, from, (size_t)(ref - from));
-			o += (size_t)(ref - from);
-			o += html5_numeric(out != NULL ? out + o : NULL, cp[0]);
-			if (cp[1] != 0)
-				o += html5_numeric(
-				    out != NULL ? out + o : NULL, cp[1]);
-		}
-		if (out != NULL)
-			memcpy(out + o, from, (size_t)(end - from));
-		o += (size_t)(end - from);
-		if (pass == 0) {
-			total = o;
-			out = xmalloc(total + 1);
-		}
+	/* at every point the text has grown by at most the budget */
+	out = xmalloc(n + (size_t)budget + 1);
+	for (from = p = s; (ref = html5_next_ref(&p, end, &len, cp)) != NULL;
+	     from = p) {
+		if (growth + html5_growth(len, cp) > budget)
+			break;
+		growth += html5_growth(len, cp);
+		memcpy(out + o, from, (size_t)(ref - from));
+		o += (size_t)(ref - from);
+		o += html5_numeric(out + o, cp[0]);
+		if (cp[1] != 0)
+			o += html5_numeric(out + o, cp[1]);
 	}
-	out[total] = '\0';
-	*outlen = total;
+	memcpy(out + o, from, (size_t)(end - from));
+	o += (size_t)(end - from);
+	out[o] = '\0';
+	*outlen = o;
 	return out;
 }
 
@@ -992,12 +1024,17 @@ static void
 html_parsed(struct html_out *out, const char *html, size_t len)
 {
 	char *in, *refs;
+	size_t inlen;
 	htmlDocPtr doc;
 
-	if ((refs = html5_refs(html, len, &len)) != NULL)
-		html = refs;
-	in = html_parser_input(html, len, &len);
-	free(refs);
+	/* its NUL bytes dropped first: "&lb\0race;" reads as "&lbrace;",
+	 * as "&hel\0lip;" does as "&hellip;" */
+	in = html_parser_input(html, len, &inlen);
+	if ((refs = html5_refs(in, inlen, html5_budget(len), &inlen)) != NULL) {
+		free(in);
+		in = refs;
+	}
+	len = inlen;
 	xmlInitParser();
 	/* HTML_INPUT_MAX keeps len well within an int */
 	doc = htmlReadMemory(in, (int)len, NULL, "UTF-8", HTML_PARSE_OPTIONS);

@@ -58,6 +58,11 @@ static const struct text_case to_text_cases[] = {
 	"{1} \xe2\x9c\x93 \xe2\x89\xab x y"},
     {"&nvlt; &Afr;", 0, "<\xe2\x83\x92 \xf0\x9d\x94\x84"},
     {"&CounterClockwiseContourIntegral;", 0, "\xe2\x88\xb3"},
+    /* references in attributes count for the growth, not for the text */
+    {"<b title=\"&nGt;&nGt;&nGt;\">x</b> &nGt;", 0,
+	"x \xe2\x89\xab\xe2\x83\x92"},
+    /* NUL bytes go first, for HTML5's names as for HTML 4's */
+    {"x &lb\0race; &hel\0lip;", 21, "x { \xe2\x80\xa6"},
     {"<b>&bigstar;</b><p title=\"&lbrace;\">a</p>", 0, "\xe2\x98\x85 a"},
     {"<!-- &lbrace; --><script>&lbrace;</script>b", 0, "b"},
     /* text that says "&lbrace;", a name without ';', one that is not
@@ -250,41 +255,73 @@ test_cap(void **state)
 	}
 }
 
+/* N copies of each of the pieces, one after the other, in a new string. */
+static char *
+repeat2(const char *a, size_t na, const char *b, size_t nb)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	char *s = malloc(la * na + lb * nb + 1), *p = s;
+
+	assert_non_null(s);
+	for (i = 0; i < na; i++, p += la)
+		memcpy(p, a, la);
+	for (i = 0; i < nb; i++, p += lb)
+		memcpy(p, b, lb);
+	*p = '\0';
+	return s;
+}
+
+/* How many times NEEDLE is in S. */
+static size_t
+occurrences(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (s = strstr(s, needle)) != NULL; s += strlen(needle))
+		n++;
+	return n;
+}
+
 /*
- * HTML5's references are handed to libxml2 as numeric ones, as long as
- * that at most doubles the text: "&nGt;" (5 bytes) is
- * "&#x226B;&#x20D2;" (16), so that of ten, four are decoded and the rest
- * kept as written, on both paths; the fast path gives the parse what it
- * would not decode.
+ * HTML5's references are handed to libxml2 as numeric ones as long as
+ * the text has grown by at most as much as the input (or 64 KiB) at any
+ * point: "&nGt;" (5 bytes) is "&#x226B;&#x20D2;" (16). Past that the rest
+ * stay as written, on both paths (the fast path gives such an input to
+ * the parse).
  */
+/* NA times A then NB times B: both paths give the same text, with
+ * WANT of "&nGt;" decoded. */
+static void
+growth_case(const char *a, size_t na, const char *b, size_t nb, size_t want)
+{
+	static const char ngt[] = "\xe2\x89\xab\xe2\x83\x92";
+	char *in = repeat2(a, na, b, nb);
+	char *fast = html_to_text(in, strlen(in), HTML_TEXT_MAX);
+	char *slow = html_to_text_parsed(in, strlen(in), HTML_TEXT_MAX);
+
+	assert_string_equal(fast, slow);
+	assert_int_equal(occurrences(slow, ngt), want);
+	free(in);
+	free(fast);
+	free(slow);
+}
+
 static void
 test_html5_growth(void **state)
 {
-	static const char ngt[] = "\xe2\x89\xab\xe2\x83\x92";
-	char in[128], want[256], *fast, *slow;
-	int i;
+	char *text;
 
 	(void)state;
-	in[0] = want[0] = '\0';
-	for (i = 0; i < 10; i++) {
-		strcat(in, "&nGt;");
-		strcat(want, i < 4 ? ngt : "&nGt;");
-	}
-	fast = html_to_text(in, strlen(in), HTML_TEXT_MAX);
-	slow = html_to_text_parsed(in, strlen(in), HTML_TEXT_MAX);
-	assert_string_equal(slow, want);
-	assert_string_equal(fast, want);
-	free(fast);
-	free(slow);
-	/* references that shrink leave room for those that grow */
-	strcpy(in, "&NewLine;&NewLine;&nGt;&nGt;");
-	fast = html_to_text(in, strlen(in), HTML_TEXT_MAX);
-	slow = html_to_text_parsed(in, strlen(in), HTML_TEXT_MAX);
-	snprintf(want, sizeof want, "%s%s", ngt, ngt);
-	assert_string_equal(slow, want);
-	assert_string_equal(fast, want);
-	free(fast);
-	free(slow);
+	/* short text: well within the 64 KiB */
+	text = html_to_text("a &nGt; b", 9, HTML_TEXT_MAX);
+	assert_string_equal(text, "a \xe2\x89\xab\xe2\x83\x92 b");
+	free(text);
+	/* 14,000 of them (70,000 bytes): 6,363 fit in 70,000 more bytes */
+	growth_case("&nGt;", 14000, "", 0, 6363);
+	/* references that shrink first leave room for those that grow */
+	growth_case("&NewLine;", 10000, "&nGt;", 20000, 20000);
+	/* but not after: the growth counts at every point */
+	growth_case("&nGt;", 20000, "&NewLine;", 10000, 190000 / 11);
 }
 
 /* 20 MB of text, of invalid UTF-8, of entities: bounded output. */

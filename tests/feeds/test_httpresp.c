@@ -209,6 +209,7 @@ test_hints(void **state)
 	    /* without a valid Date, from now (T0 here) */
 	    {"yesterday", "Thu, 01 Jan 2004 19:49:21 GMT", NULL, NULL, 60, -1,
 		-1},
+	    /* an Expires before the response's Date: expired */
 	    {"Thu, 01 Jan 2099 00:00:00 GMT", NULL, NULL,
 		"Thu, 01 Jan 2004 19:48:21 GMT", -1, -1, 0},
 	    {NULL, "Sat, 01 Jan 2050 00:00:00 GMT", NULL,
