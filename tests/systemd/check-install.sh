@@ -34,44 +34,53 @@ if CREDENTIALS_DIRECTORY=$tmp/creds "$tmp/root$bindir/feedwatch" check \
 else
 	echo "FAIL the installed example configuration:"; cat "$tmp/out"; fail=1
 fi
-# The unit's reload: the files are checked first, and only then is the
-# daemon signalled. Its check line, run as systemd would run it (the
-# configuration folder and the credentials given), passes quietly on the
-# example and fails on a broken file, which must stop the reload.
+# The unit's reload, run as systemd runs it (through /bin/sh, with the
+# configuration folder, the credentials and $MAINPID in the environment;
+# a sleep stands for the daemon): quiet and 0 on the example, 1 with the
+# errors (file:line:column) on a broken file; the daemon is sent SIGHUP
+# either way (it records a failed reload in its status and metrics).
 unit=$tmp/root$prefix/lib/systemd/system/feedwatch.service
 grep '^ExecReload=' "$unit" >"$tmp/reload"
-if [ "$(wc -l <"$tmp/reload")" -eq 2 ] &&
-    grep -q "^ExecReload=$bindir/feedwatch check --quiet " "$tmp/reload" &&
-    tail -n 1 "$tmp/reload" | grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$'; then
-	echo "ok   the unit's reload checks, then signals"
+reload=$(sed -e 's/^ExecReload=//' -e "s|$bindir/|$tmp/root$bindir/|" \
+    "$tmp/reload")
+if [ "$(wc -l <"$tmp/reload")" -eq 1 ] &&
+    grep -q "^ExecReload=/bin/sh -c '$bindir/feedwatch check --quiet " \
+    "$tmp/reload"; then
+	echo "ok   the unit's reload checks the files"
 else
-	echo "FAIL the unit's ExecReload lines:"; cat "$tmp/reload"; fail=1
+	echo "FAIL the unit's ExecReload:"; cat "$tmp/reload"; fail=1
 fi
-check=$(head -n 1 "$tmp/reload" | sed -e 's/^ExecReload=//' \
-    -e "s|^$bindir/|$tmp/root$bindir/|")
 mkdir -p "$tmp/confdir"
 cp "$tmp/root$sysconfdir/feedwatch/feedwatch.yaml.example" \
     "$tmp/confdir/feedwatch.yaml"
-# shellcheck disable=SC2086 # the unit's words, as systemd splits them
-CONFIGURATION_DIRECTORY=$tmp/confdir CREDENTIALS_DIRECTORY=$tmp/creds \
-    sh -c "exec $check" >"$tmp/out" 2>&1
-rc=$?
-if [ $rc -eq 0 ] && [ ! -s "$tmp/out" ]; then
-	echo "ok   the reload's check passes quietly on the example"
-else
-	echo "FAIL the reload's check on the example (rc=$rc):"; cat "$tmp/out"
-	fail=1
-fi
+# $1: what the reload must exit with; $2: what the output must hold
+# (empty: nothing at all)
+reload_case() {
+	sleep 30 &
+	daemon=$!
+	# the unit's command line, split and unquoted as systemd does
+	# (one level of single quotes); eval does the same here
+	eval "CONFIGURATION_DIRECTORY=\$tmp/confdir \
+	    CREDENTIALS_DIRECTORY=\$tmp/creds MAINPID=$daemon $reload" \
+	    >"$tmp/out" 2>&1
+	rc=$?
+	wait $daemon
+	signal=$?
+	if [ $rc -ne "$1" ]; then
+		echo "FAIL reload (want $1, rc=$rc):"; cat "$tmp/out"; fail=1
+	elif [ -z "$2" ] && [ -s "$tmp/out" ]; then
+		echo "FAIL reload printed:"; cat "$tmp/out"; fail=1
+	elif [ -n "$2" ] && ! grep -q "$2" "$tmp/out"; then
+		echo "FAIL reload without '$2':"; cat "$tmp/out"; fail=1
+	elif [ $signal -ne 129 ]; then
+		echo "FAIL reload: the daemon got no SIGHUP ($signal)"; fail=1
+	else
+		echo "ok   reload exits $1${2:+ saying where}, the daemon signalled"
+	fi
+}
+reload_case 0 ""
 printf 'feeds: [{url: nowhere}]\n' >>"$tmp/confdir/feedwatch.yaml"
-CONFIGURATION_DIRECTORY=$tmp/confdir CREDENTIALS_DIRECTORY=$tmp/creds \
-    sh -c "exec $check" >"$tmp/out" 2>&1
-rc=$?
-if [ $rc -eq 1 ] && grep -q 'feedwatch.yaml:[0-9]*:[0-9]*: ' "$tmp/out"; then
-	echo "ok   the reload's check fails on a broken file, saying where"
-else
-	echo "FAIL the reload's check on a broken file (rc=$rc):"
-	cat "$tmp/out"; fail=1
-fi
+reload_case 1 'feedwatch.yaml:[0-9]*:[0-9]*: '
 if command -v groff >/dev/null 2>&1; then
 	for m in man1/feedwatch.1 man5/feedwatch.yaml.5; do
 		groff -man -ww -z "$tmp/root$mandir/$m" 2>"$tmp/groff"
