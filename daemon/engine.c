@@ -1605,7 +1605,10 @@ engine_prune_step(struct engine *e)
 	    &e->prune_cursor, &n, &nfeeds, &cause);
 	free(held);
 	if (rc == -1) {
-		log_warnx("store: retention: %s", cause);
+		/* what the run's steps before deleted stays deleted */
+		log_warnx("store: retention: %s (%zu items and %zu feeds "
+			  "pruned before)",
+		    cause, e->prune_items, e->prune_feeds);
 		free(cause);
 		e->prune_cursor = 0; /* the next run starts again */
 		return 0;

@@ -2655,11 +2655,9 @@ fail:
 	return -1;
 }
 
-/* A feed as a step of retention sees it. */
+/* A feed as the items' pass of retention sees it. */
 struct store_prune_feed {
 	int64_t id;
-	int gone; /* out of the configuration since before the cutoff and
-		     not held: it goes, with all its items */
 	int damaged; /* its latest fetch's set is damaged: its items stay
 			(they may be in it) */
 	int64_t *present;
@@ -2685,21 +2683,21 @@ store_prune_feeds_free(struct store_prune_feed *v, size_t n)
 	free(v);
 }
 
-/* Every feed, by id, with what a step needs of it. */
+/* Every feed, by id, with its latest fetch's set; a damaged set is
+ * logged when WARN is set (once a run). */
 static int
-store_prune_feeds(struct store *st, int64_t before, const char *const *kept,
-    size_t nheld, struct store_prune_feed **out, size_t *nout)
+store_prune_feeds(
+    struct store *st, int warn, struct store_prune_feed **out, size_t *nout)
 {
 	sqlite3_stmt *stmt = NULL;
 	struct store_prune_feed *v = NULL, *f;
 	size_t n = 0, cap = 0;
 	const char *url;
-	int64_t removed_at;
 	int rc;
 
 	if (sqlite3_prepare_v2(st->db,
-		"SELECT id, url, present, removed_at FROM feeds ORDER BY id",
-		-1, &stmt, NULL) != SQLITE_OK)
+		"SELECT id, url, present FROM feeds ORDER BY id", -1, &stmt,
+		NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (n == cap) {
@@ -2710,13 +2708,15 @@ store_prune_feeds(struct store *st, int64_t before, const char *const *kept,
 		memset(f, 0, sizeof *f);
 		f->id = sqlite3_column_int64(stmt, 0);
 		url = (const char *)sqlite3_column_text(stmt, 1);
-		removed_at = sqlite3_column_int64(stmt, 3);
-		f->gone = removed_at != 0 && removed_at < before &&
-		    (url == NULL ||
-			bsearch(&url, kept, nheld, sizeof *kept,
-			    store_url_cmp) == NULL);
-		f->damaged = store_present_get(stmt, 2, url != NULL ? url : "?",
-				 &f->present, &f->npresent) == -1;
+		if (warn)
+			f->damaged =
+			    store_present_get(stmt, 2, url != NULL ? url : "?",
+				&f->present, &f->npresent) == -1;
+		else
+			f->damaged =
+			    store_ids_decode(sqlite3_column_blob(stmt, 2),
+				(size_t)sqlite3_column_bytes(stmt, 2),
+				&f->present, &f->npresent) == -1;
 	}
 	sqlite3_finalize(stmt);
 	*out = v;
@@ -2725,24 +2725,22 @@ store_prune_feeds(struct store *st, int64_t before, const char *const *kept,
 }
 
 /*
- * One step of retention over the items: those of ids after *CURSOR, at
- * most STEP of them, deleted when their feed goes or when first seen
- * before BEFORE and not in their feed's latest fetch. *CURSOR moves to
- * the last id looked at; returns 1 when there may be more, 0 when the
- * items are done (the feeds that go are then deleted, their items gone),
- * -1 on error.
+ * The items' pass, one step: the items of ids after *CURSOR, at most
+ * STEP of them, deleted when first seen before BEFORE and not in their
+ * feed's latest fetch. *CURSOR moves to the last id looked at; returns
+ * 1 when there may be more, 0 when the pass is over, -1 on error.
  */
 static int
-store_prune_items(struct store *st, int64_t before, const char *const *kept,
-    size_t nheld, size_t step, int64_t *cursor, size_t *n, size_t *nfeeds)
+store_prune_items(
+    struct store *st, int64_t before, size_t step, int64_t *cursor, size_t *n)
 {
-	sqlite3_stmt *rows = NULL, *del = NULL, *count = NULL;
+	sqlite3_stmt *rows = NULL, *del = NULL;
 	struct store_prune_feed *feeds = NULL, *f;
 	size_t nf = 0, seen = 0, ngone = 0, cap = 0, i;
 	int64_t id, feed_id, *gone = NULL;
-	int rc = -1, more = 0;
+	int rc = -1;
 
-	if (store_prune_feeds(st, before, kept, nheld, &feeds, &nf) == -1 ||
+	if (store_prune_feeds(st, *cursor == 0, &feeds, &nf) == -1 ||
 	    sqlite3_prepare_v2(st->db,
 		"SELECT id, feed_id, first_seen FROM items WHERE id > ?1 "
 		"ORDER BY id LIMIT ?2",
@@ -2759,11 +2757,9 @@ store_prune_items(struct store *st, int64_t before, const char *const *kept,
 		seen++;
 		f = bsearch(
 		    &feed_id, feeds, nf, sizeof *feeds, store_prune_feed_cmp);
-		if (f == NULL ||
-		    (!f->gone &&
-			(f->damaged ||
-			    sqlite3_column_int64(rows, 2) >= before ||
-			    store_ids_have(f->present, f->npresent, id))))
+		if (f == NULL || f->damaged ||
+		    sqlite3_column_int64(rows, 2) >= before ||
+		    store_ids_have(f->present, f->npresent, id))
 			continue;
 		if (ngone == cap) {
 			cap = cap > 0 ? 2 * cap : 64;
@@ -2773,7 +2769,6 @@ store_prune_items(struct store *st, int64_t before, const char *const *kept,
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
-	more = seen == step;
 	for (i = 0; i < ngone; i++) {
 		sqlite3_bind_int64(del, 1, gone[i]);
 		if (sqlite3_step(del) != SQLITE_DONE)
@@ -2781,43 +2776,89 @@ store_prune_items(struct store *st, int64_t before, const char *const *kept,
 		sqlite3_reset(del);
 		*n += (size_t)sqlite3_changes(st->db);
 	}
-	if (!more) {
-		/* the items done, the feeds that go (with, ON DELETE
-		 * CASCADE, any item stored since the pass went by) */
-		sqlite3_finalize(del);
-		del = NULL;
-		if (sqlite3_prepare_v2(st->db,
-			"SELECT count(*) FROM items WHERE feed_id = ?1", -1,
-			&count, NULL) != SQLITE_OK ||
-		    sqlite3_prepare_v2(st->db,
-			"DELETE FROM feeds WHERE id = ?1", -1, &del,
-			NULL) != SQLITE_OK)
-			goto fail;
-		for (i = 0; i < nf; i++) {
-			if (!feeds[i].gone)
-				continue;
-			sqlite3_bind_int64(count, 1, feeds[i].id);
-			if (sqlite3_step(count) != SQLITE_ROW)
-				goto fail;
-			*n += (size_t)sqlite3_column_int64(count, 0);
-			sqlite3_reset(count);
-			sqlite3_bind_int64(del, 1, feeds[i].id);
-			if (sqlite3_step(del) != SQLITE_DONE)
-				goto fail;
-			sqlite3_reset(del);
-			*nfeeds += (size_t)sqlite3_changes(st->db);
-		}
-	}
-	rc = more;
+	rc = seen == step;
 	goto out;
 fail:
 	rc = -1;
 out:
 	sqlite3_finalize(rows);
 	sqlite3_finalize(del);
-	sqlite3_finalize(count);
 	store_prune_feeds_free(feeds, nf);
 	free(gone);
+	return rc;
+}
+
+/*
+ * The feeds that go, one step: those out of the configuration since
+ * before BEFORE and not of KEPT (NHELD sorted URLs a running daemon
+ * polls), each deleted with all its items (ON DELETE CASCADE) in this
+ * step's transaction, so that none is ever left with part of them: as
+ * many as come to STEP items, and at least one. 1 when there may be
+ * more; *N counts the items, *NFEEDS the feeds.
+ */
+static int
+store_prune_gone(struct store *st, int64_t before, const char *const *kept,
+    size_t nheld, size_t step, size_t *n, size_t *nfeeds)
+{
+	sqlite3_stmt *list = NULL, *count = NULL, *del = NULL;
+	int64_t *ids = NULL, *sizes = NULL;
+	size_t nids = 0, cap = 0, done = 0, i;
+	const char *url;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT id, url FROM feeds WHERE removed_at != 0 AND "
+		"removed_at < ?1",
+		-1, &list, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db,
+		"SELECT count(*) FROM items WHERE feed_id = ?1", -1, &count,
+		NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "DELETE FROM feeds WHERE id = ?1", -1,
+		&del, NULL) != SQLITE_OK)
+		goto out;
+	/* read the rows first, then delete them */
+	sqlite3_bind_int64(list, 1, before);
+	while ((rc = sqlite3_step(list)) == SQLITE_ROW) {
+		url = (const char *)sqlite3_column_text(list, 1);
+		if (url != NULL &&
+		    bsearch(&url, kept, nheld, sizeof *kept, store_url_cmp) !=
+			NULL)
+			continue;
+		if (nids == cap) {
+			cap = cap > 0 ? 2 * cap : 16;
+			ids = xreallocarray(ids, cap, sizeof *ids);
+		}
+		ids[nids++] = sqlite3_column_int64(list, 0);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sizes = xreallocarray(NULL, nids + 1, sizeof *sizes);
+	for (i = 0; i < nids; i++) {
+		sqlite3_bind_int64(count, 1, ids[i]);
+		if (sqlite3_step(count) != SQLITE_ROW)
+			goto fail;
+		sizes[i] = sqlite3_column_int64(count, 0);
+		sqlite3_reset(count);
+		if (i > 0 && done + (size_t)sizes[i] > step)
+			break; /* the next step's */
+		sqlite3_bind_int64(del, 1, ids[i]);
+		if (sqlite3_step(del) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(del);
+		done += (size_t)sizes[i];
+		*n += (size_t)sizes[i];
+		(*nfeeds)++;
+	}
+	rc = i < nids;
+	goto out;
+fail:
+	rc = -1;
+out:
+	sqlite3_finalize(list);
+	sqlite3_finalize(count);
+	sqlite3_finalize(del);
+	free(ids);
+	free(sizes);
 	return rc;
 }
 
@@ -2843,6 +2884,11 @@ store_prune_outbox(struct store *st, int64_t before, size_t step)
 	return rc;
 }
 
+/* The phases of a run, as *cursor tells them: an item id (0 at the
+ * start) while the items' pass goes on, then these. */
+#define STORE_PRUNE_GONE (-1)
+#define STORE_PRUNE_OUTBOX (-2)
+
 int
 store_prune_step(struct store *st, int64_t now, int64_t max_age,
     const char *const *held, size_t nheld, size_t step, int64_t *cursor,
@@ -2859,11 +2905,20 @@ store_prune_step(struct store *st, int64_t now, int64_t max_age,
 		free(kept);
 		return -1;
 	}
-	if (*cursor >= 0 &&
-	    (rc = store_prune_items(
-		 st, before, kept, nheld, step, cursor, &n, &nf)) == 0)
-		*cursor = -1; /* the outbox next */
-	if (rc == 0 && (rc = store_prune_outbox(st, before, step)) == 0)
+	/* one phase a step; the one after when it is over */
+	if (*cursor >= 0) {
+		if ((rc = store_prune_items(st, before, step, cursor, &n)) ==
+		    0) {
+			*cursor = STORE_PRUNE_GONE;
+			rc = 1;
+		}
+	} else if (*cursor == STORE_PRUNE_GONE) {
+		if ((rc = store_prune_gone(
+			 st, before, kept, nheld, step, &n, &nf)) == 0) {
+			*cursor = STORE_PRUNE_OUTBOX;
+			rc = 1;
+		}
+	} else if ((rc = store_prune_outbox(st, before, step)) == 0)
 		*cursor = 0; /* done: the next run starts again */
 	free(kept);
 	if (rc == -1) {

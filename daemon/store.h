@@ -222,13 +222,15 @@ int store_prune(struct store *, int64_t now, int64_t max_age,
 
 /*
  * One step of store_prune(), for a caller that must not be held up by a
- * large store (the daemon's event loop): at most STEP items looked at and
- * STEP outbox rows deleted, in one transaction. *CURSOR is 0 at the first
- * step of a run and carries the run on from step to step (keep NOW the
- * same). Returns 1 when there is more to do, 0 when the run is over
- * (*CURSOR is then 0 again), -1 on error (the step is undone; start a
- * new run with *CURSOR 0). *npruned and *nfeeds count this step's
- * deletions.
+ * large store (the daemon's event loop), in one transaction: STEP items
+ * looked at (those old and out of their feed's latest fetch deleted);
+ * or the feeds that go, each with all its items, as many as come to
+ * STEP items and at least one (a feed is never left with part of them);
+ * or STEP outbox rows deleted. *CURSOR is 0 at the first step of a run
+ * and carries the run on from step to step (keep NOW the same). Returns
+ * 1 when there is more to do, 0 when the run is over (*CURSOR is then 0
+ * again), -1 on error (the step is undone; start a new run with *CURSOR
+ * 0). *npruned and *nfeeds count this step's deletions.
  */
 int store_prune_step(struct store *, int64_t now, int64_t max_age,
     const char *const *held, size_t nheld, size_t step, int64_t *cursor,

@@ -557,23 +557,44 @@ test_prune_removed(void **state)
 	    1);
 }
 
-/* Retention in steps: a step looks at STEP items at most and deletes at
- * most STEP outbox rows, each in its own transaction, and the steps of a
- * run do what one run does. */
+/*
+ * Retention in steps, each its own transaction: STEP items looked at, or
+ * the feeds that go (each whole, with all its items), or STEP outbox rows;
+ * the steps of a run do what one run does. A feed held when its turn
+ * comes stays, with all its items.
+ */
 static void
 test_prune_steps(void **state)
 {
 	struct env *env = *state;
 	static const char *const B = "http://b.example/feed";
-	const char *only_a[] = {URL};
+	const char *only_a[] = {URL}, *held[] = {B};
 	const int64_t keep = 90 * 86400, old = NOW - 100 * 86400;
+	/* what each step does: its status, the phase it leaves the run in
+	 * (an item id, -1 the feeds that go, -2 the outbox, 0 done), the
+	 * items and feeds it deletes, the delivered alerts left after it */
+	static const struct {
+		int rc;
+		int64_t cursor;
+		size_t n, nfeeds;
+		int64_t delivered;
+	} want[] = {
+	    {1, 4, 4, 0, 5}, /* A's old items */
+	    {1, 8, 4, 0, 5}, {1, 12, 4, 0, 5},
+	    {1, 16, 0, 0, 5}, /* B's, in its latest fetch */
+	    {1, 20, 0, 0, 5}, /* B's last one, A's new ones */
+	    {1, -1, 0, 0, 5}, /* none left */
+	    {1, -2, 0, 0, 5}, /* B is held: it stays, whole */
+	    {1, -2, 0, 0, 1}, /* four alerts */
+	    {0, 0, 0, 0, 0}, /* the last */
+	};
 	struct fixture_matcher fm = {0};
 	struct store_forgotten *fg;
-	size_t nfg, n, nfeeds, pruned = 0, feeds = 0, steps = 0;
+	size_t nfg, n, nfeeds, i;
 	char *cause = NULL, *err = NULL;
 	int64_t cursor = 0;
 	sqlite3 *db;
-	int rc, i;
+	int rc;
 
 	/* A: twelve items out of its latest fetch for 100 days, three in
 	 * it; B: five items, out of the configuration for 95 days */
@@ -594,7 +615,7 @@ test_prune_steps(void **state)
 		    "feed_url, item_key, revision, payload, state, "
 		    "next_attempt_at, created_at) VALUES ('o%d', 'a', 'w', "
 		    "'n', '%s', 'k%d', 0, '{}', 'delivered', 0, %lld)",
-		    i, URL, i, (long long)old);
+		    (int)i, URL, (int)i, (long long)old);
 
 		if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
 			fail_msg("%s", err);
@@ -603,42 +624,43 @@ test_prune_steps(void **state)
 	sqlite3_close(db);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 20);
-	do {
-		rc = store_prune_step(env->st, NOW, keep, NULL, 0, 4, &cursor,
-		    &n, &nfeeds, &cause);
-		assert_int_not_equal(rc, -1);
-		assert_true(n <= 4);
-		pruned += n;
-		feeds += nfeeds;
-		steps++;
-		assert_true(steps <= 7);
-	} while (rc == 1);
-	/* 20 items in five steps, a sixth to find none left (B goes, and
-	 * four of the outbox rows), a seventh for the last one */
-	assert_int_equal(steps, 7);
-	assert_int_equal(cursor, 0);
-	assert_int_equal(pruned, 12 + 5);
-	assert_int_equal(feeds, 1);
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		rc = store_prune_step(env->st, NOW, keep, i == 6 ? held : NULL,
+		    i == 6 ? 1 : 0, 4, &cursor, &n, &nfeeds, &cause);
+		if (rc != want[i].rc || cursor != want[i].cursor ||
+		    n != want[i].n || nfeeds != want[i].nfeeds ||
+		    fixture_count(env->path,
+			"SELECT count(*) FROM outbox WHERE state = "
+			"'delivered'") != want[i].delivered)
+			fail_msg("step %zu: %d, cursor %lld, %zu items, %zu "
+				 "feeds",
+			    i, rc, (long long)cursor, n, nfeeds);
+	}
+	assert_int_equal(
+	    fixture_count(env->path, "SELECT count(*) FROM items"), 3 + 5);
+	/* the next run, B not held: it goes whole, in one step though it
+	 * has more items than STEP */
+	cursor = 0;
+	for (i = 0; (rc = store_prune_step(env->st, NOW, keep, NULL, 0, 4,
+			 &cursor, &n, &nfeeds, &cause)) == 1;
+	     i++) {
+		assert_true(i < 8);
+		if (nfeeds > 0) {
+			assert_int_equal(nfeeds, 1);
+			assert_int_equal(n, 5);
+		} else
+			assert_int_equal(n, 0);
+	}
+	assert_int_equal(rc, 0);
 	assert_int_equal(
 	    fixture_count(env->path, "SELECT count(*) FROM items"), 3);
 	assert_int_equal(fixture_count(env->path,
 			     "SELECT count(*) FROM feeds WHERE url = '%s'", B),
 	    0);
-	/* the delivered alerts went; the three new items' pending ones
-	 * stay */
-	assert_int_equal(fixture_count(env->path,
-			     "SELECT count(*) FROM outbox WHERE state = "
-			     "'delivered'"),
-	    0);
+	/* the three new items' pending alerts stay */
 	assert_true(
 	    fixture_count(env->path,
 		"SELECT count(*) FROM outbox WHERE state = 'pending'") > 0);
-	/* a new run: the three items left fit in one step, nothing goes */
-	assert_int_equal(store_prune_step(env->st, NOW, keep, NULL, 0, 4,
-			     &cursor, &n, &nfeeds, &cause),
-	    0);
-	assert_int_equal(n, 0);
-	assert_int_equal(nfeeds, 0);
 }
 
 /* Several feeds' state in one transaction: all or none. */
