@@ -999,8 +999,14 @@ html5_refs(const char *s, size_t n, ptrdiff_t budget, size_t *outlen)
 
 	if (html5_next_ref(&p, end, &len, cp) == NULL)
 		return NULL;
-	/* at every point the text has grown by at most the budget */
-	out = xmalloc(n + (size_t)budget + 1);
+	/* the length it comes to (the text is only appended to, so that
+	 * this is the most it ever holds) */
+	for (p = s; html5_next_ref(&p, end, &len, cp) != NULL;
+	     growth += html5_growth(len, cp))
+		if (growth + html5_growth(len, cp) > budget)
+			break;
+	out = xmalloc((size_t)((ptrdiff_t)n + growth) + 1);
+	growth = 0;
 	for (from = p = s; (ref = html5_next_ref(&p, end, &len, cp)) != NULL;
 	     from = p) {
 		if (growth + html5_growth(len, cp) > budget)
