@@ -2801,8 +2801,8 @@ store_prune_gone(struct store *st, int64_t before, const char *const *kept,
     size_t nheld, size_t step, size_t *n, size_t *nfeeds)
 {
 	sqlite3_stmt *list = NULL, *count = NULL, *del = NULL;
-	int64_t *ids = NULL, *sizes = NULL;
-	size_t nids = 0, cap = 0, done = 0, i;
+	int64_t *ids = NULL;
+	size_t nids = 0, cap = 0, done = 0, size, i;
 	const char *url;
 	int rc = -1;
 
@@ -2832,21 +2832,20 @@ store_prune_gone(struct store *st, int64_t before, const char *const *kept,
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
-	sizes = xreallocarray(NULL, nids + 1, sizeof *sizes);
 	for (i = 0; i < nids; i++) {
 		sqlite3_bind_int64(count, 1, ids[i]);
 		if (sqlite3_step(count) != SQLITE_ROW)
 			goto fail;
-		sizes[i] = sqlite3_column_int64(count, 0);
+		size = (size_t)sqlite3_column_int64(count, 0);
 		sqlite3_reset(count);
-		if (i > 0 && done + (size_t)sizes[i] > step)
+		if (i > 0 && done + size > step)
 			break; /* the next step's */
 		sqlite3_bind_int64(del, 1, ids[i]);
 		if (sqlite3_step(del) != SQLITE_DONE)
 			goto fail;
 		sqlite3_reset(del);
-		done += (size_t)sizes[i];
-		*n += (size_t)sizes[i];
+		done += size;
+		*n += size;
 		(*nfeeds)++;
 	}
 	rc = i < nids;
@@ -2858,7 +2857,6 @@ out:
 	sqlite3_finalize(count);
 	sqlite3_finalize(del);
 	free(ids);
-	free(sizes);
 	return rc;
 }
 

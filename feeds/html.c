@@ -792,14 +792,16 @@ html5_numeric_len(uint32_t cp)
 	return 4 + digits;
 }
 
-/* Write the numeric reference of CP at DST; returns its length. */
+/* Write the numeric reference of CP at DST (when not NULL); returns its
+ * length. */
 static size_t
 html5_numeric(char *dst, uint32_t cp)
 {
 	size_t n = html5_numeric_len(cp);
 
 	/* n + 1 for the NUL, which the next write or the end covers */
-	snprintf(dst, n + 1, "&#x%X;", (unsigned)cp);
+	if (dst != NULL)
+		snprintf(dst, n + 1, "&#x%X;", (unsigned)cp);
 	return n;
 }
 
@@ -984,44 +986,52 @@ html_fast(struct html_out *out, const unsigned char *s, size_t n)
 /*
  * S (N bytes) with HTML5's references written as numeric ones, in order,
  * as long as the text so far has grown by at most BUDGET bytes (all of
- * them when html5_max_growth() is within it). "&amp;lbrace;" stays as it
- * is: text that says "&lbrace;". NULL when S holds none; else *OUTLEN
- * bytes, NUL-terminated.
+ * them when html5_max_growth() is within it), into OUT, or only counted
+ * when OUT is NULL; returns the length, *NREFS the references written.
  */
-static char *
-html5_refs(const char *s, size_t n, ptrdiff_t budget, size_t *outlen)
+static size_t
+html5_rewrite(
+    const char *s, size_t n, ptrdiff_t budget, char *out, size_t *nrefs)
 {
-	const char *end = s + n, *p = s, *ref, *from;
+	const char *end = s + n, *p, *ref, *from;
 	ptrdiff_t growth = 0;
 	uint32_t cp[2];
 	size_t len, o = 0;
-	char *out;
 
-	if (html5_next_ref(&p, end, &len, cp) == NULL)
-		return NULL;
-	/* the length it comes to (the text is only appended to, so that
-	 * this is the most it ever holds) */
-	for (p = s; html5_next_ref(&p, end, &len, cp) != NULL;
-	     growth += html5_growth(len, cp))
-		if (growth + html5_growth(len, cp) > budget)
-			break;
-	out = xmalloc((size_t)((ptrdiff_t)n + growth) + 1);
-	growth = 0;
+	*nrefs = 0;
 	for (from = p = s; (ref = html5_next_ref(&p, end, &len, cp)) != NULL;
 	     from = p) {
 		if (growth + html5_growth(len, cp) > budget)
 			break;
 		growth += html5_growth(len, cp);
-		memcpy(out + o, from, (size_t)(ref - from));
+		if (out != NULL)
+			memcpy(out + o, from, (size_t)(ref - from));
 		o += (size_t)(ref - from);
-		o += html5_numeric(out + o, cp[0]);
+		o += html5_numeric(out != NULL ? out + o : NULL, cp[0]);
 		if (cp[1] != 0)
-			o += html5_numeric(out + o, cp[1]);
+			o += html5_numeric(out != NULL ? out + o : NULL, cp[1]);
+		(*nrefs)++;
 	}
-	memcpy(out + o, from, (size_t)(end - from));
-	o += (size_t)(end - from);
-	out[o] = '\0';
-	*outlen = o;
+	if (out != NULL)
+		memcpy(out + o, from, (size_t)(end - from));
+	return o + (size_t)(end - from);
+}
+
+/* html5_rewrite() into a string of its own: NULL when S holds no HTML5
+ * reference; "&amp;lbrace;" stays as it is, text that says "&lbrace;". */
+static char *
+html5_refs(const char *s, size_t n, ptrdiff_t budget, size_t *outlen)
+{
+	size_t nrefs;
+	size_t len = html5_rewrite(s, n, budget, NULL, &nrefs);
+	char *out;
+
+	if (nrefs == 0)
+		return NULL;
+	out = xmalloc(len + 1);
+	html5_rewrite(s, n, budget, out, &nrefs);
+	out[len] = '\0';
+	*outlen = len;
 	return out;
 }
 
