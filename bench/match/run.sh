@@ -18,7 +18,10 @@
 # runs the earlier workload instead, whose terms are drawn uniformly
 # from the vocabulary's ranks 150 to 20,000, common words included.
 #
-# usage: [WORKLOAD=realistic|uniform] bench/match/run.sh [BUILD_DIR] [ITEMS]
+# The matcher's runs are repeated ROUNDS times (default 5) and the
+# medians reported, the scaling being the median of each round's ratio.
+#
+# usage: [WORKLOAD=realistic|uniform] [ROUNDS=n] bench/match/run.sh [BUILD_DIR] [ITEMS]
 # (from the top folder, after `make build`)
 set -eu
 build=${1:-build}
@@ -42,9 +45,28 @@ if [ "$(cat "$work/items.count" 2>/dev/null)" != "$nitems" ] ||
 	echo "$nitems" >"$work/items.count"
 fi
 
-for n in 1 100 10000; do
-	"$work/bench_match" "$work/items.tsv" "$work/$wl-$n.tsv" \
-		"$work/entities.tsv" | tee "$work/result-$n.txt"
+# ROUNDS rounds (default 5), the three runs of a round in turn, the
+# order reversed every other round, so that a slow minute of a shared
+# machine falls on both sides of the ratio rather than on one.
+mbps() { sed -n 's/.*mb_per_s=\([0-9.]*\).*/\1/p' "$1"; }
+median() { sort -n | awk '{ v[NR] = $1 } END {
+	if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+rounds=${ROUNDS:-5}
+: >"$work/scaling.txt"
+for n in 1 100 10000; do : >"$work/mbps-$n.txt"; done
+r=1
+while [ "$r" -le "$rounds" ]; do
+	order="1 100 10000"
+	[ $((r % 2)) = 0 ] && order="10000 100 1"
+	for n in $order; do
+		"$work/bench_match" "$work/items.tsv" "$work/$wl-$n.tsv" \
+			"$work/entities.tsv" >"$work/result-$n.txt"
+		echo "round $r: $(cat "$work/result-$n.txt")"
+		mbps "$work/result-$n.txt" >>"$work/mbps-$n.txt"
+	done
+	calc "$(mbps "$work/result-10000.txt") / $(mbps "$work/result-1.txt")" >>"$work/scaling.txt"
+	echo >>"$work/scaling.txt"
+	r=$((r + 1))
 done
 
 # grep over the same text (one field per line), CPU time from time(1).
@@ -64,14 +86,13 @@ for n in 1 100 10000; do
 		tee "$work/grep-$n.txt"
 done
 
-mbps() { sed -n 's/.*mb_per_s=\([0-9.]*\).*/\1/p' "$1"; }
-one=$(mbps "$work/result-1.txt")
-tenk=$(mbps "$work/result-10000.txt")
+one=$(median <"$work/mbps-1.txt")
 echo
-echo "workload: ${WORKLOAD:-realistic}"
-echo "scaling, 10000 vs 1 watchlist: $(calc "$tenk / $one")  (target >= 0.5)"
+echo "workload: ${WORKLOAD:-realistic}, $rounds rounds (medians)"
+echo "scaling, 10000 vs 1 watchlist: $(median <"$work/scaling.txt")  (target >= 0.5;" \
+	"rounds: $(tr '\n' ' ' <"$work/scaling.txt"| sed 's/ *$//'))"
 echo "1 watchlist: $one MB/s on one core  (target >= 50)"
 for n in 1 100 10000; do
 	echo "vs grep -F -w -i, $n watchlists: $(calc \
-		"$(mbps "$work/result-$n.txt") / $(mbps "$work/grep-$n.txt")")x"
+		"$(median <"$work/mbps-$n.txt") / $(mbps "$work/grep-$n.txt")")x"
 done
