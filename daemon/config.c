@@ -1833,13 +1833,19 @@ config_parse(const char *path, const char *data, size_t len, char **cause)
 	return config_finish(ld, &src, 1, cause);
 }
 
-/* Whether S shows in a message as it is (log_escapes_text() leaves it). */
+/*
+ * Whether S shows in a message as it is (log_escapes_text() leaves it)
+ * and cannot be taken for what that escaping writes: no backslash, so
+ * that a file named "50-\x1b.yaml" is not shown as one named with an
+ * escape character would be.
+ */
 static int
 config_printable(const char *s)
 {
 	char shown[NAME_MAX * 4 + 8];
 
-	return strcmp(log_escapes_text(shown, sizeof shown, s), s) == 0;
+	return strchr(s, '\\') == NULL &&
+	    strcmp(log_escapes_text(shown, sizeof shown, s), s) == 0;
 }
 
 static int
@@ -1873,6 +1879,7 @@ config_load_with(const char *path, int admin_only, char **cause)
 	struct config *cf;
 	struct dirent **names = NULL;
 	char *data, *dir, *confd, *file, *err;
+	char shown[CONFIG_MAX_ERROR_TEXT];
 	size_t len, nsrcs = 0;
 	int i, n;
 
@@ -1901,12 +1908,14 @@ config_load_with(const char *path, int admin_only, char **cause)
 		xasprintf(&file, "%s/%s", confd, names[i]->d_name);
 		if (i < CONFIG_MAX_DROPINS &&
 		    !config_printable(names[i]->d_name)) {
-			/* its name starts every message about it */
+			/* its name starts every message about it; here it
+			 * is shown with its backslashes doubled */
 			ld->file = ld->cf->path;
 			config_error(ld, NULL,
 			    "%s: a drop-in's file name must be printable "
-			    "UTF-8, as it is shown in messages",
-			    file);
+			    "UTF-8 without a backslash, as it is shown in "
+			    "messages",
+			    log_escapes(shown, sizeof shown, file));
 		} else if (i < CONFIG_MAX_DROPINS) {
 			err = NULL;
 			if ((data = config_read_file(file, &len, &err)) ==

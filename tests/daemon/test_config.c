@@ -721,6 +721,18 @@ test_dropins(void **state)
 	snprintf(odd, sizeof odd, "%s/conf.d/50-\x1b[2J\nfake.yaml", dir);
 	assert_int_equal(unlink(odd), 0);
 
+	/* A name that only looks escaped: refused too, its backslash shown
+	 * doubled, so that it is not taken for the one above. */
+	write_file(dir, "conf.d/50-\\x1b.yaml",
+	    "feeds: [{url: 'http://c/', name: c}]\n", 0600);
+	assert_null(load_in(dir, &cause));
+	assert_non_null(strstr(cause,
+	    "conf.d/50-\\\\x1b.yaml: a drop-in's file name must be "
+	    "printable UTF-8 without a backslash"));
+	free(cause);
+	snprintf(odd, sizeof odd, "%s/conf.d/50-\\x1b.yaml", dir);
+	assert_int_equal(unlink(odd), 0);
+
 	/* A name defined twice across files, and defaults set twice. */
 	write_file(dir, "conf.d/40-again.yaml",
 	    "defaults: {timeout: 5s}\n"
