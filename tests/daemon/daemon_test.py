@@ -753,6 +753,55 @@ def test_retention(tmp):
           r.stdout.decode()[:300])
 
 
+def cpu_seconds(pid):
+    """The process's user and system CPU time, from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_retention_steps(tmp):
+    """The daemon's retention runs in steps of STORE_PRUNE_STEP (20,000)
+    items, one a turn of its loop: 45,000 old items go in three steps,
+    the run says its total once, and then waits for the next hour
+    rather than running again (the daemon idles)."""
+    FEEDS.set("/s", [("s1", "Weather", "kept: in the feed")])
+    cfg = os.path.join(tmp, "feedwatch.yaml")
+    write(cfg, config(tmp, [("s", "/s")]) + "retention: 30d\n")
+    r = subprocess.run([FEEDWATCH, "once", "-c", cfg], capture_output=True,
+                       timeout=60, cwd=tmp)
+    check("retention steps: the store is made", r.returncode == 0,
+          r.stderr.decode()[-300:])
+    # 45,000 items first seen forty days ago, none in the latest fetch:
+    # copies of s1's row (whatever its columns) under other keys.
+    cols = [c[1] for c in db(tmp, "PRAGMA table_info(items)")
+            if c[1] not in ("id", "key", "first_seen")]
+    db(tmp, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+            "FROM n WHERE i < 45000) INSERT INTO items (key, first_seen, "
+            + ", ".join(cols) + ") SELECT 'old-' || i, first_seen - "
+            "40 * 86400, " + ", ".join(cols) + " FROM items, n "
+            "WHERE key = 's1'")
+    check("retention steps: 45,001 items before",
+          db(tmp, "SELECT count(*) FROM items")[0][0] == 45001)
+    proc = start(tmp)
+    pruned = wait_for(lambda: db(tmp, "SELECT count(*) FROM items")[0][0]
+                      == 1, 30, ignore=(sqlite3.OperationalError,))
+    check("retention steps: the old items go, the one in the feed stays",
+          pruned, repr(db(tmp, "SELECT count(*) FROM items")))
+    # Once done, the run waits an hour: the loop is idle, not stepping.
+    time.sleep(0.5)
+    before = cpu_seconds(proc.pid)
+    time.sleep(2)
+    used = cpu_seconds(proc.pid) - before
+    check("retention steps: idle after the run (%.2f s of CPU in 2 s)" % used,
+          used < 0.5)
+    rc, out, err = stop(proc)
+    lines = [l for l in err.splitlines() if "retention:" in l]
+    check("retention steps: the run's total, said once",
+          len(lines) == 1 and "45000 items pruned" in lines[0],
+          repr(lines))
+
+
 class Silent:
     """A server that takes connections and never answers: a fetch to it
     stays in flight, without a byte, until its timeout."""
@@ -1008,7 +1057,8 @@ def main():
                  test_reload_while_parsing,
                  test_once_alerts_only_new, test_feed_back,
                  test_feed_held_on_reload, test_cut_short_later,
-                 test_retention, test_watchdog_after_idle,
+                 test_retention, test_retention_steps,
+                 test_watchdog_after_idle,
                  test_healthz_digest_held, test_digest_reload,
                  test_stop_digest_held,
                  test_not_a_feed,
