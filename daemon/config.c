@@ -1879,7 +1879,7 @@ config_load_with(const char *path, int admin_only, char **cause)
 	struct config *cf;
 	struct dirent **names = NULL;
 	char *data, *dir, *confd, *file, *err;
-	char shown[CONFIG_MAX_ERROR_TEXT];
+	char shown[NAME_MAX * 4 + 8];
 	size_t len, nsrcs = 0;
 	int i, n;
 
@@ -1912,10 +1912,12 @@ config_load_with(const char *path, int admin_only, char **cause)
 			 * is shown with its backslashes doubled */
 			ld->file = ld->cf->path;
 			config_error(ld, NULL,
-			    "%s: a drop-in's file name must be printable "
+			    "%s/%s: a drop-in's file name must be printable "
 			    "UTF-8 without a backslash, as it is shown in "
 			    "messages",
-			    log_escapes(shown, sizeof shown, file));
+			    confd,
+			    log_escapes(
+				shown, sizeof shown, names[i]->d_name));
 		} else if (i < CONFIG_MAX_DROPINS) {
 			err = NULL;
 			if ((data = config_read_file(file, &len, &err)) ==
