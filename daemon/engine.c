@@ -1615,6 +1615,8 @@ engine_prune_step(struct engine *e)
 	}
 	e->prune_items += n;
 	e->prune_feeds += nfeeds;
+	log_debug("store: retention: a step, %zu items and %zu feeds pruned%s",
+	    n, nfeeds, rc == 1 ? ", more to come" : ", the last");
 	if (rc == 1)
 		return 1;
 	if (e->prune_feeds > 0)
