@@ -1916,8 +1916,7 @@ config_load_with(const char *path, int admin_only, char **cause)
 			    "UTF-8 without a backslash, as it is shown in "
 			    "messages",
 			    confd,
-			    log_escapes(
-				shown, sizeof shown, names[i]->d_name));
+			    log_escapes(shown, sizeof shown, names[i]->d_name));
 		} else if (i < CONFIG_MAX_DROPINS) {
 			err = NULL;
 			if ((data = config_read_file(file, &len, &err)) ==
