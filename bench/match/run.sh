@@ -49,9 +49,12 @@ fi
 # order reversed every other round, so that a slow minute of a shared
 # machine falls on both sides of the ratio rather than on one.
 mbps() { sed -n 's/.*mb_per_s=\([0-9.]*\).*/\1/p' "$1"; }
-median() { sort -n | awk '{ v[NR] = $1 } END {
+median() { LC_ALL=C sort -n | awk '{ v[NR] = $1 } END {
 	if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 rounds=${ROUNDS:-5}
+case $rounds in
+'' | *[!0-9]* | 0) echo "ROUNDS is a number of rounds, 1 or more" >&2; exit 2 ;;
+esac
 : >"$work/scaling.txt"
 for n in 1 100 10000; do : >"$work/mbps-$n.txt"; done
 r=1
