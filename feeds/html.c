@@ -477,6 +477,10 @@ html_walk(struct html_out *out, xmlNodePtr node)
 #define HTML_FAST_DEPTH 32
 /* Longest tag name it knows, plus one. */
 #define HTML_FAST_NAME 12
+/* Longest attribute name it takes: libxml2 reads at most 100 bytes of
+ * one (HTML_PARSER_BUFFER_SIZE) and takes the rest for a bogus
+ * attribute, skipped to the next blank or '>', even one in quotes. */
+#define HTML_FAST_ATTR_NAME 64
 
 enum html_fast_flags {
 	HTML_FAST_BLOCK = 1, /* separates words */
@@ -666,10 +670,13 @@ html_fast_read_tag(const unsigned char **sp, const unsigned char *end,
 		/* an attribute: name, then maybe = and a value */
 		if (!html_is_alpha(*s))
 			return NULL;
-		while (s < end &&
-		    (html_is_alpha(*s) || html_is_digit(*s) || *s == '-' ||
-			*s == '_'))
+		for (n = 0; s < end &&
+		     (html_is_alpha(*s) || html_is_digit(*s) || *s == '-' ||
+			 *s == '_');
+		     n++)
 			s++;
+		if (n > HTML_FAST_ATTR_NAME)
+			return NULL;
 		while (s < end && html_is_blank(*s))
 			s++;
 		if (s == end)

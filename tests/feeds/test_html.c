@@ -670,6 +670,18 @@ test_fast_path(void **state)
 	(void)state;
 	for (i = 0; i < sizeof fast_path_cases / sizeof fast_path_cases[0]; i++)
 		fast_path_check(fast_path_cases[i], strlen(fast_path_cases[i]));
+	/* attribute names of every length to past libxml2's 100 bytes, of
+	 * letters, or a letter then digits or hyphens (which libxml2, past
+	 * 100, takes for a bogus attribute that ends at a '>' in quotes) */
+	for (n = 1; n <= 130; n++) {
+		for (round = 0; round < 3; round++) {
+			len = (size_t)sprintf(buf, "x<b ");
+			for (i = 0; i < n; i++)
+				buf[len++] = i == 0 ? 't' : "t5-"[round];
+			len += (size_t)sprintf(buf + len, "=\"v>w\" >y</b> z");
+			fast_path_check(buf, len);
+		}
+	}
 	/* flat soup of pieces */
 	for (round = 0; round < 20000; round++) {
 		n = 1 + soup_next(&seed) % 24;
