@@ -609,6 +609,25 @@ html_is_digit(unsigned char c)
 }
 
 /*
+ * Whether the fast path takes the attribute value [s, end) as libxml2
+ * does: not when it holds U+FFFE or U+FFFF, which libxml2's reading of a
+ * value (xmlNextChar()) takes for a fatal error that stops the parse
+ * there, nor a NUL, which the parse drops beforehand and which could
+ * then join the bytes around it into an HTML5 reference that the fast
+ * path's growth budget (html5_max_growth()) did not count.
+ */
+static int
+html_fast_value_ok(const unsigned char *s, const unsigned char *end)
+{
+	for (; s < end; s++)
+		if (*s == '\0' ||
+		    (*s == 0xef && end - s >= 3 && s[1] == 0xbf &&
+			(s[2] & 0xfe) == 0xbe))
+			return 0;
+	return 1;
+}
+
+/*
  * The tag at *sp (just after '<'): its entry and whether it ends (</x>) or
  * closes itself (<x/>), with *sp moved past '>'. NULL when it is not one
  * the fast path takes.
@@ -617,7 +636,7 @@ static const struct html_fast_tag *
 html_fast_read_tag(const unsigned char **sp, const unsigned char *end,
     int *endtag, int *selfclose)
 {
-	const unsigned char *s = *sp;
+	const unsigned char *s = *sp, *value;
 	char name[HTML_FAST_NAME];
 	size_t n = 0;
 	const struct html_fast_tag *tag;
@@ -694,7 +713,7 @@ html_fast_read_tag(const unsigned char **sp, const unsigned char *end,
 		if (*s == '"' || *s == '\'') {
 			const unsigned char *q = memchr(s + 1, *s, end - s - 1);
 
-			if (q == NULL)
+			if (q == NULL || !html_fast_value_ok(s + 1, q))
 				return NULL;
 			s = q + 1;
 			if (s < end && !html_is_blank(*s) && *s != '>' &&
@@ -704,12 +723,15 @@ html_fast_read_tag(const unsigned char **sp, const unsigned char *end,
 		}
 		if (*s == '>' || *s == '<' || *s == '`' || *s == '=')
 			return NULL;
+		value = s;
 		while (s < end && !html_is_blank(*s) && *s != '>') {
 			if (*s == '"' || *s == '\'' || *s == '<' || *s == '`' ||
 			    *s == '=' || *s < 0x20)
 				return NULL;
 			s++;
 		}
+		if (!html_fast_value_ok(value, s))
+			return NULL;
 	}
 }
 
