@@ -7,8 +7,10 @@ puts the tests folder on sys.path to import it.
 """
 import http.server
 import os
+import signal
 import socket
 import socketserver
+import subprocess
 import sys
 import threading
 import time
@@ -47,6 +49,29 @@ def wait_for(pred, timeout, ignore=()):
         if time.time() >= end:
             return False
         time.sleep(0.05)
+
+
+def stop(proc, timeout=15):
+    """SIGTERM to PROC (unless it has exited), SIGKILL after TIMEOUT
+    seconds: its status and what it wrote to its pipes ("" for a stream
+    that is not a pipe)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return proc.returncode, (out or b"").decode(), (err or b"").decode()
+
+
+def proc_stat(pid):
+    """The state letter (R running, S sleeping, ...) of process PID and
+    its user and system CPU time in seconds, from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return fields[0], ((int(fields[11]) + int(fields[12]))
+                       / os.sysconf("SC_CLK_TCK"))
 
 
 def free_port():

@@ -29,7 +29,8 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 # harness.py is in the tests folder, above this one
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness  # noqa: E402
-from harness import Feeds, check, free_port, rss, serve, summary, write
+from harness import (Feeds, check, free_port, proc_stat, rss, serve, stop,
+                     summary, write)
 
 FEEDWATCH = os.path.abspath(sys.argv[1])
 TOKEN = "t0ken-for-the-admin-api-0123456789"
@@ -547,13 +548,6 @@ def metrics_values(fams):
           str(fams["feedwatch_feed_last_success_timestamp_seconds"]))
 
 
-def cpu_seconds(pid):
-    """User and system CPU time of process PID, in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def test_out_of_descriptors(tmp, feed_port):
     """More connections than the daemon has file descriptors for: the
     server stops accepting for a while (it must not spin on accept(),
@@ -579,9 +573,9 @@ def test_out_of_descriptors(tmp, feed_port):
                                                       timeout=2))
             except OSError:
                 break
-        cpu0, t0 = cpu_seconds(proc.pid), time.time()
+        cpu0, t0 = proc_stat(proc.pid)[1], time.time()
         time.sleep(2)
-        busy = (cpu_seconds(proc.pid) - cpu0) / (time.time() - t0)
+        busy = (proc_stat(proc.pid)[1] - cpu0) / (time.time() - t0)
         check("fds: out of descriptors, the loop does not spin",
               busy < 0.5, "%.0f%% of a CPU" % (100 * busy))
         for s in socks:
@@ -592,12 +586,7 @@ def test_out_of_descriptors(tmp, feed_port):
     finally:
         for s in socks:
             s.close()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     log.seek(0)
     lines = log.read().splitlines()
     log.close()

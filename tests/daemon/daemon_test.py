@@ -25,7 +25,8 @@ import urllib.request
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 # harness.py is in the tests folder, above this one
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from harness import Feeds, check, etag, rss, serve, summary, wait_for, write
+from harness import (Feeds, check, etag, proc_stat, rss, serve, stop, summary,
+                     wait_for, write)
 
 FEEDWATCH = os.path.abspath(sys.argv[1])
 FEEDS = Feeds()
@@ -102,17 +103,6 @@ def start(tmp, notify=None, watchdog_usec=None, level="info"):
         [FEEDWATCH, "run", "-c", os.path.join(tmp, "feedwatch.yaml"),
          "--log-level", level],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp)
-
-
-def stop(proc, timeout=15):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-    return proc.returncode, out.decode(), err.decode()
 
 
 def db(tmp, sql, args=()):
@@ -753,15 +743,6 @@ def test_retention(tmp):
           r.stdout.decode()[:300])
 
 
-def proc_state(pid):
-    """The process's state letter and its user and system CPU time, from
-    /proc."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return fields[0], ((int(fields[11]) + int(fields[12]))
-                       / os.sysconf("SC_CLK_TCK"))
-
-
 def test_retention_steps(tmp):
     """The daemon's retention runs in steps of STORE_PRUNE_STEP (20,000)
     items: 45,000 old items go in three steps (then a step each for
@@ -803,20 +784,15 @@ def test_retention_steps(tmp):
     # A process that steps for ever shows running (R) at nearly every
     # look, however loaded the machine; one that waits, sleeping (S).
     time.sleep(0.5)
-    states, cpu0 = [], proc_state(proc.pid)[1]
+    states, cpu0 = [], proc_stat(proc.pid)[1]
     for _ in range(40):
-        states.append(proc_state(proc.pid)[0])
+        states.append(proc_stat(proc.pid)[0])
         time.sleep(0.05)
-    used = proc_state(proc.pid)[1] - cpu0
+    used = proc_stat(proc.pid)[1] - cpu0
     check("retention steps: asleep after the run (%d of 40 looks running, "
           "%.2f s of CPU)" % (states.count("R"), used),
           states.count("R") <= 4 and used < 0.5)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop(proc)
     with open(errpath, "rb") as f:
         err = f.read().decode(errors="replace")
     steps = re.findall(r"retention: a step, (\d+) items and (\d+) feeds "
