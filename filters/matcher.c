@@ -85,8 +85,8 @@ struct matcher_pattern {
  * title: is no candidate for a hit in the content) and its guard holds:
  * when one of the guard's leaves was found (a pattern, or an entity
  * marked MATCHER_GUARD_ENTITY; in any field), or the guard is empty.
- * Once compiled, an entity E of a guard is npatterns + E instead, its
- * bit in matcher.found_bits.
+ * Once compiled, every leaf of a guard is a bit of matcher.found_bits
+ * (matcher_guard_renumber()).
  */
 #define MATCHER_GUARD_ENTITY 0x80000000u
 #define MATCHER_GUARD_NONE UINT32_MAX
@@ -1476,22 +1476,33 @@ matcher_compile_alias_entities(struct matcher *m)
 	m->alias_entity_first = first;
 }
 
-/* The entities of the guards of the N triggers: from
- * MATCHER_GUARD_ENTITY | E to npatterns + E, their bits in found_bits. */
+static void matcher_bit_set(uint64_t *, size_t);
+
+/*
+ * The leaves of the guards of the N triggers as bits of found_bits, so
+ * that a guard is three bits read: an entity from MATCHER_GUARD_ENTITY
+ * | E to npatterns + E; an empty guard to the bit after the entities,
+ * always set; the empty places of the others to the bit after that,
+ * never set.
+ */
 static void
 matcher_guard_renumber(struct matcher *m, size_t n)
 {
 	uint32_t *leaf;
 	size_t i, k;
 
+	uint32_t always = (uint32_t)(m->npatterns + m->nentities);
+
 	for (i = 0; i < n; i++)
 		for (k = 0; k < MATCHER_MAX_GUARD; k++) {
 			leaf = &m->triggers[i].guard.leaf[k];
-			if (*leaf != MATCHER_GUARD_NONE &&
-			    (*leaf & MATCHER_GUARD_ENTITY))
+			if (*leaf == MATCHER_GUARD_NONE)
+				*leaf = k == 0 ? always : always + 1;
+			else if (*leaf & MATCHER_GUARD_ENTITY)
 				*leaf = (uint32_t)m->npatterns +
 				    (*leaf & ~MATCHER_GUARD_ENTITY);
 		}
+	matcher_bit_set(m->found_bits, always);
 }
 
 /* N records of SIZE bytes (a power of two, at most a cache line),
@@ -1519,8 +1530,9 @@ matcher_compile(struct matcher *m, char **cause)
 
 	if (m->compiled)
 		return matcher_error(cause, "the matcher is already compiled");
-	/* a guard's leaf numbers patterns, then entities, in 32 bits */
-	if (m->npatterns + m->nentities >= MATCHER_GUARD_NONE)
+	/* a guard's leaf numbers patterns, then entities, then the bits
+	 * of matcher_guard_renumber(), in 32 bits */
+	if (m->npatterns + m->nentities + 2 >= MATCHER_GUARD_NONE)
 		return matcher_error(cause, "too many terms and entities");
 	m->compiled = 1;
 	for (i = 0; i < m->nentities; i++) {
@@ -1619,7 +1631,7 @@ matcher_compile(struct matcher *m, char **cause)
 	m->touched = xcalloc(m->npatterns + 1, sizeof *m->touched);
 	m->cand_bits = xcalloc(m->nwatchlists / 64 + 1, sizeof *m->cand_bits);
 	m->found_bits = xcalloc(
-	    (m->npatterns + m->nentities) / 64 + 1, sizeof *m->found_bits);
+	    (m->npatterns + m->nentities + 2) / 64 + 1, sizeof *m->found_bits);
 	matcher_guard_renumber(m, j);
 	m->candidates = xcalloc(m->nwatchlists + 1, sizeof *m->candidates);
 	m->decided = xcalloc(m->nwatchlists + 1, sizeof *m->decided);
@@ -2068,23 +2080,15 @@ matcher_found_any(const struct matcher *m, uint32_t p)
 	return matcher_bit(m->found_bits, p) ? m->hot[p].found_any : 0;
 }
 
-/* Whether a leaf of guard G was found (an empty guard holds). */
+/* Whether a leaf of guard G was found (an empty guard holds): see
+ * matcher_guard_renumber(). No branch: most guards fail, at random. */
 static int
 matcher_guard_holds(const struct matcher *m, const struct matcher_guard *g)
 {
-	size_t i;
-	uint32_t leaf;
-
-	if (g->leaf[0] == MATCHER_GUARD_NONE)
-		return 1;
-	for (i = 0; i < MATCHER_MAX_GUARD; i++) {
-		leaf = g->leaf[i];
-		if (leaf == MATCHER_GUARD_NONE)
-			break;
-		if (matcher_bit(m->found_bits, leaf))
-			return 1;
-	}
-	return 0;
+	_Static_assert(MATCHER_MAX_GUARD == 3, "a guard is three leaves");
+	return matcher_bit(m->found_bits, g->leaf[0]) |
+	    matcher_bit(m->found_bits, g->leaf[1]) |
+	    matcher_bit(m->found_bits, g->leaf[2]);
 }
 
 static void
@@ -2168,7 +2172,7 @@ matcher_index(struct matcher *m, int explain)
 		}
 		trig = m->triggers + hot->trig_first;
 		for (k = 0; k < hot->trig_count; k++)
-			if ((hot->found_any & trig[k].fields) &&
+			if (((hot->found_any & trig[k].fields) != 0) &
 			    matcher_guard_holds(m, &trig[k].guard))
 				matcher_candidate(m, trig[k].watchlist);
 	}
