@@ -47,12 +47,12 @@ struct automaton_dict_slot {
 
 /*
  * A token in dict_text (4-byte aligned): the text follows. Once
- * compiled, it also holds what a scan reads after finding it, so that
- * this is read beside its text rather than in three tables: the prefix
- * patterns it starts with, tok_pout[pfirst, pfirst + pcount) (found
- * once, when compiled, instead of looked up at every occurrence); the
- * state it leads to from the root, and that state's outputs,
- * out[ofirst, ofirst + ocount).
+ * compiled, it also holds what a scan reads after finding it (a scan
+ * reads it in its struct automaton_rec): the prefix patterns it starts
+ * with, tok_pout[pfirst, pfirst + pcount) (found once, when compiled,
+ * instead of looked up at every occurrence); the state it leads to
+ * from the root, and that state's outputs, out[ofirst, ofirst +
+ * ocount).
  */
 struct automaton_token {
 	uint32_t id;
@@ -63,6 +63,39 @@ struct automaton_token {
 	uint32_t ofirst;
 	uint32_t ocount;
 };
+
+/*
+ * What a scan reads of a token of the compiled dictionary, in a cache
+ * line of recs: by the index of the token's slot in dict, so that its
+ * address follows from the token's hash like the slot's, and both are
+ * asked for a few tokens ahead (automaton_prefetch()), instead of the
+ * record being found through the slot once it has come. It holds the
+ * token's first bytes, to check it, and the fields of its struct
+ * automaton_token; a token is read in dict_text only past its first
+ * AUTOMATON_REC_TEXT bytes.
+ */
+#define AUTOMATON_REC_TEXT 32
+/*
+ * Slots from which a dictionary has recs: below, its slots and records
+ * come to a few hundred kilobytes (some 10,000 tokens), which the
+ * second-level cache holds, so that a record found through its slot
+ * is a short wait, and the scan does not pay for asking for two lines
+ * a token.
+ */
+#define AUTOMATON_RECS_MIN 16384
+struct automaton_rec {
+	uint32_t len;
+	uint32_t id;
+	uint32_t pfirst;
+	uint32_t pcount;
+	uint32_t root;
+	uint32_t ofirst;
+	uint32_t ocount;
+	uint32_t off; /* the token in dict_text */
+	char text[AUTOMATON_REC_TEXT];
+};
+_Static_assert(sizeof(struct automaton_rec) == AUTOMATON_LINE,
+    "a token's rec is a cache line");
 
 struct automaton_edge {
 	uint32_t from;
@@ -87,6 +120,7 @@ struct automaton {
 	/* token dictionary */
 	struct automaton_dict_slot *dict;
 	size_t dict_size; /* power of two */
+	struct automaton_rec *recs; /* compiled: by slot of dict */
 	uint32_t ntokens;
 	char *dict_text;
 	size_t dict_text_len;
@@ -137,7 +171,7 @@ struct automaton {
 /* Reads whole words, the last one overlapping when the length is not a
  * multiple of eight (the length is mixed in first): no byte loop, no
  * partial word through memory. */
-static uint64_t
+static inline __attribute__((always_inline)) uint64_t
 automaton_hash(const char *p, size_t n)
 {
 	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n, v;
@@ -263,6 +297,7 @@ automaton_free(struct automaton *a)
 	if (a == NULL)
 		return;
 	free(a->dict);
+	free(a->recs);
 	free(a->dict_text);
 	automaton_map_free(&a->go);
 	free(a->edges);
@@ -395,16 +430,44 @@ automaton_lookup(const struct automaton *a, const char *s, size_t len)
 }
 
 uint64_t
-automaton_token_hash(const char *s, size_t len)
+automaton_prefetch(const struct automaton *a, const char *s, size_t len)
 {
-	return automaton_hash(s, len);
+	uint64_t h = automaton_hash(s, len);
+
+	if (a->dict_size > 0)
+		__builtin_prefetch(&a->dict[h & (a->dict_size - 1)]);
+	if (a->recs != NULL)
+		__builtin_prefetch(&a->recs[h & (a->dict_size - 1)]);
+	return h;
 }
 
-void
-automaton_prefetch(const struct automaton *a, uint64_t hash)
+/* The rec of token S (LEN bytes, hash H) in a compiled dictionary, or
+ * NULL: its slot is found by the tag, then the token checked in the
+ * rec, whose line the scan has asked for already. */
+static inline const struct automaton_rec *
+automaton_rec_find(
+    const struct automaton *a, const char *s, size_t len, uint64_t h)
 {
-	if (a->dict_size > 0)
-		__builtin_prefetch(&a->dict[hash & (a->dict_size - 1)]);
+	size_t mask = a->dict_size - 1, i, n;
+	uint32_t tag = (uint32_t)(h >> 32);
+	const struct automaton_rec *r;
+	const char *rest;
+
+	for (i = h & mask;; i = (i + 1) & mask) {
+		if (a->dict[i].off == 0)
+			return NULL;
+		if (a->dict[i].tag != tag)
+			continue;
+		r = &a->recs[i];
+		n = len < AUTOMATON_REC_TEXT ? len : AUTOMATON_REC_TEXT;
+		if (r->len != len || memcmp(r->text, s, n) != 0)
+			continue;
+		if (len <= AUTOMATON_REC_TEXT)
+			return r;
+		rest = (const char *)(automaton_token_at(a, r->off) + 1);
+		if (memcmp(rest + n, s + n, len - n) == 0)
+			return r;
+	}
 }
 
 static uint64_t
@@ -678,49 +741,38 @@ automaton_compile_tokens(struct automaton *a)
 	}
 }
 
-/* Lay the tokens out again, on a cache line's boundary, so that none
- * whose record fits in a line crosses one: a token found by the scan is
- * one line read. Records are not walked in order after this (gaps lie
- * between them). */
+/* The recs of the compiled dictionary, by slot, when it is large (see
+ * struct automaton_rec). */
 static void
-automaton_compile_layout(struct automaton *a)
+automaton_compile_recs(struct automaton *a)
 {
 	const struct automaton_token *t;
-	uint32_t *at; /* by token id: its new offset */
-	size_t off, need, to = AUTOMATON_LINE, i;
-	char *text;
+	struct automaton_rec *r;
+	size_t i;
 
-	if (a->ntokens == 0)
+	if (a->dict_size < AUTOMATON_RECS_MIN)
 		return;
-	at = xcalloc((size_t)a->ntokens + 1, sizeof *at);
-	for (off = sizeof *t; off < a->dict_text_len; off += need) {
-		t = automaton_token_at(a, (uint32_t)off);
-		need = sizeof *t + ((t->len + 3) & ~(size_t)3);
-		if (need <= AUTOMATON_LINE &&
-		    to / AUTOMATON_LINE != (to + need - 1) / AUTOMATON_LINE)
-			to += AUTOMATON_LINE - to % AUTOMATON_LINE;
-		if (to + need > UINT32_MAX)
-			fatalx("%s: too many tokens", __func__);
-		at[t->id] = (uint32_t)to;
-		to += need;
+	if (a->dict_size > SIZE_MAX / sizeof *a->recs ||
+	    (a->recs = aligned_alloc(
+		 AUTOMATON_LINE, a->dict_size * sizeof *a->recs)) == NULL)
+		fatal("%s: %zu recs", __func__, a->dict_size);
+	memset(a->recs, 0, a->dict_size * sizeof *a->recs);
+	for (i = 0; i < a->dict_size; i++) {
+		if (a->dict[i].off == 0)
+			continue;
+		t = automaton_token_at(a, a->dict[i].off);
+		r = &a->recs[i];
+		r->len = t->len;
+		r->id = t->id;
+		r->pfirst = t->pfirst;
+		r->pcount = t->pcount;
+		r->root = t->root;
+		r->ofirst = t->ofirst;
+		r->ocount = t->ocount;
+		r->off = a->dict[i].off;
+		memcpy(r->text, t + 1,
+		    t->len < AUTOMATON_REC_TEXT ? t->len : AUTOMATON_REC_TEXT);
 	}
-	to += AUTOMATON_LINE - to % AUTOMATON_LINE;
-	if ((text = aligned_alloc(AUTOMATON_LINE, to)) == NULL)
-		fatal("%s: %zu bytes", __func__, to);
-	memset(text, 0, to);
-	for (off = sizeof *t; off < a->dict_text_len; off += need) {
-		t = automaton_token_at(a, (uint32_t)off);
-		need = sizeof *t + ((t->len + 3) & ~(size_t)3);
-		memcpy(text + at[t->id], t, need);
-	}
-	for (i = 0; i < a->dict_size; i++)
-		if (a->dict[i].off != 0)
-			a->dict[i].off =
-			    at[automaton_token_at(a, a->dict[i].off)->id];
-	free(a->dict_text);
-	a->dict_text = text;
-	a->dict_text_len = a->dict_text_size = to;
-	free(at);
 }
 
 void
@@ -839,7 +891,7 @@ automaton_compile(struct automaton *a)
 	free(a->pown);
 	a->pown = NULL;
 	automaton_compile_tokens(a);
-	automaton_compile_layout(a);
+	automaton_compile_recs(a);
 }
 
 /* automaton_next() for a token ID that has one, whose state from the
@@ -870,31 +922,44 @@ automaton_next(const struct automaton *a, uint32_t state, uint32_t id)
 	return automaton_next_id(a, state, id, a->root_next[id]);
 }
 
+/* automaton_step() for a token the dictionary holds (its fields). */
+static inline uint32_t
+automaton_step_to(const struct automaton *a, uint32_t state, uint32_t id,
+    uint32_t root, uint32_t ofirst, uint32_t ocount, uint32_t pfirst,
+    uint32_t pcount, struct automaton_step *step)
+{
+	step->prefixes = a->tok_pout + pfirst;
+	step->nprefixes = pcount;
+	state = automaton_next_id(a, state, id, root);
+	if (state == root) {
+		step->outs = a->out + ofirst;
+		step->nouts = ocount;
+	} else
+		step->outs = automaton_outputs(a, state, &step->nouts);
+	return state;
+}
+
 uint32_t
 automaton_step(const struct automaton *a, uint32_t state, const char *s,
     size_t len, uint64_t hash, struct automaton_step *step)
 {
+	const struct automaton_rec *r;
 	const struct automaton_token *t;
 
 	if (!a->compiled)
 		fatalx("%s: automaton not compiled", __func__);
-	t = automaton_find(a, s, len, hash);
-	if (t == NULL) {
-		step->outs = a->out;
-		step->nouts = 0;
-		step->prefixes = NULL;
-		step->nprefixes = 0;
-		return AUTOMATON_ROOT;
-	}
-	step->prefixes = a->tok_pout + t->pfirst;
-	step->nprefixes = t->pcount;
-	state = automaton_next_id(a, state, t->id, t->root);
-	if (state == t->root) {
-		step->outs = a->out + t->ofirst;
-		step->nouts = t->ocount;
-	} else
-		step->outs = automaton_outputs(a, state, &step->nouts);
-	return state;
+	if (a->recs != NULL) {
+		if ((r = automaton_rec_find(a, s, len, hash)) != NULL)
+			return automaton_step_to(a, state, r->id, r->root,
+			    r->ofirst, r->ocount, r->pfirst, r->pcount, step);
+	} else if ((t = automaton_find(a, s, len, hash)) != NULL)
+		return automaton_step_to(a, state, t->id, t->root, t->ofirst,
+		    t->ocount, t->pfirst, t->pcount, step);
+	step->outs = a->out;
+	step->nouts = 0;
+	step->prefixes = NULL;
+	step->nprefixes = 0;
+	return AUTOMATON_ROOT;
 }
 
 const uint32_t *
@@ -980,4 +1045,10 @@ size_t
 automaton_ntokens(const struct automaton *a)
 {
 	return a->ntokens;
+}
+
+size_t
+automaton_nrecs(const struct automaton *a)
+{
+	return a->recs != NULL ? a->dict_size : 0;
 }

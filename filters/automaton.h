@@ -33,13 +33,13 @@ uint32_t automaton_intern(struct automaton *, const char *, size_t);
 /* The id of a token, or 0 when no pattern holds it. */
 uint32_t automaton_lookup(const struct automaton *, const char *, size_t);
 /*
- * A scan's step, for a scan that knows the tokens ahead: the token's
- * hash, which automaton_prefetch() uses to start reading the dictionary
- * where the step will, a few tokens before automaton_step() is called
- * with it. The step looks the token (LEN bytes, hash HASH) up and
- * moves from STATE as automaton_lookup() and automaton_next() would,
- * returns the new state and fills STEP (what it points to is the
- * automaton's, read-only).
+ * A scan's step, for a scan that knows the tokens ahead: a few tokens
+ * before automaton_step() is called with a token, automaton_prefetch()
+ * starts reading the dictionary where the step will, and returns the
+ * token's hash for it. The step looks the token (LEN bytes, hash HASH)
+ * up and moves from STATE as automaton_lookup() and automaton_next()
+ * would, returns the new state and fills STEP (what it points to is
+ * the automaton's, read-only).
  */
 struct automaton_step {
 	const uint32_t *outs; /* as automaton_outputs() of the new state */
@@ -51,8 +51,7 @@ struct automaton_step {
 	size_t nprefixes;
 };
 
-uint64_t automaton_token_hash(const char *, size_t);
-void automaton_prefetch(const struct automaton *, uint64_t hash);
+uint64_t automaton_prefetch(const struct automaton *, const char *, size_t);
 uint32_t automaton_step(const struct automaton *, uint32_t state, const char *,
     size_t, uint64_t hash, struct automaton_step *);
 /* Add a pattern of N token ids (N >= 1), reported as PATTERN. */
@@ -76,5 +75,8 @@ size_t automaton_prefixes(const struct automaton *, const char *token,
 /* Sizes, for tests and benchmarks. */
 size_t automaton_nstates(const struct automaton *);
 size_t automaton_ntokens(const struct automaton *);
+/* Cache lines of a compiled dictionary's recs (0: it is small enough
+ * not to have them; see automaton.c). */
+size_t automaton_nrecs(const struct automaton *);
 
 #endif

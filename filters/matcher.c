@@ -1843,9 +1843,8 @@ matcher_verify_case(struct matcher *m, const struct matcher_pattern *p,
 static void
 matcher_token_prefetch(struct matcher *m, size_t i, uint64_t *hash)
 {
-	*hash = automaton_token_hash(
-	    norm_token_text(&m->norm, i), m->norm.tokens[i].len);
-	automaton_prefetch(m->ac, *hash);
+	*hash = automaton_prefetch(
+	    m->ac, norm_token_text(&m->norm, i), m->norm.tokens[i].len);
 }
 
 static void

@@ -156,23 +156,28 @@ test_automaton_prefix_random(void **state)
 	automaton_free(a);
 }
 
+/* Tokens from which a dictionary is large enough to be read through its
+ * recs (automaton.c: AUTOMATON_RECS_MIN slots, two thirds full). */
+#define NTOKENS_RECS 12000
+
 /*
  * A token the dictionary holds comes from automaton_step() with its
  * state and outputs, and the prefixes automaton_prefixes() finds for
  * it, in the same order; a token it does not hold, with none (NULL).
+ * With NWORDS words (some the same), the dictionary is small or large.
  */
 static void
-test_automaton_token_prefixes(void **state)
+token_prefixes(size_t nwords)
 {
-	static char word[NTOKENS / 10][32];
-	static size_t wordlen[NTOKENS / 10];
+	static char word[NTOKENS_RECS][32];
+	static size_t wordlen[NTOKENS_RECS];
 	struct automaton *a = automaton_new();
 	uint64_t seed = 11;
 	struct automaton_step step;
 	uint32_t out[NPREFIXES], id, to;
 	const uint32_t *known, *outs, *want;
 	char pre[16];
-	size_t i, j, n, nknown, nouts, nwant, prelen, nwords = NTOKENS / 10;
+	size_t i, j, n, nknown, nouts, nwant, prelen;
 	size_t total = 0;
 
 	for (i = 0; i < NPREFIXES; i++) {
@@ -191,7 +196,7 @@ test_automaton_token_prefixes(void **state)
 	automaton_compile(a);
 	for (i = 0; i < nwords; i++) {
 		to = automaton_step(a, AUTOMATON_ROOT, word[i], wordlen[i],
-		    automaton_token_hash(word[i], wordlen[i]), &step);
+		    automaton_prefetch(a, word[i], wordlen[i]), &step);
 		outs = step.outs;
 		nouts = step.nouts;
 		known = step.prefixes;
@@ -213,11 +218,91 @@ test_automaton_token_prefixes(void **state)
 	}
 	assert_true(total > nwords); /* prefixes were found */
 	to = automaton_step(
-	    a, AUTOMATON_ROOT, "d", 1, automaton_token_hash("d", 1), &step);
+	    a, AUTOMATON_ROOT, "d", 1, automaton_prefetch(a, "d", 1), &step);
 	assert_int_equal(to, AUTOMATON_ROOT);
 	assert_int_equal(step.nouts, 0);
 	assert_null(step.prefixes);
+	if (nwords >= NTOKENS_RECS)
+		assert_true(automaton_nrecs(a) > 0);
+	else
+		assert_int_equal(automaton_nrecs(a), 0);
 	automaton_free(a);
+}
+
+static void
+test_automaton_token_prefixes(void **state)
+{
+	(void)state;
+	token_prefixes(NTOKENS / 10);
+}
+
+static void
+test_automaton_token_prefixes_recs(void **state)
+{
+	(void)state;
+	token_prefixes(NTOKENS_RECS);
+}
+
+/*
+ * Tokens longer than what a rec holds of them are told apart by the
+ * rest of their text, whatever their first bytes share; with NFILL
+ * more tokens, in a dictionary that has recs.
+ */
+static void
+long_tokens(size_t nfill)
+{
+	struct automaton *a = automaton_new();
+	struct automaton_step step;
+	char word[80];
+	size_t len, k;
+	uint32_t id, to;
+
+	for (k = 0; k < nfill; k++) {
+		snprintf(word, sizeof word, "f%zu", k);
+		automaton_intern(a, word, strlen(word));
+	}
+	memset(word, 'x', sizeof word);
+	/* "xxx...x" of 30 to 79 bytes, each ending in 'a' + its length */
+	for (len = 30; len < 80; len += 7) {
+		word[len - 1] = (char)('a' + len % 26);
+		id = automaton_intern(a, word, len);
+		automaton_add(a, &id, 1, (uint32_t)len);
+		word[len - 1] = 'x';
+	}
+	automaton_compile(a);
+	for (len = 30; len < 80; len++) {
+		for (k = 0; k < 2; k++) {
+			/* k = 0: as interned; 1: the last byte changed */
+			word[len - 1] = (char)('a' + len % 26 + k);
+			to = automaton_step(a, AUTOMATON_ROOT, word, len,
+			    automaton_prefetch(a, word, len), &step);
+			if ((len - 30) % 7 == 0 && k == 0) {
+				assert_int_not_equal(to, AUTOMATON_ROOT);
+				assert_int_equal(step.nouts, 1);
+				assert_int_equal(step.outs[0], len);
+				assert_int_equal(automaton_lookup(a, word, len),
+				    nfill + (len - 30) / 7 + 1);
+			} else {
+				assert_int_equal(to, AUTOMATON_ROOT);
+				assert_int_equal(step.nouts, 0);
+				assert_null(step.prefixes);
+				assert_int_equal(
+				    automaton_lookup(a, word, len), 0);
+			}
+			word[len - 1] = 'x';
+		}
+	}
+	assert_true(
+	    nfill == 0 ? automaton_nrecs(a) == 0 : automaton_nrecs(a) > 0);
+	automaton_free(a);
+}
+
+static void
+test_automaton_long_tokens(void **state)
+{
+	(void)state;
+	long_tokens(0);
+	long_tokens(NTOKENS_RECS);
 }
 
 /* An empty automaton sends everything to the root. */
@@ -244,6 +329,8 @@ main(void)
 	    cmocka_unit_test(test_automaton_prefix),
 	    cmocka_unit_test(test_automaton_prefix_random),
 	    cmocka_unit_test(test_automaton_token_prefixes),
+	    cmocka_unit_test(test_automaton_token_prefixes_recs),
+	    cmocka_unit_test(test_automaton_long_tokens),
 	    cmocka_unit_test(test_automaton_empty),
 	};
 
