@@ -14,6 +14,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "automaton.h"
 #include "buf.h"
@@ -2787,9 +2790,10 @@ matcher_snippet_copy(char *out, size_t n, const char *text, size_t from,
 #define MATCHER_BYTES(b) (0x0101010101010101ULL * (b))
 
 /* Whether the N bytes at S hold white space other than single spaces
- * (a run, or a tab, CR or LF), eight bytes at a time: the bytes that
- * are spaces and those under 0x20 are found with exact bit tricks, and
- * the latter, rare in text, looked at one by one. */
+ * (a run, or a tab, CR or LF), sixteen bytes at a time where the
+ * machine has SSE2, then eight at a time: the bytes that are spaces and
+ * those under 0x20 are found with vector compares or exact bit tricks,
+ * and the latter, rare in text, looked at one by one. */
 static int
 matcher_white_runs(const char *s, size_t n)
 {
@@ -2797,7 +2801,26 @@ matcher_white_runs(const char *s, size_t n)
 	uint64_t x, y, sp, ctl;
 	size_t i = 0, k;
 	int prev_space = 0;
+#ifdef __SSE2__
+	const __m128i space = _mm_set1_epi8(' '), under = _mm_set1_epi8(0x1f);
+	__m128i v;
+	unsigned vsp, vctl;
 
+	for (; i + 16 <= n; i += 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		vsp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, space));
+		/* b <= 0x1f: max(b, 0x1f) is 0x1f, unsigned */
+		vctl = (unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_max_epu8(v, under), under));
+		if ((vsp & (vsp >> 1)) != 0 || (prev_space && (vsp & 1)))
+			return 1;
+		for (; vctl != 0; vctl &= vctl - 1)
+			if (matcher_white((unsigned char)
+				    s[i + (size_t)__builtin_ctz(vctl)]))
+				return 1;
+		prev_space = (vsp >> 15) & 1;
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&x, s + i, 8);
 		x = le64toh(x); /* byte i + k in bits 8k to 8k + 7 */

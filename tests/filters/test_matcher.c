@@ -568,42 +568,46 @@ test_match_snippet_spaces(void **state)
 }
 
 /* The same at every offset of the run in the field, before the hit and
- * after it (the field is scanned eight bytes at a time, then its last
- * bytes one by one): two spaces, a tab, a CR, an LF; and a control
+ * after it (the field is scanned sixteen or eight bytes at a time, then
+ * its last bytes one by one): two spaces, a tab, a CR, an LF; and a control
  * character, which is no white space, kept as it is. */
 static void
 test_match_snippet_runs(void **state)
 {
 	static const char *const runs[] = {"  ", "\t", "\r", "\n", "\x01"};
 	static const char *const kept[] = {" ", " ", " ", " ", "\x01"};
-	static const char *const a20 = "aaaaaaaaaaaaaaaaaaaa";
+	/* long enough that a run near the first 16 bytes' end is read
+	 * 16 bytes at a time on both sides */
+	static const char *const tail = "dddddddddddddddddddddddd";
+	static const char *const a40 =
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 	struct matcher *m = test_matcher_new(0);
 	struct matcher_result *res;
 	struct item it = {0};
-	char text[64], want[128];
+	char text[96], want[160];
 	size_t i, k, after;
 
 	assert_int_equal(matcher_add_watchlist(m, "w", "iraq", NULL, NULL), 0);
 	assert_int_equal(matcher_compile(m, NULL), 0);
 	for (i = 0; i < sizeof runs / sizeof runs[0]; i++)
 		for (after = 0; after < 2; after++)
-			for (k = 0; k < 20; k++) {
+			for (k = 0; k < 40; k++) {
 				if (after) {
 					snprintf(text, sizeof text,
 					    "Iraq b%s%.*s", runs[i], (int)k,
-					    a20);
+					    a40);
 					snprintf(want, sizeof want,
 					    "\xc2\xab"
 					    "Iraq\xc2\xbb b%s%.*s",
-					    kept[i], (int)k, a20);
+					    kept[i], (int)k, a40);
 				} else {
 					snprintf(text, sizeof text,
-					    "%.*s%sb Iraq c", (int)k, a20,
-					    runs[i]);
+					    "%.*s%sb Iraq c %s", (int)k, a40,
+					    runs[i], tail);
 					snprintf(want, sizeof want,
 					    "%.*s%sb \xc2\xab"
-					    "Iraq\xc2\xbb c",
-					    (int)k, a20, kept[i]);
+					    "Iraq\xc2\xbb c %s",
+					    (int)k, a40, kept[i], tail);
 				}
 				it.title_text = text;
 				res = matcher_run(m, &it, NULL, 0);
