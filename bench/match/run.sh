@@ -20,6 +20,9 @@
 #
 # The matcher's runs are repeated ROUNDS times (default 5) and the
 # medians reported, the scaling being the median of each round's ratio.
+# Each run (grep's too) is pinned to the last core with taskset(1) when
+# there are two or more, so that the scheduler does not move it
+# between cores mid-run.
 #
 # usage: [WORKLOAD=realistic|uniform] [ROUNDS=n] bench/match/run.sh [BUILD_DIR] [ITEMS]
 # (from the top folder, after `make build`)
@@ -51,6 +54,10 @@ fi
 mbps() { sed -n 's/.*mb_per_s=\([0-9.]*\).*/\1/p' "$1"; }
 median() { LC_ALL=C sort -n | awk '{ v[NR] = $1 } END {
 	if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+pin=
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ]; then
+	pin="taskset -c $(($(nproc) - 1))"
+fi
 rounds=${ROUNDS:-5}
 case $rounds in
 '' | *[!0-9]* | 0) echo "ROUNDS is a number of rounds, 1 or more" >&2; exit 2 ;;
@@ -62,7 +69,7 @@ while [ "$r" -le "$rounds" ]; do
 	order="1 100 10000"
 	[ $((r % 2)) = 0 ] && order="10000 100 1"
 	for n in $order; do
-		"$work/bench_match" "$work/items.tsv" "$work/$wl-$n.tsv" \
+		$pin "$work/bench_match" "$work/items.tsv" "$work/$wl-$n.tsv" \
 			"$work/entities.tsv" >"$work/result-$n.txt"
 		echo "round $r: $(cat "$work/result-$n.txt")"
 		mbps "$work/result-$n.txt" >>"$work/mbps-$n.txt"
@@ -79,7 +86,7 @@ for n in 1 100 10000; do
 	[ "$n" = 10000 ] && input=$work/text-head.txt
 	bytes=$(wc -c <"$input")
 	/usr/bin/time -f "%U %S" -o "$work/grep-time-$n.txt" \
-		env LC_ALL=C grep -F -w -i -c -f "$work/$pat-$n.txt" \
+		$pin env LC_ALL=C grep -F -w -i -c -f "$work/$pat-$n.txt" \
 		"$input" >"$work/grep-count-$n.txt" || true
 	secs=$(awk '{ print $1 + $2 }' "$work/grep-time-$n.txt")
 	echo "grep patterns=$(wc -l <"$work/$pat-$n.txt")" \
