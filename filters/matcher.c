@@ -281,7 +281,9 @@ struct matcher {
 	 * pattern and each entity was hit in (zero when not hit), set from
 	 * the hits and cleared after each item.
 	 */
-	uint64_t *found_bits; /* patterns, then entities: found at all */
+	/* patterns, then entities: found at all; then a bit always set
+	 * and one never set (matcher_guard_renumber()) */
+	uint64_t *found_bits;
 	uint8_t *entity_found; /* by entity: fields of counting alias hits */
 	uint32_t *alias_entity_first; /* by pattern: its entities are */
 	uint32_t *alias_entities; /* alias_entities[first[p], first[p+1]) */

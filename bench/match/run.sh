@@ -20,9 +20,9 @@
 #
 # The matcher's runs are repeated ROUNDS times (default 5) and the
 # medians reported, the scaling being the median of each round's ratio.
-# Each run (grep's too) is pinned to the last core with taskset(1) when
-# there are two or more, so that the scheduler does not move it
-# between cores mid-run.
+# Each run (grep's too) is pinned to the last core it may run on with
+# taskset(1) when there are two or more, so that the scheduler does not
+# move it between cores mid-run.
 #
 # usage: [WORKLOAD=realistic|uniform] [ROUNDS=n] bench/match/run.sh [BUILD_DIR] [ITEMS]
 # (from the top folder, after `make build`)
@@ -54,9 +54,12 @@ fi
 mbps() { sed -n 's/.*mb_per_s=\([0-9.]*\).*/\1/p' "$1"; }
 median() { LC_ALL=C sort -n | awk '{ v[NR] = $1 } END {
 	if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# the last of the cores this shell may run on ("0-3", "2,5,7")
 pin=
-if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ]; then
-	pin="taskset -c $(($(nproc) - 1))"
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ] &&
+	cpus=$(taskset -cp $$ 2>/dev/null | sed -n 's/.*: *//p') &&
+	[ -n "$cpus" ]; then
+	pin="taskset -c ${cpus##*[,-]}"
 fi
 rounds=${ROUNDS:-5}
 case $rounds in

@@ -156,9 +156,12 @@ test_automaton_prefix_random(void **state)
 	automaton_free(a);
 }
 
-/* Tokens from which a dictionary is large enough to be read through its
- * recs (automaton.c: AUTOMATON_RECS_MIN slots, two thirds full). */
+/* Tokens that make a dictionary large enough to be read through its
+ * recs (automaton.c: AUTOMATON_RECS_MIN slots, 5,462 tokens or more). */
 #define NTOKENS_RECS 12000
+/* Two-word patterns, of words 2i and 2i + 1, stepped through from the
+ * state after the first word (where a token's id is what counts). */
+#define NPAIRS 200
 
 /*
  * A token the dictionary holds comes from automaton_step() with its
@@ -174,7 +177,7 @@ token_prefixes(size_t nwords)
 	struct automaton *a = automaton_new();
 	uint64_t seed = 11;
 	struct automaton_step step;
-	uint32_t out[NPREFIXES], id, to;
+	uint32_t out[NPREFIXES], id, to, from, pair[2];
 	const uint32_t *known, *outs, *want;
 	char pre[16];
 	size_t i, j, n, nknown, nouts, nwant, prelen;
@@ -193,7 +196,35 @@ token_prefixes(size_t nwords)
 		id = automaton_intern(a, word[i], wordlen[i]);
 		automaton_add(a, &id, 1, (uint32_t)i);
 	}
+	for (i = 0; i < NPAIRS; i++) {
+		pair[0] = automaton_intern(a, word[2 * i], wordlen[2 * i]);
+		pair[1] =
+		    automaton_intern(a, word[2 * i + 1], wordlen[2 * i + 1]);
+		automaton_add(a, pair, 2, (uint32_t)(nwords + i));
+	}
 	automaton_compile(a);
+	for (i = 0; i < NPAIRS; i++) {
+		from = automaton_step(a, AUTOMATON_ROOT, word[2 * i],
+		    wordlen[2 * i],
+		    automaton_prefetch(a, word[2 * i], wordlen[2 * i]), &step);
+		assert_int_not_equal(from, AUTOMATON_ROOT);
+		to = automaton_step(a, from, word[2 * i + 1],
+		    wordlen[2 * i + 1],
+		    automaton_prefetch(a, word[2 * i + 1], wordlen[2 * i + 1]),
+		    &step);
+		assert_int_equal(to,
+		    automaton_next(a, from,
+			automaton_lookup(
+			    a, word[2 * i + 1], wordlen[2 * i + 1])));
+		want = automaton_outputs(a, to, &nwant);
+		assert_int_equal(step.nouts, nwant);
+		for (j = 0; j < nwant; j++)
+			assert_int_equal(step.outs[j], want[j]);
+		/* the pair's own pattern is among them */
+		for (j = 0; j < nwant && want[j] != nwords + i; j++)
+			;
+		assert_true(j < nwant);
+	}
 	for (i = 0; i < nwords; i++) {
 		to = automaton_step(a, AUTOMATON_ROOT, word[i], wordlen[i],
 		    automaton_prefetch(a, word[i], wordlen[i]), &step);
@@ -244,9 +275,9 @@ test_automaton_token_prefixes_recs(void **state)
 }
 
 /*
- * Tokens longer than what a rec holds of them are told apart by the
- * rest of their text, whatever their first bytes share; with NFILL
- * more tokens, in a dictionary that has recs.
+ * Tokens longer than what a rec holds of them are found; with NFILL more
+ * tokens, in a dictionary that has recs. (Tokens that differ have other
+ * hashes here: what tells apart tokens of the same hash is below.)
  */
 static void
 long_tokens(size_t nfill)
@@ -305,6 +336,128 @@ test_automaton_long_tokens(void **state)
 	long_tokens(NTOKENS_RECS);
 }
 
+/* automaton.c's hash of N >= 8 bytes, so that tokens of one hash can be
+ * made; checked against automaton_prefetch(), which returns it. */
+static uint64_t
+hash_mix(uint64_t h, const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	h = (h ^ v) * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 32);
+}
+
+/* The hash state after the words before byte AT of S (N bytes, N and AT
+ * multiples of 8, AT < N). */
+static uint64_t
+hash_state(const unsigned char *s, size_t n, size_t at)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
+	size_t p;
+
+	for (p = 0; p < at; p += 8)
+		h = hash_mix(h, s + p);
+	return h;
+}
+
+/*
+ * Make Y (N bytes) a token of X's hash that differs from it in the
+ * words at bytes AT and AT + 8 (AT + 8 < N): Y's word at AT is
+ * changed, then the next one chosen so that what it is mixed with (the
+ * state XOR the word, whether the loop's step or the last) is X's.
+ */
+static void
+hash_twin(const unsigned char *x, unsigned char *y, size_t n, size_t at)
+{
+	uint64_t hx, hy, v;
+
+	memcpy(y, x, n);
+	y[at] ^= 0x5a;
+	y[at + 3] ^= 0xc3;
+	hx = hash_mix(hash_state(x, n, at), x + at);
+	hy = hash_mix(hash_state(y, n, at), y + at);
+	memcpy(&v, x + at + 8, 8);
+	v ^= hx ^ hy;
+	memcpy(y + at + 8, &v, 8);
+}
+
+/*
+ * Tokens of the same 64-bit hash, the same length and so the same slot
+ * and tag, are told apart by their text: by the first bytes a rec holds
+ * (24-byte tokens, and 48-byte ones differing in their first 16 bytes)
+ * and by the rest (48-byte ones that share their first 32), in a
+ * dictionary with recs and in one without.
+ */
+static void
+test_automaton_same_hash(void **state)
+{
+	static const size_t cases[][2] = {{24, 0}, {48, 0}, {48, 32}};
+	struct automaton *a;
+	struct automaton_step step;
+	unsigned char x[48], y[48];
+	char fill[16];
+	size_t c, k, n, at, nfill, both;
+	uint32_t id[2], to;
+
+	(void)state;
+	for (k = 0; k < sizeof x; k++)
+		x[k] = (unsigned char)('a' + k % 26);
+	for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		n = cases[c][0];
+		at = cases[c][1];
+		hash_twin(x, y, n, at);
+		a = automaton_new();
+		if (automaton_prefetch(a, (const char *)x, n) !=
+		    automaton_prefetch(a, (const char *)y, n))
+			fail_msg("the test's copy of the hash is out of date");
+		assert_memory_not_equal(x, y, n);
+		automaton_free(a);
+		for (nfill = 0; nfill <= NTOKENS_RECS; nfill += NTOKENS_RECS)
+			for (both = 0; both < 2; both++) {
+				a = automaton_new();
+				for (k = 0; k < nfill; k++) {
+					snprintf(fill, sizeof fill, "f%zu", k);
+					automaton_intern(a, fill, strlen(fill));
+				}
+				id[0] = automaton_intern(a, (const char *)x, n);
+				automaton_add(a, &id[0], 1, 1);
+				if (both) {
+					id[1] = automaton_intern(
+					    a, (const char *)y, n);
+					assert_int_not_equal(id[0], id[1]);
+					automaton_add(a, &id[1], 1, 2);
+				}
+				automaton_compile(a);
+				assert_true(
+				    (automaton_nrecs(a) > 0) == (nfill > 0));
+				to = automaton_step(a, AUTOMATON_ROOT,
+				    (const char *)x, n,
+				    automaton_prefetch(a, (const char *)x, n),
+				    &step);
+				assert_int_not_equal(to, AUTOMATON_ROOT);
+				assert_int_equal(step.nouts, 1);
+				assert_int_equal(step.outs[0], 1);
+				to = automaton_step(a, AUTOMATON_ROOT,
+				    (const char *)y, n,
+				    automaton_prefetch(a, (const char *)y, n),
+				    &step);
+				if (both) {
+					assert_int_equal(step.nouts, 1);
+					assert_int_equal(step.outs[0], 2);
+				} else {
+					assert_int_equal(to, AUTOMATON_ROOT);
+					assert_int_equal(step.nouts, 0);
+					assert_int_equal(
+					    automaton_lookup(
+						a, (const char *)y, n),
+					    0);
+				}
+				automaton_free(a);
+			}
+	}
+}
+
 /* An empty automaton sends everything to the root. */
 static void
 test_automaton_empty(void **state)
@@ -331,6 +484,7 @@ main(void)
 	    cmocka_unit_test(test_automaton_token_prefixes),
 	    cmocka_unit_test(test_automaton_token_prefixes_recs),
 	    cmocka_unit_test(test_automaton_long_tokens),
+	    cmocka_unit_test(test_automaton_same_hash),
 	    cmocka_unit_test(test_automaton_empty),
 	};
 

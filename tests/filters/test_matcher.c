@@ -567,6 +567,20 @@ test_match_snippet_spaces(void **state)
 	matcher_free(m);
 }
 
+/* M's one match of an item of title TEXT has one hit, of snippet WANT. */
+static void
+title_snippet_is(struct matcher *m, const char *text, const char *want)
+{
+	struct matcher_result *res;
+	struct item it = {0};
+
+	it.title_text = (char *)text;
+	res = matcher_run(m, &it, NULL, 0);
+	assert_int_equal(res->nmatches, 1);
+	assert_string_equal(res->matches[0].hits[0].snippet, want);
+	matcher_result_free(res);
+}
+
 /* The same at every offset of the run in the field, before the hit and
  * after it (the field is scanned sixteen or eight bytes at a time, then
  * its last bytes one by one): two spaces, a tab, a CR, an LF; and a control
@@ -582,8 +596,6 @@ test_match_snippet_runs(void **state)
 	static const char *const a40 =
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 	struct matcher *m = test_matcher_new(0);
-	struct matcher_result *res;
-	struct item it = {0};
 	char text[96], want[160];
 	size_t i, k, after;
 
@@ -609,12 +621,21 @@ test_match_snippet_runs(void **state)
 					    "Iraq\xc2\xbb c %s",
 					    (int)k, a40, kept[i], tail);
 				}
-				it.title_text = text;
-				res = matcher_run(m, &it, NULL, 0);
-				assert_int_equal(res->nmatches, 1);
-				assert_string_equal(
-				    res->matches[0].hits[0].snippet, want);
-				matcher_result_free(res);
+				title_snippet_is(m, text, want);
+			}
+	/* the run at every offset up to 37, in fields of every length up
+	 * to 59: across the end of the last sixteen bytes read sixteen at
+	 * a time, into the eight-byte loop and into the byte loop */
+	for (i = 0; i < sizeof runs / sizeof runs[0]; i++)
+		for (k = 0; k <= 30; k++)
+			for (after = 0; after <= 20; after++) {
+				snprintf(text, sizeof text, "Iraq x%.*s%sb%.*s",
+				    (int)k, a40, runs[i], (int)after, tail);
+				snprintf(want, sizeof want,
+				    "\xc2\xab"
+				    "Iraq\xc2\xbb x%.*s%sb%.*s",
+				    (int)k, a40, kept[i], (int)after, tail);
+				title_snippet_is(m, text, want);
 			}
 	matcher_free(m);
 }
