@@ -51,11 +51,10 @@ struct automaton_dict_slot {
  * A token in dict_text (4-byte aligned): the text follows. Once
  * compiled, it also holds what a scan reads after finding it (in a
  * large dictionary, a scan reads its struct automaton_rec): the prefix
- * patterns it starts
- * with, tok_pout[pfirst, pfirst + pcount) (found once, when compiled,
- * instead of looked up at every occurrence); the state it leads to
- * from the root, and that state's outputs, out[ofirst, ofirst +
- * ocount).
+ * patterns it starts with, tok_pout[pfirst, pfirst + pcount) (found
+ * once, when compiled, instead of looked up at every occurrence); the
+ * state it leads to from the root, and that state's outputs,
+ * out[ofirst, ofirst + ocount).
  */
 struct automaton_token {
 	uint32_t id;
