@@ -71,10 +71,9 @@ struct automaton_token {
  * line of recs: by the index of the token's slot in dict, so that its
  * address follows from the token's hash like the slot's, and both are
  * asked for a few tokens ahead (automaton_prefetch()), instead of the
- * record being found through the slot once it has come. It holds the
- * token's first bytes, to check it, and the fields of its struct
- * automaton_token; a token is read in dict_text only past its first
- * AUTOMATON_REC_TEXT bytes.
+ * record being found through the slot once it has come. It holds a
+ * copy of the token's record and its first bytes, to check it: a token
+ * is read in dict_text only past its first AUTOMATON_REC_TEXT bytes.
  */
 #define AUTOMATON_REC_TEXT 32
 /*
@@ -88,14 +87,8 @@ struct automaton_token {
  */
 #define AUTOMATON_RECS_MIN 16384
 struct automaton_rec {
-	uint32_t len;
-	uint32_t id;
-	uint32_t pfirst;
-	uint32_t pcount;
-	uint32_t root;
-	uint32_t ofirst;
-	uint32_t ocount;
-	uint32_t off; /* the token in dict_text */
+	struct automaton_token tok; /* a copy of the token's record */
+	uint32_t off; /* the record in dict_text */
 	char text[AUTOMATON_REC_TEXT];
 };
 _Static_assert(sizeof(struct automaton_rec) == AUTOMATON_LINE,
@@ -464,7 +457,7 @@ automaton_rec_find(
 			continue;
 		r = &a->recs[i];
 		n = len < AUTOMATON_REC_TEXT ? len : AUTOMATON_REC_TEXT;
-		if (r->len != len || memcmp(r->text, s, n) != 0)
+		if (r->tok.len != len || memcmp(r->text, s, n) != 0)
 			continue;
 		if (len <= AUTOMATON_REC_TEXT)
 			return r;
@@ -766,13 +759,7 @@ automaton_compile_recs(struct automaton *a)
 			continue;
 		t = automaton_token_at(a, a->dict[i].off);
 		r = &a->recs[i];
-		r->len = t->len;
-		r->id = t->id;
-		r->pfirst = t->pfirst;
-		r->pcount = t->pcount;
-		r->root = t->root;
-		r->ofirst = t->ofirst;
-		r->ocount = t->ocount;
+		r->tok = *t;
 		r->off = a->dict[i].off;
 		memcpy(r->text, t + 1,
 		    t->len < AUTOMATON_REC_TEXT ? t->len : AUTOMATON_REC_TEXT);
@@ -926,18 +913,17 @@ automaton_next(const struct automaton *a, uint32_t state, uint32_t id)
 	return automaton_next_id(a, state, id, a->root_next[id]);
 }
 
-/* automaton_step() for a token the dictionary holds (its fields). */
+/* automaton_step() for token T, which the dictionary holds. */
 static inline uint32_t
-automaton_step_to(const struct automaton *a, uint32_t state, uint32_t id,
-    uint32_t root, uint32_t ofirst, uint32_t ocount, uint32_t pfirst,
-    uint32_t pcount, struct automaton_step *step)
+automaton_step_to(const struct automaton *a, uint32_t state,
+    const struct automaton_token *t, struct automaton_step *step)
 {
-	step->prefixes = a->tok_pout + pfirst;
-	step->nprefixes = pcount;
-	state = automaton_next_id(a, state, id, root);
-	if (state == root) {
-		step->outs = a->out + ofirst;
-		step->nouts = ocount;
+	step->prefixes = a->tok_pout + t->pfirst;
+	step->nprefixes = t->pcount;
+	state = automaton_next_id(a, state, t->id, t->root);
+	if (state == t->root) {
+		step->outs = a->out + t->ofirst;
+		step->nouts = t->ocount;
 	} else
 		step->outs = automaton_outputs(a, state, &step->nouts);
 	return state;
@@ -948,17 +934,17 @@ automaton_step(const struct automaton *a, uint32_t state, const char *s,
     size_t len, uint64_t hash, struct automaton_step *step)
 {
 	const struct automaton_rec *r;
-	const struct automaton_token *t;
+	const struct automaton_token *t = NULL;
 
 	if (!a->compiled)
 		fatalx("%s: automaton not compiled", __func__);
 	if (a->recs != NULL) {
 		if ((r = automaton_rec_find(a, s, len, hash)) != NULL)
-			return automaton_step_to(a, state, r->id, r->root,
-			    r->ofirst, r->ocount, r->pfirst, r->pcount, step);
-	} else if ((t = automaton_find(a, s, len, hash)) != NULL)
-		return automaton_step_to(a, state, t->id, t->root, t->ofirst,
-		    t->ocount, t->pfirst, t->pcount, step);
+			t = &r->tok;
+	} else
+		t = automaton_find(a, s, len, hash);
+	if (t != NULL)
+		return automaton_step_to(a, state, t, step);
 	step->outs = a->out;
 	step->nouts = 0;
 	step->prefixes = NULL;
