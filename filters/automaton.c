@@ -16,7 +16,11 @@
  * its id, its state from the root and that state's outputs, and its
  * prefix patterns), the goto table only edges below the root,
  * and a bit per state says whether it has any, so that a state that
- * ends a one-word pattern falls back without a lookup. A large
+ * ends a one-word pattern falls back without a lookup. A bit per token
+ * says whether any such edge is on it: a token that is no phrase's
+ * second or later word goes to its state from the root whatever the
+ * state. For the others, a filter of the edges' keys turns most
+ * lookups of a pair that is no edge away before the table is read. A large
  * dictionary also has a line per slot with what the record holds
  * (struct automaton_rec), asked for with the slot, tokens ahead.
  */
@@ -32,6 +36,9 @@
 #define AUTOMATON_EMPTY_KEY UINT64_MAX
 #define AUTOMATON_PSTART 4096 /* entries of pstart, a power of two */
 #define AUTOMATON_LINE 64 /* bytes of a cache line */
+/* Bits of the goto table's filter (gobits) an edge below the root: at
+ * most one lookup in sixteen of a pair that is no edge passes it. */
+#define AUTOMATON_GOBITS 16
 
 /* Open-addressing map from a 64-bit key to a 32-bit value. */
 struct automaton_map {
@@ -130,6 +137,12 @@ struct automaton {
 	uint32_t nstates;
 	uint32_t *fail;
 	uint64_t *has_edges; /* bit per state: has edges in go */
+	uint64_t *inner; /* bit per token id: an edge in go is on it */
+	/* AUTOMATON_GOBITS bits (a power of two of them, 512 at least) an
+	 * edge in go, each edge setting the bit its key's automaton_mix()
+	 * names in its top bits: go is looked up only when it is set. */
+	uint64_t *gobits;
+	unsigned gobits_shift; /* 64 - log2(bits) */
 	uint32_t *root_next; /* by token id, ntokens + 1 entries */
 	struct automaton_output *own; /* building */
 	size_t nown;
@@ -197,6 +210,18 @@ automaton_hash(const char *p, size_t n)
 	return h;
 }
 
+static inline int
+automaton_bit64(const uint64_t *set, uint64_t i)
+{
+	return (set[i / 64] >> (i % 64)) & 1;
+}
+
+static inline void
+automaton_bit64_set(uint64_t *set, uint64_t i)
+{
+	set[i / 64] |= 1ULL << (i % 64);
+}
+
 static uint64_t
 automaton_mix(uint64_t k)
 {
@@ -227,19 +252,26 @@ automaton_map_free(struct automaton_map *m)
 	memset(m, 0, sizeof *m);
 }
 
+/* The value of KEY, whose automaton_mix() is MIX. */
 static uint32_t
-automaton_map_get(const struct automaton_map *m, uint64_t key)
+automaton_map_find(const struct automaton_map *m, uint64_t key, uint64_t mix)
 {
 	size_t mask = m->size - 1, i;
 
 	if (m->size == 0)
 		return AUTOMATON_NONE;
-	for (i = automaton_mix(key) & mask;; i = (i + 1) & mask) {
+	for (i = mix & mask;; i = (i + 1) & mask) {
 		if (m->keys[i] == key)
 			return m->values[i];
 		if (m->keys[i] == AUTOMATON_EMPTY_KEY)
 			return AUTOMATON_NONE;
 	}
+}
+
+static uint32_t
+automaton_map_get(const struct automaton_map *m, uint64_t key)
+{
+	return automaton_map_find(m, key, automaton_mix(key));
 }
 
 static void automaton_map_put(struct automaton_map *, uint64_t, uint32_t);
@@ -300,6 +332,8 @@ automaton_free(struct automaton *a)
 	free(a->edges);
 	free(a->fail);
 	free(a->has_edges);
+	free(a->inner);
+	free(a->gobits);
 
 	free(a->root_next);
 	free(a->own);
@@ -648,23 +682,32 @@ automaton_group(struct automaton_output *own, size_t nown, uint32_t nstates,
 }
 
 /* Keep in go only the edges below the root (the root has root_next),
- * and note which states have any. */
+ * and note which states have any and which tokens they are on. */
 static void
 automaton_compile_go(struct automaton *a)
 {
-	size_t i;
+	size_t i, n = 0, bits = 512;
+	uint64_t key;
 
+	for (i = 0; i < a->nedges; i++)
+		n += a->edges[i].from != AUTOMATON_ROOT;
+	while (bits < AUTOMATON_GOBITS * n)
+		bits *= 2;
+	a->gobits_shift = 64 - (unsigned)__builtin_ctzll(bits);
+	a->gobits = xcalloc(bits / 64, sizeof *a->gobits);
 	automaton_map_free(&a->go);
 	a->has_edges =
 	    xcalloc((size_t)a->nstates / 64 + 1, sizeof *a->has_edges);
+	a->inner = xcalloc((size_t)a->ntokens / 64 + 1, sizeof *a->inner);
 	for (i = 0; i < a->nedges; i++) {
 		if (a->edges[i].from == AUTOMATON_ROOT)
 			continue;
-		automaton_map_put(&a->go,
-		    automaton_key(a->edges[i].from, a->edges[i].id),
-		    a->edges[i].to);
-		a->has_edges[a->edges[i].from / 64] |= 1ULL
-		    << (a->edges[i].from % 64);
+		key = automaton_key(a->edges[i].from, a->edges[i].id);
+		automaton_map_put(&a->go, key, a->edges[i].to);
+		automaton_bit64_set(
+		    a->gobits, automaton_mix(key) >> a->gobits_shift);
+		automaton_bit64_set(a->has_edges, a->edges[i].from);
+		automaton_bit64_set(a->inner, a->edges[i].id);
 	}
 }
 
@@ -891,14 +934,22 @@ static inline uint32_t
 automaton_next_id(
     const struct automaton *a, uint32_t state, uint32_t id, uint32_t root)
 {
+	uint64_t key, mix;
 	uint32_t t;
 
+	/* a token no edge below the root is on goes to ROOT from any state */
+	if (!automaton_bit64(a->inner, id))
+		return root;
 	for (;;) {
 		if (state == AUTOMATON_ROOT)
 			return root;
-		if (a->has_edges[state / 64] & (1ULL << (state % 64))) {
-			t = automaton_map_get(&a->go, automaton_key(state, id));
-			if (t != AUTOMATON_NONE)
+		if (automaton_bit64(a->has_edges, state)) {
+			key = automaton_key(state, id);
+			mix = automaton_mix(key);
+			if (automaton_bit64(
+				a->gobits, mix >> a->gobits_shift) &&
+			    (t = automaton_map_find(&a->go, key, mix)) !=
+				AUTOMATON_NONE)
 				return t;
 		}
 		state = a->fail[state];
