@@ -152,7 +152,7 @@ struct matcher_op {
 	unsigned fields : 7; /* leaf: QUERY_FIELD_* */
 	unsigned entity : 1; /* leaf: arg is an entity, not a pattern */
 	unsigned size : 16; /* ops in this subtree, itself included */
-	uint32_t arg; /* leaf: pattern or entity; NEAR: index in near_nodes */
+	uint32_t arg; /* leaf: pattern or entity; NEAR: its distance */
 	uint32_t term; /* leaf: its term as written, at matcher.terms + term,
 			  so that reporting a hit reads no leaf */
 };
@@ -216,10 +216,15 @@ struct matcher_span {
 	uint32_t ts, te;
 };
 
+/* Spans start in their own array (a few: most NEARs have few places to
+ * look at) and move to the heap when they outgrow it: such a struct is
+ * not copied, and freed with matcher_spans_free(). */
+#define MATCHER_SPANS_INLINE 8
 struct matcher_spans {
-	struct matcher_span *v;
+	struct matcher_span *v; /* inline, or allocated */
 	size_t n, size;
 	size_t limit; /* how many are wanted, at most MATCHER_MAX_SPANS */
+	struct matcher_span inline_v[MATCHER_SPANS_INLINE];
 };
 
 struct matcher {
@@ -244,8 +249,6 @@ struct matcher {
 	size_t nops;
 	char *terms; /* the leaves' terms, NUL after each (ops' term) */
 	size_t terms_len, terms_size;
-	const struct query_node **near_nodes;
-	size_t nnear;
 	uint32_t *wl_op_first; /* by watchlist: its program in ops */
 	struct matcher_trigger *triggers; /* of every pattern */
 	uint32_t *regexes; /* pattern ids of regexes */
@@ -399,7 +402,6 @@ matcher_free(struct matcher *m)
 	automaton_free(m->names);
 	free(m->ops);
 	free(m->terms);
-	free(m->near_nodes);
 	free(m->wl_op_first);
 	free(m->triggers);
 	for (i = 0; i < m->npatterns; i++) {
@@ -1183,12 +1185,8 @@ matcher_emit(struct matcher *m, const struct matcher_watchlist *w,
 		op->term = (uint32_t)m->terms_len;
 		memcpy(m->terms + m->terms_len, leaf->term, len);
 		m->terms_len += len;
-	} else if (n->kind == QUERY_NEAR) {
-		m->near_nodes = xreallocarray(
-		    m->near_nodes, m->nnear + 1, sizeof *m->near_nodes);
-		m->near_nodes[m->nnear] = n;
-		op->arg = (uint32_t)m->nnear++;
-	}
+	} else if (n->kind == QUERY_NEAR)
+		op->arg = n->distance;
 	for (i = 0; i < n->nkids; i++)
 		matcher_emit(m, w, n->kids[i]);
 	/* QUERY_MAX_TERMS and QUERY_MAX_DEPTH keep a query far smaller */
@@ -2304,15 +2302,39 @@ matcher_spans_add(struct matcher *m, struct matcher_spans *s, uint32_t seg,
 			m->truncated = 1;
 		return -1;
 	}
+	if (s->v == NULL) {
+		s->v = s->inline_v;
+		s->size = MATCHER_SPANS_INLINE;
+	}
 	if (s->n == s->size) {
-		s->size = s->size ? s->size * 2 : 16;
-		s->v = xreallocarray(s->v, s->size, sizeof *s->v);
+		s->size *= 2;
+		if (s->v == s->inline_v) {
+			s->v = xreallocarray(NULL, s->size, sizeof *s->v);
+			memcpy(s->v, s->inline_v, sizeof s->inline_v);
+		} else
+			s->v = xreallocarray(s->v, s->size, sizeof *s->v);
 	}
 	s->v[s->n].seg = seg;
 	s->v[s->n].ts = ts;
 	s->v[s->n].te = te;
 	s->n++;
 	return 0;
+}
+
+/* An empty S that wants LIMIT spans (its array is left as it is). */
+static void
+matcher_spans_init(struct matcher_spans *s, size_t limit)
+{
+	s->v = NULL;
+	s->n = s->size = 0;
+	s->limit = limit;
+}
+
+static void
+matcher_spans_free(struct matcher_spans *s)
+{
+	if (s->v != s->inline_v)
+		free(s->v);
 }
 
 struct matcher_span_arg {
@@ -2341,6 +2363,26 @@ matcher_span_cmp(const void *va, const void *vb)
 	return 0;
 }
 
+/* Sort spans S by place (small ones by insertion). */
+static void
+matcher_spans_sort(struct matcher_spans *s)
+{
+	struct matcher_span x;
+	size_t i, j;
+
+	if (s->n > MATCHER_SMALL_SORT) {
+		qsort(s->v, s->n, sizeof *s->v, matcher_span_cmp);
+		return;
+	}
+	for (i = 1; i < s->n; i++) {
+		x = s->v[i];
+		for (j = i; j > 0 && matcher_span_cmp(&s->v[j - 1], &x) > 0;
+		     j--)
+			s->v[j] = s->v[j - 1];
+		s->v[j] = x;
+	}
+}
+
 /* The first of spans S, sorted, at or after word TS of segment SEG. */
 static size_t
 matcher_spans_find(const struct matcher_spans *s, uint32_t seg, uint32_t ts)
@@ -2358,39 +2400,41 @@ matcher_spans_find(const struct matcher_spans *s, uint32_t seg, uint32_t ts)
 	return lo;
 }
 
-/* The word positions where positional node N holds, up to out->limit. */
+/* The word positions where positional op OP holds, up to out->limit.
+ * They come from the program, as deciding reads it: no query node is
+ * read. */
 static void
-matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
+matcher_spans(const struct matcher_eval *ev, const struct matcher_op *op,
     struct matcher_spans *out)
 {
-	struct matcher_spans a = {.limit = MATCHER_MAX_SPANS},
-			     b = {.limit = MATCHER_MAX_SPANS};
+	struct matcher_spans a, b;
 	struct matcher_span_arg arg = {ev->m, out};
+	const struct matcher_op *kid, *end = op + op->size;
 	size_t i, j;
-	uint32_t maxlen = 0, d = n->distance, from;
+	uint32_t maxlen = 0, d = op->arg, from;
 
-	switch (n->kind) {
+	switch ((enum query_kind)op->kind) {
 	case QUERY_WORD:
 	case QUERY_PREFIX:
 	case QUERY_ENTITY:
 	case QUERY_REGEX:
-		matcher_leaf_each(
-		    ev, &ev->w->leaves[n->index], matcher_span_cb, &arg);
+		matcher_op_each(ev, op, matcher_span_cb, &arg);
 		return;
 	case QUERY_OR:
-		for (i = 0; i < n->nkids; i++)
-			matcher_spans(ev, n->kids[i], out);
+		for (kid = op + 1; kid < end; kid += kid->size)
+			matcher_spans(ev, kid, out);
 		return;
 	case QUERY_NEAR:
 		break;
 	default:
 		return;
 	}
-	matcher_spans(ev, n->kids[0], &a);
+	matcher_spans_init(&a, MATCHER_MAX_SPANS);
+	matcher_spans_init(&b, MATCHER_MAX_SPANS);
+	matcher_spans(ev, op + 1, &a);
 	if (a.n > 0)
-		matcher_spans(ev, n->kids[1], &b);
-	if (b.n > 0)
-		qsort(b.v, b.n, sizeof *b.v, matcher_span_cmp);
+		matcher_spans(ev, op + 1 + op[1].size, &b);
+	matcher_spans_sort(&b);
 	for (j = 0; j < b.n; j++)
 		if (b.v[j].te - b.v[j].ts > maxlen)
 			maxlen = b.v[j].te - b.v[j].ts;
@@ -2417,52 +2461,8 @@ matcher_spans(const struct matcher_eval *ev, const struct query_node *n,
 		}
 	}
 done:
-	free(a.v);
-	free(b.v);
-}
-
-/* Whether LEAF has a hit that counts (as matcher_leaf_each() would
- * find one), from what matcher_index() noted. */
-static int
-matcher_leaf_found(const struct matcher *m, const struct matcher_leaf *leaf)
-{
-	if (leaf->entity != SIZE_MAX)
-		return (m->entity_found[leaf->entity] & leaf->fields) != 0;
-	return (matcher_found_any(m, leaf->pattern) & leaf->fields) != 0;
-}
-
-static int
-matcher_eval(const struct matcher_eval *ev, const struct query_node *n)
-{
-	struct matcher_spans s = {.limit = 1}; /* NEAR: one place will do */
-	size_t i;
-	int r;
-
-	switch (n->kind) {
-	case QUERY_WORD:
-	case QUERY_PREFIX:
-	case QUERY_ENTITY:
-	case QUERY_REGEX:
-		return matcher_leaf_found(ev->m, &ev->w->leaves[n->index]);
-	case QUERY_AND:
-		for (i = 0; i < n->nkids; i++)
-			if (!matcher_eval(ev, n->kids[i]))
-				return 0;
-		return 1;
-	case QUERY_OR:
-		for (i = 0; i < n->nkids; i++)
-			if (matcher_eval(ev, n->kids[i]))
-				return 1;
-		return 0;
-	case QUERY_NOT:
-		return !matcher_eval(ev, n->kids[0]);
-	case QUERY_NEAR:
-		matcher_spans(ev, n, &s);
-		r = s.n > 0;
-		free(s.v);
-		return r;
-	}
-	return 0;
+	matcher_spans_free(&a);
+	matcher_spans_free(&b);
 }
 
 /* Whether a leaf op has a hit that counts. */
@@ -2476,6 +2476,20 @@ matcher_op_found(const struct matcher *m, const struct matcher_op *op)
 
 static int matcher_run_ops(
     const struct matcher_eval *, const struct matcher_op *);
+
+/* Whether NEAR op OP holds somewhere: one place will do. */
+static int
+matcher_near_holds(const struct matcher_eval *ev, const struct matcher_op *op)
+{
+	struct matcher_spans s;
+	int r;
+
+	matcher_spans_init(&s, 1);
+	matcher_spans(ev, op, &s);
+	r = s.n > 0;
+	matcher_spans_free(&s);
+	return r;
+}
 
 /* The value of op OP, a leaf (size 1) without a call. */
 static inline int
@@ -2515,7 +2529,7 @@ matcher_run_ops(const struct matcher_eval *ev, const struct matcher_op *op)
 		for (kid = op + 1; kid < end; kid += kid->size)
 			if (!matcher_run_op(ev, kid))
 				return 0;
-		return matcher_eval(ev, ev->m->near_nodes[op->arg]);
+		return matcher_near_holds(ev, op);
 	}
 	return 0;
 }
@@ -2537,8 +2551,7 @@ matcher_within_prepare(struct matcher_spans *w)
 {
 	size_t i;
 
-	if (w->n > 1)
-		qsort(w->v, w->n, sizeof *w->v, matcher_span_cmp);
+	matcher_spans_sort(w);
 	for (i = 1; i < w->n; i++)
 		if (w->v[i].seg == w->v[i - 1].seg &&
 		    w->v[i].te < w->v[i - 1].te)
@@ -2594,7 +2607,7 @@ matcher_pick(const struct matcher_eval *ev, const struct matcher_op *op,
     struct matcher_picks *picks)
 {
 	const struct matcher_op *kid, *end = op + op->size;
-	struct matcher_spans s = {.limit = MATCHER_MAX_SPANS};
+	struct matcher_spans s;
 
 	switch ((enum query_kind)op->kind) {
 	case QUERY_WORD:
@@ -2615,12 +2628,13 @@ matcher_pick(const struct matcher_eval *ev, const struct matcher_op *op,
 	case QUERY_NOT:
 		return;
 	case QUERY_NEAR:
-		matcher_spans(ev, ev->m->near_nodes[op->arg], &s);
+		matcher_spans_init(&s, MATCHER_MAX_SPANS);
+		matcher_spans(ev, op, &s);
 		matcher_within_prepare(&s);
 		picks->within = &s;
 		matcher_pick_leaves(ev, op, picks);
 		picks->within = NULL;
-		free(s.v);
+		matcher_spans_free(&s);
 		return;
 	}
 }
@@ -2697,7 +2711,7 @@ matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
 		return;
 	case QUERY_AND:
 		for (i = 0; i < n->nkids; i++, kid += kid->size) {
-			if (matcher_eval(ev, n->kids[i]))
+			if (matcher_run_op(ev, kid))
 				continue;
 			if (!first)
 				buf_addstr(b, "; ");
@@ -2730,7 +2744,7 @@ matcher_explain_false(struct buf *b, const struct matcher_eval *ev,
 		return;
 	case QUERY_NEAR:
 		for (i = 0; i < 2; i++, kid += kid->size) {
-			if (!matcher_eval(ev, n->kids[i])) {
+			if (!matcher_run_op(ev, kid)) {
 				matcher_explain_false(
 				    b, ev, n->kids[i], kid, query);
 				return;

@@ -131,6 +131,10 @@ static const struct match_case match_cases[] = {
     {"a NEAR/1 a NEAR/1 a", {"a a a"}, 1, NULL},
     {"\"prime minister\" NEAR/2 @sudani",
 	{NULL, "Prime Minister Mohammed Shia al-Sudani"}, 1, NULL},
+    /* a side's places come term by term, not in the order of the text */
+    {"a NEAR/1 (x OR y)", {"y a b c d e f x"}, 1, "title 0-1 -|title 2-3 -"},
+    {"(x OR y) NEAR/1 a", {"y a b c d e f x y b a"}, 1,
+	"title 0-1 -|title 2-3 -|title 16-17 -|title 20-21 -"},
     /* NEAR hits are those inside the window */
     {"coalition NEAR/1 iraq",
 	{NULL, "coalition ... far far far away ... coalition in Iraq"}, 1,
