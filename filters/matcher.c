@@ -51,7 +51,7 @@
 #define MATCHER_LOOKAHEAD 4
 #define MATCHER_LINE 64 /* bytes of a cache line */
 /* Arrays up to this long are sorted by insertion. */
-#define MATCHER_SMALL_SORT 32
+#define MATCHER_SMALL_SORT 64
 /* Bytes of context on each side of a snippet. */
 #define MATCHER_SNIPPET_CONTEXT 60
 
