@@ -52,6 +52,27 @@
 #define MATCHER_LINE 64 /* bytes of a cache line */
 /* Arrays up to this long are sorted by insertion. */
 #define MATCHER_SMALL_SORT 64
+/*
+ * The prefix patterns of a token the dictionary does not hold are found
+ * by looking its first bytes up once for each length a prefix has
+ * (automaton_prefixes()); the same words come back item after item
+ * ("the", "said"), so the matcher keeps what was found for the last
+ * token of each of MATCHER_PMEMO places, by the token's hash: a token
+ * of up to MATCHER_PMEMO_TEXT bytes with up to MATCHER_PMEMO_PATTERNS
+ * prefix patterns, told by its text, not its hash.
+ */
+#define MATCHER_PMEMO 2048 /* a power of two: 128 KB */
+#define MATCHER_PMEMO_TEXT 32
+#define MATCHER_PMEMO_PATTERNS 6
+
+struct matcher_pmemo {
+	uint32_t len; /* of the token; 0: empty */
+	uint32_t n; /* its prefix patterns */
+	uint32_t pattern[MATCHER_PMEMO_PATTERNS];
+	char text[MATCHER_PMEMO_TEXT];
+};
+_Static_assert(sizeof(struct matcher_pmemo) == 64, "a memo is a line");
+
 /* Bytes of context on each side of a snippet. */
 #define MATCHER_SNIPPET_CONTEXT 60
 
@@ -268,6 +289,7 @@ struct matcher {
 	uint32_t *order; /* hits grouped by pattern */
 	uint32_t gen;
 	struct matcher_hot *hot; /* by pattern */
+	struct matcher_pmemo *pmemo; /* MATCHER_PMEMO, when prefixes exist */
 	uint8_t *shape; /* by pattern: MATCHER_SHAPE_* (28 KB for 28,000) */
 	uint32_t *hot_watchlists; /* users of every pattern */
 	uint32_t *touched; /* patterns hit */
@@ -445,6 +467,7 @@ matcher_free(struct matcher *m)
 	free(m->hits);
 	free(m->order);
 	free(m->hot);
+	free(m->pmemo);
 	free(m->shape);
 	free(m->hot_watchlists);
 	free(m->touched);
@@ -1605,6 +1628,8 @@ matcher_compile(struct matcher *m, char **cause)
 	}
 	automaton_compile(m->ac);
 	m->hot = matcher_records(m->npatterns + 1, sizeof *m->hot);
+	if (automaton_has_prefixes(m->ac))
+		m->pmemo = matcher_records(MATCHER_PMEMO, sizeof *m->pmemo);
 	m->shape = xcalloc(m->npatterns + 1, 1);
 	for (i = 0, j = 0, k = 0; i < m->npatterns; i++) {
 		j += m->patterns[i].ntriggers;
@@ -1850,6 +1875,32 @@ matcher_token_prefetch(struct matcher *m, size_t i, uint64_t *hash)
 	    m->ac, norm_token_text(&m->norm, i), m->norm.tokens[i].len);
 }
 
+/* The prefix patterns of token T (LEN bytes, hash H), which the
+ * dictionary does not hold: in *OUT, from the memo or from BUF (room
+ * for MATCHER_MAX_PREFIX_OUT); returns how many there are (which may
+ * be more). */
+static size_t
+matcher_unknown_prefixes(struct matcher *m, const char *t, size_t len,
+    uint64_t h, uint32_t *buf, const uint32_t **out)
+{
+	struct matcher_pmemo *e = &m->pmemo[(h >> 20) & (MATCHER_PMEMO - 1)];
+	size_t n;
+
+	if (e->len == len && memcmp(e->text, t, len) == 0) {
+		*out = e->pattern;
+		return e->n;
+	}
+	n = automaton_prefixes(m->ac, t, len, buf, MATCHER_MAX_PREFIX_OUT);
+	*out = buf;
+	if (len <= MATCHER_PMEMO_TEXT && n <= MATCHER_PMEMO_PATTERNS) {
+		e->len = (uint32_t)len;
+		e->n = (uint32_t)n;
+		memcpy(e->pattern, buf, n * sizeof *buf);
+		memcpy(e->text, t, len);
+	}
+	return n;
+}
+
 static void
 matcher_scan_segment(struct matcher *m, size_t seg)
 {
@@ -1893,12 +1944,10 @@ matcher_scan_segment(struct matcher *m, size_t seg)
 		/* a token the dictionary holds comes with its prefixes */
 		known = step.prefixes;
 		nknown = step.nprefixes;
-		if (known == NULL) {
-			nknown = automaton_prefixes(m->ac,
-			    norm_token_text(&m->norm, i), t->len, prefixes,
-			    MATCHER_MAX_PREFIX_OUT);
-			known = prefixes;
-		}
+		if (known == NULL)
+			nknown = matcher_unknown_prefixes(m,
+			    norm_token_text(&m->norm, i), t->len, h, prefixes,
+			    &known);
 		if (nknown > MATCHER_MAX_PREFIX_OUT) {
 			nknown = MATCHER_MAX_PREFIX_OUT;
 			m->truncated = 1;

@@ -1205,6 +1205,88 @@ test_match_prefix_cap(void **state)
 	}
 }
 
+/*
+ * The prefix patterns of tokens the dictionary does not hold, found
+ * again item after item (the matcher keeps the last ones it found, by
+ * hash): every prefix of 2 to 9 bytes over "p" and {a, b} is a
+ * watchlist, and 3,000 words of 3 to 40 bytes (more than the places
+ * kept, so that words share them; some long, some with many prefixes)
+ * come back in 300 items. Each watchlist must count, in each item, as
+ * many hits as the item has words that start with its prefix.
+ */
+#define PM_WORDS 3000
+#define PM_ITEM_WORDS 40
+static void
+test_match_prefix_again(void **state)
+{
+	static char words[PM_WORDS][41];
+	char text[PM_ITEM_WORDS * 42], name[16], query[16];
+	const char *in[PM_ITEM_WORDS];
+	struct matcher *m = matcher_new(MATCHER_NO_COUNTRIES);
+	struct matcher_result *res;
+	struct item it = {0};
+	uint64_t seed = 7;
+	size_t i, j, k, len, nwl = 0, want, pos, got, nmatched;
+	char prefixes[1024][10];
+
+	for (len = 1; len <= 8; len++)
+		for (i = 0; i < (size_t)1 << len; i++) {
+			prefixes[nwl][0] = 'p';
+			for (j = 0; j < len; j++)
+				prefixes[nwl][1 + j] =
+				    (char)('a' + (i >> j & 1));
+			prefixes[nwl][1 + len] = '\0';
+			snprintf(name, sizeof name, "w%zu", nwl);
+			snprintf(query, sizeof query, "%s*", prefixes[nwl]);
+			assert_int_equal(
+			    matcher_add_watchlist(m, name, query, NULL, NULL),
+			    0);
+			nwl++;
+		}
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	for (i = 0; i < PM_WORDS; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		len = 3 + (seed >> 33) % 38;
+		words[i][0] = 'p';
+		for (j = 1; j < len; j++) {
+			seed = seed * 6364136223846793005ULL +
+			    1442695040888963407ULL;
+			words[i][j] = (char)('a' + (seed >> 40) % 2);
+		}
+		words[i][len] = '\0';
+	}
+	it.title_text = text;
+	for (k = 0; k < 300; k++) {
+		pos = 0;
+		for (i = 0; i < PM_ITEM_WORDS; i++) {
+			seed = seed * 6364136223846793005ULL +
+			    1442695040888963407ULL;
+			in[i] = words[(seed >> 33) % PM_WORDS];
+			pos += (size_t)snprintf(text + pos, sizeof text - pos,
+			    "%s%s", i ? " " : "", in[i]);
+		}
+		res = matcher_run(m, &it, NULL, 0);
+		assert_false(res->truncated);
+		nmatched = 0;
+		for (j = 0; j < nwl; j++) {
+			len = strlen(prefixes[j]);
+			want = 0;
+			for (i = 0; i < PM_ITEM_WORDS; i++)
+				want += strncmp(in[i], prefixes[j], len) == 0;
+			got = nmatched < res->nmatches &&
+				res->matches[nmatched].watchlist_index == j
+			    ? res->matches[nmatched++].nhits_total
+			    : 0;
+			if (got != want)
+				fail_msg("item %zu, %s*: %zu hits, not %zu", k,
+				    prefixes[j], got, want);
+		}
+		assert_int_equal(nmatched, res->nmatches);
+		matcher_result_free(res);
+	}
+	matcher_free(m);
+}
+
 int
 main(void)
 {
@@ -1226,6 +1308,7 @@ main(void)
 	    cmocka_unit_test(test_match_near_bound),
 	    cmocka_unit_test(test_match_regex_empty_steps),
 	    cmocka_unit_test(test_match_prefix_cap),
+	    cmocka_unit_test(test_match_prefix_again),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
