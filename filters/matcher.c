@@ -286,7 +286,7 @@ struct matcher {
 	struct matcher_hitrec *hits;
 	size_t nhits, hits_size;
 	size_t nalias_hits; /* of them, of a pattern some entity has */
-	uint32_t *order; /* hits grouped by pattern */
+	uint32_t *order; /* hits grouped by pattern (hits_size of them) */
 	uint32_t gen;
 	struct matcher_hot *hot; /* by pattern */
 	struct matcher_pmemo *pmemo; /* MATCHER_PMEMO, when prefixes exist */
@@ -1726,6 +1726,8 @@ matcher_add_hit(struct matcher *m, uint32_t pattern, int alias, size_t seg,
 	if (m->nhits == m->hits_size) {
 		m->hits_size = m->hits_size ? m->hits_size * 2 : 256;
 		m->hits = xreallocarray(m->hits, m->hits_size, sizeof *m->hits);
+		m->order =
+		    xreallocarray(m->order, m->hits_size, sizeof *m->order);
 	}
 	h = &m->hits[m->nhits++];
 	h->pattern = pattern;
@@ -2169,7 +2171,6 @@ matcher_index(struct matcher *m, int explain)
 
 	m->ntouched = 0;
 	m->ncandidates = 0;
-	m->order = xreallocarray(m->order, m->nhits + 1, sizeof *m->order);
 	/* the patterns' records are far apart: ask for all of them first */
 	for (i = 0; i < m->nhits; i++) {
 		__builtin_prefetch(&m->hot[m->hits[i].pattern]);
