@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "automaton.h"
+#include "bytes.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -491,7 +492,7 @@ automaton_rec_find(
 			continue;
 		r = &a->recs[i];
 		n = len < AUTOMATON_REC_TEXT ? len : AUTOMATON_REC_TEXT;
-		if (r->tok.len != len || memcmp(r->text, s, n) != 0)
+		if (r->tok.len != len || !bytes_eq_padded(r->text, s, n))
 			continue;
 		if (len <= AUTOMATON_REC_TEXT)
 			return r;

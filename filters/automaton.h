@@ -39,7 +39,9 @@ uint32_t automaton_lookup(const struct automaton *, const char *, size_t);
  * token's hash for it. The step looks the token (LEN bytes, hash HASH)
  * up and moves from STATE as automaton_lookup() and automaton_next()
  * would, returns the new state and fills STEP (what it points to is
- * the automaton's, read-only).
+ * the automaton's, read-only). It reads the token BYTES_PAD bytes at a
+ * time (bytes.h): the bytes up to the token's start + BYTES_PAD must be
+ * readable, whatever its length, as they are in a norm's text.
  */
 struct automaton_step {
 	const uint32_t *outs; /* as automaton_outputs() of the new state */

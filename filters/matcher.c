@@ -19,6 +19,7 @@
 #endif
 
 #include "automaton.h"
+#include "bytes.h"
 #include "buf.h"
 #include "countries.h"
 #include "log.h"
@@ -1888,7 +1889,7 @@ matcher_unknown_prefixes(struct matcher *m, const char *t, size_t len,
 	struct matcher_pmemo *e = &m->pmemo[(h >> 20) & (MATCHER_PMEMO - 1)];
 	size_t n;
 
-	if (e->len == len && memcmp(e->text, t, len) == 0) {
+	if (e->len == len && bytes_eq_padded(e->text, t, len)) {
 		*out = e->pattern;
 		return e->n;
 	}

@@ -13,6 +13,7 @@
 
 #include <utf8proc.h>
 
+#include "bytes.h"
 #include "norm.h"
 #include "xmalloc.h"
 
@@ -97,9 +98,11 @@ norm_free(struct norm *n)
 	memset(n, 0, sizeof *n);
 }
 
+/* Room for MORE bytes of text, and BYTES_PAD after them. */
 static void
 norm_reserve_text(struct norm *n, size_t more)
 {
+	more += BYTES_PAD;
 	if (n->text_len + more <= n->text_size)
 		return;
 	n->text_size = n->text_size * 2 > n->text_len + more

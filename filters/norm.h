@@ -52,7 +52,8 @@ struct norm {
 	size_t tokens_size;
 	char *text; /* normalized token bytes, not NUL-separated */
 	size_t text_len;
-	size_t text_size;
+	size_t text_size; /* text_len + BYTES_PAD at least: every token's
+			     first BYTES_PAD bytes may be read (bytes.h) */
 };
 
 /* Whether a Unicode category is one of a word's: letters and numbers. */
@@ -65,7 +66,8 @@ void norm_free(struct norm *);
 /* Append the tokens of TEXT (LEN bytes of UTF-8; invalid bytes separate
  * words) to N. Returns the number of tokens added. */
 size_t norm_tokenize(struct norm *n, const char *text, size_t len, int flags);
-/* The normalized bytes of token I. */
+/* The normalized bytes of token I, with at least BYTES_PAD readable
+ * bytes from there on, whatever its length. */
 static inline const char *
 norm_token_text(const struct norm *n, size_t i)
 {

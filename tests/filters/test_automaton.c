@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "automaton.h"
+#include "bytes.h"
 
 #define NPATTERNS 300
 #define MAXLEN 4
@@ -177,7 +178,9 @@ test_automaton_prefix_random(void **state)
 static void
 token_prefixes(size_t nwords)
 {
-	static char word[NTOKENS_RECS][32];
+	/* a step reads BYTES_PAD bytes of a token, whatever its length */
+	static char word[NTOKENS_RECS][BYTES_PAD];
+	static const char d[BYTES_PAD] = "d";
 	static size_t wordlen[NTOKENS_RECS];
 	struct automaton *a = automaton_new();
 	uint64_t seed = 11;
@@ -254,7 +257,7 @@ token_prefixes(size_t nwords)
 	}
 	assert_true(total > nwords); /* prefixes were found */
 	to = automaton_step(
-	    a, AUTOMATON_ROOT, "d", 1, automaton_prefetch(a, "d", 1), &step);
+	    a, AUTOMATON_ROOT, d, 1, automaton_prefetch(a, d, 1), &step);
 	assert_int_equal(to, AUTOMATON_ROOT);
 	assert_int_equal(step.nouts, 0);
 	assert_null(step.prefixes);
@@ -463,6 +466,30 @@ test_automaton_same_hash(void **state)
 	}
 }
 
+/* bytes_eq_padded() against memcmp(): every length up to BYTES_PAD,
+ * the texts the same or different at each place, inside the length or
+ * past it (where they do not count). */
+static void
+test_bytes_eq_padded(void **state)
+{
+	char a[BYTES_PAD], b[BYTES_PAD];
+	size_t n, at;
+
+	(void)state;
+	for (n = 0; n <= BYTES_PAD; n++) {
+		memset(a, 'q', sizeof a);
+		memset(b, 'q', sizeof b);
+		assert_true(bytes_eq_padded(a, b, n));
+		for (at = 0; at < BYTES_PAD; at++) {
+			b[at] = 'r';
+			assert_int_equal(
+			    bytes_eq_padded(a, b, n), memcmp(a, b, n) == 0);
+			assert_int_equal(bytes_eq_padded(a, b, n), at >= n);
+			b[at] = 'q';
+		}
+	}
+}
+
 /* An empty automaton sends everything to the root. */
 static void
 test_automaton_empty(void **state)
@@ -491,6 +518,7 @@ main(void)
 	    cmocka_unit_test(test_automaton_long_tokens),
 	    cmocka_unit_test(test_automaton_same_hash),
 	    cmocka_unit_test(test_automaton_empty),
+	    cmocka_unit_test(test_bytes_eq_padded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

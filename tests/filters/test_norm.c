@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "bytes.h"
 #include "norm.h"
 
 struct norm_case {
@@ -161,6 +162,44 @@ test_norm_append_reset(void **state)
 	norm_free(&n);
 }
 
+/*
+ * Every token's text is followed by BYTES_PAD readable bytes, which the
+ * dictionary reads whatever the token's length: texts of every length
+ * up to 2,000 bytes, one word or many, in one norm and each in a fresh
+ * one, and every token read that far (a sanitizer build tells a read
+ * past the block).
+ */
+static void
+test_norm_pad(void **state)
+{
+	static char text[2001];
+	struct norm kept, fresh, *n;
+	size_t len, i, k;
+	unsigned sum = 0;
+
+	(void)state;
+	norm_init(&kept);
+	for (len = 1; len < 2 * sizeof text; len++) {
+		/* one word, then words of 1 to 7 letters */
+		for (i = 0; i < len / 2; i++)
+			text[i] =
+			    len % 2 && i % 8 == 7 ? ' ' : (char)('a' + i % 26);
+		norm_init(&fresh);
+		for (n = &kept; n != NULL; n = n == &kept ? &fresh : NULL) {
+			norm_reset(n);
+			norm_tokenize(n, text, len / 2, 0);
+			for (i = 0; i < n->ntokens; i++)
+				for (k = 0; k < BYTES_PAD; k++)
+					sum += (unsigned char)norm_token_text(
+					    n, i)[k];
+			assert_true(n->text_len + BYTES_PAD <= n->text_size);
+		}
+		norm_free(&fresh);
+	}
+	norm_free(&kept);
+	(void)sum;
+}
+
 int
 main(void)
 {
@@ -168,6 +207,7 @@ main(void)
 	    cmocka_unit_test(test_norm_table),
 	    cmocka_unit_test(test_norm_offsets),
 	    cmocka_unit_test(test_norm_append_reset),
+	    cmocka_unit_test(test_norm_pad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
