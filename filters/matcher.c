@@ -2165,7 +2165,7 @@ matcher_index(struct matcher *m, int explain)
 	const uint32_t *users;
 	const struct matcher_trigger *trig;
 	const struct matcher_hitrec *h;
-	size_t i, k;
+	size_t i, k, n;
 	uint32_t p, sum = 0;
 	const struct matcher_hot *hot;
 	unsigned field;
@@ -2224,8 +2224,11 @@ matcher_index(struct matcher *m, int explain)
 			continue;
 		}
 		trig = m->triggers + hot->trig_first;
-		for (k = 0; k < hot->trig_count; k++)
-			if (((hot->found_any & trig[k].fields) != 0) &
+		/* (read once: matcher_candidate() writes) */
+		field = hot->found_any;
+		n = hot->trig_count;
+		for (k = 0; k < n; k++)
+			if (((field & trig[k].fields) != 0) &
 			    matcher_guard_holds(m, &trig[k].guard))
 				matcher_candidate(m, trig[k].watchlist);
 	}
