@@ -19,8 +19,8 @@
 #endif
 
 #include "automaton.h"
-#include "bytes.h"
 #include "buf.h"
+#include "bytes.h"
 #include "countries.h"
 #include "log.h"
 #include "matcher.h"
@@ -65,6 +65,16 @@
 #define MATCHER_PMEMO 2048 /* a power of two: 128 KB */
 #define MATCHER_PMEMO_TEXT 32
 #define MATCHER_PMEMO_PATTERNS 6
+
+/* The place of a token of hash H (automaton_prefetch()): its bits 20
+ * to 30, above those of its place in a dictionary of up to a million
+ * slots (the low ones) and below its tag there (the high 32), so that
+ * tokens that share one of those do not share a place here for that. */
+size_t
+matcher_pmemo_slot(uint64_t h)
+{
+	return (size_t)(h >> 20) & (MATCHER_PMEMO - 1);
+}
 
 struct matcher_pmemo {
 	uint32_t len; /* of the token; 0: empty */
@@ -1886,7 +1896,7 @@ static size_t
 matcher_unknown_prefixes(struct matcher *m, const char *t, size_t len,
     uint64_t h, uint32_t *buf, const uint32_t **out)
 {
-	struct matcher_pmemo *e = &m->pmemo[(h >> 20) & (MATCHER_PMEMO - 1)];
+	struct matcher_pmemo *e = &m->pmemo[matcher_pmemo_slot(h)];
 	size_t n;
 
 	if (e->len == len && bytes_eq_padded(e->text, t, len)) {
@@ -2165,10 +2175,10 @@ matcher_index(struct matcher *m, int explain)
 	const uint32_t *users;
 	const struct matcher_trigger *trig;
 	const struct matcher_hitrec *h;
-	size_t i, k, n;
+	size_t i, k, ntrig;
 	uint32_t p, sum = 0;
 	const struct matcher_hot *hot;
-	unsigned field;
+	unsigned field, found;
 
 	m->ntouched = 0;
 	m->ncandidates = 0;
@@ -2225,10 +2235,10 @@ matcher_index(struct matcher *m, int explain)
 		}
 		trig = m->triggers + hot->trig_first;
 		/* (read once: matcher_candidate() writes) */
-		field = hot->found_any;
-		n = hot->trig_count;
-		for (k = 0; k < n; k++)
-			if (((field & trig[k].fields) != 0) &
+		found = hot->found_any;
+		ntrig = hot->trig_count;
+		for (k = 0; k < ntrig; k++)
+			if (((found & trig[k].fields) != 0) &
 			    matcher_guard_holds(m, &trig[k].guard))
 				matcher_candidate(m, trig[k].watchlist);
 	}

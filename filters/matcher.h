@@ -28,6 +28,7 @@
 #define MATCHER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "item.h"
 
@@ -114,5 +115,9 @@ void matcher_result_free(struct matcher_result *);
 size_t matcher_npatterns(const struct matcher *);
 size_t matcher_nregex_jit(const struct matcher *);
 size_t matcher_nwatchlists(const struct matcher *);
+/* For tests: where the matcher keeps what it found of a token it does
+ * not know, by the token's hash (automaton_prefetch()); tokens of the
+ * same place take it from each other. */
+size_t matcher_pmemo_slot(uint64_t hash);
 
 #endif
