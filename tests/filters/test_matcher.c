@@ -15,6 +15,7 @@
 #include <pcre2.h>
 
 #include "buf.h"
+#include "automaton.h"
 #include "matcher.h"
 
 /* An item as a test writes it; categories are separated by '|'. */
@@ -135,6 +136,13 @@ static const struct match_case match_cases[] = {
     {"a NEAR/1 (x OR y)", {"y a b c d e f x"}, 1, "title 0-1 -|title 2-3 -"},
     {"(x OR y) NEAR/1 a", {"y a b c d e f x y b a"}, 1,
 	"title 0-1 -|title 2-3 -|title 16-17 -|title 20-21 -"},
+    /* more places than a span set holds in itself (8), the near one
+       among the first */
+    {"a NEAR/1 b", {"x x x b x a a a a a a a a a"}, 1, NULL},
+    /* windows found not in the order of the text, a hit between them
+       that is in none */
+    {"(x OR y) NEAR/1 a", {"y a b c x d e f x a"}, 1,
+	"title 0-1 -|title 2-3 -|title 16-17 -|title 18-19 -"},
     /* NEAR hits are those inside the window */
     {"coalition NEAR/1 iraq",
 	{NULL, "coalition ... far far far away ... coalition in Iraq"}, 1,
@@ -1287,6 +1295,117 @@ test_match_prefix_again(void **state)
 	matcher_free(m);
 }
 
+/*
+ * Tokens that share a place in the matcher's memo of unknown tokens
+ * and differ in one byte (the first, one in the middle or the last):
+ * each word W is the watchlist "W*", and an item holding the twins in
+ * turn must give each watchlist its own word's hits, on a first run and
+ * on a second. Then two tokens longer than the memo keeps, the same in
+ * their first 32 bytes and of one place, one of them under a prefix of
+ * 33 bytes.
+ */
+#define TW_PAIRS 7
+static void
+test_match_prefix_twins(void **state)
+{
+	static const size_t lens[3] = {3, 10, 32};
+	char words[2 * TW_PAIRS + 2][41], text[2 * (2 * TW_PAIRS + 2) * 42],
+	    query[48], name[24];
+	struct automaton *hasher = automaton_new();
+	struct matcher *m = matcher_new(MATCHER_NO_COUNTRIES);
+	struct matcher_result *res;
+	struct item it = {0};
+	uint64_t seed = 3;
+	size_t np = 0, len, at, i, j, k, run, pos, want, got, nmatched, nwords;
+	char c;
+
+#define TW_SLOT(w, l) matcher_pmemo_slot(automaton_prefetch(hasher, w, l))
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3 && (j == 0 || lens[i] > 3); j++) {
+			len = lens[i];
+			at = j == 0 ? 0 : j == 1 ? len / 2 : len - 1;
+			for (;;) { /* a word, and a twin of the same place */
+				for (k = 0; k < len; k++) {
+					seed = seed * 6364136223846793005ULL +
+					    1442695040888963407ULL;
+					words[2 * np][k] =
+					    (char)('a' + (seed >> 33) % 26);
+				}
+				words[2 * np][len] = '\0';
+				memcpy(
+				    words[2 * np + 1], words[2 * np], len + 1);
+				for (c = 'a'; c <= 'z'; c++) {
+					if (c == words[2 * np][at])
+						continue;
+					words[2 * np + 1][at] = c;
+					if (TW_SLOT(words[2 * np], len) ==
+					    TW_SLOT(words[2 * np + 1], len))
+						break;
+				}
+				if (c <= 'z')
+					break;
+			}
+			np++;
+		}
+	assert_int_equal(np, TW_PAIRS);
+	for (i = 0; i < 2 * np; i++) {
+		snprintf(name, sizeof name, "w%zu", i);
+		snprintf(query, sizeof query, "%.40s*", words[i]);
+		assert_int_equal(
+		    matcher_add_watchlist(m, name, query, NULL, NULL), 0);
+	}
+	/* longer than the memo keeps: a prefix of 33 bytes, a token of 37
+	 * under it and one that is not, the same in their first 32 bytes,
+	 * and of one place */
+	memset(words[2 * np], 'l', 33);
+	memcpy(words[2 * np] + 33, "abcd", 5);
+	assert_int_equal(matcher_add_watchlist(m, "long",
+			     "lllllllllllllllllllllllllllllllll*", NULL, NULL),
+	    0);
+	memcpy(words[2 * np + 1], words[2 * np], 38);
+	words[2 * np + 1][32] = 'm';
+	for (k = 0; k < 26 * 26 * 26 * 26; k++) {
+		for (i = 0, j = k; i < 4; i++, j /= 26)
+			words[2 * np + 1][33 + i] = (char)('a' + j % 26);
+		if (TW_SLOT(words[2 * np], 37) ==
+		    TW_SLOT(words[2 * np + 1], 37))
+			break;
+	}
+	assert_true(k < 26 * 26 * 26 * 26);
+	nwords = 2 * np + 2;
+	assert_int_equal(matcher_compile(m, NULL), 0);
+	pos = 0;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < nwords; i += 2)
+			pos += (size_t)snprintf(text + pos, sizeof text - pos,
+			    "%s %s ", words[i], words[i + 1]);
+	it.title_text = text;
+	for (run = 0; run < 2; run++) {
+		res = matcher_run(m, &it, NULL, 0);
+		nmatched = 0;
+		for (j = 0; j < 2 * np + 1; j++) {
+			const char *pre = j < 2 * np ? words[j] : words[2 * np];
+			size_t plen = j < 2 * np ? strlen(pre) : 33;
+
+			want = 0;
+			for (i = 0; i < nwords; i++)
+				want += 2 * (strncmp(words[i], pre, plen) == 0);
+			got = nmatched < res->nmatches &&
+				res->matches[nmatched].watchlist_index == j
+			    ? res->matches[nmatched++].nhits_total
+			    : 0;
+			if (got != want)
+				fail_msg("run %zu, %.*s*: %zu hits, not %zu",
+				    run, (int)plen, pre, got, want);
+		}
+		assert_int_equal(nmatched, res->nmatches);
+		matcher_result_free(res);
+	}
+#undef TW_SLOT
+	matcher_free(m);
+	automaton_free(hasher);
+}
+
 int
 main(void)
 {
@@ -1309,6 +1428,7 @@ main(void)
 	    cmocka_unit_test(test_match_regex_empty_steps),
 	    cmocka_unit_test(test_match_prefix_cap),
 	    cmocka_unit_test(test_match_prefix_again),
+	    cmocka_unit_test(test_match_prefix_twins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
