@@ -1,7 +1,8 @@
 #!/bin/sh
-# The matcher's work counted instead of timed: instructions and simulated
-# first-level data cache misses inside matcher_run() (and the freeing of
-# its results), under callgrind, over the first ITEMS (default 5,000) of
+# The matcher's work counted instead of timed: instructions, simulated
+# data cache misses (first level, and past a 1 MB second level) and
+# mispredicted branches inside matcher_run() (and the freeing of its
+# results), under callgrind, over the first ITEMS (default 5,000) of
 # run.sh's generated items, for 1 and 10,000 watchlists. The counts do
 # not move with the machine's load, so they compare two builds where
 # timings on a shared machine cannot; run.sh's MB/s stay the figures
@@ -26,7 +27,8 @@ command -v valgrind >/dev/null || { echo "count.sh needs valgrind" >&2; exit 2; 
 sh "$here/build.sh" "$build" "$work/bench_match_count"
 head -n "$nitems" "$work/items.tsv" >"$work/items-count.tsv"
 for n in 1 10000; do
-	valgrind --tool=callgrind --cache-sim=yes \
+	valgrind --tool=callgrind --cache-sim=yes --LL=1048576,16,64 \
+		--branch-sim=yes \
 		--toggle-collect=matcher_run --toggle-collect=matcher_result_free \
 		--callgrind-out-file="$work/callgrind-$n.out" \
 		"$work/bench_match_count" "$work/items-count.tsv" \
@@ -34,6 +36,8 @@ for n in 1 10000; do
 	awk -v n="$n" -v items="$nitems" '
 		/I   refs:/ { gsub(",", "", $4); ir = $4 }
 		/D1  misses:/ { gsub(",", "", $4); d1 = $4 }
-		END { printf "watchlists=%s items=%s instructions=%d per_item=%.0f d1_misses=%d per_item=%.0f\n",
-			n, items, ir, ir / items, d1, d1 / items }' "$work/callgrind-$n.log"
+		/LLd misses:/ { gsub(",", "", $4); ll = $4 }
+		/Mispredicts:/ { gsub(",", "", $3); mp = $3 }
+		END { printf "watchlists=%s items=%s per item: instructions=%.0f d1_misses=%.1f ll_misses=%.1f mispredicts=%.0f\n",
+			n, items, ir / items, d1 / items, ll / items, mp / items }' "$work/callgrind-$n.log"
 done
