@@ -52,8 +52,9 @@ struct norm {
 	size_t tokens_size;
 	char *text; /* normalized token bytes, not NUL-separated */
 	size_t text_len;
-	size_t text_size; /* text_len + BYTES_PAD at least: every token's
-			     first BYTES_PAD bytes may be read (bytes.h) */
+	size_t text_size; /* once a token is in text, text_len + BYTES_PAD
+			     at least: every token's first BYTES_PAD bytes
+			     may be read (bytes.h) */
 };
 
 /* Whether a Unicode category is one of a word's: letters and numbers. */
