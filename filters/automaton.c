@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "automaton.h"
+#include "bitset.h"
 #include "bytes.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -209,18 +210,6 @@ automaton_hash(const char *p, size_t n)
 	h = (h ^ v) * 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 29;
 	return h;
-}
-
-static inline int
-automaton_bit64(const uint64_t *set, uint64_t i)
-{
-	return (set[i / 64] >> (i % 64)) & 1;
-}
-
-static inline void
-automaton_bit64_set(uint64_t *set, uint64_t i)
-{
-	set[i / 64] |= 1ULL << (i % 64);
 }
 
 static uint64_t
@@ -705,10 +694,9 @@ automaton_compile_go(struct automaton *a)
 			continue;
 		key = automaton_key(a->edges[i].from, a->edges[i].id);
 		automaton_map_put(&a->go, key, a->edges[i].to);
-		automaton_bit64_set(
-		    a->gobits, automaton_mix(key) >> a->gobits_shift);
-		automaton_bit64_set(a->has_edges, a->edges[i].from);
-		automaton_bit64_set(a->inner, a->edges[i].id);
+		bitset_set(a->gobits, automaton_mix(key) >> a->gobits_shift);
+		bitset_set(a->has_edges, a->edges[i].from);
+		bitset_set(a->inner, a->edges[i].id);
 	}
 }
 
@@ -939,16 +927,15 @@ automaton_next_id(
 	uint32_t t;
 
 	/* a token no edge below the root is on goes to ROOT from any state */
-	if (!automaton_bit64(a->inner, id))
+	if (!bitset_get(a->inner, id))
 		return root;
 	for (;;) {
 		if (state == AUTOMATON_ROOT)
 			return root;
-		if (automaton_bit64(a->has_edges, state)) {
+		if (bitset_get(a->has_edges, state)) {
 			key = automaton_key(state, id);
 			mix = automaton_mix(key);
-			if (automaton_bit64(
-				a->gobits, mix >> a->gobits_shift) &&
+			if (bitset_get(a->gobits, mix >> a->gobits_shift) &&
 			    (t = automaton_map_find(&a->go, key, mix)) !=
 				AUTOMATON_NONE)
 				return t;

@@ -19,6 +19,7 @@
 #endif
 
 #include "automaton.h"
+#include "bitset.h"
 #include "buf.h"
 #include "bytes.h"
 #include "countries.h"
@@ -1513,8 +1514,6 @@ matcher_compile_alias_entities(struct matcher *m)
 	m->alias_entity_first = first;
 }
 
-static void matcher_bit_set(uint64_t *, size_t);
-
 /*
  * The leaves of the guards of the N triggers as bits of found_bits, so
  * that a guard is three bits read: an entity from MATCHER_GUARD_ENTITY
@@ -1539,7 +1538,7 @@ matcher_guard_renumber(struct matcher *m, size_t n)
 				*leaf = (uint32_t)m->npatterns +
 				    (*leaf & ~MATCHER_GUARD_ENTITY);
 		}
-	matcher_bit_set(m->found_bits, always);
+	bitset_set(m->found_bits, always);
 }
 
 /* N records of SIZE bytes (a power of two, at most a cache line),
@@ -2118,30 +2117,12 @@ matcher_suppress(struct matcher *m)
 	}
 }
 
-static int
-matcher_bit(const uint64_t *set, size_t i)
-{
-	return (int)(set[i / 64] >> (i % 64) & 1);
-}
-
-static void
-matcher_bit_set(uint64_t *set, size_t i)
-{
-	set[i / 64] |= (uint64_t)1 << (i % 64);
-}
-
-static void
-matcher_bit_clear(uint64_t *set, size_t i)
-{
-	set[i / 64] &= ~((uint64_t)1 << (i % 64));
-}
-
 /* The fields pattern P was hit in, from its record only when it was hit
  * at all (its bit in found_bits, which stays in the cache). */
 static unsigned
 matcher_found_any(const struct matcher *m, uint32_t p)
 {
-	return matcher_bit(m->found_bits, p) ? m->hot[p].found_any : 0;
+	return bitset_get(m->found_bits, p) ? m->hot[p].found_any : 0;
 }
 
 /* Whether a leaf of guard G was found (an empty guard holds): see
@@ -2150,17 +2131,17 @@ static int
 matcher_guard_holds(const struct matcher *m, const struct matcher_guard *g)
 {
 	_Static_assert(MATCHER_MAX_GUARD == 3, "a guard is three leaves");
-	return matcher_bit(m->found_bits, g->leaf[0]) |
-	    matcher_bit(m->found_bits, g->leaf[1]) |
-	    matcher_bit(m->found_bits, g->leaf[2]);
+	return bitset_get(m->found_bits, g->leaf[0]) |
+	    bitset_get(m->found_bits, g->leaf[1]) |
+	    bitset_get(m->found_bits, g->leaf[2]);
 }
 
 static void
 matcher_candidate(struct matcher *m, uint32_t watchlist)
 {
-	if (matcher_bit(m->cand_bits, watchlist))
+	if (bitset_get(m->cand_bits, watchlist))
 		return;
-	matcher_bit_set(m->cand_bits, watchlist);
+	bitset_set(m->cand_bits, watchlist);
 	m->candidates[m->ncandidates++] = watchlist;
 }
 
@@ -2195,7 +2176,7 @@ matcher_index(struct matcher *m, int explain)
 			m->touched[m->ntouched++] = p;
 		}
 		m->hot[p].count++;
-		matcher_bit_set(m->found_bits, p);
+		bitset_set(m->found_bits, p);
 		field = m->segs[h->seg].field;
 		m->hot[p].found_any |= (uint8_t)field;
 		if (!h->suppressed)
@@ -2210,7 +2191,7 @@ matcher_index(struct matcher *m, int explain)
 		     k < m->alias_entity_first[p + 1]; k++) {
 			m->entity_found[m->alias_entities[k]] |=
 			    m->hot[p].found_entity;
-			matcher_bit_set(
+			bitset_set(
 			    m->found_bits, m->npatterns + m->alias_entities[k]);
 		}
 	}
@@ -2256,18 +2237,18 @@ matcher_unindex(struct matcher *m)
 		p = m->touched[i];
 		m->hot[p].found_any = 0;
 		m->hot[p].found_entity = 0;
-		matcher_bit_clear(m->found_bits, p);
+		bitset_clear(m->found_bits, p);
 		if (!(m->shape[p] & MATCHER_SHAPE_ALIAS))
 			continue;
 		for (k = m->alias_entity_first[p];
 		     k < m->alias_entity_first[p + 1]; k++) {
 			m->entity_found[m->alias_entities[k]] = 0;
-			matcher_bit_clear(
+			bitset_clear(
 			    m->found_bits, m->npatterns + m->alias_entities[k]);
 		}
 	}
 	for (i = 0; i < m->ncandidates; i++)
-		matcher_bit_clear(m->cand_bits, m->candidates[i]);
+		bitset_clear(m->cand_bits, m->candidates[i]);
 }
 
 /* ---- deciding a watchlist ---- */
