@@ -102,6 +102,8 @@ struct automaton_rec {
 };
 _Static_assert(sizeof(struct automaton_rec) == AUTOMATON_LINE,
     "a token's rec is a cache line");
+_Static_assert(AUTOMATON_REC_TEXT >= BYTES_PAD,
+    "bytes_eq_padded() reads BYTES_PAD bytes of a rec's text");
 
 struct automaton_edge {
 	uint32_t from;

@@ -84,6 +84,8 @@ struct matcher_pmemo {
 	char text[MATCHER_PMEMO_TEXT];
 };
 _Static_assert(sizeof(struct matcher_pmemo) == 64, "a memo is a line");
+_Static_assert(MATCHER_PMEMO_TEXT >= BYTES_PAD,
+    "bytes_eq_padded() reads BYTES_PAD bytes of a memo's text");
 
 /* Bytes of context on each side of a snippet. */
 #define MATCHER_SNIPPET_CONTEXT 60
